@@ -1,0 +1,125 @@
+/* main.c — the `engram` command: global options, the `exec` JSON-lines loop, and dispatch to the human
+ * subcommands (human.c). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char main_help[] =
+    "usage: engram [--data DIR] [--no-sync] COMMAND [ARGS]\n"
+    "\n"
+    "engram stores the memory of an AI agent: a graph of episodes, entities and procedures.\n"
+    "\n"
+    "commands:\n"
+    "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
+    "  node show ID      show a node and its properties\n"
+    "  node rels ID      list a node's relationships\n"
+    "  path SRC DST      show a shortest path between two nodes\n"
+    "  stats             count nodes and relationships\n"
+    "\n"
+    "options:\n"
+    "  --data DIR        data folder (default: $ENGRAM_DATA, else ./engram-data)\n"
+    "  --no-sync         do not fsync at commit (bulk loads; a power cut may lose the last writes)\n"
+    "  --version         print the version\n"
+    "  -h, --help        this help; every command takes --help too\n"
+    "\n"
+    "exit status: 0 ok, 1 the operation failed, 2 usage error.\n"
+    "The operations of exec are listed in docs/operations.md.\n";
+
+static const char exec_help[] =
+    "usage: engram [--data DIR] exec\n"
+    "\n"
+    "Reads one JSON operation per line from stdin, e.g.\n"
+    "  {\"op\":\"create_node\",\"label\":\"Entity\",\"id\":\"e1\",\"properties\":{\"name\":\"x\"}}\n"
+    "and writes one JSON result per line, flushed after each:\n"
+    "  {\"ok\":true,\"result\":...}  or  {\"ok\":false,\"error\":{\"code\":\"...\",\"message\":\"...\"}}\n"
+    "A bad line gets an error result and the next line is still processed. Blank lines are skipped.\n"
+    "Exit status 0 at end of input; 1 if stdout fails.\n";
+
+static int run_exec(eg_db *db) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = EXIT_OK;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        if (strspn(line, " \t") == (size_t)len) continue;
+        char *response = eg_exec_json(db, line, (size_t)len);
+        if (!response || fputs(response, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+            free(response);
+            rc = EXIT_FAILED;
+            break;
+        }
+        free(response);
+    }
+    free(line);
+    return rc;
+}
+
+bool cli_wants_help(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return true;
+    return false;
+}
+
+static int usage(const char *fmt, const char *arg) {
+    fprintf(stderr, "engram: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'engram --help'.\n");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+    const char *data = getenv("ENGRAM_DATA");
+    eg_options options = {0};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--data") == 0) {
+            if (++i == argc) return usage("%s needs a folder", "--data");
+            data = argv[i];
+        } else if (strcmp(argv[i], "--no-sync") == 0) {
+            options.no_sync = true;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("engram %s (data format %d)\n", EG_VERSION, EG_FORMAT_VERSION);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(main_help, stdout);
+            return EXIT_OK;
+        } else {
+            return usage("unknown option '%s'", argv[i]);
+        }
+    }
+    if (i == argc) return usage("%s", "a command is required");
+    const char *command = argv[i++];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    const char *help = NULL;
+    int (*human)(eg_db *, int, char **) = NULL;
+    if (strcmp(command, "exec") == 0) {
+        help = exec_help;
+        if (sub_argc > 0 && !cli_wants_help(sub_argc, sub_argv)) return usage("exec takes no argument: '%s'", sub_argv[0]);
+    } else if (strcmp(command, "node") == 0) {
+        help = cli_node_help, human = cli_node;
+    } else if (strcmp(command, "path") == 0) {
+        help = cli_path_help, human = cli_path;
+    } else if (strcmp(command, "stats") == 0) {
+        help = cli_stats_help, human = cli_stats;
+    } else {
+        return usage("unknown command '%s'", command);
+    }
+    if (cli_wants_help(sub_argc, sub_argv)) {
+        fputs(help, stdout);
+        return EXIT_OK;
+    }
+    if (!data || !*data) data = "engram-data";
+    eg_db *db;
+    eg_error err;
+    if (eg_open(data, &options, &db, &err) != EG_OK) {
+        fprintf(stderr, "engram: cannot open the data folder: %s (%s)\n", err.message, eg_status_name(err.code));
+        return EXIT_FAILED;
+    }
+    int rc = human ? human(db, sub_argc, sub_argv) : run_exec(db);
+    eg_close(db);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/* engram/exec.h — the JSON operation interface: one JSON object in, one JSON object out.
+ *
+ * This is the machine contract behind `engram exec` (and, later, the HTTP server): a request is
+ *   {"op": "<operation>", "<argument>": <value>, ...}
+ * and the response is
+ *   {"ok": true, "result": <value>}   or   {"ok": false, "error": {"code": "<eg_status_name>", "message": "..."}}
+ * The vocabulary (operations, arguments, results) is written down in docs/operations.md. Unknown operations,
+ * unknown or mistyped arguments and malformed JSON are errors that change nothing. */
+#ifndef ENGRAM_EXEC_H
+#define ENGRAM_EXEC_H
+
+#include <engram/engram.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EG_EXEC_LINE_MAX (64u * 1024u * 1024u) /* bytes in one request */
+
+/* Executes one request given as JSON text (not necessarily NUL-terminated) and returns the response as a
+ * newly allocated single-line JSON string (free() it). Returns NULL only when memory runs out. */
+char *eg_exec_json(eg_db *db, const char *request, size_t length);
+
+/* The same on a parsed request; returns a new reference to the response object. */
+json_t *eg_exec(eg_db *db, json_t *request);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,67 @@
+/* args.c — typed, strict readers for operation arguments (see exec_internal.h). */
+#include "exec/exec_internal.h"
+
+static eg_status missing(const char *name, eg_error *err) {
+    return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' is required", name);
+}
+
+static json_t *present(json_t *args, const char *name) {
+    json_t *v = json_object_get(args, name);
+    return json_is_null(v) ? NULL : v;
+}
+
+eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err) {
+    json_t *v = present(args, name);
+    if (!v) return required ? missing(name, err) : EG_OK;
+    if (!json_is_string(v)) return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be a string", name);
+    *out = json_string_value(v);
+    return EG_OK;
+}
+
+eg_status eg_arg_int(json_t *args, const char *name, bool required, long long min, long long max, long long *out,
+                     eg_error *err) {
+    json_t *v = present(args, name);
+    if (!v) return required ? missing(name, err) : EG_OK;
+    if (!json_is_integer(v))
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be an integer", name);
+    json_int_t n = json_integer_value(v);
+    if (n < min || n > max)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be from %lld to %lld, got %lld", name, min,
+                            max, (long long)n);
+    *out = n;
+    return EG_OK;
+}
+
+eg_status eg_arg_number(json_t *args, const char *name, bool required, double *out, eg_error *err) {
+    json_t *v = present(args, name);
+    if (!v) return required ? missing(name, err) : EG_OK;
+    if (!json_is_number(v)) return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be a number", name);
+    *out = json_number_value(v);
+    return EG_OK;
+}
+
+eg_status eg_arg_object(json_t *args, const char *name, bool required, json_t **out, eg_error *err) {
+    json_t *v = present(args, name);
+    if (!v) return required ? missing(name, err) : EG_OK;
+    if (!json_is_object(v))
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be a JSON object", name);
+    *out = v;
+    return EG_OK;
+}
+
+eg_status eg_arg_array(json_t *args, const char *name, bool required, json_t **out, eg_error *err) {
+    json_t *v = present(args, name);
+    if (!v) return required ? missing(name, err) : EG_OK;
+    if (!json_is_array(v)) return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be an array", name);
+    *out = v;
+    return EG_OK;
+}
+
+eg_status eg_arg_value(json_t *args, const char *name, json_t **out, eg_error *err) {
+    json_t *v = json_object_get(args, name);
+    if (!v) return missing(name, err);
+    *out = v;
+    return EG_OK;
+}
+
+eg_status eg_exec_no_memory(eg_error *err) { return eg_error_set(err, EG_INTERNAL, "out of memory"); }

@@ -1,0 +1,85 @@
+/* exec.c — the JSON operation interface (see engram/exec.h): parse, find the operation, reject unknown
+ * arguments, run it, and shape the {"ok": ...} response. */
+#include "exec/exec_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops};
+
+static const eg_exec_op *find_op(const char *name) {
+    for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
+        for (const eg_exec_op *op = op_tables[t]; op->name; op++)
+            if (strcmp(op->name, name) == 0) return op;
+    return NULL;
+}
+
+static eg_status check_arguments(const eg_exec_op *op, json_t *request, eg_error *err) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(request, key, value) {
+        if (strcmp(key, "op") == 0) continue;
+        bool known = false;
+        for (const char *const *a = op->arguments; *a && !known; a++) known = strcmp(*a, key) == 0;
+        if (!known) {
+            char allowed[EG_ERROR_MESSAGE_MAX / 2] = "";
+            for (const char *const *a = op->arguments; *a; a++) {
+                if (a != op->arguments) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
+                strncat(allowed, *a, sizeof allowed - strlen(allowed) - 1);
+            }
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "unknown argument '%.64s' for %s (allowed: %s)", key,
+                                op->name, allowed[0] ? allowed : "none");
+        }
+    }
+    return EG_OK;
+}
+
+static json_t *error_response(const eg_error *err) {
+    return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code", eg_status_name(err->code), "message",
+                     err->message);
+}
+
+json_t *eg_exec(eg_db *db, json_t *request) {
+    eg_error err;
+    eg_error_clear(&err);
+    const eg_exec_op *op = NULL;
+    json_t *result = NULL;
+    json_t *name = json_object_get(request, "op");
+    if (!json_is_object(request))
+        eg_error_set(&err, EG_INVALID_ARGUMENT, "a request must be a JSON object");
+    else if (!json_is_string(name))
+        eg_error_set(&err, EG_INVALID_ARGUMENT, "a request needs \"op\": the operation name, a string");
+    else if (!(op = find_op(json_string_value(name))))
+        eg_error_set(&err, EG_INVALID_ARGUMENT, "unknown operation '%.64s' (see docs/operations.md)",
+                     json_string_value(name));
+    else if (check_arguments(op, request, &err) == EG_OK && op->handler(db, request, &result, &err) == EG_OK)
+        return json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
+    json_decref(result);
+    if (err.code == EG_OK) eg_error_set(&err, EG_INTERNAL, "operation failed without a report");
+    return error_response(&err);
+}
+
+char *eg_exec_json(eg_db *db, const char *request, size_t length) {
+    json_error_t jerr;
+    json_t *response;
+    if (length > EG_EXEC_LINE_MAX) {
+        eg_error err;
+        eg_error_set(&err, EG_INVALID_ARGUMENT, "request of %zu bytes exceeds the limit of %u bytes", length,
+                     EG_EXEC_LINE_MAX);
+        response = error_response(&err);
+    } else {
+        json_t *parsed = json_loadb(request, length, JSON_REJECT_DUPLICATES, &jerr);
+        if (parsed) {
+            response = eg_exec(db, parsed);
+            json_decref(parsed);
+        } else {
+            eg_error err;
+            eg_error_set(&err, EG_INVALID_ARGUMENT, "malformed JSON at column %d: %s", jerr.column, jerr.text);
+            response = error_response(&err);
+        }
+    }
+    if (!response) return NULL;
+    char *text = json_dumps(response, JSON_COMPACT);
+    json_decref(response);
+    return text;
+}

@@ -1,0 +1,35 @@
+/* exec_internal.h — how operations plug into the JSON operation interface (internal).
+ *
+ * Each operation is a row of a table: its name, the arguments it accepts, and a handler that reads typed
+ * arguments from the request object and returns a JSON result. Argument readers reject missing, mistyped and
+ * out-of-range values with a message naming the argument. */
+#ifndef ENGRAM_EXEC_INTERNAL_H
+#define ENGRAM_EXEC_INTERNAL_H
+
+#include <engram/exec.h>
+
+typedef eg_status (*eg_exec_handler)(eg_db *db, json_t *args, json_t **result, eg_error *err);
+
+typedef struct eg_exec_op {
+    const char *name;
+    eg_exec_handler handler;
+    const char *const *arguments; /* NULL-terminated; "op" is implicit */
+} eg_exec_op;
+
+/* The graph operations (ops_graph.c); terminated by a row with name NULL. */
+extern const eg_exec_op eg_exec_graph_ops[];
+
+/* Argument readers. `required` false: a missing (or null) argument leaves *out as the caller set it. */
+eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err);
+eg_status eg_arg_int(json_t *args, const char *name, bool required, long long min, long long max, long long *out,
+                     eg_error *err);
+eg_status eg_arg_number(json_t *args, const char *name, bool required, double *out, eg_error *err);
+eg_status eg_arg_object(json_t *args, const char *name, bool required, json_t **out, eg_error *err);
+eg_status eg_arg_array(json_t *args, const char *name, bool required, json_t **out, eg_error *err);
+/* Any JSON value (including null); required means present. */
+eg_status eg_arg_value(json_t *args, const char *name, json_t **out, eg_error *err);
+
+/* Out of memory while building a result. */
+eg_status eg_exec_no_memory(eg_error *err);
+
+#endif

@@ -1,0 +1,16 @@
+/* graph_internal.h — helpers shared by the graph interface layer and its backends (not public). */
+#ifndef ENGRAM_GRAPH_INTERNAL_H
+#define ENGRAM_GRAPH_INTERNAL_H
+
+#include <engram/graph.h>
+
+/* The typed relationship properties the store maintains (see engram/graph.h). */
+#define EG_PROP_WEIGHT "weight"
+#define EG_PROP_CO_ACCESS "coAccessCount"
+#define EG_PROP_LAST_ACCESSED "lastAccessed"
+#define EG_DEFAULT_WEIGHT 0.1
+
+/* Copies s into out for an error message: printable ASCII kept, the rest \xNN-escaped, long strings cut. */
+void eg_quote_for_message(const char *s, char *out, size_t cap);
+
+#endif

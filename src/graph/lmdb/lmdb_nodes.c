@@ -1,0 +1,303 @@
+/* lmdb_nodes.c — node operations of the embedded graph backend: create (idempotent), read, merge, delete with
+ * all relationships, batches, listing by label with a cursor, counts. */
+#include "graph/lmdb/lmdb_graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Properties as stored: nulls mean "no such property" and are not kept. Returns a new reference. */
+static json_t *without_nulls(json_t *props) {
+    if (!props) return json_object();
+    const char *key;
+    json_t *value;
+    bool has_null = false;
+    json_object_foreach(props, key, value) has_null |= json_is_null(value);
+    if (!has_null) return json_incref(props);
+    json_t *copy = json_object();
+    json_object_foreach(props, key, value) if (!json_is_null(value)) json_object_set(copy, key, value);
+    return copy;
+}
+
+static eg_status put_node_record(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_label label, const char *id,
+                                 json_t *props, eg_error *err) {
+    char *text = json_dumps(props, JSON_COMPACT);
+    if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    size_t id_len = strlen(id), text_len = strlen(text);
+    MDB_val k = {sizeof nid, &nid}, v = {2 + id_len + text_len, NULL};
+    int rc = mdb_put(txn, lg->nodes, &k, &v, MDB_RESERVE);
+    if (rc == 0) {
+        unsigned char *p = v.mv_data;
+        p[0] = (unsigned char)label;
+        p[1] = (unsigned char)id_len;
+        memcpy(p + 2, id, id_len);
+        memcpy(p + 2 + id_len, text, text_len);
+    }
+    free(text);
+    return rc ? lg_mdb_error(rc, "write node", err) : EG_OK;
+}
+
+static eg_status allocate_nid(lmdb_graph *lg, MDB_txn *txn, uint64_t *nid, eg_error *err) {
+    eg_status st = lg_count_get(lg, txn, "next_nid", nid, err);
+    if (st) return st;
+    if (*nid == 0) *nid = 1;
+    uint64_t next = *nid + 1;
+    MDB_val k = {8, "next_nid"}, v = {sizeof next, &next};
+    int rc = mdb_put(txn, lg->meta, &k, &v, 0);
+    return rc ? lg_mdb_error(rc, "allocate node number", err) : EG_OK;
+}
+
+static eg_status insert_node(lmdb_graph *lg, MDB_txn *txn, eg_label label, const char *id, json_t *properties,
+                             eg_error *err) {
+    uint64_t nid;
+    eg_status st = lg_lookup_nid(lg, txn, id, "node", &nid, NULL);
+    json_t *props = without_nulls(properties);
+    if (!props) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    if (st == EG_OK) { /* a retried create of the same node is a no-op; anything else is a conflict */
+        eg_node existing;
+        st = lg_read_node(lg, txn, nid, &existing, true, err);
+        if (st == EG_OK) {
+            bool same = existing.label == label && json_equal(existing.properties, props);
+            st = same ? EG_OK
+                      : eg_error_set(err, EG_CONFLICT,
+                                     "node '%s' already exists (as %s) with different content; use update_node", id,
+                                     eg_label_name(existing.label));
+            eg_node_clear(&existing);
+        }
+        json_decref(props);
+        return st;
+    }
+    if (st != EG_NOT_FOUND) {
+        json_decref(props);
+        return lg_lookup_nid(lg, txn, id, "node", &nid, err);
+    }
+    char counter[32];
+    lg_label_counter(label, counter);
+    size_t id_len = strlen(id);
+    unsigned char label_key[1 + EG_ID_MAX];
+    label_key[0] = (unsigned char)label;
+    memcpy(label_key + 1, id, id_len);
+    MDB_val ik = {id_len, (void *)id}, nv = {sizeof nid, &nid}, lk = {1 + id_len, label_key};
+    int rc;
+    if ((st = allocate_nid(lg, txn, &nid, err)) || (st = put_node_record(lg, txn, nid, label, id, props, err))) {
+        json_decref(props);
+        return st;
+    }
+    json_decref(props);
+    if ((rc = mdb_put(txn, lg->ids, &ik, &nv, 0)) || (rc = mdb_put(txn, lg->labels, &lk, &nv, 0)))
+        return lg_mdb_error(rc, "index node", err);
+    return lg_count_add(lg, txn, counter, 1, err);
+}
+
+eg_status lg_create_node(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    if ((st = insert_node(lg, txn, label, id, properties, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lg_commit(txn, "create_node", err);
+}
+
+eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    for (size_t i = 0; i < count; i++)
+        if ((st = insert_node(lg, txn, nodes[i].label, nodes[i].id, nodes[i].properties, err))) {
+            mdb_txn_abort(txn);
+            return st;
+        }
+    return lg_commit(txn, "batch_create_nodes", err);
+}
+
+/* Resolves id to nid and checks the label filter; not-found messages name the label when one was asked. */
+static eg_status find_node(lmdb_graph *lg, MDB_txn *txn, const char *id, eg_label label, uint64_t *nid,
+                           eg_node *out, bool with_properties, eg_error *err) {
+    eg_status st = lg_lookup_nid(lg, txn, id, "node", nid, err);
+    if (st) return st;
+    if ((st = lg_read_node(lg, txn, *nid, out, with_properties, err))) return st;
+    if (label != EG_LABEL_ANY && out->label != label) {
+        eg_node_clear(out);
+        return eg_error_set(err, EG_NOT_FOUND, "node '%s' with label %s does not exist (it is %s)", id,
+                            eg_label_name(label), eg_label_name(out->label));
+    }
+    return EG_OK;
+}
+
+eg_status lg_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    uint64_t nid;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    st = find_node(lg, txn, id, label, &nid, out, true, err);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    uint64_t nid;
+    eg_node node;
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    if ((st = find_node(lg, txn, id, label, &nid, &node, true, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(properties, key, value) {
+        if (json_is_null(value))
+            json_object_del(node.properties, key);
+        else
+            json_object_set(node.properties, key, value);
+    }
+    st = put_node_record(lg, txn, nid, node.label, id, node.properties, err);
+    eg_node_clear(&node);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lg_commit(txn, "update_node", err);
+}
+
+/* Reads every adjacency entry of nid (fixed-size duplicates, a page at a time). */
+static eg_status read_adjacency(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, adj_entry **out, size_t *count,
+                                eg_error *err) {
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, lg->adj, &cur);
+    if (rc) return lg_mdb_error(rc, "read adjacency", err);
+    MDB_val k = {sizeof nid, &nid}, v;
+    size_t n = 0, cap = 0;
+    adj_entry *items = NULL;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+    if (rc == 0) rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+    while (rc == 0) {
+        size_t m = v.mv_size / ADJ_ENTRY_SIZE;
+        if (n + m > cap) {
+            cap = (n + m) * 2;
+            adj_entry *grown = realloc(items, cap * sizeof *items);
+            if (!grown) {
+                free(items);
+                mdb_cursor_close(cur);
+                return eg_error_set(err, EG_INTERNAL, "out of memory");
+            }
+            items = grown;
+        }
+        for (size_t i = 0; i < m; i++) lg_decode_adj((const unsigned char *)v.mv_data + i * ADJ_ENTRY_SIZE, &items[n++]);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) {
+        free(items);
+        return lg_mdb_error(rc, "read adjacency", err);
+    }
+    *out = items;
+    *count = n;
+    return EG_OK;
+}
+
+eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    uint64_t nid;
+    eg_node node;
+    adj_entry *edges = NULL;
+    size_t edge_count = 0;
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    if ((st = find_node(lg, txn, id, label, &nid, &node, false, err)) ||
+        (st = read_adjacency(lg, txn, nid, &edges, &edge_count, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    for (size_t i = 0; i < edge_count && st == EG_OK; i++) {
+        const adj_entry *e = &edges[i];
+        if (e->dir == ADJ_IN && e->other == nid) continue; /* a self-loop: removed through its outgoing entry */
+        rel_key k = e->dir == ADJ_OUT ? (rel_key){nid, e->type, e->other} : (rel_key){e->other, e->type, nid};
+        st = lg_remove_relationship(lg, txn, &k, err);
+    }
+    free(edges);
+    char counter[32];
+    lg_label_counter(node.label, counter);
+    size_t id_len = strlen(id);
+    unsigned char label_key[1 + EG_ID_MAX];
+    label_key[0] = (unsigned char)node.label;
+    memcpy(label_key + 1, id, id_len);
+    MDB_val nk = {sizeof nid, &nid}, ik = {id_len, (void *)id}, lk = {1 + id_len, label_key};
+    int rc = 0;
+    if (st == EG_OK && ((rc = mdb_del(txn, lg->nodes, &nk, NULL)) || (rc = mdb_del(txn, lg->ids, &ik, NULL)) ||
+                        (rc = mdb_del(txn, lg->labels, &lk, NULL))))
+        st = lg_mdb_error(rc, "delete node", err);
+    if (st == EG_OK) st = lg_count_add(lg, txn, counter, -1, err);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lg_commit(txn, "delete_node", err);
+}
+
+/* Iterates `dbi` from just after `after` (keys prefixed by `prefix`), reading the nid each value holds. */
+eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
+                        eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    bool by_label = label != EG_LABEL_ANY;
+    int rc = mdb_cursor_open(txn, by_label ? lg->labels : lg->ids, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return lg_mdb_error(rc, "list_nodes", err);
+    }
+    unsigned char start[1 + EG_ID_MAX];
+    size_t prefix = by_label ? 1 : 0, start_len = prefix;
+    start[0] = (unsigned char)label;
+    if (after_id) {
+        memcpy(start + prefix, after_id, strlen(after_id));
+        start_len += strlen(after_id);
+    }
+    out->items = calloc(limit, sizeof *out->items);
+    if (!out->items) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    MDB_val k = {start_len, start}, v;
+    rc = start_len ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (st == EG_OK && rc == 0 && out->count < limit) {
+        if (by_label && (k.mv_size < 1 || ((unsigned char *)k.mv_data)[0] != (unsigned char)label)) break;
+        bool is_cursor = after_id && k.mv_size == start_len && memcmp(k.mv_data, start, start_len) == 0;
+        if (!is_cursor) {
+            uint64_t nid;
+            memcpy(&nid, v.mv_data, sizeof nid);
+            if ((st = lg_read_node(lg, txn, nid, &out->items[out->count], true, err))) break;
+            out->count++;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(rc, "list_nodes", err);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (st) eg_node_list_free(out);
+    return st;
+}
+
+eg_status lg_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    *out = 0;
+    for (int l = 0; l < EG_LABEL_COUNT && st == EG_OK; l++) {
+        if (label != EG_LABEL_ANY && l != (int)label) continue;
+        char counter[32];
+        uint64_t n;
+        lg_label_counter((eg_label)l, counter);
+        if ((st = lg_count_get(lg, txn, counter, &n, err)) == EG_OK) *out += n;
+    }
+    mdb_txn_abort(txn);
+    return st;
+}

@@ -1,0 +1,453 @@
+/* lmdb_relationships.c — relationship operations of the embedded graph backend: create-or-merge (single and
+ * batch), delete, reads by node, counts, and Hebbian strengthen / weaken / decay on the typed header. */
+#include "graph/lmdb/lmdb_graph.h"
+#include "util/clock.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Applies the typed keys of props to h; returns a new reference to the remaining properties. */
+static json_t *apply_typed(json_t *props, rel_header *h) {
+    json_t *other = json_object();
+    const char *key;
+    json_t *value;
+    if (!other || !props) return other;
+    json_object_foreach(props, key, value) {
+        if (strcmp(key, EG_PROP_WEIGHT) == 0)
+            h->weight = json_is_null(value) ? NAN : json_number_value(value);
+        else if (strcmp(key, EG_PROP_CO_ACCESS) == 0)
+            h->co_access_count = json_is_null(value) ? -1 : (int64_t)json_integer_value(value);
+        else if (strcmp(key, EG_PROP_LAST_ACCESSED) == 0)
+            h->last_accessed = (int64_t)json_integer_value(value);
+        else
+            json_object_set(other, key, value);
+    }
+    return other;
+}
+
+static eg_status put_rel_value(lmdb_graph *lg, MDB_txn *txn, MDB_val *key, const rel_header *h, json_t *other,
+                               eg_error *err) {
+    char *text = json_object_size(other) ? json_dumps(other, JSON_COMPACT) : NULL;
+    size_t text_len = text ? strlen(text) : 0;
+    MDB_val v = {REL_HEADER_SIZE + text_len, NULL};
+    int rc = mdb_put(txn, lg->rels, key, &v, MDB_RESERVE);
+    if (rc == 0) {
+        lg_encode_rel_header(h, v.mv_data);
+        if (text_len) memcpy((char *)v.mv_data + REL_HEADER_SIZE, text, text_len);
+    }
+    free(text);
+    return rc ? lg_mdb_error(rc, "write relationship", err) : EG_OK;
+}
+
+/* Merges props into the existing record `old` (nulls remove). */
+static eg_status merge_relationship(lmdb_graph *lg, MDB_txn *txn, MDB_val *key, const MDB_val *old, json_t *props,
+                                    eg_error *err) {
+    if (old->mv_size < REL_HEADER_SIZE) return eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
+    rel_header h;
+    lg_decode_rel_header(old->mv_data, &h);
+    size_t json_len = old->mv_size - REL_HEADER_SIZE;
+    json_error_t jerr;
+    json_t *stored = json_len ? json_loadb((const char *)old->mv_data + REL_HEADER_SIZE, json_len, 0, &jerr)
+                              : json_object();
+    if (!stored) return eg_error_set(err, EG_CORRUPT, "a relationship has damaged properties");
+    json_t *other = apply_typed(props, &h);
+    const char *k;
+    json_t *value;
+    json_object_foreach(other, k, value) {
+        if (json_is_null(value))
+            json_object_del(stored, k);
+        else
+            json_object_set(stored, k, value);
+    }
+    eg_status st = put_rel_value(lg, txn, key, &h, stored, err);
+    json_decref(other);
+    json_decref(stored);
+    return st;
+}
+
+static eg_status insert_relationship(lmdb_graph *lg, MDB_txn *txn, const eg_relationship_spec *spec, bool *created,
+                                     eg_error *err) {
+    rel_key k = {0, (uint8_t)spec->type, 0};
+    eg_status st;
+    *created = false;
+    if ((st = lg_lookup_nid(lg, txn, spec->source_id, "source node", &k.source, err)) ||
+        (st = lg_lookup_nid(lg, txn, spec->target_id, "target node", &k.target, err)))
+        return st;
+    unsigned char kb[REL_KEY_SIZE];
+    lg_encode_rel_key(&k, kb);
+    MDB_val key = {REL_KEY_SIZE, kb};
+    rel_header h = {eg_now_ms(), NAN, -1, 0};
+    bool plain = !spec->properties || json_object_size(spec->properties) == 0;
+    json_t *other = plain ? NULL : apply_typed(spec->properties, &h);
+    char *text = other && json_object_size(other) ? json_dumps(other, JSON_COMPACT) : NULL;
+    json_decref(other);
+    size_t text_len = text ? strlen(text) : 0;
+    unsigned char small[REL_HEADER_SIZE + 256];
+    unsigned char *buf = text_len <= 256 ? small : malloc(REL_HEADER_SIZE + text_len);
+    if (!buf) {
+        free(text);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
+    lg_encode_rel_header(&h, buf);
+    if (text_len) memcpy(buf + REL_HEADER_SIZE, text, text_len);
+    free(text);
+    MDB_val v = {REL_HEADER_SIZE + text_len, buf};
+    int rc = mdb_put(txn, lg->rels, &key, &v, MDB_NOOVERWRITE);
+    if (buf != small) free(buf);
+    if (rc == MDB_KEYEXIST) return merge_relationship(lg, txn, &key, &v, spec->properties, err);
+    if (rc) return lg_mdb_error(rc, "create relationship", err);
+    unsigned char ab[ADJ_ENTRY_SIZE];
+    adj_entry out_e = {k.target, k.type, ADJ_OUT}, in_e = {k.source, k.type, ADJ_IN};
+    MDB_val sk = {8, &k.source}, tk = {8, &k.target}, av = {ADJ_ENTRY_SIZE, ab};
+    lg_encode_adj(&out_e, ab);
+    if ((rc = mdb_put(txn, lg->adj, &sk, &av, 0))) return lg_mdb_error(rc, "index relationship", err);
+    lg_encode_adj(&in_e, ab);
+    if ((rc = mdb_put(txn, lg->adj, &tk, &av, 0))) return lg_mdb_error(rc, "index relationship", err);
+    *created = true;
+    return EG_OK;
+}
+
+static eg_status create_relationships(lmdb_graph *lg, const eg_relationship_spec *rels, size_t count,
+                                      const char *op, eg_error *err) {
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    int64_t created = 0;
+    for (size_t i = 0; i < count && st == EG_OK; i++) {
+        bool fresh;
+        st = insert_relationship(lg, txn, &rels[i], &fresh, err);
+        if (st && count > 1 && err) {
+            char msg[EG_ERROR_MESSAGE_MAX];
+            memcpy(msg, err->message, sizeof msg);
+            eg_error_set(err, st, "relationships[%zu]: %s", i, msg);
+        }
+        created += fresh;
+    }
+    if (st == EG_OK && created) st = lg_count_add(lg, txn, "count.rels", created, err);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lg_commit(txn, op, err);
+}
+
+eg_status lg_create_relationship(eg_graph *g, const eg_relationship_spec *rel, eg_error *err) {
+    return create_relationships(lmdb_of(g), rel, 1, "create_relationship", err);
+}
+
+eg_status lg_batch_create_relationships(eg_graph *g, const eg_relationship_spec *rels, size_t count, eg_error *err) {
+    return create_relationships(lmdb_of(g), rels, count, "batch_create_relationships", err);
+}
+
+eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
+                                 eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    rel_key k = {0, (uint8_t)type, 0};
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    if ((st = lg_lookup_nid(lg, txn, source_id, "source node", &k.source, err)) ||
+        (st = lg_lookup_nid(lg, txn, target_id, "target node", &k.target, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    unsigned char kb[REL_KEY_SIZE];
+    lg_encode_rel_key(&k, kb);
+    MDB_val key = {REL_KEY_SIZE, kb}, v;
+    int rc = mdb_get(txn, lg->rels, &key, &v);
+    if (rc == MDB_NOTFOUND)
+        st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", source_id,
+                          eg_rel_type_name(type), target_id);
+    else if (rc)
+        st = lg_mdb_error(rc, "delete_relationship", err);
+    else
+        st = lg_remove_relationship(lg, txn, &k, err);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lg_commit(txn, "delete_relationship", err);
+}
+
+static eg_status append_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, eg_relationship_list *out,
+                                     size_t *cap, eg_error *err) {
+    unsigned char kb[REL_KEY_SIZE];
+    lg_encode_rel_key(k, kb);
+    MDB_val key = {REL_KEY_SIZE, kb}, v;
+    int rc = mdb_get(txn, lg->rels, &key, &v);
+    if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "an adjacency entry has no relationship")
+                                      : lg_mdb_error(rc, "read relationship", err);
+    if (out->count == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        eg_relationship *grown = realloc(out->items, *cap * sizeof *grown);
+        if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        out->items = grown;
+    }
+    eg_status st = lg_make_relationship(lg, txn, k, &v, &out->items[out->count], err);
+    if (st == EG_OK) out->count++;
+    return st;
+}
+
+eg_status lg_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
+                               eg_relationship_list *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    uint64_t nid;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    if ((st = lg_lookup_nid(lg, txn, id, "node", &nid, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    int rc = mdb_cursor_open(txn, lg->adj, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return lg_mdb_error(rc, "get_relationships", err);
+    }
+    size_t cap = 0;
+    MDB_val k = {sizeof nid, &nid}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+    if (rc == 0) rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+    while (rc == 0 && st == EG_OK) {
+        for (size_t i = 0; i < v.mv_size / ADJ_ENTRY_SIZE && st == EG_OK; i++) {
+            adj_entry e;
+            lg_decode_adj((const unsigned char *)v.mv_data + i * ADJ_ENTRY_SIZE, &e);
+            if (type != EG_REL_ANY && e.type != (uint8_t)type) continue;
+            if (dir == EG_DIR_OUT && e.dir != ADJ_OUT) continue;
+            if (dir == EG_DIR_IN && e.dir != ADJ_IN) continue;
+            if (dir == EG_DIR_BOTH && e.dir == ADJ_IN && e.other == nid) continue; /* self-loop listed once */
+            rel_key rk = e.dir == ADJ_OUT ? (rel_key){nid, e.type, e.other} : (rel_key){e.other, e.type, nid};
+            st = append_relationship(lg, txn, &rk, out, &cap, err);
+        }
+        if (st == EG_OK) rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+    }
+    if (st == EG_OK && rc != MDB_NOTFOUND) st = lg_mdb_error(rc, "get_relationships", err);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (st) eg_relationship_list_free(out);
+    return st;
+}
+
+eg_status lg_count_relationships(eg_graph *g, uint64_t *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    st = lg_count_get(lg, txn, "count.rels", out, err);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+/* Strengthens or weakens the relationships between two nodes in one direction; counts how many it changed. */
+static eg_status reweight_direction(lmdb_graph *lg, MDB_txn *txn, uint64_t from, uint64_t to, eg_rel_type type,
+                                    double rate, bool strengthen, int64_t now, size_t *changed, double *best,
+                                    eg_error *err) {
+    for (int t = 0; t < EG_REL_TYPE_COUNT; t++) {
+        if (type != EG_REL_ANY && t != (int)type) continue;
+        rel_key k = {from, (uint8_t)t, to};
+        unsigned char kb[REL_KEY_SIZE];
+        lg_encode_rel_key(&k, kb);
+        MDB_val key = {REL_KEY_SIZE, kb}, v;
+        int rc = mdb_get(txn, lg->rels, &key, &v);
+        if (rc == MDB_NOTFOUND) continue;
+        if (rc) return lg_mdb_error(rc, "read relationship", err);
+        if (v.mv_size < REL_HEADER_SIZE) return eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
+        unsigned char *copy = malloc(v.mv_size);
+        if (!copy) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        memcpy(copy, v.mv_data, v.mv_size);
+        rel_header h;
+        lg_decode_rel_header(copy, &h);
+        double w = isnan(h.weight) ? EG_DEFAULT_WEIGHT : h.weight;
+        if (strengthen) {
+            w += rate * (1.0 - w);
+            h.co_access_count = (h.co_access_count < 0 ? 0 : h.co_access_count) + 1;
+            h.last_accessed = now;
+        } else {
+            w *= 1.0 - rate;
+        }
+        h.weight = w;
+        lg_encode_rel_header(&h, copy);
+        MDB_val nv = {v.mv_size, copy};
+        rc = mdb_put(txn, lg->rels, &key, &nv, 0);
+        free(copy);
+        if (rc) return lg_mdb_error(rc, "write relationship", err);
+        if (*changed == 0 || w > *best) *best = w;
+        (*changed)++;
+    }
+    return EG_OK;
+}
+
+eg_status lg_reweight_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
+                                   double rate, bool strengthen, double *new_weight, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    uint64_t s, t;
+    size_t changed = 0;
+    int64_t now = eg_now_ms();
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    if ((st = lg_lookup_nid(lg, txn, source_id, "source node", &s, err)) ||
+        (st = lg_lookup_nid(lg, txn, target_id, "target node", &t, err)) ||
+        (st = reweight_direction(lg, txn, s, t, type, rate, strengthen, now, &changed, new_weight, err)) ||
+        (changed == 0 && (st = reweight_direction(lg, txn, t, s, type, rate, strengthen, now, &changed, new_weight,
+                                                  err)))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    if (changed == 0) {
+        mdb_txn_abort(txn);
+        return eg_error_set(err, EG_NOT_FOUND, "no %s relationship between '%s' and '%s'",
+                            type == EG_REL_ANY ? "" : eg_rel_type_name(type), source_id, target_id);
+    }
+    return lg_commit(txn, strengthen ? "strengthen_relationship" : "weaken_relationship", err);
+}
+
+/* Does the source node carry sessionId == session_id? Relationships are keyed by source, so consecutive records
+ * share a source and one cached answer serves them all. */
+typedef struct session_filter {
+    const char *session_id;
+    uint64_t cached_nid;
+    bool cached_match;
+} session_filter;
+
+static eg_status in_session(lmdb_graph *lg, MDB_txn *txn, session_filter *f, uint64_t source, bool *match,
+                            eg_error *err) {
+    if (!f->session_id) {
+        *match = true;
+        return EG_OK;
+    }
+    if (source != f->cached_nid) {
+        eg_node n;
+        eg_status st = lg_read_node(lg, txn, source, &n, true, err);
+        if (st) return st;
+        json_t *sid = json_object_get(n.properties, "sessionId");
+        f->cached_match = json_is_string(sid) && strcmp(json_string_value(sid), f->session_id) == 0;
+        f->cached_nid = source;
+        eg_node_clear(&n);
+    }
+    *match = f->cached_match;
+    return EG_OK;
+}
+
+/* Walks every relationship, calling `visit` on the stale ones in scope. */
+typedef eg_status (*stale_visitor)(lmdb_graph *lg, MDB_cursor *cur, const MDB_val *key, const MDB_val *value,
+                                   void *ctx, eg_error *err);
+
+static eg_status for_each_stale(lmdb_graph *lg, MDB_txn *txn, double stale_days, const char *session_id,
+                                stale_visitor visit, void *ctx, eg_error *err) {
+    int64_t cutoff = eg_now_ms() - (int64_t)(stale_days * EG_MS_PER_DAY);
+    session_filter filter = {session_id, 0, false};
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, lg->rels, &cur);
+    if (rc) return lg_mdb_error(rc, "scan relationships", err);
+    MDB_val k, v;
+    eg_status st = EG_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && st == EG_OK;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != REL_KEY_SIZE || v.mv_size < REL_HEADER_SIZE) {
+            st = eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
+            break;
+        }
+        rel_header h;
+        lg_decode_rel_header(v.mv_data, &h);
+        if (h.last_accessed >= cutoff) continue;
+        rel_key rk;
+        bool match;
+        lg_decode_rel_key(k.mv_data, &rk);
+        if ((st = in_session(lg, txn, &filter, rk.source, &match, err)) || !match) continue;
+        st = visit(lg, cur, &k, &v, ctx, err);
+    }
+    mdb_cursor_close(cur);
+    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(rc, "scan relationships", err);
+    return st;
+}
+
+static eg_status count_visit(lmdb_graph *lg, MDB_cursor *cur, const MDB_val *key, const MDB_val *value, void *ctx,
+                             eg_error *err) {
+    (void)lg, (void)cur, (void)key, (void)value, (void)err;
+    (*(uint64_t *)ctx)++;
+    return EG_OK;
+}
+
+eg_status lg_count_stale_relationships(eg_graph *g, double stale_days, const char *session_id, uint64_t *out,
+                                       eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    *out = 0;
+    st = for_each_stale(lg, txn, stale_days, session_id, count_visit, out, err);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+typedef struct decay_ctx {
+    int64_t now, stale_ms;
+    double rate, min_weight;
+    eg_decay_result result;
+    rel_key *prune;
+    size_t prune_count, prune_cap;
+} decay_ctx;
+
+/* Decays one stale relationship by (1 - rate) per whole day spent stale and not yet decayed, and marks it for
+ * pruning when it ends below min_weight. */
+static eg_status decay_visit(lmdb_graph *lg, MDB_cursor *cur, const MDB_val *key, const MDB_val *value, void *ctx,
+                             eg_error *err) {
+    (void)lg;
+    decay_ctx *d = ctx;
+    rel_header h;
+    lg_decode_rel_header(value->mv_data, &h);
+    int64_t start = h.last_accessed + d->stale_ms;
+    if (h.decayed_through > start) start = h.decayed_through;
+    int64_t days = d->now > start ? (d->now - start) / (int64_t)EG_MS_PER_DAY : 0;
+    double w = isnan(h.weight) ? EG_DEFAULT_WEIGHT : h.weight;
+    if (days > 0 && d->rate > 0) {
+        w *= pow(1.0 - d->rate, (double)days);
+        h.weight = w;
+        h.decayed_through = start + days * (int64_t)EG_MS_PER_DAY;
+        unsigned char *copy = malloc(value->mv_size);
+        if (!copy) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        memcpy(copy, value->mv_data, value->mv_size);
+        lg_encode_rel_header(&h, copy);
+        MDB_val k = *key, nv = {value->mv_size, copy};
+        int rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+        free(copy);
+        if (rc) return lg_mdb_error(rc, "decay relationship", err);
+        d->result.decayed++;
+    }
+    if (w < d->min_weight) {
+        if (d->prune_count == d->prune_cap) {
+            d->prune_cap = d->prune_cap ? d->prune_cap * 2 : 256;
+            rel_key *grown = realloc(d->prune, d->prune_cap * sizeof *grown);
+            if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
+            d->prune = grown;
+        }
+        lg_decode_rel_key(key->mv_data, &d->prune[d->prune_count++]);
+    }
+    return EG_OK;
+}
+
+eg_status lg_batch_decay_relationships(eg_graph *g, double stale_days, double decay_rate, double min_weight,
+                                       const char *session_id, eg_decay_result *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    decay_ctx d = {.now = eg_now_ms(), .stale_ms = (int64_t)(stale_days * EG_MS_PER_DAY), .rate = decay_rate,
+                   .min_weight = min_weight};
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    st = for_each_stale(lg, txn, stale_days, session_id, decay_visit, &d, err);
+    for (size_t i = 0; i < d.prune_count && st == EG_OK; i++) {
+        st = lg_remove_relationship(lg, txn, &d.prune[i], err);
+        d.result.pruned++;
+    }
+    free(d.prune);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    if ((st = lg_commit(txn, "batch_decay_relationships", err))) return st;
+    *out = d.result;
+    return EG_OK;
+}

@@ -1,0 +1,292 @@
+/* lmdb_store.c — the embedded graph backend: opening the LMDB environment, its layout version, the folder lock,
+ * and the record encodings every other lmdb_*.c file shares (see lmdb_graph.h for the layout). */
+#include "graph/lmdb/lmdb_graph.h"
+#include "util/files.h"
+
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAP_SIZE (64ull << 30)
+#define MAX_READERS 1024
+
+static const eg_graph_ops lmdb_ops;
+
+eg_status lg_mdb_error(int rc, const char *op, eg_error *err) {
+    switch (rc) {
+    case MDB_MAP_FULL:
+        return eg_error_set(err, EG_IO, "%s: the graph store is full (its map size is reached)", op);
+    case MDB_READERS_FULL:
+        return eg_error_set(err, EG_UNAVAILABLE, "%s: too many concurrent readers (limit %d)", op, MAX_READERS);
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+        return eg_error_set(err, EG_CORRUPT, "%s: the graph store is damaged: %s", op, mdb_strerror(rc));
+    case MDB_VERSION_MISMATCH:
+        return eg_error_set(err, EG_INCOMPATIBLE, "%s: the graph store was written by another LMDB version", op);
+    default:
+        return eg_error_set(err, rc > 0 ? EG_IO : EG_INTERNAL, "%s: %s", op, mdb_strerror(rc));
+    }
+}
+
+eg_status lg_begin(lmdb_graph *lg, bool write, MDB_txn **txn, eg_error *err) {
+    int rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, txn);
+    return rc ? lg_mdb_error(rc, "begin transaction", err) : EG_OK;
+}
+
+eg_status lg_commit(MDB_txn *txn, const char *op, eg_error *err) {
+    int rc = mdb_txn_commit(txn);
+    return rc ? lg_mdb_error(rc, op, err) : EG_OK;
+}
+
+eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char *role, uint64_t *nid,
+                        eg_error *err) {
+    MDB_val k = {strlen(id), (void *)id}, v;
+    int rc = mdb_get(txn, lg->ids, &k, &v);
+    if (rc == MDB_NOTFOUND) return eg_error_set(err, EG_NOT_FOUND, "%s '%s' does not exist", role, id);
+    if (rc) return lg_mdb_error(rc, "lookup", err);
+    memcpy(nid, v.mv_data, sizeof *nid);
+    return EG_OK;
+}
+
+eg_status lg_read_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_node *out, bool with_properties,
+                       eg_error *err) {
+    MDB_val k = {sizeof nid, &nid}, v;
+    int rc = mdb_get(txn, lg->nodes, &k, &v);
+    if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "node #%llu is indexed but missing",
+                                                     (unsigned long long)nid)
+                                      : lg_mdb_error(rc, "read node", err);
+    const unsigned char *p = v.mv_data;
+    if (v.mv_size < 2 || (size_t)p[1] + 2 > v.mv_size || p[0] >= EG_LABEL_COUNT)
+        return eg_error_set(err, EG_CORRUPT, "node #%llu has a damaged record", (unsigned long long)nid);
+    out->label = (eg_label)p[0];
+    memcpy(out->id, p + 2, p[1]);
+    out->id[p[1]] = '\0';
+    out->properties = NULL;
+    if (!with_properties) return EG_OK;
+    size_t off = 2 + (size_t)p[1];
+    json_error_t jerr;
+    out->properties = json_loadb((const char *)p + off, v.mv_size - off, 0, &jerr);
+    if (!out->properties) return eg_error_set(err, EG_CORRUPT, "node '%s' has damaged properties", out->id);
+    return EG_OK;
+}
+
+void lg_label_counter(eg_label label, char out[32]) { snprintf(out, 32, "count.%s", eg_label_name(label)); }
+
+eg_status lg_count_get(lmdb_graph *lg, MDB_txn *txn, const char *name, uint64_t *out, eg_error *err) {
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, lg->meta, &k, &v);
+    *out = 0;
+    if (rc == MDB_NOTFOUND) return EG_OK;
+    if (rc) return lg_mdb_error(rc, "read counter", err);
+    memcpy(out, v.mv_data, sizeof *out);
+    return EG_OK;
+}
+
+eg_status lg_count_add(lmdb_graph *lg, MDB_txn *txn, const char *name, int64_t delta, eg_error *err) {
+    uint64_t n;
+    eg_status st = lg_count_get(lg, txn, name, &n, err);
+    if (st) return st;
+    n = (uint64_t)((int64_t)n + delta);
+    MDB_val k = {strlen(name), (void *)name}, v = {sizeof n, &n};
+    int rc = mdb_put(txn, lg->meta, &k, &v, 0);
+    return rc ? lg_mdb_error(rc, "update counter", err) : EG_OK;
+}
+
+void lg_encode_adj(const adj_entry *e, unsigned char out[ADJ_ENTRY_SIZE]) {
+    memcpy(out, &e->other, 8);
+    out[8] = e->type;
+    out[9] = e->dir;
+}
+
+void lg_decode_adj(const unsigned char in[ADJ_ENTRY_SIZE], adj_entry *e) {
+    memcpy(&e->other, in, 8);
+    e->type = in[8];
+    e->dir = in[9];
+}
+
+/* Big-endian nids so that a source's relationships are adjacent and ordered in the rels tree. */
+void lg_encode_rel_key(const rel_key *k, unsigned char out[REL_KEY_SIZE]) {
+    uint64_t s = htobe64(k->source), t = htobe64(k->target);
+    memcpy(out, &s, 8);
+    out[8] = k->type;
+    memcpy(out + 9, &t, 8);
+}
+
+void lg_decode_rel_key(const unsigned char in[REL_KEY_SIZE], rel_key *k) {
+    uint64_t s, t;
+    memcpy(&s, in, 8);
+    memcpy(&t, in + 9, 8);
+    k->source = be64toh(s);
+    k->type = in[8];
+    k->target = be64toh(t);
+}
+
+void lg_decode_rel_header(const void *data, rel_header *h) { memcpy(h, data, REL_HEADER_SIZE); }
+void lg_encode_rel_header(const rel_header *h, void *out) { memcpy(out, h, REL_HEADER_SIZE); }
+
+eg_status lg_remove_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, eg_error *err) {
+    unsigned char kb[REL_KEY_SIZE], ab[ADJ_ENTRY_SIZE];
+    lg_encode_rel_key(k, kb);
+    MDB_val key = {REL_KEY_SIZE, kb};
+    int rc = mdb_del(txn, lg->rels, &key, NULL);
+    if (rc) return lg_mdb_error(rc, "delete relationship", err);
+    adj_entry out_e = {k->target, k->type, ADJ_OUT}, in_e = {k->source, k->type, ADJ_IN};
+    uint64_t src = k->source, tgt = k->target;
+    MDB_val sk = {8, &src}, tk = {8, &tgt}, val = {ADJ_ENTRY_SIZE, ab};
+    lg_encode_adj(&out_e, ab);
+    if ((rc = mdb_del(txn, lg->adj, &sk, &val))) return lg_mdb_error(rc, "delete adjacency", err);
+    lg_encode_adj(&in_e, ab);
+    if ((rc = mdb_del(txn, lg->adj, &tk, &val))) return lg_mdb_error(rc, "delete adjacency", err);
+    return lg_count_add(lg, txn, "count.rels", -1, err);
+}
+
+static eg_status node_id_of(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, char out[EG_ID_MAX + 1], eg_error *err) {
+    eg_node n;
+    eg_status st = lg_read_node(lg, txn, nid, &n, false, err);
+    if (st == EG_OK) memcpy(out, n.id, sizeof n.id);
+    return st;
+}
+
+eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, const MDB_val *value,
+                               eg_relationship *out, eg_error *err) {
+    eg_status st;
+    memset(out, 0, sizeof *out);
+    if ((st = node_id_of(lg, txn, k->source, out->source_id, err)) ||
+        (st = node_id_of(lg, txn, k->target, out->target_id, err)))
+        return st;
+    out->type = (eg_rel_type)k->type;
+    if (value->mv_size < REL_HEADER_SIZE) return eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
+    rel_header h;
+    lg_decode_rel_header(value->mv_data, &h);
+    size_t json_len = value->mv_size - REL_HEADER_SIZE;
+    json_error_t jerr;
+    out->properties = json_len ? json_loadb((const char *)value->mv_data + REL_HEADER_SIZE, json_len, 0, &jerr)
+                               : json_object();
+    if (!out->properties) return eg_error_set(err, EG_CORRUPT, "a relationship of '%s' has damaged properties",
+                                              out->source_id);
+    if (h.weight == h.weight) json_object_set_new(out->properties, EG_PROP_WEIGHT, json_real(h.weight));
+    if (h.co_access_count >= 0)
+        json_object_set_new(out->properties, EG_PROP_CO_ACCESS, json_integer(h.co_access_count));
+    json_object_set_new(out->properties, EG_PROP_LAST_ACCESSED, json_integer(h.last_accessed));
+    return EG_OK;
+}
+
+/* ---- opening ------------------------------------------------------------------------------------------- */
+
+static eg_status check_format(lmdb_graph *lg, MDB_txn *txn, eg_error *err) {
+    MDB_val k = {6, "format"}, v;
+    int rc = mdb_get(txn, lg->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        uint32_t f = LMDB_GRAPH_FORMAT;
+        MDB_val nv = {sizeof f, &f};
+        rc = mdb_put(txn, lg->meta, &k, &nv, 0);
+        return rc ? lg_mdb_error(rc, "write format", err) : EG_OK;
+    }
+    if (rc) return lg_mdb_error(rc, "read format", err);
+    uint32_t f;
+    if (v.mv_size != sizeof f) return eg_error_set(err, EG_CORRUPT, "graph store format record is damaged");
+    memcpy(&f, v.mv_data, sizeof f);
+    if (f > LMDB_GRAPH_FORMAT)
+        return eg_error_set(err, EG_INCOMPATIBLE,
+                            "graph store has format %u; this engram reads format %u or older: upgrade engram", f,
+                            LMDB_GRAPH_FORMAT);
+    return EG_OK;
+}
+
+static eg_status open_dbis(lmdb_graph *lg, eg_error *err) {
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, true, &txn, err);
+    if (st) return st;
+    struct {
+        const char *name;
+        unsigned flags;
+        MDB_dbi *dbi;
+    } dbs[] = {
+        {"meta", 0, &lg->meta},
+        {"ids", 0, &lg->ids},
+        {"nodes", MDB_INTEGERKEY, &lg->nodes},
+        {"labels", 0, &lg->labels},
+        {"adj", MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED, &lg->adj},
+        {"rels", 0, &lg->rels},
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbs[i].dbi);
+        if (rc) {
+            mdb_txn_abort(txn);
+            return lg_mdb_error(rc, "open graph tables", err);
+        }
+        if (i == 0 && (st = check_format(lg, txn, err))) {
+            mdb_txn_abort(txn);
+            return st;
+        }
+    }
+    return lg_commit(txn, "open graph store", err);
+}
+
+eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *options, eg_graph **out,
+                             eg_error *err) {
+    if (!dir || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "graph folder or out is NULL");
+    *out = NULL;
+    char lock_path[4096];
+    eg_status st;
+    if ((st = eg_mkdir(dir, "graph folder", err)) ||
+        (st = eg_path_join(lock_path, sizeof lock_path, dir, "writer.lock", err)))
+        return st;
+    lmdb_graph *lg = calloc(1, sizeof *lg);
+    if (!lg) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    lg->base.ops = &lmdb_ops;
+    lg->base.name = "graph";
+    if ((st = eg_lock_file(lock_path, "graph store", &lg->lock_fd, err))) {
+        free(lg);
+        return st;
+    }
+    uint64_t map_size = options && options->map_size_bytes ? options->map_size_bytes : DEFAULT_MAP_SIZE;
+    unsigned flags = MDB_NOTLS | (options && options->no_sync ? MDB_NOSYNC : 0);
+    int rc;
+    if ((rc = mdb_env_create(&lg->env)) || (rc = mdb_env_set_maxdbs(lg->env, 8)) ||
+        (rc = mdb_env_set_maxreaders(lg->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(lg->env, map_size)) ||
+        (rc = mdb_env_open(lg->env, dir, flags, 0644))) {
+        st = lg_mdb_error(rc, "open graph store", err);
+        if (lg->env) mdb_env_close(lg->env);
+        eg_unlock_file(lg->lock_fd);
+        free(lg);
+        return st;
+    }
+    if ((st = open_dbis(lg, err))) {
+        mdb_env_close(lg->env);
+        eg_unlock_file(lg->lock_fd);
+        free(lg);
+        return st;
+    }
+    *out = &lg->base;
+    return EG_OK;
+}
+
+static void lmdb_close(eg_graph *g) {
+    lmdb_graph *lg = lmdb_of(g);
+    mdb_env_close(lg->env);
+    eg_unlock_file(lg->lock_fd);
+    free(lg);
+}
+
+static const eg_graph_ops lmdb_ops = {
+    .create_node = lg_create_node,
+    .get_node = lg_get_node,
+    .update_node = lg_update_node,
+    .delete_node = lg_delete_node,
+    .batch_create_nodes = lg_batch_create_nodes,
+    .list_nodes = lg_list_nodes,
+    .count_nodes = lg_count_nodes,
+    .create_relationship = lg_create_relationship,
+    .batch_create_relationships = lg_batch_create_relationships,
+    .delete_relationship = lg_delete_relationship,
+    .get_relationships = lg_get_relationships,
+    .count_relationships = lg_count_relationships,
+    .reweight_relationship = lg_reweight_relationship,
+    .batch_decay_relationships = lg_batch_decay_relationships,
+    .count_stale_relationships = lg_count_stale_relationships,
+    .find_path = lg_find_path,
+    .close = lmdb_close,
+};

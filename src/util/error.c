@@ -1,0 +1,48 @@
+/* error.c — status names and the filling of eg_error reports (see engram/status.h). */
+#include <engram/status.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const status_names[] = {
+    [EG_OK] = "ok",
+    [EG_INVALID_ARGUMENT] = "invalid_argument",
+    [EG_NOT_FOUND] = "not_found",
+    [EG_CONFLICT] = "conflict",
+    [EG_UNAVAILABLE] = "unavailable",
+    [EG_TIMEOUT] = "timeout",
+    [EG_IO] = "io_error",
+    [EG_LOCKED] = "locked",
+    [EG_INCOMPATIBLE] = "incompatible_format",
+    [EG_CORRUPT] = "corrupt",
+    [EG_INTERNAL] = "internal",
+};
+
+const char *eg_status_name(eg_status code) {
+    if ((unsigned)code < sizeof status_names / sizeof status_names[0] && status_names[code])
+        return status_names[code];
+    return "internal";
+}
+
+bool eg_status_is_caller_error(eg_status code) {
+    return code == EG_INVALID_ARGUMENT || code == EG_NOT_FOUND || code == EG_CONFLICT;
+}
+
+eg_status eg_error_set(eg_error *err, eg_status code, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void eg_error_clear(eg_error *err) {
+    if (err) {
+        err->code = EG_OK;
+        err->message[0] = '\0';
+    }
+}

@@ -1,0 +1,377 @@
+#!/bin/sh
+# cli_test.sh — drives the `engram` command as a user would: help at every level, usage errors (exit 2), the exec
+# JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the one-process
+# lock and the FORMAT guard. Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
+# Prints one line per failure (with what was expected and what came), then "N passed, N failed"; exits 1 on failure.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/cli_test.sh PATH_TO_ENGRAM" >&2
+    exit 2
+fi
+ENGRAM=$1
+case $ENGRAM in /*) ;; *) ENGRAM=$(pwd)/$ENGRAM ;; esac
+if [ ! -x "$ENGRAM" ]; then
+    echo "cli_test: $ENGRAM is not an executable" >&2
+    exit 2
+fi
+unset ENGRAM_DATA # the caller's setting must not leak into the tests
+
+LIMIT=20 # seconds any one engram process may run; nothing in this script can hang longer
+T=$(mktemp -d "${TMPDIR:-/tmp}/engram-cli-test.XXXXXX")
+BG_PID=
+cleanup() {
+    if [ -n "$BG_PID" ]; then kill "$BG_PID" 2>/dev/null || :; fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+trap '' PIPE # a write to a fifo whose reader died must fail (and be reported), not kill the script
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); }
+# fail NAME LINE...: counts a failure and prints its name and the detail lines.
+fail() {
+    FAILED=$((FAILED + 1))
+    printf 'FAIL: %s\n' "$1"
+    shift
+    for line in "$@"; do printf '    %s\n' "$line"; done
+}
+# show FILE: the file's content, indented, for failure messages ("(empty)" if none).
+show() {
+    if [ -s "$1" ]; then sed 's/^/      | /' "$1"; else echo "      (empty)"; fi
+}
+detail() { # the last command's exit status, stdout and stderr
+    echo "    exit status: $RC"
+    echo "    stdout:"
+    show "$T/out"
+    echo "    stderr:"
+    show "$T/err"
+}
+
+# run CMD...: runs a command with stdin from /dev/null; sets RC, stdout in $T/out, stderr in $T/err.
+run() {
+    RC=0
+    "$@" <"$T/empty" >"$T/out" 2>"$T/err" || RC=$?
+}
+# eg ARGS...: the engram command under a time limit.
+eg() { timeout "$LIMIT" "$ENGRAM" "$@"; }
+
+# expect_rc NAME WANT: checks the last command's exit status.
+expect_rc() {
+    if [ "$RC" -eq "$2" ]; then pass; else
+        fail "$1: exit status: expected $2, got $RC"
+        detail
+    fi
+}
+# expect_in NAME FILE ERE [-i]: checks that FILE has a line matching the extended regular expression.
+expect_in() {
+    if grep -E ${4:-} -q -- "$3" "$2"; then pass; else
+        fail "$1: expected $(basename "$2") to match /$3/"
+        detail
+    fi
+}
+expect_not_in() {
+    if grep -E -q -- "$3" "$2"; then
+        fail "$1: expected $(basename "$2") not to match /$3/"
+        detail
+    else pass; fi
+}
+expect_empty() {
+    if [ -s "$2" ]; then
+        fail "$1: expected $(basename "$2") to be empty"
+        detail
+    else pass; fi
+}
+expect_exists() {
+    if [ -e "$2" ]; then pass; else fail "$1: expected $2 to exist" "it does not"; fi
+}
+expect_absent() {
+    if [ -e "$2" ]; then fail "$1: expected $2 not to exist" "it does"; else pass; fi
+}
+# expect_line NAME FILE N ERE: checks that line N of FILE matches.
+expect_line() {
+    got=$(sed -n "${3}p" "$2")
+    if printf '%s\n' "$got" | grep -E -q -- "$4"; then pass; else
+        fail "$1: line $3: expected a match for /$4/" "got: $got"
+    fi
+}
+
+: >"$T/empty"
+mkdir "$T/cwd" # scratch working directory: nothing below may create ./engram-data unless asked to
+cd "$T/cwd"
+
+# ---------------------------------------------------------------------------------------------------------------
+# --help at every level: exit 0, usage on stdout, nothing opened.
+for args in "--help" "-h" "exec --help" "node --help" "node show --help" "node rels --help" "path --help" \
+    "stats --help"; do
+    # shellcheck disable=SC2086 # word splitting of args is intended
+    run eg $args
+    expect_rc "engram $args" 0
+    expect_in "engram $args" "$T/out" "usage" -i
+    expect_empty "engram $args: stderr" "$T/err"
+done
+expect_absent "--help does not create a data folder" "$T/cwd/engram-data"
+run eg --version
+expect_rc "engram --version" 0
+expect_in "engram --version" "$T/out" "^engram .*format"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Usage errors: exit 2 with a message on stderr and nothing on stdout.
+usage_error() { # NAME ARGS...
+    name=$1
+    shift
+    run eg "$@"
+    expect_rc "usage error, $name" 2
+    expect_in "usage error, $name: a message on stderr" "$T/err" "."
+    expect_empty "usage error, $name: stdout" "$T/out"
+}
+mkdir "$T/usage-data"
+U=$T/usage-data
+usage_error "no command"
+usage_error "only options, no command" --data "$U"
+usage_error "unknown command" --data "$U" frobnicate
+usage_error "unknown option" --bogus stats
+usage_error "--data without a value" --data
+usage_error "exec with an argument" --data "$U" exec extra
+usage_error "node without a subcommand" --data "$U" node
+usage_error "node with an unknown subcommand" --data "$U" node frob x
+usage_error "node show without an id" --data "$U" node show
+usage_error "node show with an unknown option" --data "$U" node show x --bogus y
+usage_error "node rels --type without a value" --data "$U" node rels x --type
+usage_error "path with one argument" --data "$U" path a
+usage_error "path a b --max-depth x" --data "$U" path a b --max-depth x
+usage_error "path a b --max-depth without a value" --data "$U" path a b --max-depth
+usage_error "stats extra" --data "$U" stats extra
+run eg frobnicate
+expect_in "unknown command: the message names it" "$T/err" "frobnicate"
+run eg --bogus stats
+expect_in "unknown option: the message names it" "$T/err" "--bogus"
+
+# ---------------------------------------------------------------------------------------------------------------
+# exec: a session on stdin. Blank and whitespace-only lines are skipped; every other line gets one JSON object.
+D=$T/db
+{
+    echo '{"op":"create_node","label":"Episode","id":"ep1","properties":{"summary":"fixed the build"}}'
+    echo '{"op":"create_node","label":"Entity","id":"cmake","properties":{"name":"CMake"}}'
+    echo ''
+    echo '{"op":"create_node","label":"Procedure","id":"pr1","properties":{"steps":"run cmake"}}'
+    echo '{"op":"create_node","label":"Entity","id":"lonely"}'
+    echo '   '
+    echo '{"op":"create_relationship","source_id":"ep1","target_id":"cmake","type":"USES","properties":{"note":"v3"}}'
+    echo '{"op":"create_relationship","source_id":"pr1","target_id":"cmake","type":"REQUIRES"}'
+    echo 'this is not json {'
+    echo '{"op":"get_node","id":"cmake"}'
+    echo '{"op":"find_path","source_id":"ep1","target_id":"pr1"}'
+    echo '{"op":"get_relationships","id":"cmake"}'
+    printf '{"op":"count_nodes","label":"Entity"}\r\n'
+    echo '{"op":"stats"}'
+} >"$T/session.in"
+RC=0
+eg --data "$D" exec <"$T/session.in" >"$T/out" 2>"$T/err" || RC=$?
+cp "$T/out" "$T/session.out"
+expect_rc "exec session" 0
+expect_empty "exec session: stderr" "$T/err"
+want=$(grep -c '[^[:space:]]' "$T/session.in")
+got=$(grep -c '' "$T/session.out" || :)
+if [ "$got" -eq "$want" ]; then pass; else
+    fail "exec session: expected one output line per non-blank input line ($want), got $got"
+    detail
+fi
+if grep -v -q -E '^\{.*\}$' "$T/session.out"; then
+    fail "exec session: every output line should be a JSON object" "offending lines:"
+    grep -v -E '^\{.*\}$' "$T/session.out" | sed 's/^/      | /'
+else pass; fi
+for n in 1 2 3 4 5 6 8 9 10 11 12; do
+    expect_line "exec session: response $n is a success" "$T/session.out" "$n" '^\{"ok":true,'
+done
+expect_line "exec: malformed line gets an error" "$T/session.out" 7 '"ok":false'
+expect_line "exec: malformed line's code" "$T/session.out" 7 '"code":"invalid_argument"'
+expect_line "exec: create_node returns the id" "$T/session.out" 1 '"result":\{"id":"ep1"\}'
+expect_line "exec: get_node after the bad line" "$T/session.out" 8 '"label":"Entity"'
+expect_line "exec: get_node properties" "$T/session.out" 8 '"name":"CMake"'
+expect_line "exec: find_path length" "$T/session.out" 9 '"length":2'
+expect_line "exec: find_path goes through cmake" "$T/session.out" 9 '"id":"cmake"'
+expect_line "exec: get_relationships sees USES" "$T/session.out" 10 '"type":"USES"'
+expect_line "exec: get_relationships sees REQUIRES" "$T/session.out" 10 '"type":"REQUIRES"'
+expect_line "exec: a CRLF line is accepted" "$T/session.out" 11 '^\{"ok":true,"result":2\}$'
+expect_line "exec: stats nodes" "$T/session.out" 12 '"nodes":4'
+expect_line "exec: stats per label" "$T/session.out" 12 '"Episode":1,"Entity":2,"Procedure":1'
+expect_line "exec: stats relationships" "$T/session.out" 12 '"relationships":2'
+
+# Errors of the operation itself (not of the line) are results too, and exec still exits 0.
+printf '%s\n' '{"op":"get_node","id":"nosuch"}' '{"op":"frobnicate"}' '[1,2]' \
+    '{"op":"create_node","label":"Thing","id":"t1"}' '{"op":"count_nodes"}' >"$T/errs.in"
+RC=0
+eg --data "$D" exec <"$T/errs.in" >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "exec with failing operations" 0
+expect_line "exec: missing node" "$T/out" 1 '^\{"ok":false,.*"code":"not_found"'
+expect_line "exec: unknown op" "$T/out" 2 '^\{"ok":false,.*"code":"invalid_argument"'
+expect_line "exec: a JSON array" "$T/out" 3 '^\{"ok":false,.*"code":"invalid_argument"'
+expect_line "exec: unknown label" "$T/out" 4 '^\{"ok":false,.*"code":"invalid_argument"'
+expect_line "exec: nothing was created by the failures" "$T/out" 5 '^\{"ok":true,"result":4\}$'
+
+# Responses are flushed per line: write one line, read its response, only then write the next. engram runs under
+# a time limit, so if a response were stuck in a buffer the read ends (at EOF) instead of hanging.
+mkfifo "$T/flush.in" "$T/flush.out"
+timeout 10 "$ENGRAM" --data "$D" exec <"$T/flush.in" >"$T/flush.out" 2>"$T/flush.err" &
+BG_PID=$!
+exec 3>"$T/flush.in" 4<"$T/flush.out" # same order as the child opens them
+for q in '{"op":"get_node","id":"ep1"}|"id":"ep1"' 'garbage|"code":"invalid_argument"' \
+    '{"op":"count_nodes","label":"Procedure"}|{"ok":true,"result":1}'; do
+    request=${q%%|*}
+    want=${q#*|}
+    echo "$request" >&3 || :
+    IFS= read -r resp <&4 || resp="(end of output, no full line) $resp"
+    if printf '%s\n' "$resp" | grep -F -q -- "$want"; then pass; else
+        fail "exec flushes each response: after writing $request, expected a line containing $want" "got: $resp"
+        break
+    fi
+done
+exec 3>&-
+rest=$(cat <&4)
+exec 4<&-
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+if [ "$RC" -eq 0 ] && [ -z "$rest" ]; then pass; else
+    fail "exec over a fifo: expected exit 0 at end of input and no extra output" "exit status: $RC" "extra output: $rest" \
+        "stderr: $(cat "$T/flush.err")"
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# The default data folder: $ENGRAM_DATA, else ./engram-data; --data wins over both.
+line='{"op":"create_node","label":"Entity","id":"where"}'
+mkdir "$T/cwd-env" "$T/cwd-default"
+RC=0
+(cd "$T/cwd-env" && echo "$line" | ENGRAM_DATA="$T/env-data" timeout "$LIMIT" "$ENGRAM" exec >"$T/out" 2>"$T/err") ||
+    RC=$?
+expect_rc "exec with ENGRAM_DATA" 0
+expect_in "exec with ENGRAM_DATA: created" "$T/out" '"ok":true'
+expect_exists "ENGRAM_DATA: the data lands there" "$T/env-data/FORMAT"
+expect_absent "ENGRAM_DATA: no ./engram-data" "$T/cwd-env/engram-data"
+run eg --data "$T/env-data" node show where
+expect_rc "ENGRAM_DATA: the node is in that folder" 0
+RC=0
+(cd "$T/cwd-default" && echo "$line" | timeout "$LIMIT" "$ENGRAM" exec >"$T/out" 2>"$T/err") || RC=$?
+expect_rc "exec without ENGRAM_DATA or --data" 0
+expect_exists "default: the data lands in ./engram-data" "$T/cwd-default/engram-data/FORMAT"
+run eg --data "$T/cwd-default/engram-data" node show where
+expect_rc "default: the node is in ./engram-data" 0
+RC=0
+(cd "$T/cwd-default" && ENGRAM_DATA= timeout "$LIMIT" "$ENGRAM" stats >"$T/out" 2>"$T/err") || RC=$?
+expect_rc "empty ENGRAM_DATA falls back to ./engram-data" 0
+expect_in "empty ENGRAM_DATA falls back to ./engram-data" "$T/out" '^nodes +1$'
+RC=0
+(cd "$T/cwd-env" && ENGRAM_DATA="$T/env-data" timeout "$LIMIT" "$ENGRAM" --data "$T/flag-data" stats >"$T/out" \
+    2>"$T/err") || RC=$?
+expect_rc "--data wins over ENGRAM_DATA" 0
+expect_in "--data wins over ENGRAM_DATA: a fresh folder" "$T/out" '^nodes +0$'
+expect_exists "--data wins over ENGRAM_DATA: that folder is made" "$T/flag-data/FORMAT"
+expect_absent "nothing above wrote into the test's own cwd" "$T/cwd/engram-data"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Human subcommands, on the data of the session above.
+run eg --data "$D" node show cmake
+expect_rc "node show" 0
+expect_line "node show: label and id" "$T/out" 1 '^Entity cmake$'
+expect_in "node show: properties" "$T/out" '^ +name: "CMake"$'
+expect_empty "node show: stderr" "$T/err"
+run eg --data "$D" node show ep1 --label Episode
+expect_rc "node show --label (right label)" 0
+expect_in "node show --label" "$T/out" 'summary: "fixed the build"'
+run eg --data "$D" node show ep1 --label Entity
+expect_rc "node show --label (wrong label)" 1
+run eg --data "$D" node show no-such-node
+expect_rc "node show of a missing id" 1
+expect_in "node show of a missing id: stderr names the id" "$T/err" "no-such-node"
+expect_empty "node show of a missing id: stdout" "$T/out"
+run eg --data "$D" node rels cmake
+expect_rc "node rels" 0
+expect_in "node rels: USES" "$T/out" '^cmake <-\[USES\]- ep1 .*note="v3"'
+expect_in "node rels: REQUIRES" "$T/out" '^cmake <-\[REQUIRES\]- pr1'
+expect_in "node rels: count" "$T/out" '^\(2 relationships\)$'
+run eg --data "$D" node rels ep1 --direction out
+expect_rc "node rels --direction out" 0
+expect_in "node rels --direction out: outgoing shown forward" "$T/out" '^ep1 -\[USES\]-> cmake'
+expect_in "node rels --direction out: count" "$T/out" '^\(1 relationship\)$'
+run eg --data "$D" node rels cmake --direction out
+expect_in "node rels: none outgoing" "$T/out" '^\(0 relationships\)$'
+run eg --data "$D" node rels cmake --direction sideways
+expect_rc "node rels with a bad direction" 1
+run eg --data "$D" path ep1 pr1
+expect_rc "path" 0
+expect_in "path: the chain" "$T/out" '^\(Episode ep1\) -\[USES\]-> \(Entity cmake\) <-\[REQUIRES\]- \(Procedure pr1\)$'
+expect_in "path: length" "$T/out" '^length 2$'
+run eg --data "$D" path ep1 pr1 --type USES
+expect_rc "path --type restricting to one type" 0
+expect_in "path --type USES: no path" "$T/out" 'no path'
+run eg --data "$D" path ep1 pr1 --max-depth 1
+expect_in "path --max-depth 1: no path" "$T/out" 'no path'
+run eg --data "$D" path ep1 lonely
+expect_rc "path between unconnected nodes" 0
+expect_in "path between unconnected nodes" "$T/out" '^no path between ep1 and lonely$'
+run eg --data "$D" path ep1 no-such-node
+expect_rc "path to a missing node" 1
+expect_in "path to a missing node: stderr names it" "$T/err" "no-such-node"
+run eg --data "$D" stats
+expect_rc "stats" 0
+expect_in "stats: nodes" "$T/out" '^nodes +4$'
+expect_in "stats: Episode" "$T/out" '^ +Episode +1$'
+expect_in "stats: Entity" "$T/out" '^ +Entity +2$'
+expect_in "stats: Procedure" "$T/out" '^ +Procedure +1$'
+expect_in "stats: relationships" "$T/out" '^relationships +2$'
+
+# ---------------------------------------------------------------------------------------------------------------
+# One process per data folder: while an exec holds it open, a second engram gets exit 1 and "in use".
+mkfifo "$T/hold.in" "$T/hold.out"
+timeout 30 "$ENGRAM" --data "$D" exec <"$T/hold.in" >"$T/hold.out" 2>"$T/hold.err" &
+BG_PID=$!
+exec 3>"$T/hold.in" 4<"$T/hold.out"
+echo '{"op":"count_relationships"}' >&3 || :
+IFS= read -r resp <&4 || resp="(end of output, no full line) $resp" # a response means the first process has the folder open
+case $resp in '{"ok":true,"result":2}') pass ;; *) fail "holder: first response" "expected: {\"ok\":true,\"result\":2}" "got: $resp" ;; esac
+run eg --data "$D" stats
+expect_rc "second process (stats) on a folder in use" 1
+expect_in "second process: says the folder is in use" "$T/err" "in use"
+expect_empty "second process: stdout" "$T/out"
+RC=0
+echo '{"op":"stats"}' | eg --data "$D" exec >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "second process (exec) on a folder in use" 1
+expect_in "second exec: says the folder is in use" "$T/err" "in use"
+echo '{"op":"create_node","label":"Entity","id":"late"}' >&3 || :
+IFS= read -r resp <&4 || resp="(end of output, no full line) $resp"
+case $resp in '{"ok":true,"result":{"id":"late"}}') pass ;; *)
+    fail "holder still works after the refused second process" 'expected: {"ok":true,"result":{"id":"late"}}' "got: $resp" ;;
+esac
+exec 3>&-
+cat <&4 >/dev/null
+exec 4<&-
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+expect_rc "holder exits 0 at end of input" 0
+run eg --data "$D" node show late
+expect_rc "the folder is free again once the holder exits" 0
+
+# ---------------------------------------------------------------------------------------------------------------
+# A data folder of a newer format: refused (exit 1, names format and upgrade), FORMAT left as it was.
+F=$T/future
+mkdir "$F"
+printf 'engram data folder\nformat 999\n' >"$F/FORMAT"
+before=$(cat "$F/FORMAT")
+for cmd in stats exec; do
+    run eg --data "$F" $cmd
+    expect_rc "format 999: $cmd" 1
+    expect_in "format 999: $cmd mentions the format" "$T/err" "format" -i
+    expect_in "format 999: $cmd says to upgrade" "$T/err" "upgrade" -i
+    expect_empty "format 999: $cmd stdout" "$T/out"
+done
+if [ "$(cat "$F/FORMAT")" = "$before" ]; then pass; else
+    fail "format 999: FORMAT must be unchanged" "before: $before" "after: $(cat "$F/FORMAT")"
+fi
+expect_absent "format 999: no graph store created" "$F/graph"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

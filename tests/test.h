@@ -1,0 +1,71 @@
+/* test.h — the tiny test harness every engram test program uses.
+ *
+ * A test program is a set of `TEST(name)` functions run by `RUN(name)` from main; CHECK records a failure with
+ * its file and line and goes on, REQUIRE stops the current test. main ends with `return test_summary();`, which
+ * prints "N passed, N failed" and exits non-zero on any failure. Helpers make scratch data folders that are
+ * removed at exit. */
+#ifndef ENGRAM_TEST_H
+#define ENGRAM_TEST_H
+
+#include <engram/exec.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern int test_failures_in_current;
+extern int test_passed, test_failed;
+
+#define TEST(name) static void test_##name(void)
+#define RUN(name) test_run(#name, test_##name)
+
+#define CHECK(cond)                                                                                                  \
+    do {                                                                                                             \
+        if (!(cond)) {                                                                                               \
+            fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                               \
+            test_failures_in_current++;                                                                              \
+        }                                                                                                            \
+    } while (0)
+
+#define REQUIRE(cond)                                                                                                \
+    do {                                                                                                             \
+        if (!(cond)) {                                                                                               \
+            fprintf(stderr, "  %s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond);                             \
+            test_failures_in_current++;                                                                              \
+            return;                                                                                                  \
+        }                                                                                                            \
+    } while (0)
+
+/* Checks a status and, on mismatch, prints the error message. */
+#define CHECK_STATUS(expr, expected, err)                                                                            \
+    do {                                                                                                             \
+        eg_status got_ = (expr);                                                                                     \
+        if (got_ != (expected)) {                                                                                    \
+            fprintf(stderr, "  %s:%d: %s -> %s, expected %s (%s)\n", __FILE__, __LINE__, #expr,                      \
+                    eg_status_name(got_), eg_status_name(expected), (err)->message);                                \
+            test_failures_in_current++;                                                                              \
+        }                                                                                                            \
+    } while (0)
+
+#define CHECK_OK(expr, err) CHECK_STATUS(expr, EG_OK, err)
+
+void test_run(const char *name, void (*fn)(void));
+int test_summary(void);
+
+/* A new empty scratch folder (removed at exit); returns a path valid until exit. */
+const char *test_scratch_dir(void);
+
+/* Opens a fresh data folder (no fsync: tests measure logic, not disks). */
+eg_db *test_open_fresh(void);
+
+/* Runs one exec request line and returns the parsed response (caller decrefs). */
+json_t *test_exec(eg_db *db, const char *line);
+
+/* The error code string of a response, or "ok". */
+const char *test_response_code(json_t *response);
+
+/* A canonical dump of the whole graph (nodes with properties, relationships with properties), to compare
+ * stores before and after a rejected request. Caller frees. */
+char *test_graph_snapshot(eg_db *db);
+
+#endif

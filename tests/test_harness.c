@@ -1,0 +1,129 @@
+/* test_harness.c — the implementation of test.h. */
+#define _GNU_SOURCE /* nftw */
+#include "test.h"
+
+#include <ftw.h>
+#include <unistd.h>
+
+int test_failures_in_current, test_passed, test_failed;
+
+static char *scratch[256];
+static int scratch_count;
+
+void test_run(const char *name, void (*fn)(void)) {
+    test_failures_in_current = 0;
+    fn();
+    if (test_failures_in_current) {
+        test_failed++;
+        fprintf(stderr, "FAIL %s\n", name);
+    } else {
+        test_passed++;
+        printf("ok   %s\n", name);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void remove_scratch(void) {
+    for (int i = 0; i < scratch_count; i++) {
+        nftw(scratch[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(scratch[i]);
+    }
+}
+
+const char *test_scratch_dir(void) {
+    char tmpl[] = "/tmp/engram-test-XXXXXX";
+    if (!mkdtemp(tmpl) || scratch_count == 256) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    if (scratch_count == 0) atexit(remove_scratch);
+    scratch[scratch_count] = strdup(tmpl);
+    return scratch[scratch_count++];
+}
+
+eg_db *test_open_fresh(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/data", test_scratch_dir());
+    eg_db *db;
+    eg_error err;
+    eg_options options = {.no_sync = true};
+    if (eg_open(path, &options, &db, &err) != EG_OK) {
+        fprintf(stderr, "cannot open a fresh data folder: %s\n", err.message);
+        exit(2);
+    }
+    return db;
+}
+
+json_t *test_exec(eg_db *db, const char *line) {
+    char *text = eg_exec_json(db, line, strlen(line));
+    json_error_t jerr;
+    json_t *r = text ? json_loads(text, 0, &jerr) : NULL;
+    free(text);
+    if (!r) {
+        fprintf(stderr, "exec returned no parsable response for %s\n", line);
+        exit(2);
+    }
+    return r;
+}
+
+const char *test_response_code(json_t *response) {
+    if (json_is_true(json_object_get(response, "ok"))) return "ok";
+    return json_string_value(json_object_get(json_object_get(response, "error"), "code"));
+}
+
+char *test_graph_snapshot(eg_db *db) {
+    eg_graph *g = eg_db_graph(db);
+    eg_error err;
+    json_t *all = json_object(), *nodes = json_array(), *rels = json_array();
+    const char *cursor = NULL;
+    char last[EG_ID_MAX + 1];
+    for (;;) {
+        eg_node_list page;
+        if (eg_graph_list_nodes(g, EG_LABEL_ANY, cursor, 500, &page, &err) != EG_OK) {
+            fprintf(stderr, "snapshot: %s\n", err.message);
+            exit(2);
+        }
+        for (size_t i = 0; i < page.count; i++) {
+            eg_node *n = &page.items[i];
+            json_array_append_new(nodes, json_pack("{s:s, s:s, s:O}", "id", n->id, "label", eg_label_name(n->label),
+                                                   "properties", n->properties));
+            eg_relationship_list out;
+            if (eg_graph_get_relationships(g, n->id, EG_REL_ANY, EG_DIR_OUT, &out, &err) != EG_OK) {
+                fprintf(stderr, "snapshot: %s\n", err.message);
+                exit(2);
+            }
+            for (size_t j = 0; j < out.count; j++)
+                json_array_append_new(rels, json_pack("{s:s, s:s, s:s, s:O}", "source_id", out.items[j].source_id,
+                                                      "target_id", out.items[j].target_id, "type",
+                                                      eg_rel_type_name(out.items[j].type), "properties",
+                                                      out.items[j].properties));
+            eg_relationship_list_free(&out);
+        }
+        bool more = page.count == 500;
+        if (more) {
+            memcpy(last, page.items[page.count - 1].id, sizeof last);
+            cursor = last;
+        }
+        eg_node_list_free(&page);
+        if (!more) break;
+    }
+    uint64_t node_count, rel_count;
+    eg_graph_count_nodes(g, EG_LABEL_ANY, &node_count, &err);
+    eg_graph_count_relationships(g, &rel_count, &err);
+    json_object_set_new(all, "nodes", nodes);
+    json_object_set_new(all, "relationships", rels);
+    json_object_set_new(all, "node_count", json_integer((json_int_t)node_count));
+    json_object_set_new(all, "relationship_count", json_integer((json_int_t)rel_count));
+    char *text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(all);
+    return text;
+}
+
+int test_summary(void) {
+    printf("%d passed, %d failed\n", test_passed, test_failed);
+    return test_failed ? 1 : 0;
+}
