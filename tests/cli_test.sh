@@ -2,7 +2,7 @@
 # cli_test.sh — drives the `engram` command as a user would: help at every level, usage errors (exit 2), the exec
 # JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the one-process
 # lock and the FORMAT guard. Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
-# Prints one line per failure (with what was expected and what came), then "N passed, N failed"; exits 1 on failure.
+# Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -67,6 +67,7 @@ expect_rc() {
 }
 # expect_in NAME FILE ERE [-i]: checks that FILE has a line matching the extended regular expression.
 expect_in() {
+    # shellcheck disable=SC2086 # ${4:-} is an optional flag (-i), absent when empty
     if grep -E ${4:-} -q -- "$3" "$2"; then pass; else
         fail "$1: expected $(basename "$2") to match /$3/"
         detail
@@ -127,8 +128,7 @@ usage_error() { # NAME ARGS...
     expect_in "usage error, $name: a message on stderr" "$T/err" "."
     expect_empty "usage error, $name: stdout" "$T/out"
 }
-mkdir "$T/usage-data"
-U=$T/usage-data
+U=$T/usage-data # never created: a usage error must not touch the data folder
 usage_error "no command"
 usage_error "only options, no command" --data "$U"
 usage_error "unknown command" --data "$U" frobnicate
@@ -144,6 +144,8 @@ usage_error "path with one argument" --data "$U" path a
 usage_error "path a b --max-depth x" --data "$U" path a b --max-depth x
 usage_error "path a b --max-depth without a value" --data "$U" path a b --max-depth
 usage_error "stats extra" --data "$U" stats extra
+usage_error "--data with an empty value" --data "" stats
+expect_absent "usage errors create no data folder" "$U"
 run eg frobnicate
 expect_in "unknown command: the message names it" "$T/err" "frobnicate"
 run eg --bogus stats
@@ -222,7 +224,7 @@ for q in '{"op":"get_node","id":"ep1"}|"id":"ep1"' 'garbage|"code":"invalid_argu
     '{"op":"count_nodes","label":"Procedure"}|{"ok":true,"result":1}'; do
     request=${q%%|*}
     want=${q#*|}
-    echo "$request" >&3 || :
+    echo "$request" >&3 2>/dev/null || :
     IFS= read -r resp <&4 || resp="(end of output, no full line) $resp"
     if printf '%s\n' "$resp" | grep -F -q -- "$want"; then pass; else
         fail "exec flushes each response: after writing $request, expected a line containing $want" "got: $resp"
@@ -260,7 +262,7 @@ expect_exists "default: the data lands in ./engram-data" "$T/cwd-default/engram-
 run eg --data "$T/cwd-default/engram-data" node show where
 expect_rc "default: the node is in ./engram-data" 0
 RC=0
-(cd "$T/cwd-default" && ENGRAM_DATA= timeout "$LIMIT" "$ENGRAM" stats >"$T/out" 2>"$T/err") || RC=$?
+(cd "$T/cwd-default" && ENGRAM_DATA='' timeout "$LIMIT" "$ENGRAM" stats >"$T/out" 2>"$T/err") || RC=$?
 expect_rc "empty ENGRAM_DATA falls back to ./engram-data" 0
 expect_in "empty ENGRAM_DATA falls back to ./engram-data" "$T/out" '^nodes +1$'
 RC=0
@@ -329,7 +331,7 @@ mkfifo "$T/hold.in" "$T/hold.out"
 timeout 30 "$ENGRAM" --data "$D" exec <"$T/hold.in" >"$T/hold.out" 2>"$T/hold.err" &
 BG_PID=$!
 exec 3>"$T/hold.in" 4<"$T/hold.out"
-echo '{"op":"count_relationships"}' >&3 || :
+echo '{"op":"count_relationships"}' >&3 2>/dev/null || :
 IFS= read -r resp <&4 || resp="(end of output, no full line) $resp" # a response means the first process has the folder open
 case $resp in '{"ok":true,"result":2}') pass ;; *) fail "holder: first response" "expected: {\"ok\":true,\"result\":2}" "got: $resp" ;; esac
 run eg --data "$D" stats
@@ -340,7 +342,7 @@ RC=0
 echo '{"op":"stats"}' | eg --data "$D" exec >"$T/out" 2>"$T/err" || RC=$?
 expect_rc "second process (exec) on a folder in use" 1
 expect_in "second exec: says the folder is in use" "$T/err" "in use"
-echo '{"op":"create_node","label":"Entity","id":"late"}' >&3 || :
+echo '{"op":"create_node","label":"Entity","id":"late"}' >&3 2>/dev/null || :
 IFS= read -r resp <&4 || resp="(end of output, no full line) $resp"
 case $resp in '{"ok":true,"result":{"id":"late"}}') pass ;; *)
     fail "holder still works after the refused second process" 'expected: {"ok":true,"result":{"id":"late"}}' "got: $resp" ;;
@@ -351,7 +353,9 @@ exec 4<&-
 RC=0
 wait "$BG_PID" || RC=$?
 BG_PID=
-expect_rc "holder exits 0 at end of input" 0
+if [ "$RC" -eq 0 ]; then pass; else
+    fail "holder: expected exit 0 at end of input, got $RC" "stderr: $(cat "$T/hold.err")"
+fi
 run eg --data "$D" node show late
 expect_rc "the folder is free again once the holder exits" 0
 

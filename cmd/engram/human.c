@@ -6,20 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char cli_node_help[] =
+static const char cli_node_help[] =
     "usage: engram node show ID [--label LABEL]\n"
     "       engram node rels ID [--type TYPE] [--direction out|in|both]\n"
     "\n"
     "show   a node: its label and properties\n"
     "rels   its relationships with their properties (default direction: both)\n";
 
-const char cli_path_help[] =
+static const char cli_path_help[] =
     "usage: engram path SOURCE TARGET [--max-depth N] [--type TYPE]...\n"
     "\n"
     "Shows a shortest path between two nodes, ignoring direction, of at most N relationships\n"
     "(1..10, default 5), using only the given relationship types (default: all).\n";
 
-const char cli_stats_help[] =
+static const char cli_stats_help[] =
     "usage: engram stats\n"
     "\n"
     "Counts nodes (per label) and relationships.\n";
@@ -105,55 +105,51 @@ static void print_relationship(json_t *r, const char *from_id) {
     printf("\n");
 }
 
-int cli_node(eg_db *db, int argc, char **argv) {
+/* A human command in two steps, so that usage errors are found before the data folder is touched:
+ * `build` turns argv into the exec request (or returns EXIT_USAGE), `print` shows the result. */
+
+static int node_build(int argc, char **argv, json_t **request) {
     if (argc < 2 || (strcmp(argv[0], "show") != 0 && strcmp(argv[0], "rels") != 0)) {
         fputs(cli_node_help, stderr);
         return EXIT_USAGE;
     }
     bool show = strcmp(argv[0], "show") == 0;
-    json_t *request = json_pack("{s:s, s:s}", "op", show ? "get_node" : "get_relationships", "id", argv[1]);
-    int rc = show ? options_into(request, argc - 2, argv + 2, (const char *const[]){"--label", NULL},
-                                 (const char *const[]){"label"}, NULL)
-                  : options_into(request, argc - 2, argv + 2, (const char *const[]){"--type", "--direction", NULL},
-                                 (const char *const[]){"type", "direction"}, NULL);
-    if (rc != EXIT_OK) {
-        json_decref(request);
-        return rc;
-    }
-    json_t *result = run(db, request);
-    if (!result) return EXIT_FAILED;
-    if (show) {
+    *request = json_pack("{s:s, s:s}", "op", show ? "get_node" : "get_relationships", "id", argv[1]);
+    return show ? options_into(*request, argc - 2, argv + 2, (const char *const[]){"--label", NULL},
+                               (const char *const[]){"label"}, NULL)
+                : options_into(*request, argc - 2, argv + 2, (const char *const[]){"--type", "--direction", NULL},
+                               (const char *const[]){"type", "direction"}, NULL);
+}
+
+static void node_print(json_t *request, json_t *result) {
+    const char *id = json_string_value(json_object_get(request, "id"));
+    if (strcmp(json_string_value(json_object_get(request, "op")), "get_node") == 0) {
         printf("%s %s\n", json_string_value(json_object_get(result, "label")),
                json_string_value(json_object_get(result, "id")));
         print_properties(json_object_get(result, "properties"), "  ");
-    } else {
-        size_t i;
-        json_t *r;
-        json_array_foreach(result, i, r) print_relationship(r, argv[1]);
-        printf("(%zu relationship%s)\n", json_array_size(result), json_array_size(result) == 1 ? "" : "s");
+        return;
     }
-    json_decref(result);
-    return EXIT_OK;
+    size_t i;
+    json_t *r;
+    json_array_foreach(result, i, r) print_relationship(r, id);
+    printf("(%zu relationship%s)\n", json_array_size(result), json_array_size(result) == 1 ? "" : "s");
 }
 
-int cli_path(eg_db *db, int argc, char **argv) {
+static int path_build(int argc, char **argv, json_t **request) {
     if (argc < 2) {
         fputs(cli_path_help, stderr);
         return EXIT_USAGE;
     }
-    json_t *request = json_pack("{s:s, s:s, s:s}", "op", "find_path", "source_id", argv[0], "target_id", argv[1]);
-    int rc = options_into(request, argc - 2, argv + 2, (const char *const[]){"--max-depth", "--type", NULL},
-                          (const char *const[]){"max_depth", "types"}, "--type");
-    if (rc != EXIT_OK) {
-        json_decref(request);
-        return rc;
-    }
-    json_t *result = run(db, request);
-    if (!result) return EXIT_FAILED;
+    *request = json_pack("{s:s, s:s, s:s}", "op", "find_path", "source_id", argv[0], "target_id", argv[1]);
+    return options_into(*request, argc - 2, argv + 2, (const char *const[]){"--max-depth", "--type", NULL},
+                        (const char *const[]){"max_depth", "types"}, "--type");
+}
+
+static void path_print(json_t *request, json_t *result) {
     if (json_is_null(result)) {
-        printf("no path between %s and %s\n", argv[0], argv[1]);
-        json_decref(result);
-        return EXIT_OK;
+        printf("no path between %s and %s\n", json_string_value(json_object_get(request, "source_id")),
+               json_string_value(json_object_get(request, "target_id")));
+        return;
     }
     json_t *nodes = json_object_get(result, "nodes"), *rels = json_object_get(result, "relationships");
     for (size_t i = 0; i < json_array_size(nodes); i++) {
@@ -168,23 +164,38 @@ int cli_path(eg_db *db, int argc, char **argv) {
         }
     }
     printf("\nlength %lld\n", (long long)json_integer_value(json_object_get(result, "length")));
-    json_decref(result);
-    return EXIT_OK;
 }
 
-int cli_stats(eg_db *db, int argc, char **argv) {
+static int stats_build(int argc, char **argv, json_t **request) {
     if (argc > 0) {
         fprintf(stderr, "engram: stats takes no argument: '%s'\n", argv[0]);
         return EXIT_USAGE;
     }
-    json_t *result = run(db, json_pack("{s:s}", "op", "stats"));
-    if (!result) return EXIT_FAILED;
+    *request = json_pack("{s:s}", "op", "stats");
+    return EXIT_OK;
+}
+
+static void stats_print(json_t *request, json_t *result) {
+    (void)request;
     printf("nodes          %lld\n", (long long)json_integer_value(json_object_get(result, "nodes")));
     const char *label;
     json_t *n;
     json_object_foreach(json_object_get(result, "nodes_by_label"), label, n)
         printf("  %-12s %lld\n", label, (long long)json_integer_value(n));
     printf("relationships  %lld\n", (long long)json_integer_value(json_object_get(result, "relationships")));
+}
+
+const cli_command cli_commands[] = {
+    {"node", cli_node_help, node_build, node_print},
+    {"path", cli_path_help, path_build, path_print},
+    {"stats", cli_stats_help, stats_build, stats_print},
+    {NULL, NULL, NULL, NULL},
+};
+
+int cli_run(eg_db *db, const cli_command *command, json_t *request) {
+    json_t *result = run(db, json_incref(request));
+    if (!result) return EXIT_FAILED;
+    command->print(request, result);
     json_decref(result);
     return EXIT_OK;
 }

@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--data") == 0) {
-            if (++i == argc) return usage("%s needs a folder", "--data");
+            if (++i == argc || !*argv[i]) return usage("%s needs a folder", "--data");
             data = argv[i];
         } else if (strcmp(argv[i], "--no-sync") == 0) {
             options.no_sync = true;
@@ -91,35 +91,37 @@ int main(int argc, char **argv) {
         }
     }
     if (i == argc) return usage("%s", "a command is required");
-    const char *command = argv[i++];
+    if (!data || !*data) data = "engram-data";
+    const char *name = argv[i++];
     int sub_argc = argc - i;
     char **sub_argv = argv + i;
-    const char *help = NULL;
-    int (*human)(eg_db *, int, char **) = NULL;
-    if (strcmp(command, "exec") == 0) {
-        help = exec_help;
-        if (sub_argc > 0 && !cli_wants_help(sub_argc, sub_argv)) return usage("exec takes no argument: '%s'", sub_argv[0]);
-    } else if (strcmp(command, "node") == 0) {
-        help = cli_node_help, human = cli_node;
-    } else if (strcmp(command, "path") == 0) {
-        help = cli_path_help, human = cli_path;
-    } else if (strcmp(command, "stats") == 0) {
-        help = cli_stats_help, human = cli_stats;
-    } else {
-        return usage("unknown command '%s'", command);
+    const cli_command *command = NULL;
+    if (strcmp(name, "exec") != 0) {
+        for (command = cli_commands; command->name && strcmp(command->name, name) != 0; command++) continue;
+        if (!command->name) return usage("unknown command '%s'", name);
     }
     if (cli_wants_help(sub_argc, sub_argv)) {
-        fputs(help, stdout);
+        fputs(command ? command->help : exec_help, stdout);
         return EXIT_OK;
     }
-    if (!data || !*data) data = "engram-data";
+    json_t *request = NULL;
+    if (!command && sub_argc > 0) return usage("exec takes no argument: '%s'", sub_argv[0]);
+    if (command) {
+        int rc = command->build(sub_argc, sub_argv, &request);
+        if (rc != EXIT_OK) {
+            json_decref(request);
+            return rc;
+        }
+    }
     eg_db *db;
     eg_error err;
     if (eg_open(data, &options, &db, &err) != EG_OK) {
         fprintf(stderr, "engram: cannot open the data folder: %s (%s)\n", err.message, eg_status_name(err.code));
+        json_decref(request);
         return EXIT_FAILED;
     }
-    int rc = human ? human(db, sub_argc, sub_argv) : run_exec(db);
+    int rc = command ? cli_run(db, command, request) : run_exec(db);
+    json_decref(request);
     eg_close(db);
     return rc;
 }
