@@ -47,6 +47,9 @@ bool eg_status_is_caller_error(eg_status code);
 eg_status eg_error_set(eg_error *err, eg_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Prepends a printf-style prefix ("nodes[3]: ") to err's message when code is not EG_OK; returns code. */
+eg_status eg_error_prefix(eg_error *err, eg_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Resets err to EG_OK with an empty message. */
 void eg_error_clear(eg_error *err);
 

@@ -127,15 +127,6 @@ static eg_status batch_item(json_t *items, size_t i, const char *what, json_t **
     return EG_OK;
 }
 
-static eg_status prefix_error(eg_status st, const char *what, size_t i, eg_error *err) {
-    if (st && err) {
-        char msg[EG_ERROR_MESSAGE_MAX];
-        memcpy(msg, err->message, sizeof msg);
-        eg_error_set(err, st, "%s[%zu]: %s", what, i, msg);
-    }
-    return st;
-}
-
 static eg_status check_batch_length(json_t *items, const char *what, eg_error *err) {
     if (json_array_size(items) > EG_GRAPH_BATCH_MAX)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %d", what,
@@ -177,7 +168,7 @@ static eg_status op_batch_create_nodes(eg_db *db, json_t *args, json_t **result,
         if (!st) st = eg_label_parse(label_name, &specs[i].label, err);
         if (!st) st = eg_arg_string(item, "id", true, &specs[i].id, err);
         if (!st) st = eg_arg_object(item, "properties", false, &specs[i].properties, err);
-        prefix_error(st, "nodes", i, err);
+        eg_error_prefix(err, st, "nodes[%zu]: ", i);
     }
     if (st == EG_OK) st = eg_graph_batch_create_nodes(eg_db_graph(db), specs, n, err);
     free(specs);
@@ -242,7 +233,7 @@ static eg_status op_batch_create_relationships(eg_db *db, json_t *args, json_t *
         if (!st) st = eg_arg_string(item, "target_id", true, &specs[i].target_id, err);
         if (!st) st = required_type(item, &specs[i].type, err);
         if (!st) st = eg_arg_object(item, "properties", false, &specs[i].properties, err);
-        prefix_error(st, "relationships", i, err);
+        eg_error_prefix(err, st, "relationships[%zu]: ", i);
     }
     if (st == EG_OK) st = eg_graph_batch_create_relationships(eg_db_graph(db), specs, n, err);
     free(specs);

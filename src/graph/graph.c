@@ -22,17 +22,12 @@ static eg_status check_label(eg_label label, bool any_allowed, eg_error *err) {
 
 static eg_status check_rel_type(eg_rel_type type, bool any_allowed, eg_error *err) {
     if ((type == EG_REL_ANY && any_allowed) || (type >= 0 && type < EG_REL_TYPE_COUNT)) return EG_OK;
-    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid relationship type %d", (int)type);
+    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid relationship type %d: must be one of %s", (int)type,
+                        EG_REL_TYPE_LIST);
 }
 
 static eg_status check_id(const char *id, const char *role, eg_error *err) {
-    eg_status st = eg_validate_node_id(id, err);
-    if (st != EG_OK && err) {
-        char msg[EG_ERROR_MESSAGE_MAX];
-        memcpy(msg, err->message, sizeof msg);
-        eg_error_set(err, st, "%s: %s", role, msg);
-    }
-    return st;
+    return eg_error_prefix(err, eg_validate_node_id(id, err), "%s: ", role);
 }
 
 static eg_status check_rate(double rate, const char *what, eg_error *err) {
@@ -41,19 +36,38 @@ static eg_status check_rate(double rate, const char *what, eg_error *err) {
     return EG_OK;
 }
 
-/* Property objects: NULL is empty; otherwise an object whose keys are valid property names. */
+/* True when a string or object key built through the C API hides a NUL byte (JSON text cannot carry one
+ * through engram: the JSON interface rejects \u0000, so the store never holds one either). */
+static bool has_hidden_nul(json_t *v) {
+    if (json_is_string(v)) return strlen(json_string_value(v)) != json_string_length(v);
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item) if (has_hidden_nul(item)) return true;
+        return false;
+    }
+    if (json_is_object(v)) {
+        for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it))
+            if (strlen(json_object_iter_key(it)) != json_object_iter_key_len(it) ||
+                has_hidden_nul(json_object_iter_value(it)))
+                return true;
+    }
+    return false;
+}
+
+/* Property objects: NULL is empty; otherwise an object whose keys are valid property names and whose values
+ * hold no NUL characters. */
 static eg_status check_properties(json_t *props, const char *where, eg_error *err) {
     if (!props) return EG_OK;
     if (!json_is_object(props)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: properties must be a JSON object", where);
-    const char *key;
-    json_t *value;
-    json_object_foreach(props, key, value) {
+    for (void *it = json_object_iter(props); it; it = json_object_iter_next(props, it)) {
+        const char *key = json_object_iter_key(it);
         eg_status st = eg_validate_property_name(key, err);
-        if (st != EG_OK) {
-            char msg[EG_ERROR_MESSAGE_MAX];
-            memcpy(msg, err ? err->message : "", err ? sizeof msg : 1);
-            return eg_error_set(err, st, "%s: %s", where, msg);
-        }
+        if (st == EG_OK && strlen(key) != json_object_iter_key_len(it))
+            st = eg_error_set(err, EG_INVALID_ARGUMENT, "invalid property name '%s\\x00...': NUL character", key);
+        if (st == EG_OK && has_hidden_nul(json_object_iter_value(it)))
+            st = eg_error_set(err, EG_INVALID_ARGUMENT, "property '%s' holds a string with a NUL character", key);
+        if (st != EG_OK) return eg_error_prefix(err, st, "%s: ", where);
     }
     return EG_OK;
 }
@@ -117,29 +131,34 @@ eg_status eg_graph_get_node(eg_graph *g, const char *id, eg_label label, eg_node
     return g->ops->get_node(g, id, label, out, err);
 }
 
-eg_status eg_graph_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
+static eg_status update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, const char *op,
+                             eg_error *err) {
     eg_status st;
     json_t *props;
     if ((st = check_graph(g, err)) || (st = check_label(label, true, err)) || (st = check_id(id, "id", err)))
         return st;
-    if (!properties) return eg_error_set(err, EG_INVALID_ARGUMENT, "update_node: properties are missing");
-    if ((st = node_properties(properties, id, "update_node", &props, err))) return st;
+    if (!properties) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: properties are missing", op);
+    if ((st = node_properties(properties, id, op, &props, err))) return st;
     st = g->ops->update_node(g, id, props, label, err);
     json_decref(props);
     return st;
 }
 
+eg_status eg_graph_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
+    return update_node(g, id, properties, label, "update_node", err);
+}
+
 eg_status eg_graph_update_property(eg_graph *g, const char *id, const char *name, json_t *value, eg_error *err) {
     eg_status st;
     if ((st = check_graph(g, err)) || (st = check_id(id, "id", err))) return st;
-    if ((st = eg_validate_property_name(name, err))) return st;
+    if ((st = eg_validate_property_name(name, err))) return eg_error_prefix(err, st, "update_property: ");
     if (!value) return eg_error_set(err, EG_INVALID_ARGUMENT, "update_property: value is missing");
     json_t *one = json_object();
     if (!one || json_object_set(one, name, value) != 0) {
         json_decref(one);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    st = eg_graph_update_node(g, id, one, EG_LABEL_ANY, err);
+    st = update_node(g, id, one, EG_LABEL_ANY, "update_property", err);
     json_decref(one);
     return st;
 }
@@ -181,7 +200,8 @@ eg_status eg_graph_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, si
         snprintf(where, sizeof where, "nodes[%zu]", prepared);
         clean[prepared] = *n;
         clean[prepared].properties = NULL;
-        if ((st = check_label(n->label, false, err)) || (st = check_id(n->id, where, err)) ||
+        if ((st = eg_error_prefix(err, check_label(n->label, false, err), "%s: ", where)) ||
+            (st = check_id(n->id, where, err)) ||
             (st = node_properties(n->properties, n->id, where, &clean[prepared].properties, err)))
             break;
         ids[prepared] = n->id;
@@ -226,7 +246,7 @@ static eg_status check_relationship_spec(const eg_relationship_spec *r, const ch
     if ((st = check_id(r->source_id, role, err))) return st;
     snprintf(role, sizeof role, "%starget_id", where);
     if ((st = check_id(r->target_id, role, err))) return st;
-    if ((st = check_rel_type(r->type, false, err))) return st;
+    if ((st = check_rel_type(r->type, false, err))) return eg_error_prefix(err, st, "%s", where);
     snprintf(role, sizeof role, "%sproperties", where[0] ? where : "create_relationship: ");
     return relationship_properties(r->properties, role, err);
 }

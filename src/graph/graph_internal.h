@@ -10,6 +10,11 @@
 #define EG_PROP_LAST_ACCESSED "lastAccessed"
 #define EG_DEFAULT_WEIGHT 0.1
 
+/* The allowed relationship types, sorted, for error messages. */
+#define EG_REL_TYPE_LIST                                                                                             \
+    "CAUSES, CONSOLIDATED_INTO, DEPENDS_ON, DERIVED_FROM, HAS_CONTEXT, IMPLEMENTS, IMPROVES_ON, PART_OF, PRODUCES, "  \
+    "RELATES_TO, REQUIRES, SIMILAR_TO, SOURCE_OF, SUPERSEDES, TEMPORAL_AFTER, TEMPORAL_BEFORE, USES"
+
 /* Copies s into out for an error message: printable ASCII kept, the rest \xNN-escaped, long strings cut. */
 void eg_quote_for_message(const char *s, char *out, size_t cap);
 

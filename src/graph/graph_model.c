@@ -61,11 +61,8 @@ eg_status eg_rel_type_parse(const char *name, eg_rel_type *out, eg_error *err) {
         }
     char q[256];
     eg_quote_for_message(name ? name : "", q, sizeof q);
-    return eg_error_set(err, EG_INVALID_ARGUMENT,
-                        "invalid relationship type '%s': must be one of CAUSES, CONSOLIDATED_INTO, DEPENDS_ON, "
-                        "DERIVED_FROM, HAS_CONTEXT, IMPLEMENTS, IMPROVES_ON, PART_OF, PRODUCES, RELATES_TO, "
-                        "REQUIRES, SIMILAR_TO, SOURCE_OF, SUPERSEDES, TEMPORAL_AFTER, TEMPORAL_BEFORE, USES",
-                        q);
+    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid relationship type '%s': must be one of %s", q,
+                        EG_REL_TYPE_LIST);
 }
 
 const char *eg_direction_name(eg_direction dir) {

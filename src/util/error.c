@@ -46,3 +46,14 @@ void eg_error_clear(eg_error *err) {
         err->message[0] = '\0';
     }
 }
+
+eg_status eg_error_prefix(eg_error *err, eg_status code, const char *fmt, ...) {
+    if (code == EG_OK || !err) return code;
+    char prefix[EG_ERROR_MESSAGE_MAX], message[EG_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(message, err->message, sizeof message);
+    return eg_error_set(err, code, "%s%s", prefix, message);
+}

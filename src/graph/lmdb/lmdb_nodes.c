@@ -108,7 +108,7 @@ eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t c
     for (size_t i = 0; i < count; i++)
         if ((st = insert_node(lg, txn, nodes[i].label, nodes[i].id, nodes[i].properties, err))) {
             mdb_txn_abort(txn);
-            return st;
+            return eg_error_prefix(err, st, "nodes[%zu]: ", i);
         }
     return lg_commit(txn, "batch_create_nodes", err);
 }

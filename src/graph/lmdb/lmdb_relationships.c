@@ -117,11 +117,7 @@ static eg_status create_relationships(lmdb_graph *lg, const eg_relationship_spec
     for (size_t i = 0; i < count && st == EG_OK; i++) {
         bool fresh;
         st = insert_relationship(lg, txn, &rels[i], &fresh, err);
-        if (st && count > 1 && err) {
-            char msg[EG_ERROR_MESSAGE_MAX];
-            memcpy(msg, err->message, sizeof msg);
-            eg_error_set(err, st, "relationships[%zu]: %s", i, msg);
-        }
+        if (count > 1) eg_error_prefix(err, st, "relationships[%zu]: ", i);
         created += fresh;
     }
     if (st == EG_OK && created) st = lg_count_add(lg, txn, "count.rels", created, err);
