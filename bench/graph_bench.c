@@ -96,7 +96,7 @@ static bool read_edge_file(const char *path, edge_list *out) {
     return got == EOF;
 }
 
-/* One more than the largest node number in l (or than `at_least` - 1). */
+/* How many nodes l names (its largest node number + 1), or at_least if that is more. */
 static uint32_t node_count(const edge_list *l, uint32_t at_least) {
     uint32_t n = at_least;
     for (size_t i = 0; i < l->count; i++) {
