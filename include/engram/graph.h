@@ -183,8 +183,9 @@ struct eg_graph {
 
 typedef struct eg_graph_lmdb_options {
     uint64_t map_size_bytes; /* 0: 64 GiB of address space (the file grows only as data does) */
-    bool no_sync;            /* true: skip fsync at commit (tests, bulk loads); a killed process still loses
-                                nothing, a power cut may lose the last commits */
+    bool no_sync;            /* true: skip fsync at commit and write through the memory map (tests, bulk
+                                loads); a killed process still loses nothing, a power cut may lose the last
+                                commits */
 } eg_graph_lmdb_options;
 
 /* Opens (creating if needed) the graph store in folder `dir`. Takes an exclusive lock on the folder: a second

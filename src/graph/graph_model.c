@@ -80,10 +80,13 @@ eg_status eg_direction_parse(const char *name, eg_direction *out, eg_error *err)
     return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid direction '%s': must be out, in or both", q);
 }
 
-static bool is_id_char(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.' || c == ':';
-}
+/* Ids are checked on every call, so the allowed set is a table rather than a chain of comparisons. */
+static const bool id_chars[256] = {
+    ['-'] = true, ['.'] = true, [':'] = true, ['_'] = true,
+    ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+};
+
+static bool is_id_char(unsigned char c) { return id_chars[c]; }
 
 eg_status eg_validate_node_id(const char *id, eg_error *err) {
     if (!id) return eg_error_set(err, EG_INVALID_ARGUMENT, "node id is missing");

@@ -1,20 +1,23 @@
 /* lmdb_graph.h — the embedded graph backend's layout and shared helpers (internal).
  *
  * One LMDB environment, six named databases. Nodes get a dense internal number (nid) at creation so that
- * adjacency is compact and fixed-size; ids are resolved to nids through one B-tree lookup.
+ * relationship keys are short and fixed-size; ids are resolved to nids through one B-tree lookup.
  *
  *   ids      id (bytes)                          -> nid (u64)
  *   nodes    nid (u64, integer key)              -> label (u8) | id length (u8) | id | properties JSON
  *   labels   label (u8) | id                     -> nid             (list_nodes by label, in id order)
- *   adj      nid (u64, integer key), dup-sorted, fixed-size values:
- *            other nid (u64) | type (u8) | direction (u8: 0 out, 1 in)   — every relationship appears twice,
- *            once at each end, so traversal ignoring direction reads one key
  *   rels     source nid (u64 BE) | type (u8) | target nid (u64 BE)
  *            -> rel_header | other properties JSON (empty: none)
+ *   rels_in  target nid (u64 BE) | type (u8) | source nid (u64 BE) -> empty   (the mirror of rels)
  *   meta     "format" -> u32; "next_nid" -> u64; "count.<label>" and "count.rels" -> u64
  *
- * Invariants: ids, nodes and labels agree; a rels record exists iff both of its adj entries exist; counts equal
- * the number of records. Every operation runs in one LMDB transaction, so each holds across crashes. */
+ * Big-endian nids put all of a node's outgoing relationships next to each other in rels and all its incoming
+ * ones next to each other in rels_in, so a node's neighbourhood is two short range scans (lmdb_adjacency.c).
+ * Two plain B-trees, rather than a dup-sorted adjacency list beside the records, keep a relationship's cost to
+ * two inserts: bulk loads are bound by how many B-tree pages each relationship dirties.
+ *
+ * Invariants: ids, nodes and labels agree; a rels record exists iff its rels_in mirror does; counts equal the
+ * number of records. Every operation runs in one LMDB transaction, so each holds across crashes. */
 #ifndef ENGRAM_GRAPH_LMDB_H
 #define ENGRAM_GRAPH_LMDB_H
 
@@ -28,18 +31,9 @@
 typedef struct lmdb_graph {
     eg_graph base;
     MDB_env *env;
-    MDB_dbi ids, nodes, labels, adj, rels, meta;
+    MDB_dbi ids, nodes, labels, rels, rels_in, meta;
     int lock_fd;
 } lmdb_graph;
-
-enum { ADJ_OUT = 0, ADJ_IN = 1 };
-
-typedef struct adj_entry {
-    uint64_t other;
-    uint8_t type;
-    uint8_t dir;
-} adj_entry;
-#define ADJ_ENTRY_SIZE 10
 
 typedef struct rel_key {
     uint64_t source;
@@ -78,19 +72,39 @@ eg_status lg_count_add(lmdb_graph *lg, MDB_txn *txn, const char *name, int64_t d
 eg_status lg_count_get(lmdb_graph *lg, MDB_txn *txn, const char *name, uint64_t *out, eg_error *err);
 void lg_label_counter(eg_label label, char out[32]);
 
-void lg_encode_adj(const adj_entry *e, unsigned char out[ADJ_ENTRY_SIZE]);
-void lg_decode_adj(const unsigned char in[ADJ_ENTRY_SIZE], adj_entry *e);
+/* rels keys, and (mirrored: target first) rels_in keys. */
 void lg_encode_rel_key(const rel_key *k, unsigned char out[REL_KEY_SIZE]);
 void lg_decode_rel_key(const unsigned char in[REL_KEY_SIZE], rel_key *k);
+void lg_encode_mirror_key(const rel_key *k, unsigned char out[REL_KEY_SIZE]);
+void lg_decode_mirror_key(const unsigned char in[REL_KEY_SIZE], rel_key *k);
 void lg_decode_rel_header(const void *data, rel_header *h);
 void lg_encode_rel_header(const rel_header *h, void *out);
 
-/* Removes the relationship `k` (its record and both adjacency entries) and decrements the count. */
+/* Removes the relationship `k` (its record and its mirror) and decrements the count. */
 eg_status lg_remove_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, eg_error *err);
 
 /* Builds the public relationship from its key and stored value (ids resolved through the nodes). */
 eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, const MDB_val *value,
                                eg_relationship *out, eg_error *err);
+
+/* A node's neighbourhood (lmdb_adjacency.c): two cursors reused across scans within one transaction. */
+enum { LG_OUT = 1, LG_IN = 2, LG_BOTH = 3 };
+
+typedef struct lg_adjacency {
+    MDB_cursor *out, *in;
+} lg_adjacency;
+
+/* Called per relationship of the scanned node: its key, the direction seen from the node (LG_OUT or LG_IN), and
+ * for outgoing ones the stored record (NULL for incoming ones: read it from rels when needed). Returning
+ * anything but EG_OK stops the scan with that status. */
+typedef eg_status (*lg_adjacency_visit)(void *ctx, const rel_key *key, int dir, const MDB_val *record,
+                                        eg_error *err);
+
+eg_status lg_adjacency_open(lmdb_graph *lg, MDB_txn *txn, lg_adjacency *a, eg_error *err);
+void lg_adjacency_close(lg_adjacency *a);
+/* Visits the relationships of nid in the directions of `dirs` (LG_OUT, LG_IN or LG_BOTH), outgoing first. */
+eg_status lg_adjacency_scan(lg_adjacency *a, uint64_t nid, int dirs, lg_adjacency_visit visit, void *ctx,
+                            eg_error *err);
 
 /* Operation table entries implemented per file. */
 eg_status lg_create_node(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err);

@@ -166,39 +166,24 @@ eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
     return lg_commit(txn, "update_node", err);
 }
 
-/* Reads every adjacency entry of nid (fixed-size duplicates, a page at a time). */
-static eg_status read_adjacency(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, adj_entry **out, size_t *count,
-                                eg_error *err) {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, lg->adj, &cur);
-    if (rc) return lg_mdb_error(rc, "read adjacency", err);
-    MDB_val k = {sizeof nid, &nid}, v;
-    size_t n = 0, cap = 0;
-    adj_entry *items = NULL;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-    if (rc == 0) rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
-    while (rc == 0) {
-        size_t m = v.mv_size / ADJ_ENTRY_SIZE;
-        if (n + m > cap) {
-            cap = (n + m) * 2;
-            adj_entry *grown = realloc(items, cap * sizeof *items);
-            if (!grown) {
-                free(items);
-                mdb_cursor_close(cur);
-                return eg_error_set(err, EG_INTERNAL, "out of memory");
-            }
-            items = grown;
-        }
-        for (size_t i = 0; i < m; i++) lg_decode_adj((const unsigned char *)v.mv_data + i * ADJ_ENTRY_SIZE, &items[n++]);
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+/* Collects the keys of every relationship of a node (a self-loop once), to delete them after the scan. */
+typedef struct key_list {
+    rel_key *items;
+    size_t count, cap;
+} key_list;
+
+static eg_status collect_key(void *ctx, const rel_key *key, int dir, const MDB_val *record, eg_error *err) {
+    (void)record;
+    key_list *l = ctx;
+    if (dir == LG_IN && key->source == key->target) return EG_OK; /* a self-loop, already seen going out */
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        rel_key *grown = realloc(l->items, cap * sizeof *grown);
+        if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        l->items = grown;
+        l->cap = cap;
     }
-    mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND) {
-        free(items);
-        return lg_mdb_error(rc, "read adjacency", err);
-    }
-    *out = items;
-    *count = n;
+    l->items[l->count++] = *key;
     return EG_OK;
 }
 
@@ -207,22 +192,21 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     MDB_txn *txn;
     uint64_t nid;
     eg_node node;
-    adj_entry *edges = NULL;
-    size_t edge_count = 0;
+    key_list keys = {0};
+    lg_adjacency adjacency = {0};
     eg_status st = lg_begin(lg, true, &txn, err);
     if (st) return st;
     if ((st = find_node(lg, txn, id, label, &nid, &node, false, err)) ||
-        (st = read_adjacency(lg, txn, nid, &edges, &edge_count, err))) {
+        (st = lg_adjacency_open(lg, txn, &adjacency, err)) ||
+        (st = lg_adjacency_scan(&adjacency, nid, LG_BOTH, collect_key, &keys, err))) {
+        lg_adjacency_close(&adjacency);
+        free(keys.items);
         mdb_txn_abort(txn);
         return st;
     }
-    for (size_t i = 0; i < edge_count && st == EG_OK; i++) {
-        const adj_entry *e = &edges[i];
-        if (e->dir == ADJ_IN && e->other == nid) continue; /* a self-loop: removed through its outgoing entry */
-        rel_key k = e->dir == ADJ_OUT ? (rel_key){nid, e->type, e->other} : (rel_key){e->other, e->type, nid};
-        st = lg_remove_relationship(lg, txn, &k, err);
-    }
-    free(edges);
+    lg_adjacency_close(&adjacency);
+    for (size_t i = 0; i < keys.count && st == EG_OK; i++) st = lg_remove_relationship(lg, txn, &keys.items[i], err);
+    free(keys.items);
     char counter[32];
     lg_label_counter(node.label, counter);
     size_t id_len = strlen(id);

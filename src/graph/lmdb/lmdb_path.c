@@ -1,5 +1,5 @@
 /* lmdb_path.c — find_path for the embedded graph backend: a depth-limited bidirectional breadth-first search over
- * the adjacency table, ignoring direction.
+ * each node's neighbourhood (lmdb_adjacency.c), ignoring direction.
  *
  * Why bidirectional: memory graphs are heavy-tailed, so one BFS to depth d touches ~deg^d nodes while two searches
  * meeting in the middle touch ~2*deg^(d/2). Each round expands, one whole level at a time, the side whose frontier
@@ -42,32 +42,45 @@ typedef struct side {
     frontier now, next;
 } side;
 
+typedef struct expansion {
+    side *s;
+    const side *other;
+    eg_rel_type_set types;
+    uint64_t from, meet;
+} expansion;
+
+/* Stops a neighbourhood scan once the two searches meet (a status no operation ever returns). */
+#define MET ((eg_status)-1)
+
+/* Records a neighbour of x->from that this side has not seen yet; stops with MET when the other side has. */
+static eg_status visit_neighbour(void *ctx, const rel_key *key, int dir, const MDB_val *record, eg_error *err) {
+    (void)record;
+    expansion *x = ctx;
+    if (x->types && !(x->types & EG_REL_TYPE_BIT(key->type))) return EG_OK;
+    uint64_t other = dir == LG_OUT ? key->target : key->source;
+    int added = eg_u64map_insert(&x->s->seen, other, pack_parent(x->from, key->type, (uint8_t)dir));
+    if (added < 0 || (added && !frontier_push(&x->s->next, other)))
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    if (added && eg_u64map_get(&x->other->seen, other, NULL)) {
+        x->meet = other;
+        return MET;
+    }
+    return EG_OK;
+}
+
 /* Expands one whole level of `s`; stops at the first node already seen by `other` and stores it in *meet. */
-static eg_status expand_level(MDB_cursor *cur, side *s, const side *other, eg_rel_type_set types, uint64_t *meet,
-                              eg_error *err) {
+static eg_status expand_level(lg_adjacency *adjacency, side *s, const side *other, eg_rel_type_set types,
+                              uint64_t *meet, eg_error *err) {
+    expansion x = {s, other, types, 0, 0};
     s->next.count = 0;
     for (size_t i = 0; i < s->now.count; i++) {
-        uint64_t nid = s->now.items[i];
-        MDB_val k = {sizeof nid, &nid}, v;
-        int rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-        if (rc == 0) rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
-        while (rc == 0) {
-            const unsigned char *p = v.mv_data;
-            for (size_t j = 0; j < v.mv_size / ADJ_ENTRY_SIZE; j++, p += ADJ_ENTRY_SIZE) {
-                adj_entry e;
-                lg_decode_adj(p, &e);
-                if (types && !(types & EG_REL_TYPE_BIT(e.type))) continue;
-                int added = eg_u64map_insert(&s->seen, e.other, pack_parent(nid, e.type, e.dir));
-                if (added < 0 || (added && !frontier_push(&s->next, e.other)))
-                    return eg_error_set(err, EG_INTERNAL, "out of memory");
-                if (added && eg_u64map_get(&other->seen, e.other, NULL)) {
-                    *meet = e.other;
-                    return EG_OK;
-                }
-            }
-            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+        x.from = s->now.items[i];
+        eg_status st = lg_adjacency_scan(adjacency, x.from, LG_BOTH, visit_neighbour, &x, err);
+        if (st == MET) {
+            *meet = x.meet;
+            return EG_OK;
         }
-        if (rc != MDB_NOTFOUND) return lg_mdb_error(rc, "find_path", err);
+        if (st) return st;
     }
     frontier swap = s->now;
     s->now = s->next;
@@ -115,7 +128,7 @@ static eg_status build_path(lmdb_graph *lg, MDB_txn *txn, const uint64_t *nids, 
 static rel_key hop_key(uint64_t packed, uint64_t child) {
     uint64_t parent = packed >> 16;
     uint8_t type = (uint8_t)(packed >> 8), dir = (uint8_t)packed;
-    return dir == ADJ_OUT ? (rel_key){parent, type, child} : (rel_key){child, type, parent};
+    return dir == LG_OUT ? (rel_key){parent, type, child} : (rel_key){child, type, parent};
 }
 
 static eg_status assemble(lmdb_graph *lg, MDB_txn *txn, const side *from_source, const side *from_target,
@@ -140,7 +153,7 @@ eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id
                        eg_rel_type_set types, eg_path *out, eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
     MDB_txn *txn;
-    MDB_cursor *cur = NULL;
+    lg_adjacency adjacency = {0};
     uint64_t s, t, meet = 0;
     side sides[2] = {0};
     eg_status st = lg_begin(lg, false, &txn, err);
@@ -152,11 +165,7 @@ eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id
         st = build_path(lg, txn, &s, NULL, 1, out, err);
         goto done;
     }
-    int rc = mdb_cursor_open(txn, lg->adj, &cur);
-    if (rc) {
-        st = lg_mdb_error(rc, "find_path", err);
-        goto done;
-    }
+    if ((st = lg_adjacency_open(lg, txn, &adjacency, err))) goto done;
     uint64_t roots[2] = {s, t};
     for (int i = 0; i < 2; i++)
         if (!eg_u64map_init(&sides[i].seen, 1024) || eg_u64map_insert(&sides[i].seen, roots[i], ROOT) < 0 ||
@@ -167,7 +176,7 @@ eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id
     for (int depth = 0; depth < max_depth && !meet; depth++) {
         int i = sides[0].now.count <= sides[1].now.count ? 0 : 1;
         if (sides[i].now.count == 0) break;
-        if ((st = expand_level(cur, &sides[i], &sides[1 - i], types, &meet, err))) goto done;
+        if ((st = expand_level(&adjacency, &sides[i], &sides[1 - i], types, &meet, err))) goto done;
     }
     if (meet) st = assemble(lg, txn, &sides[0], &sides[1], meet, out, err);
 done:
@@ -176,7 +185,7 @@ done:
         free(sides[i].now.items);
         free(sides[i].next.items);
     }
-    if (cur) mdb_cursor_close(cur);
+    lg_adjacency_close(&adjacency);
     mdb_txn_abort(txn);
     if (st) eg_path_clear(out);
     return st;

@@ -66,20 +66,15 @@ static eg_status merge_relationship(lmdb_graph *lg, MDB_txn *txn, MDB_val *key, 
     return st;
 }
 
-static eg_status insert_relationship(lmdb_graph *lg, MDB_txn *txn, const eg_relationship_spec *spec, bool *created,
-                                     eg_error *err) {
-    rel_key k = {0, (uint8_t)spec->type, 0};
-    eg_status st;
-    *created = false;
-    if ((st = lg_lookup_nid(lg, txn, spec->source_id, "source node", &k.source, err)) ||
-        (st = lg_lookup_nid(lg, txn, spec->target_id, "target node", &k.target, err)))
-        return st;
+/* Writes the record of one relationship: a new one (*created) or a merge into the existing one. */
+static eg_status write_record(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, json_t *properties, bool *created,
+                              eg_error *err) {
     unsigned char kb[REL_KEY_SIZE];
-    lg_encode_rel_key(&k, kb);
+    lg_encode_rel_key(k, kb);
     MDB_val key = {REL_KEY_SIZE, kb};
     rel_header h = {eg_now_ms(), NAN, -1, 0};
-    bool plain = !spec->properties || json_object_size(spec->properties) == 0;
-    json_t *other = plain ? NULL : apply_typed(spec->properties, &h);
+    bool plain = !properties || json_object_size(properties) == 0;
+    json_t *other = plain ? NULL : apply_typed(properties, &h);
     char *text = other && json_object_size(other) ? json_dumps(other, JSON_COMPACT) : NULL;
     json_decref(other);
     size_t text_len = text ? strlen(text) : 0;
@@ -95,34 +90,72 @@ static eg_status insert_relationship(lmdb_graph *lg, MDB_txn *txn, const eg_rela
     MDB_val v = {REL_HEADER_SIZE + text_len, buf};
     int rc = mdb_put(txn, lg->rels, &key, &v, MDB_NOOVERWRITE);
     if (buf != small) free(buf);
-    if (rc == MDB_KEYEXIST) return merge_relationship(lg, txn, &key, &v, spec->properties, err);
-    if (rc) return lg_mdb_error(rc, "create relationship", err);
-    unsigned char ab[ADJ_ENTRY_SIZE];
-    adj_entry out_e = {k.target, k.type, ADJ_OUT}, in_e = {k.source, k.type, ADJ_IN};
-    MDB_val sk = {8, &k.source}, tk = {8, &k.target}, av = {ADJ_ENTRY_SIZE, ab};
-    lg_encode_adj(&out_e, ab);
-    if ((rc = mdb_put(txn, lg->adj, &sk, &av, 0))) return lg_mdb_error(rc, "index relationship", err);
-    lg_encode_adj(&in_e, ab);
-    if ((rc = mdb_put(txn, lg->adj, &tk, &av, 0))) return lg_mdb_error(rc, "index relationship", err);
-    *created = true;
-    return EG_OK;
+    *created = rc == 0;
+    if (rc == MDB_KEYEXIST) return merge_relationship(lg, txn, &key, &v, properties, err);
+    return rc ? lg_mdb_error(rc, "create relationship", err) : EG_OK;
+}
+
+/* A batch is written tree by tree, each in key order: random inserts into a B-tree dirty a page each, while
+ * sorted ones share the pages (and the cache lines) of their neighbours. Items with the same key keep their
+ * batch order, so a later item merges into an earlier one exactly as two calls would. */
+typedef struct pending_rel {
+    rel_key key;
+    size_t index;
+} pending_rel;
+
+typedef struct pending_mirror {
+    unsigned char key[REL_KEY_SIZE];
+} pending_mirror;
+
+static int compare_pending_rel(const void *pa, const void *pb) {
+    const pending_rel *a = pa, *b = pb;
+    if (a->key.source != b->key.source) return a->key.source < b->key.source ? -1 : 1;
+    if (a->key.type != b->key.type) return a->key.type < b->key.type ? -1 : 1;
+    if (a->key.target != b->key.target) return a->key.target < b->key.target ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+static int compare_pending_mirror(const void *a, const void *b) { return memcmp(a, b, REL_KEY_SIZE); }
+
+static eg_status write_relationships(lmdb_graph *lg, MDB_txn *txn, const eg_relationship_spec *rels, size_t count,
+                                     pending_rel *pending, pending_mirror *mirrors, eg_error *err) {
+    eg_status st;
+    for (size_t i = 0; i < count; i++) {
+        const eg_relationship_spec *r = &rels[i];
+        pending[i] = (pending_rel){{0, (uint8_t)r->type, 0}, i};
+        if ((st = lg_lookup_nid(lg, txn, r->source_id, "source node", &pending[i].key.source, err)) ||
+            (st = lg_lookup_nid(lg, txn, r->target_id, "target node", &pending[i].key.target, err)))
+            return count > 1 ? eg_error_prefix(err, st, "relationships[%zu]: ", i) : st;
+    }
+    qsort(pending, count, sizeof *pending, compare_pending_rel);
+    size_t created_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        bool created = false;
+        if ((st = write_record(lg, txn, &pending[i].key, rels[pending[i].index].properties, &created, err)))
+            return count > 1 ? eg_error_prefix(err, st, "relationships[%zu]: ", pending[i].index) : st;
+        if (created) lg_encode_mirror_key(&pending[i].key, mirrors[created_count++].key);
+    }
+    qsort(mirrors, created_count, sizeof *mirrors, compare_pending_mirror);
+    for (size_t i = 0; i < created_count; i++) {
+        MDB_val key = {REL_KEY_SIZE, mirrors[i].key}, empty = {0, NULL};
+        int rc = mdb_put(txn, lg->rels_in, &key, &empty, 0);
+        if (rc) return lg_mdb_error(rc, "index relationship", err);
+    }
+    return created_count ? lg_count_add(lg, txn, "count.rels", (int64_t)created_count, err) : EG_OK;
 }
 
 static eg_status create_relationships(lmdb_graph *lg, const eg_relationship_spec *rels, size_t count,
                                       const char *op, eg_error *err) {
-    MDB_txn *txn;
-    eg_status st = lg_begin(lg, true, &txn, err);
-    if (st) return st;
-    int64_t created = 0;
-    for (size_t i = 0; i < count && st == EG_OK; i++) {
-        bool fresh;
-        st = insert_relationship(lg, txn, &rels[i], &fresh, err);
-        if (count > 1) eg_error_prefix(err, st, "relationships[%zu]: ", i);
-        created += fresh;
-    }
-    if (st == EG_OK && created) st = lg_count_add(lg, txn, "count.rels", created, err);
+    pending_rel *pending = malloc(count * sizeof *pending);
+    pending_mirror *mirrors = malloc(count * sizeof *mirrors);
+    MDB_txn *txn = NULL;
+    eg_status st =
+        pending && mirrors ? lg_begin(lg, true, &txn, err) : eg_error_set(err, EG_INTERNAL, "out of memory");
+    if (st == EG_OK) st = write_relationships(lg, txn, rels, count, pending, mirrors, err);
+    free(pending);
+    free(mirrors);
     if (st) {
-        mdb_txn_abort(txn);
+        if (txn) mdb_txn_abort(txn);
         return st;
     }
     return lg_commit(txn, op, err);
@@ -166,21 +199,37 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
     return lg_commit(txn, "delete_relationship", err);
 }
 
-static eg_status append_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, eg_relationship_list *out,
-                                     size_t *cap, eg_error *err) {
-    unsigned char kb[REL_KEY_SIZE];
-    lg_encode_rel_key(k, kb);
-    MDB_val key = {REL_KEY_SIZE, kb}, v;
-    int rc = mdb_get(txn, lg->rels, &key, &v);
-    if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "an adjacency entry has no relationship")
-                                      : lg_mdb_error(rc, "read relationship", err);
-    if (out->count == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        eg_relationship *grown = realloc(out->items, *cap * sizeof *grown);
+typedef struct relationship_reader {
+    lmdb_graph *lg;
+    MDB_txn *txn;
+    eg_rel_type type;
+    int dirs;
+    eg_relationship_list *out;
+    size_t cap;
+} relationship_reader;
+
+static eg_status append_relationship(void *ctx, const rel_key *key, int dir, const MDB_val *record, eg_error *err) {
+    relationship_reader *r = ctx;
+    if (r->type != EG_REL_ANY && key->type != (uint8_t)r->type) return EG_OK;
+    if (dir == LG_IN && r->dirs == LG_BOTH && key->source == key->target) return EG_OK; /* self-loop listed once */
+    MDB_val stored;
+    if (!record) { /* incoming: the record lives under the forward key */
+        unsigned char kb[REL_KEY_SIZE];
+        lg_encode_rel_key(key, kb);
+        MDB_val k = {REL_KEY_SIZE, kb};
+        int rc = mdb_get(r->txn, r->lg->rels, &k, &stored);
+        if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "a mirrored relationship has no record")
+                                          : lg_mdb_error(rc, "read relationship", err);
+        record = &stored;
+    }
+    eg_relationship_list *out = r->out;
+    if (out->count == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        eg_relationship *grown = realloc(out->items, r->cap * sizeof *grown);
         if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
         out->items = grown;
     }
-    eg_status st = lg_make_relationship(lg, txn, k, &v, &out->items[out->count], err);
+    eg_status st = lg_make_relationship(r->lg, r->txn, key, record, &out->items[out->count], err);
     if (st == EG_OK) out->count++;
     return st;
 }
@@ -189,38 +238,17 @@ eg_status lg_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg
                                eg_relationship_list *out, eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
     MDB_txn *txn;
-    MDB_cursor *cur;
     uint64_t nid;
+    lg_adjacency adjacency = {0};
+    int dirs = dir == EG_DIR_OUT ? LG_OUT : dir == EG_DIR_IN ? LG_IN : LG_BOTH;
+    relationship_reader reader = {lg, NULL, type, dirs, out, 0};
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
-    if ((st = lg_lookup_nid(lg, txn, id, "node", &nid, err))) {
-        mdb_txn_abort(txn);
-        return st;
-    }
-    int rc = mdb_cursor_open(txn, lg->adj, &cur);
-    if (rc) {
-        mdb_txn_abort(txn);
-        return lg_mdb_error(rc, "get_relationships", err);
-    }
-    size_t cap = 0;
-    MDB_val k = {sizeof nid, &nid}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-    if (rc == 0) rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
-    while (rc == 0 && st == EG_OK) {
-        for (size_t i = 0; i < v.mv_size / ADJ_ENTRY_SIZE && st == EG_OK; i++) {
-            adj_entry e;
-            lg_decode_adj((const unsigned char *)v.mv_data + i * ADJ_ENTRY_SIZE, &e);
-            if (type != EG_REL_ANY && e.type != (uint8_t)type) continue;
-            if (dir == EG_DIR_OUT && e.dir != ADJ_OUT) continue;
-            if (dir == EG_DIR_IN && e.dir != ADJ_IN) continue;
-            if (dir == EG_DIR_BOTH && e.dir == ADJ_IN && e.other == nid) continue; /* self-loop listed once */
-            rel_key rk = e.dir == ADJ_OUT ? (rel_key){nid, e.type, e.other} : (rel_key){e.other, e.type, nid};
-            st = append_relationship(lg, txn, &rk, out, &cap, err);
-        }
-        if (st == EG_OK) rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
-    }
-    if (st == EG_OK && rc != MDB_NOTFOUND) st = lg_mdb_error(rc, "get_relationships", err);
-    mdb_cursor_close(cur);
+    reader.txn = txn;
+    if ((st = lg_lookup_nid(lg, txn, id, "node", &nid, err)) == EG_OK &&
+        (st = lg_adjacency_open(lg, txn, &adjacency, err)) == EG_OK)
+        st = lg_adjacency_scan(&adjacency, nid, dirs, append_relationship, &reader, err);
+    lg_adjacency_close(&adjacency);
     mdb_txn_abort(txn);
     if (st) eg_relationship_list_free(out);
     return st;

@@ -94,18 +94,6 @@ eg_status lg_count_add(lmdb_graph *lg, MDB_txn *txn, const char *name, int64_t d
     return rc ? lg_mdb_error(rc, "update counter", err) : EG_OK;
 }
 
-void lg_encode_adj(const adj_entry *e, unsigned char out[ADJ_ENTRY_SIZE]) {
-    memcpy(out, &e->other, 8);
-    out[8] = e->type;
-    out[9] = e->dir;
-}
-
-void lg_decode_adj(const unsigned char in[ADJ_ENTRY_SIZE], adj_entry *e) {
-    memcpy(&e->other, in, 8);
-    e->type = in[8];
-    e->dir = in[9];
-}
-
 /* Big-endian nids so that a source's relationships are adjacent and ordered in the rels tree. */
 void lg_encode_rel_key(const rel_key *k, unsigned char out[REL_KEY_SIZE]) {
     uint64_t s = htobe64(k->source), t = htobe64(k->target);
@@ -123,22 +111,28 @@ void lg_decode_rel_key(const unsigned char in[REL_KEY_SIZE], rel_key *k) {
     k->target = be64toh(t);
 }
 
+void lg_encode_mirror_key(const rel_key *k, unsigned char out[REL_KEY_SIZE]) {
+    rel_key mirrored = {k->target, k->type, k->source};
+    lg_encode_rel_key(&mirrored, out);
+}
+
+void lg_decode_mirror_key(const unsigned char in[REL_KEY_SIZE], rel_key *k) {
+    rel_key mirrored;
+    lg_decode_rel_key(in, &mirrored);
+    *k = (rel_key){mirrored.target, mirrored.type, mirrored.source};
+}
+
 void lg_decode_rel_header(const void *data, rel_header *h) { memcpy(h, data, REL_HEADER_SIZE); }
 void lg_encode_rel_header(const rel_header *h, void *out) { memcpy(out, h, REL_HEADER_SIZE); }
 
 eg_status lg_remove_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, eg_error *err) {
-    unsigned char kb[REL_KEY_SIZE], ab[ADJ_ENTRY_SIZE];
+    unsigned char kb[REL_KEY_SIZE], mb[REL_KEY_SIZE];
     lg_encode_rel_key(k, kb);
-    MDB_val key = {REL_KEY_SIZE, kb};
+    lg_encode_mirror_key(k, mb);
+    MDB_val key = {REL_KEY_SIZE, kb}, mirror = {REL_KEY_SIZE, mb};
     int rc = mdb_del(txn, lg->rels, &key, NULL);
+    if (rc == 0) rc = mdb_del(txn, lg->rels_in, &mirror, NULL);
     if (rc) return lg_mdb_error(rc, "delete relationship", err);
-    adj_entry out_e = {k->target, k->type, ADJ_OUT}, in_e = {k->source, k->type, ADJ_IN};
-    uint64_t src = k->source, tgt = k->target;
-    MDB_val sk = {8, &src}, tk = {8, &tgt}, val = {ADJ_ENTRY_SIZE, ab};
-    lg_encode_adj(&out_e, ab);
-    if ((rc = mdb_del(txn, lg->adj, &sk, &val))) return lg_mdb_error(rc, "delete adjacency", err);
-    lg_encode_adj(&in_e, ab);
-    if ((rc = mdb_del(txn, lg->adj, &tk, &val))) return lg_mdb_error(rc, "delete adjacency", err);
     return lg_count_add(lg, txn, "count.rels", -1, err);
 }
 
@@ -208,8 +202,8 @@ static eg_status open_dbis(lmdb_graph *lg, eg_error *err) {
         {"ids", 0, &lg->ids},
         {"nodes", MDB_INTEGERKEY, &lg->nodes},
         {"labels", 0, &lg->labels},
-        {"adj", MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED, &lg->adj},
         {"rels", 0, &lg->rels},
+        {"rels_in", 0, &lg->rels_in},
     };
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbs[i].dbi);
@@ -243,7 +237,7 @@ eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *optio
         return st;
     }
     uint64_t map_size = options && options->map_size_bytes ? options->map_size_bytes : DEFAULT_MAP_SIZE;
-    unsigned flags = MDB_NOTLS | (options && options->no_sync ? MDB_NOSYNC : 0);
+    unsigned flags = MDB_NOTLS | (options && options->no_sync ? MDB_NOSYNC | MDB_WRITEMAP : 0);
     int rc;
     if ((rc = mdb_env_create(&lg->env)) || (rc = mdb_env_set_maxdbs(lg->env, 8)) ||
         (rc = mdb_env_set_maxreaders(lg->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(lg->env, map_size)) ||
