@@ -63,7 +63,7 @@ eg_status lg_commit(MDB_txn *txn, const char *op, eg_error *err);
 eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char *role, uint64_t *nid,
                         eg_error *err);
 
-/* Reads a node record by nid. Decodes properties only when props != NULL. */
+/* Reads a node record by nid; decodes its properties only when with_properties. */
 eg_status lg_read_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_node *out, bool with_properties,
                        eg_error *err);
 

@@ -49,7 +49,8 @@ static eg_status allocate_nid(lmdb_graph *lg, MDB_txn *txn, uint64_t *nid, eg_er
 static eg_status insert_node(lmdb_graph *lg, MDB_txn *txn, eg_label label, const char *id, json_t *properties,
                              eg_error *err) {
     uint64_t nid;
-    eg_status st = lg_lookup_nid(lg, txn, id, "node", &nid, NULL);
+    eg_status st = lg_lookup_nid(lg, txn, id, "node", &nid, err);
+    if (st != EG_OK && st != EG_NOT_FOUND) return st;
     json_t *props = without_nulls(properties);
     if (!props) return eg_error_set(err, EG_INTERNAL, "out of memory");
     if (st == EG_OK) { /* a retried create of the same node is a no-op; anything else is a conflict */
@@ -65,10 +66,6 @@ static eg_status insert_node(lmdb_graph *lg, MDB_txn *txn, eg_label label, const
         }
         json_decref(props);
         return st;
-    }
-    if (st != EG_NOT_FOUND) {
-        json_decref(props);
-        return lg_lookup_nid(lg, txn, id, "node", &nid, err);
     }
     char counter[32];
     lg_label_counter(label, counter);
@@ -226,7 +223,7 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     return lg_commit(txn, "delete_node", err);
 }
 
-/* Iterates `dbi` from just after `after` (keys prefixed by `prefix`), reading the nid each value holds. */
+/* Walks the id index (any label) or the label index from just after `after_id`, reading each node. */
 eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
                         eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
