@@ -822,10 +822,10 @@ TEST(node_batch_with_a_bad_item_500_creates_nothing) {
     json_t *bad_props = json_pack("{s:i}", "a-b", 1), *other_props = json_pack("{s:s}", "name", "not Ada");
 
     specs[500].id = "a/b";
-    EXPECT_API(EG_INVALID_ARGUMENT, "nodes[500]: invalid node id 'a/b'",
+    EXPECT_API(EG_INVALID_ARGUMENT, "nodes[500].id: invalid node id 'a/b'",
                eg_graph_batch_create_nodes(g, specs, EG_GRAPH_BATCH_MAX, &err));
     specs[500] = good, specs[500].properties = bad_props;
-    EXPECT_API(EG_INVALID_ARGUMENT, "nodes[500]: invalid property name 'a-b'",
+    EXPECT_API(EG_INVALID_ARGUMENT, "nodes[500].properties: invalid property name 'a-b'",
                eg_graph_batch_create_nodes(g, specs, EG_GRAPH_BATCH_MAX, &err));
     specs[500] = good, specs[500].label = (eg_label)9;
     EXPECT_API(EG_INVALID_ARGUMENT, "invalid node label 9",

@@ -193,18 +193,16 @@ eg_status eg_graph_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, si
         free(ids);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    size_t prepared = 0;
-    char where[64];
-    for (; prepared < count; prepared++) {
-        const eg_node_spec *n = &nodes[prepared];
-        snprintf(where, sizeof where, "nodes[%zu]", prepared);
-        clean[prepared] = *n;
-        clean[prepared].properties = NULL;
-        if ((st = eg_error_prefix(err, check_label(n->label, false, err), "%s: ", where)) ||
-            (st = check_id(n->id, where, err)) ||
-            (st = node_properties(n->properties, n->id, where, &clean[prepared].properties, err)))
+    for (size_t i = 0; i < count; i++) { /* the item is named only on failure: formatting is not free */
+        const eg_node_spec *n = &nodes[i];
+        clean[i] = *n;
+        clean[i].properties = NULL;
+        if ((st = check_label(n->label, false, err)) || (st = check_id(n->id, "id", err)) ||
+            (st = node_properties(n->properties, n->id, "properties", &clean[i].properties, err))) {
+            eg_error_prefix(err, st, "nodes[%zu].", i);
             break;
-        ids[prepared] = n->id;
+        }
+        ids[i] = n->id;
     }
     if (st == EG_OK) {
         qsort(ids, count, sizeof *ids, compare_id_pointers);
@@ -239,23 +237,20 @@ eg_status eg_graph_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_er
     return g->ops->count_nodes(g, label, out, err);
 }
 
-static eg_status check_relationship_spec(const eg_relationship_spec *r, const char *where, eg_error *err) {
-    char role[96];
+static eg_status check_relationship_spec(const eg_relationship_spec *r, eg_error *err) {
     eg_status st;
-    snprintf(role, sizeof role, "%ssource_id", where);
-    if ((st = check_id(r->source_id, role, err))) return st;
-    snprintf(role, sizeof role, "%starget_id", where);
-    if ((st = check_id(r->target_id, role, err))) return st;
-    if ((st = check_rel_type(r->type, false, err))) return eg_error_prefix(err, st, "%s", where);
-    snprintf(role, sizeof role, "%sproperties", where[0] ? where : "create_relationship: ");
-    return relationship_properties(r->properties, role, err);
+    if ((st = check_id(r->source_id, "source_id", err)) || (st = check_id(r->target_id, "target_id", err)) ||
+        (st = check_rel_type(r->type, false, err)))
+        return st;
+    return relationship_properties(r->properties, "properties", err);
 }
 
 eg_status eg_graph_create_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                        json_t *properties, eg_error *err) {
     eg_status st;
     eg_relationship_spec spec = {source_id, target_id, type, properties};
-    if ((st = check_graph(g, err)) || (st = check_relationship_spec(&spec, "", err))) return st;
+    if ((st = check_graph(g, err))) return st;
+    if ((st = check_relationship_spec(&spec, err))) return eg_error_prefix(err, st, "create_relationship: ");
     return g->ops->create_relationship(g, &spec, err);
 }
 
@@ -264,11 +259,8 @@ eg_status eg_graph_batch_create_relationships(eg_graph *g, const eg_relationship
     eg_status st;
     if ((st = check_graph(g, err)) || (st = check_batch_size(count, rels, "batch_create_relationships", err)))
         return st;
-    char where[64];
-    for (size_t i = 0; i < count; i++) {
-        snprintf(where, sizeof where, "relationships[%zu].", i);
-        if ((st = check_relationship_spec(&rels[i], where, err))) return st;
-    }
+    for (size_t i = 0; i < count; i++)
+        if ((st = check_relationship_spec(&rels[i], err))) return eg_error_prefix(err, st, "relationships[%zu].", i);
     if (count == 0) return EG_OK;
     return g->ops->batch_create_relationships(g, rels, count, err);
 }
@@ -304,11 +296,8 @@ eg_status eg_graph_get_relationships_batch(eg_graph *g, const char *const *ids, 
     if ((st = check_graph(g, err)) || (st = check_batch_size(count, ids, "get_relationships_batch", err)) ||
         (st = check_rel_type(type, true, err)) || (st = check_direction(dir, err)))
         return st;
-    char where[64];
-    for (size_t i = 0; i < count; i++) {
-        snprintf(where, sizeof where, "ids[%zu]", i);
-        if ((st = check_id(ids[i], where, err))) return st;
-    }
+    for (size_t i = 0; i < count; i++)
+        if ((st = check_id(ids[i], "id", err))) return eg_error_prefix(err, st, "ids[%zu].", i);
     if (count > 0 && !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "get_relationships_batch: out is NULL");
     memset(out, 0, count * sizeof *out);
     for (size_t i = 0; i < count; i++) {
