@@ -2,6 +2,7 @@
  * the operation table. Nothing reaches a backend (or a decorator such as a circuit breaker) unless it is well
  * formed, so caller errors are reported here and never count as store failures. */
 #include "graph/graph_internal.h"
+#include "util/json_check.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,25 +37,6 @@ static eg_status check_rate(double rate, const char *what, eg_error *err) {
     return EG_OK;
 }
 
-/* True when a string or object key built through the C API hides a NUL byte (JSON text cannot carry one
- * through engram: the JSON interface rejects \u0000, so the store never holds one either). */
-static bool has_hidden_nul(json_t *v) {
-    if (json_is_string(v)) return strlen(json_string_value(v)) != json_string_length(v);
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(v, i, item) if (has_hidden_nul(item)) return true;
-        return false;
-    }
-    if (json_is_object(v)) {
-        for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it))
-            if (strlen(json_object_iter_key(it)) != json_object_iter_key_len(it) ||
-                has_hidden_nul(json_object_iter_value(it)))
-                return true;
-    }
-    return false;
-}
-
 /* Property objects: NULL is empty; otherwise an object whose keys are valid property names and whose values
  * hold no NUL characters. */
 static eg_status check_properties(json_t *props, const char *where, eg_error *err) {
@@ -65,7 +47,7 @@ static eg_status check_properties(json_t *props, const char *where, eg_error *er
         eg_status st = eg_validate_property_name(key, err);
         if (st == EG_OK && strlen(key) != json_object_iter_key_len(it))
             st = eg_error_set(err, EG_INVALID_ARGUMENT, "invalid property name '%s\\x00...': NUL character", key);
-        if (st == EG_OK && has_hidden_nul(json_object_iter_value(it)))
+        if (st == EG_OK && eg_json_has_hidden_nul(json_object_iter_value(it)))
             st = eg_error_set(err, EG_INVALID_ARGUMENT, "property '%s' holds a string with a NUL character", key);
         if (st != EG_OK) return eg_error_prefix(err, st, "%s: ", where);
     }
