@@ -23,6 +23,8 @@
 
 #include "graph/graph_internal.h"
 
+#include "util/lmdb_env.h"
+
 #include <lmdb.h>
 #include <stdint.h>
 
@@ -30,9 +32,8 @@
 
 typedef struct lmdb_graph {
     eg_graph base;
-    MDB_env *env;
+    eg_lmdb_env lmdb;
     MDB_dbi ids, nodes, labels, rels, rels_in, meta;
-    int lock_fd;
 } lmdb_graph;
 
 typedef struct rel_key {
@@ -53,11 +54,11 @@ typedef struct rel_header {
 
 static inline lmdb_graph *lmdb_of(eg_graph *g) { return (lmdb_graph *)g; }
 
-/* LMDB result code -> eg_status with a message naming the operation. */
-eg_status lg_mdb_error(int rc, const char *op, eg_error *err);
+/* LMDB result code -> eg_status with a message naming the operation (see util/lmdb_env.h). */
+eg_status lg_mdb_error(lmdb_graph *lg, int rc, const char *op, eg_error *err);
 
 eg_status lg_begin(lmdb_graph *lg, bool write, MDB_txn **txn, eg_error *err);
-eg_status lg_commit(MDB_txn *txn, const char *op, eg_error *err);
+eg_status lg_commit(lmdb_graph *lg, MDB_txn *txn, const char *op, eg_error *err);
 
 /* Resolves an id to its nid; EG_NOT_FOUND names the id and `role` ("node", "source node", ...). */
 eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char *role, uint64_t *nid,
@@ -91,6 +92,7 @@ eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, c
 enum { LG_OUT = 1, LG_IN = 2, LG_BOTH = 3 };
 
 typedef struct lg_adjacency {
+    lmdb_graph *lg;
     MDB_cursor *out, *in;
 } lg_adjacency;
 

@@ -33,7 +33,7 @@ static eg_status put_node_record(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_
         memcpy(p + 2 + id_len, text, text_len);
     }
     free(text);
-    return rc ? lg_mdb_error(rc, "write node", err) : EG_OK;
+    return rc ? lg_mdb_error(lg, rc, "write node", err) : EG_OK;
 }
 
 static eg_status allocate_nid(lmdb_graph *lg, MDB_txn *txn, uint64_t *nid, eg_error *err) {
@@ -43,7 +43,7 @@ static eg_status allocate_nid(lmdb_graph *lg, MDB_txn *txn, uint64_t *nid, eg_er
     uint64_t next = *nid + 1;
     MDB_val k = {8, "next_nid"}, v = {sizeof next, &next};
     int rc = mdb_put(txn, lg->meta, &k, &v, 0);
-    return rc ? lg_mdb_error(rc, "allocate node number", err) : EG_OK;
+    return rc ? lg_mdb_error(lg, rc, "allocate node number", err) : EG_OK;
 }
 
 static eg_status insert_node(lmdb_graph *lg, MDB_txn *txn, eg_label label, const char *id, json_t *properties,
@@ -81,7 +81,7 @@ static eg_status insert_node(lmdb_graph *lg, MDB_txn *txn, eg_label label, const
     }
     json_decref(props);
     if ((rc = mdb_put(txn, lg->ids, &ik, &nv, 0)) || (rc = mdb_put(txn, lg->labels, &lk, &nv, 0)))
-        return lg_mdb_error(rc, "index node", err);
+        return lg_mdb_error(lg, rc, "index node", err);
     return lg_count_add(lg, txn, counter, 1, err);
 }
 
@@ -94,7 +94,7 @@ eg_status lg_create_node(eg_graph *g, eg_label label, const char *id, json_t *pr
         mdb_txn_abort(txn);
         return st;
     }
-    return lg_commit(txn, "create_node", err);
+    return lg_commit(lg, txn, "create_node", err);
 }
 
 eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err) {
@@ -107,7 +107,7 @@ eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t c
             mdb_txn_abort(txn);
             return eg_error_prefix(err, st, "nodes[%zu]: ", i);
         }
-    return lg_commit(txn, "batch_create_nodes", err);
+    return lg_commit(lg, txn, "batch_create_nodes", err);
 }
 
 /* Resolves id to nid and checks the label filter; not-found messages name the label when one was asked. */
@@ -160,7 +160,7 @@ eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
         mdb_txn_abort(txn);
         return st;
     }
-    return lg_commit(txn, "update_node", err);
+    return lg_commit(lg, txn, "update_node", err);
 }
 
 /* Collects the keys of every relationship of a node (a self-loop once), to delete them after the scan. */
@@ -214,13 +214,13 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     int rc = 0;
     if (st == EG_OK && ((rc = mdb_del(txn, lg->nodes, &nk, NULL)) || (rc = mdb_del(txn, lg->ids, &ik, NULL)) ||
                         (rc = mdb_del(txn, lg->labels, &lk, NULL))))
-        st = lg_mdb_error(rc, "delete node", err);
+        st = lg_mdb_error(lg, rc, "delete node", err);
     if (st == EG_OK) st = lg_count_add(lg, txn, counter, -1, err);
     if (st) {
         mdb_txn_abort(txn);
         return st;
     }
-    return lg_commit(txn, "delete_node", err);
+    return lg_commit(lg, txn, "delete_node", err);
 }
 
 /* Walks the id index (any label) or the label index from just after `after_id`, reading each node. */
@@ -235,7 +235,7 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     int rc = mdb_cursor_open(txn, by_label ? lg->labels : lg->ids, &cur);
     if (rc) {
         mdb_txn_abort(txn);
-        return lg_mdb_error(rc, "list_nodes", err);
+        return lg_mdb_error(lg, rc, "list_nodes", err);
     }
     unsigned char start[1 + EG_ID_MAX];
     size_t prefix = by_label ? 1 : 0, start_len = prefix;
@@ -259,7 +259,7 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(rc, "list_nodes", err);
+    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(lg, rc, "list_nodes", err);
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     if (st) eg_node_list_free(out);

@@ -37,7 +37,7 @@ static eg_status put_rel_value(lmdb_graph *lg, MDB_txn *txn, MDB_val *key, const
         if (text_len) memcpy((char *)v.mv_data + REL_HEADER_SIZE, text, text_len);
     }
     free(text);
-    return rc ? lg_mdb_error(rc, "write relationship", err) : EG_OK;
+    return rc ? lg_mdb_error(lg, rc, "write relationship", err) : EG_OK;
 }
 
 /* Merges props into the existing record `old` (nulls remove). */
@@ -92,7 +92,7 @@ static eg_status write_record(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, js
     if (buf != small) free(buf);
     *created = rc == 0;
     if (rc == MDB_KEYEXIST) return merge_relationship(lg, txn, &key, &v, properties, err);
-    return rc ? lg_mdb_error(rc, "create relationship", err) : EG_OK;
+    return rc ? lg_mdb_error(lg, rc, "create relationship", err) : EG_OK;
 }
 
 /* A batch is written tree by tree, each in key order: random inserts into a B-tree dirty a page each, while
@@ -139,7 +139,7 @@ static eg_status write_relationships(lmdb_graph *lg, MDB_txn *txn, const eg_rela
     for (size_t i = 0; i < created_count; i++) {
         MDB_val key = {REL_KEY_SIZE, mirrors[i].key}, empty = {0, NULL};
         int rc = mdb_put(txn, lg->rels_in, &key, &empty, 0);
-        if (rc) return lg_mdb_error(rc, "index relationship", err);
+        if (rc) return lg_mdb_error(lg, rc, "index relationship", err);
     }
     return created_count ? lg_count_add(lg, txn, "count.rels", (int64_t)created_count, err) : EG_OK;
 }
@@ -158,7 +158,7 @@ static eg_status create_relationships(lmdb_graph *lg, const eg_relationship_spec
         if (txn) mdb_txn_abort(txn);
         return st;
     }
-    return lg_commit(txn, op, err);
+    return lg_commit(lg, txn, op, err);
 }
 
 eg_status lg_create_relationship(eg_graph *g, const eg_relationship_spec *rel, eg_error *err) {
@@ -189,14 +189,14 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
         st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", source_id,
                           eg_rel_type_name(type), target_id);
     else if (rc)
-        st = lg_mdb_error(rc, "delete_relationship", err);
+        st = lg_mdb_error(lg, rc, "delete_relationship", err);
     else
         st = lg_remove_relationship(lg, txn, &k, err);
     if (st) {
         mdb_txn_abort(txn);
         return st;
     }
-    return lg_commit(txn, "delete_relationship", err);
+    return lg_commit(lg, txn, "delete_relationship", err);
 }
 
 typedef struct relationship_reader {
@@ -219,7 +219,7 @@ static eg_status append_relationship(void *ctx, const rel_key *key, int dir, con
         MDB_val k = {REL_KEY_SIZE, kb};
         int rc = mdb_get(r->txn, r->lg->rels, &k, &stored);
         if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "a mirrored relationship has no record")
-                                          : lg_mdb_error(rc, "read relationship", err);
+                                          : lg_mdb_error(r->lg, rc, "read relationship", err);
         record = &stored;
     }
     eg_relationship_list *out = r->out;
@@ -276,7 +276,7 @@ static eg_status reweight_direction(lmdb_graph *lg, MDB_txn *txn, uint64_t from,
         MDB_val key = {REL_KEY_SIZE, kb}, v;
         int rc = mdb_get(txn, lg->rels, &key, &v);
         if (rc == MDB_NOTFOUND) continue;
-        if (rc) return lg_mdb_error(rc, "read relationship", err);
+        if (rc) return lg_mdb_error(lg, rc, "read relationship", err);
         if (v.mv_size < REL_HEADER_SIZE) return eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
         unsigned char *copy = malloc(v.mv_size);
         if (!copy) return eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -296,7 +296,7 @@ static eg_status reweight_direction(lmdb_graph *lg, MDB_txn *txn, uint64_t from,
         MDB_val nv = {v.mv_size, copy};
         rc = mdb_put(txn, lg->rels, &key, &nv, 0);
         free(copy);
-        if (rc) return lg_mdb_error(rc, "write relationship", err);
+        if (rc) return lg_mdb_error(lg, rc, "write relationship", err);
         if (*changed == 0 || w > *best) *best = w;
         (*changed)++;
     }
@@ -325,7 +325,7 @@ eg_status lg_reweight_relationship(eg_graph *g, const char *source_id, const cha
         return eg_error_set(err, EG_NOT_FOUND, "no %s relationship between '%s' and '%s'",
                             type == EG_REL_ANY ? "" : eg_rel_type_name(type), source_id, target_id);
     }
-    return lg_commit(txn, strengthen ? "strengthen_relationship" : "weaken_relationship", err);
+    return lg_commit(lg, txn, strengthen ? "strengthen_relationship" : "weaken_relationship", err);
 }
 
 /* Does the source node carry sessionId == session_id? Relationships are keyed by source, so consecutive records
@@ -365,7 +365,7 @@ static eg_status for_each_stale(lmdb_graph *lg, MDB_txn *txn, double stale_days,
     session_filter filter = {session_id, 0, false};
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, lg->rels, &cur);
-    if (rc) return lg_mdb_error(rc, "scan relationships", err);
+    if (rc) return lg_mdb_error(lg, rc, "scan relationships", err);
     MDB_val k, v;
     eg_status st = EG_OK;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && st == EG_OK;
@@ -384,7 +384,7 @@ static eg_status for_each_stale(lmdb_graph *lg, MDB_txn *txn, double stale_days,
         st = visit(lg, cur, &k, &v, ctx, err);
     }
     mdb_cursor_close(cur);
-    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(rc, "scan relationships", err);
+    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(lg, rc, "scan relationships", err);
     return st;
 }
 
@@ -438,7 +438,7 @@ static eg_status decay_visit(lmdb_graph *lg, MDB_cursor *cur, const MDB_val *key
         MDB_val k = *key, nv = {value->mv_size, copy};
         int rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
         free(copy);
-        if (rc) return lg_mdb_error(rc, "decay relationship", err);
+        if (rc) return lg_mdb_error(lg, rc, "decay relationship", err);
         d->result.decayed++;
     }
     if (w < d->min_weight) {
@@ -471,7 +471,7 @@ eg_status lg_batch_decay_relationships(eg_graph *g, double stale_days, double de
         mdb_txn_abort(txn);
         return st;
     }
-    if ((st = lg_commit(txn, "batch_decay_relationships", err))) return st;
+    if ((st = lg_commit(lg, txn, "batch_decay_relationships", err))) return st;
     *out = d.result;
     return EG_OK;
 }

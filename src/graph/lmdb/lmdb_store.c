@@ -1,7 +1,6 @@
 /* lmdb_store.c — the embedded graph backend: opening the LMDB environment, its layout version, the folder lock,
  * and the record encodings every other lmdb_*.c file shares (see lmdb_graph.h for the layout). */
 #include "graph/lmdb/lmdb_graph.h"
-#include "util/files.h"
 
 #include <endian.h>
 #include <stdio.h>
@@ -9,35 +8,19 @@
 #include <string.h>
 
 #define DEFAULT_MAP_SIZE (64ull << 30)
-#define MAX_READERS 1024
 
 static const eg_graph_ops lmdb_ops;
 
-eg_status lg_mdb_error(int rc, const char *op, eg_error *err) {
-    switch (rc) {
-    case MDB_MAP_FULL:
-        return eg_error_set(err, EG_IO, "%s: the graph store is full (its map size is reached)", op);
-    case MDB_READERS_FULL:
-        return eg_error_set(err, EG_UNAVAILABLE, "%s: too many concurrent readers (limit %d)", op, MAX_READERS);
-    case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-    case MDB_INVALID:
-        return eg_error_set(err, EG_CORRUPT, "%s: the graph store is damaged: %s", op, mdb_strerror(rc));
-    case MDB_VERSION_MISMATCH:
-        return eg_error_set(err, EG_INCOMPATIBLE, "%s: the graph store was written by another LMDB version", op);
-    default:
-        return eg_error_set(err, rc > 0 ? EG_IO : EG_INTERNAL, "%s: %s", op, mdb_strerror(rc));
-    }
+eg_status lg_mdb_error(lmdb_graph *lg, int rc, const char *op, eg_error *err) {
+    return eg_lmdb_error(&lg->lmdb, rc, op, err);
 }
 
 eg_status lg_begin(lmdb_graph *lg, bool write, MDB_txn **txn, eg_error *err) {
-    int rc = mdb_txn_begin(lg->env, NULL, write ? 0 : MDB_RDONLY, txn);
-    return rc ? lg_mdb_error(rc, "begin transaction", err) : EG_OK;
+    return eg_lmdb_begin(&lg->lmdb, write, txn, err);
 }
 
-eg_status lg_commit(MDB_txn *txn, const char *op, eg_error *err) {
-    int rc = mdb_txn_commit(txn);
-    return rc ? lg_mdb_error(rc, op, err) : EG_OK;
+eg_status lg_commit(lmdb_graph *lg, MDB_txn *txn, const char *op, eg_error *err) {
+    return eg_lmdb_commit(&lg->lmdb, txn, op, err);
 }
 
 eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char *role, uint64_t *nid,
@@ -45,7 +28,7 @@ eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char
     MDB_val k = {strlen(id), (void *)id}, v;
     int rc = mdb_get(txn, lg->ids, &k, &v);
     if (rc == MDB_NOTFOUND) return eg_error_set(err, EG_NOT_FOUND, "%s '%s' does not exist", role, id);
-    if (rc) return lg_mdb_error(rc, "lookup", err);
+    if (rc) return lg_mdb_error(lg, rc, "lookup", err);
     memcpy(nid, v.mv_data, sizeof *nid);
     return EG_OK;
 }
@@ -56,7 +39,7 @@ eg_status lg_read_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_node *out,
     int rc = mdb_get(txn, lg->nodes, &k, &v);
     if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "node #%llu is indexed but missing",
                                                      (unsigned long long)nid)
-                                      : lg_mdb_error(rc, "read node", err);
+                                      : lg_mdb_error(lg, rc, "read node", err);
     const unsigned char *p = v.mv_data;
     if (v.mv_size < 2 || (size_t)p[1] + 2 > v.mv_size || p[0] >= EG_LABEL_COUNT)
         return eg_error_set(err, EG_CORRUPT, "node #%llu has a damaged record", (unsigned long long)nid);
@@ -79,7 +62,7 @@ eg_status lg_count_get(lmdb_graph *lg, MDB_txn *txn, const char *name, uint64_t 
     int rc = mdb_get(txn, lg->meta, &k, &v);
     *out = 0;
     if (rc == MDB_NOTFOUND) return EG_OK;
-    if (rc) return lg_mdb_error(rc, "read counter", err);
+    if (rc) return lg_mdb_error(lg, rc, "read counter", err);
     memcpy(out, v.mv_data, sizeof *out);
     return EG_OK;
 }
@@ -91,7 +74,7 @@ eg_status lg_count_add(lmdb_graph *lg, MDB_txn *txn, const char *name, int64_t d
     n = (uint64_t)((int64_t)n + delta);
     MDB_val k = {strlen(name), (void *)name}, v = {sizeof n, &n};
     int rc = mdb_put(txn, lg->meta, &k, &v, 0);
-    return rc ? lg_mdb_error(rc, "update counter", err) : EG_OK;
+    return rc ? lg_mdb_error(lg, rc, "update counter", err) : EG_OK;
 }
 
 /* Big-endian nids so that a source's relationships are adjacent and ordered in the rels tree. */
@@ -132,7 +115,7 @@ eg_status lg_remove_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k,
     MDB_val key = {REL_KEY_SIZE, kb}, mirror = {REL_KEY_SIZE, mb};
     int rc = mdb_del(txn, lg->rels, &key, NULL);
     if (rc == 0) rc = mdb_del(txn, lg->rels_in, &mirror, NULL);
-    if (rc) return lg_mdb_error(rc, "delete relationship", err);
+    if (rc) return lg_mdb_error(lg, rc, "delete relationship", err);
     return lg_count_add(lg, txn, "count.rels", -1, err);
 }
 
@@ -169,88 +152,22 @@ eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, c
 
 /* ---- opening ------------------------------------------------------------------------------------------- */
 
-static eg_status check_format(lmdb_graph *lg, MDB_txn *txn, eg_error *err) {
-    MDB_val k = {6, "format"}, v;
-    int rc = mdb_get(txn, lg->meta, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        uint32_t f = LMDB_GRAPH_FORMAT;
-        MDB_val nv = {sizeof f, &f};
-        rc = mdb_put(txn, lg->meta, &k, &nv, 0);
-        return rc ? lg_mdb_error(rc, "write format", err) : EG_OK;
-    }
-    if (rc) return lg_mdb_error(rc, "read format", err);
-    uint32_t f;
-    if (v.mv_size != sizeof f) return eg_error_set(err, EG_CORRUPT, "graph store format record is damaged");
-    memcpy(&f, v.mv_data, sizeof f);
-    if (f > LMDB_GRAPH_FORMAT)
-        return eg_error_set(err, EG_INCOMPATIBLE,
-                            "graph store has format %u; this engram reads format %u or older: upgrade engram", f,
-                            LMDB_GRAPH_FORMAT);
-    return EG_OK;
-}
-
-static eg_status open_dbis(lmdb_graph *lg, eg_error *err) {
-    MDB_txn *txn;
-    eg_status st = lg_begin(lg, true, &txn, err);
-    if (st) return st;
-    struct {
-        const char *name;
-        unsigned flags;
-        MDB_dbi *dbi;
-    } dbs[] = {
-        {"meta", 0, &lg->meta},
-        {"ids", 0, &lg->ids},
-        {"nodes", MDB_INTEGERKEY, &lg->nodes},
-        {"labels", 0, &lg->labels},
-        {"rels", 0, &lg->rels},
-        {"rels_in", 0, &lg->rels_in},
-    };
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbs[i].dbi);
-        if (rc) {
-            mdb_txn_abort(txn);
-            return lg_mdb_error(rc, "open graph tables", err);
-        }
-        if (i == 0 && (st = check_format(lg, txn, err))) {
-            mdb_txn_abort(txn);
-            return st;
-        }
-    }
-    return lg_commit(txn, "open graph store", err);
-}
-
 eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *options, eg_graph **out,
                              eg_error *err) {
     if (!dir || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "graph folder or out is NULL");
     *out = NULL;
-    char lock_path[4096];
-    eg_status st;
-    if ((st = eg_mkdir(dir, "graph folder", err)) ||
-        (st = eg_path_join(lock_path, sizeof lock_path, dir, "writer.lock", err)))
-        return st;
     lmdb_graph *lg = calloc(1, sizeof *lg);
     if (!lg) return eg_error_set(err, EG_INTERNAL, "out of memory");
     lg->base.ops = &lmdb_ops;
     lg->base.name = "graph";
-    if ((st = eg_lock_file(lock_path, "graph store", &lg->lock_fd, err))) {
-        free(lg);
-        return st;
-    }
-    uint64_t map_size = options && options->map_size_bytes ? options->map_size_bytes : DEFAULT_MAP_SIZE;
-    unsigned flags = MDB_NOTLS | (options && options->no_sync ? MDB_NOSYNC | MDB_WRITEMAP : 0);
-    int rc;
-    if ((rc = mdb_env_create(&lg->env)) || (rc = mdb_env_set_maxdbs(lg->env, 8)) ||
-        (rc = mdb_env_set_maxreaders(lg->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(lg->env, map_size)) ||
-        (rc = mdb_env_open(lg->env, dir, flags, 0644))) {
-        st = lg_mdb_error(rc, "open graph store", err);
-        if (lg->env) mdb_env_close(lg->env);
-        eg_unlock_file(lg->lock_fd);
-        free(lg);
-        return st;
-    }
-    if ((st = open_dbis(lg, err))) {
-        mdb_env_close(lg->env);
-        eg_unlock_file(lg->lock_fd);
+    eg_lmdb_options lmdb_options = {"graph", options && options->map_size_bytes ? options->map_size_bytes : DEFAULT_MAP_SIZE,
+                                    options && options->no_sync, LMDB_GRAPH_FORMAT};
+    const eg_lmdb_table tables[] = {
+        {"meta", 0, &lg->meta},   {"ids", 0, &lg->ids},   {"nodes", MDB_INTEGERKEY, &lg->nodes},
+        {"labels", 0, &lg->labels}, {"rels", 0, &lg->rels}, {"rels_in", 0, &lg->rels_in},
+    };
+    eg_status st = eg_lmdb_open(dir, &lmdb_options, tables, sizeof tables / sizeof tables[0], &lg->lmdb, err);
+    if (st) {
         free(lg);
         return st;
     }
@@ -260,8 +177,7 @@ eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *optio
 
 static void lmdb_close(eg_graph *g) {
     lmdb_graph *lg = lmdb_of(g);
-    mdb_env_close(lg->env);
-    eg_unlock_file(lg->lock_fd);
+    eg_lmdb_close(&lg->lmdb);
     free(lg);
 }
 

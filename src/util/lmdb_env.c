@@ -1,0 +1,104 @@
+/* lmdb_env.c — see lmdb_env.h. */
+#include "util/lmdb_env.h"
+#include "util/files.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_READERS 1024
+#define MAX_TABLES 16
+
+eg_status eg_lmdb_error(const eg_lmdb_env *e, int rc, const char *op, eg_error *err) {
+    const char *store = e->store;
+    switch (rc) {
+    case MDB_MAP_FULL:
+        return eg_error_set(err, EG_IO, "%s: the %s store is full (its map size is reached)", op, store);
+    case MDB_READERS_FULL:
+        return eg_error_set(err, EG_UNAVAILABLE, "%s: too many concurrent readers (limit %d)", op, MAX_READERS);
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+        return eg_error_set(err, EG_CORRUPT, "%s: the %s store is damaged: %s", op, store, mdb_strerror(rc));
+    case MDB_VERSION_MISMATCH:
+        return eg_error_set(err, EG_INCOMPATIBLE, "%s: the %s store was written by another LMDB version", op, store);
+    default:
+        return eg_error_set(err, rc > 0 ? EG_IO : EG_INTERNAL, "%s: %s", op, mdb_strerror(rc));
+    }
+}
+
+eg_status eg_lmdb_begin(const eg_lmdb_env *e, bool write, MDB_txn **txn, eg_error *err) {
+    int rc = mdb_txn_begin(e->env, NULL, write ? 0 : MDB_RDONLY, txn);
+    return rc ? eg_lmdb_error(e, rc, "begin transaction", err) : EG_OK;
+}
+
+eg_status eg_lmdb_commit(const eg_lmdb_env *e, MDB_txn *txn, const char *op, eg_error *err) {
+    int rc = mdb_txn_commit(txn);
+    return rc ? eg_lmdb_error(e, rc, op, err) : EG_OK;
+}
+
+static eg_status check_format(const eg_lmdb_env *e, MDB_txn *txn, MDB_dbi meta, uint32_t format, eg_error *err) {
+    MDB_val k = {6, "format"}, v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        MDB_val nv = {sizeof format, &format};
+        rc = mdb_put(txn, meta, &k, &nv, 0);
+        return rc ? eg_lmdb_error(e, rc, "write format", err) : EG_OK;
+    }
+    if (rc) return eg_lmdb_error(e, rc, "read format", err);
+    uint32_t stored;
+    if (v.mv_size != sizeof stored) return eg_error_set(err, EG_CORRUPT, "%s store format record is damaged", e->store);
+    memcpy(&stored, v.mv_data, sizeof stored);
+    if (stored > format)
+        return eg_error_set(err, EG_INCOMPATIBLE,
+                            "%s store has format %u; this engram reads format %u or older: upgrade engram", e->store,
+                            stored, format);
+    return EG_OK;
+}
+
+static eg_status open_tables(const eg_lmdb_env *e, const eg_lmdb_table *tables, size_t count, uint32_t format,
+                             eg_error *err) {
+    MDB_txn *txn;
+    eg_status st = eg_lmdb_begin(e, true, &txn, err);
+    for (size_t i = 0; i < count && st == EG_OK; i++) {
+        int rc = mdb_dbi_open(txn, tables[i].name, tables[i].flags | MDB_CREATE, tables[i].dbi);
+        if (rc) st = eg_lmdb_error(e, rc, "open tables", err);
+        if (st == EG_OK && i == 0) st = check_format(e, txn, *tables[0].dbi, format, err);
+    }
+    if (st) {
+        if (txn) mdb_txn_abort(txn);
+        return st;
+    }
+    return eg_lmdb_commit(e, txn, "open tables", err);
+}
+
+eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg_lmdb_table *tables,
+                       size_t table_count, eg_lmdb_env *out, eg_error *err) {
+    char lock_path[4096], what[64];
+    eg_status st;
+    memset(out, 0, sizeof *out);
+    out->lock_fd = -1;
+    out->store = options->store;
+    if (table_count == 0 || table_count > MAX_TABLES || strcmp(tables[0].name, "meta") != 0)
+        return eg_error_set(err, EG_INTERNAL, "%s store: tables must start with meta", options->store);
+    snprintf(what, sizeof what, "%s folder", options->store);
+    if ((st = eg_mkdir(dir, what, err)) || (st = eg_path_join(lock_path, sizeof lock_path, dir, "writer.lock", err)))
+        return st;
+    snprintf(what, sizeof what, "%s store", options->store);
+    if ((st = eg_lock_file(lock_path, what, &out->lock_fd, err))) return st;
+    unsigned flags = MDB_NOTLS | (options->no_sync ? MDB_NOSYNC | MDB_WRITEMAP : 0);
+    int rc;
+    if ((rc = mdb_env_create(&out->env)) || (rc = mdb_env_set_maxdbs(out->env, MAX_TABLES)) ||
+        (rc = mdb_env_set_maxreaders(out->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(out->env, options->map_size)) ||
+        (rc = mdb_env_open(out->env, dir, flags, 0644)))
+        st = eg_lmdb_error(out, rc, "open", err);
+    if (st == EG_OK) st = open_tables(out, tables, table_count, options->format, err);
+    if (st) eg_lmdb_close(out);
+    return st;
+}
+
+void eg_lmdb_close(eg_lmdb_env *e) {
+    if (e->env) mdb_env_close(e->env);
+    eg_unlock_file(e->lock_fd);
+    e->env = NULL;
+    e->lock_fd = -1;
+}

@@ -1,0 +1,41 @@
+/* lmdb_env.h — what every LMDB-backed store of engram does the same way: open its environment in its own folder
+ * under an exclusive lock, open its tables, check the layout version recorded in its "meta" table, map LMDB
+ * result codes to eg_status, and begin and commit transactions. */
+#ifndef ENGRAM_UTIL_LMDB_ENV_H
+#define ENGRAM_UTIL_LMDB_ENV_H
+
+#include <engram/status.h>
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct eg_lmdb_table {
+    const char *name;
+    unsigned flags; /* MDB_INTEGERKEY, ... (MDB_CREATE is added) */
+    MDB_dbi *dbi;
+} eg_lmdb_table;
+
+typedef struct eg_lmdb_env {
+    MDB_env *env;
+    int lock_fd;
+    const char *store; /* "graph", "vectors": names the store in messages */
+} eg_lmdb_env;
+
+typedef struct eg_lmdb_options {
+    const char *store;
+    uint64_t map_size;
+    bool no_sync; /* MDB_NOSYNC | MDB_WRITEMAP: kill-safe, not power-cut-safe */
+    uint32_t format; /* the layout version this code writes; a newer stored one is EG_INCOMPATIBLE */
+} eg_lmdb_options;
+
+/* Creates folder dir if needed, locks it (EG_LOCKED when another opener holds it), opens the environment and
+ * the tables; tables[0] must be "meta", where the format version is recorded or checked. */
+eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg_lmdb_table *tables,
+                       size_t table_count, eg_lmdb_env *out, eg_error *err);
+void eg_lmdb_close(eg_lmdb_env *e);
+
+eg_status eg_lmdb_error(const eg_lmdb_env *e, int rc, const char *op, eg_error *err);
+eg_status eg_lmdb_begin(const eg_lmdb_env *e, bool write, MDB_txn **txn, eg_error *err);
+eg_status eg_lmdb_commit(const eg_lmdb_env *e, MDB_txn *txn, const char *op, eg_error *err);
+
+#endif
