@@ -3,6 +3,7 @@
  * A data folder holds every store of one memory (see docs/architecture.md):
  *   DATA/FORMAT   the on-disk format version, written at creation, checked at every open
  *   DATA/graph/   the embedded graph store (LMDB)
+ *   DATA/vectors/ the embedded vector store (LMDB)
  * eg_open creates the folder when it does not exist. It refuses a folder written by a newer format
  * (EG_INCOMPATIBLE) and a folder another process has open (EG_LOCKED), never guessing.
  *
@@ -12,6 +13,7 @@
 
 #include <engram/graph.h>
 #include <engram/status.h>
+#include <engram/vectors.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +33,9 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
 
 /* The graph store of an open folder; owned by db, valid until eg_close. */
 eg_graph *eg_db_graph(eg_db *db);
+
+/* The vector store of an open folder; owned by db, valid until eg_close. */
+eg_vectors *eg_db_vectors(eg_db *db);
 
 /* Closes every store and frees db. NULL is ignored. */
 void eg_close(eg_db *db);

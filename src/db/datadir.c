@@ -11,6 +11,7 @@
 struct eg_db {
     int lock_fd;
     eg_graph *graph;
+    eg_vectors *vectors;
 };
 
 /* FORMAT holds two lines: a banner naming the file's purpose and "format N". */
@@ -51,10 +52,12 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
         return st;
     }
     eg_graph_lmdb_options graph_options = {0, options && options->no_sync};
+    eg_vectors_lmdb_options vector_options = {0, options && options->no_sync};
     if ((st = check_format_file(dir, err)) || (st = eg_path_join(path, sizeof path, dir, "graph", err)) ||
-        (st = eg_graph_open_lmdb(path, &graph_options, &db->graph, err))) {
-        eg_unlock_file(db->lock_fd);
-        free(db);
+        (st = eg_graph_open_lmdb(path, &graph_options, &db->graph, err)) ||
+        (st = eg_path_join(path, sizeof path, dir, "vectors", err)) ||
+        (st = eg_vectors_open_lmdb(path, &vector_options, &db->vectors, err))) {
+        eg_close(db);
         return st;
     }
     *out = db;
@@ -63,8 +66,11 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
 
 eg_graph *eg_db_graph(eg_db *db) { return db ? db->graph : NULL; }
 
+eg_vectors *eg_db_vectors(eg_db *db) { return db ? db->vectors : NULL; }
+
 void eg_close(eg_db *db) {
     if (!db) return;
+    eg_vectors_close(db->vectors);
     eg_graph_close(db->graph);
     eg_unlock_file(db->lock_fd);
     free(db);

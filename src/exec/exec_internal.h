@@ -18,6 +18,8 @@ typedef struct eg_exec_op {
 
 /* The graph operations (ops_graph.c); terminated by a row with name NULL. */
 extern const eg_exec_op eg_exec_graph_ops[];
+/* The vector store operations (ops_vectors.c); terminated the same way. */
+extern const eg_exec_op eg_exec_vector_ops[];
 
 /* Argument readers. `required` false: a missing (or null) argument leaves *out as the caller set it. */
 eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err);

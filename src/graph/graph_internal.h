@@ -4,6 +4,8 @@
 
 #include <engram/graph.h>
 
+#include "util/quote.h"
+
 /* The typed relationship properties the store maintains (see engram/graph.h). */
 #define EG_PROP_WEIGHT "weight"
 #define EG_PROP_CO_ACCESS "coAccessCount"
@@ -15,7 +17,5 @@
     "CAUSES, CONSOLIDATED_INTO, DEPENDS_ON, DERIVED_FROM, HAS_CONTEXT, IMPLEMENTS, IMPROVES_ON, PART_OF, PRODUCES, "  \
     "RELATES_TO, REQUIRES, SIMILAR_TO, SOURCE_OF, SUPERSEDES, TEMPORAL_AFTER, TEMPORAL_BEFORE, USES"
 
-/* Copies s into out for an error message: printable ASCII kept, the rest \xNN-escaped, long strings cut. */
-void eg_quote_for_message(const char *s, char *out, size_t cap);
 
 #endif

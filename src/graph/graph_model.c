@@ -16,23 +16,6 @@ static const char *const rel_type_names[EG_REL_TYPE_COUNT] = {
 
 static const char *const direction_names[] = {"out", "in", "both"};
 
-void eg_quote_for_message(const char *s, char *out, size_t cap) {
-    size_t o = 0, i = 0;
-    const size_t shown = 48;
-    for (; s[i] && i < shown && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    if (s[i] && o + 4 < cap) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
 const char *eg_label_name(eg_label label) {
     return (label >= 0 && label < EG_LABEL_COUNT) ? label_names[label] : "?";
 }

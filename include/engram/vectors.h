@@ -1,0 +1,310 @@
+/* engram/vectors.h — the vector store: collections of points (an id, a dense float32 vector, an optional sparse
+ * vector, a JSON payload), Qdrant-shaped filters, exact and hybrid similarity search.
+ *
+ * eg_vectors is an interface, like eg_graph: a table of operations (eg_vectors_ops) behind the eg_vectors_*
+ * functions, which validate every argument once for every backend. The embedded backend
+ * (eg_vectors_open_lmdb) implements it today; a Qdrant REST backend and the resilience decorators implement the
+ * same table. Shapes follow Qdrant's so that both backends answer alike.
+ *
+ * Model
+ * - A collection has a name (1..255 bytes, no '/', no NUL), a dimension (1..65536), a distance and whether its
+ *   points may carry a sparse vector. Cosine collections store vectors normalised to unit length.
+ * - A point id is an unsigned 64-bit integer or a UUID (written canonically: lower-case, hyphenated). Numeric
+ *   ids sort before UUIDs; scroll returns points in that order.
+ * - Scores: higher is better for Cosine and Dot; for Euclid and Manhattan the score is the distance and smaller
+ *   is better (as in Qdrant). Ties are broken by id, ascending.
+ *
+ * Ownership: inputs are borrowed. Results are owned by the caller and freed with the matching *_free function.
+ * Threads: every function may be called from many threads at once on one eg_vectors. */
+#ifndef ENGRAM_VECTORS_H
+#define ENGRAM_VECTORS_H
+
+#include <engram/status.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EG_COLLECTION_NAME_MAX 255
+#define EG_VECTOR_DIM_MAX 65536
+#define EG_VECTOR_BATCH_MAX 10000     /* points in one upsert / ids in one get, delete, payload update */
+#define EG_SEARCH_LIMIT_MAX 10000     /* limit + offset of one search, limit of one scroll */
+#define EG_SPARSE_NNZ_MAX 65536       /* non-zero entries of one sparse vector */
+#define EG_FILTER_DEPTH_MAX 32        /* nesting of filters within filters */
+
+typedef enum eg_distance { EG_DISTANCE_COSINE = 0, EG_DISTANCE_DOT, EG_DISTANCE_EUCLID, EG_DISTANCE_MANHATTAN } eg_distance;
+
+/* "Cosine", "Dot", "Euclid", "Manhattan" (Qdrant's spelling). */
+const char *eg_distance_name(eg_distance d);
+eg_status eg_distance_parse(const char *name, eg_distance *out, eg_error *err);
+
+/* ---- Point ids ------------------------------------------------------------------------------------------ */
+
+typedef struct eg_point_id {
+    bool is_uuid;
+    uint64_t num;     /* when !is_uuid */
+    uint8_t uuid[16]; /* when is_uuid */
+} eg_point_id;
+
+#define EG_POINT_ID_TEXT 37 /* a canonical UUID plus NUL; also fits any u64 */
+
+static inline eg_point_id eg_point_id_num(uint64_t n) {
+    eg_point_id id = {false, n, {0}};
+    return id;
+}
+
+/* From JSON: a non-negative integer (JSON carries 0..2^63-1), or a string holding a UUID (hyphenated or 32 hex
+ * digits, any case). Anything else — another string, a negative or fractional number — is EG_INVALID_ARGUMENT. */
+eg_status eg_point_id_from_json(json_t *value, eg_point_id *out, eg_error *err);
+/* Parses a UUID or a decimal u64 from text. */
+eg_status eg_point_id_parse(const char *text, eg_point_id *out, eg_error *err);
+/* A new JSON value: an integer, or the canonical UUID string; NULL for a number above 2^63-1, which JSON (as
+ * jansson holds it) cannot carry. */
+json_t *eg_point_id_to_json(const eg_point_id *id);
+/* Writes the canonical text form into out (EG_POINT_ID_TEXT bytes). */
+void eg_point_id_format(const eg_point_id *id, char out[EG_POINT_ID_TEXT]);
+/* Total order: numbers ascending, then UUIDs by their bytes. */
+int eg_point_id_compare(const eg_point_id *a, const eg_point_id *b);
+
+/* ---- Points --------------------------------------------------------------------------------------------- */
+
+typedef struct eg_sparse_vector {
+    uint32_t *indices; /* unique */
+    float *values;     /* finite */
+    size_t count;      /* 0: no sparse vector */
+} eg_sparse_vector;
+
+typedef struct eg_point {
+    eg_point_id id;
+    float *vector;           /* dim finite values; NULL in results fetched without vectors */
+    size_t dim;
+    eg_sparse_vector sparse; /* count 0: none */
+    json_t *payload;         /* a JSON object, or NULL (empty) */
+} eg_point;
+
+typedef struct eg_point_list {
+    eg_point *items;
+    size_t count;
+} eg_point_list;
+
+typedef struct eg_scored_point {
+    eg_point point;
+    double score;
+} eg_scored_point;
+
+typedef struct eg_scored_list {
+    eg_scored_point *items;
+    size_t count;
+} eg_scored_list;
+
+void eg_point_clear(eg_point *p);
+void eg_point_list_free(eg_point_list *list);
+void eg_scored_list_free(eg_scored_list *list);
+
+/* ---- Filters -------------------------------------------------------------------------------------------- */
+
+/* A compiled Qdrant filter:
+ *   {"must":[...], "should":[...], "must_not":[...], "min_should":{"conditions":[...], "min_count":n >= 1}}
+ * (a clause may also be a single condition object, as Qdrant allows; an empty should is no constraint).
+ * Conditions: {"key":K,"match":{"value":v}} (string, integer, bool), {"key":K,"match":{"any":[...]}},
+ * {"key":K,"match":{"except":[...]}}, {"key":K,"range":{"gt"|"gte"|"lt"|"lte": number, ...}},
+ * {"is_empty":{"key":K}}, {"is_null":{"key":K}}, {"has_id":[ids]}, and a nested filter object (at most
+ * EG_FILTER_DEPTH_MAX filters deep, the outermost counting as 1).
+ * Keys are Qdrant JSON paths into the payload: "a.b" walks objects, "a[]" every element of array a, "a[2]" one
+ * element, "\"odd.key\"" a key with dots in it. A condition on a field holding an array matches if any element
+ * matches. Qdrant's other kinds (nested, geo, values_count, full text) and any other shape are
+ * EG_INVALID_ARGUMENT naming them. Semantics follow Qdrant's: e.g. except does not match a missing field, is_null
+ * matches null (or an array holding null), is_empty a missing key, null or []. */
+typedef struct eg_filter eg_filter;
+
+eg_status eg_filter_parse(json_t *json, eg_filter **out, eg_error *err);
+void eg_filter_free(eg_filter *f);
+/* Does the point (its id, or NULL: then has_id matches nothing; its payload, or NULL) satisfy the filter? */
+bool eg_filter_matches(const eg_filter *f, const eg_point_id *id, json_t *payload);
+/* The filter as given (borrowed), for backends that send it on. */
+json_t *eg_filter_json(const eg_filter *f);
+
+/* ---- Collections ---------------------------------------------------------------------------------------- */
+
+typedef struct eg_collection_config {
+    uint32_t dim;
+    eg_distance distance;
+    bool sparse; /* points may carry a sparse vector (hybrid search) */
+} eg_collection_config;
+
+typedef enum eg_payload_type {
+    EG_PAYLOAD_KEYWORD = 0, /* strings */
+    EG_PAYLOAD_INTEGER,
+    EG_PAYLOAD_FLOAT,
+    EG_PAYLOAD_BOOL
+} eg_payload_type;
+
+const char *eg_payload_type_name(eg_payload_type t); /* "keyword", "integer", "float", "bool" */
+eg_status eg_payload_type_parse(const char *name, eg_payload_type *out, eg_error *err);
+
+typedef struct eg_payload_index {
+    char *field;
+    eg_payload_type type;
+} eg_payload_index;
+
+typedef struct eg_collection_info {
+    char name[EG_COLLECTION_NAME_MAX + 1];
+    eg_collection_config config;
+    uint64_t points_count; /* exact */
+    eg_payload_index *indexes;
+    size_t index_count;
+} eg_collection_info;
+
+void eg_collection_info_clear(eg_collection_info *info);
+
+typedef struct eg_string_list {
+    char **items;
+    size_t count;
+} eg_string_list;
+
+void eg_string_list_free(eg_string_list *list);
+
+/* ---- Requests ------------------------------------------------------------------------------------------- */
+
+typedef enum eg_payload_mode {
+    EG_PAYLOAD_MERGE = 0, /* set the given keys, keep the others */
+    EG_PAYLOAD_OVERWRITE  /* replace the whole payload */
+} eg_payload_mode;
+
+typedef struct eg_scroll_request {
+    const eg_filter *filter;   /* NULL: all points */
+    size_t limit;              /* 1..EG_SEARCH_LIMIT_MAX; default 100 */
+    const eg_point_id *offset; /* NULL: from the first point; else the first id returned */
+    bool with_payload, with_vectors;
+} eg_scroll_request;
+
+typedef struct eg_search_request {
+    const float *vector; /* dim values */
+    size_t dim;
+    size_t limit;              /* 1..EG_SEARCH_LIMIT_MAX; default 10 */
+    size_t offset;             /* results skipped before the first returned; default 0 */
+    const eg_filter *filter;   /* NULL: all points */
+    const char *session_id;    /* NULL, or shorthand for must-match payload "session_id" */
+    bool has_score_threshold;
+    double score_threshold;    /* a floor for Cosine/Dot, a ceiling for Euclid/Manhattan; for hybrid: on the fused
+                                  score */
+    bool with_payload, with_vectors;
+} eg_search_request;
+
+typedef struct eg_hybrid_request {
+    const float *vector;       /* dense query, dim values */
+    size_t dim;
+    eg_sparse_vector sparse;   /* sparse query */
+    size_t limit;              /* 1..EG_SEARCH_LIMIT_MAX; default 10 */
+    const eg_filter *filter;
+    const char *session_id;
+    bool has_score_threshold;
+    double score_threshold;    /* on the fused reciprocal-rank score */
+    bool with_payload, with_vectors;
+} eg_hybrid_request;
+
+/* ---- The interface -------------------------------------------------------------------------------------- */
+
+typedef struct eg_vectors eg_vectors;
+
+typedef struct eg_vectors_ops {
+    eg_status (*create_collection)(eg_vectors *v, const char *name, const eg_collection_config *config,
+                                   eg_error *err);
+    eg_status (*get_collection)(eg_vectors *v, const char *name, eg_collection_info *out, eg_error *err);
+    eg_status (*list_collections)(eg_vectors *v, eg_string_list *out, eg_error *err);
+    eg_status (*delete_collection)(eg_vectors *v, const char *name, eg_error *err);
+    eg_status (*create_payload_index)(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
+                                      eg_error *err);
+    eg_status (*upsert)(eg_vectors *v, const char *collection, const eg_point *points, size_t count, eg_error *err);
+    eg_status (*get)(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count, bool with_payload,
+                     bool with_vectors, eg_point_list *out, eg_error *err);
+    eg_status (*set_payload)(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                             json_t *payload, eg_payload_mode mode, eg_error *err);
+    eg_status (*delete_payload_keys)(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                                     const char *const *keys, size_t key_count, eg_error *err);
+    eg_status (*update_vectors)(eg_vectors *v, const char *collection, const eg_point *points, size_t count,
+                                eg_error *err);
+    eg_status (*delete_points)(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                               const eg_filter *filter, uint64_t *deleted, eg_error *err);
+    eg_status (*count)(eg_vectors *v, const char *collection, const eg_filter *filter, uint64_t *out, eg_error *err);
+    eg_status (*scroll)(eg_vectors *v, const char *collection, const eg_scroll_request *request, eg_point_list *out,
+                        eg_point_id *next_offset, bool *has_next, eg_error *err);
+    eg_status (*search)(eg_vectors *v, const char *collection, const eg_search_request *request, eg_scored_list *out,
+                        eg_error *err);
+    eg_status (*search_hybrid)(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
+                               eg_scored_list *out, eg_error *err);
+    void (*close)(eg_vectors *v);
+} eg_vectors_ops;
+
+struct eg_vectors {
+    const eg_vectors_ops *ops;
+    const char *name; /* "vectors": names the store in messages */
+};
+
+/* ---- The embedded backend ------------------------------------------------------------------------------ */
+
+typedef struct eg_vectors_lmdb_options {
+    uint64_t map_size_bytes; /* 0: 1 TiB of address space (the file grows only as data does) */
+    bool no_sync;            /* as eg_graph_lmdb_options.no_sync */
+} eg_vectors_lmdb_options;
+
+/* Opens (creating if needed) the vector store in folder `dir`; exclusive like the graph store. */
+eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
+                               eg_error *err);
+
+/* ---- Operations (validate, then call the table) -------------------------------------------------------- */
+
+/* Creating an existing collection with the same configuration is a no-op; with another, EG_CONFLICT. */
+eg_status eg_vectors_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config,
+                                       eg_error *err);
+eg_status eg_vectors_get_collection(eg_vectors *v, const char *name, eg_collection_info *out, eg_error *err);
+eg_status eg_vectors_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err);
+eg_status eg_vectors_delete_collection(eg_vectors *v, const char *name, eg_error *err);
+/* Indexes a payload field ("a.b" paths allowed) so filters on it do not scan. Idempotent for the same type. */
+eg_status eg_vectors_create_payload_index(eg_vectors *v, const char *collection, const char *field,
+                                          eg_payload_type type, eg_error *err);
+
+/* Inserts or replaces up to EG_VECTOR_BATCH_MAX points, all or nothing. An id twice in the batch is
+ * EG_INVALID_ARGUMENT. */
+eg_status eg_vectors_upsert(eg_vectors *v, const char *collection, const eg_point *points, size_t count,
+                            eg_error *err);
+/* The points that exist among ids, in the order asked (missing ids are left out). */
+eg_status eg_vectors_get(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                         bool with_payload, bool with_vectors, eg_point_list *out, eg_error *err);
+/* Merges payload into (or, with EG_PAYLOAD_OVERWRITE, replaces) the payload of existing points; all or
+ * nothing: a missing id is EG_NOT_FOUND naming it. */
+eg_status eg_vectors_set_payload(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                                 json_t *payload, eg_payload_mode mode, eg_error *err);
+eg_status eg_vectors_delete_payload_keys(eg_vectors *v, const char *collection, const eg_point_id *ids,
+                                         size_t count, const char *const *keys, size_t key_count, eg_error *err);
+/* Replaces the dense vectors of existing points in place; payloads and sparse vectors are kept. */
+eg_status eg_vectors_update_vectors(eg_vectors *v, const char *collection, const eg_point *points, size_t count,
+                                    eg_error *err);
+/* Deletes the points among ids (count > 0) or those matching filter (ids NULL); *deleted (may be NULL) gets how
+ * many existed. */
+eg_status eg_vectors_delete(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                            const eg_filter *filter, uint64_t *deleted, eg_error *err);
+/* Exact count of the points matching filter (NULL: all). */
+eg_status eg_vectors_count(eg_vectors *v, const char *collection, const eg_filter *filter, uint64_t *out,
+                           eg_error *err);
+/* Points in id order from request->offset; *has_next and *next_offset tell where the next page starts. */
+eg_status eg_vectors_scroll(eg_vectors *v, const char *collection, const eg_scroll_request *request,
+                            eg_point_list *out, eg_point_id *next_offset, bool *has_next, eg_error *err);
+/* The best min(limit, matching - offset) points, best first. The filter is applied during the search, never
+ * to a global top-k afterwards. */
+eg_status eg_vectors_search(eg_vectors *v, const char *collection, const eg_search_request *request,
+                            eg_scored_list *out, eg_error *err);
+/* Dense and sparse candidate lists (max(limit, ceil(1.5 * limit)) each) fused by reciprocal rank fusion
+ * (k = 60): score = sum over lists of 1 / (60 + rank), rank from 1. */
+eg_status eg_vectors_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
+                                   eg_scored_list *out, eg_error *err);
+void eg_vectors_close(eg_vectors *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

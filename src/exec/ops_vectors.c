@@ -1,0 +1,587 @@
+/* ops_vectors.c — the vector store operations of the JSON interface: decoding point ids, dense and sparse
+ * vectors, points and filters from requests, calls into eg_vectors_*, and the JSON shapes of collections,
+ * points and scored points (documented in docs/operations.md; they follow Qdrant's REST shapes). */
+#include "exec/exec_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SCROLL_LIMIT 100
+#define DEFAULT_SEARCH_LIMIT 10
+
+static eg_status done(json_t *value, json_t **result, eg_error *err) {
+    if (!value) return eg_exec_no_memory(err);
+    *result = value;
+    return EG_OK;
+}
+
+/* ---- Arguments ------------------------------------------------------------------------------------------ */
+
+/* A boolean flag; a missing (or null) one keeps the caller's default in *out. */
+static eg_status arg_bool(json_t *args, const char *name, bool *out, eg_error *err) {
+    json_t *v = json_object_get(args, name);
+    if (!v || json_is_null(v)) return EG_OK;
+    if (!json_is_boolean(v)) return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be true or false", name);
+    *out = json_is_true(v);
+    return EG_OK;
+}
+
+/* Rejects a member of a nested object (a point, a sparse vector) outside `allowed`, as exec does for arguments. */
+static eg_status check_fields(json_t *object, const char *const *allowed, eg_error *err) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(object, key, value) {
+        bool known = false;
+        for (const char *const *a = allowed; *a && !known; a++) known = strcmp(*a, key) == 0;
+        if (!known) return eg_error_set(err, EG_INVALID_ARGUMENT, "unknown field '%.64s'", key);
+    }
+    return EG_OK;
+}
+
+/* Refuses an oversized batch before any of it is decoded. */
+static eg_status check_batch(json_t *items, const char *what, eg_error *err) {
+    if (json_array_size(items) > EG_VECTOR_BATCH_MAX)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %d", what,
+                            json_array_size(items), EG_VECTOR_BATCH_MAX);
+    return EG_OK;
+}
+
+/* The `filter` argument compiled (NULL when absent or null); eg_filter_parse names the place of any error. */
+static eg_status optional_filter(json_t *args, eg_filter **out, eg_error *err) {
+    json_t *v = json_object_get(args, "filter");
+    *out = NULL;
+    return !v || json_is_null(v) ? EG_OK : eg_filter_parse(v, out, err);
+}
+
+/* The `ids` argument: at most EG_VECTOR_BATCH_MAX point ids, in a new array (free()); *ids stays NULL when the
+ * argument is absent and not required, which is how delete tells ids from a filter. */
+static eg_status read_ids(json_t *args, bool required, eg_point_id **ids, size_t *count, eg_error *err) {
+    json_t *items = NULL;
+    eg_status st;
+    *ids = NULL;
+    *count = 0;
+    if ((st = eg_arg_array(args, "ids", required, &items, err)) || !items || (st = check_batch(items, "ids", err)))
+        return st;
+    size_t n = json_array_size(items);
+    eg_point_id *out = calloc(n ? n : 1, sizeof *out);
+    if (!out) return eg_exec_no_memory(err);
+    for (size_t i = 0; i < n && st == EG_OK; i++)
+        st = eg_error_prefix(err, eg_point_id_from_json(json_array_get(items, i), &out[i], err), "ids[%zu]: ", i);
+    if (st) {
+        free(out);
+        return st;
+    }
+    *ids = out;
+    *count = n;
+    return EG_OK;
+}
+
+/* One element of a vector as a float. A JSON number can be finite as a double yet beyond the float range (1e39),
+ * where the conversion would give infinity (formally, undefined behaviour): such values are refused by name. */
+static eg_status read_float(json_t *value, const char *what, size_t i, float *out, eg_error *err) {
+    if (!json_is_number(value)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s[%zu] must be a number", what, i);
+    double d = json_number_value(value);
+    if (fabs(d) > FLT_MAX)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s[%zu] = %g is not finite as a 32-bit float (max %g)", what,
+                            i, d, (double)FLT_MAX);
+    *out = (float)d;
+    return EG_OK;
+}
+
+/* A JSON array of numbers (integers allowed) as new float values (free()); *values is NULL on failure. */
+static eg_status read_floats(json_t *array, const char *what, float **values, size_t *count, eg_error *err) {
+    size_t n = json_array_size(array);
+    float *out = malloc((n ? n : 1) * sizeof *out);
+    eg_status st = out ? EG_OK : eg_exec_no_memory(err);
+    for (size_t i = 0; i < n && st == EG_OK; i++) st = read_float(json_array_get(array, i), what, i, &out[i], err);
+    if (st) {
+        free(out);
+        out = NULL;
+    }
+    *values = out;
+    *count = n;
+    return st;
+}
+
+static const char *const sparse_fields[] = {"indices", "values", NULL};
+
+/* {"indices": [u32, ...], "values": [number, ...]} of equal lengths into new arrays (free both, also on failure).
+ * That the indices are unique is the library's check. */
+static eg_status read_sparse(json_t *object, eg_sparse_vector *out, eg_error *err) {
+    json_t *indices, *values;
+    eg_status st;
+    *out = (eg_sparse_vector){NULL, NULL, 0};
+    if ((st = check_fields(object, sparse_fields, err)) || (st = eg_arg_array(object, "indices", true, &indices, err)) ||
+        (st = eg_arg_array(object, "values", true, &values, err)))
+        return eg_error_prefix(err, st, "sparse_vector: ");
+    size_t n = json_array_size(indices), value_count;
+    if (json_array_size(values) != n)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "sparse_vector: indices has %zu entries and values %zu: they must pair up", n,
+                            json_array_size(values));
+    if ((st = read_floats(values, "sparse_vector.values", &out->values, &value_count, err))) return st;
+    if (!(out->indices = malloc((n ? n : 1) * sizeof *out->indices))) return eg_exec_no_memory(err);
+    for (size_t i = 0; i < n; i++) {
+        json_t *index = json_array_get(indices, i);
+        if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > UINT32_MAX)
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "sparse_vector.indices[%zu] must be an integer from 0 to %u",
+                                i, UINT32_MAX);
+        out->indices[i] = (uint32_t)json_integer_value(index);
+    }
+    out->count = n;
+    return EG_OK;
+}
+
+static const char *const point_fields[] = {"id", "vector", "sparse_vector", "payload", NULL};
+static const char *const vector_update_fields[] = {"id", "vector", NULL};
+
+/* One point of an upsert (full) or of batch_update_vectors (id and vector only). It owns what it holds, the
+ * payload included (a reference taken), so eg_point_clear frees it whatever step failed. */
+static eg_status read_point(json_t *item, bool full, eg_point *p, eg_error *err) {
+    json_t *id, *vector, *sparse = NULL, *payload = NULL;
+    eg_status st;
+    if (!json_is_object(item)) return eg_error_set(err, EG_INVALID_ARGUMENT, "must be a JSON object");
+    if ((st = check_fields(item, full ? point_fields : vector_update_fields, err)) ||
+        (st = eg_arg_value(item, "id", &id, err)) || (st = eg_point_id_from_json(id, &p->id, err)) ||
+        (st = eg_arg_array(item, "vector", true, &vector, err)) ||
+        (st = read_floats(vector, "vector", &p->vector, &p->dim, err)))
+        return st;
+    if (!full) return EG_OK;
+    if ((st = eg_arg_object(item, "sparse_vector", false, &sparse, err)) ||
+        (sparse && (st = read_sparse(sparse, &p->sparse, err))) ||
+        (st = eg_arg_object(item, "payload", false, &payload, err)))
+        return st;
+    p->payload = json_incref(payload);
+    return EG_OK;
+}
+
+static void free_points(eg_point *points, size_t count) {
+    for (size_t i = 0; i < count; i++) eg_point_clear(&points[i]);
+    free(points);
+}
+
+/* The `points` argument as a new array (free_points). */
+static eg_status read_points(json_t *args, bool full, eg_point **out, size_t *count, eg_error *err) {
+    json_t *items;
+    eg_status st;
+    if ((st = eg_arg_array(args, "points", true, &items, err)) || (st = check_batch(items, "points", err))) return st;
+    size_t n = json_array_size(items);
+    eg_point *points = calloc(n ? n : 1, sizeof *points);
+    if (!points) return eg_exec_no_memory(err);
+    for (size_t i = 0; i < n && st == EG_OK; i++)
+        st = eg_error_prefix(err, read_point(json_array_get(items, i), full, &points[i], err), "points[%zu]: ", i);
+    if (st) {
+        free_points(points, n);
+        return st;
+    }
+    *out = points;
+    *count = n;
+    return EG_OK;
+}
+
+/* The arguments search and search_hybrid share. The filter is read last: after it, every failure must free it. */
+typedef struct search_options {
+    long long limit;
+    eg_filter *filter;
+    const char *session_id;
+    bool has_score_threshold;
+    double score_threshold;
+    bool with_payload, with_vectors;
+} search_options;
+
+static eg_status read_search_options(json_t *args, search_options *o, eg_error *err) {
+    *o = (search_options){DEFAULT_SEARCH_LIMIT, NULL, NULL, false, 0, true, false};
+    eg_status st;
+    if ((st = eg_arg_int(args, "limit", false, 1, EG_SEARCH_LIMIT_MAX, &o->limit, err)) ||
+        (st = eg_arg_string(args, "session_id", false, &o->session_id, err)) ||
+        (st = eg_arg_number(args, "score_threshold", false, &o->score_threshold, err)) ||
+        (st = arg_bool(args, "with_payload", &o->with_payload, err)) ||
+        (st = arg_bool(args, "with_vectors", &o->with_vectors, err)))
+        return st;
+    json_t *threshold = json_object_get(args, "score_threshold");
+    o->has_score_threshold = threshold && !json_is_null(threshold);
+    return optional_filter(args, &o->filter, err);
+}
+
+/* ---- Results -------------------------------------------------------------------------------------------- */
+
+/* An id as JSON: an integer or the canonical UUID. A numeric id above 2^63 - 1 (only the C API can store one)
+ * has no JSON integer, so it is written as its decimal text rather than lost. */
+static json_t *id_json(const eg_point_id *id) {
+    json_t *j = eg_point_id_to_json(id);
+    if (j) return j;
+    char text[EG_POINT_ID_TEXT];
+    eg_point_id_format(id, text);
+    return json_string(text);
+}
+
+static json_t *floats_json(const float *values, size_t count) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < count; i++)
+        if (json_array_append_new(a, json_real(values[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *sparse_json(const eg_sparse_vector *s) {
+    json_t *indices = json_array();
+    for (size_t i = 0; indices && i < s->count; i++)
+        if (json_array_append_new(indices, json_integer(s->indices[i])) != 0) {
+            json_decref(indices);
+            indices = NULL;
+        }
+    return json_pack("{s:o, s:o}", "indices", indices, "values", floats_json(s->values, s->count));
+}
+
+/* A point as Qdrant's Record (with a score, its ScoredPoint): the payload when it was asked for ({} for none),
+ * the vectors when they were fetched. */
+static json_t *point_json(const eg_point *p, const double *score, bool with_payload) {
+    json_t *j = json_object();
+    if (!j || json_object_set_new(j, "id", id_json(&p->id)) ||
+        (score && json_object_set_new(j, "score", json_real(*score))) ||
+        (with_payload && json_object_set_new(j, "payload", p->payload ? json_incref(p->payload) : json_object())) ||
+        (p->vector && json_object_set_new(j, "vector", floats_json(p->vector, p->dim))) ||
+        (p->sparse.count && json_object_set_new(j, "sparse_vector", sparse_json(&p->sparse)))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static json_t *point_list_json(const eg_point_list *list, bool with_payload) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < list->count; i++)
+        if (json_array_append_new(a, point_json(&list->items[i], NULL, with_payload)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *scored_list_json(const eg_scored_list *list, bool with_payload) {
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < list->count; i++)
+        if (json_array_append_new(a, point_json(&list->items[i].point, &list->items[i].score, with_payload)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *collection_json(const eg_collection_info *info) {
+    json_t *indexes = json_object();
+    for (size_t i = 0; indexes && i < info->index_count; i++)
+        if (json_object_set_new(indexes, info->indexes[i].field,
+                                json_string(eg_payload_type_name(info->indexes[i].type))) != 0) {
+            json_decref(indexes);
+            indexes = NULL;
+        }
+    return json_pack("{s:s, s:I, s:s, s:b, s:I, s:o}", "name", info->name, "dim", (json_int_t)info->config.dim,
+                     "distance", eg_distance_name(info->config.distance), "sparse", info->config.sparse,
+                     "points_count", (json_int_t)info->points_count, "payload_indexes", indexes);
+}
+
+/* ---- Collections ---------------------------------------------------------------------------------------- */
+
+static eg_status op_create_collection(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name, *distance = eg_distance_name(EG_DISTANCE_COSINE);
+    long long dim;
+    eg_collection_config config = {0, EG_DISTANCE_COSINE, false};
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_int(args, "dim", true, 1, EG_VECTOR_DIM_MAX, &dim, err)) ||
+        (st = eg_arg_string(args, "distance", false, &distance, err)) ||
+        (st = eg_distance_parse(distance, &config.distance, err)) || (st = arg_bool(args, "sparse", &config.sparse, err)))
+        return st;
+    config.dim = (uint32_t)dim;
+    if ((st = eg_vectors_create_collection(eg_db_vectors(db), name, &config, err))) return st;
+    return done(json_pack("{s:s}", "collection", name), result, err);
+}
+
+static eg_status op_get_collection(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    eg_collection_info info;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_vectors_get_collection(eg_db_vectors(db), name, &info, err)))
+        return st;
+    json_t *j = collection_json(&info);
+    eg_collection_info_clear(&info);
+    return done(j, result, err);
+}
+
+static eg_status op_list_collections(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    (void)args;
+    eg_string_list names;
+    eg_status st = eg_vectors_list_collections(eg_db_vectors(db), &names, err);
+    if (st) return st;
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < names.count; i++)
+        if (json_array_append_new(a, json_string(names.items[i])) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    eg_string_list_free(&names);
+    return done(a, result, err);
+}
+
+static eg_status op_delete_collection(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_vectors_delete_collection(eg_db_vectors(db), name, err)))
+        return st;
+    return done(json_pack("{s:s}", "collection", name), result, err);
+}
+
+static eg_status op_create_payload_index(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name, *field, *type_name;
+    eg_payload_type type;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_string(args, "field", true, &field, err)) ||
+        (st = eg_arg_string(args, "type", true, &type_name, err)) ||
+        (st = eg_payload_type_parse(type_name, &type, err)) ||
+        (st = eg_vectors_create_payload_index(eg_db_vectors(db), name, field, type, err)))
+        return st;
+    return done(json_pack("{s:s, s:s, s:s}", "collection", name, "field", field, "type", eg_payload_type_name(type)),
+                result, err);
+}
+
+/* ---- Points --------------------------------------------------------------------------------------------- */
+
+static eg_status op_upsert(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    eg_point *points;
+    size_t n;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_points(args, true, &points, &n, err)))
+        return st;
+    st = eg_vectors_upsert(eg_db_vectors(db), name, points, n, err);
+    free_points(points, n);
+    return st ? st : done(json_pack("{s:I}", "upserted", (json_int_t)n), result, err);
+}
+
+static eg_status op_get(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    bool with_payload = true, with_vectors = false;
+    eg_point_id *ids;
+    size_t n;
+    eg_point_list list;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = arg_bool(args, "with_payload", &with_payload, err)) ||
+        (st = arg_bool(args, "with_vectors", &with_vectors, err)) || (st = read_ids(args, true, &ids, &n, err)))
+        return st;
+    st = eg_vectors_get(eg_db_vectors(db), name, ids, n, with_payload, with_vectors, &list, err);
+    free(ids);
+    if (st) return st;
+    json_t *j = point_list_json(&list, with_payload);
+    eg_point_list_free(&list);
+    return done(j, result, err);
+}
+
+static eg_status set_payload(eg_db *db, json_t *args, eg_payload_mode mode, json_t **result, eg_error *err) {
+    const char *name;
+    json_t *payload;
+    eg_point_id *ids;
+    size_t n;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_object(args, "payload", true, &payload, err)) || (st = read_ids(args, true, &ids, &n, err)))
+        return st;
+    st = eg_vectors_set_payload(eg_db_vectors(db), name, ids, n, payload, mode, err);
+    free(ids);
+    return st ? st : done(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
+}
+
+static eg_status op_update_payload(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    return set_payload(db, args, EG_PAYLOAD_MERGE, result, err);
+}
+
+static eg_status op_overwrite_payload(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    return set_payload(db, args, EG_PAYLOAD_OVERWRITE, result, err);
+}
+
+static eg_status op_delete_payload_keys(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    json_t *key_items;
+    eg_point_id *ids;
+    size_t n;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_array(args, "keys", true, &key_items, err)) || (st = check_batch(key_items, "keys", err)))
+        return st;
+    size_t key_count = json_array_size(key_items);
+    const char **keys = calloc(key_count ? key_count : 1, sizeof *keys);
+    if (!keys) return eg_exec_no_memory(err);
+    for (size_t i = 0; i < key_count && st == EG_OK; i++)
+        if (!(keys[i] = json_string_value(json_array_get(key_items, i))))
+            st = eg_error_set(err, EG_INVALID_ARGUMENT, "keys[%zu] must be a string", i);
+    if (st == EG_OK && (st = read_ids(args, true, &ids, &n, err)) == EG_OK) {
+        st = eg_vectors_delete_payload_keys(eg_db_vectors(db), name, ids, n, keys, key_count, err);
+        free(ids);
+    }
+    free(keys);
+    return st ? st : done(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
+}
+
+static eg_status op_batch_update_vectors(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    eg_point *points;
+    size_t n;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_points(args, false, &points, &n, err)))
+        return st;
+    st = eg_vectors_update_vectors(eg_db_vectors(db), name, points, n, err);
+    free_points(points, n);
+    return st ? st : done(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
+}
+
+static eg_status op_delete(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    eg_point_id *ids;
+    size_t n;
+    eg_filter *filter;
+    uint64_t deleted;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_ids(args, false, &ids, &n, err)))
+        return st;
+    if ((st = optional_filter(args, &filter, err)) == EG_OK) {
+        st = eg_vectors_delete(eg_db_vectors(db), name, ids, n, filter, &deleted, err);
+        eg_filter_free(filter);
+    }
+    free(ids);
+    return st ? st : done(json_pack("{s:I}", "deleted", (json_int_t)deleted), result, err);
+}
+
+/* ---- Reading and searching ------------------------------------------------------------------------------ */
+
+static eg_status op_count(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    eg_filter *filter;
+    uint64_t n;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = optional_filter(args, &filter, err)))
+        return st;
+    st = eg_vectors_count(eg_db_vectors(db), name, filter, &n, err);
+    eg_filter_free(filter);
+    return st ? st : done(json_integer((json_int_t)n), result, err);
+}
+
+static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    long long limit = DEFAULT_SCROLL_LIMIT;
+    eg_scroll_request request = {NULL, 0, NULL, true, false};
+    eg_point_id offset, next;
+    bool has_next;
+    eg_filter *filter;
+    eg_point_list list;
+    eg_status st;
+    json_t *offset_json = json_object_get(args, "offset");
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_int(args, "limit", false, 1, EG_SEARCH_LIMIT_MAX, &limit, err)) ||
+        (st = arg_bool(args, "with_payload", &request.with_payload, err)) ||
+        (st = arg_bool(args, "with_vectors", &request.with_vectors, err)))
+        return st;
+    if (offset_json && !json_is_null(offset_json)) {
+        if ((st = eg_error_prefix(err, eg_point_id_from_json(offset_json, &offset, err), "offset: "))) return st;
+        request.offset = &offset;
+    }
+    if ((st = optional_filter(args, &filter, err))) return st;
+    request.filter = filter;
+    request.limit = (size_t)limit;
+    st = eg_vectors_scroll(eg_db_vectors(db), name, &request, &list, &next, &has_next, err);
+    eg_filter_free(filter);
+    if (st) return st;
+    json_t *points = point_list_json(&list, request.with_payload);
+    eg_point_list_free(&list);
+    return done(json_pack("{s:o, s:o}", "points", points, "next_offset", has_next ? id_json(&next) : json_null()),
+                result, err);
+}
+
+static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    json_t *vector_json;
+    long long offset = 0;
+    float *vector = NULL;
+    size_t dim;
+    search_options o;
+    eg_scored_list list;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_array(args, "vector", true, &vector_json, err)) ||
+        (st = eg_arg_int(args, "offset", false, 0, EG_SEARCH_LIMIT_MAX, &offset, err)) ||
+        (st = read_floats(vector_json, "vector", &vector, &dim, err)) || (st = read_search_options(args, &o, err))) {
+        free(vector);
+        return st;
+    }
+    eg_search_request request = {vector, dim, (size_t)o.limit, (size_t)offset, o.filter, o.session_id,
+                                 o.has_score_threshold, o.score_threshold, o.with_payload, o.with_vectors};
+    st = eg_vectors_search(eg_db_vectors(db), name, &request, &list, err);
+    free(vector);
+    eg_filter_free(o.filter);
+    if (st) return st;
+    json_t *j = scored_list_json(&list, o.with_payload);
+    eg_scored_list_free(&list);
+    return done(j, result, err);
+}
+
+static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    json_t *dense_json, *sparse_object;
+    float *dense = NULL;
+    size_t dim;
+    eg_sparse_vector sparse = {NULL, NULL, 0};
+    search_options o;
+    eg_scored_list list;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_array(args, "dense_vector", true, &dense_json, err)) ||
+        (st = eg_arg_object(args, "sparse_vector", true, &sparse_object, err)) ||
+        (st = read_floats(dense_json, "dense_vector", &dense, &dim, err)) ||
+        (st = read_sparse(sparse_object, &sparse, err)) || (st = read_search_options(args, &o, err))) {
+        free(dense), free(sparse.indices), free(sparse.values);
+        return st;
+    }
+    eg_hybrid_request request = {dense, dim, sparse, (size_t)o.limit, o.filter, o.session_id,
+                                 o.has_score_threshold, o.score_threshold, o.with_payload, o.with_vectors};
+    st = eg_vectors_search_hybrid(eg_db_vectors(db), name, &request, &list, err);
+    free(dense), free(sparse.indices), free(sparse.values);
+    eg_filter_free(o.filter);
+    if (st) return st;
+    json_t *j = scored_list_json(&list, o.with_payload);
+    eg_scored_list_free(&list);
+    return done(j, result, err);
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+const eg_exec_op eg_exec_vector_ops[] = {
+    {"create_collection", op_create_collection, ARGS("collection", "dim", "distance", "sparse")},
+    {"get_collection", op_get_collection, ARGS("collection")},
+    {"list_collections", op_list_collections, ARGS(NULL)},
+    {"delete_collection", op_delete_collection, ARGS("collection")},
+    {"create_payload_index", op_create_payload_index, ARGS("collection", "field", "type")},
+    {"add", op_upsert, ARGS("collection", "points")},
+    {"upsert", op_upsert, ARGS("collection", "points")},
+    {"get", op_get, ARGS("collection", "ids", "with_payload", "with_vectors")},
+    {"update_payload", op_update_payload, ARGS("collection", "ids", "payload")},
+    {"overwrite_payload", op_overwrite_payload, ARGS("collection", "ids", "payload")},
+    {"delete_payload_keys", op_delete_payload_keys, ARGS("collection", "ids", "keys")},
+    {"batch_update_vectors", op_batch_update_vectors, ARGS("collection", "points")},
+    {"delete", op_delete, ARGS("collection", "ids", "filter")},
+    {"count", op_count, ARGS("collection", "filter")},
+    {"scroll", op_scroll, ARGS("collection", "filter", "limit", "offset", "with_payload", "with_vectors")},
+    {"search", op_search,
+     ARGS("collection", "vector", "limit", "offset", "filter", "session_id", "score_threshold", "with_payload",
+          "with_vectors")},
+    {"search_hybrid", op_search_hybrid,
+     ARGS("collection", "dense_vector", "sparse_vector", "limit", "filter", "session_id", "score_threshold",
+          "with_payload", "with_vectors")},
+    {NULL, NULL, NULL},
+};

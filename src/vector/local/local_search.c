@@ -1,0 +1,311 @@
+/* local_search.c — exact similarity search and hybrid (dense + sparse) search of the embedded backend.
+ *
+ * Exact search scores every candidate against the query: without a filter, a cursor walks the collection's dense
+ * vectors straight from the memory map (no copy); with one, lv_for_each_match yields only matching points (from
+ * a payload index when one applies) and their vectors are looked up. Either way the filter is applied while
+ * searching, so a filtered search returns min(limit, matching) results. A bounded top-k keeps the best
+ * limit + offset; ties go to the smaller id. */
+#include "vector/distance.h"
+#include "vector/local/local_vectors.h"
+#include "vector/topk.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct scorer {
+    local_vectors *lv;
+    MDB_txn *txn;
+    const local_collection *c;
+    const float *query;
+    float *aligned; /* dim floats: where a stored vector is copied when LMDB placed it at an odd address */
+    float *scores;  /* a chunk's scores, in the unfiltered scan */
+    eg_topk top;
+    bool has_threshold;
+    double threshold;
+} scorer;
+
+static bool passes_threshold(const scorer *s, float score) {
+    if (!s->has_threshold) return true;
+    return eg_distance_higher_is_better(s->c->config.distance) ? score >= s->threshold : score <= s->threshold;
+}
+
+/* Stored values are read in place from the map when 4-byte aligned (large vectors always are: they live on
+ * their own pages), else copied: LMDB only promises 2-byte alignment. */
+static const float *aligned_vector(scorer *s, const void *stored) {
+    if (((uintptr_t)stored & (sizeof(float) - 1)) == 0) return stored;
+    memcpy(s->aligned, stored, (size_t)s->c->config.dim * sizeof(float));
+    return s->aligned;
+}
+
+static void offer(scorer *s, const unsigned char key[ROW_KEY_SIZE], const void *stored) {
+    const float *vector = aligned_vector(s, stored);
+    float score = eg_vec_score(s->c->config.distance, s->query, vector, s->c->config.dim);
+    if (!eg_topk_may_accept(&s->top, score) || !passes_threshold(s, score)) return;
+    eg_point_id id;
+    lv_row_key_id(key, &id);
+    eg_topk_push(&s->top, score, &id, 0);
+}
+
+static eg_status score_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
+    (void)payload;
+    scorer *s = ctx;
+    lv_record r;
+    const float *vector;
+    eg_status st = lv_read_record(s->lv, s->txn, key, &r, err);
+    if (st == EG_OK && (st = lv_slot_vector(s->lv, s->txn, s->c, r.slot, &vector, err)) == EG_OK) offer(s, key, vector);
+    return st;
+}
+
+/* Scores a whole chunk with the block scorer (one contiguous stream), then offers its occupied slots. */
+static void score_chunk(void *ctx, const unsigned char *point_keys, const float *vectors) {
+    scorer *s = ctx;
+    eg_vec_score_block(s->c->config.distance, s->query, vectors, s->c->chunk, s->c->config.dim, s->scores);
+    for (uint32_t i = 0; i < s->c->chunk; i++) {
+        const unsigned char *pk = point_keys + (size_t)i * POINT_KEY_SIZE;
+        float score = s->scores[i];
+        if (pk[0] == LV_EMPTY_SLOT || !eg_topk_may_accept(&s->top, score) || !passes_threshold(s, score)) continue;
+        unsigned char key[ROW_KEY_SIZE];
+        eg_point_id id;
+        lv_collection_prefix(s->c->number, key);
+        memcpy(key + 4, pk, POINT_KEY_SIZE);
+        lv_row_key_id(key, &id);
+        eg_topk_push(&s->top, score, &id, 0);
+    }
+}
+
+/* The unfiltered scan: every vector of the collection, chunk after chunk, read in place. */
+static eg_status score_all(scorer *s, eg_error *err) {
+    s->scores = malloc(s->c->chunk * sizeof *s->scores);
+    if (!s->scores) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_status st = lv_chunks_scan(s->lv, s->txn, s->c, score_chunk, s, err);
+    free(s->scores);
+    return st;
+}
+
+/* Fills out with the ranked points from `first` on, reading payloads and vectors as asked. */
+static eg_status build_results(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_point_id *ids,
+                               const double *scores, size_t count, bool with_payload, bool with_vectors,
+                               eg_scored_list *out, eg_error *err) {
+    out->items = calloc(count ? count : 1, sizeof *out->items);
+    if (!out->items) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        eg_scored_point *r = &out->items[out->count++];
+        r->point.id = ids[i];
+        r->score = scores[i];
+        unsigned char key[ROW_KEY_SIZE];
+        lv_row_key(c->number, &ids[i], key);
+        eg_status st = lv_read_point(lv, txn, c, key, with_payload, with_vectors, &r->point, err);
+        if (st) return st;
+    }
+    return EG_OK;
+}
+
+/* Runs the dense ranking of a request: the best `k` matches of filter. */
+static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collection *c, const float *vector,
+                            size_t dim, size_t k, const eg_filter *filter, bool has_threshold, double threshold,
+                            eg_topk *out, eg_error *err) {
+    if (dim != c->config.dim)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "query vector has %zu values; the collection has dim %u", dim,
+                            c->config.dim);
+    float *query = malloc(dim * sizeof *query), *aligned = malloc(dim * sizeof *aligned);
+    scorer s = {lv, txn, c, query, aligned, NULL, {0}, has_threshold, threshold};
+    if (!query || !aligned || !eg_topk_init(&s.top, k, c->config.distance)) {
+        free(query), free(aligned);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
+    memcpy(query, vector, dim * sizeof *query);
+    if (c->config.distance == EG_DISTANCE_COSINE) eg_vec_normalize(query, dim);
+    eg_status st = filter ? lv_for_each_match(lv, txn, c, filter, NULL, score_match, &s, err) : score_all(&s, err);
+    free(query), free(aligned);
+    if (st) {
+        eg_topk_free(&s.top);
+        return st;
+    }
+    eg_topk_sort(&s.top);
+    *out = s.top;
+    return EG_OK;
+}
+
+typedef struct search_ctx {
+    const eg_search_request *request;
+    eg_scored_list *out;
+} search_ctx;
+
+static eg_status search_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
+    search_ctx *x = ctx;
+    const eg_search_request *r = x->request;
+    eg_topk top;
+    eg_status st = rank_dense(lv, txn, c, r->vector, r->dim, r->limit + r->offset, r->filter, r->has_score_threshold,
+                              r->score_threshold, &top, err);
+    if (st) return st;
+    size_t first = r->offset < top.count ? r->offset : top.count, count = top.count - first;
+    eg_point_id *ids = malloc((count ? count : 1) * sizeof *ids);
+    double *scores = malloc((count ? count : 1) * sizeof *scores);
+    if (!ids || !scores) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; st == EG_OK && i < count; i++) {
+        ids[i] = top.items[first + i].id;
+        scores[i] = top.items[first + i].score;
+    }
+    if (st == EG_OK) st = build_results(lv, txn, c, ids, scores, count, r->with_payload, r->with_vectors, x->out, err);
+    free(ids);
+    free(scores);
+    eg_topk_free(&top);
+    return st;
+}
+
+eg_status lv_search(eg_vectors *v, const char *collection, const eg_search_request *request, eg_scored_list *out,
+                    eg_error *err) {
+    search_ctx x = {request, out};
+    eg_status st = lv_in_read(local_of(v), collection, search_body, &x, err);
+    if (st) eg_scored_list_free(out);
+    return st;
+}
+
+/* ---- hybrid ---------------------------------------------------------------------------------------------- */
+
+typedef struct sparse_scorer {
+    local_vectors *lv;
+    MDB_txn *txn;
+    const eg_sparse_vector *query;
+    eg_topk top;
+    uint32_t *scratch; /* indices then values of the stored vector being scored */
+    size_t scratch_cap;
+    bool failed;       /* out of memory while scoring */
+} sparse_scorer;
+
+/* Do two sparse vectors (indices ascending) share an index? */
+static bool sparse_overlap(const eg_sparse_vector *a, const eg_sparse_vector *b) {
+    for (size_t i = 0, j = 0; i < a->count && j < b->count;) {
+        if (a->indices[i] == b->indices[j]) return true;
+        if (a->indices[i] < b->indices[j]) i++;
+        else j++;
+    }
+    return false;
+}
+
+/* Scores one stored sparse vector (copied out: LMDB values may sit at odd addresses). The candidates are the
+ * points sharing at least one index with the query, whatever their product (zero and negative included). */
+static void offer_sparse(sparse_scorer *s, const unsigned char key[ROW_KEY_SIZE], const MDB_val *v) {
+    size_t n = v->mv_size / 8;
+    if (n > s->scratch_cap) {
+        uint32_t *grown = realloc(s->scratch, n * 8);
+        if (!grown) {
+            s->failed = true;
+            return;
+        }
+        s->scratch = grown, s->scratch_cap = n;
+    }
+    memcpy(s->scratch, v->mv_data, n * 8);
+    eg_sparse_vector stored = {s->scratch, (float *)(s->scratch + n), n};
+    if (!sparse_overlap(s->query, &stored)) return;
+    float score = eg_sparse_dot(s->query, &stored);
+    if (!eg_topk_may_accept(&s->top, score)) return;
+    eg_point_id id;
+    lv_row_key_id(key, &id);
+    eg_topk_push(&s->top, score, &id, 0);
+}
+
+static eg_status sparse_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
+    (void)payload;
+    sparse_scorer *s = ctx;
+    MDB_val k = {ROW_KEY_SIZE, (void *)key}, v;
+    int rc = mdb_get(s->txn, s->lv->sparse, &k, &v);
+    if (rc == MDB_NOTFOUND) return EG_OK;
+    if (rc) return lv_mdb_error(s->lv, rc, "read sparse vector", err);
+    offer_sparse(s, key, &v);
+    return EG_OK;
+}
+
+static eg_status sparse_all(sparse_scorer *s, uint32_t collection, eg_error *err) {
+    unsigned char prefix[4];
+    lv_collection_prefix(collection, prefix);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(s->txn, s->lv->sparse, &cur);
+    if (rc) return lv_mdb_error(s->lv, rc, "search_hybrid", err);
+    MDB_val k = {4, prefix}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != ROW_KEY_SIZE || memcmp(k.mv_data, prefix, 4) != 0) break;
+        offer_sparse(s, k.mv_data, &v);
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(s->lv, rc, "search_hybrid", err);
+}
+
+static eg_status rank_sparse(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_sparse_vector *q,
+                             size_t k, const eg_filter *filter, eg_topk *out, eg_error *err) {
+    eg_sparse_vector query = {malloc(q->count * sizeof(uint32_t)), malloc(q->count * sizeof(float)), q->count};
+    sparse_scorer s = {lv, txn, &query, {0}, NULL, 0, false};
+    eg_status st = EG_OK;
+    if (!query.indices || !query.values || !eg_topk_init(&s.top, k, EG_DISTANCE_DOT))
+        st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    if (st == EG_OK) {
+        memcpy(query.indices, q->indices, q->count * sizeof(uint32_t));
+        memcpy(query.values, q->values, q->count * sizeof(float));
+        st = eg_sparse_sort(&query, err);
+    }
+    if (st == EG_OK)
+        st = filter ? lv_for_each_match(lv, txn, c, filter, NULL, sparse_match, &s, err) : sparse_all(&s, c->number, err);
+    free(query.indices);
+    free(query.values);
+    free(s.scratch);
+    if (st == EG_OK && s.failed) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    if (st) {
+        eg_topk_free(&s.top);
+        return st;
+    }
+    eg_topk_sort(&s.top);
+    *out = s.top;
+    return EG_OK;
+}
+
+static eg_point_id *ranked_ids(const eg_topk *t) {
+    eg_point_id *ids = malloc((t->count ? t->count : 1) * sizeof *ids);
+    for (size_t i = 0; ids && i < t->count; i++) ids[i] = t->items[i].id;
+    return ids;
+}
+
+typedef struct hybrid_ctx {
+    const eg_hybrid_request *request;
+    eg_scored_list *out;
+} hybrid_ctx;
+
+static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
+    hybrid_ctx *x = ctx;
+    const eg_hybrid_request *r = x->request;
+    if (!c->config.sparse)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "search_hybrid needs a collection created with sparse vectors");
+    size_t prefetch = (size_t)ceil(1.5 * (double)r->limit);
+    if (prefetch < r->limit) prefetch = r->limit;
+    eg_topk dense = {0}, sparse = {0};
+    eg_status st = rank_dense(lv, txn, c, r->vector, r->dim, prefetch, r->filter, false, 0, &dense, err);
+    if (st == EG_OK) st = rank_sparse(lv, txn, c, &r->sparse, prefetch, r->filter, &sparse, err);
+    eg_point_id *a = st == EG_OK ? ranked_ids(&dense) : NULL, *b = st == EG_OK ? ranked_ids(&sparse) : NULL;
+    eg_rrf_item *fused = NULL;
+    size_t fused_count = 0;
+    if (st == EG_OK && (!a || !b || !eg_rrf_fuse(a, dense.count, b, sparse.count, &fused, &fused_count)))
+        st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    size_t kept = 0;
+    eg_point_id *ids = malloc((fused_count ? fused_count : 1) * sizeof *ids);
+    double *scores = malloc((fused_count ? fused_count : 1) * sizeof *scores);
+    if (st == EG_OK && (!ids || !scores)) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; st == EG_OK && i < fused_count && kept < r->limit; i++) {
+        if (r->has_score_threshold && fused[i].score < r->score_threshold) break; /* fused scores come best first */
+        ids[kept] = fused[i].id;
+        scores[kept++] = fused[i].score;
+    }
+    if (st == EG_OK) st = build_results(lv, txn, c, ids, scores, kept, r->with_payload, r->with_vectors, x->out, err);
+    free(ids), free(scores), free(fused), free(a), free(b);
+    eg_topk_free(&dense);
+    eg_topk_free(&sparse);
+    return st;
+}
+
+eg_status lv_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
+                           eg_scored_list *out, eg_error *err) {
+    hybrid_ctx x = {request, out};
+    eg_status st = lv_in_read(local_of(v), collection, hybrid_body, &x, err);
+    if (st) eg_scored_list_free(out);
+    return st;
+}

@@ -1,0 +1,446 @@
+/* local_store.c — the embedded vector backend: its environment, the shared encodings (row keys, counters), and
+ * collections: create (idempotent), read, list, delete, payload indexes. Layout in local_vectors.h. */
+#include "vector/local/local_vectors.h"
+#include "util/lmdb_env.h"
+
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAP_SIZE (1ull << 40)
+
+typedef struct local_env {
+    local_vectors lv;
+    eg_lmdb_env lmdb;
+} local_env;
+
+static const eg_vectors_ops local_ops;
+
+static eg_lmdb_env *env_of(local_vectors *lv) { return &((local_env *)lv)->lmdb; }
+
+eg_status lv_mdb_error(local_vectors *lv, int rc, const char *op, eg_error *err) {
+    return eg_lmdb_error(env_of(lv), rc, op, err);
+}
+
+eg_status lv_begin(local_vectors *lv, bool write, MDB_txn **txn, eg_error *err) {
+    return eg_lmdb_begin(env_of(lv), write, txn, err);
+}
+
+eg_status lv_commit(local_vectors *lv, MDB_txn *txn, const char *op, eg_error *err) {
+    return eg_lmdb_commit(env_of(lv), txn, op, err);
+}
+
+void lv_collection_prefix(uint32_t collection, unsigned char out[4]) {
+    uint32_t be = htobe32(collection);
+    memcpy(out, &be, 4);
+}
+
+void lv_row_key(uint32_t collection, const eg_point_id *id, unsigned char out[ROW_KEY_SIZE]) {
+    lv_collection_prefix(collection, out);
+    memset(out + 4, 0, POINT_KEY_SIZE);
+    out[4] = id->is_uuid;
+    if (id->is_uuid) {
+        memcpy(out + 5, id->uuid, 16);
+    } else {
+        uint64_t be = htobe64(id->num);
+        memcpy(out + 13, &be, 8);
+    }
+}
+
+void lv_row_key_id(const unsigned char key[ROW_KEY_SIZE], eg_point_id *id) {
+    memset(id, 0, sizeof *id);
+    id->is_uuid = key[4] != 0;
+    if (id->is_uuid) {
+        memcpy(id->uuid, key + 5, 16);
+    } else {
+        uint64_t be;
+        memcpy(&be, key + 13, 8);
+        id->num = be64toh(be);
+    }
+}
+
+static void counter_name(uint32_t collection, char out[32]) { snprintf(out, 32, "count.%u", collection); }
+
+eg_status lv_count_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err) {
+    char name[32];
+    counter_name(collection, name);
+    MDB_val k = {strlen(name), name}, v;
+    int rc = mdb_get(txn, lv->meta, &k, &v);
+    *out = 0;
+    if (rc == MDB_NOTFOUND) return EG_OK;
+    if (rc) return lv_mdb_error(lv, rc, "read count", err);
+    memcpy(out, v.mv_data, sizeof *out);
+    return EG_OK;
+}
+
+eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err) {
+    uint64_t n;
+    eg_status st = lv_count_get(lv, txn, collection, &n, err);
+    if (st || delta == 0) return st;
+    n = (uint64_t)((int64_t)n + delta);
+    char name[32];
+    counter_name(collection, name);
+    MDB_val k = {strlen(name), name}, v = {sizeof n, &n};
+    int rc = mdb_put(txn, lv->meta, &k, &v, 0);
+    return rc ? lv_mdb_error(lv, rc, "update count", err) : EG_OK;
+}
+
+/* ---- collection records ------------------------------------------------------------------------------- */
+
+void lv_collection_clear(local_collection *c) {
+    for (size_t i = 0; i < c->index_count; i++) free(c->indexes[i].field);
+    free(c->indexes);
+    memset(c, 0, sizeof *c);
+}
+
+eg_status lv_collection_load(local_vectors *lv, MDB_txn *txn, const char *name, local_collection *out,
+                             eg_error *err) {
+    memset(out, 0, sizeof *out);
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, lv->collections, &k, &v);
+    if (rc == MDB_NOTFOUND) return eg_error_set(err, EG_NOT_FOUND, "collection '%.255s' does not exist", name);
+    if (rc) return lv_mdb_error(lv, rc, "read collection", err);
+    json_error_t jerr;
+    json_t *j = json_loadb(v.mv_data, v.mv_size, 0, &jerr);
+    json_t *indexes = json_object_get(j, "indexes");
+    const char *distance = json_string_value(json_object_get(j, "distance"));
+    eg_status st = EG_OK;
+    if (!j || !json_is_integer(json_object_get(j, "number")) || !json_is_integer(json_object_get(j, "dim")) ||
+        !distance || eg_distance_parse(distance, &out->config.distance, NULL) != EG_OK || !json_is_object(indexes))
+        st = eg_error_set(err, EG_CORRUPT, "the configuration of collection '%.255s' is damaged", name);
+    if (st == EG_OK) {
+        out->number = (uint32_t)json_integer_value(json_object_get(j, "number"));
+        out->config.dim = (uint32_t)json_integer_value(json_object_get(j, "dim"));
+        out->chunk = (uint32_t)json_integer_value(json_object_get(j, "chunk"));
+        if (out->chunk < 1) st = eg_error_set(err, EG_CORRUPT, "the configuration of collection '%.255s' is damaged", name);
+    }
+    if (st == EG_OK) {
+        out->config.sparse = json_is_true(json_object_get(j, "sparse"));
+        out->indexes = calloc(json_object_size(indexes) + 1, sizeof *out->indexes);
+        const char *field;
+        json_t *type;
+        json_object_foreach(indexes, field, type) {
+            eg_payload_index *ix = &out->indexes[out->index_count];
+            if (!(ix->field = strdup(field)) ||
+                eg_payload_type_parse(json_string_value(type), &ix->type, NULL) != EG_OK) {
+                free(ix->field);
+                st = eg_error_set(err, EG_CORRUPT, "an index of collection '%.255s' is damaged", name);
+                break;
+            }
+            out->index_count++;
+        }
+    }
+    json_decref(j);
+    if (st) lv_collection_clear(out);
+    return st;
+}
+
+eg_status lv_collection_store(local_vectors *lv, MDB_txn *txn, const char *name, const local_collection *c,
+                              eg_error *err) {
+    json_t *indexes = json_object();
+    for (size_t i = 0; i < c->index_count; i++)
+        json_object_set_new(indexes, c->indexes[i].field, json_string(eg_payload_type_name(c->indexes[i].type)));
+    json_t *j = json_pack("{s:I, s:I, s:I, s:s, s:b, s:o}", "number", (json_int_t)c->number, "dim",
+                          (json_int_t)c->config.dim, "chunk", (json_int_t)c->chunk, "distance",
+                          eg_distance_name(c->config.distance), "sparse", c->config.sparse, "indexes", indexes);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    MDB_val k = {strlen(name), (void *)name}, v = {strlen(text), text};
+    int rc = mdb_put(txn, lv->collections, &k, &v, 0);
+    free(text);
+    return rc ? lv_mdb_error(lv, rc, "write collection", err) : EG_OK;
+}
+
+/* ---- point reads shared by get, scroll and search ------------------------------------------------------- */
+
+eg_status lv_record_decode(const MDB_val *value, lv_record *out, eg_error *err) {
+    if (value->mv_size < 4) return eg_error_set(err, EG_CORRUPT, "a point record is damaged");
+    memcpy(&out->slot, value->mv_data, 4);
+    out->payload = (const char *)value->mv_data + 4;
+    out->payload_len = value->mv_size - 4;
+    return EG_OK;
+}
+
+eg_status lv_read_record(local_vectors *lv, MDB_txn *txn, const unsigned char key[ROW_KEY_SIZE], lv_record *out,
+                         eg_error *err) {
+    MDB_val k = {ROW_KEY_SIZE, (void *)key}, v;
+    int rc = mdb_get(txn, lv->points, &k, &v);
+    if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_NOT_FOUND, "point does not exist")
+                                      : lv_mdb_error(lv, rc, "read point", err);
+    return lv_record_decode(&v, out, err);
+}
+
+json_t *lv_record_payload(const lv_record *r) {
+    json_error_t jerr;
+    return r->payload_len ? json_loadb(r->payload, r->payload_len, 0, &jerr) : json_object();
+}
+
+eg_status lv_read_payload(local_vectors *lv, MDB_txn *txn, const unsigned char key[ROW_KEY_SIZE], json_t **out,
+                          eg_error *err) {
+    lv_record r;
+    eg_status st = lv_read_record(lv, txn, key, &r, err);
+    if (st) return st;
+    *out = lv_record_payload(&r);
+    return *out ? EG_OK : eg_error_set(err, EG_CORRUPT, "a point's payload is damaged");
+}
+
+eg_status lv_read_point(local_vectors *lv, MDB_txn *txn, const local_collection *c,
+                        const unsigned char key[ROW_KEY_SIZE], bool with_payload, bool with_vectors, eg_point *p,
+                        eg_error *err) {
+    lv_record r;
+    eg_status st = lv_read_record(lv, txn, key, &r, err);
+    if (st) return st;
+    if (with_payload && !(p->payload = lv_record_payload(&r)))
+        return eg_error_set(err, EG_CORRUPT, "a point's payload is damaged");
+    if (!with_vectors) return EG_OK;
+    const float *stored;
+    if ((st = lv_slot_vector(lv, txn, c, r.slot, &stored, err))) return st;
+    p->dim = c->config.dim;
+    if (!(p->vector = malloc(p->dim * sizeof(float)))) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    memcpy(p->vector, stored, p->dim * sizeof(float));
+    MDB_val k = {ROW_KEY_SIZE, (void *)key}, v;
+    int rc = mdb_get(txn, lv->sparse, &k, &v);
+    if (rc == MDB_NOTFOUND) return EG_OK;
+    if (rc) return lv_mdb_error(lv, rc, "read sparse vector", err);
+    size_t n = v.mv_size / 8;
+    p->sparse.indices = malloc(n * sizeof(uint32_t) + 1);
+    p->sparse.values = malloc(n * sizeof(float) + 1);
+    if (!p->sparse.indices || !p->sparse.values) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    memcpy(p->sparse.indices, v.mv_data, n * 4);
+    memcpy(p->sparse.values, (const char *)v.mv_data + n * 4, n * 4);
+    p->sparse.count = n;
+    return EG_OK;
+}
+
+/* ---- collections ---------------------------------------------------------------------------------------- */
+
+eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    MDB_txn *txn;
+    local_collection existing;
+    eg_status st = lv_begin(lv, true, &txn, err);
+    if (st) return st;
+    st = lv_collection_load(lv, txn, name, &existing, err);
+    if (st == EG_OK) {
+        bool same = existing.config.dim == config->dim && existing.config.distance == config->distance &&
+                    existing.config.sparse == config->sparse;
+        lv_collection_clear(&existing);
+        mdb_txn_abort(txn);
+        return same ? EG_OK
+                    : eg_error_set(err, EG_CONFLICT,
+                                   "collection '%.255s' exists with another configuration (dim, distance or sparse)",
+                                   name);
+    }
+    if (st != EG_NOT_FOUND) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    uint64_t next;
+    MDB_val k = {15, "next_collection"}, val;
+    int rc = mdb_get(txn, lv->meta, &k, &val);
+    next = 1;
+    if (rc == 0) memcpy(&next, val.mv_data, sizeof next);
+    local_collection c = {(uint32_t)next, lv_chunk_slots(config->dim), *config, NULL, 0};
+    uint64_t after = next + 1;
+    MDB_val nv = {sizeof after, &after};
+    if ((rc = mdb_put(txn, lv->meta, &k, &nv, 0))) st = lv_mdb_error(lv, rc, "create_collection", err);
+    else st = lv_collection_store(lv, txn, name, &c, err);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lv_commit(lv, txn, "create_collection", err);
+}
+
+eg_status lv_get_collection(eg_vectors *v, const char *name, eg_collection_info *out, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    MDB_txn *txn;
+    local_collection c;
+    eg_status st = lv_begin(lv, false, &txn, err);
+    if (st) return st;
+    if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) {
+        snprintf(out->name, sizeof out->name, "%s", name);
+        out->config = c.config;
+        out->indexes = c.indexes;
+        out->index_count = c.index_count;
+        c.indexes = NULL, c.index_count = 0;
+        st = lv_count_get(lv, txn, c.number, &out->points_count, err);
+        lv_collection_clear(&c);
+    }
+    mdb_txn_abort(txn);
+    if (st) eg_collection_info_clear(out);
+    return st;
+}
+
+eg_status lv_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    eg_status st = lv_begin(lv, false, &txn, err);
+    if (st) return st;
+    int rc = mdb_cursor_open(txn, lv->collections, &cur);
+    MDB_val k, val;
+    size_t cap = 0;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &val, MDB_FIRST); rc == 0 && st == EG_OK;
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **grown = realloc(out->items, cap * sizeof *grown);
+            if (!grown) {
+                st = eg_error_set(err, EG_INTERNAL, "out of memory");
+                break;
+            }
+            out->items = grown;
+        }
+        if (!(out->items[out->count] = strndup(k.mv_data, k.mv_size)))
+            st = eg_error_set(err, EG_INTERNAL, "out of memory");
+        else
+            out->count++;
+    }
+    if (st == EG_OK && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "list_collections", err);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (st) eg_string_list_free(out);
+    return st;
+}
+
+/* Deletes every key of `dbi` that starts with the collection's prefix (seeking again after each delete). */
+static eg_status drop_range(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, uint32_t collection, eg_error *err) {
+    MDB_cursor *cur;
+    unsigned char prefix[4];
+    lv_collection_prefix(collection, prefix);
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) return lv_mdb_error(lv, rc, "delete_collection", err);
+    MDB_val k, v;
+    for (;;) {
+        k = (MDB_val){4, prefix};
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))) break;
+        if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4) != 0) break;
+        if ((rc = mdb_cursor_del(cur, 0))) break;
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete_collection", err);
+}
+
+eg_status lv_delete_collection(eg_vectors *v, const char *name, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    MDB_txn *txn;
+    local_collection c;
+    eg_status st = lv_begin(lv, true, &txn, err);
+    if (st) return st;
+    if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) {
+        MDB_dbi tables[] = {lv->points, lv->dense, lv->sparse, lv->pindex, lv->free_slots};
+        for (size_t i = 0; i < sizeof tables / sizeof tables[0] && st == EG_OK; i++)
+            st = drop_range(lv, txn, tables[i], c.number, err);
+        if (st == EG_OK) st = lv_slots_forget(lv, txn, c.number, err);
+        uint64_t n;
+        if (st == EG_OK && (st = lv_count_get(lv, txn, c.number, &n, err)) == EG_OK)
+            st = lv_count_add(lv, txn, c.number, -(int64_t)n, err);
+        MDB_val k = {strlen(name), (void *)name};
+        int rc = st == EG_OK ? mdb_del(txn, lv->collections, &k, NULL) : 0;
+        if (rc) st = lv_mdb_error(lv, rc, "delete_collection", err);
+        lv_collection_clear(&c);
+    }
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lv_commit(lv, txn, "delete_collection", err);
+}
+
+eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
+                                  eg_error *err) {
+    local_vectors *lv = local_of(v);
+    MDB_txn *txn;
+    local_collection c;
+    eg_status st = lv_begin(lv, true, &txn, err);
+    if (st) return st;
+    if ((st = lv_collection_load(lv, txn, collection, &c, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    for (size_t i = 0; i < c.index_count; i++)
+        if (strcmp(c.indexes[i].field, field) == 0) {
+            bool same = c.indexes[i].type == type;
+            st = same ? EG_OK
+                      : eg_error_set(err, EG_CONFLICT, "field '%.255s' is already indexed as %s", field,
+                                     eg_payload_type_name(c.indexes[i].type));
+            lv_collection_clear(&c);
+            mdb_txn_abort(txn);
+            return st;
+        }
+    eg_payload_index *grown = realloc(c.indexes, (c.index_count + 1) * sizeof *grown);
+    char *copy = strdup(field);
+    if (!grown || !copy) {
+        free(copy);
+        if (grown) c.indexes = grown;
+        lv_collection_clear(&c);
+        mdb_txn_abort(txn);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
+    c.indexes = grown;
+    c.indexes[c.index_count++] = (eg_payload_index){copy, type};
+    if ((st = lv_collection_store(lv, txn, collection, &c, err)) == EG_OK)
+        st = lv_index_backfill(lv, txn, &c, &c.indexes[c.index_count - 1], err);
+    lv_collection_clear(&c);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lv_commit(lv, txn, "create_payload_index", err);
+}
+
+/* ---- opening -------------------------------------------------------------------------------------------- */
+
+eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
+                               eg_error *err) {
+    if (!dir || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "vectors folder or out is NULL");
+    *out = NULL;
+    local_env *e = calloc(1, sizeof *e);
+    if (!e) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    local_vectors *lv = &e->lv;
+    lv->base.ops = &local_ops;
+    lv->base.name = "vectors";
+    eg_lmdb_options lmdb_options = {"vectors",
+                                    options && options->map_size_bytes ? options->map_size_bytes : DEFAULT_MAP_SIZE,
+                                    options && options->no_sync, LOCAL_VECTORS_FORMAT};
+    const eg_lmdb_table tables[] = {
+        {"meta", 0, &lv->meta},     {"collections", 0, &lv->collections}, {"points", 0, &lv->points},
+        {"dense", 0, &lv->dense},   {"sparse", 0, &lv->sparse},           {"pindex", 0, &lv->pindex},
+        {"free_slots", 0, &lv->free_slots},
+    };
+    eg_status st = eg_lmdb_open(dir, &lmdb_options, tables, sizeof tables / sizeof tables[0], &e->lmdb, err);
+    if (st) {
+        free(e);
+        return st;
+    }
+    *out = &lv->base;
+    return EG_OK;
+}
+
+static void local_close(eg_vectors *v) {
+    local_env *e = (local_env *)local_of(v);
+    eg_lmdb_close(&e->lmdb);
+    free(e);
+}
+
+static const eg_vectors_ops local_ops = {
+    .create_collection = lv_create_collection,
+    .get_collection = lv_get_collection,
+    .list_collections = lv_list_collections,
+    .delete_collection = lv_delete_collection,
+    .create_payload_index = lv_create_payload_index,
+    .upsert = lv_upsert,
+    .get = lv_get,
+    .set_payload = lv_set_payload,
+    .delete_payload_keys = lv_delete_payload_keys,
+    .update_vectors = lv_update_vectors,
+    .delete_points = lv_delete_points,
+    .count = lv_count,
+    .scroll = lv_scroll,
+    .search = lv_search,
+    .search_hybrid = lv_search_hybrid,
+    .close = local_close,
+};

@@ -1,0 +1,185 @@
+/* local_vectors.h — the embedded vector backend's layout and shared helpers (internal).
+ *
+ * One LMDB environment under DATA/vectors, seven named databases. Each collection has a number; every key of
+ * its points starts with that number (u32 big-endian) followed by the 17-byte point key, so a collection's
+ * points are one contiguous, id-ordered range:
+ *
+ *   collections  name -> configuration (JSON: number, dim, distance, sparse, chunk, indexes {field: type})
+ *   points       collection | point key -> slot (u32) | payload (compact JSON; empty: none)   the point exists
+ *   dense        collection | chunk number (u32 BE) -> a chunk of `chunk` slots (local_chunks.c)
+ *   sparse       collection | point key -> n u32 indices (ascending) | n float32 values
+ *   pindex       collection | field length (u8) | field | type (u8) | encoded value | point key -> empty
+ *   free_slots   collection | slot (u32 BE) -> empty                slots freed by deletes, reused first
+ *   meta         "format" -> u32; "next_collection" -> u64; "count.<n>", "slots.<n>" (slots ever used) -> u64
+ *
+ * Dense vectors live in slots, many to a chunk of about 256 KiB: exact search, which reads every vector, then
+ * streams through long contiguous runs of memory instead of hopping from page to page.
+ *
+ * Point key: kind (0 number, 1 UUID) | 16 bytes (a number big-endian in the last 8): numbers sort before UUIDs
+ * and each kind in its natural order, which is scroll's order.
+ *
+ * Invariants: a point has a points record naming a slot whose chunk entry holds its id and vector; a sparse
+ * record iff it has a sparse vector; one pindex entry per indexed value of its payload; a slot is in use,
+ * free (in free_slots), or beyond slots.<n>; count.<n> is the number of points records. Every operation runs in
+ * one LMDB transaction. */
+#ifndef ENGRAM_VECTOR_LOCAL_H
+#define ENGRAM_VECTOR_LOCAL_H
+
+#include <engram/vectors.h>
+
+#include <lmdb.h>
+
+#define LOCAL_VECTORS_FORMAT 1u
+#define POINT_KEY_SIZE 17
+#define ROW_KEY_SIZE (4 + POINT_KEY_SIZE)
+
+typedef struct local_vectors {
+    eg_vectors base;
+    MDB_dbi collections, points, dense, sparse, pindex, free_slots, meta;
+} local_vectors;
+
+/* A collection's configuration as stored. */
+typedef struct local_collection {
+    uint32_t number;
+    uint32_t chunk; /* slots per dense chunk */
+    eg_collection_config config;
+    eg_payload_index *indexes;
+    size_t index_count;
+} local_collection;
+
+static inline local_vectors *local_of(eg_vectors *v) { return (local_vectors *)v; }
+
+eg_status lv_mdb_error(local_vectors *lv, int rc, const char *op, eg_error *err);
+eg_status lv_begin(local_vectors *lv, bool write, MDB_txn **txn, eg_error *err);
+eg_status lv_commit(local_vectors *lv, MDB_txn *txn, const char *op, eg_error *err);
+
+/* Reads a collection's configuration; EG_NOT_FOUND names it. Free with lv_collection_clear. */
+eg_status lv_collection_load(local_vectors *lv, MDB_txn *txn, const char *name, local_collection *out,
+                             eg_error *err);
+eg_status lv_collection_store(local_vectors *lv, MDB_txn *txn, const char *name, const local_collection *c,
+                              eg_error *err);
+void lv_collection_clear(local_collection *c);
+
+void lv_row_key(uint32_t collection, const eg_point_id *id, unsigned char out[ROW_KEY_SIZE]);
+void lv_row_key_id(const unsigned char key[ROW_KEY_SIZE], eg_point_id *id);
+void lv_collection_prefix(uint32_t collection, unsigned char out[4]);
+
+eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err);
+eg_status lv_count_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err);
+
+/* A points record: the point's slot and its payload text. */
+typedef struct lv_record {
+    uint32_t slot;
+    const char *payload; /* compact JSON, payload_len bytes (0: none) */
+    size_t payload_len;
+} lv_record;
+
+eg_status lv_record_decode(const MDB_val *value, lv_record *out, eg_error *err);
+/* Reads a point's record; EG_NOT_FOUND when the point does not exist. */
+eg_status lv_read_record(local_vectors *lv, MDB_txn *txn, const unsigned char key[ROW_KEY_SIZE], lv_record *out,
+                         eg_error *err);
+/* Parses a record's payload (a new object; an empty one when there is none). */
+json_t *lv_record_payload(const lv_record *r);
+
+/* ---- Dense chunks (local_chunks.c) ---- */
+
+/* Slots per chunk for a dimension: about 256 KiB of vectors, at least 1. */
+uint32_t lv_chunk_slots(uint32_t dim);
+
+/* One change to a slot: a point's id and vector written to it, or (vector NULL) the slot emptied. */
+typedef struct lv_slot_edit {
+    uint32_t slot;
+    unsigned char point_key[POINT_KEY_SIZE];
+    const float *vector; /* dim values, already normalised when the distance asks for it */
+} lv_slot_edit;
+
+/* Applies edits (in any order; a slot at most once, or the same edit repeated), rewriting each touched chunk
+ * once. */
+eg_status lv_chunks_apply(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_slot_edit *edits,
+                          size_t count, eg_error *err);
+/* The vector in a slot, read in place (valid for the transaction). */
+eg_status lv_slot_vector(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
+                         const float **out, eg_error *err);
+/* Calls visit for every chunk of the collection: its `chunk` point keys (an empty slot's first byte is
+ * LV_EMPTY_SLOT) and its `chunk` vectors back to back (an empty slot's are zeros), read in place. */
+#define LV_EMPTY_SLOT 0xFF
+typedef void (*lv_chunk_visit)(void *ctx, const unsigned char *point_keys, const float *vectors);
+eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_chunk_visit visit, void *ctx,
+                         eg_error *err);
+/* A slot for a new point (a freed one first) / returns a slot to the free list. */
+eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t *slot,
+                           eg_error *err);
+eg_status lv_slot_release(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot, eg_error *err);
+/* Forgets a collection's slot counter (delete_collection). */
+eg_status lv_slots_forget(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err);
+
+/* Reads a point's payload (a new object; an empty one when it has none). */
+eg_status lv_read_payload(local_vectors *lv, MDB_txn *txn, const unsigned char key[ROW_KEY_SIZE], json_t **out,
+                          eg_error *err);
+/* Fills p (id already set) with what was asked for. */
+eg_status lv_read_point(local_vectors *lv, MDB_txn *txn, const local_collection *c,
+                        const unsigned char key[ROW_KEY_SIZE], bool with_payload, bool with_vectors, eg_point *p,
+                        eg_error *err);
+
+/* Payload indexes (local_index.c): entries for one point's payload, added or removed. */
+eg_status lv_index_point(local_vectors *lv, MDB_txn *txn, const local_collection *c,
+                         const unsigned char key[ROW_KEY_SIZE], json_t *payload, bool add, eg_error *err);
+/* Adds the entries of every existing point for one new index. */
+eg_status lv_index_backfill(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_payload_index *index,
+                            eg_error *err);
+/* Removes every entry of a collection (all fields). */
+eg_status lv_index_drop_collection(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err);
+
+/* Candidates for a filter from the payload indexes: when the filter's top-level `must` has a condition on an
+ * indexed field, *used is set and keys receives the row keys of every point that may match (a superset: the
+ * caller still evaluates the whole filter). Keys come sorted and unique. */
+typedef struct lv_key_list {
+    unsigned char (*keys)[ROW_KEY_SIZE];
+    size_t count, cap;
+} lv_key_list;
+
+eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
+                              bool *used, lv_key_list *out, eg_error *err);
+void lv_key_list_free(lv_key_list *l);
+
+/* Visits the points of a collection matching filter (NULL: all), in id order, from row key `start` (NULL: the
+ * first). Uses a payload index when one applies. visit returns EG_OK to go on, anything else to stop (a stop
+ * with LV_STOP is not an error). */
+#define LV_STOP ((eg_status)-1)
+typedef eg_status (*lv_point_visitor)(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload,
+                                      eg_error *err);
+eg_status lv_for_each_match(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
+                            const unsigned char *start, lv_point_visitor visit, void *ctx, eg_error *err);
+
+/* Runs body on the named collection, loaded, in one read transaction (a consistent snapshot). */
+typedef eg_status (*lv_read_body)(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx,
+                                  eg_error *err);
+eg_status lv_in_read(local_vectors *lv, const char *name, lv_read_body body, void *ctx, eg_error *err);
+
+/* Operation table entries. */
+eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config, eg_error *err);
+eg_status lv_get_collection(eg_vectors *v, const char *name, eg_collection_info *out, eg_error *err);
+eg_status lv_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err);
+eg_status lv_delete_collection(eg_vectors *v, const char *name, eg_error *err);
+eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
+                                  eg_error *err);
+eg_status lv_upsert(eg_vectors *v, const char *collection, const eg_point *points, size_t count, eg_error *err);
+eg_status lv_get(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count, bool with_payload,
+                 bool with_vectors, eg_point_list *out, eg_error *err);
+eg_status lv_set_payload(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                         json_t *payload, eg_payload_mode mode, eg_error *err);
+eg_status lv_delete_payload_keys(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                                 const char *const *keys, size_t key_count, eg_error *err);
+eg_status lv_update_vectors(eg_vectors *v, const char *collection, const eg_point *points, size_t count,
+                            eg_error *err);
+eg_status lv_delete_points(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
+                           const eg_filter *filter, uint64_t *deleted, eg_error *err);
+eg_status lv_count(eg_vectors *v, const char *collection, const eg_filter *filter, uint64_t *out, eg_error *err);
+eg_status lv_scroll(eg_vectors *v, const char *collection, const eg_scroll_request *request, eg_point_list *out,
+                    eg_point_id *next_offset, bool *has_next, eg_error *err);
+eg_status lv_search(eg_vectors *v, const char *collection, const eg_search_request *request, eg_scored_list *out,
+                    eg_error *err);
+eg_status lv_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
+                           eg_scored_list *out, eg_error *err);
+
+#endif
