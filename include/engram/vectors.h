@@ -57,13 +57,14 @@ static inline eg_point_id eg_point_id_num(uint64_t n) {
     return id;
 }
 
-/* From JSON: a non-negative integer (JSON carries 0..2^63-1), or a string holding a UUID (hyphenated or 32 hex
- * digits, any case). Anything else — another string, a negative or fractional number — is EG_INVALID_ARGUMENT. */
+/* From JSON: a non-negative integer, or a string holding a UUID (hyphenated or 32 hex digits, any case).
+ * jansson's JSON integers stop at 2^63-1, so a larger numeric id travels as its decimal string, which is accepted
+ * too (and only above 2^63-1). Anything else — another string, a negative or fractional number — is
+ * EG_INVALID_ARGUMENT. */
 eg_status eg_point_id_from_json(json_t *value, eg_point_id *out, eg_error *err);
 /* Parses a UUID or a decimal u64 from text. */
 eg_status eg_point_id_parse(const char *text, eg_point_id *out, eg_error *err);
-/* A new JSON value: an integer, or the canonical UUID string; NULL for a number above 2^63-1, which JSON (as
- * jansson holds it) cannot carry. */
+/* A new JSON value: an integer, the canonical UUID string, or for a number above 2^63-1 its decimal string. */
 json_t *eg_point_id_to_json(const eg_point_id *id);
 /* Writes the canonical text form into out (EG_POINT_ID_TEXT bytes). */
 void eg_point_id_format(const eg_point_id *id, char out[EG_POINT_ID_TEXT]);

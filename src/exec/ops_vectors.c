@@ -112,7 +112,7 @@ static const char *const sparse_fields[] = {"indices", "values", NULL};
 static eg_status read_sparse(json_t *object, eg_sparse_vector *out, eg_error *err) {
     json_t *indices, *values;
     eg_status st;
-    *out = (eg_sparse_vector){NULL, NULL, 0};
+    *out = (eg_sparse_vector){.count = 0};
     if ((st = check_fields(object, sparse_fields, err)) || (st = eg_arg_array(object, "indices", true, &indices, err)) ||
         (st = eg_arg_array(object, "values", true, &values, err)))
         return eg_error_prefix(err, st, "sparse_vector: ");
@@ -192,7 +192,7 @@ typedef struct search_options {
 } search_options;
 
 static eg_status read_search_options(json_t *args, search_options *o, eg_error *err) {
-    *o = (search_options){DEFAULT_SEARCH_LIMIT, NULL, NULL, false, 0, true, false};
+    *o = (search_options){.limit = DEFAULT_SEARCH_LIMIT, .with_payload = true};
     eg_status st;
     if ((st = eg_arg_int(args, "limit", false, 1, EG_SEARCH_LIMIT_MAX, &o->limit, err)) ||
         (st = eg_arg_string(args, "session_id", false, &o->session_id, err)) ||
@@ -206,16 +206,6 @@ static eg_status read_search_options(json_t *args, search_options *o, eg_error *
 }
 
 /* ---- Results -------------------------------------------------------------------------------------------- */
-
-/* An id as JSON: an integer or the canonical UUID. A numeric id above 2^63 - 1 (only the C API can store one)
- * has no JSON integer, so it is written as its decimal text rather than lost. */
-static json_t *id_json(const eg_point_id *id) {
-    json_t *j = eg_point_id_to_json(id);
-    if (j) return j;
-    char text[EG_POINT_ID_TEXT];
-    eg_point_id_format(id, text);
-    return json_string(text);
-}
 
 static json_t *floats_json(const float *values, size_t count) {
     json_t *a = json_array();
@@ -241,7 +231,7 @@ static json_t *sparse_json(const eg_sparse_vector *s) {
  * the vectors when they were fetched. */
 static json_t *point_json(const eg_point *p, const double *score, bool with_payload) {
     json_t *j = json_object();
-    if (!j || json_object_set_new(j, "id", id_json(&p->id)) ||
+    if (!j || json_object_set_new(j, "id", eg_point_id_to_json(&p->id)) ||
         (score && json_object_set_new(j, "score", json_real(*score))) ||
         (with_payload && json_object_set_new(j, "payload", p->payload ? json_incref(p->payload) : json_object())) ||
         (p->vector && json_object_set_new(j, "vector", floats_json(p->vector, p->dim))) ||
@@ -290,7 +280,7 @@ static json_t *collection_json(const eg_collection_info *info) {
 static eg_status op_create_collection(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     const char *name, *distance = eg_distance_name(EG_DISTANCE_COSINE);
     long long dim;
-    eg_collection_config config = {0, EG_DISTANCE_COSINE, false};
+    eg_collection_config config = {.distance = EG_DISTANCE_COSINE};
     eg_status st;
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_int(args, "dim", true, 1, EG_VECTOR_DIM_MAX, &dim, err)) ||
@@ -476,7 +466,7 @@ static eg_status op_count(eg_db *db, json_t *args, json_t **result, eg_error *er
 static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     const char *name;
     long long limit = DEFAULT_SCROLL_LIMIT;
-    eg_scroll_request request = {NULL, 0, NULL, true, false};
+    eg_scroll_request request = {.with_payload = true};
     eg_point_id offset, next;
     bool has_next;
     eg_filter *filter;
@@ -500,7 +490,7 @@ static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *e
     if (st) return st;
     json_t *points = point_list_json(&list, request.with_payload);
     eg_point_list_free(&list);
-    return done(json_pack("{s:o, s:o}", "points", points, "next_offset", has_next ? id_json(&next) : json_null()),
+    return done(json_pack("{s:o, s:o}", "points", points, "next_offset", has_next ? eg_point_id_to_json(&next) : json_null()),
                 result, err);
 }
 
@@ -520,8 +510,16 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
         free(vector);
         return st;
     }
-    eg_search_request request = {vector, dim, (size_t)o.limit, (size_t)offset, o.filter, o.session_id,
-                                 o.has_score_threshold, o.score_threshold, o.with_payload, o.with_vectors};
+    eg_search_request request = {.vector = vector,
+                                 .dim = dim,
+                                 .limit = (size_t)o.limit,
+                                 .offset = (size_t)offset,
+                                 .filter = o.filter,
+                                 .session_id = o.session_id,
+                                 .has_score_threshold = o.has_score_threshold,
+                                 .score_threshold = o.score_threshold,
+                                 .with_payload = o.with_payload,
+                                 .with_vectors = o.with_vectors};
     st = eg_vectors_search(eg_db_vectors(db), name, &request, &list, err);
     free(vector);
     eg_filter_free(o.filter);
@@ -536,7 +534,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
     json_t *dense_json, *sparse_object;
     float *dense = NULL;
     size_t dim;
-    eg_sparse_vector sparse = {NULL, NULL, 0};
+    eg_sparse_vector sparse = {.count = 0};
     search_options o;
     eg_scored_list list;
     eg_status st;
@@ -548,8 +546,16 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
         free(dense), free(sparse.indices), free(sparse.values);
         return st;
     }
-    eg_hybrid_request request = {dense, dim, sparse, (size_t)o.limit, o.filter, o.session_id,
-                                 o.has_score_threshold, o.score_threshold, o.with_payload, o.with_vectors};
+    eg_hybrid_request request = {.vector = dense,
+                                 .dim = dim,
+                                 .sparse = sparse,
+                                 .limit = (size_t)o.limit,
+                                 .filter = o.filter,
+                                 .session_id = o.session_id,
+                                 .has_score_threshold = o.has_score_threshold,
+                                 .score_threshold = o.score_threshold,
+                                 .with_payload = o.with_payload,
+                                 .with_vectors = o.with_vectors};
     st = eg_vectors_search_hybrid(eg_db_vectors(db), name, &request, &list, err);
     free(dense), free(sparse.indices), free(sparse.values);
     eg_filter_free(o.filter);

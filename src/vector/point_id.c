@@ -82,6 +82,12 @@ eg_status eg_point_id_from_json(json_t *value, eg_point_id *out, eg_error *err) 
             *out = uuid_id(bytes);
             return EG_OK;
         }
+        eg_point_id big; /* the decimal text eg_point_id_to_json writes for ids beyond JSON integers */
+        if (eg_point_id_parse(json_string_value(value), &big, NULL) == EG_OK && !big.is_uuid &&
+            big.num > (uint64_t)INT64_MAX) {
+            *out = big;
+            return EG_OK;
+        }
         char q[256];
         eg_quote_for_message(json_string_value(value), q, sizeof q);
         return eg_error_set(err, EG_INVALID_ARGUMENT,
@@ -140,12 +146,8 @@ void eg_point_id_format(const eg_point_id *id, char out[EG_POINT_ID_TEXT]) {
 }
 
 json_t *eg_point_id_to_json(const eg_point_id *id) {
-    if (!id->is_uuid) {
-        /* jansson integers are int64: a larger id has no JSON integer form (see the top comment). */
-        if (id->num > (uint64_t)INT64_MAX) return NULL;
-        return json_integer((json_int_t)id->num);
-    }
-    char text[EG_POINT_ID_TEXT];
+    if (!id->is_uuid && id->num <= (uint64_t)INT64_MAX) return json_integer((json_int_t)id->num);
+    char text[EG_POINT_ID_TEXT]; /* a UUID, or a number jansson's int64 integers cannot carry */
     eg_point_id_format(id, text);
     return json_string(text);
 }

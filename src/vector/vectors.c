@@ -215,7 +215,7 @@ eg_status eg_vectors_upsert(eg_vectors *v, const char *collection, const eg_poin
     if ((st = check_store(v, err)) || (st = check_collection_name(collection, err)) ||
         (st = check_points(points, count, true, "upsert", err)))
         return st;
-    return count ? v->ops->upsert(v, collection, points, count, err) : EG_OK;
+    return v->ops->upsert(v, collection, points, count, err); /* even empty: an unknown collection is an error */
 }
 
 eg_status eg_vectors_get(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
@@ -239,7 +239,7 @@ eg_status eg_vectors_set_payload(eg_vectors *v, const char *collection, const eg
     if ((st = check_payload(payload, "payload", err))) return st;
     if (mode != EG_PAYLOAD_MERGE && mode != EG_PAYLOAD_OVERWRITE)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid payload mode %d", (int)mode);
-    return count ? v->ops->set_payload(v, collection, ids, count, payload, mode, err) : EG_OK;
+    return v->ops->set_payload(v, collection, ids, count, payload, mode, err);
 }
 
 eg_status eg_vectors_delete_payload_keys(eg_vectors *v, const char *collection, const eg_point_id *ids,
@@ -251,7 +251,7 @@ eg_status eg_vectors_delete_payload_keys(eg_vectors *v, const char *collection, 
         return st;
     for (size_t i = 0; i < key_count; i++)
         if (!keys[i] || !*keys[i]) return eg_error_set(err, EG_INVALID_ARGUMENT, "keys[%zu] is empty", i);
-    return count && key_count ? v->ops->delete_payload_keys(v, collection, ids, count, keys, key_count, err) : EG_OK;
+    return v->ops->delete_payload_keys(v, collection, ids, count, keys, key_count, err);
 }
 
 eg_status eg_vectors_update_vectors(eg_vectors *v, const char *collection, const eg_point *points, size_t count,
@@ -260,7 +260,7 @@ eg_status eg_vectors_update_vectors(eg_vectors *v, const char *collection, const
     if ((st = check_store(v, err)) || (st = check_collection_name(collection, err)) ||
         (st = check_points(points, count, false, "update_vectors", err)))
         return st;
-    return count ? v->ops->update_vectors(v, collection, points, count, err) : EG_OK;
+    return v->ops->update_vectors(v, collection, points, count, err);
 }
 
 eg_status eg_vectors_delete(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,

@@ -288,7 +288,7 @@ eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_colle
         if (st) return st;
     }
     if (!*used) return EG_OK;
-    qsort(out->keys, out->count, sizeof *out->keys, compare_keys);
+    if (out->count > 1) qsort(out->keys, out->count, sizeof *out->keys, compare_keys);
     size_t unique = 0;
     for (size_t i = 0; i < out->count; i++)
         if (unique == 0 || memcmp(out->keys[i], out->keys[unique - 1], ROW_KEY_SIZE) != 0)
