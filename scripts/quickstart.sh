@@ -13,7 +13,7 @@ data=$(mktemp -d)/engram-data
 trap 'rm -rf "$(dirname "$data")"' EXIT
 engram=(build/engram --data "$data")
 
-echo "== a memory session through 'engram exec' (one JSON operation per line)"
+echo "== a memory session through 'engram exec' (one JSON operation per line): a graph, then vectors"
 "${engram[@]}" exec < examples/memory-session.jsonl
 echo
 echo "== engram path alice roadmap-doc"
