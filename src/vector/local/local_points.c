@@ -227,49 +227,56 @@ static eg_status replace_payload(local_vectors *lv, MDB_txn *txn, const local_co
     return lv_index_point(lv, txn, c, kb, payload, true, err);
 }
 
-static eg_status set_payload_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                                  void *ctx, eg_error *err) {
-    points_ctx *x = ctx;
+/* A payload change: the new payload (a new reference, NULL when out of memory) from the old one. */
+typedef json_t *(*payload_change)(const points_ctx *x, json_t *old);
+
+/* Applies a payload change to every id, each of which must exist. */
+static eg_status change_payloads(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
+                                 const points_ctx *x, payload_change change, eg_error *err) {
     eg_status st = EG_OK;
     for (size_t i = 0; i < x->count && st == EG_OK; i++) {
         unsigned char kb[ROW_KEY_SIZE];
         uint32_t slot = 0;
         json_t *old;
         if ((st = require_point(lv, txn, c, name, &x->ids[i], kb, &slot, &old, err))) break;
-        json_t *updated = x->mode == EG_PAYLOAD_OVERWRITE ? json_copy(x->payload) : json_copy(old);
-        if (!updated || (x->mode == EG_PAYLOAD_MERGE && json_object_update(updated, x->payload) != 0))
-            st = eg_error_set(err, EG_INTERNAL, "out of memory");
-        else
-            st = replace_payload(lv, txn, c, kb, slot, old, updated, err);
+        json_t *updated = change(x, old);
+        st = updated ? replace_payload(lv, txn, c, kb, slot, old, updated, err)
+                     : eg_error_set(err, EG_INTERNAL, "out of memory");
         json_decref(updated);
         json_decref(old);
     }
     return st;
+}
+
+static json_t *merge_or_overwrite(const points_ctx *x, json_t *old) {
+    json_t *updated = json_copy(x->mode == EG_PAYLOAD_OVERWRITE ? x->payload : old);
+    if (updated && x->mode == EG_PAYLOAD_MERGE && json_object_update(updated, x->payload) != 0) {
+        json_decref(updated);
+        return NULL;
+    }
+    return updated;
+}
+
+static json_t *without_keys(const points_ctx *x, json_t *old) {
+    json_t *updated = json_copy(old);
+    for (size_t k = 0; updated && k < x->key_count; k++) json_object_del(updated, x->keys[k]);
+    return updated;
+}
+
+static eg_status set_payload_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
+                                  void *ctx, eg_error *err) {
+    return change_payloads(lv, txn, c, name, ctx, merge_or_overwrite, err);
+}
+
+static eg_status delete_keys_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
+                                  void *ctx, eg_error *err) {
+    return change_payloads(lv, txn, c, name, ctx, without_keys, err);
 }
 
 eg_status lv_set_payload(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
                          json_t *payload, eg_payload_mode mode, eg_error *err) {
     points_ctx x = {.ids = ids, .count = count, .payload = payload, .mode = mode};
     return in_write(local_of(v), collection, "set_payload", set_payload_body, &x, err);
-}
-
-static eg_status delete_keys_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                                  void *ctx, eg_error *err) {
-    points_ctx *x = ctx;
-    eg_status st = EG_OK;
-    for (size_t i = 0; i < x->count && st == EG_OK; i++) {
-        unsigned char kb[ROW_KEY_SIZE];
-        uint32_t slot = 0;
-        json_t *old;
-        if ((st = require_point(lv, txn, c, name, &x->ids[i], kb, &slot, &old, err))) break;
-        json_t *updated = json_copy(old);
-        if (!updated) st = eg_error_set(err, EG_INTERNAL, "out of memory");
-        for (size_t k = 0; st == EG_OK && k < x->key_count; k++) json_object_del(updated, x->keys[k]);
-        if (st == EG_OK) st = replace_payload(lv, txn, c, kb, slot, old, updated, err);
-        json_decref(updated);
-        json_decref(old);
-    }
-    return st;
 }
 
 eg_status lv_delete_payload_keys(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count,
