@@ -84,9 +84,16 @@ void lg_encode_rel_header(const rel_header *h, void *out);
 /* Removes the relationship `k` (its record and its mirror) and decrements the count. */
 eg_status lg_remove_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, eg_error *err);
 
-/* Builds the public relationship from its key and stored value (ids resolved through the nodes). */
+/* A node whose id the caller already has: reading a node's relationships names it at one end of each. */
+typedef struct lg_known_node {
+    uint64_t nid;
+    char id[EG_ID_MAX + 1];
+} lg_known_node;
+
+/* Builds the public relationship from its key and stored value (ids resolved through the nodes; known may be
+ * NULL). */
 eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, const MDB_val *value,
-                               eg_relationship *out, eg_error *err);
+                               const lg_known_node *known, eg_relationship *out, eg_error *err);
 
 /* A node's neighbourhood (lmdb_adjacency.c): two cursors reused across scans within one transaction. */
 enum { LG_OUT = 1, LG_IN = 2, LG_BOTH = 3 };

@@ -118,7 +118,7 @@ static eg_status build_path(lmdb_graph *lg, MDB_txn *txn, const uint64_t *nids, 
         MDB_val key = {REL_KEY_SIZE, kb}, v;
         int rc = mdb_get(txn, lg->rels, &key, &v);
         if (rc) return lg_mdb_error(lg, rc, "find_path", err);
-        st = lg_make_relationship(lg, txn, &hops[i], &v, &out->relationships[i], err);
+        st = lg_make_relationship(lg, txn, &hops[i], &v, NULL, &out->relationships[i], err);
         if (st == EG_OK) out->relationship_count++;
     }
     return st;

@@ -4,6 +4,7 @@
 #include "util/clock.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,7 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
 typedef struct relationship_reader {
     lmdb_graph *lg;
     MDB_txn *txn;
+    lg_known_node node; /* the node whose relationships are read */
     eg_rel_type type;
     int dirs;
     eg_relationship_list *out;
@@ -229,7 +231,7 @@ static eg_status append_relationship(void *ctx, const rel_key *key, int dir, con
         if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
         out->items = grown;
     }
-    eg_status st = lg_make_relationship(r->lg, r->txn, key, record, &out->items[out->count], err);
+    eg_status st = lg_make_relationship(r->lg, r->txn, key, record, &r->node, &out->items[out->count], err);
     if (st == EG_OK) out->count++;
     return st;
 }
@@ -241,12 +243,15 @@ eg_status lg_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg
     uint64_t nid;
     lg_adjacency adjacency = {0};
     int dirs = dir == EG_DIR_OUT ? LG_OUT : dir == EG_DIR_IN ? LG_IN : LG_BOTH;
-    relationship_reader reader = {lg, NULL, type, dirs, out, 0};
+    relationship_reader reader = {.lg = lg, .type = type, .dirs = dirs, .out = out};
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
     reader.txn = txn;
-    if ((st = lg_lookup_nid(lg, txn, id, "node", &nid, err)) == EG_OK &&
-        (st = lg_adjacency_open(lg, txn, &adjacency, err)) == EG_OK)
+    if ((st = lg_lookup_nid(lg, txn, id, "node", &nid, err)) == EG_OK) {
+        reader.node.nid = nid;
+        snprintf(reader.node.id, sizeof reader.node.id, "%s", id);
+    }
+    if (st == EG_OK && (st = lg_adjacency_open(lg, txn, &adjacency, err)) == EG_OK)
         st = lg_adjacency_scan(&adjacency, nid, dirs, append_relationship, &reader, err);
     lg_adjacency_close(&adjacency);
     mdb_txn_abort(txn);

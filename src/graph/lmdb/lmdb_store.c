@@ -119,7 +119,13 @@ eg_status lg_remove_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k,
     return lg_count_add(lg, txn, "count.rels", -1, err);
 }
 
-static eg_status node_id_of(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, char out[EG_ID_MAX + 1], eg_error *err) {
+/* The id of node nid; `known` (may be NULL) is a node the caller has already read, to skip reading it again. */
+static eg_status node_id_of(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, const lg_known_node *known,
+                            char out[EG_ID_MAX + 1], eg_error *err) {
+    if (known && known->nid == nid) {
+        memcpy(out, known->id, EG_ID_MAX + 1);
+        return EG_OK;
+    }
     eg_node n;
     eg_status st = lg_read_node(lg, txn, nid, &n, false, err);
     if (st == EG_OK) memcpy(out, n.id, sizeof n.id);
@@ -127,11 +133,11 @@ static eg_status node_id_of(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, char out
 }
 
 eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, const MDB_val *value,
-                               eg_relationship *out, eg_error *err) {
+                               const lg_known_node *known, eg_relationship *out, eg_error *err) {
     eg_status st;
     memset(out, 0, sizeof *out);
-    if ((st = node_id_of(lg, txn, k->source, out->source_id, err)) ||
-        (st = node_id_of(lg, txn, k->target, out->target_id, err)))
+    if ((st = node_id_of(lg, txn, k->source, known, out->source_id, err)) ||
+        (st = node_id_of(lg, txn, k->target, known, out->target_id, err)))
         return st;
     out->type = (eg_rel_type)k->type;
     if (value->mv_size < REL_HEADER_SIZE) return eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
