@@ -403,8 +403,7 @@ TEST(unknown_collection) {
         "{\"op\":\"count\",\"collection\":\"nope\"}",
         "{\"op\":\"scroll\",\"collection\":\"nope\"}",
         "{\"op\":\"search\",\"collection\":\"nope\",\"vector\":[1,0,0]}",
-        "{\"op\":\"search_hybrid\",\"collection\":\"nope\",\"dense_vector\":[1,0,0],\"sparse_vector\":"
-        "{\"indices\":[1],\"values\":[1]}}",
+        "{\"op\":\"search_hybrid\",\"collection\":\"nope\",\"dense_vector\":[1,0,0],\"sparse_vector\":{\"indices\":[1],\"values\":[1]}}",
     };
     for (size_t i = 0; i < COUNT_OF(requests); i++)
         EXPECT_EXEC(requests[i], "not_found", "collection 'nope' does not exist");
