@@ -344,16 +344,23 @@ static eg_status op_create_payload_index(eg_db *db, json_t *args, json_t **resul
 
 /* ---- Points --------------------------------------------------------------------------------------------- */
 
-static eg_status op_upsert(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+/* upsert and batch_update_vectors: read the points (whole, or id and vector), write them, count them. */
+static eg_status write_points(eg_db *db, json_t *args, bool whole, const char *counted, json_t **result,
+                              eg_error *err) {
     const char *name;
-    eg_point *points;
-    size_t n;
+    eg_point *points = NULL;
+    size_t n = 0;
     eg_status st;
-    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_points(args, true, &points, &n, err)))
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_points(args, whole, &points, &n, err)))
         return st;
-    st = eg_vectors_upsert(eg_db_vectors(db), name, points, n, err);
+    st = whole ? eg_vectors_upsert(eg_db_vectors(db), name, points, n, err)
+               : eg_vectors_update_vectors(eg_db_vectors(db), name, points, n, err);
     free_points(points, n);
-    return st ? st : done(json_pack("{s:I}", "upserted", (json_int_t)n), result, err);
+    return st ? st : done(json_pack("{s:I}", counted, (json_int_t)n), result, err);
+}
+
+static eg_status op_upsert(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    return write_points(db, args, true, "upserted", result, err);
 }
 
 static eg_status op_get(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -421,15 +428,7 @@ static eg_status op_delete_payload_keys(eg_db *db, json_t *args, json_t **result
 }
 
 static eg_status op_batch_update_vectors(eg_db *db, json_t *args, json_t **result, eg_error *err) {
-    const char *name;
-    eg_point *points;
-    size_t n;
-    eg_status st;
-    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_points(args, false, &points, &n, err)))
-        return st;
-    st = eg_vectors_update_vectors(eg_db_vectors(db), name, points, n, err);
-    free_points(points, n);
-    return st ? st : done(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
+    return write_points(db, args, false, "updated", result, err);
 }
 
 static eg_status op_delete(eg_db *db, json_t *args, json_t **result, eg_error *err) {
