@@ -1,6 +1,8 @@
 /* args.c — typed, strict readers for operation arguments (see exec_internal.h). */
 #include "exec/exec_internal.h"
 
+#include <string.h>
+
 static eg_status missing(const char *name, eg_error *err) {
     return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' is required", name);
 }
@@ -61,6 +63,27 @@ eg_status eg_arg_value(json_t *args, const char *name, json_t **out, eg_error *e
     json_t *v = json_object_get(args, name);
     if (!v) return missing(name, err);
     *out = v;
+    return EG_OK;
+}
+
+bool eg_name_in(const char *const *names, const char *name) {
+    for (const char *const *n = names; *n; n++)
+        if (strcmp(*n, name) == 0) return true;
+    return false;
+}
+
+eg_status eg_check_fields(json_t *object, const char *const *allowed, eg_error *err) {
+    const char *key;
+    json_t *value;
+    json_object_foreach(object, key, value) if (!eg_name_in(allowed, key))
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "unknown field '%.64s'", key);
+    return EG_OK;
+}
+
+eg_status eg_check_batch(json_t *items, size_t max, const char *what, eg_error *err) {
+    if (json_array_size(items) > max)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %zu", what,
+                            json_array_size(items), max);
     return EG_OK;
 }
 

@@ -19,9 +19,7 @@ static eg_status check_arguments(const eg_exec_op *op, json_t *request, eg_error
     json_t *value;
     json_object_foreach(request, key, value) {
         if (strcmp(key, "op") == 0) continue;
-        bool known = false;
-        for (const char *const *a = op->arguments; *a && !known; a++) known = strcmp(*a, key) == 0;
-        if (!known) {
+        if (!eg_name_in(op->arguments, key)) {
             char allowed[EG_ERROR_MESSAGE_MAX / 2] = "";
             for (const char *const *a = op->arguments; *a; a++) {
                 if (a != op->arguments) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);

@@ -31,6 +31,13 @@ eg_status eg_arg_array(json_t *args, const char *name, bool required, json_t **o
 /* Any JSON value (including null); required means present. */
 eg_status eg_arg_value(json_t *args, const char *name, json_t **out, eg_error *err);
 
+/* Is name one of the NULL-terminated names? */
+bool eg_name_in(const char *const *names, const char *name);
+/* Rejects a member of a nested object (a batch item, a point) outside the NULL-terminated `allowed`. */
+eg_status eg_check_fields(json_t *object, const char *const *allowed, eg_error *err);
+/* Refuses an array of more than max items before any of it is decoded. */
+eg_status eg_check_batch(json_t *items, size_t max, const char *what, eg_error *err);
+
 /* Out of memory while building a result. */
 eg_status eg_exec_no_memory(eg_error *err);
 

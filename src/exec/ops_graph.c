@@ -127,33 +127,18 @@ static eg_status batch_item(json_t *items, size_t i, const char *what, json_t **
     return EG_OK;
 }
 
-static eg_status check_batch_length(json_t *items, const char *what, eg_error *err) {
-    if (json_array_size(items) > EG_GRAPH_BATCH_MAX)
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %d", what,
-                            json_array_size(items), EG_GRAPH_BATCH_MAX);
-    return EG_OK;
-}
-
 static const char *const node_item_args[] = {"label", "id", "properties", NULL};
 static const char *const rel_item_args[] = {"source_id", "target_id", "type", "properties", NULL};
 
 static eg_status check_item_keys(json_t *item, const char *const *allowed, const char *what, size_t i,
                                  eg_error *err) {
-    const char *key;
-    json_t *value;
-    json_object_foreach(item, key, value) {
-        bool known = false;
-        for (const char *const *a = allowed; *a && !known; a++) known = strcmp(*a, key) == 0;
-        if (!known)
-            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s[%zu]: unknown field '%.64s'", what, i, key);
-    }
-    return EG_OK;
+    return eg_error_prefix(err, eg_check_fields(item, allowed, err), "%s[%zu]: ", what, i);
 }
 
 static eg_status op_batch_create_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     json_t *items;
     eg_status st;
-    if ((st = eg_arg_array(args, "nodes", true, &items, err)) || (st = check_batch_length(items, "nodes", err)))
+    if ((st = eg_arg_array(args, "nodes", true, &items, err)) || (st = eg_check_batch(items, EG_GRAPH_BATCH_MAX, "nodes", err)))
         return st;
     size_t n = json_array_size(items);
     eg_node_spec *specs = calloc(n ? n : 1, sizeof *specs);
@@ -219,7 +204,7 @@ static eg_status op_batch_create_relationships(eg_db *db, json_t *args, json_t *
     json_t *items;
     eg_status st;
     if ((st = eg_arg_array(args, "relationships", true, &items, err)) ||
-        (st = check_batch_length(items, "relationships", err)))
+        (st = eg_check_batch(items, EG_GRAPH_BATCH_MAX, "relationships", err)))
         return st;
     size_t n = json_array_size(items);
     eg_relationship_spec *specs = calloc(n ? n : 1, sizeof *specs);
@@ -272,7 +257,7 @@ static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **re
     eg_rel_type type;
     eg_direction dir;
     eg_status st;
-    if ((st = eg_arg_array(args, "ids", true, &items, err)) || (st = check_batch_length(items, "ids", err)) ||
+    if ((st = eg_arg_array(args, "ids", true, &items, err)) || (st = eg_check_batch(items, EG_GRAPH_BATCH_MAX, "ids", err)) ||
         (st = optional_type(args, &type, err)) || (st = optional_direction(args, &dir, err)))
         return st;
     size_t n = json_array_size(items);

@@ -28,26 +28,6 @@ static eg_status arg_bool(json_t *args, const char *name, bool *out, eg_error *e
     return EG_OK;
 }
 
-/* Rejects a member of a nested object (a point, a sparse vector) outside `allowed`, as exec does for arguments. */
-static eg_status check_fields(json_t *object, const char *const *allowed, eg_error *err) {
-    const char *key;
-    json_t *value;
-    json_object_foreach(object, key, value) {
-        bool known = false;
-        for (const char *const *a = allowed; *a && !known; a++) known = strcmp(*a, key) == 0;
-        if (!known) return eg_error_set(err, EG_INVALID_ARGUMENT, "unknown field '%.64s'", key);
-    }
-    return EG_OK;
-}
-
-/* Refuses an oversized batch before any of it is decoded. */
-static eg_status check_batch(json_t *items, const char *what, eg_error *err) {
-    if (json_array_size(items) > EG_VECTOR_BATCH_MAX)
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %d", what,
-                            json_array_size(items), EG_VECTOR_BATCH_MAX);
-    return EG_OK;
-}
-
 /* The `filter` argument compiled (NULL when absent or null); eg_filter_parse names the place of any error. */
 static eg_status optional_filter(json_t *args, eg_filter **out, eg_error *err) {
     json_t *v = json_object_get(args, "filter");
@@ -62,7 +42,7 @@ static eg_status read_ids(json_t *args, bool required, eg_point_id **ids, size_t
     eg_status st;
     *ids = NULL;
     *count = 0;
-    if ((st = eg_arg_array(args, "ids", required, &items, err)) || !items || (st = check_batch(items, "ids", err)))
+    if ((st = eg_arg_array(args, "ids", required, &items, err)) || !items || (st = eg_check_batch(items, EG_VECTOR_BATCH_MAX, "ids", err)))
         return st;
     size_t n = json_array_size(items);
     eg_point_id *out = calloc(n ? n : 1, sizeof *out);
@@ -113,7 +93,7 @@ static eg_status read_sparse(json_t *object, eg_sparse_vector *out, eg_error *er
     json_t *indices, *values;
     eg_status st;
     *out = (eg_sparse_vector){.count = 0};
-    if ((st = check_fields(object, sparse_fields, err)) || (st = eg_arg_array(object, "indices", true, &indices, err)) ||
+    if ((st = eg_check_fields(object, sparse_fields, err)) || (st = eg_arg_array(object, "indices", true, &indices, err)) ||
         (st = eg_arg_array(object, "values", true, &values, err)))
         return eg_error_prefix(err, st, "sparse_vector: ");
     size_t n = json_array_size(indices), value_count;
@@ -143,7 +123,7 @@ static eg_status read_point(json_t *item, bool full, eg_point *p, eg_error *err)
     json_t *id, *vector, *sparse = NULL, *payload = NULL;
     eg_status st;
     if (!json_is_object(item)) return eg_error_set(err, EG_INVALID_ARGUMENT, "must be a JSON object");
-    if ((st = check_fields(item, full ? point_fields : vector_update_fields, err)) ||
+    if ((st = eg_check_fields(item, full ? point_fields : vector_update_fields, err)) ||
         (st = eg_arg_value(item, "id", &id, err)) || (st = eg_point_id_from_json(id, &p->id, err)) ||
         (st = eg_arg_array(item, "vector", true, &vector, err)) ||
         (st = read_floats(vector, "vector", &p->vector, &p->dim, err)))
@@ -166,7 +146,7 @@ static void free_points(eg_point *points, size_t count) {
 static eg_status read_points(json_t *args, bool full, eg_point **out, size_t *count, eg_error *err) {
     json_t *items;
     eg_status st;
-    if ((st = eg_arg_array(args, "points", true, &items, err)) || (st = check_batch(items, "points", err))) return st;
+    if ((st = eg_arg_array(args, "points", true, &items, err)) || (st = eg_check_batch(items, EG_VECTOR_BATCH_MAX, "points", err))) return st;
     size_t n = json_array_size(items);
     eg_point *points = calloc(n ? n : 1, sizeof *points);
     if (!points) return eg_exec_no_memory(err);
@@ -411,7 +391,7 @@ static eg_status op_delete_payload_keys(eg_db *db, json_t *args, json_t **result
     size_t n;
     eg_status st;
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
-        (st = eg_arg_array(args, "keys", true, &key_items, err)) || (st = check_batch(key_items, "keys", err)))
+        (st = eg_arg_array(args, "keys", true, &key_items, err)) || (st = eg_check_batch(key_items, EG_VECTOR_BATCH_MAX, "keys", err)))
         return st;
     size_t key_count = json_array_size(key_items);
     const char **keys = calloc(key_count ? key_count : 1, sizeof *keys);

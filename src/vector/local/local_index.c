@@ -160,16 +160,10 @@ eg_status lv_index_backfill(local_vectors *lv, MDB_txn *txn, const local_collect
 
 static eg_status add_candidate(lv_key_list *out, uint32_t collection, const unsigned char point_key[POINT_KEY_SIZE],
                                eg_error *err) {
-    if (out->count == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        void *grown = realloc(out->keys, cap * sizeof *out->keys);
-        if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
-        out->keys = grown;
-        out->cap = cap;
-    }
-    lv_collection_prefix(collection, out->keys[out->count]);
-    memcpy(out->keys[out->count++] + 4, point_key, POINT_KEY_SIZE);
-    return EG_OK;
+    unsigned char row[ROW_KEY_SIZE];
+    lv_collection_prefix(collection, row);
+    memcpy(row + 4, point_key, POINT_KEY_SIZE);
+    return lv_key_list_push(out, row, err);
 }
 
 /* Adds every entry whose encoded value lies in [low, high] (inclusive, both of length value_len when fixed;

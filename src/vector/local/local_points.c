@@ -334,16 +334,7 @@ static eg_status remove_point(local_vectors *lv, MDB_txn *txn, const local_colle
 
 static eg_status collect_key(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
     (void)payload;
-    lv_key_list *l = ctx;
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        void *grown = realloc(l->keys, cap * sizeof *l->keys);
-        if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
-        l->keys = grown;
-        l->cap = cap;
-    }
-    memcpy(l->keys[l->count++], key, ROW_KEY_SIZE);
-    return EG_OK;
+    return lv_key_list_push(ctx, key, err);
 }
 
 static eg_status delete_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name, void *ctx,

@@ -6,6 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+eg_status lv_key_list_push(lv_key_list *l, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        void *grown = realloc(l->keys, cap * sizeof *l->keys);
+        if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        l->keys = grown;
+        l->cap = cap;
+    }
+    memcpy(l->keys[l->count++], key, ROW_KEY_SIZE);
+    return EG_OK;
+}
+
 void lv_key_list_free(lv_key_list *l) {
     free(l->keys);
     memset(l, 0, sizeof *l);

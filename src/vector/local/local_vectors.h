@@ -140,6 +140,7 @@ typedef struct lv_key_list {
 
 eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
                               bool *used, lv_key_list *out, eg_error *err);
+eg_status lv_key_list_push(lv_key_list *l, const unsigned char key[ROW_KEY_SIZE], eg_error *err);
 void lv_key_list_free(lv_key_list *l);
 
 /* Visits the points of a collection matching filter (NULL: all), in id order, from row key `start` (NULL: the
