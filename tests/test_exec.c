@@ -87,6 +87,9 @@ TEST(relationships) {
            "{\"role\":\"speaker\"}}],\"pr1\":[{\"source_id\":\"bob\",\"target_id\":\"pr1\",\"type\":\"USES\","
            "\"properties\":{\"weight\":0.5}}]}");
     expect("{\"op\":\"count_relationships\"}", "3");
+    expect("{\"op\":\"get_nodes\",\"ids\":[\"pr1\",\"ghost\",\"bob\"]}",
+           "[{\"id\":\"pr1\",\"label\":\"Procedure\",\"properties\":{}},{\"id\":\"bob\",\"label\":\"Entity\","
+           "\"properties\":{}}]");
     expect("{\"op\":\"strengthen_relationship\",\"source_id\":\"bob\",\"target_id\":\"pr1\",\"learning_rate\":0.5}",
            "{\"weight\":0.75}");
     expect("{\"op\":\"weaken_relationship\",\"source_id\":\"pr1\",\"target_id\":\"bob\",\"type\":\"USES\",\"rate\":0.5}",

@@ -47,6 +47,23 @@ TEST(ids_are_unique_across_labels_and_label_filter_applies) {
     CHECK(strstr(err.message, "nobody") != NULL);
 }
 
+TEST(get_nodes_reads_a_batch_in_the_order_asked_and_skips_missing) {
+    const char *ids[] = {"proc-1", "nobody", "bob", "alice"};
+    eg_node_list list;
+    CHECK_OK(eg_graph_get_nodes(g, ids, 4, &list, &err), &err);
+    REQUIRE(list.count == 3);
+    CHECK(strcmp(list.items[0].id, "proc-1") == 0 && list.items[0].label == EG_LABEL_PROCEDURE);
+    CHECK(strcmp(list.items[1].id, "bob") == 0 && json_object_get(list.items[1].properties, "name"));
+    CHECK(strcmp(list.items[2].id, "alice") == 0);
+    eg_node_list_free(&list);
+    CHECK_OK(eg_graph_get_nodes(g, NULL, 0, &list, &err), &err);
+    CHECK(list.count == 0);
+    eg_node_list_free(&list);
+    const char *bad[] = {"bob", "../x"};
+    CHECK_STATUS(eg_graph_get_nodes(g, bad, 2, &list, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK(strstr(err.message, "ids[1]") != NULL);
+}
+
 TEST(update_merges_and_null_removes) {
     json_t *p = json_pack("{s:s, s:i}", "name", "Carol", "age", 30);
     CHECK_OK(eg_graph_create_node(g, EG_LABEL_ENTITY, "carol", p, &err), &err);
@@ -163,6 +180,7 @@ int main(void) {
     RUN(create_and_get_round_trips_every_json_type);
     RUN(create_is_idempotent_for_identical_content_and_conflicts_otherwise);
     RUN(ids_are_unique_across_labels_and_label_filter_applies);
+    RUN(get_nodes_reads_a_batch_in_the_order_asked_and_skips_missing);
     RUN(update_merges_and_null_removes);
     RUN(delete_removes_node_and_its_relationships);
     RUN(batch_create_nodes_is_all_or_nothing);

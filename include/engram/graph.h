@@ -149,6 +149,7 @@ typedef struct eg_graph eg_graph;
 typedef struct eg_graph_ops {
     eg_status (*create_node)(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err);
     eg_status (*get_node)(eg_graph *g, const char *id, eg_label label, eg_node *out, eg_error *err);
+    eg_status (*get_nodes)(eg_graph *g, const char *const *ids, size_t count, eg_node_list *out, eg_error *err);
     eg_status (*update_node)(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err);
     eg_status (*delete_node)(eg_graph *g, const char *id, eg_label label, eg_error *err);
     eg_status (*batch_create_nodes)(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err);
@@ -162,6 +163,8 @@ typedef struct eg_graph_ops {
                                      eg_error *err);
     eg_status (*get_relationships)(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
                                    eg_relationship_list *out, eg_error *err);
+    eg_status (*get_relationships_batch)(eg_graph *g, const char *const *ids, size_t count, eg_rel_type type,
+                                         eg_direction dir, eg_relationship_list *out, eg_error *err);
     eg_status (*count_relationships)(eg_graph *g, uint64_t *out, eg_error *err);
     eg_status (*reweight_relationship)(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                        double rate, bool strengthen, double *new_weight, eg_error *err);
@@ -204,6 +207,10 @@ eg_status eg_graph_create_node(eg_graph *g, eg_label label, const char *id, json
  * eg_node_clear. */
 eg_status eg_graph_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out, eg_error *err);
 
+/* Reads up to EG_GRAPH_BATCH_MAX nodes at once (any label), from one snapshot: the nodes that exist among ids, in
+ * the order asked (missing ids are left out). Free with eg_node_list_free. */
+eg_status eg_graph_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_node_list *out, eg_error *err);
+
 /* Merges properties into a node (a JSON null value removes that property). EG_NOT_FOUND if missing;
  * an `id` property other than the node's own is EG_INVALID_ARGUMENT. */
 eg_status eg_graph_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err);
@@ -243,8 +250,8 @@ eg_status eg_graph_delete_relationship(eg_graph *g, const char *source_id, const
 eg_status eg_graph_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
                                      eg_relationship_list *out, eg_error *err);
 
-/* The same for many nodes: out[i] (an array of `count` lists the caller provides) holds ids[i]'s relationships;
- * a missing node gives an empty list. */
+/* The same for up to EG_GRAPH_BATCH_MAX nodes, from one snapshot: out[i] (an array of `count` lists the caller
+ * provides) holds ids[i]'s relationships; a missing node gives an empty list. */
 eg_status eg_graph_get_relationships_batch(eg_graph *g, const char *const *ids, size_t count, eg_rel_type type,
                                            eg_direction dir, eg_relationship_list *out, eg_error *err);
 eg_status eg_graph_count_relationships(eg_graph *g, uint64_t *out, eg_error *err);

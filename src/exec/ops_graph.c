@@ -252,27 +252,53 @@ static eg_status op_get_relationships(eg_db *db, json_t *args, json_t **result, 
     return done(j, result, err);
 }
 
-static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+/* The "ids" argument: a batch of node id strings, as a new array of borrowed pointers (free() it). */
+static eg_status id_batch(json_t *args, const char ***ids, size_t *count, eg_error *err) {
     json_t *items;
+    eg_status st;
+    if ((st = eg_arg_array(args, "ids", true, &items, err)) ||
+        (st = eg_check_batch(items, EG_GRAPH_BATCH_MAX, "ids", err)))
+        return st;
+    size_t n = json_array_size(items);
+    const char **out = calloc(n ? n : 1, sizeof *out);
+    if (!out) return eg_exec_no_memory(err);
+    for (size_t i = 0; i < n; i++)
+        if (!(out[i] = json_string_value(json_array_get(items, i)))) {
+            free(out);
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "ids[%zu] must be a string", i);
+        }
+    *ids = out;
+    *count = n;
+    return EG_OK;
+}
+
+static eg_status op_get_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char **ids;
+    size_t n;
+    eg_node_list list;
+    eg_status st = id_batch(args, &ids, &n, err);
+    if (st) return st;
+    st = eg_graph_get_nodes(eg_db_graph(db), ids, n, &list, err);
+    free(ids);
+    if (st) return st;
+    json_t *nodes = json_array();
+    for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, node_json(&list.items[i]));
+    eg_node_list_free(&list);
+    return done(nodes, result, err);
+}
+
+static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char **ids;
+    size_t n;
     eg_rel_type type;
     eg_direction dir;
     eg_status st;
-    if ((st = eg_arg_array(args, "ids", true, &items, err)) || (st = eg_check_batch(items, EG_GRAPH_BATCH_MAX, "ids", err)) ||
-        (st = optional_type(args, &type, err)) || (st = optional_direction(args, &dir, err)))
+    if ((st = optional_type(args, &type, err)) || (st = optional_direction(args, &dir, err)) ||
+        (st = id_batch(args, &ids, &n, err)))
         return st;
-    size_t n = json_array_size(items);
-    const char **ids = calloc(n ? n : 1, sizeof *ids);
     eg_relationship_list *lists = calloc(n ? n : 1, sizeof *lists);
-    if (!ids || !lists) {
-        free(ids);
-        free(lists);
-        return eg_exec_no_memory(err);
-    }
-    for (size_t i = 0; i < n && st == EG_OK; i++) {
-        ids[i] = json_string_value(json_array_get(items, i));
-        if (!ids[i]) st = eg_error_set(err, EG_INVALID_ARGUMENT, "ids[%zu] must be a string", i);
-    }
-    if (st == EG_OK) st = eg_graph_get_relationships_batch(eg_db_graph(db), ids, n, type, dir, lists, err);
+    st = lists ? eg_graph_get_relationships_batch(eg_db_graph(db), ids, n, type, dir, lists, err)
+               : eg_exec_no_memory(err);
     json_t *out = st == EG_OK ? json_object() : NULL;
     for (size_t i = 0; out && i < n; i++) json_object_set_new(out, ids[i], relationship_list_json(&lists[i]));
     for (size_t i = 0; st == EG_OK && i < n; i++) eg_relationship_list_free(&lists[i]);
@@ -403,6 +429,7 @@ static eg_status op_stats(eg_db *db, json_t *args, json_t **result, eg_error *er
 const eg_exec_op eg_exec_graph_ops[] = {
     {"create_node", op_create_node, ARGS("label", "id", "properties")},
     {"get_node", op_get_node, ARGS("id", "label")},
+    {"get_nodes", op_get_nodes, ARGS("ids")},
     {"update_node", op_update_node, ARGS("id", "properties", "label")},
     {"update_property", op_update_property, ARGS("id", "property_name", "property_value")},
     {"delete_node", op_delete_node, ARGS("id", "label")},

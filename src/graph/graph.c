@@ -113,6 +113,24 @@ eg_status eg_graph_get_node(eg_graph *g, const char *id, eg_label label, eg_node
     return g->ops->get_node(g, id, label, out, err);
 }
 
+static eg_status check_batch_size(size_t count, const void *items, const char *what, eg_error *err) {
+    if (count > EG_GRAPH_BATCH_MAX)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %d", what, count,
+                            EG_GRAPH_BATCH_MAX);
+    if (count > 0 && !items) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: items are NULL", what);
+    return EG_OK;
+}
+
+eg_status eg_graph_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_node_list *out, eg_error *err) {
+    eg_status st;
+    if ((st = check_graph(g, err)) || (st = check_batch_size(count, ids, "get_nodes", err))) return st;
+    for (size_t i = 0; i < count; i++)
+        if ((st = check_id(ids[i], "id", err))) return eg_error_prefix(err, st, "ids[%zu].", i);
+    if (!out) return eg_error_set(err, EG_INVALID_ARGUMENT, "get_nodes: out is NULL");
+    memset(out, 0, sizeof *out);
+    return g->ops->get_nodes(g, ids, count, out, err);
+}
+
 static eg_status update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, const char *op,
                              eg_error *err) {
     eg_status st;
@@ -150,14 +168,6 @@ eg_status eg_graph_delete_node(eg_graph *g, const char *id, eg_label label, eg_e
     if ((st = check_graph(g, err)) || (st = check_label(label, true, err)) || (st = check_id(id, "id", err)))
         return st;
     return g->ops->delete_node(g, id, label, err);
-}
-
-static eg_status check_batch_size(size_t count, const void *items, const char *what, eg_error *err) {
-    if (count > EG_GRAPH_BATCH_MAX)
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: batch of %zu exceeds the maximum of %d", what, count,
-                            EG_GRAPH_BATCH_MAX);
-    if (count > 0 && !items) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: items are NULL", what);
-    return EG_OK;
 }
 
 static int compare_id_pointers(const void *a, const void *b) {
@@ -282,16 +292,7 @@ eg_status eg_graph_get_relationships_batch(eg_graph *g, const char *const *ids, 
         if ((st = check_id(ids[i], "id", err))) return eg_error_prefix(err, st, "ids[%zu].", i);
     if (count > 0 && !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "get_relationships_batch: out is NULL");
     memset(out, 0, count * sizeof *out);
-    for (size_t i = 0; i < count; i++) {
-        st = g->ops->get_relationships(g, ids[i], type, dir, &out[i], err);
-        if (st == EG_NOT_FOUND) st = EG_OK;
-        if (st != EG_OK) {
-            for (size_t j = 0; j <= i; j++) eg_relationship_list_free(&out[j]);
-            return st;
-        }
-    }
-    eg_error_clear(err);
-    return EG_OK;
+    return g->ops->get_relationships_batch(g, ids, count, type, dir, out, err);
 }
 
 eg_status eg_graph_count_relationships(eg_graph *g, uint64_t *out, eg_error *err) {

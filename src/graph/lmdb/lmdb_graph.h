@@ -118,6 +118,7 @@ eg_status lg_adjacency_scan(lg_adjacency *a, uint64_t nid, int dirs, lg_adjacenc
 /* Operation table entries implemented per file. */
 eg_status lg_create_node(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err);
 eg_status lg_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out, eg_error *err);
+eg_status lg_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_node_list *out, eg_error *err);
 eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err);
 eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *err);
 eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err);
@@ -130,6 +131,8 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
                                  eg_error *err);
 eg_status lg_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
                                eg_relationship_list *out, eg_error *err);
+eg_status lg_get_relationships_batch(eg_graph *g, const char *const *ids, size_t count, eg_rel_type type,
+                                     eg_direction dir, eg_relationship_list *out, eg_error *err);
 eg_status lg_count_relationships(eg_graph *g, uint64_t *out, eg_error *err);
 eg_status lg_reweight_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                    double rate, bool strengthen, double *new_weight, eg_error *err);

@@ -135,6 +135,24 @@ eg_status lg_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out,
     return st;
 }
 
+eg_status lg_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_node_list *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    uint64_t nid;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    out->items = calloc(count ? count : 1, sizeof *out->items);
+    if (!out->items) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; i < count && st == EG_OK; i++) {
+        st = find_node(lg, txn, ids[i], EG_LABEL_ANY, &nid, &out->items[out->count], true, err);
+        if (st == EG_OK) out->count++;
+        if (st == EG_NOT_FOUND) st = EG_OK;
+    }
+    mdb_txn_abort(txn);
+    if (st) eg_node_list_free(out);
+    return st;
+}
+
 eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
     MDB_txn *txn;

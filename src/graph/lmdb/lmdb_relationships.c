@@ -236,26 +236,50 @@ static eg_status append_relationship(void *ctx, const rel_key *key, int dir, con
     return st;
 }
 
+/* Reads one node's relationships inside txn; a missing node is EG_NOT_FOUND. */
+static eg_status read_relationships(lmdb_graph *lg, MDB_txn *txn, const char *id, eg_rel_type type,
+                                    eg_direction dir, eg_relationship_list *out, eg_error *err) {
+    uint64_t nid;
+    lg_adjacency adjacency = {0};
+    int dirs = dir == EG_DIR_OUT ? LG_OUT : dir == EG_DIR_IN ? LG_IN : LG_BOTH;
+    relationship_reader reader = {.lg = lg, .txn = txn, .type = type, .dirs = dirs, .out = out};
+    eg_status st = lg_lookup_nid(lg, txn, id, "node", &nid, err);
+    if (st == EG_OK) {
+        reader.node.nid = nid;
+        snprintf(reader.node.id, sizeof reader.node.id, "%s", id);
+        if ((st = lg_adjacency_open(lg, txn, &adjacency, err)) == EG_OK)
+            st = lg_adjacency_scan(&adjacency, nid, dirs, append_relationship, &reader, err);
+    }
+    lg_adjacency_close(&adjacency);
+    if (st) eg_relationship_list_free(out);
+    return st;
+}
+
 eg_status lg_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
                                eg_relationship_list *out, eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
     MDB_txn *txn;
-    uint64_t nid;
-    lg_adjacency adjacency = {0};
-    int dirs = dir == EG_DIR_OUT ? LG_OUT : dir == EG_DIR_IN ? LG_IN : LG_BOTH;
-    relationship_reader reader = {.lg = lg, .type = type, .dirs = dirs, .out = out};
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
-    reader.txn = txn;
-    if ((st = lg_lookup_nid(lg, txn, id, "node", &nid, err)) == EG_OK) {
-        reader.node.nid = nid;
-        snprintf(reader.node.id, sizeof reader.node.id, "%s", id);
-    }
-    if (st == EG_OK && (st = lg_adjacency_open(lg, txn, &adjacency, err)) == EG_OK)
-        st = lg_adjacency_scan(&adjacency, nid, dirs, append_relationship, &reader, err);
-    lg_adjacency_close(&adjacency);
+    st = read_relationships(lg, txn, id, type, dir, out, err);
     mdb_txn_abort(txn);
-    if (st) eg_relationship_list_free(out);
+    return st;
+}
+
+/* One read transaction for the whole batch: every list comes from the same snapshot. */
+eg_status lg_get_relationships_batch(eg_graph *g, const char *const *ids, size_t count, eg_rel_type type,
+                                     eg_direction dir, eg_relationship_list *out, eg_error *err) {
+    lmdb_graph *lg = lmdb_of(g);
+    MDB_txn *txn;
+    eg_status st = lg_begin(lg, false, &txn, err);
+    if (st) return st;
+    for (size_t i = 0; i < count && st == EG_OK; i++) {
+        st = read_relationships(lg, txn, ids[i], type, dir, &out[i], err);
+        if (st == EG_NOT_FOUND) st = EG_OK;
+        if (st != EG_OK)
+            for (size_t j = 0; j < i; j++) eg_relationship_list_free(&out[j]);
+    }
+    mdb_txn_abort(txn);
     return st;
 }
 

@@ -190,6 +190,7 @@ static void lmdb_close(eg_graph *g) {
 static const eg_graph_ops lmdb_ops = {
     .create_node = lg_create_node,
     .get_node = lg_get_node,
+    .get_nodes = lg_get_nodes,
     .update_node = lg_update_node,
     .delete_node = lg_delete_node,
     .batch_create_nodes = lg_batch_create_nodes,
@@ -199,6 +200,7 @@ static const eg_graph_ops lmdb_ops = {
     .batch_create_relationships = lg_batch_create_relationships,
     .delete_relationship = lg_delete_relationship,
     .get_relationships = lg_get_relationships,
+    .get_relationships_batch = lg_get_relationships_batch,
     .count_relationships = lg_count_relationships,
     .reweight_relationship = lg_reweight_relationship,
     .batch_decay_relationships = lg_batch_decay_relationships,
