@@ -23,6 +23,7 @@ typedef struct fake_env {
     int compensation_fails;      /* times it still fails; -1: always */
     bool block;                  /* a forward action of args "block" waits while this is set */
     bool blocked;                /* ... and sets this once it waits */
+    int live_inputs, no_inputs;  /* actions called with the live caller's input / with none (recovery) */
     pthread_cond_t changed;
 } fake_env;
 
@@ -63,12 +64,17 @@ static int arg_int(json_t *args, const char *name, int otherwise) {
     return json_is_integer(v) ? (int)json_integer_value(v) : otherwise;
 }
 
-static eg_status act(void *ctx, json_t *args, int step, bool forward, eg_error *e) {
+/* What a live run passes to eg_saga_run beside its logged arguments. */
+static int live_input;
+
+static eg_status act(void *ctx, json_t *args, void *input, int step, bool forward, eg_error *e) {
     fake_env *env = ctx;
     char key[256];
     step_key(args, step, key, sizeof key);
     json_t *store = step == 0 ? env->vectors : env->graph;
     pthread_mutex_lock(&env->mutex);
+    if (input == &live_input) env->live_inputs++;
+    else if (!input) env->no_inputs++;
     char line[32];
     snprintf(line, sizeof line, "%s %d", forward ? "forward" : "compensate", step);
     json_array_append_new(env->trace, json_string(line));
@@ -94,8 +100,12 @@ static eg_status act(void *ctx, json_t *args, int step, bool forward, eg_error *
 }
 
 #define STEP_ACTIONS(n)                                                                                              \
-    static eg_status forward_##n(void *env, json_t *args, eg_error *e) { return act(env, args, n, true, e); }       \
-    static eg_status compensate_##n(void *env, json_t *args, eg_error *e) { return act(env, args, n, false, e); }
+    static eg_status forward_##n(void *env, json_t *args, void *input, eg_error *e) {                               \
+        return act(env, args, input, n, true, e);                                                                    \
+    }                                                                                                                \
+    static eg_status compensate_##n(void *env, json_t *args, void *input, eg_error *e) {                            \
+        return act(env, args, input, n, false, e);                                                                   \
+    }
 STEP_ACTIONS(0)
 STEP_ACTIONS(1)
 STEP_ACTIONS(2)
@@ -202,8 +212,9 @@ TEST(a_saga_of_three_steps_commits) {
     json_t *args = saga_args("m1", -1);
     eg_saga_outcome outcome = EG_SAGA_FAILED;
     char id[EG_SAGA_ID_TEXT] = "";
-    CHECK_OK(eg_saga_run(e, &types[0], args, &outcome, id, &err), &err);
+    CHECK_OK(eg_saga_run(e, &types[0], args, &live_input, &outcome, id, &err), &err);
     CHECK(outcome == EG_SAGA_COMMITTED);
+    CHECK(env.live_inputs == 3 && env.no_inputs == 0); /* the input reaches every action, never the log */
     CHECK(strlen(id) == 36 && id[14] == '4' && strchr("89ab", id[19]));
     CHECK(json_object_get(env.vectors, "m1") && json_object_get(env.graph, "m1"));
     CHECK(json_object_get(env.graph, "m1->t"));
@@ -211,7 +222,7 @@ TEST(a_saga_of_three_steps_commits) {
     record_counts c = count_records(w);
     CHECK(c.intents == 1 && c.steps == 3 && c.ends == 1 && c.committed == 1);
     char other[EG_SAGA_ID_TEXT];
-    CHECK_OK(eg_saga_run(e, &types[0], args, NULL, other, &err), &err);
+    CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, other, &err), &err);
     CHECK(strcmp(id, other) != 0);
     json_decref(args);
     eg_saga_engine_close(e);
@@ -235,7 +246,7 @@ TEST(a_failure_at_each_step_compensates_it_and_the_earlier_ones_in_reverse) {
         REQUIRE(e);
         json_t *args = saga_args("m", k);
         eg_saga_outcome outcome = EG_SAGA_COMMITTED;
-        CHECK_STATUS(eg_saga_run(e, &types[0], args, &outcome, NULL, &err), EG_UNAVAILABLE, &err);
+        CHECK_STATUS(eg_saga_run(e, &types[0], args, NULL, &outcome, NULL, &err), EG_UNAVAILABLE, &err);
         CHECK(strstr(err.message, "injected failure") != NULL);
         CHECK(outcome == EG_SAGA_COMPENSATED);
         CHECK(store_size(&env) == 0);
@@ -264,14 +275,14 @@ TEST(timed_out_and_slow_steps_are_compensated) {
     REQUIRE(eg_saga_engine_open(w, letters_dir(root), &env, types, 2, &short_timeout, NULL, &e, &err) == EG_OK);
     json_t *args = json_pack("{s:s, s:s, s:i, s:i}", "id", "m", "target", "t", "fail_at", 1, "fail_code", EG_TIMEOUT);
     eg_saga_outcome outcome;
-    CHECK_STATUS(eg_saga_run(e, &types[0], args, &outcome, NULL, &err), EG_TIMEOUT, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[0], args, NULL, &outcome, NULL, &err), EG_TIMEOUT, &err);
     CHECK(outcome == EG_SAGA_COMPENSATED && store_size(&env) == 0);
     CHECK(trace_is(&env, "forward 0, forward 1, compensate 1, compensate 0"));
     json_decref(args);
 
     json_array_clear(env.trace);
     args = json_pack("{s:s, s:s, s:i}", "id", "m", "target", "t", "slow_at", 2);
-    CHECK_STATUS(eg_saga_run(e, &types[0], args, &outcome, NULL, &err), EG_TIMEOUT, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[0], args, NULL, &outcome, NULL, &err), EG_TIMEOUT, &err);
     CHECK(strstr(err.message, "add_edge") && strstr(err.message, "step timeout of 20 ms"));
     CHECK(outcome == EG_SAGA_COMPENSATED && store_size(&env) == 0);
     CHECK(trace_is(&env, "forward 0, forward 1, forward 2, compensate 2, compensate 1, compensate 0"));
@@ -293,7 +304,7 @@ TEST(a_compensation_that_fails_once_is_retried) {
     REQUIRE(e);
     json_t *args = saga_args("m", 1);
     eg_saga_outcome outcome;
-    CHECK_STATUS(eg_saga_run(e, &types[0], args, &outcome, NULL, &err), EG_UNAVAILABLE, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[0], args, NULL, &outcome, NULL, &err), EG_UNAVAILABLE, &err);
     CHECK(outcome == EG_SAGA_COMPENSATED && store_size(&env) == 0);
     CHECK(trace_is(&env, "forward 0, forward 1, compensate 1, compensate 0, compensate 0"));
     json_decref(args);
@@ -315,7 +326,7 @@ TEST(a_compensation_that_always_fails_leaves_a_durable_dead_letter) {
     json_t *args = saga_args("m", 2);
     eg_saga_outcome outcome;
     char id[EG_SAGA_ID_TEXT];
-    CHECK_STATUS(eg_saga_run(e, &types[0], args, &outcome, id, &err), EG_UNAVAILABLE, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[0], args, NULL, &outcome, id, &err), EG_UNAVAILABLE, &err);
     CHECK(outcome == EG_SAGA_FAILED);
     /* Three attempts at step 1, and the other steps are still undone. */
     CHECK(trace_is(&env, "forward 0, forward 1, forward 2, compensate 2, compensate 1, compensate 1, compensate 1, "
@@ -337,6 +348,9 @@ TEST(a_compensation_that_always_fails_leaves_a_durable_dead_letter) {
     CHECK(strcmp(json_string_value(json_object_get(letter, "saga")), id) == 0);
     CHECK(strcmp(json_string_value(json_object_get(letter, "type")), "create") == 0);
     CHECK(strcmp(json_string_value(json_object_get(letter, "failed_step")), "add_edge") == 0);
+    json_t *logged = saga_args("m", 2);
+    CHECK(json_equal(json_object_get(letter, "args"), logged)); /* the pre-images a repair needs */
+    json_decref(logged);
     json_t *error = json_object_get(letter, "error");
     CHECK(strcmp(json_string_value(json_object_get(error, "code")), "unavailable") == 0);
     CHECK(strstr(json_string_value(json_object_get(error, "message")), "injected failure at step 2") != NULL);
@@ -371,7 +385,7 @@ TEST(a_step_past_the_point_of_no_return_is_retried_never_compensated) {
     json_t *args = saga_args("m", 2);
     eg_saga_outcome outcome;
     char id[EG_SAGA_ID_TEXT];
-    CHECK_STATUS(eg_saga_run(e, &types[1], args, &outcome, id, &err), EG_UNAVAILABLE, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[1], args, NULL, &outcome, id, &err), EG_UNAVAILABLE, &err);
     CHECK(outcome == EG_SAGA_FAILED);
     CHECK(trace_is(&env, "forward 0, forward 1, forward 2, forward 2, forward 2"));
     CHECK(store_size(&env) == 3);
@@ -409,11 +423,11 @@ TEST(a_saga_whose_dead_letter_cannot_be_written_is_finished_by_the_next_open) {
     json_t *args = saga_args("m", 1);
     eg_saga_outcome outcome;
     char id[EG_SAGA_ID_TEXT];
-    CHECK_STATUS(eg_saga_run(e, &types[0], args, &outcome, id, &err), EG_UNAVAILABLE, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[0], args, NULL, &outcome, id, &err), EG_UNAVAILABLE, &err);
     CHECK(outcome == EG_SAGA_FAILED);
     json_decref(args);
     args = saga_args("later", -1);
-    CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, &err), &err);
+    CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, NULL, &err), &err);
     json_decref(args);
     CHECK(count_records(w).ends == 1);
     CHECK_OK(eg_saga_checkpoint(e, &err), &err);
@@ -451,9 +465,9 @@ TEST(bad_arguments_are_refused) {
     REQUIRE(e);
     const eg_saga_type stranger = {"stranger", steps, 3, 3};
     json_t *args = saga_args("m", -1);
-    CHECK_STATUS(eg_saga_run(e, &stranger, args, NULL, NULL, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_STATUS(eg_saga_run(e, &stranger, args, NULL, NULL, NULL, &err), EG_INVALID_ARGUMENT, &err);
     json_t *not_object = json_string("m");
-    CHECK_STATUS(eg_saga_run(e, &types[0], not_object, NULL, NULL, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_STATUS(eg_saga_run(e, &types[0], not_object, NULL, NULL, NULL, &err), EG_INVALID_ARGUMENT, &err);
     CHECK(count_records(w).intents == 0 && store_size(&env) == 0);
     json_decref(not_object);
     json_decref(args);
@@ -483,7 +497,7 @@ static void *run_sagas(void *arg) {
         json_t *args = saga_args(key, fail_at);
         eg_saga_outcome outcome;
         eg_error e;
-        eg_status st = eg_saga_run(me->e, &types[0], args, &outcome, NULL, &e);
+        eg_status st = eg_saga_run(me->e, &types[0], args, NULL, &outcome, NULL, &e);
         json_decref(args);
         bool right = fail_at < 0 ? st == EG_OK && outcome == EG_SAGA_COMMITTED
                                  : st == EG_UNAVAILABLE && outcome == EG_SAGA_COMPENSATED;
@@ -548,7 +562,7 @@ static void *run_blocked(void *arg) {
     blocked_run *b = arg;
     json_t *args = json_pack("{s:s, s:s, s:i}", "id", "slowpoke", "target", "t", "block", 1);
     eg_error e;
-    b->status = eg_saga_run(b->e, &types[0], args, &b->outcome, NULL, &e);
+    b->status = eg_saga_run(b->e, &types[0], args, NULL, &b->outcome, NULL, &e);
     json_decref(args);
     return NULL;
 }
@@ -566,7 +580,7 @@ TEST(a_checkpoint_keeps_the_segments_of_running_sagas_and_frees_the_rest) {
         char key[16];
         snprintf(key, sizeof key, "a%d", i);
         json_t *args = saga_args(key, -1);
-        CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, &err), &err);
+        CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, NULL, &err), &err);
         json_decref(args);
     }
     env.block = true;
@@ -580,7 +594,7 @@ TEST(a_checkpoint_keeps_the_segments_of_running_sagas_and_frees_the_rest) {
         char key[16];
         snprintf(key, sizeof key, "b%d", i);
         json_t *args = saga_args(key, -1);
-        CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, &err), &err);
+        CHECK_OK(eg_saga_run(e, &types[0], args, NULL, NULL, NULL, &err), &err);
         json_decref(args);
     }
     eg_wal_stats before, after;
@@ -684,6 +698,7 @@ TEST(recovery_finishes_sagas_stopped_at_every_point) {
     eg_saga_engine *e = open_engine(w, root, &env, &report);
     REQUIRE(e);
     CHECK(report.unfinished == 5 && report.compensated == 4 && report.rolled_forward == 1 && report.failed == 0);
+    CHECK(env.no_inputs == 9 && env.live_inputs == 0); /* recovery has no live caller */
     CHECK(trace_is(&env, "compensate 0, "                                   /* 1 */
                          "compensate 1, compensate 0, "                     /* 2 */
                          "compensate 2, compensate 1, compensate 0, "       /* 3 */

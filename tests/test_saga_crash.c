@@ -73,8 +73,14 @@ static eg_status act(void *ctx, json_t *args, int step, bool forward, eg_error *
 }
 
 #define STEP_ACTIONS(n)                                                                                              \
-    static eg_status forward_##n(void *env, json_t *args, eg_error *e) { return act(env, args, n, true, e); }       \
-    static eg_status compensate_##n(void *env, json_t *args, eg_error *e) { return act(env, args, n, false, e); }
+    static eg_status forward_##n(void *env, json_t *args, void *input, eg_error *e) {                               \
+        (void)input;                                                                                                 \
+        return act(env, args, n, true, e);                                                                           \
+    }                                                                                                                \
+    static eg_status compensate_##n(void *env, json_t *args, void *input, eg_error *e) {                            \
+        (void)input;                                                                                                 \
+        return act(env, args, n, false, e);                                                                          \
+    }
 STEP_ACTIONS(0)
 STEP_ACTIONS(1)
 STEP_ACTIONS(2)
@@ -139,7 +145,7 @@ static void *run_forever(void *arg) {
         json_t *args = json_pack("{s:s, s:i}", "id", id, "fail_at", n % 5 == 4 ? n % (n % 2 ? 2 : 3) : -1);
         eg_saga_outcome outcome;
         eg_error e;
-        eg_status st = eg_saga_run(r->e, &types[n % 2], args, &outcome, NULL, &e);
+        eg_status st = eg_saga_run(r->e, &types[n % 2], args, NULL, &outcome, NULL, &e);
         json_decref(args);
         if (st != EG_OK && st != EG_UNAVAILABLE) _exit(4);
         report_line line = {r->round, r->thread, n, (int)outcome};

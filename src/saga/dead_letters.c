@@ -25,10 +25,10 @@ static eg_status letter_path(const eg_saga_engine *e, const char *saga_id, char 
 
 eg_status eg_saga_dead_letter_write(eg_saga_engine *e, const eg_saga_progress *p, json_t *compensation_errors,
                                     eg_error *err) {
-    json_t *letter = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:O, s:I}", "saga", p->id, "type", p->type->name,
-                               "failed_step", p->type->steps[p->failed_step].name, "error", "code",
+    json_t *letter = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:O, s:I, s:O}", "saga", p->id, "type",
+                               p->type->name, "failed_step", p->type->steps[p->failed_step].name, "error", "code",
                                eg_status_name(p->cause), "message", p->cause_err.message, "compensation_errors",
-                               compensation_errors, "at_ms", (json_int_t)eg_now_ms());
+                               compensation_errors, "at_ms", (json_int_t)eg_now_ms(), "args", p->args);
     char *text = letter ? json_dumps(letter, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(letter);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory writing a saga dead letter");

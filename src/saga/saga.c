@@ -136,7 +136,7 @@ static eg_status call_action(eg_saga_engine *e, const eg_saga_progress *p, size_
     const eg_saga_step *s = &p->type->steps[step];
     eg_error_clear(err);
     uint64_t started = eg_monotonic_ns();
-    eg_status st = (forward ? s->forward : s->compensate)(e->env, p->args, err);
+    eg_status st = (forward ? s->forward : s->compensate)(e->env, p->args, p->input, err);
     uint64_t took = eg_monotonic_ns() - started;
     if (st == EG_OK && forward && took > e->step_timeout_ns)
         st = eg_error_set(err, EG_TIMEOUT, "took %llu ms, longer than the step timeout of %llu ms",
@@ -298,11 +298,11 @@ static const eg_saga_type *registered(const eg_saga_engine *e, const eg_saga_typ
     return NULL;
 }
 
-eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args, eg_saga_outcome *outcome,
+eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args, void *input, eg_saga_outcome *outcome,
                       char saga_id[EG_SAGA_ID_TEXT], eg_error *err) {
     if (!e || !type || !type->name || !json_is_object(args))
         return eg_error_set(err, EG_INVALID_ARGUMENT, "a saga needs an engine, a type and an object of arguments");
-    eg_saga_progress p = {.type = registered(e, type), .args = args};
+    eg_saga_progress p = {.type = registered(e, type), .args = args, .input = input};
     if (!p.type)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "saga type \"%s\" was not given to the engine at open",
                             type->name);

@@ -55,8 +55,11 @@ enum { EG_SAGA_INTENT = 1, EG_SAGA_STEP = 2, EG_SAGA_END = 3 };
 
 #define EG_SAGA_ID_TEXT 37 /* a UUID v4 in canonical text, plus NUL */
 
-/* A step's actions. env is the engine's (the stores), args the saga's arguments as logged. */
-typedef eg_status (*eg_saga_action)(void *env, json_t *args, eg_error *err);
+/* A step's actions. env is the engine's (the stores), args the saga's arguments as logged, input what the live
+ * caller passed to eg_saga_run beside them (inputs the forward actions need but recovery never does, such as a
+ * new memory's vector: keeping them out of the log keeps intents small). input is NULL in recovery, where only
+ * compensations and the forward actions past a point of no return run: those must work from args alone. */
+typedef eg_status (*eg_saga_action)(void *env, json_t *args, void *input, eg_error *err);
 
 typedef struct eg_saga_step {
     const char *name;
@@ -102,17 +105,18 @@ eg_status eg_saga_engine_open(eg_wal *wal, const char *dead_letter_dir, void *en
                               eg_saga_engine **out, eg_error *err);
 
 /* Runs one saga of `type` (one of the engine's types, by address or name: otherwise EG_INVALID_ARGUMENT) with args
- * (a JSON object, borrowed; logged as given). Returns EG_OK when it committed; otherwise the first forward
+ * (a JSON object, borrowed; logged as given) and input (borrowed, passed to the actions, never logged). Returns EG_OK when it committed; otherwise the first forward
  * action's error (err), after compensation. *outcome (may be NULL) tells which; saga_id (may be NULL) receives the
  * saga's id, a random UUID v4. A WAL failure before the first step is returned as is, nothing having run; one
  * after it (see "Running a saga") is returned in place of the forward action's error it interrupted, and in place
  * of EG_OK when the saga went through past its point of no return (*outcome EG_SAGA_COMMITTED). */
-eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args, eg_saga_outcome *outcome,
+eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args, void *input, eg_saga_outcome *outcome,
                       char saga_id[EG_SAGA_ID_TEXT], eg_error *err);
 
 /* The unresolved dead letters, oldest first, as a JSON array of reports (a new reference):
  *   {"saga", "type", "failed_step", "error": {code, message}, "compensation_errors": [{step, code, message}],
- *    "at_ms"}
+ *    "at_ms", "args"}
+ * args are the saga's logged arguments, so that a repair can finish the work from the pre-images they hold.
  * failed_step and step are step names, code a status name (eg_status_name), at_ms epoch milliseconds. Each is the
  * file <dead_letter_dir>/<saga id>.json, written atomically; a file there that does not parse is EG_CORRUPT. */
 eg_status eg_saga_dead_letters(eg_saga_engine *e, json_t **out, eg_error *err);

@@ -31,6 +31,7 @@ struct eg_saga_engine {
 typedef struct eg_saga_progress {
     const eg_saga_type *type;
     json_t *args;
+    void *input;            /* the live caller's, NULL in recovery */
     char id[EG_SAGA_ID_TEXT];
     size_t logged;          /* steps whose completion is in the log */
     bool past_no_return;    /* step point_of_no_return is logged complete: only forward from here */
