@@ -1,34 +1,13 @@
 /* ops_graph.c — the graph operations of the JSON interface: argument decoding, calls into eg_graph_*, and the
  * JSON shapes of nodes, relationships and paths (documented in docs/operations.md). */
 #include "exec/exec_internal.h"
+#include "model/json_shapes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_LIST_LIMIT 100
 #define DEFAULT_MAX_DEPTH 5
-
-static json_t *node_json(const eg_node *n) {
-    if (n->properties)
-        return json_pack("{s:s, s:s, s:O}", "id", n->id, "label", eg_label_name(n->label), "properties",
-                         n->properties);
-    return json_pack("{s:s, s:s}", "id", n->id, "label", eg_label_name(n->label));
-}
-
-static json_t *relationship_json(const eg_relationship *r) {
-    return json_pack("{s:s, s:s, s:s, s:O}", "source_id", r->source_id, "target_id", r->target_id, "type",
-                     eg_rel_type_name(r->type), "properties", r->properties);
-}
-
-static json_t *relationship_list_json(const eg_relationship_list *list) {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < list->count; i++)
-        if (json_array_append_new(a, relationship_json(&list->items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
 
 static eg_status done(json_t *value, json_t **result, eg_error *err) {
     if (!value) return eg_exec_no_memory(err);
@@ -83,7 +62,7 @@ static eg_status op_get_node(eg_db *db, json_t *args, json_t **result, eg_error 
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = optional_label(args, &label, err)) ||
         (st = eg_graph_get_node(eg_db_graph(db), id, label, &node, err)))
         return st;
-    json_t *j = node_json(&node);
+    json_t *j = eg_node_json(&node);
     eg_node_clear(&node);
     return done(j, result, err);
 }
@@ -171,7 +150,7 @@ static eg_status op_list_nodes(eg_db *db, json_t *args, json_t **result, eg_erro
         (st = eg_graph_list_nodes(eg_db_graph(db), label, cursor, (size_t)limit, &list, err)))
         return st;
     json_t *nodes = json_array();
-    for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, node_json(&list.items[i]));
+    for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, eg_node_json(&list.items[i]));
     json_t *next = list.count == (size_t)limit ? json_string(list.items[list.count - 1].id) : json_null();
     eg_node_list_free(&list);
     return done(json_pack("{s:o, s:o}", "nodes", nodes, "next_cursor", next), result, err);
@@ -247,7 +226,7 @@ static eg_status op_get_relationships(eg_db *db, json_t *args, json_t **result, 
         (st = optional_direction(args, &dir, err)) ||
         (st = eg_graph_get_relationships(eg_db_graph(db), id, type, dir, &list, err)))
         return st;
-    json_t *j = relationship_list_json(&list);
+    json_t *j = eg_relationship_list_json(&list);
     eg_relationship_list_free(&list);
     return done(j, result, err);
 }
@@ -282,7 +261,7 @@ static eg_status op_get_nodes(eg_db *db, json_t *args, json_t **result, eg_error
     free(ids);
     if (st) return st;
     json_t *nodes = json_array();
-    for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, node_json(&list.items[i]));
+    for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, eg_node_json(&list.items[i]));
     eg_node_list_free(&list);
     return done(nodes, result, err);
 }
@@ -300,7 +279,7 @@ static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **re
     st = lists ? eg_graph_get_relationships_batch(eg_db_graph(db), ids, n, type, dir, lists, err)
                : eg_exec_no_memory(err);
     json_t *out = st == EG_OK ? json_object() : NULL;
-    for (size_t i = 0; out && i < n; i++) json_object_set_new(out, ids[i], relationship_list_json(&lists[i]));
+    for (size_t i = 0; out && i < n; i++) json_object_set_new(out, ids[i], eg_relationship_list_json(&lists[i]));
     for (size_t i = 0; st == EG_OK && i < n; i++) eg_relationship_list_free(&lists[i]);
     free(ids);
     free(lists);
@@ -395,9 +374,9 @@ static eg_status op_find_path(eg_db *db, json_t *args, json_t **result, eg_error
         return st;
     if (path.node_count == 0) return done(json_null(), result, err);
     json_t *nodes = json_array(), *rels = json_array();
-    for (size_t i = 0; i < path.node_count; i++) json_array_append_new(nodes, node_json(&path.nodes[i]));
+    for (size_t i = 0; i < path.node_count; i++) json_array_append_new(nodes, eg_node_json(&path.nodes[i]));
     for (size_t i = 0; i < path.relationship_count; i++)
-        json_array_append_new(rels, relationship_json(&path.relationships[i]));
+        json_array_append_new(rels, eg_relationship_json(&path.relationships[i]));
     size_t length = path.relationship_count;
     eg_path_clear(&path);
     return done(json_pack("{s:I, s:o, s:o}", "length", (json_int_t)length, "nodes", nodes, "relationships", rels),

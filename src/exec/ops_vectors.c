@@ -2,6 +2,7 @@
  * vectors, points and filters from requests, calls into eg_vectors_*, and the JSON shapes of collections,
  * points and scored points (documented in docs/operations.md; they follow Qdrant's REST shapes). */
 #include "exec/exec_internal.h"
+#include "model/json_shapes.h"
 
 #include <float.h>
 #include <math.h>
@@ -58,33 +59,6 @@ static eg_status read_ids(json_t *args, bool required, eg_point_id **ids, size_t
     return EG_OK;
 }
 
-/* One element of a vector as a float. A JSON number can be finite as a double yet beyond the float range (1e39),
- * where the conversion would give infinity (formally, undefined behaviour): such values are refused by name. */
-static eg_status read_float(json_t *value, const char *what, size_t i, float *out, eg_error *err) {
-    if (!json_is_number(value)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s[%zu] must be a number", what, i);
-    double d = json_number_value(value);
-    if (fabs(d) > FLT_MAX)
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s[%zu] = %g is not finite as a 32-bit float (max %g)", what,
-                            i, d, (double)FLT_MAX);
-    *out = (float)d;
-    return EG_OK;
-}
-
-/* A JSON array of numbers (integers allowed) as new float values (free()); *values is NULL on failure. */
-static eg_status read_floats(json_t *array, const char *what, float **values, size_t *count, eg_error *err) {
-    size_t n = json_array_size(array);
-    float *out = malloc((n ? n : 1) * sizeof *out);
-    eg_status st = out ? EG_OK : eg_exec_no_memory(err);
-    for (size_t i = 0; i < n && st == EG_OK; i++) st = read_float(json_array_get(array, i), what, i, &out[i], err);
-    if (st) {
-        free(out);
-        out = NULL;
-    }
-    *values = out;
-    *count = n;
-    return st;
-}
-
 static const char *const sparse_fields[] = {"indices", "values", NULL};
 
 /* {"indices": [u32, ...], "values": [number, ...]} of equal lengths into new arrays (free both, also on failure).
@@ -101,7 +75,7 @@ static eg_status read_sparse(json_t *object, eg_sparse_vector *out, eg_error *er
         return eg_error_set(err, EG_INVALID_ARGUMENT,
                             "sparse_vector: indices has %zu entries and values %zu: they must pair up", n,
                             json_array_size(values));
-    if ((st = read_floats(values, "sparse_vector.values", &out->values, &value_count, err))) return st;
+    if ((st = eg_floats_from_json(values, "sparse_vector.values", &out->values, &value_count, err))) return st;
     if (!(out->indices = malloc((n ? n : 1) * sizeof *out->indices))) return eg_exec_no_memory(err);
     for (size_t i = 0; i < n; i++) {
         json_t *index = json_array_get(indices, i);
@@ -126,7 +100,7 @@ static eg_status read_point(json_t *item, bool full, eg_point *p, eg_error *err)
     if ((st = eg_check_fields(item, full ? point_fields : vector_update_fields, err)) ||
         (st = eg_arg_value(item, "id", &id, err)) || (st = eg_point_id_from_json(id, &p->id, err)) ||
         (st = eg_arg_array(item, "vector", true, &vector, err)) ||
-        (st = read_floats(vector, "vector", &p->vector, &p->dim, err)))
+        (st = eg_floats_from_json(vector, "vector", &p->vector, &p->dim, err)))
         return st;
     if (!full) return EG_OK;
     if ((st = eg_arg_object(item, "sparse_vector", false, &sparse, err)) ||
@@ -187,45 +161,10 @@ static eg_status read_search_options(json_t *args, search_options *o, eg_error *
 
 /* ---- Results -------------------------------------------------------------------------------------------- */
 
-static json_t *floats_json(const float *values, size_t count) {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < count; i++)
-        if (json_array_append_new(a, json_real(values[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
-static json_t *sparse_json(const eg_sparse_vector *s) {
-    json_t *indices = json_array();
-    for (size_t i = 0; indices && i < s->count; i++)
-        if (json_array_append_new(indices, json_integer(s->indices[i])) != 0) {
-            json_decref(indices);
-            indices = NULL;
-        }
-    return json_pack("{s:o, s:o}", "indices", indices, "values", floats_json(s->values, s->count));
-}
-
-/* A point as Qdrant's Record (with a score, its ScoredPoint): the payload when it was asked for ({} for none),
- * the vectors when they were fetched. */
-static json_t *point_json(const eg_point *p, const double *score, bool with_payload) {
-    json_t *j = json_object();
-    if (!j || json_object_set_new(j, "id", eg_point_id_to_json(&p->id)) ||
-        (score && json_object_set_new(j, "score", json_real(*score))) ||
-        (with_payload && json_object_set_new(j, "payload", p->payload ? json_incref(p->payload) : json_object())) ||
-        (p->vector && json_object_set_new(j, "vector", floats_json(p->vector, p->dim))) ||
-        (p->sparse.count && json_object_set_new(j, "sparse_vector", sparse_json(&p->sparse)))) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
-}
-
 static json_t *point_list_json(const eg_point_list *list, bool with_payload) {
     json_t *a = json_array();
     for (size_t i = 0; a && i < list->count; i++)
-        if (json_array_append_new(a, point_json(&list->items[i], NULL, with_payload)) != 0) {
+        if (json_array_append_new(a, eg_point_json(&list->items[i], NULL, with_payload)) != 0) {
             json_decref(a);
             return NULL;
         }
@@ -235,7 +174,7 @@ static json_t *point_list_json(const eg_point_list *list, bool with_payload) {
 static json_t *scored_list_json(const eg_scored_list *list, bool with_payload) {
     json_t *a = json_array();
     for (size_t i = 0; a && i < list->count; i++)
-        if (json_array_append_new(a, point_json(&list->items[i].point, &list->items[i].score, with_payload)) != 0) {
+        if (json_array_append_new(a, eg_point_json(&list->items[i].point, &list->items[i].score, with_payload)) != 0) {
             json_decref(a);
             return NULL;
         }
@@ -485,7 +424,7 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_array(args, "vector", true, &vector_json, err)) ||
         (st = eg_arg_int(args, "offset", false, 0, EG_SEARCH_LIMIT_MAX, &offset, err)) ||
-        (st = read_floats(vector_json, "vector", &vector, &dim, err)) || (st = read_search_options(args, &o, err))) {
+        (st = eg_floats_from_json(vector_json, "vector", &vector, &dim, err)) || (st = read_search_options(args, &o, err))) {
         free(vector);
         return st;
     }
@@ -520,7 +459,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_array(args, "dense_vector", true, &dense_json, err)) ||
         (st = eg_arg_object(args, "sparse_vector", true, &sparse_object, err)) ||
-        (st = read_floats(dense_json, "dense_vector", &dense, &dim, err)) ||
+        (st = eg_floats_from_json(dense_json, "dense_vector", &dense, &dim, err)) ||
         (st = read_sparse(sparse_object, &sparse, err)) || (st = read_search_options(args, &o, err))) {
         free(dense), free(sparse.indices), free(sparse.values);
         return st;
