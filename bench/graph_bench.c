@@ -289,7 +289,7 @@ int main(int argc, char **argv) {
         }
     }
     eg_error err;
-    eg_options options = {.no_sync = no_sync};
+    eg_options options = {.durability = no_sync ? EG_DURABILITY_NONE : EG_DURABILITY_GROUP};
     if (eg_open(dir, &options, &db, &err)) {
         fail("open", &err);
         goto done;

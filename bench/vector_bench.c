@@ -75,7 +75,7 @@ int main(int argc, char **argv) {
     eg_options options = {0};
     size_t max_queries = 200;
     for (int i = 5; i < argc; i++) {
-        if (strcmp(argv[i], "--no-sync") == 0) options.no_sync = true;
+        if (strcmp(argv[i], "--no-sync") == 0) options.durability = EG_DURABILITY_NONE;
         else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc) max_queries = strtoul(argv[++i], NULL, 10);
         else return fprintf(stderr, "unknown argument %s\n", argv[i]), 2;
     }
@@ -128,7 +128,7 @@ int main(int argc, char **argv) {
     printf("engram-vectors n=%zu dim=%zu upsert_per_s=%.0f search_qps=%.2f scan_gbps=%.2f recall@10=%.4f "
            "peak_rss_mb=%.0f sync=%s\n",
            n, dim, (double)n / upsert_s, qps, qps * (double)n * (double)dim * 4 / 1e9, (double)hits / (double)(nq * K),
-           (double)ru.ru_maxrss / 1024, options.no_sync ? "off" : "on");
+           (double)ru.ru_maxrss / 1024, options.durability == EG_DURABILITY_NONE ? "off" : "on");
     free(batch);
     eg_close(db);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

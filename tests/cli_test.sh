@@ -1,7 +1,7 @@
 #!/bin/sh
 # cli_test.sh — drives the `engram` command as a user would: help at every level, usage errors (exit 2), the exec
-# JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the one-process
-# lock and the FORMAT guard. Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
+# JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the memory
+# commands (remember, recall, check, recover), the one-process lock and the FORMAT guard. Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
 
@@ -106,7 +106,7 @@ cd "$T/cwd"
 # ---------------------------------------------------------------------------------------------------------------
 # --help at every level: exit 0, usage on stdout, nothing opened.
 for args in "--help" "-h" "exec --help" "node --help" "node show --help" "node rels --help" "path --help" \
-    "stats --help"; do
+    "stats --help" "remember --help" "remember some text --help" "recall --help" "check --help" "recover --help"; do
     # shellcheck disable=SC2086 # word splitting of args is intended
     run eg $args
     expect_rc "engram $args" 0
@@ -145,11 +145,43 @@ usage_error "path a b --max-depth x" --data "$U" path a b --max-depth x
 usage_error "path a b --max-depth without a value" --data "$U" path a b --max-depth
 usage_error "stats extra" --data "$U" stats extra
 usage_error "--data with an empty value" --data "" stats
+usage_error "remember without TEXT" --data "$U" remember
+usage_error "remember with two texts" --data "$U" remember one two
+usage_error "remember with an unknown option" --data "$U" remember x --bogus
+usage_error "remember --type thing" --data "$U" remember x --type thing
+usage_error "remember --type without a value" --data "$U" remember x --type
+usage_error "remember --id that is no point id" --data "$U" remember x --id not-an-id
+usage_error "remember --dim 0" --data "$U" remember x --dim 0
+usage_error "remember --relate without a colon" --data "$U" remember x --relate USES
+usage_error "remember --relate without a target" --data "$U" remember x --relate USES:
+usage_error "remember --relate without a type" --data "$U" remember x --relate :e1
+usage_error "remember --relate with an unknown type" --data "$U" remember x --relate KNOWS:e1
+usage_error "remember --type given twice" --data "$U" remember x --type entity --type entity
+usage_error "remember with a TEXT that is not UTF-8" --data "$U" remember "$(printf 'caf\351')"
+usage_error "remember --relate with a target that is not UTF-8" --data "$U" remember x --relate "USES:$(printf '\377')"
+usage_error "recall without TEXT" --data "$U" recall
+usage_error "recall with an unknown option" --data "$U" recall x --repair
+usage_error "recall --type thing" --data "$U" recall x --type thing
+usage_error "recall --expand 3" --data "$U" recall x --expand 3
+usage_error "recall --expand -1" --data "$U" recall x --expand -1
+usage_error "recall --limit 0" --data "$U" recall x --limit 0
+usage_error "recall --limit x" --data "$U" recall x --limit x
+usage_error "recall --relate (a remember option)" --data "$U" recall x --relate USES:e1
+usage_error "check with an argument" --data "$U" check x
+usage_error "check with an unknown option" --data "$U" check --bogus
+usage_error "recover --repair" --data "$U" recover --repair
+usage_error "recover with an argument" --data "$U" recover x
 expect_absent "usage errors create no data folder" "$U"
 run eg frobnicate
 expect_in "unknown command: the message names it" "$T/err" "frobnicate"
 run eg --bogus stats
 expect_in "unknown option: the message names it" "$T/err" "--bogus"
+run eg --data "$U" remember x --bogus
+expect_in "remember, unknown option: the message names it" "$T/err" "--bogus"
+run eg --data "$U" recall x --expand 3
+expect_in "recall --expand 3: the message names the option" "$T/err" "--expand"
+run eg --data "$U" remember x --relate USES
+expect_in "remember --relate USES: the message shows the form" "$T/err" "TYPE:TARGET_ID"
 
 # ---------------------------------------------------------------------------------------------------------------
 # exec: a session on stdin. Blank and whitespace-only lines are skipped; every other line gets one JSON object.
@@ -324,6 +356,142 @@ expect_in "stats: Episode" "$T/out" '^ +Episode +1$'
 expect_in "stats: Entity" "$T/out" '^ +Entity +2$'
 expect_in "stats: Procedure" "$T/out" '^ +Procedure +1$'
 expect_in "stats: relationships" "$T/out" '^relationships +2$'
+
+# ---------------------------------------------------------------------------------------------------------------
+# Memory commands: remember stores text in both stores (embedded by the lexical embedder), recall finds it by
+# shared words, check compares the two stores, recover shows what opening the folder recovered.
+
+# json_check NAME FILE PY_EXPR ERE: with python3, the JSON in FILE must parse and PY_EXPR (on it, as r) be true;
+# without python3, FILE must match ERE instead.
+json_check() {
+    if command -v python3 >/dev/null 2>&1; then
+        if python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+            "$2" "$3" >"$T/py.err" 2>&1; then pass; else
+            fail "$1: expected the JSON to satisfy: $3" "python3: $(cat "$T/py.err")"
+            detail
+        fi
+    else
+        expect_in "$1" "$2" "$4"
+    fi
+}
+UUID4='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+M=$T/memory
+CM=11111111-1111-4111-8111-111111111111
+run eg --data "$M" remember "cmake is the build system of the project" --type entity --id "$CM"
+expect_rc "remember an entity with --id" 0
+expect_line "remember prints the id" "$T/out" 1 "^$CM\$"
+expect_empty "remember: stderr" "$T/err"
+run eg --data "$M" remember "wrote the release notes on friday"
+expect_rc "remember an episode" 0
+expect_line "remember: without --id, a random UUID v4" "$T/out" 1 "^$UUID4\$"
+NOTES=$(cat "$T/out")
+run eg --data "$M" remember "the build broke until cmake was upgraded" --session s-1 --relate "USES:$CM"
+expect_rc "remember with --session and --relate" 0
+EP=$(cat "$T/out")
+if [ "$EP" != "$NOTES" ]; then pass; else fail "remember: two random ids differ" "both: $EP"; fi
+run eg --data "$M" remember "the build broke until cmake was upgraded" --id "$EP" --session s-1 --relate "USES:$CM"
+expect_rc "remember the same memory again: a success" 0
+expect_line "remember again: the same id" "$T/out" 1 "^$EP\$"
+run eg --data "$M" remember "something else entirely" --id "$EP"
+expect_rc "remember other content under a used id" 1
+expect_in "remember other content under a used id: a conflict" "$T/err" "conflict"
+run eg --data "$M" remember "install cmake before building" --type procedure --id 7 --relate "DEPENDS_ON:$CM"
+expect_rc "remember a procedure with a numeric id" 0
+expect_line "remember: a numeric id" "$T/out" 1 '^7$'
+run eg --data "$M" remember "a dangling relationship" --relate "USES:$CM" --relate "USES:no-such-node"
+expect_rc "remember --relate to a missing node" 1
+expect_in "remember --relate to a missing node: named" "$T/err" "no-such-node"
+run eg --data "$M" remember "other dimensions" --dim 64
+expect_rc "remember with another --dim than the type's first memory" 1
+echo "{\"op\":\"get_relationships\",\"id\":\"$EP\",\"direction\":\"out\"}" >"$T/rels.in"
+RC=0
+eg --data "$M" exec <"$T/rels.in" >"$T/out" 2>"$T/err" || RC=$?
+expect_in "remember --relate: the relationship exists" "$T/out" \
+    "\"source_id\":\"$EP\",\"target_id\":\"$CM\",\"type\":\"USES\""
+
+run eg --data "$M" recall "why did the build break"
+expect_rc "recall" 0
+expect_line "recall: the remembered text is the top hit" "$T/out" 1 \
+    "^ *1\. [0-9]\.[0-9]{3}  $EP  the build broke until cmake was upgraded\$"
+expect_in "recall: the other episode comes second" "$T/out" "^ *2\. -?[0-9]\.[0-9]{3}  $NOTES  wrote the release notes"
+expect_not_in "recall --expand 0: no neighbours" "$T/out" "USES"
+run eg --data "$M" recall "why did the build break" --json
+expect_rc "recall --json" 0
+json_check "recall --json: the top hit" "$T/out" \
+    "r['memories'][0]['id'] == '$EP' and r['memories'][0]['payload']['text'].startswith('the build broke')" \
+    "^\{\"memories\":\[\{\"id\":\"$EP\""
+run eg --data "$M" recall "release notes" --limit 1
+expect_line "recall --limit 1: the best match" "$T/out" 1 "^ *1\. .*  $NOTES  "
+expect_not_in "recall --limit 1: only one" "$T/out" "^ *2\."
+run eg --data "$M" recall "the build" --session s-1
+expect_in "recall --session s-1: that session's memory" "$T/out" "$EP"
+expect_not_in "recall --session s-1: not another session's" "$T/out" "$NOTES"
+run eg --data "$M" recall "the build" --session s-2
+expect_rc "recall in a session with no memories" 0
+expect_line "recall in a session with no memories" "$T/out" 1 '^no memories found$'
+run eg --data "$M" recall "the build system" --type entity
+expect_line "recall --type entity" "$T/out" 1 "^ *1\. .*  $CM  cmake is the build system"
+run eg --data "$M" recall "why did the build break" --expand 1 --limit 1
+expect_rc "recall --expand 1" 0
+expect_in "recall --expand 1: the neighbour, with its relationship" "$T/out" \
+    "^ +-\[USES\]-> Entity $CM  cmake is the build system of the project\$"
+expect_not_in "recall --expand 1: nothing two hops away" "$T/out" "Procedure"
+run eg --data "$M" recall "why did the build break" --expand 2 --limit 1
+expect_in "recall --expand 2: the second hop, indented under the first" "$T/out" \
+    "^          <-\[DEPENDS_ON\]- Procedure 7  install cmake before building\$"
+run eg --data "$M" recall "cmake build system" --type entity --expand 1
+expect_in "recall --expand 1 from the entity: incoming relationships" "$T/out" "^ +<-\[USES\]- Episode $EP  "
+expect_in "recall --expand 1 from the entity: both" "$T/out" "^ +<-\[DEPENDS_ON\]- Procedure 7  "
+run eg --data "$M" recall "cmake" --dim 64
+expect_rc "recall with another --dim than the memories'" 1
+
+run eg --data "$M" check
+expect_rc "check, consistent" 0
+expect_line "check, consistent: the summary" "$T/out" 1 '^consistent: 4 memories, no orphans, no dead letters$'
+run eg --data "$M" check --json
+expect_rc "check --json, consistent" 0
+json_check "check --json" "$T/out" "r['consistent'] is True and r['memories'] == 4 and r['orphans'] == []" \
+    '"consistent":true'
+ORPHAN=33333333-3333-4333-8333-333333333333
+echo "{\"op\":\"create_node\",\"label\":\"Episode\",\"id\":\"$ORPHAN\"}" | eg --data "$M" exec >"$T/out" 2>"$T/err"
+run eg --data "$M" check
+expect_rc "check with an orphan" 1
+expect_in "check with an orphan: listed" "$T/out" "^orphan +episode $ORPHAN, only in the graph\$"
+expect_in "check with an orphan: the summary" "$T/out" '^NOT consistent: 4 memories, 1 orphan, no dead letters$'
+run eg --data "$M" check --json
+expect_rc "check --json with an orphan" 1
+json_check "check --json with an orphan" "$T/out" \
+    "r['consistent'] is False and r['orphans'] == [{'id': '$ORPHAN', 'type': 'episode', 'in': 'graph'}]" \
+    '"consistent":false'
+run eg --data "$M" recover
+expect_rc "recover with an orphan: not consistent" 1
+expect_in "recover with an orphan: the check" "$T/out" "^orphan +episode $ORPHAN"
+run eg --data "$M" check --repair
+expect_rc "check --repair" 0
+expect_in "check --repair: what it repaired" "$T/out" "^repaired +episode $ORPHAN: removed\$"
+expect_in "check --repair: the summary" "$T/out" '^consistent after repair: 4 memories, no orphans, no dead letters$'
+run eg --data "$M" check
+expect_rc "check after the repair" 0
+expect_line "check after the repair" "$T/out" 1 '^consistent: 4 memories, no orphans, no dead letters$'
+run eg --data "$M" node show "$ORPHAN"
+expect_rc "check --repair removed the orphan node" 1
+
+for folder in "$M" "$T/fresh-memory"; do
+    run eg --data "$folder" recover
+    expect_rc "recover on a clean folder ($(basename "$folder"))" 0
+    for what in "torn log bytes cut" "unfinished sagas found" "compensated" "rolled forward" "failed \(dead letters\)"; do
+        expect_in "recover on a clean folder ($(basename "$folder")): $what" "$T/out" "^ +$what +0\$"
+    done
+    expect_in "recover on a clean folder ($(basename "$folder")): the check" "$T/out" '^consistent: [0-9]+ memor'
+done
+run eg --data "$T/fresh-memory" check
+expect_rc "check on an empty folder" 0
+expect_line "check on an empty folder" "$T/out" 1 '^consistent: 0 memories, no orphans, no dead letters$'
+run eg --data "$M" recover --json
+expect_rc "recover --json" 0
+json_check "recover --json" "$T/out" \
+    "r['recovery']['sagas_unfinished'] == 0 and r['recovery']['wal_torn_bytes'] == 0 and r['check']['consistent']" \
+    '"sagas_unfinished":0'
 
 # ---------------------------------------------------------------------------------------------------------------
 # One process per data folder: while an exec holds it open, a second engram gets exit 1 and "in use".

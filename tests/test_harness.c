@@ -50,7 +50,7 @@ eg_db *test_open_fresh(void) {
     snprintf(path, sizeof path, "%s/data", test_scratch_dir());
     eg_db *db;
     eg_error err;
-    eg_options options = {.no_sync = true};
+    eg_options options = {.durability = EG_DURABILITY_NONE};
     if (eg_open(path, &options, &db, &err) != EG_OK) {
         fprintf(stderr, "cannot open a fresh data folder: %s\n", err.message);
         exit(2);

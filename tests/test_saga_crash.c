@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -335,9 +336,54 @@ TEST(sagas_are_all_or_nothing_when_recovery_itself_is_killed) {
            sum.recovered, sum.rolled_forward);
 }
 
+/* The log refusing appends after a saga's intent (here: the file size limit reached, as a full disk would): the
+ * saga is compensated at once, its error is the log's, and it stays unended for the next open, whose recovery
+ * compensates it again — idempotently — and ends it. */
+TEST(a_log_that_fails_after_the_intent_leaves_the_saga_undone_and_to_recovery) {
+    folders f;
+    folders_init(&f, test_scratch_dir());
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        eg_wal *w;
+        eg_saga_engine *e;
+        if (open_all(&f, &w, &e, NULL, &err) != EG_OK) _exit(10);
+        char segment[1100];
+        snprintf(segment, sizeof segment, "%s/wal-%016d.log", f.wal, 1);
+        struct stat st;
+        if (stat(segment, &st) != 0) _exit(11);
+        /* Room for the intent (about 110 bytes framed), not for the step record after it. */
+        struct rlimit limit = {(rlim_t)st.st_size + 140, (rlim_t)st.st_size + 140};
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(12);
+        json_t *args = json_pack("{s:s}", "id", "full");
+        eg_saga_outcome outcome;
+        eg_status status = eg_saga_run(e, &types[0], args, NULL, &outcome, NULL, &err);
+        int present = parts_present(&f.env, "full");
+        _exit(status == EG_IO && outcome == EG_SAGA_COMPENSATED && present == 0 ? 0 : 20 + (int)status);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status)) fprintf(stderr, "  child exited with %d\n", WEXITSTATUS(status));
+    eg_wal *w;
+    eg_saga_engine *e;
+    eg_saga_recovery_report report;
+    REQUIRE(open_all(&f, &w, &e, &report, &err) == EG_OK);
+    CHECK(report.unfinished == 1 && report.compensated == 1 && report.failed == 0);
+    CHECK(parts_present(&f.env, "full") == 0);
+    eg_saga_engine_close(e);
+    eg_wal_close(w);
+    REQUIRE(open_all(&f, &w, &e, &report, &err) == EG_OK);
+    CHECK(report.unfinished == 0);
+    eg_saga_engine_close(e);
+    eg_wal_close(w);
+}
+
 int main(void) {
     RUN(sagas_are_all_or_nothing_when_killed_at_each_action_boundary);
     RUN(sagas_are_all_or_nothing_when_killed_at_random_moments);
     RUN(sagas_are_all_or_nothing_when_recovery_itself_is_killed);
+    RUN(a_log_that_fails_after_the_intent_leaves_the_saga_undone_and_to_recovery);
     return test_summary();
 }

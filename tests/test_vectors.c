@@ -1682,7 +1682,7 @@ TEST(indexed_filter_without_candidates) {
 TEST(everything_survives_close_and_reopen) {
     char path[512];
     snprintf(path, sizeof path, "%s/data", test_scratch_dir());
-    eg_options options = {.no_sync = true};
+    eg_options options = {.durability = EG_DURABILITY_NONE};
     eg_db *db;
     REQUIRE(eg_open(path, &options, &db, &err) == EG_OK);
     fixture shapes[3];

@@ -8,18 +8,29 @@
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 /* A human subcommand. `build` turns its arguments (argv starts after the command name) into an exec request,
- * before the data folder is opened, so a usage error (EXIT_USAGE) touches nothing; `print` shows the result. */
+ * before the data folder is opened, so a usage error (EXIT_USAGE) touches nothing; `print` shows the result and
+ * returns the exit status, so that a command may judge a successful operation's result a failure (`check` finding
+ * an inconsistency). db is the open folder, for what opening it found (eg_db_recovery), not for more operations.
+ *
+ * A request's member "cli", when present, holds the command's own presentation options (e.g. {"json": true}):
+ * exec would refuse it as an unknown argument, so cli_run sends the request without it, and print sees it. */
 typedef struct cli_command {
     const char *name;
     const char *help;
     int (*build)(int argc, char **argv, json_t **request);
-    void (*print)(json_t *request, json_t *result);
+    int (*print)(eg_db *db, json_t *request, json_t *result);
 } cli_command;
 
-/* The human subcommands, terminated by a row with name NULL. */
+/* The graph subcommands (human.c) and the memory subcommands (memory_cmds.c), each terminated by a row with name
+ * NULL. */
 extern const cli_command cli_commands[];
+extern const cli_command cli_memory_commands[];
 
-/* Runs a built request and prints its result; EXIT_FAILED (with the error on stderr) if it failed. */
+/* The subcommand called name, or NULL. */
+const cli_command *cli_find(const char *name);
+
+/* Runs a built request and prints its result; returns what print returns, or EXIT_FAILED (with the error on
+ * stderr) if the operation failed. */
 int cli_run(eg_db *db, const cli_command *command, json_t *request);
 
 /* True if any of argv[0..argc) is -h or --help. */

@@ -1,5 +1,6 @@
-/* human.c — the subcommands for people: `node show`, `node rels`, `path`, `stats`. Each builds the same JSON
- * request `exec` would take (so validation and results are identical) and prints the result as text. */
+/* human.c — the subcommands for people: `node show`, `node rels`, `path`, `stats`, and the lookup and running of
+ * every human subcommand (the memory ones are in memory_cmds.c). Each builds the same JSON request `exec` would
+ * take (so validation and results are identical) and prints the result as text. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -121,18 +122,20 @@ static int node_build(int argc, char **argv, json_t **request) {
                                (const char *const[]){"type", "direction"}, NULL);
 }
 
-static void node_print(json_t *request, json_t *result) {
+static int node_print(eg_db *db, json_t *request, json_t *result) {
+    (void)db;
     const char *id = json_string_value(json_object_get(request, "id"));
     if (strcmp(json_string_value(json_object_get(request, "op")), "get_node") == 0) {
         printf("%s %s\n", json_string_value(json_object_get(result, "label")),
                json_string_value(json_object_get(result, "id")));
         print_properties(json_object_get(result, "properties"), "  ");
-        return;
+        return EXIT_OK;
     }
     size_t i;
     json_t *r;
     json_array_foreach(result, i, r) print_relationship(r, id);
     printf("(%zu relationship%s)\n", json_array_size(result), json_array_size(result) == 1 ? "" : "s");
+    return EXIT_OK;
 }
 
 static int path_build(int argc, char **argv, json_t **request) {
@@ -145,11 +148,12 @@ static int path_build(int argc, char **argv, json_t **request) {
                         (const char *const[]){"max_depth", "types"}, "--type");
 }
 
-static void path_print(json_t *request, json_t *result) {
+static int path_print(eg_db *db, json_t *request, json_t *result) {
+    (void)db;
     if (json_is_null(result)) {
         printf("no path between %s and %s\n", json_string_value(json_object_get(request, "source_id")),
                json_string_value(json_object_get(request, "target_id")));
-        return;
+        return EXIT_OK;
     }
     json_t *nodes = json_object_get(result, "nodes"), *rels = json_object_get(result, "relationships");
     for (size_t i = 0; i < json_array_size(nodes); i++) {
@@ -164,6 +168,7 @@ static void path_print(json_t *request, json_t *result) {
         }
     }
     printf("\nlength %lld\n", (long long)json_integer_value(json_object_get(result, "length")));
+    return EXIT_OK;
 }
 
 static int stats_build(int argc, char **argv, json_t **request) {
@@ -175,14 +180,15 @@ static int stats_build(int argc, char **argv, json_t **request) {
     return EXIT_OK;
 }
 
-static void stats_print(json_t *request, json_t *result) {
-    (void)request;
+static int stats_print(eg_db *db, json_t *request, json_t *result) {
+    (void)db, (void)request;
     printf("nodes          %lld\n", (long long)json_integer_value(json_object_get(result, "nodes")));
     const char *label;
     json_t *n;
     json_object_foreach(json_object_get(result, "nodes_by_label"), label, n)
         printf("  %-12s %lld\n", label, (long long)json_integer_value(n));
     printf("relationships  %lld\n", (long long)json_integer_value(json_object_get(result, "relationships")));
+    return EXIT_OK;
 }
 
 const cli_command cli_commands[] = {
@@ -192,10 +198,24 @@ const cli_command cli_commands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+const cli_command *cli_find(const char *name) {
+    static const cli_command *const tables[] = {cli_commands, cli_memory_commands};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const cli_command *c = tables[t]; c->name; c++)
+            if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
 int cli_run(eg_db *db, const cli_command *command, json_t *request) {
-    json_t *result = run(db, json_incref(request));
+    json_t *op = json_copy(request); /* shallow: the request print sees keeps its "cli" */
+    if (!op) {
+        fprintf(stderr, "engram: out of memory\n");
+        return EXIT_FAILED;
+    }
+    json_object_del(op, "cli");
+    json_t *result = run(db, op);
     if (!result) return EXIT_FAILED;
-    command->print(request, result);
+    int rc = command->print(db, request, result);
     json_decref(result);
-    return EXIT_OK;
+    return rc;
 }

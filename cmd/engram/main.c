@@ -1,5 +1,5 @@
 /* main.c — the `engram` command: global options, the `exec` JSON-lines loop, and dispatch to the human
- * subcommands (human.c). */
+ * subcommands (human.c, memory_cmds.c). */
 #include "cli.h"
 
 #include <stdio.h>
@@ -7,11 +7,15 @@
 #include <string.h>
 
 static const char main_help[] =
-    "usage: engram [--data DIR] [--no-sync] COMMAND [ARGS]\n"
+    "usage: engram [--data DIR] [--durability MODE] COMMAND [ARGS]\n"
     "\n"
     "engram stores the memory of an AI agent: a graph of episodes, entities and procedures.\n"
     "\n"
     "commands:\n"
+    "  remember TEXT     store TEXT as a memory (an episode unless --type says otherwise); print its id\n"
+    "  recall TEXT       list the memories most like TEXT, with their graph neighbours (--expand N)\n"
+    "  check             compare the graph and vector stores: orphans, dead letters (--repair fixes them)\n"
+    "  recover           show what opening the data folder recovered after a crash, then check it\n"
     "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
     "  node show ID      show a node and its properties\n"
     "  node rels ID      list a node's relationships\n"
@@ -20,7 +24,10 @@ static const char main_help[] =
     "\n"
     "options:\n"
     "  --data DIR        data folder (default: $ENGRAM_DATA, else ./engram-data)\n"
-    "  --no-sync         do not fsync at commit (bulk loads; a power cut may lose the last writes)\n"
+    "  --durability MODE group (default): every acknowledged write is on disk, concurrent writers share\n"
+    "                    the log's fsyncs; fsync: each commit synced on its own; none: no fsync (bulk loads:\n"
+    "                    a killed process loses nothing, a power cut may lose the last writes)\n"
+    "  --no-sync         the same as --durability none\n"
     "  --version         print the version\n"
     "  -h, --help        this help; every command takes --help too\n"
     "\n"
@@ -79,7 +86,11 @@ int main(int argc, char **argv) {
             if (++i == argc || !*argv[i]) return usage("%s needs a folder", "--data");
             data = argv[i];
         } else if (strcmp(argv[i], "--no-sync") == 0) {
-            options.no_sync = true;
+            options.durability = EG_DURABILITY_NONE;
+        } else if (strcmp(argv[i], "--durability") == 0) {
+            eg_error err;
+            if (++i == argc || eg_durability_parse(argv[i], &options.durability, &err) != EG_OK)
+                return usage("%s needs group, fsync or none", "--durability");
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("engram %s (data format %d)\n", EG_VERSION, EG_FORMAT_VERSION);
             return EXIT_OK;
@@ -96,10 +107,7 @@ int main(int argc, char **argv) {
     int sub_argc = argc - i;
     char **sub_argv = argv + i;
     const cli_command *command = NULL;
-    if (strcmp(name, "exec") != 0) {
-        for (command = cli_commands; command->name && strcmp(command->name, name) != 0; command++) continue;
-        if (!command->name) return usage("unknown command '%s'", name);
-    }
+    if (strcmp(name, "exec") != 0 && !(command = cli_find(name))) return usage("unknown command '%s'", name);
     if (cli_wants_help(sub_argc, sub_argv)) {
         fputs(command ? command->help : exec_help, stdout);
         return EXIT_OK;

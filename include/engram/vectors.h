@@ -70,6 +70,9 @@ json_t *eg_point_id_to_json(const eg_point_id *id);
 void eg_point_id_format(const eg_point_id *id, char out[EG_POINT_ID_TEXT]);
 /* Total order: numbers ascending, then UUIDs by their bytes. */
 int eg_point_id_compare(const eg_point_id *a, const eg_point_id *b);
+/* A new random UUID (version 4, RFC 4122 variant) from the system's random source (getrandom); EG_IO if that
+ * source fails. The one UUID generator of engram: saga ids and the ids `engram remember` chooses come from it. */
+eg_status eg_point_id_random(eg_point_id *out, eg_error *err);
 
 /* ---- Points --------------------------------------------------------------------------------------------- */
 

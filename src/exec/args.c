@@ -88,3 +88,25 @@ eg_status eg_check_batch(json_t *items, size_t max, const char *what, eg_error *
 }
 
 eg_status eg_exec_no_memory(eg_error *err) { return eg_error_set(err, EG_INTERNAL, "out of memory"); }
+
+eg_status eg_exec_result(json_t *value, json_t **result, eg_error *err) {
+    if (!value) return eg_exec_no_memory(err);
+    *result = value;
+    return EG_OK;
+}
+
+/* A boolean flag; a missing (or null) one keeps the caller's default in *out. */
+eg_status eg_arg_bool(json_t *args, const char *name, bool *out, eg_error *err) {
+    json_t *v = json_object_get(args, name);
+    if (!v || json_is_null(v)) return EG_OK;
+    if (!json_is_boolean(v)) return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be true or false", name);
+    *out = json_is_true(v);
+    return EG_OK;
+}
+
+/* The `filter` argument compiled (NULL when absent or null); eg_filter_parse names the place of any error. */
+eg_status eg_arg_filter(json_t *args, eg_filter **out, eg_error *err) {
+    json_t *v = json_object_get(args, "filter");
+    *out = NULL;
+    return !v || json_is_null(v) ? EG_OK : eg_filter_parse(v, out, err);
+}

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops, eg_exec_vector_ops};
+static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops, eg_exec_vector_ops, eg_exec_memory_ops};
 
 static const eg_exec_op *find_op(const char *name) {
     for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)

@@ -20,6 +20,8 @@ typedef struct eg_exec_op {
 extern const eg_exec_op eg_exec_graph_ops[];
 /* The vector store operations (ops_vectors.c); terminated the same way. */
 extern const eg_exec_op eg_exec_vector_ops[];
+/* The memory operations (ops_memory.c); terminated the same way. */
+extern const eg_exec_op eg_exec_memory_ops[];
 
 /* Argument readers. `required` false: a missing (or null) argument leaves *out as the caller set it. */
 eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err);
@@ -28,6 +30,10 @@ eg_status eg_arg_int(json_t *args, const char *name, bool required, long long mi
 eg_status eg_arg_number(json_t *args, const char *name, bool required, double *out, eg_error *err);
 eg_status eg_arg_object(json_t *args, const char *name, bool required, json_t **out, eg_error *err);
 eg_status eg_arg_array(json_t *args, const char *name, bool required, json_t **out, eg_error *err);
+/* A boolean flag; a missing (or null) one keeps the caller's default in *out. */
+eg_status eg_arg_bool(json_t *args, const char *name, bool *out, eg_error *err);
+/* The `filter` argument compiled (NULL when absent or null; free with eg_filter_free). */
+eg_status eg_arg_filter(json_t *args, eg_filter **out, eg_error *err);
 /* Any JSON value (including null); required means present. */
 eg_status eg_arg_value(json_t *args, const char *name, json_t **out, eg_error *err);
 
@@ -40,5 +46,7 @@ eg_status eg_check_batch(json_t *items, size_t max, const char *what, eg_error *
 
 /* Out of memory while building a result. */
 eg_status eg_exec_no_memory(eg_error *err);
+/* Hands a built result to the caller: value (NULL means building it ran out of memory) becomes *result. */
+eg_status eg_exec_result(json_t *value, json_t **result, eg_error *err);
 
 #endif

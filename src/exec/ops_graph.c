@@ -9,12 +9,6 @@
 #define DEFAULT_LIST_LIMIT 100
 #define DEFAULT_MAX_DEPTH 5
 
-static eg_status done(json_t *value, json_t **result, eg_error *err) {
-    if (!value) return eg_exec_no_memory(err);
-    *result = value;
-    return EG_OK;
-}
-
 static eg_status optional_label(json_t *args, eg_label *label, eg_error *err) {
     const char *name = NULL;
     eg_status st = eg_arg_string(args, "label", false, &name, err);
@@ -51,7 +45,7 @@ static eg_status op_create_node(eg_db *db, json_t *args, json_t **result, eg_err
         (st = eg_arg_string(args, "id", true, &id, err)) || (st = eg_arg_object(args, "properties", false, &props, err)) ||
         (st = eg_graph_create_node(eg_db_graph(db), label, id, props, err)))
         return st;
-    return done(json_pack("{s:s}", "id", id), result, err);
+    return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
 
 static eg_status op_get_node(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -64,7 +58,7 @@ static eg_status op_get_node(eg_db *db, json_t *args, json_t **result, eg_error 
         return st;
     json_t *j = eg_node_json(&node);
     eg_node_clear(&node);
-    return done(j, result, err);
+    return eg_exec_result(j, result, err);
 }
 
 static eg_status op_update_node(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -75,7 +69,7 @@ static eg_status op_update_node(eg_db *db, json_t *args, json_t **result, eg_err
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = eg_arg_object(args, "properties", true, &props, err)) ||
         (st = optional_label(args, &label, err)) || (st = eg_graph_update_node(eg_db_graph(db), id, props, label, err)))
         return st;
-    return done(json_pack("{s:s}", "id", id), result, err);
+    return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
 
 static eg_status op_update_property(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -86,7 +80,7 @@ static eg_status op_update_property(eg_db *db, json_t *args, json_t **result, eg
         (st = eg_arg_value(args, "property_value", &value, err)) ||
         (st = eg_graph_update_property(eg_db_graph(db), id, name, value, err)))
         return st;
-    return done(json_pack("{s:s}", "id", id), result, err);
+    return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
 
 static eg_status op_delete_node(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -96,7 +90,7 @@ static eg_status op_delete_node(eg_db *db, json_t *args, json_t **result, eg_err
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = optional_label(args, &label, err)) ||
         (st = eg_graph_delete_node(eg_db_graph(db), id, label, err)))
         return st;
-    return done(json_pack("{s:s}", "id", id), result, err);
+    return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
 
 /* Reads batch item i of `items` as an object, naming it in errors. */
@@ -136,7 +130,7 @@ static eg_status op_batch_create_nodes(eg_db *db, json_t *args, json_t **result,
     }
     if (st == EG_OK) st = eg_graph_batch_create_nodes(eg_db_graph(db), specs, n, err);
     free(specs);
-    return st ? st : done(json_pack("{s:I}", "created", (json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:I}", "created", (json_int_t)n), result, err);
 }
 
 static eg_status op_list_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -153,7 +147,7 @@ static eg_status op_list_nodes(eg_db *db, json_t *args, json_t **result, eg_erro
     for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, eg_node_json(&list.items[i]));
     json_t *next = list.count == (size_t)limit ? json_string(list.items[list.count - 1].id) : json_null();
     eg_node_list_free(&list);
-    return done(json_pack("{s:o, s:o}", "nodes", nodes, "next_cursor", next), result, err);
+    return eg_exec_result(json_pack("{s:o, s:o}", "nodes", nodes, "next_cursor", next), result, err);
 }
 
 static eg_status op_count_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -162,7 +156,7 @@ static eg_status op_count_nodes(eg_db *db, json_t *args, json_t **result, eg_err
     eg_status st;
     if ((st = optional_label(args, &label, err)) || (st = eg_graph_count_nodes(eg_db_graph(db), label, &n, err)))
         return st;
-    return done(json_integer((json_int_t)n), result, err);
+    return eg_exec_result(json_integer((json_int_t)n), result, err);
 }
 
 static eg_status op_create_relationship(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -175,7 +169,7 @@ static eg_status op_create_relationship(eg_db *db, json_t *args, json_t **result
         (st = eg_arg_object(args, "properties", false, &props, err)) ||
         (st = eg_graph_create_relationship(eg_db_graph(db), src, tgt, type, props, err)))
         return st;
-    return done(json_pack("{s:s, s:s, s:s}", "source_id", src, "target_id", tgt, "type", eg_rel_type_name(type)),
+    return eg_exec_result(json_pack("{s:s, s:s, s:s}", "source_id", src, "target_id", tgt, "type", eg_rel_type_name(type)),
                 result, err);
 }
 
@@ -201,7 +195,7 @@ static eg_status op_batch_create_relationships(eg_db *db, json_t *args, json_t *
     }
     if (st == EG_OK) st = eg_graph_batch_create_relationships(eg_db_graph(db), specs, n, err);
     free(specs);
-    return st ? st : done(json_pack("{s:I}", "written", (json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:I}", "written", (json_int_t)n), result, err);
 }
 
 static eg_status op_delete_relationship(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -212,7 +206,7 @@ static eg_status op_delete_relationship(eg_db *db, json_t *args, json_t **result
         (st = eg_arg_string(args, "target_id", true, &tgt, err)) || (st = required_type(args, &type, err)) ||
         (st = eg_graph_delete_relationship(eg_db_graph(db), src, tgt, type, err)))
         return st;
-    return done(json_pack("{s:s, s:s, s:s}", "source_id", src, "target_id", tgt, "type", eg_rel_type_name(type)),
+    return eg_exec_result(json_pack("{s:s, s:s, s:s}", "source_id", src, "target_id", tgt, "type", eg_rel_type_name(type)),
                 result, err);
 }
 
@@ -228,7 +222,7 @@ static eg_status op_get_relationships(eg_db *db, json_t *args, json_t **result, 
         return st;
     json_t *j = eg_relationship_list_json(&list);
     eg_relationship_list_free(&list);
-    return done(j, result, err);
+    return eg_exec_result(j, result, err);
 }
 
 /* The "ids" argument: a batch of node id strings, as a new array of borrowed pointers (free() it). */
@@ -263,7 +257,7 @@ static eg_status op_get_nodes(eg_db *db, json_t *args, json_t **result, eg_error
     json_t *nodes = json_array();
     for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, eg_node_json(&list.items[i]));
     eg_node_list_free(&list);
-    return done(nodes, result, err);
+    return eg_exec_result(nodes, result, err);
 }
 
 static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -283,14 +277,14 @@ static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **re
     for (size_t i = 0; st == EG_OK && i < n; i++) eg_relationship_list_free(&lists[i]);
     free(ids);
     free(lists);
-    return st ? st : done(out, result, err);
+    return st ? st : eg_exec_result(out, result, err);
 }
 
 static eg_status op_count_relationships(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     (void)args;
     uint64_t n;
     eg_status st = eg_graph_count_relationships(eg_db_graph(db), &n, err);
-    return st ? st : done(json_integer((json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_integer((json_int_t)n), result, err);
 }
 
 static eg_status reweight(eg_db *db, json_t *args, const char *rate_name, bool strengthen, json_t **result,
@@ -305,7 +299,7 @@ static eg_status reweight(eg_db *db, json_t *args, const char *rate_name, bool s
         return st;
     st = strengthen ? eg_graph_strengthen_relationship(eg_db_graph(db), src, tgt, type, rate, &weight, err)
                     : eg_graph_weaken_relationship(eg_db_graph(db), src, tgt, type, rate, &weight, err);
-    return st ? st : done(json_pack("{s:f}", "weight", weight), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:f}", "weight", weight), result, err);
 }
 
 static eg_status op_strengthen_relationship(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -328,7 +322,7 @@ static eg_status op_batch_decay_relationships(eg_db *db, json_t *args, json_t **
         (st = eg_graph_batch_decay_relationships(eg_db_graph(db), stale_days, decay_rate, min_weight, session, &r,
                                                  err)))
         return st;
-    return done(json_pack("{s:I, s:I}", "decayed", (json_int_t)r.decayed, "pruned", (json_int_t)r.pruned), result,
+    return eg_exec_result(json_pack("{s:I, s:I}", "decayed", (json_int_t)r.decayed, "pruned", (json_int_t)r.pruned), result,
                 err);
 }
 
@@ -341,7 +335,7 @@ static eg_status op_count_stale_relationships(eg_db *db, json_t *args, json_t **
         (st = eg_arg_string(args, "session_id", false, &session, err)) ||
         (st = eg_graph_count_stale_relationships(eg_db_graph(db), stale_days, session, &n, err)))
         return st;
-    return done(json_integer((json_int_t)n), result, err);
+    return eg_exec_result(json_integer((json_int_t)n), result, err);
 }
 
 static eg_status type_set(json_t *args, eg_rel_type_set *types, eg_error *err) {
@@ -372,14 +366,14 @@ static eg_status op_find_path(eg_db *db, json_t *args, json_t **result, eg_error
         (st = type_set(args, &types, err)) ||
         (st = eg_graph_find_path(eg_db_graph(db), src, tgt, (int)depth, types, &path, err)))
         return st;
-    if (path.node_count == 0) return done(json_null(), result, err);
+    if (path.node_count == 0) return eg_exec_result(json_null(), result, err);
     json_t *nodes = json_array(), *rels = json_array();
     for (size_t i = 0; i < path.node_count; i++) json_array_append_new(nodes, eg_node_json(&path.nodes[i]));
     for (size_t i = 0; i < path.relationship_count; i++)
         json_array_append_new(rels, eg_relationship_json(&path.relationships[i]));
     size_t length = path.relationship_count;
     eg_path_clear(&path);
-    return done(json_pack("{s:I, s:o, s:o}", "length", (json_int_t)length, "nodes", nodes, "relationships", rels),
+    return eg_exec_result(json_pack("{s:I, s:o, s:o}", "length", (json_int_t)length, "nodes", nodes, "relationships", rels),
                 result, err);
 }
 
@@ -398,7 +392,7 @@ static eg_status op_stats(eg_db *db, json_t *args, json_t **result, eg_error *er
         json_decref(by_label);
         return st;
     }
-    return done(json_pack("{s:I, s:o, s:I}", "nodes", (json_int_t)total, "nodes_by_label", by_label,
+    return eg_exec_result(json_pack("{s:I, s:o, s:I}", "nodes", (json_int_t)total, "nodes_by_label", by_label,
                           "relationships", (json_int_t)n),
                 result, err);
 }

@@ -12,29 +12,7 @@
 #define DEFAULT_SCROLL_LIMIT 100
 #define DEFAULT_SEARCH_LIMIT 10
 
-static eg_status done(json_t *value, json_t **result, eg_error *err) {
-    if (!value) return eg_exec_no_memory(err);
-    *result = value;
-    return EG_OK;
-}
-
 /* ---- Arguments ------------------------------------------------------------------------------------------ */
-
-/* A boolean flag; a missing (or null) one keeps the caller's default in *out. */
-static eg_status arg_bool(json_t *args, const char *name, bool *out, eg_error *err) {
-    json_t *v = json_object_get(args, name);
-    if (!v || json_is_null(v)) return EG_OK;
-    if (!json_is_boolean(v)) return eg_error_set(err, EG_INVALID_ARGUMENT, "argument '%s' must be true or false", name);
-    *out = json_is_true(v);
-    return EG_OK;
-}
-
-/* The `filter` argument compiled (NULL when absent or null); eg_filter_parse names the place of any error. */
-static eg_status optional_filter(json_t *args, eg_filter **out, eg_error *err) {
-    json_t *v = json_object_get(args, "filter");
-    *out = NULL;
-    return !v || json_is_null(v) ? EG_OK : eg_filter_parse(v, out, err);
-}
 
 /* The `ids` argument: at most EG_VECTOR_BATCH_MAX point ids, in a new array (free()); *ids stays NULL when the
  * argument is absent and not required, which is how delete tells ids from a filter. */
@@ -151,12 +129,12 @@ static eg_status read_search_options(json_t *args, search_options *o, eg_error *
     if ((st = eg_arg_int(args, "limit", false, 1, EG_SEARCH_LIMIT_MAX, &o->limit, err)) ||
         (st = eg_arg_string(args, "session_id", false, &o->session_id, err)) ||
         (st = eg_arg_number(args, "score_threshold", false, &o->score_threshold, err)) ||
-        (st = arg_bool(args, "with_payload", &o->with_payload, err)) ||
-        (st = arg_bool(args, "with_vectors", &o->with_vectors, err)))
+        (st = eg_arg_bool(args, "with_payload", &o->with_payload, err)) ||
+        (st = eg_arg_bool(args, "with_vectors", &o->with_vectors, err)))
         return st;
     json_t *threshold = json_object_get(args, "score_threshold");
     o->has_score_threshold = threshold && !json_is_null(threshold);
-    return optional_filter(args, &o->filter, err);
+    return eg_arg_filter(args, &o->filter, err);
 }
 
 /* ---- Results -------------------------------------------------------------------------------------------- */
@@ -204,11 +182,11 @@ static eg_status op_create_collection(eg_db *db, json_t *args, json_t **result, 
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_int(args, "dim", true, 1, EG_VECTOR_DIM_MAX, &dim, err)) ||
         (st = eg_arg_string(args, "distance", false, &distance, err)) ||
-        (st = eg_distance_parse(distance, &config.distance, err)) || (st = arg_bool(args, "sparse", &config.sparse, err)))
+        (st = eg_distance_parse(distance, &config.distance, err)) || (st = eg_arg_bool(args, "sparse", &config.sparse, err)))
         return st;
     config.dim = (uint32_t)dim;
     if ((st = eg_vectors_create_collection(eg_db_vectors(db), name, &config, err))) return st;
-    return done(json_pack("{s:s}", "collection", name), result, err);
+    return eg_exec_result(json_pack("{s:s}", "collection", name), result, err);
 }
 
 static eg_status op_get_collection(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -220,7 +198,7 @@ static eg_status op_get_collection(eg_db *db, json_t *args, json_t **result, eg_
         return st;
     json_t *j = collection_json(&info);
     eg_collection_info_clear(&info);
-    return done(j, result, err);
+    return eg_exec_result(j, result, err);
 }
 
 static eg_status op_list_collections(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -235,7 +213,7 @@ static eg_status op_list_collections(eg_db *db, json_t *args, json_t **result, e
             a = NULL;
         }
     eg_string_list_free(&names);
-    return done(a, result, err);
+    return eg_exec_result(a, result, err);
 }
 
 static eg_status op_delete_collection(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -244,7 +222,7 @@ static eg_status op_delete_collection(eg_db *db, json_t *args, json_t **result, 
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_vectors_delete_collection(eg_db_vectors(db), name, err)))
         return st;
-    return done(json_pack("{s:s}", "collection", name), result, err);
+    return eg_exec_result(json_pack("{s:s}", "collection", name), result, err);
 }
 
 static eg_status op_create_payload_index(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -257,7 +235,7 @@ static eg_status op_create_payload_index(eg_db *db, json_t *args, json_t **resul
         (st = eg_payload_type_parse(type_name, &type, err)) ||
         (st = eg_vectors_create_payload_index(eg_db_vectors(db), name, field, type, err)))
         return st;
-    return done(json_pack("{s:s, s:s, s:s}", "collection", name, "field", field, "type", eg_payload_type_name(type)),
+    return eg_exec_result(json_pack("{s:s, s:s, s:s}", "collection", name, "field", field, "type", eg_payload_type_name(type)),
                 result, err);
 }
 
@@ -275,7 +253,7 @@ static eg_status write_points(eg_db *db, json_t *args, bool whole, const char *c
     st = whole ? eg_vectors_upsert(eg_db_vectors(db), name, points, n, err)
                : eg_vectors_update_vectors(eg_db_vectors(db), name, points, n, err);
     free_points(points, n);
-    return st ? st : done(json_pack("{s:I}", counted, (json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:I}", counted, (json_int_t)n), result, err);
 }
 
 static eg_status op_upsert(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -290,15 +268,15 @@ static eg_status op_get(eg_db *db, json_t *args, json_t **result, eg_error *err)
     eg_point_list list;
     eg_status st;
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
-        (st = arg_bool(args, "with_payload", &with_payload, err)) ||
-        (st = arg_bool(args, "with_vectors", &with_vectors, err)) || (st = read_ids(args, true, &ids, &n, err)))
+        (st = eg_arg_bool(args, "with_payload", &with_payload, err)) ||
+        (st = eg_arg_bool(args, "with_vectors", &with_vectors, err)) || (st = read_ids(args, true, &ids, &n, err)))
         return st;
     st = eg_vectors_get(eg_db_vectors(db), name, ids, n, with_payload, with_vectors, &list, err);
     free(ids);
     if (st) return st;
     json_t *j = point_list_json(&list, with_payload);
     eg_point_list_free(&list);
-    return done(j, result, err);
+    return eg_exec_result(j, result, err);
 }
 
 static eg_status set_payload(eg_db *db, json_t *args, eg_payload_mode mode, json_t **result, eg_error *err) {
@@ -312,7 +290,7 @@ static eg_status set_payload(eg_db *db, json_t *args, eg_payload_mode mode, json
         return st;
     st = eg_vectors_set_payload(eg_db_vectors(db), name, ids, n, payload, mode, err);
     free(ids);
-    return st ? st : done(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
 }
 
 static eg_status op_update_payload(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -343,7 +321,7 @@ static eg_status op_delete_payload_keys(eg_db *db, json_t *args, json_t **result
         free(ids);
     }
     free(keys);
-    return st ? st : done(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:I}", "updated", (json_int_t)n), result, err);
 }
 
 static eg_status op_batch_update_vectors(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -359,12 +337,12 @@ static eg_status op_delete(eg_db *db, json_t *args, json_t **result, eg_error *e
     eg_status st;
     if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = read_ids(args, false, &ids, &n, err)))
         return st;
-    if ((st = optional_filter(args, &filter, err)) == EG_OK) {
+    if ((st = eg_arg_filter(args, &filter, err)) == EG_OK) {
         st = eg_vectors_delete(eg_db_vectors(db), name, ids, n, filter, &deleted, err);
         eg_filter_free(filter);
     }
     free(ids);
-    return st ? st : done(json_pack("{s:I}", "deleted", (json_int_t)deleted), result, err);
+    return st ? st : eg_exec_result(json_pack("{s:I}", "deleted", (json_int_t)deleted), result, err);
 }
 
 /* ---- Reading and searching ------------------------------------------------------------------------------ */
@@ -374,11 +352,11 @@ static eg_status op_count(eg_db *db, json_t *args, json_t **result, eg_error *er
     eg_filter *filter;
     uint64_t n;
     eg_status st;
-    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = optional_filter(args, &filter, err)))
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) || (st = eg_arg_filter(args, &filter, err)))
         return st;
     st = eg_vectors_count(eg_db_vectors(db), name, filter, &n, err);
     eg_filter_free(filter);
-    return st ? st : done(json_integer((json_int_t)n), result, err);
+    return st ? st : eg_exec_result(json_integer((json_int_t)n), result, err);
 }
 
 static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -393,14 +371,14 @@ static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *e
     json_t *offset_json = json_object_get(args, "offset");
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_int(args, "limit", false, 1, EG_SEARCH_LIMIT_MAX, &limit, err)) ||
-        (st = arg_bool(args, "with_payload", &request.with_payload, err)) ||
-        (st = arg_bool(args, "with_vectors", &request.with_vectors, err)))
+        (st = eg_arg_bool(args, "with_payload", &request.with_payload, err)) ||
+        (st = eg_arg_bool(args, "with_vectors", &request.with_vectors, err)))
         return st;
     if (offset_json && !json_is_null(offset_json)) {
         if ((st = eg_error_prefix(err, eg_point_id_from_json(offset_json, &offset, err), "offset: "))) return st;
         request.offset = &offset;
     }
-    if ((st = optional_filter(args, &filter, err))) return st;
+    if ((st = eg_arg_filter(args, &filter, err))) return st;
     request.filter = filter;
     request.limit = (size_t)limit;
     st = eg_vectors_scroll(eg_db_vectors(db), name, &request, &list, &next, &has_next, err);
@@ -408,7 +386,7 @@ static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *e
     if (st) return st;
     json_t *points = point_list_json(&list, request.with_payload);
     eg_point_list_free(&list);
-    return done(json_pack("{s:o, s:o}", "points", points, "next_offset", has_next ? eg_point_id_to_json(&next) : json_null()),
+    return eg_exec_result(json_pack("{s:o, s:o}", "points", points, "next_offset", has_next ? eg_point_id_to_json(&next) : json_null()),
                 result, err);
 }
 
@@ -444,7 +422,7 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
     if (st) return st;
     json_t *j = scored_list_json(&list, o.with_payload);
     eg_scored_list_free(&list);
-    return done(j, result, err);
+    return eg_exec_result(j, result, err);
 }
 
 static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -480,7 +458,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
     if (st) return st;
     json_t *j = scored_list_json(&list, o.with_payload);
     eg_scored_list_free(&list);
-    return done(j, result, err);
+    return eg_exec_result(j, result, err);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})

@@ -10,11 +10,11 @@
 #include "util/clock.h"
 #include "util/files.h"
 
+#include <engram/vectors.h>
+
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define DEFAULT_STEP_TIMEOUT_MS 60000u
@@ -24,20 +24,14 @@
 
 /* ---- Ids ---------------------------------------------------------------------------------------------------- */
 
+/* A saga id is a UUID v4 in canonical text, drawn by the point id generator so that engram has one. */
+_Static_assert(EG_SAGA_ID_TEXT == EG_POINT_ID_TEXT, "a saga id is written as a UUID point id");
+
 static eg_status new_saga_id(char out[EG_SAGA_ID_TEXT], eg_error *err) {
-    unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t n = getrandom(b + got, sizeof b - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return eg_error_set(err, EG_IO, "cannot draw a saga id from the system's random source: %s",
-                                       strerror(errno));
-        got += (size_t)n;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, EG_SAGA_ID_TEXT, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    eg_point_id id;
+    eg_status st = eg_point_id_random(&id, err);
+    if (st != EG_OK) return eg_error_prefix(err, st, "saga id: ");
+    eg_point_id_format(&id, out);
     return EG_OK;
 }
 

@@ -1,4 +1,5 @@
-/* point_id.c — point ids of the vector store: an unsigned 64-bit integer or a UUID (see engram/vectors.h).
+/* point_id.c — point ids of the vector store: an unsigned 64-bit integer or a UUID (see engram/vectors.h), and
+ * the random UUID v4 generator engram draws every new UUID from.
  *
  * Invariants: a UUID is held as its 16 bytes and always written canonically (lower-case, hyphenated 8-4-4-4-12);
  * a numeric id is held as a uint64_t and written in decimal. The two kinds never compare equal, numbers sort first.
@@ -9,9 +10,11 @@
 
 #include <engram/vectors.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define UUID_HYPHENATED_LEN 36
 #define UUID_SIMPLE_LEN 32
@@ -156,4 +159,20 @@ int eg_point_id_compare(const eg_point_id *a, const eg_point_id *b) {
     if (a->is_uuid != b->is_uuid) return a->is_uuid ? 1 : -1;
     if (a->is_uuid) return memcmp(a->uuid, b->uuid, 16);
     return (a->num > b->num) - (a->num < b->num);
+}
+
+eg_status eg_point_id_random(eg_point_id *out, eg_error *err) {
+    uint8_t bytes[16];
+    size_t got = 0;
+    while (got < sizeof bytes) { /* getrandom may return fewer bytes, or be interrupted by a signal */
+        ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            return eg_error_set(err, EG_IO, "cannot draw a UUID from the system's random source: %s", strerror(errno));
+        got += (size_t)n;
+    }
+    bytes[6] = (uint8_t)((bytes[6] & 0x0f) | 0x40); /* version 4 */
+    bytes[8] = (uint8_t)((bytes[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    *out = uuid_id(bytes);
+    return EG_OK;
 }

@@ -1,0 +1,66 @@
+/* memory_internal.h — the memory layer's state inside an open data folder and the pieces its files share: the
+ * saga types (sagas.c), id and argument checks (memory_model.c), writes (write.c), recall (recall.c) and the
+ * consistency check (check.c). */
+#ifndef ENGRAM_MEMORY_INTERNAL_H
+#define ENGRAM_MEMORY_INTERNAL_H
+
+#include <engram/memory.h>
+
+#include "saga/saga.h"
+
+#include <pthread.h>
+
+#define EG_MEMORY_STRIPES 64
+
+typedef struct eg_memory_state {
+    /* Writes to one id hold its stripe from their first read to their saga's end, so that the existence and
+     * content checks a write makes stay true while its saga runs. */
+    pthread_mutex_t stripes[EG_MEMORY_STRIPES];
+    /* Writes hold it shared; the consistency check holds it exclusively, so it never sees a saga half way. */
+    pthread_rwlock_t scan_lock;
+    /* Ids frozen by an unresolved dead letter (id -> saga id): a write to one is EG_CONFLICT until a repair
+     * settles it, since the letter's pre-images would otherwise be restored over newer acknowledged writes. */
+    pthread_mutex_t frozen_lock;
+    json_t *frozen;
+    pthread_mutex_t checkpoint_lock; /* one checkpoint at a time; others skip theirs */
+} eg_memory_state;
+
+/* The saga types of the memory layer, given to the saga engine at open. */
+extern const eg_saga_type eg_memory_sagas[];
+extern const size_t eg_memory_saga_count;
+enum { EG_SAGA_CREATE_MEMORY = 0, EG_SAGA_UPDATE_MEMORY, EG_SAGA_DELETE_MEMORY };
+
+/* Live inputs of a create (never logged): the point and node as they will be written. */
+typedef struct eg_create_input {
+    const char *collection;
+    eg_point point;
+    json_t *properties;
+    const eg_relationship_spec *relationships;
+    size_t relationship_count;
+} eg_create_input;
+
+eg_status eg_memory_state_init(eg_memory_state *m, eg_error *err);
+void eg_memory_state_destroy(eg_memory_state *m);
+
+/* Freezes the ids of the engine's unresolved dead letters (at open). */
+eg_status eg_memory_load_frozen(eg_db *db, eg_error *err);
+void eg_memory_freeze(eg_db *db, const char *id, const char *saga_id);
+void eg_memory_thaw(eg_db *db, const char *id);
+/* EG_CONFLICT naming the dead letter when id is frozen. */
+eg_status eg_memory_check_frozen(eg_db *db, const char *id, eg_error *err);
+
+/* A memory id in text, parsed and in canonical form (the node id). */
+eg_status eg_memory_id(const char *id, eg_point_id *pid, char canonical[EG_POINT_ID_TEXT], eg_error *err);
+eg_status eg_memory_check_type(eg_memory_type type, eg_error *err);
+/* A payload or properties object of the caller's (NULL allowed): no reserved key. */
+eg_status eg_memory_check_user_object(json_t *object, const char *what, eg_error *err);
+
+/* Runs one memory saga and settles what follows it: a failed one freezes its id; the log is checkpointed when
+ * it has grown past one segment. */
+eg_status eg_memory_run_saga(eg_db *db, int type, const char *id, json_t *args, void *input, eg_error *err);
+
+/* Per-id write lock (a stripe) and the shared side of the scan lock; the check takes the exclusive side. */
+void eg_memory_lock(eg_db *db, const char *id);
+void eg_memory_unlock(eg_db *db, const char *id);
+
+#endif

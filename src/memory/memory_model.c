@@ -1,0 +1,174 @@
+/* memory_model.c — the memory layer's vocabulary and shared machinery: type names, ids, reserved keys, the
+ * per-id locks, ids frozen by dead letters, and running one saga with what follows it (see memory_internal.h). */
+#include "db/db_internal.h"
+#include "util/quote.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name, *plural, *label_name;
+    eg_label label;
+} types[EG_MEMORY_TYPE_COUNT] = {
+    {"episode", "episodes", "Episode", EG_LABEL_EPISODE},
+    {"entity", "entities", "Entity", EG_LABEL_ENTITY},
+    {"procedure", "procedures", "Procedure", EG_LABEL_PROCEDURE},
+};
+
+/* Keys the memory layer maintains on both stores: the caller sets them through their own arguments. */
+static const char *const reserved_keys[] = {"created_at", "session_id", "sessionId"};
+
+const char *eg_memory_type_name(eg_memory_type type) {
+    return (unsigned)type < EG_MEMORY_TYPE_COUNT ? types[type].name : "?";
+}
+
+const char *eg_memory_collection(eg_memory_type type) {
+    return (unsigned)type < EG_MEMORY_TYPE_COUNT ? types[type].plural : "?";
+}
+
+eg_label eg_memory_label(eg_memory_type type) {
+    return (unsigned)type < EG_MEMORY_TYPE_COUNT ? types[type].label : EG_LABEL_ANY;
+}
+
+eg_status eg_memory_type_parse(const char *name, eg_memory_type *out, eg_error *err) {
+    for (int i = 0; name && i < EG_MEMORY_TYPE_COUNT; i++)
+        if (strcmp(name, types[i].name) == 0 || strcmp(name, types[i].plural) == 0 ||
+            strcmp(name, types[i].label_name) == 0) {
+            *out = (eg_memory_type)i;
+            return EG_OK;
+        }
+    char q[256];
+    eg_quote_for_message(name ? name : "", q, sizeof q);
+    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid memory type '%s': must be episode, entity or procedure",
+                        q);
+}
+
+eg_status eg_memory_check_type(eg_memory_type type, eg_error *err) {
+    if ((unsigned)type < EG_MEMORY_TYPE_COUNT) return EG_OK;
+    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid memory type %d: must be episode, entity or procedure",
+                        (int)type);
+}
+
+eg_status eg_memory_id(const char *id, eg_point_id *pid, char canonical[EG_POINT_ID_TEXT], eg_error *err) {
+    if (!id) return eg_error_set(err, EG_INVALID_ARGUMENT, "memory id is missing");
+    eg_status st = eg_point_id_parse(id, pid, err);
+    if (st != EG_OK)
+        return eg_error_prefix(err, st, "memory id: must be a UUID or an unsigned 64-bit integer: ");
+    eg_point_id_format(pid, canonical);
+    return EG_OK;
+}
+
+eg_status eg_memory_check_user_object(json_t *object, const char *what, eg_error *err) {
+    if (!object) return EG_OK;
+    if (!json_is_object(object)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s must be a JSON object", what);
+    for (size_t i = 0; i < sizeof reserved_keys / sizeof reserved_keys[0]; i++)
+        if (json_object_get(object, reserved_keys[i]))
+            return eg_error_set(err, EG_INVALID_ARGUMENT,
+                                "%s may not set '%s': the memory layer maintains it (pass created_at or session_id "
+                                "as arguments of their own)",
+                                what, reserved_keys[i]);
+    return EG_OK;
+}
+
+/* ---- State -------------------------------------------------------------------------------------------------- */
+
+eg_status eg_memory_state_init(eg_memory_state *m, eg_error *err) {
+    for (int i = 0; i < EG_MEMORY_STRIPES; i++) pthread_mutex_init(&m->stripes[i], NULL);
+    pthread_rwlock_init(&m->scan_lock, NULL);
+    pthread_mutex_init(&m->frozen_lock, NULL);
+    pthread_mutex_init(&m->checkpoint_lock, NULL);
+    m->frozen = json_object();
+    return m->frozen ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+}
+
+void eg_memory_state_destroy(eg_memory_state *m) {
+    for (int i = 0; i < EG_MEMORY_STRIPES; i++) pthread_mutex_destroy(&m->stripes[i]);
+    pthread_rwlock_destroy(&m->scan_lock);
+    pthread_mutex_destroy(&m->frozen_lock);
+    pthread_mutex_destroy(&m->checkpoint_lock);
+    json_decref(m->frozen);
+    m->frozen = NULL;
+}
+
+/* FNV-1a: ids are short and the spread only has to avoid piling writers onto one stripe. */
+static pthread_mutex_t *stripe_of(eg_db *db, const char *id) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) h = (h ^ *p) * 16777619u;
+    return &db->memory.stripes[h % EG_MEMORY_STRIPES];
+}
+
+void eg_memory_lock(eg_db *db, const char *id) {
+    pthread_rwlock_rdlock(&db->memory.scan_lock);
+    pthread_mutex_lock(stripe_of(db, id));
+}
+
+void eg_memory_unlock(eg_db *db, const char *id) {
+    pthread_mutex_unlock(stripe_of(db, id));
+    pthread_rwlock_unlock(&db->memory.scan_lock);
+}
+
+/* ---- Ids frozen by dead letters ----------------------------------------------------------------------------- */
+
+eg_status eg_memory_load_frozen(eg_db *db, eg_error *err) {
+    json_t *letters;
+    eg_status st = eg_saga_dead_letters(db->sagas, &letters, err);
+    if (st != EG_OK) return st;
+    size_t i;
+    json_t *letter;
+    json_array_foreach(letters, i, letter) {
+        const char *id = json_string_value(json_object_get(json_object_get(letter, "args"), "id"));
+        const char *saga = json_string_value(json_object_get(letter, "saga"));
+        if (id && saga) eg_memory_freeze(db, id, saga);
+    }
+    json_decref(letters);
+    return EG_OK;
+}
+
+void eg_memory_freeze(eg_db *db, const char *id, const char *saga_id) {
+    pthread_mutex_lock(&db->memory.frozen_lock);
+    json_object_set_new(db->memory.frozen, id, json_string(saga_id));
+    pthread_mutex_unlock(&db->memory.frozen_lock);
+}
+
+void eg_memory_thaw(eg_db *db, const char *id) {
+    pthread_mutex_lock(&db->memory.frozen_lock);
+    json_object_del(db->memory.frozen, id);
+    pthread_mutex_unlock(&db->memory.frozen_lock);
+}
+
+eg_status eg_memory_check_frozen(eg_db *db, const char *id, eg_error *err) {
+    char saga[EG_SAGA_ID_TEXT] = "";
+    pthread_mutex_lock(&db->memory.frozen_lock);
+    const char *found = json_string_value(json_object_get(db->memory.frozen, id));
+    if (found) snprintf(saga, sizeof saga, "%s", found);
+    pthread_mutex_unlock(&db->memory.frozen_lock);
+    if (!saga[0]) return EG_OK;
+    return eg_error_set(err, EG_CONFLICT,
+                        "memory %s has an unresolved dead letter (saga %s): run check with repair before writing it",
+                        id, saga);
+}
+
+/* ---- Running a saga ----------------------------------------------------------------------------------------- */
+
+/* A checkpoint only frees whole segments, so it is worth its fsyncs once the log has more than one. */
+static void checkpoint_when_grown(eg_db *db) {
+    eg_wal_stats stats;
+    eg_wal_stats_get(db->wal, &stats);
+    if (stats.segments < 2 || pthread_mutex_trylock(&db->memory.checkpoint_lock) != 0) return;
+    eg_error ignored; /* a failed checkpoint keeps every segment: nothing is lost, the next saga tries again */
+    eg_saga_checkpoint(db->sagas, &ignored);
+    pthread_mutex_unlock(&db->memory.checkpoint_lock);
+}
+
+eg_status eg_memory_run_saga(eg_db *db, int type, const char *id, json_t *args, void *input, eg_error *err) {
+    eg_saga_outcome outcome = EG_SAGA_COMMITTED;
+    char saga_id[EG_SAGA_ID_TEXT] = "";
+    eg_status st = eg_saga_run(db->sagas, &eg_memory_sagas[type], args, input, &outcome, saga_id, err);
+    if (outcome == EG_SAGA_FAILED) {
+        eg_memory_freeze(db, id, saga_id);
+        eg_error_prefix(err, st, "%s of memory %s failed and could not be undone (dead letter %s): ",
+                        eg_memory_sagas[type].name, id, saga_id);
+    }
+    checkpoint_when_grown(db);
+    return st;
+}
