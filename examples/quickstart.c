@@ -1,9 +1,11 @@
-/* quickstart.c — the smallest complete engram program: open a data folder, create two memories and a
- * relationship between them, find the path, close. Uses only the public headers.
+/* quickstart.c — the smallest complete engram program: open a data folder, create two memories (an entity, and
+ * an episode related to it: each a vector point and a graph node with the same id), recall the episode with its
+ * graph neighbours, close. Uses only the public headers.
  * usage: quickstart DATA_DIR */
 #include <engram/engram.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int main(int argc, char **argv) {
     if (argc != 2) {
@@ -16,20 +18,27 @@ int main(int argc, char **argv) {
         fprintf(stderr, "open: %s\n", err.message);
         return 1;
     }
-    eg_graph *g = eg_db_graph(db);
+    float alice_vector[4] = {0.1f, 0.9f, 0.0f, 0.2f}, meeting_vector[4] = {0.9f, 0.1f, 0.0f, 0.3f};
     json_t *alice = json_pack("{s:s}", "name", "Alice");
-    json_t *meeting = json_pack("{s:s, s:s}", "summary", "Alice presented the roadmap", "sessionId", "s1");
-    eg_path path;
+    json_t *meeting = json_pack("{s:s}", "text", "Alice presented the roadmap");
+    eg_memory_relationship about_alice = {"1", EG_REL_RELATES_TO, NULL};
+    eg_memory_spec entity = {.type = EG_MEMORY_ENTITY, .id = "1", .vector = alice_vector, .dim = 4,
+                             .properties = alice};
+    eg_memory_spec episode = {.type = EG_MEMORY_EPISODE, .id = "2", .vector = meeting_vector, .dim = 4,
+                              .payload = meeting, .session_id = "s1", .relationships = &about_alice,
+                              .relationship_count = 1};
+    eg_recall_request recall = {.type = EG_MEMORY_EPISODE, .vector = meeting_vector, .dim = 4, .limit = 1,
+                                .expand = 1};
+    json_t *found = NULL;
     int rc = 1;
-    if (eg_graph_create_node(g, EG_LABEL_ENTITY, "alice", alice, &err) == EG_OK &&
-        eg_graph_create_node(g, EG_LABEL_EPISODE, "ep-1", meeting, &err) == EG_OK &&
-        eg_graph_create_relationship(g, "ep-1", "alice", EG_REL_RELATES_TO, NULL, &err) == EG_OK &&
-        eg_graph_find_path(g, "alice", "ep-1", 3, 0, &path, &err) == EG_OK) {
-        printf("path of %zu relationship(s):", path.relationship_count);
-        for (size_t i = 0; i < path.node_count; i++)
-            printf(" %s(%s)", path.nodes[i].id, eg_label_name(path.nodes[i].label));
-        printf("\n");
-        eg_path_clear(&path);
+    if (eg_memory_create(db, &entity, NULL, &err) == EG_OK && eg_memory_create(db, &episode, NULL, &err) == EG_OK &&
+        eg_memory_recall(db, &recall, &found, &err) == EG_OK) {
+        json_t *hit = json_array_get(json_object_get(found, "memories"), 0);
+        json_t *neighbour = json_array_get(json_object_get(hit, "neighbors"), 0);
+        printf("recalled %s (score %.2f) with neighbour %s\n", json_string_value(json_object_get(hit, "id")),
+               json_real_value(json_object_get(hit, "score")),
+               json_string_value(json_object_get(neighbour, "id")));
+        json_decref(found);
         rc = 0;
     } else {
         fprintf(stderr, "error: %s (%s)\n", err.message, eg_status_name(err.code));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # engram's main job, from nothing: install what is missing, build, and run a short memory session against a
-# fresh data folder — it creates a small memory graph through `engram exec`, then shows a path and a
-# neighbourhood with the human commands.
+# fresh embedded data folder — it loads a small set of memories with relationships through `engram exec`,
+# recalls with graph context, deletes one memory, and shows that both stores agree (`engram check`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +13,18 @@ data=$(mktemp -d)/engram-data
 trap 'rm -rf "$(dirname "$data")"' EXIT
 engram=(build/engram --data "$data")
 
-echo "== a memory session through 'engram exec' (one JSON operation per line): a graph, then vectors"
+echo "== load memories through 'engram exec' (one JSON operation per line; vectors from the lexical embedder)"
 "${engram[@]}" exec < examples/memory-session.jsonl
 echo
-echo "== engram path alice roadmap-doc"
-"${engram[@]}" path alice roadmap-doc
+echo "== engram remember: one more memory from the command line"
+"${engram[@]}" remember "Alice benchmarked group commit: eight writers share one fsync" --session s-44 \
+    --relate RELATES_TO:1
 echo
-echo "== engram node rels standup-2026-11-20   (the neighbourhood of an episode)"
-"${engram[@]}" node rels standup-2026-11-20
+echo "== engram recall 'write-ahead log crash' --expand 1   (hits with their graph neighbours)"
+"${engram[@]}" recall "write-ahead log crash" --limit 3 --expand 1
 echo
-echo "== engram stats"
-"${engram[@]}" stats
+echo "== delete the lunch order (its point, node and relationships go together)"
+echo '{"op":"delete_memory","id":"6f1c2a4e-0000-4000-8000-000000000004","type":"episode"}' | "${engram[@]}" exec
+echo
+echo "== engram check   (every memory in both stores, no orphans, no dead letters)"
+"${engram[@]}" check

@@ -14,6 +14,6 @@ flags=$(PKG_CONFIG_PATH=$pc_dir pkg-config --cflags --libs engram)
 libdir=$(PKG_CONFIG_PATH=$pc_dir pkg-config --variable=libdir engram)
 # shellcheck disable=SC2086 # flags are word lists
 cc -std=c11 -Wall -Werror $extra -o "$prefix/quickstart" "$src/examples/quickstart.c" $flags -Wl,-rpath,"$libdir"
-"$prefix/quickstart" "$prefix/data" | grep -q "path of 1 relationship" || { echo "installed quickstart failed"; exit 1; }
+"$prefix/quickstart" "$prefix/data" | grep -q "recalled 2 (score 1.00) with neighbour 1" || { echo "installed quickstart failed"; exit 1; }
 "$prefix/bin/engram" --version | grep -q "^engram " || { echo "installed engram does not run"; exit 1; }
 echo "installed library, headers, pkg-config file and engram work"
