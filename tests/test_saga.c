@@ -230,6 +230,43 @@ TEST(a_saga_of_three_steps_commits) {
     env_free(&env);
 }
 
+/* Two waited syncs per saga: the intent and the record that commits it (the point-of-no-return step, or for a
+ * saga without one its end); the other records ride on them. */
+TEST(a_saga_waits_for_the_disk_twice) {
+    const char *root = test_scratch_dir();
+    fake_env env;
+    env_init(&env);
+    eg_wal_options options = {EG_WAL_SYNC_GROUP, 0};
+    eg_wal *w = NULL;
+    CHECK_OK(eg_wal_open(root, &options, &w, NULL, &err), &err);
+    REQUIRE(w);
+    eg_saga_engine *e = open_engine(w, root, &env, NULL);
+    REQUIRE(e);
+    for (int t = 0; t < 2; t++) {
+        eg_wal_stats before, after;
+        eg_wal_stats_get(w, &before);
+        json_t *args = saga_args(t ? "linked" : "created", -1);
+        CHECK_OK(eg_saga_run(e, &types[t], args, NULL, NULL, NULL, &err), &err);
+        json_decref(args);
+        eg_wal_stats_get(w, &after);
+        CHECK(after.appends - before.appends == 5);
+        CHECK(after.syncs - before.syncs == 2);
+    }
+    eg_saga_engine_close(e);
+    eg_wal_close(w);
+    /* What was written without waiting is on disk all the same once later records are: reopening finds every
+     * saga ended. */
+    CHECK_OK(eg_wal_open(root, &options, &w, NULL, &err), &err);
+    eg_saga_recovery_report report;
+    e = open_engine(w, root, &env, &report);
+    CHECK(report.unfinished == 0);
+    record_counts c = count_records(w);
+    CHECK(c.intents == 2 && c.steps == 6 && c.ends == 2 && c.committed == 2);
+    eg_saga_engine_close(e);
+    eg_wal_close(w);
+    env_free(&env);
+}
+
 TEST(a_failure_at_each_step_compensates_it_and_the_earlier_ones_in_reverse) {
     static const char *const expected[] = {
         "forward 0, compensate 0",
@@ -749,6 +786,7 @@ TEST(recovery_that_cannot_compensate_leaves_a_dead_letter) {
 
 int main(void) {
     RUN(a_saga_of_three_steps_commits);
+    RUN(a_saga_waits_for_the_disk_twice);
     RUN(a_failure_at_each_step_compensates_it_and_the_earlier_ones_in_reverse);
     RUN(timed_out_and_slow_steps_are_compensated);
     RUN(a_compensation_that_fails_once_is_retried);

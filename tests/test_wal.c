@@ -778,6 +778,39 @@ TEST(sync_modes_by_name) {
     CHECK_STATUS(eg_wal_open(fresh_dir(), &bad, &w, NULL, &err), EG_INVALID_ARGUMENT, &err);
 }
 
+/* Deferred records wait for no sync, in any mode; the next durable append's sync covers them. */
+TEST(deferred_appends_ride_on_the_next_sync) {
+    for (eg_wal_sync s = EG_WAL_SYNC_GROUP; s <= EG_WAL_SYNC_FSYNC; s++) {
+        for (uint64_t segment_bytes = 0; segment_bytes <= 256; segment_bytes += 256) {
+            const char *dir = fresh_dir();
+            eg_wal *w = open_log(dir, s, segment_bytes, NULL);
+            REQUIRE(w);
+            eg_wal_stats before, after;
+            eg_wal_stats_get(w, &before);
+            char payload[100] = "deferred";
+            uint64_t lsn = 0;
+            for (int i = 0; i < 5; i++)
+                CHECK_OK(eg_wal_append_deferred(w, 1, payload, sizeof payload, &lsn, &err), &err);
+            CHECK(lsn == 5);
+            eg_wal_stats_get(w, &after);
+            CHECK(after.appends - before.appends == 5);
+            if (!segment_bytes) CHECK(after.syncs == before.syncs); /* only rotations sync, 256-byte segments rotate */
+            before = after;
+            CHECK_OK(eg_wal_append(w, 1, "durable", 7, &lsn, &err), &err);
+            CHECK(lsn == 6);
+            eg_wal_stats_get(w, &after);
+            if (!segment_bytes) CHECK(after.syncs - before.syncs == 1);
+            eg_wal_close(w);
+            eg_wal_open_report report;
+            w = open_log(dir, s, segment_bytes, &report);
+            REQUIRE(w);
+            CHECK(report.records == 6 && report.next_lsn == 7 && report.torn_bytes == 0);
+            eg_wal_close(w);
+        }
+    }
+    CHECK_STATUS(eg_wal_append_deferred(NULL, 1, "x", 1, NULL, &err), EG_INVALID_ARGUMENT, &err);
+}
+
 #define THREADS 8
 #define PER_THREAD 200
 
@@ -866,6 +899,7 @@ int main(void) {
     RUN(a_failed_write_stops_appends_until_reopened);
     RUN(second_opener_is_locked_out);
     RUN(sync_modes_by_name);
+    RUN(deferred_appends_ride_on_the_next_sync);
     RUN(group_commit_shares_syncs_between_threads);
     return test_summary();
 }

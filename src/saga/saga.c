@@ -85,16 +85,20 @@ void eg_saga_pin_drop(eg_saga_engine *e, const char *id) {
 
 /* ---- Log records -------------------------------------------------------------------------------------------- */
 
-/* Appends one record unless the log already failed for this saga; a failure is kept in p and stops logging. */
-static void log_record(eg_saga_engine *e, eg_saga_progress *p, uint8_t type, json_t *payload) {
+/* Appends one record unless the log already failed for this saga; a failure is kept in p and stops logging.
+ * Only a record that decides what the caller is told waits for the disk (`durable`); the others are written
+ * without waiting and made durable by the next durable record — losing them in a crash only makes recovery redo
+ * an idempotent action. */
+static void log_record(eg_saga_engine *e, eg_saga_progress *p, uint8_t type, json_t *payload, bool durable) {
     if (p->log_broken) {
         json_decref(payload);
         return;
     }
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
-    eg_status st = text ? eg_wal_append(e->wal, type, text, strlen(text), NULL, &p->unended_err)
-                        : eg_error_set(&p->unended_err, EG_INTERNAL, "out of memory encoding a saga log record");
+    eg_status st = !text ? eg_error_set(&p->unended_err, EG_INTERNAL, "out of memory encoding a saga log record")
+                   : durable ? eg_wal_append(e->wal, type, text, strlen(text), NULL, &p->unended_err)
+                             : eg_wal_append_deferred(e->wal, type, text, strlen(text), NULL, &p->unended_err);
     free(text);
     if (st != EG_OK) {
         p->log_broken = true;
@@ -102,16 +106,23 @@ static void log_record(eg_saga_engine *e, eg_saga_progress *p, uint8_t type, jso
     }
 }
 
+/* The point-of-no-return step is durable before the saga goes on: from then on a crash finishes the saga, so
+ * once it is on disk the commit is. */
 static void log_step(eg_saga_engine *e, eg_saga_progress *p, size_t step) {
-    log_record(e, p, EG_SAGA_STEP, json_pack("{s:s, s:I}", "saga", p->id, "step", (json_int_t)step));
+    log_record(e, p, EG_SAGA_STEP, json_pack("{s:s, s:I}", "saga", p->id, "step", (json_int_t)step),
+               step == p->type->point_of_no_return);
     if (!p->log_broken) p->logged = step + 1;
 }
 
 static const char *const outcome_names[] = {"committed", "compensated", "failed"};
 
-/* Logs the end and, once it is in the log, unpins the saga. */
+/* Logs the end and, once it is in the log, unpins the saga. The end must be durable only for a commit without a
+ * point of no return: a lost "compensated" or "failed" end makes recovery compensate again (idempotently, the
+ * dead letter already written), and a saga past its point of no return is finished by recovery anyway. */
 static void log_end(eg_saga_engine *e, eg_saga_progress *p, eg_saga_outcome outcome) {
-    log_record(e, p, EG_SAGA_END, json_pack("{s:s, s:s}", "saga", p->id, "outcome", outcome_names[outcome]));
+    bool decides = outcome == EG_SAGA_COMMITTED && p->type->point_of_no_return >= p->type->step_count;
+    log_record(e, p, EG_SAGA_END, json_pack("{s:s, s:s}", "saga", p->id, "outcome", outcome_names[outcome]),
+               decides);
     if (!p->log_broken) eg_saga_pin_drop(e, p->id);
 }
 

@@ -7,6 +7,11 @@
  *   EG_SAGA_INTENT  {"saga": id, "type": name, "args": {...}}    before the first step runs
  *   EG_SAGA_STEP    {"saga": id, "step": i}                      after step i's forward action succeeded
  *   EG_SAGA_END     {"saga": id, "outcome": "committed"|"compensated"|"failed"}
+ * Only the records that decide what a caller is told wait for the disk (in the log's GROUP and FSYNC modes): the
+ * intent, before the first step touches a store; the point-of-no-return step, which commits the saga; and the end
+ * of a committed saga that has no point of no return. The others are written without waiting
+ * (eg_wal_append_deferred) and become durable with the next durable record: losing them in a crash only makes
+ * recovery redo idempotent actions. So a saga costs two waited syncs, shared with concurrent sagas in GROUP mode.
  * `args` holds everything the steps and their compensations need (ids, vectors, pre-images for deletes and
  * updates): the caller captures pre-images before calling eg_saga_run, so a saga never has to read what a
  * crash may have changed.

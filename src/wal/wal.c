@@ -166,7 +166,8 @@ static eg_status write_record(eg_wal *w, uint8_t type, const void *payload, size
     return EG_OK;
 }
 
-eg_status eg_wal_append(eg_wal *w, uint8_t type, const void *payload, size_t length, uint64_t *lsn, eg_error *err) {
+static eg_status append(eg_wal *w, uint8_t type, const void *payload, size_t length, bool wait, uint64_t *lsn,
+                        eg_error *err) {
     if (!w) return eg_error_set(err, EG_INVALID_ARGUMENT, "write-ahead log is missing");
     if (type == 0) return eg_error_set(err, EG_INVALID_ARGUMENT, "record type 0 is reserved (use 1..255)");
     if (length > EG_WAL_RECORD_MAX)
@@ -176,11 +177,20 @@ eg_status eg_wal_append(eg_wal *w, uint8_t type, const void *payload, size_t len
     pthread_mutex_lock(&w->mutex);
     uint64_t assigned = 0;
     eg_status st = write_record(w, type, payload, length, &assigned, err);
-    if (!st && w->sync == EG_WAL_SYNC_FSYNC) st = sync_newest(w, err);
-    if (!st && w->sync == EG_WAL_SYNC_GROUP) st = sync_through(w, assigned, err);
+    if (!st && wait && w->sync == EG_WAL_SYNC_FSYNC) st = sync_newest(w, err);
+    if (!st && wait && w->sync == EG_WAL_SYNC_GROUP) st = sync_through(w, assigned, err);
     pthread_mutex_unlock(&w->mutex);
     if (!st && lsn) *lsn = assigned;
     return st;
+}
+
+eg_status eg_wal_append(eg_wal *w, uint8_t type, const void *payload, size_t length, uint64_t *lsn, eg_error *err) {
+    return append(w, type, payload, length, true, lsn, err);
+}
+
+eg_status eg_wal_append_deferred(eg_wal *w, uint8_t type, const void *payload, size_t length, uint64_t *lsn,
+                                 eg_error *err) {
+    return append(w, type, payload, length, false, lsn, err);
 }
 
 eg_status eg_wal_read(eg_wal *w, uint64_t from_lsn, eg_wal_visit visit, void *ctx, eg_error *err) {

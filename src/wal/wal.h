@@ -96,6 +96,14 @@ eg_status eg_wal_open(const char *dir, const eg_wal_options *options, eg_wal **o
  * checkpoints (EG_IO) until reopened, since what reached the disk is then unknown. */
 eg_status eg_wal_append(eg_wal *w, uint8_t type, const void *payload, size_t length, uint64_t *lsn, eg_error *err);
 
+/* Appends like eg_wal_append but returns once the record is written to the OS, without waiting for a sync in
+ * any mode (it survives a killed process, not yet a power cut). It is on disk once a later eg_wal_append returns
+ * (a sync covers every record written before it; a segment is synced before the next one starts), or after
+ * eg_wal_close. For records a crash may lose harmlessly — what recovery can redo — so that only the records that
+ * must be durable pay for a sync. */
+eg_status eg_wal_append_deferred(eg_wal *w, uint8_t type, const void *payload, size_t length, uint64_t *lsn,
+                                 eg_error *err);
+
 /* One record as read back. payload is valid only during the visit. */
 typedef struct eg_wal_record {
     uint64_t lsn;
