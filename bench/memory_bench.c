@@ -1,0 +1,376 @@
+/* memory_bench.c — the memory API benchmark: how fast memories are created through durable sagas, next to the
+ * same writes made straight to the two stores, and how long a recall with graph context takes.
+ *
+ * usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] [--durability group|fsync|none] [--raw]
+ *        memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] [--load-threads T]
+ *
+ * writes  opens a fresh data folder DIR with the durability given and creates N episodes (N/T per thread, T
+ *         threads sharing the one eg_db): deterministic random vectors of D dimensions, a small payload, a few
+ *         properties, a session, a UUID per episode. Without --raw each is one eg_memory_create (a create_memory
+ *         saga: five log records around the vector upsert and the node create). With --raw each is the same
+ *         point (payload plus created_at and session_id, as the memory layer stores it) upserted into
+ *         "episodes" with eg_vectors_upsert, then the same node created with eg_graph_create_node, through
+ *         eg_db_vectors / eg_db_graph: no saga, no log, no reads before writing; the stores commit with the
+ *         folder's durability. The collection is made first as the memory layer makes it (D, Cosine, keyword
+ *         index on session_id, integer index on created_at), so both runs maintain the same indexes.
+ *         Prints: memory-writes mode=group threads=8 dim=1024 n=2000 saga=yes creates_per_s=.. p50_us=..
+ *                 p99_us=.. mean_us=..
+ *         Latencies are per create as its caller sees it; creates_per_s is N over the wall time of all threads.
+ * recall  loads N episodes into DIR unless it holds them already (a rerun reuses the folder): first 1000
+ *         entities, then the episodes, each related to 2 of the entities, with durability none and T threads
+ *         (default 4). Then Q eg_memory_recall calls (limit 10, E hops of graph context) with random query
+ *         vectors, one at a time.
+ *         Prints: memory-recall n=.. dim=.. queries=.. expand=.. load=fresh|reused load_s=.. p50_us=.. p99_us=..
+ *                 mean_us=.. memories_per_query=.. neighbors_per_query=.. relationships_per_query=..
+ *
+ * DIR for writes must not hold a data folder yet; remove it afterwards (its vectors take D*4 bytes per create,
+ * plus LMDB's free pages). */
+#include <engram/engram.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_THREADS 64
+#define ENTITIES 1000
+#define EPISODE_ID_BASE 1000000u /* recall's episode ids; entities are 1..ENTITIES */
+#define RECALL_LIMIT 10
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void fail(const char *what, const eg_error *err) {
+    fprintf(stderr, "memory_bench: %s: %s\n", what, err->message);
+    exit(1);
+}
+
+/* splitmix64: a deterministic stream per seed, so every run writes the same vectors. */
+static uint64_t next_random(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+/* Components uniform in [-1, 1), drawn from the stream of seed. */
+static void random_vector(uint64_t seed, float *out, size_t dim) {
+    uint64_t state = seed;
+    for (size_t i = 0; i < dim; i++) out[i] = (float)((double)(next_random(&state) >> 11) * 0x1p-52 - 1.0);
+}
+
+static int compare_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct latency_summary {
+    double p50, p99, mean;
+} latency_summary;
+
+/* Sorts the samples and summarises them. */
+static latency_summary summarise(float *us, size_t n) {
+    latency_summary s = {0, 0, 0};
+    if (n == 0) return s;
+    qsort(us, n, sizeof *us, compare_float);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += us[i];
+    s.p50 = us[n / 2];
+    s.p99 = us[(size_t)((double)n * 0.99)];
+    s.mean = sum / (double)n;
+    return s;
+}
+
+static bool has_data_folder(const char *dir) {
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/FORMAT", dir);
+    return stat(path, &st) == 0;
+}
+
+/* Reads the value after option argv[*i] as a positive number. */
+static size_t count_arg(int argc, char **argv, int *i) {
+    char *end = "";
+    unsigned long long n = *i + 1 < argc ? strtoull(argv[*i + 1], &end, 10) : 0;
+    if (n == 0 || *end) {
+        fprintf(stderr, "memory_bench: %s needs a positive number\n", argv[*i]);
+        exit(2);
+    }
+    ++*i;
+    return (size_t)n;
+}
+
+/* ---- writes --------------------------------------------------------------------------------------------- */
+
+typedef struct writer {
+    eg_db *db;
+    unsigned index;
+    size_t count, dim;
+    bool raw;
+    pthread_barrier_t *start;
+    float *latency_us;
+} writer;
+
+/* The node and payload keys the memory layer adds, added here for --raw so both runs store the same bytes. */
+static void add_memory_keys(json_t *o, int64_t created_at, const char *session_key, const char *session) {
+    json_object_set_new(o, "created_at", json_integer(created_at));
+    json_object_set_new(o, session_key, json_string(session));
+}
+
+static int64_t epoch_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void create_raw(eg_db *db, const char *id, float *vector, size_t dim, json_t *payload, json_t *properties,
+                       const char *session) {
+    eg_error err;
+    eg_point point = {.vector = vector, .dim = dim, .payload = payload};
+    if (eg_point_id_parse(id, &point.id, &err)) fail("point id", &err);
+    int64_t created_at = epoch_ms();
+    add_memory_keys(payload, created_at, "session_id", session);
+    add_memory_keys(properties, created_at, "sessionId", session);
+    if (eg_vectors_upsert(eg_db_vectors(db), "episodes", &point, 1, &err)) fail("upsert", &err);
+    if (eg_graph_create_node(eg_db_graph(db), EG_LABEL_EPISODE, id, properties, &err)) fail("create_node", &err);
+}
+
+static void *write_loop(void *arg) {
+    writer *w = arg;
+    float *vector = malloc(w->dim * sizeof *vector);
+    char session[32];
+    snprintf(session, sizeof session, "bench-session-%u", w->index);
+    pthread_barrier_wait(w->start);
+    for (size_t i = 0; i < w->count; i++) {
+        char id[EG_POINT_ID_TEXT], text[96];
+        snprintf(id, sizeof id, "%08x-0000-4000-8000-%012llx", w->index + 1, (unsigned long long)i & 0xFFFFFFFFFFFFull);
+        snprintf(text, sizeof text, "episode %zu of writer %u: the agent read a file and summarised it", i,
+                 w->index);
+        random_vector(((uint64_t)w->index << 32) + i, vector, w->dim);
+        json_t *payload = json_pack("{s:s, s:s, s:f}", "content", text, "outcome", "success", "importance", 0.5);
+        json_t *properties = json_pack("{s:s, s:f, s:i}", "summary", text, "valence", 0.25, "accessCount", 0);
+        double t0 = now_s();
+        if (w->raw) {
+            create_raw(w->db, id, vector, w->dim, payload, properties, session);
+        } else {
+            eg_memory_spec spec = {.type = EG_MEMORY_EPISODE, .id = id, .vector = vector, .dim = w->dim,
+                                   .payload = payload, .properties = properties, .session_id = session};
+            eg_error err;
+            if (eg_memory_create(w->db, &spec, NULL, &err)) fail("eg_memory_create", &err);
+        }
+        w->latency_us[i] = (float)((now_s() - t0) * 1e6);
+        json_decref(payload);
+        json_decref(properties);
+    }
+    free(vector);
+    return NULL;
+}
+
+/* The episodes collection as the memory layer creates it on first use. */
+static void create_episode_collection(eg_db *db, size_t dim) {
+    eg_error err;
+    eg_vectors *v = eg_db_vectors(db);
+    eg_collection_config config = {(uint32_t)dim, EG_DISTANCE_COSINE, false};
+    if (eg_vectors_create_collection(v, "episodes", &config, &err) ||
+        eg_vectors_create_payload_index(v, "episodes", "session_id", EG_PAYLOAD_KEYWORD, &err) ||
+        eg_vectors_create_payload_index(v, "episodes", "created_at", EG_PAYLOAD_INTEGER, &err))
+        fail("create the episodes collection", &err);
+}
+
+static int run_writes(const char *dir, int argc, char **argv) {
+    size_t threads = 1, count = 2000, dim = 1024;
+    eg_options options = {EG_DURABILITY_GROUP};
+    bool raw = false;
+    for (int i = 3; i < argc; i++) {
+        eg_error err;
+        if (strcmp(argv[i], "--threads") == 0) threads = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--count") == 0) count = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--dim") == 0) dim = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--raw") == 0) raw = true;
+        else if (strcmp(argv[i], "--durability") == 0 && i + 1 < argc) {
+            if (eg_durability_parse(argv[++i], &options.durability, &err)) fail("--durability", &err);
+        } else {
+            fprintf(stderr, "memory_bench writes: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (threads > MAX_THREADS || threads > count) {
+        fprintf(stderr, "memory_bench writes: --threads must be at most %d and at most --count\n", MAX_THREADS);
+        return 2;
+    }
+    if (has_data_folder(dir)) {
+        fprintf(stderr, "memory_bench writes: %s already holds a data folder; give a fresh one\n", dir);
+        return 2;
+    }
+    eg_db *db;
+    eg_error err;
+    if (eg_open(dir, &options, &db, &err)) fail("open", &err);
+    create_episode_collection(db, dim);
+
+    writer writers[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
+    size_t given = 0;
+    for (size_t t = 0; t < threads; t++) {
+        size_t share = count / threads + (t < count % threads);
+        writers[t] = (writer){db, (unsigned)t, share, dim, raw, &start, malloc(share * sizeof(float))};
+        given += share;
+        pthread_create(&ids[t], NULL, write_loop, &writers[t]);
+    }
+    pthread_barrier_wait(&start);
+    double t0 = now_s();
+    float *all = malloc(count * sizeof *all);
+    size_t sampled = 0;
+    for (size_t t = 0; t < threads; t++) {
+        pthread_join(ids[t], NULL);
+        memcpy(all + sampled, writers[t].latency_us, writers[t].count * sizeof *all);
+        sampled += writers[t].count;
+        free(writers[t].latency_us);
+    }
+    double elapsed = now_s() - t0;
+    pthread_barrier_destroy(&start);
+    latency_summary s = summarise(all, sampled);
+    printf("memory-writes mode=%s threads=%zu dim=%zu n=%zu saga=%s creates_per_s=%.0f p50_us=%.0f p99_us=%.0f "
+           "mean_us=%.0f\n",
+           eg_durability_name(options.durability), threads, dim, given, raw ? "no" : "yes",
+           (double)given / elapsed, s.p50, s.p99, s.mean);
+    free(all);
+    eg_close(db);
+    return 0;
+}
+
+/* ---- recall --------------------------------------------------------------------------------------------- */
+
+typedef struct loader {
+    eg_db *db;
+    eg_memory_type type;
+    size_t first, end, dim; /* creates items [first, end) */
+} loader;
+
+static void *load_loop(void *arg) {
+    loader *l = arg;
+    float *vector = malloc(l->dim * sizeof *vector);
+    for (size_t i = l->first; i < l->end; i++) {
+        bool entity = l->type == EG_MEMORY_ENTITY;
+        char id[EG_POINT_ID_TEXT], targets[2][EG_POINT_ID_TEXT], text[64];
+        snprintf(id, sizeof id, "%zu", entity ? i + 1 : EPISODE_ID_BASE + i);
+        snprintf(text, sizeof text, entity ? "entity %zu" : "episode %zu", i);
+        random_vector((entity ? 1ull << 62 : 1ull << 61) + i, vector, l->dim);
+        /* Two distinct entities per episode, spread evenly: each entity ends up related to ~2N/1000 episodes. */
+        snprintf(targets[0], sizeof targets[0], "%zu", i % ENTITIES + 1);
+        snprintf(targets[1], sizeof targets[1], "%zu", (i + 1 + i / ENTITIES % (ENTITIES - 1)) % ENTITIES + 1);
+        eg_memory_relationship rels[2] = {{targets[0], EG_REL_RELATES_TO, NULL}, {targets[1], EG_REL_RELATES_TO, NULL}};
+        json_t *payload = json_pack("{s:s}", entity ? "name" : "content", text);
+        eg_memory_spec spec = {.type = l->type, .id = id, .vector = vector, .dim = l->dim, .payload = payload,
+                               .relationships = entity ? NULL : rels, .relationship_count = entity ? 0 : 2};
+        eg_error err;
+        if (eg_memory_create(l->db, &spec, NULL, &err)) fail("eg_memory_create (load)", &err);
+        json_decref(payload);
+    }
+    free(vector);
+    return NULL;
+}
+
+static void load_in_parallel(eg_db *db, eg_memory_type type, size_t n, size_t dim, size_t threads) {
+    loader loaders[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    for (size_t t = 0; t < threads; t++) {
+        loaders[t] = (loader){db, type, n * t / threads, n * (t + 1) / threads, dim};
+        pthread_create(&ids[t], NULL, load_loop, &loaders[t]);
+    }
+    for (size_t t = 0; t < threads; t++) pthread_join(ids[t], NULL);
+}
+
+/* Points in a collection; 0 when it does not exist. */
+static uint64_t points_in(eg_db *db, const char *collection) {
+    uint64_t n = 0;
+    eg_error err;
+    eg_status st = eg_vectors_count(eg_db_vectors(db), collection, NULL, &n, &err);
+    if (st == EG_NOT_FOUND) return 0;
+    if (st) fail("count", &err);
+    return n;
+}
+
+static int run_recall(const char *dir, int argc, char **argv) {
+    size_t memories = 100000, dim = 1024, queries = 200, load_threads = 4;
+    int hops = 1;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--memories") == 0) memories = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--dim") == 0) dim = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--queries") == 0) queries = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--load-threads") == 0) load_threads = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--expand") == 0 && i + 1 < argc) hops = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "memory_bench recall: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (load_threads > MAX_THREADS) load_threads = MAX_THREADS;
+    eg_options options = {EG_DURABILITY_NONE};
+    eg_db *db;
+    eg_error err;
+    if (eg_open(dir, &options, &db, &err)) fail("open", &err);
+    uint64_t have_entities = points_in(db, "entities"), have_episodes = points_in(db, "episodes");
+    bool reuse = have_entities == ENTITIES && have_episodes == memories;
+    if (!reuse && (have_entities || have_episodes)) {
+        fprintf(stderr,
+                "memory_bench recall: %s holds %llu entities and %llu episodes, not %d and %zu (another size, or an "
+                "interrupted load): remove it\n",
+                dir, (unsigned long long)have_entities, (unsigned long long)have_episodes, ENTITIES, memories);
+        eg_close(db);
+        return 2;
+    }
+    double load_s = 0;
+    if (!reuse) {
+        double t0 = now_s();
+        load_in_parallel(db, EG_MEMORY_ENTITY, ENTITIES, dim, load_threads);
+        load_in_parallel(db, EG_MEMORY_EPISODE, memories, dim, load_threads);
+        load_s = now_s() - t0;
+    }
+
+    float *vector = malloc(dim * sizeof *vector), *us = malloc(queries * sizeof *us);
+    size_t hits = 0, neighbors = 0, relationships = 0;
+    for (size_t q = 0; q < queries; q++) {
+        random_vector((1ull << 60) + q, vector, dim);
+        eg_recall_request request = {.type = EG_MEMORY_EPISODE, .vector = vector, .dim = dim, .limit = RECALL_LIMIT,
+                                     .expand = hops};
+        json_t *out;
+        double t0 = now_s();
+        if (eg_memory_recall(db, &request, &out, &err)) fail("eg_memory_recall", &err);
+        us[q] = (float)((now_s() - t0) * 1e6);
+        size_t i;
+        json_t *memory;
+        json_array_foreach(json_object_get(out, "memories"), i, memory) {
+            hits++;
+            neighbors += json_array_size(json_object_get(memory, "neighbors"));
+            relationships += json_array_size(json_object_get(memory, "relationships"));
+        }
+        json_decref(out);
+    }
+    latency_summary s = summarise(us, queries);
+    printf("memory-recall n=%zu dim=%zu queries=%zu expand=%d load=%s load_s=%.1f p50_us=%.0f p99_us=%.0f "
+           "mean_us=%.0f memories_per_query=%.1f neighbors_per_query=%.1f relationships_per_query=%.1f\n",
+           memories, dim, queries, hops, reuse ? "reused" : "fresh", load_s, s.p50, s.p99, s.mean,
+           (double)hits / (double)queries, (double)neighbors / (double)queries,
+           (double)relationships / (double)queries);
+    free(vector);
+    free(us);
+    eg_close(db);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "writes") == 0) return run_writes(argv[2], argc, argv);
+    if (argc >= 3 && strcmp(argv[1], "recall") == 0) return run_recall(argv[2], argc, argv);
+    fprintf(stderr, "usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] "
+                    "[--durability group|fsync|none] [--raw]\n"
+                    "       memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] "
+                    "[--load-threads T]\n");
+    return 2;
+}
