@@ -327,7 +327,9 @@ TEST(a_failing_store_is_compensated_and_nothing_remains) {
     REQUIRE(db);
     CHECK_OK(create(db, EG_MEMORY_ENTITY, "1", 1, NULL, NULL, NULL, 0), &err);
     eg_memory_relationship rels[] = {{"1", EG_REL_RELATES_TO, json_pack("{s:f}", "weight", 0.25)}};
-    CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 2, json_pack("{s:s}", "text", "x"), NULL, rels, 1), &err);
+    json_t *payload = json_pack("{s:s}", "text", "x");
+    CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 2, payload, NULL, rels, 1), &err);
+    json_decref(payload);
     json_decref(rels[0].properties);
     eg_close(db);
     char *before;

@@ -99,13 +99,14 @@ static eg_status sync_through(eg_wal *w, uint64_t lsn, eg_error *err) {
     return EG_OK;
 }
 
-/* Closes the newest segment (synced first, except in NONE mode) and starts the next one at next_lsn. Mutex held,
- * no leader syncing. */
+/* Closes the newest segment (synced first, in every mode: rotations are rare, and a segment followed by another
+ * must never lose its tail, which would leave a gap) and starts the next one at next_lsn. Mutex held, no leader
+ * syncing. */
 static eg_status rotate(eg_wal *w, eg_error *err) {
     if (!eg_wal_reserve_segment(w)) return eg_error_set(err, EG_INTERNAL, "out of memory rotating the write-ahead log");
     bool durable = w->sync != EG_WAL_SYNC_NONE;
     eg_status st;
-    if (durable && (st = sync_newest(w, err))) return st;
+    if ((st = sync_newest(w, err))) return st;
     int fd;
     if ((st = eg_wal_segment_create(w->dir, newest_segment(w) + 1, w->next_lsn, durable, &fd, &w->syncs, err))) {
         w->broken = true;
@@ -260,8 +261,9 @@ eg_status eg_wal_checkpoint(eg_wal *w, uint64_t keep_from_lsn, eg_error *err) {
                           keep_from_lsn, w->next_lsn);
     else if (!ignored && w->broken)
         st = refuse_broken(err);
-    /* Everything the checkpoint releases must be on disk before CHECKPOINT says so. */
-    else if (!ignored && w->sync != EG_WAL_SYNC_NONE)
+    /* Everything below the checkpoint must be on disk before CHECKPOINT says so — in NONE mode too (checkpoints
+     * are rare): a CHECKPOINT beyond the end of the log on disk would make the next open refuse the folder. */
+    else if (!ignored)
         st = sync_through(w, keep_from_lsn - 1, err);
     pthread_mutex_unlock(&w->mutex);
     if (st || ignored) goto out;

@@ -44,7 +44,9 @@
  *   EG_WAL_SYNC_GROUP  (default) the record is on disk; appenders waiting at the same moment share one fsync
  *   EG_WAL_SYNC_FSYNC  the record is on disk, fsynced by its own call
  *   EG_WAL_SYNC_NONE   the record is in the OS: it survives a killed process, not a power cut (tests, bulk loads)
- * The folder is fsynced whenever a segment is created or removed (in every mode but NONE). In GROUP mode a sync
+ * The folder is fsynced whenever a segment is created or removed (in every mode but NONE). In every mode, NONE
+ * included, a segment is synced before the next one starts and the records below a checkpoint before it is
+ * recorded (both are rare), so that a power cut in NONE mode costs at most the newest segment's unsynced tail. In GROUP mode a sync
  * covers every record written when it starts, so appenders waiting at once share it; FSYNC syncs under the
  * log's lock, one append at a time.
  *
@@ -122,7 +124,7 @@ typedef eg_status (*eg_wal_visit)(void *ctx, const eg_wal_record *record, eg_err
 eg_status eg_wal_read(eg_wal *w, uint64_t from_lsn, eg_wal_visit visit, void *ctx, eg_error *err);
 
 /* Declares that records below keep_from_lsn are no longer needed (the caller passes the oldest LSN an
- * unfinished saga or a queued write still needs). Syncs the records below it (unless NONE), records CHECKPOINT
+ * unfinished saga or a queued write still needs). Syncs the records below it (in every mode), records CHECKPOINT
  * durably, then removes every segment whose records all lie below it — never the newest — oldest first, and
  * syncs the folder (unless NONE). keep_from_lsn at or below the current checkpoint is ignored; above the next
  * LSN it is EG_INVALID_ARGUMENT. Checkpoints run one at a time. */
