@@ -233,8 +233,9 @@ static eg_status record_before(void *self, const char *store, const char *op, eg
     return EG_OK;
 }
 
-static void record_after(void *self, const char *store, const char *op, eg_status status) {
+static void record_after(void *self, const char *store, const char *op, eg_status status, const eg_error *e) {
     recorder *r = self;
+    (void)e;
     if (r->afters < 64) {
         snprintf(r->after[r->afters], sizeof r->after[0], "%s.%s", store, op);
         r->after_status[r->afters++] = status;

@@ -354,7 +354,7 @@ TEST(delete_killed_at_each_step_is_whole_again) {
 
 TEST(delete_killed_while_compensating_is_whole_again) {
     static const crash_case cases[] = {
-        {OP_DELETE, "graph.delete_node=fail; graph.create_node=kill_at:1", NULL},
+        {OP_DELETE, "graph.delete_node=fail; graph.update_node=kill_at:1", NULL},
         {OP_DELETE, "graph.delete_node=fail; graph.batch_create_relationships=kill_at:1", NULL},
         {OP_DELETE, "graph.delete_node=fail; vectors.upsert=kill_at:1", NULL},
     };

@@ -25,6 +25,8 @@ typedef struct cli_command {
  * NULL. */
 extern const cli_command cli_commands[];
 extern const cli_command cli_memory_commands[];
+/* config and health (admin_cmds.c). */
+extern const cli_command cli_admin_commands[];
 
 /* The subcommand called name, or NULL. */
 const cli_command *cli_find(const char *name);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char main_help[] =
-    "usage: engram [--data DIR] [--durability MODE] COMMAND [ARGS]\n"
+    "usage: engram [--data DIR] [--durability MODE] [--set NAME=VALUE]... COMMAND [ARGS]\n"
     "\n"
     "engram stores the memory of an AI agent: a graph of episodes, entities and procedures.\n"
     "\n"
@@ -16,6 +16,8 @@ static const char main_help[] =
     "  recall TEXT       list the memories most like TEXT, with their graph neighbours (--expand N)\n"
     "  check             compare the graph and vector stores: orphans, dead letters (--repair fixes them)\n"
     "  recover           show what opening the data folder recovered after a crash, then check it\n"
+    "  health            circuit breakers, write queues, degraded time: ok, degraded or down (exit 0, 3, 4)\n"
+    "  config            every setting: value, default, and where the value came from\n"
     "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
     "  node show ID      show a node and its properties\n"
     "  node rels ID      list a node's relationships\n"
@@ -28,6 +30,7 @@ static const char main_help[] =
     "                    the log's fsyncs; fsync: each commit synced on its own; none: no fsync (bulk loads:\n"
     "                    a killed process loses nothing, a power cut may lose the last writes)\n"
     "  --no-sync         the same as --durability none\n"
+    "  --set NAME=VALUE  override a setting of DATA/engram.conf for this run (repeatable; see engram config)\n"
     "  --version         print the version\n"
     "  -h, --help        this help; every command takes --help too\n"
     "\n"
@@ -80,17 +83,31 @@ static int usage(const char *fmt, const char *arg) {
 int main(int argc, char **argv) {
     const char *data = getenv("ENGRAM_DATA");
     eg_options options = {0};
+    static const char *overrides[64];
+    options.settings = overrides;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--data") == 0) {
             if (++i == argc || !*argv[i]) return usage("%s needs a folder", "--data");
             data = argv[i];
-        } else if (strcmp(argv[i], "--no-sync") == 0) {
-            options.durability = EG_DURABILITY_NONE;
-        } else if (strcmp(argv[i], "--durability") == 0) {
+        } else if (strcmp(argv[i], "--no-sync") == 0 || strcmp(argv[i], "--durability") == 0) {
+            /* Shorthands for --set durability=..., so that engram config shows them as the overrides they are. */
+            static char assignments[2][32];
+            static int used;
+            eg_durability d = EG_DURABILITY_NONE;
             eg_error err;
-            if (++i == argc || eg_durability_parse(argv[i], &options.durability, &err) != EG_OK)
+            if (argv[i][2] == 'd' && (++i == argc || eg_durability_parse(argv[i], &d, &err) != EG_OK))
                 return usage("%s needs group, fsync or none", "--durability");
+            if (used == 2) return usage("%s", "give --durability (or --no-sync) once");
+            snprintf(assignments[used], sizeof assignments[used], "durability=%s", eg_durability_name(d));
+            overrides[options.setting_count++] = assignments[used++];
+        } else if (strcmp(argv[i], "--set") == 0) {
+            eg_error err;
+            if (++i == argc) return usage("%s needs NAME=VALUE (see engram config)", "--set");
+            if (eg_settings_validate_override(argv[i], &err) != EG_OK) return usage("--set: %s", err.message);
+            if (options.setting_count == sizeof overrides / sizeof overrides[0])
+                return usage("at most %s --set options", "64");
+            overrides[options.setting_count++] = argv[i];
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("engram %s (data format %d)\n", EG_VERSION, EG_FORMAT_VERSION);
             return EXIT_OK;

@@ -6,6 +6,7 @@
  *   DATA/vectors/ the embedded vector store (LMDB)
  *   DATA/wal/     the write-ahead log of the memory sagas (docs/wal.md)
  *   DATA/dead-letters/  reports of sagas that could not be undone, one JSON file each, until repaired
+ *   DATA/engram.conf    settings (optional; docs/settings.md)
  * eg_open creates the folder when it does not exist. It refuses a folder written by a newer format
  * (EG_INCOMPATIBLE) and a folder another process has open (EG_LOCKED), never guessing. Before it returns, it
  * repairs a torn log tail and finishes every saga a crash interrupted (eg_db_recovery tells what it did), so the
@@ -21,6 +22,7 @@
 
 #include <engram/graph.h>
 #include <engram/memory.h>
+#include <engram/settings.h>
 #include <engram/status.h>
 #include <engram/vectors.h>
 
@@ -34,17 +36,21 @@ extern "C" {
 
 /* When an acknowledged write is safe. */
 typedef enum eg_durability {
-    EG_DURABILITY_GROUP = 0, /* on disk: every commit synced; concurrent sagas share the log's fsyncs (default) */
-    EG_DURABILITY_FSYNC,     /* on disk: every commit and every log record synced on its own */
-    EG_DURABILITY_NONE       /* in the OS: survives a killed process, not a power cut (tests, bulk loads) */
+    EG_DURABILITY_DEFAULT = 0, /* the folder's `durability` setting (docs/settings.md): group unless configured */
+    EG_DURABILITY_GROUP,       /* on disk: every commit synced; concurrent sagas share the log's fsyncs */
+    EG_DURABILITY_FSYNC,       /* on disk: every commit and every waited log record synced on its own */
+    EG_DURABILITY_NONE         /* in the OS: survives a killed process, not a power cut (tests, bulk loads) */
 } eg_durability;
 
-/* "group", "fsync", "none". */
+/* "group", "fsync", "none" ("default" for EG_DURABILITY_DEFAULT). */
 const char *eg_durability_name(eg_durability d);
+/* Parses "group", "fsync" or "none". */
 eg_status eg_durability_parse(const char *name, eg_durability *out, eg_error *err);
 
 typedef struct eg_options {
-    eg_durability durability;
+    eg_durability durability;    /* overrides the `durability` setting unless EG_DURABILITY_DEFAULT */
+    const char *const *settings; /* setting_count overrides "NAME=VALUE" of DATA/engram.conf (docs/settings.md) */
+    size_t setting_count;
 } eg_options;
 
 /* What eg_open found and repaired. */
@@ -65,6 +71,9 @@ eg_graph *eg_db_graph(eg_db *db);
 
 /* The vector store of an open folder; owned by db, valid until eg_close. */
 eg_vectors *eg_db_vectors(eg_db *db);
+
+/* The settings in force: DATA/engram.conf with the options' overrides (owned by db). */
+const eg_settings *eg_db_settings(eg_db *db);
 
 /* What opening db recovered. */
 void eg_db_recovery(eg_db *db, eg_recovery_report *out);

@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const durability_names[] = {"group", "fsync", "none"};
+static const char *const durability_names[] = {"default", "group", "fsync", "none"};
 
 const char *eg_durability_name(eg_durability d) {
     return (unsigned)d < sizeof durability_names / sizeof durability_names[0] ? durability_names[d] : "?";
 }
 
 eg_status eg_durability_parse(const char *name, eg_durability *out, eg_error *err) {
-    for (size_t i = 0; name && i < sizeof durability_names / sizeof durability_names[0]; i++)
+    for (size_t i = 1; name && i < sizeof durability_names / sizeof durability_names[0]; i++)
         if (strcmp(name, durability_names[i]) == 0) {
             *out = (eg_durability)i;
             return EG_OK;
@@ -48,25 +48,50 @@ static eg_status check_format_file(const char *dir, eg_error *err) {
     return EG_OK;
 }
 
-/* Puts both stores behind the fault guard, with the rules of ENGRAM_FAULTS, when ENGRAM_ALLOW_FAULTS=1. */
-static eg_status guard_stores(eg_db *db, eg_error *err) {
-    if (!eg_faults_allowed()) return EG_OK;
-    const char *rules = getenv("ENGRAM_FAULTS");
-    eg_status st = eg_faults_new(rules ? rules : "", &db->faults, err);
-    if (st != EG_OK) return eg_error_prefix(err, st, "ENGRAM_FAULTS: ");
-    eg_guard guard = eg_faults_guard(db->faults);
+/* ---- Composing the stores ---------------------------------------------------------------------------------- */
+
+/* The write observer: a guard that tells the fallback read cache of every acknowledged write, whichever path it
+ * took (a request, a saga, a compensation, the write queue's drainer), so that no cached read outlives the data
+ * it showed. */
+static const char *const graph_writes[] = {"create_node", "update_node", "delete_node", "batch_create_nodes",
+                                           "create_relationship", "batch_create_relationships",
+                                           "delete_relationship", "reweight_relationship",
+                                           "batch_decay_relationships", NULL};
+static const char *const vector_writes[] = {"create_collection", "delete_collection", "create_payload_index",
+                                            "upsert", "set_payload", "delete_payload_keys", "update_vectors",
+                                            "delete_points", NULL};
+
+static void observe_write(void *self, const char *store, const char *op, eg_status status, const eg_error *err) {
+    (void)err;
+    if (status != EG_OK) return;
+    bool graph = strcmp(store, "graph") == 0;
+    for (const char *const *w = graph ? graph_writes : vector_writes; *w; w++)
+        if (strcmp(*w, op) == 0) {
+            eg_read_cache_note_write(self, graph ? EG_READ_CACHE_GRAPH : EG_READ_CACHE_VECTORS);
+            return;
+        }
+}
+
+/* Wraps both stores in guard (the wrappers take ownership of what they wrap). */
+static eg_status wrap(eg_db *db, const eg_guard *guard, eg_error *err) {
     eg_graph *graph;
     eg_vectors *vectors;
-    if ((st = eg_graph_guard(db->graph, &guard, &graph, err))) return st;
+    eg_status st = eg_graph_guard(db->graph, guard, &graph, err);
+    if (st != EG_OK) return st;
     db->graph = graph;
-    if ((st = eg_vectors_guard(db->vectors, &guard, &vectors, err))) return st;
+    if ((st = eg_vectors_guard(db->vectors, guard, &vectors, err))) return st;
     db->vectors = vectors;
     return EG_OK;
 }
 
-static eg_status open_stores(eg_db *db, const char *dir, eg_durability durability, eg_error *err) {
+static void log_transition(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "engram: %s\n", line);
+}
+
+/* backend -> fault guard (ENGRAM_ALLOW_FAULTS=1 only) -> write observer = direct -> circuit breaker. */
+static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
     char path[4096];
-    bool no_sync = durability == EG_DURABILITY_NONE;
     eg_graph_lmdb_options graph_options = {0, no_sync};
     eg_vectors_lmdb_options vector_options = {0, no_sync};
     eg_status st;
@@ -75,41 +100,91 @@ static eg_status open_stores(eg_db *db, const char *dir, eg_durability durabilit
         (st = eg_path_join(path, sizeof path, dir, "vectors", err)) ||
         (st = eg_vectors_open_lmdb(path, &vector_options, &db->vectors, err)))
         return st;
-    return guard_stores(db, err);
+    if (eg_faults_allowed()) {
+        const char *rules = getenv("ENGRAM_FAULTS");
+        if ((st = eg_faults_new(rules ? rules : "", &db->faults, err))) return eg_error_prefix(err, st, "ENGRAM_FAULTS: ");
+        eg_guard faults = eg_faults_guard(db->faults);
+        if ((st = wrap(db, &faults, err))) return st;
+    }
+    size_t entries = (size_t)eg_settings_int(db->settings, "degrade.cache_entries");
+    eg_guard observer = {NULL, observe_write, NULL};
+    if ((st = eg_read_cache_new(entries, &db->cache, err))) return st;
+    observer.self = db->cache;
+    if ((st = wrap(db, &observer, err))) return st;
+    db->graph_direct = db->graph;
+    db->vectors_direct = db->vectors;
+    eg_breaker_config config = {
+        .failure_threshold = (uint32_t)eg_settings_int(db->settings, "breaker.failure_threshold"),
+        .success_threshold = (uint32_t)eg_settings_int(db->settings, "breaker.success_threshold"),
+        .reset_timeout_ms = (uint64_t)eg_settings_int(db->settings, "breaker.reset_timeout_ms"),
+        .half_open_max_calls = (uint32_t)eg_settings_int(db->settings, "breaker.half_open_max_calls"),
+        .log = log_transition,
+    };
+    if ((st = eg_breaker_new("graph", &config, &db->breakers[EG_STORE_GRAPH], err)) ||
+        (st = eg_breaker_new("vectors", &config, &db->breakers[EG_STORE_VECTORS], err)))
+        return st;
+    eg_graph *graph;
+    eg_vectors *vectors;
+    eg_guard graph_breaker = eg_breaker_guard(db->breakers[EG_STORE_GRAPH]);
+    eg_guard vector_breaker = eg_breaker_guard(db->breakers[EG_STORE_VECTORS]);
+    if ((st = eg_graph_guard(db->graph, &graph_breaker, &graph, err))) return st;
+    db->graph = graph;
+    if ((st = eg_vectors_guard(db->vectors, &vector_breaker, &vectors, err))) return st;
+    db->vectors = vectors;
+    return EG_OK;
 }
 
-/* The log, then the saga engine: opening it recovers every saga a crash left unfinished. */
+/* ---- The log, the sagas and the queue ------------------------------------------------------------------------ */
+
+static eg_status apply_queued(void *ctx, int store, eg_memory_type type, const char *id, eg_queued_kind kind,
+                              json_t *data, eg_error *err) {
+    return eg_memory_apply(ctx, false, store, type, id, kind, data, err);
+}
+
+static void queued_changed(void *ctx, int store) {
+    eg_db *db = ctx;
+    eg_read_cache_note_write(db->cache, store == EG_STORE_GRAPH ? EG_READ_CACHE_GRAPH : EG_READ_CACHE_VECTORS);
+}
+
+/* The log; the write queue rebuilt from it; then the saga engine, whose opening recovers every saga a crash left
+ * unfinished (its compensations see the queue, so they never overtake a queued write); then the drainer. */
 static eg_status open_sagas(eg_db *db, const char *dir, eg_durability durability, eg_error *err) {
-    static const eg_wal_sync sync_of[] = {EG_WAL_SYNC_GROUP, EG_WAL_SYNC_FSYNC, EG_WAL_SYNC_NONE};
+    static const eg_wal_sync sync_of[] = {EG_WAL_SYNC_GROUP, EG_WAL_SYNC_GROUP, EG_WAL_SYNC_FSYNC, EG_WAL_SYNC_NONE};
     char path[4096];
     eg_wal_options wal_options = {sync_of[durability], 0};
     eg_wal_open_report wal_report;
     eg_saga_recovery_report saga_report;
+    eg_saga_options saga_options = {(uint64_t)eg_settings_int(db->settings, "saga.step_timeout_ms"),
+                                    (unsigned)eg_settings_int(db->settings, "saga.compensation_attempts")};
     eg_status st;
     if ((st = eg_memory_state_init(&db->memory, err)) || (st = eg_path_join(path, sizeof path, dir, "wal", err)) ||
         (st = eg_wal_open(path, &wal_options, &db->wal, &wal_report, err)))
         return st;
     db->recovery.wal_records = wal_report.records;
     db->recovery.wal_torn_bytes = wal_report.torn_bytes;
-    if ((st = eg_path_join(path, sizeof path, dir, "dead-letters", err)) ||
-        (st = eg_saga_engine_open(db->wal, path, db, eg_memory_sagas, eg_memory_saga_count, NULL, &saga_report,
-                                  &db->sagas, err)))
-        return eg_error_prefix(err, st, "recovering interrupted sagas: ");
+    size_t queue_max = (size_t)eg_settings_int(db->settings, "degrade.queue_max");
+    if ((st = eg_queue_open(db->wal, queue_max, apply_queued, queued_changed, db, &db->queue, err)) ||
+        (st = eg_queue_rebuild(db->queue, err)) || (st = eg_path_join(path, sizeof path, dir, "dead-letters", err)) ||
+        (st = eg_saga_engine_open(db->wal, path, db, eg_memory_sagas, eg_memory_saga_count, &saga_options,
+                                  &saga_report, &db->sagas, err)))
+        return eg_error_prefix(err, st, "recovering: ");
     db->recovery.sagas_unfinished = saga_report.unfinished;
     db->recovery.sagas_compensated = saga_report.compensated;
     db->recovery.sagas_rolled_forward = saga_report.rolled_forward;
     db->recovery.sagas_failed = saga_report.failed;
     /* The sagas recovery finished no longer pin the log. */
-    if ((st = eg_saga_checkpoint(db->sagas, err))) return st;
-    return eg_memory_load_frozen(db, err);
+    if ((st = eg_memory_checkpoint(db, err)) || (st = eg_memory_load_frozen(db, err))) return st;
+    return eg_queue_start(db->queue, err);
 }
 
 eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_error *err) {
     if (!dir || !*dir || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "data folder or out is missing");
     *out = NULL;
-    eg_durability durability = options ? options->durability : EG_DURABILITY_GROUP;
+    eg_durability durability = options ? options->durability : EG_DURABILITY_DEFAULT;
     if ((unsigned)durability > EG_DURABILITY_NONE)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid durability %d", (int)durability);
+    if (options && options->setting_count && !options->settings)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "setting overrides are NULL");
     char path[4096];
     eg_status st;
     if ((st = eg_mkdir(dir, "data folder", err)) || (st = eg_path_join(path, sizeof path, dir, "engram.lock", err)))
@@ -121,7 +196,17 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
         free(db);
         return st;
     }
-    if ((st = check_format_file(dir, err)) || (st = open_stores(db, dir, durability, err)) ||
+    if ((st = check_format_file(dir, err)) ||
+        (st = eg_settings_load(dir, options ? options->settings : NULL, options ? options->setting_count : 0,
+                               &db->settings, err))) {
+        eg_close(db);
+        return st;
+    }
+    if (durability == EG_DURABILITY_DEFAULT)
+        eg_durability_parse(eg_settings_word(db->settings, "durability"), &durability, err);
+    db->write_policy =
+        strcmp(eg_settings_word(db->settings, "degrade.write_policy"), "queue") == 0 ? EG_WRITE_QUEUE : EG_WRITE_FAIL;
+    if ((st = open_stores(db, dir, durability == EG_DURABILITY_NONE, err)) ||
         (st = open_sagas(db, dir, durability, err))) {
         eg_close(db);
         return st;
@@ -129,6 +214,8 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
     *out = db;
     return EG_OK;
 }
+
+const eg_settings *eg_db_settings(eg_db *db) { return db ? db->settings : NULL; }
 
 void eg_db_recovery(eg_db *db, eg_recovery_report *out) {
     if (out) *out = db ? db->recovery : (eg_recovery_report){0};
@@ -140,16 +227,21 @@ eg_vectors *eg_db_vectors(eg_db *db) { return db ? db->vectors : NULL; }
 
 void eg_close(eg_db *db) {
     if (!db) return;
-    if (db->sagas) { /* a clean close leaves a log with nothing to replay */
+    eg_queue_stop(db->queue); /* first: its drainer writes to the stores and the log */
+    if (db->sagas) { /* a clean close leaves a log with nothing to replay but the queued writes */
         eg_error ignored;
-        eg_saga_checkpoint(db->sagas, &ignored);
+        eg_memory_checkpoint(db, &ignored);
     }
+    eg_queue_close(db->queue);
     eg_saga_engine_close(db->sagas);
     eg_wal_close(db->wal);
     if (db->memory.frozen) eg_memory_state_destroy(&db->memory);
     eg_vectors_close(db->vectors);
     eg_graph_close(db->graph);
+    for (int s = 0; s < EG_STORE_COUNT; s++) eg_breaker_free(db->breakers[s]);
+    eg_read_cache_free(db->cache);
     eg_faults_free(db->faults);
+    eg_settings_free(db->settings);
     eg_unlock_file(db->lock_fd);
     free(db);
 }

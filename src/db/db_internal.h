@@ -5,16 +5,30 @@
 
 #include <engram/engram.h>
 
+#include "exec/read_cache.h"
 #include "memory/memory_internal.h"
+#include "resilience/breaker.h"
 #include "resilience/faults.h"
 #include "saga/saga.h"
 #include "wal/wal.h"
 
+#include <engram/settings.h>
+
+/* Each store is composed as backend -> fault guard (only with ENGRAM_ALLOW_FAULTS=1) -> write observer (tells the
+ * fallback read cache about acknowledged writes) = the "direct" store -> circuit breaker = the store everything
+ * else uses. Compensations use the direct one: they must try even while a breaker fails calls fast. */
 struct eg_db {
     int lock_fd;
-    eg_graph *graph;       /* the backend, behind the fault guard when faults are allowed */
+    eg_settings *settings;
+    eg_graph *graph;       /* behind the breaker; owns the chain below it */
     eg_vectors *vectors;
+    eg_graph *graph_direct; /* borrowed: the chain under the breaker */
+    eg_vectors *vectors_direct;
     eg_faults *faults;     /* NULL unless ENGRAM_ALLOW_FAULTS=1 */
+    eg_breaker *breakers[EG_STORE_COUNT];
+    eg_read_cache *cache;
+    eg_write_policy write_policy;
+    eg_write_queue *queue;
     eg_wal *wal;
     eg_saga_engine *sagas; /* env: this db */
     eg_recovery_report recovery;

@@ -1,11 +1,13 @@
 /* exec.c — the JSON operation interface (see engram/exec.h): parse, find the operation, reject unknown
  * arguments, run it, and shape the {"ok": ...} response. */
+#include "db/db_internal.h"
 #include "exec/exec_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops, eg_exec_vector_ops, eg_exec_memory_ops};
+static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops, eg_exec_vector_ops, eg_exec_memory_ops,
+                                              eg_exec_admin_ops};
 
 static const eg_exec_op *find_op(const char *name) {
     for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
@@ -37,6 +39,29 @@ static json_t *error_response(const eg_error *err) {
                      err->message);
 }
 
+static bool store_unavailable(eg_status st) { return st == EG_UNAVAILABLE || st == EG_TIMEOUT || st == EG_IO; }
+
+/* Runs a read, keeping its result for the fallback cache; when a store is unavailable, answers from the cache
+ * (*fallback) if an identical earlier read's result is there and no acknowledged write has changed its stores
+ * since. */
+static eg_status run_read(eg_db *db, const eg_exec_op *op, json_t *request, json_t **result, bool *fallback,
+                          eg_error *err) {
+    eg_read_cache *cache = db ? db->cache : NULL;
+    uint64_t generations[EG_READ_CACHE_STORES];
+    for (int i = 0; i < EG_READ_CACHE_STORES; i++) generations[i] = eg_read_cache_generation(cache, i);
+    eg_status st = op->handler(db, request, result, err);
+    if (!cache || (st != EG_OK && !store_unavailable(st))) return st;
+    char *key = eg_read_cache_key(request);
+    if (st == EG_OK) {
+        eg_read_cache_put(cache, key, *result, op->reads, generations);
+    } else if ((*result = eg_read_cache_get(cache, key))) {
+        *fallback = true;
+        st = EG_OK;
+    }
+    free(key);
+    return st;
+}
+
 json_t *eg_exec(eg_db *db, json_t *request) {
     eg_error err;
     eg_error_clear(&err);
@@ -50,8 +75,14 @@ json_t *eg_exec(eg_db *db, json_t *request) {
     else if (!(op = find_op(json_string_value(name))))
         eg_error_set(&err, EG_INVALID_ARGUMENT, "unknown operation '%.64s' (see docs/operations.md)",
                      json_string_value(name));
-    else if (check_arguments(op, request, &err) == EG_OK && op->handler(db, request, &result, &err) == EG_OK)
-        return json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
+    else if (check_arguments(op, request, &err) == EG_OK) {
+        bool fallback = false;
+        eg_status st = op->reads ? run_read(db, op, request, &result, &fallback, &err)
+                                 : op->handler(db, request, &result, &err);
+        if (st == EG_OK && fallback)
+            return json_pack("{s:b, s:o, s:b}", "ok", 1, "result", result ? result : json_null(), "fallback", 1);
+        if (st == EG_OK) return json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());
+    }
     json_decref(result);
     if (err.code == EG_OK) eg_error_set(&err, EG_INTERNAL, "operation failed without a report");
     return error_response(&err);

@@ -14,7 +14,13 @@ typedef struct eg_exec_op {
     const char *name;
     eg_exec_handler handler;
     const char *const *arguments; /* NULL-terminated; "op" is implicit */
+    /* A read: the stores it reads (EG_READS_GRAPH | EG_READS_VECTORS). Its results feed the fallback read cache,
+     * which answers it when a store is unavailable. 0: not a read. */
+    unsigned reads;
 } eg_exec_op;
+
+#define EG_READS_GRAPH 1u   /* 1u << EG_READ_CACHE_GRAPH */
+#define EG_READS_VECTORS 2u /* 1u << EG_READ_CACHE_VECTORS */
 
 /* The graph operations (ops_graph.c); terminated by a row with name NULL. */
 extern const eg_exec_op eg_exec_graph_ops[];
@@ -22,6 +28,8 @@ extern const eg_exec_op eg_exec_graph_ops[];
 extern const eg_exec_op eg_exec_vector_ops[];
 /* The memory operations (ops_memory.c); terminated the same way. */
 extern const eg_exec_op eg_exec_memory_ops[];
+/* The operations on the engine itself: health, config, set_faults (ops_admin.c); terminated the same way. */
+extern const eg_exec_op eg_exec_admin_ops[];
 
 /* Argument readers. `required` false: a missing (or null) argument leaves *out as the caller set it. */
 eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err);

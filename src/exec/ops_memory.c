@@ -197,7 +197,8 @@ const eg_exec_op eg_exec_memory_ops[] = {
     {"create_procedure", op_create_procedure, CREATE_ARGS},
     {"update_memory", op_update_memory, ARGS("id", "type", "payload", "properties")},
     {"delete_memory", op_delete_memory, ARGS("id", "type")},
-    {"recall", op_recall, ARGS("type", "vector", "text", "dim", "limit", "filter", "session_id", "expand")},
+    {"recall", op_recall, ARGS("type", "vector", "text", "dim", "limit", "filter", "session_id", "expand"),
+     EG_READS_GRAPH | EG_READS_VECTORS},
     {"check", op_check, ARGS("repair")},
     {NULL, NULL, NULL},
 };

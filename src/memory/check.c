@@ -1,7 +1,8 @@
 /* check.c — the consistency check of both stores (see eg_memory_check). It holds the scan lock exclusively, so no
  * saga is half way while it reads. Repair first settles each dead letter by running its saga's compensations
  * again from the logged arguments — idempotent, and the pre-images are in those arguments — which puts the memory
- * back as it was before the saga; then it removes the orphans no letter explains. */
+ * back as it was before the saga; then it removes the orphans no letter explains. It reads and repairs past the
+ * circuit breakers: it wants the stores' own answer, not a fail-fast one. */
 #include "db/db_internal.h"
 
 #include <stdio.h>
@@ -35,7 +36,7 @@ static eg_status point_ids(eg_db *db, eg_memory_type type, id_set *out, eg_error
     while (has_next) {
         eg_scroll_request request = {.limit = PAGE, .offset = first ? NULL : &offset};
         eg_point_list page;
-        eg_status st = eg_vectors_scroll(db->vectors, eg_memory_collection(type), &request, &page, &offset, &has_next,
+        eg_status st = eg_vectors_scroll(db->vectors_direct, eg_memory_collection(type), &request, &page, &offset, &has_next,
                                          err);
         if (st == EG_NOT_FOUND && first) {
             eg_error_clear(err);
@@ -58,7 +59,7 @@ static eg_status node_ids(eg_db *db, eg_memory_type type, id_set *out, eg_error 
     char after[EG_ID_MAX + 1] = "";
     for (;;) {
         eg_node_list page;
-        eg_status st = eg_graph_list_nodes(db->graph, eg_memory_label(type), after[0] ? after : NULL, PAGE, &page, err);
+        eg_status st = eg_graph_list_nodes(db->graph_direct, eg_memory_label(type), after[0] ? after : NULL, PAGE, &page, err);
         if (st != EG_OK) return st;
         for (size_t i = 0; i < page.count && st == EG_OK; i++) st = add_id(out, page.items[i].id, err);
         size_t n = page.count;
@@ -101,9 +102,9 @@ static eg_status remove_orphan(eg_db *db, eg_memory_type type, const char *id, b
     if (in_vectors) {
         eg_point_id pid;
         st = eg_point_id_parse(id, &pid, err);
-        if (st == EG_OK) st = eg_vectors_delete(db->vectors, eg_memory_collection(type), &pid, 1, NULL, NULL, err);
+        if (st == EG_OK) st = eg_vectors_delete(db->vectors_direct, eg_memory_collection(type), &pid, 1, NULL, NULL, err);
     } else {
-        st = eg_graph_delete_node(db->graph, id, eg_memory_label(type), err);
+        st = eg_graph_delete_node(db->graph_direct, id, eg_memory_label(type), err);
     }
     if (st == EG_NOT_FOUND) {
         eg_error_clear(err);
@@ -112,9 +113,10 @@ static eg_status remove_orphan(eg_db *db, eg_memory_type type, const char *id, b
     return st;
 }
 
-/* Compares the ids of one type in both stores; with repair, removes each orphan. */
-static eg_status check_type(eg_db *db, eg_memory_type type, bool repair, json_t *orphans, json_t *repaired,
-                            uint64_t *memories, uint64_t *left, eg_error *err) {
+/* Compares the ids of one type in both stores; with repair, removes each orphan. A memory with writes still
+ * queued for a store is pending, not an orphan: the queue will complete it. */
+static eg_status check_type(eg_db *db, eg_memory_type type, bool repair, json_t *queued, json_t *orphans,
+                            json_t *pending, json_t *repaired, uint64_t *memories, uint64_t *left, eg_error *err) {
     id_set points = {0}, nodes = {0};
     eg_status st = point_ids(db, type, &points, err);
     if (st == EG_OK) st = node_ids(db, type, &nodes, err);
@@ -130,6 +132,11 @@ static eg_status check_type(eg_db *db, eg_memory_type type, bool repair, json_t 
         }
         bool in_vectors = c < 0;
         const char *id = in_vectors ? points.ids[p++] : nodes.ids[n++];
+        if (json_object_get(queued, id)) {
+            json_array_append_new(pending, json_pack("{s:s, s:s, s:s}", "id", id, "type", eg_memory_type_name(type),
+                                                     "in", in_vectors ? "vectors" : "graph"));
+            continue;
+        }
         json_array_append_new(orphans, json_pack("{s:s, s:s, s:s}", "id", id, "type", eg_memory_type_name(type), "in",
                                                  in_vectors ? "vectors" : "graph"));
         eg_error frozen;
@@ -149,8 +156,10 @@ static eg_status check_type(eg_db *db, eg_memory_type type, bool repair, json_t 
 
 eg_status eg_memory_check(eg_db *db, bool repair, json_t **out, eg_error *err) {
     if (!db || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "check: db or out is NULL");
-    json_t *orphans = json_array(), *repaired = json_array(), *resolved = json_array(), *letters = NULL;
-    eg_status st = orphans && repaired && resolved ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+    json_t *orphans = json_array(), *pending = json_array(), *repaired = json_array(), *resolved = json_array();
+    json_t *letters = NULL, *queued = json_object();
+    eg_status st = orphans && pending && repaired && resolved && queued ? EG_OK
+                                                                        : eg_error_set(err, EG_INTERNAL, "out of memory");
     uint64_t memories = 0, left = 0;
     pthread_rwlock_wrlock(&db->memory.scan_lock);
     if (st == EG_OK && repair) {
@@ -163,17 +172,25 @@ eg_status eg_memory_check(eg_db *db, bool repair, json_t **out, eg_error *err) {
         json_decref(letters);
         letters = NULL;
     }
+    for (int store = 0; store < EG_STORE_COUNT && st == EG_OK; store++) {
+        json_t *ids = eg_queue_ids(db->queue, store);
+        if (!ids || json_object_update(queued, ids)) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+        json_decref(ids);
+    }
     for (int t = 0; t < EG_MEMORY_TYPE_COUNT && st == EG_OK; t++)
-        st = check_type(db, (eg_memory_type)t, repair, orphans, repaired, &memories, &left, err);
+        st = check_type(db, (eg_memory_type)t, repair, queued, orphans, pending, repaired, &memories, &left, err);
     if (st == EG_OK) st = eg_saga_dead_letters(db->sagas, &letters, err);
     pthread_rwlock_unlock(&db->memory.scan_lock);
     if (st == EG_OK) {
         bool consistent = left == 0 && json_array_size(letters) == 0;
-        *out = json_pack("{s:b, s:I, s:O, s:O, s:O, s:O}", "consistent", consistent, "memories", (json_int_t)memories,
-                         "orphans", orphans, "dead_letters", letters, "repaired", repaired, "resolved", resolved);
+        *out = json_pack("{s:b, s:I, s:O, s:O, s:O, s:O, s:O}", "consistent", consistent, "memories",
+                         (json_int_t)memories, "orphans", orphans, "pending", pending, "dead_letters", letters,
+                         "repaired", repaired, "resolved", resolved);
         if (!*out) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     }
     json_decref(orphans);
+    json_decref(pending);
+    json_decref(queued);
     json_decref(repaired);
     json_decref(resolved);
     json_decref(letters);

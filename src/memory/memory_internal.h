@@ -6,6 +6,7 @@
 
 #include <engram/memory.h>
 
+#include "memory/queue.h"
 #include "saga/saga.h"
 
 #include <pthread.h>
@@ -39,6 +40,35 @@ typedef struct eg_create_input {
     size_t relationship_count;
 } eg_create_input;
 
+/* What a memory write does when a store is unavailable (setting degrade.write_policy). */
+typedef enum eg_write_policy { EG_WRITE_FAIL = 0, EG_WRITE_QUEUE } eg_write_policy;
+
+/* One store write of a memory (store_writes.c), in the JSON form the write queue holds (queue.h) — or, for the
+ * hot forward writes of a create, a fast path that skips the JSON, which is then built only if the write must be
+ * queued. */
+typedef struct eg_store_write {
+    int store;
+    eg_memory_type type;
+    const char *id;
+    eg_queued_kind kind;
+    json_t *data;                                                /* NULL when fast and describe are given */
+    eg_status (*fast)(eg_db *db, const void *arg, eg_error *err); /* forward only */
+    json_t *(*describe)(const void *arg);                        /* the JSON form of the fast write (new) */
+    const void *arg;
+} eg_store_write;
+
+/* Performs w now — forward actions through the stores' circuit breakers, compensations past them — or queues it
+ * (queue policy): when its store's queue is not empty, or when the store fails with an infrastructure error. */
+eg_status eg_memory_write(eg_db *db, bool compensation, const eg_store_write *w, eg_error *err);
+/* Applies one write given in JSON (the drainer's and the compensations' way). */
+eg_status eg_memory_apply(eg_db *db, bool bypass_breaker, int store, eg_memory_type type, const char *id,
+                          eg_queued_kind kind, json_t *data, eg_error *err);
+/* The type's collection, created on first use with dim and Cosine, with the memory indexes — added again to a
+ * collection that lacks them (made by the caller, or by a process killed between creating it and indexing it).
+ * *distance (may be NULL) receives its distance. */
+eg_status eg_memory_ensure_collection(eg_vectors *v, eg_memory_type type, size_t dim, eg_distance *distance,
+                                      eg_error *err);
+
 eg_status eg_memory_state_init(eg_memory_state *m, eg_error *err);
 void eg_memory_state_destroy(eg_memory_state *m);
 
@@ -54,6 +84,9 @@ eg_status eg_memory_id(const char *id, eg_point_id *pid, char canonical[EG_POINT
 eg_status eg_memory_check_type(eg_memory_type type, eg_error *err);
 /* A payload or properties object of the caller's (NULL allowed): no reserved key. */
 eg_status eg_memory_check_user_object(json_t *object, const char *what, eg_error *err);
+
+/* Checkpoints the log, keeping what unfinished sagas and queued writes still need. */
+eg_status eg_memory_checkpoint(eg_db *db, eg_error *err);
 
 /* Runs one memory saga and settles what follows it: a failed one freezes its id; the log is checkpointed when
  * it has grown past one segment. */

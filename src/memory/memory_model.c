@@ -150,13 +150,17 @@ eg_status eg_memory_check_frozen(eg_db *db, const char *id, eg_error *err) {
 
 /* ---- Running a saga ----------------------------------------------------------------------------------------- */
 
+eg_status eg_memory_checkpoint(eg_db *db, eg_error *err) {
+    return eg_saga_checkpoint_keeping(db->sagas, db->queue ? eg_queue_oldest_lsn(db->queue) : UINT64_MAX, err);
+}
+
 /* A checkpoint only frees whole segments, so it is worth its fsyncs once the log has more than one. */
 static void checkpoint_when_grown(eg_db *db) {
     eg_wal_stats stats;
     eg_wal_stats_get(db->wal, &stats);
     if (stats.segments < 2 || pthread_mutex_trylock(&db->memory.checkpoint_lock) != 0) return;
     eg_error ignored; /* a failed checkpoint keeps every segment: nothing is lost, the next saga tries again */
-    eg_saga_checkpoint(db->sagas, &ignored);
+    eg_memory_checkpoint(db, &ignored);
     pthread_mutex_unlock(&db->memory.checkpoint_lock);
 }
 

@@ -1,17 +1,18 @@
 /* sagas.c — the three memory sagas and their steps. Every compensation is idempotent (delete-if-exists,
  * restore-if-missing) and works from the logged arguments alone, since recovery runs it with no live input; the
  * last step of each saga is its point of no return, so a saga whose every step is logged is finished by recovery
- * rather than undone.
+ * rather than undone. Each store write goes through eg_memory_write: now, or queued in degraded mode.
  *
  *   create_memory  args {id, type, relationships: [{target_id, type}]}; input eg_create_input
  *     upsert_vector         upsert the point            | delete the point
  *     create_node           create the node             | delete the node (and its relationships)
  *     create_relationships  create the relationships    | delete them
- *   update_memory  args {id, type, payload, payload_before, properties, properties_undo} (null: not changed)
+ *   update_memory  args {id, type, payload, payload_before, properties, properties_undo} (null: not changed, or
+ *                  for the pre-images: unknown, its store being unavailable when the update was queued)
  *     update_payload        merge payload               | overwrite with payload_before
  *     update_node           merge properties            | merge properties_undo (old values, null for new keys)
  *   delete_memory  args {id, type, point: {vector, sparse_vector?, payload} | null,
- *                        node: {properties} | null, relationships: [relationship]}
+ *                        node: {properties} | null, relationships: [relationship], unknown: [store name]}
  *     delete_vector         delete the point            | upsert the pre-image
  *     delete_node           delete node, relationships  | create the node, then the relationships whose other
  *                                                         end still exists */
@@ -36,22 +37,19 @@ static eg_status read_args(json_t *args, memory_args *out, eg_error *err) {
     return eg_error_prefix(err, st, "saga arguments: ");
 }
 
-/* Treats "already gone" as done: what a compensation or a re-run of a delete wants. */
-static eg_status gone_is_ok(eg_status st, eg_error *err) {
-    if (st == EG_NOT_FOUND) {
-        eg_error_clear(err);
-        return EG_OK;
-    }
-    return st;
+/* A write described in JSON (data borrowed). */
+static eg_status write(eg_db *db, bool compensation, int store, const memory_args *a, eg_queued_kind kind,
+                       json_t *data, eg_error *err) {
+    eg_store_write w = {store, a->type, a->id, kind, data, NULL, NULL, NULL};
+    return eg_memory_write(db, compensation, &w, err);
 }
 
-static eg_status delete_point(eg_db *db, const memory_args *a, eg_error *err) {
-    return gone_is_ok(eg_vectors_delete(db->vectors, eg_memory_collection(a->type), &a->pid, 1, NULL, NULL, err),
-                      err);
-}
-
-static eg_status delete_node(eg_db *db, const memory_args *a, eg_error *err) {
-    return gone_is_ok(eg_graph_delete_node(db->graph, a->id, eg_memory_label(a->type), err), err);
+/* The undo of a step whose pre-image could not be read (its store was unavailable when the write was queued). */
+static eg_status no_pre_image(const memory_args *a, const char *what, eg_error *err) {
+    return eg_error_set(err, EG_UNAVAILABLE,
+                        "cannot restore the %s of memory %s: its pre-image was not readable when the write was "
+                        "queued",
+                        what, a->id);
 }
 
 /* ---- create_memory ------------------------------------------------------------------------------------------ */
@@ -62,44 +60,80 @@ static eg_status need_input(const void *input, eg_error *err) {
     return input ? EG_OK : eg_error_set(err, EG_INTERNAL, "create_memory: a forward action ran without its input");
 }
 
-static eg_status create_upsert_vector(void *env, json_t *args, void *input, eg_error *err) {
-    (void)args;
-    eg_db *db = env;
-    const eg_create_input *in = input;
-    if (!in) return need_input(in, err);
+static eg_status upsert_now(eg_db *db, const void *arg, eg_error *err) {
+    const eg_create_input *in = arg;
     return eg_vectors_upsert(db->vectors, in->collection, &in->point, 1, err);
+}
+
+static json_t *describe_point(const void *arg) {
+    const eg_create_input *in = arg;
+    return json_pack("{s:o, s:O}", "vector", eg_floats_json(in->point.vector, in->point.dim), "payload",
+                     in->point.payload);
+}
+
+static eg_status create_upsert_vector(void *env, json_t *args, void *input, eg_error *err) {
+    memory_args a;
+    eg_status st = need_input(input, err);
+    if (st == EG_OK) st = read_args(args, &a, err);
+    if (st != EG_OK) return st;
+    eg_store_write w = {EG_STORE_VECTORS, a.type, a.id, EG_QUEUED_PUT, NULL, upsert_now, describe_point, input};
+    return eg_memory_write(env, false, &w, err);
 }
 
 static eg_status create_undo_vector(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    return st ? st : delete_point(env, &a, err);
+    return st ? st : write(env, true, EG_STORE_VECTORS, &a, EG_QUEUED_DELETE, NULL, err);
 }
 
 static eg_status create_node(void *env, json_t *args, void *input, eg_error *err) {
-    eg_db *db = env;
     const eg_create_input *in = input;
     memory_args a;
     eg_status st = need_input(in, err);
     if (st == EG_OK) st = read_args(args, &a, err);
-    return st ? st : eg_graph_create_node(db->graph, eg_memory_label(a.type), a.id, in->properties, err);
+    if (st != EG_OK) return st;
+    json_t *data = json_pack("{s:O, s:[]}", "properties", in->properties, "relationships");
+    st = data ? write(env, false, EG_STORE_GRAPH, &a, EG_QUEUED_PUT, data, err)
+              : eg_error_set(err, EG_INTERNAL, "out of memory");
+    json_decref(data);
+    return st;
 }
 
 static eg_status create_undo_node(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    return st ? st : delete_node(env, &a, err);
+    return st ? st : write(env, true, EG_STORE_GRAPH, &a, EG_QUEUED_DELETE, NULL, err);
+}
+
+static eg_status relationships_now(eg_db *db, const void *arg, eg_error *err) {
+    const eg_create_input *in = arg;
+    if (in->relationship_count == 0) return EG_OK;
+    return eg_graph_batch_create_relationships(db->graph, in->relationships, in->relationship_count, err);
+}
+
+static json_t *describe_relationships(const void *arg) {
+    const eg_create_input *in = arg;
+    json_t *rels = json_array();
+    for (size_t i = 0; rels && i < in->relationship_count; i++) {
+        const eg_relationship_spec *r = &in->relationships[i];
+        json_array_append_new(rels, json_pack("{s:s, s:s, s:s, s:o}", "source_id", r->source_id, "target_id",
+                                              r->target_id, "type", eg_rel_type_name(r->type), "properties",
+                                              r->properties ? json_incref(r->properties) : json_object()));
+    }
+    return json_pack("{s:o}", "relationships", rels);
 }
 
 static eg_status create_relationships(void *env, json_t *args, void *input, eg_error *err) {
-    (void)args;
-    eg_db *db = env;
     const eg_create_input *in = input;
-    if (!in) return need_input(in, err);
-    if (in->relationship_count == 0) return EG_OK;
-    return eg_graph_batch_create_relationships(db->graph, in->relationships, in->relationship_count, err);
+    memory_args a;
+    eg_status st = need_input(in, err);
+    if (st == EG_OK) st = read_args(args, &a, err);
+    if (st != EG_OK || in->relationship_count == 0) return st;
+    eg_store_write w = {EG_STORE_GRAPH, a.type, a.id, EG_QUEUED_PATCH, NULL, relationships_now,
+                        describe_relationships, input};
+    return eg_memory_write(env, false, &w, err);
 }
 
 static eg_status create_undo_relationships(void *env, json_t *args, void *input, eg_error *err) {
@@ -107,152 +141,126 @@ static eg_status create_undo_relationships(void *env, json_t *args, void *input,
     eg_db *db = env;
     memory_args a;
     eg_status st = read_args(args, &a, err);
+    /* Queued, the node's deletion that always follows this undo takes its relationships along. */
+    if (st != EG_OK || (db->write_policy == EG_WRITE_QUEUE && eg_queue_pending(db->queue, EG_STORE_GRAPH)))
+        return st;
     size_t i;
     json_t *rel;
     json_array_foreach(json_object_get(args, "relationships"), i, rel) {
         eg_rel_type type;
         if (st == EG_OK) st = eg_rel_type_parse(json_string_value(json_object_get(rel, "type")), &type, err);
-        if (st == EG_OK)
-            st = gone_is_ok(eg_graph_delete_relationship(
-                                db->graph, a.id, json_string_value(json_object_get(rel, "target_id")), type, err),
-                            err);
+        if (st == EG_OK) {
+            st = eg_graph_delete_relationship(db->graph_direct, a.id,
+                                              json_string_value(json_object_get(rel, "target_id")), type, err);
+            if (st == EG_NOT_FOUND) st = EG_OK, eg_error_clear(err);
+        }
     }
     return st;
 }
 
 /* ---- update_memory ------------------------------------------------------------------------------------------ */
 
-static eg_status set_payload(eg_db *db, json_t *args, const char *key, eg_payload_mode mode, eg_error *err) {
+/* Writes the patch args[key] (an object) to store; null: the step changes nothing. */
+static eg_status patch(eg_db *db, bool compensation, int store, json_t *args, const char *key, bool overwrite,
+                       eg_error *err) {
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    json_t *payload = json_object_get(args, key);
-    if (st != EG_OK || !json_is_object(payload)) return st;
-    return eg_vectors_set_payload(db->vectors, eg_memory_collection(a.type), &a.pid, 1, payload, mode, err);
+    json_t *value = json_object_get(args, key);
+    if (st != EG_OK || !json_is_object(value)) return st;
+    json_t *data = json_pack("{s:O, s:b}", store == EG_STORE_GRAPH ? "properties" : "payload", value, "overwrite",
+                             overwrite);
+    st = data ? write(db, compensation, store, &a, EG_QUEUED_PATCH, data, err)
+              : eg_error_set(err, EG_INTERNAL, "out of memory");
+    json_decref(data);
+    return st;
 }
 
-static eg_status update_node(eg_db *db, json_t *args, const char *key, eg_error *err) {
+/* An undo only for a step that changed something; its pre-image unknown (null) cannot be put back. */
+static eg_status undo_patch(eg_db *db, int store, json_t *args, const char *changed, const char *before,
+                            bool overwrite, eg_error *err) {
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    json_t *properties = json_object_get(args, key);
-    if (st != EG_OK || !json_is_object(properties)) return st;
-    return eg_graph_update_node(db->graph, a.id, properties, eg_memory_label(a.type), err);
+    if (st != EG_OK || !json_is_object(json_object_get(args, changed))) return st;
+    if (!json_is_object(json_object_get(args, before)))
+        return no_pre_image(&a, store == EG_STORE_GRAPH ? "properties" : "payload", err);
+    st = patch(db, true, store, args, before, overwrite, err);
+    return st == EG_NOT_FOUND ? (eg_error_clear(err), EG_OK) : st; /* deleted since: nothing to put it on */
 }
 
 static eg_status update_payload_forward(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
-    return set_payload(env, args, "payload", EG_PAYLOAD_MERGE, err);
+    return patch(env, false, EG_STORE_VECTORS, args, "payload", false, err);
 }
 
 static eg_status update_payload_undo(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
-    /* Only a payload that was changed is put back; a point deleted since has nothing to put it on. */
-    if (!json_is_object(json_object_get(args, "payload"))) return EG_OK;
-    return gone_is_ok(set_payload(env, args, "payload_before", EG_PAYLOAD_OVERWRITE, err), err);
+    return undo_patch(env, EG_STORE_VECTORS, args, "payload", "payload_before", true, err);
 }
 
 static eg_status update_node_forward(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
-    return update_node(env, args, "properties", err);
+    return patch(env, false, EG_STORE_GRAPH, args, "properties", false, err);
 }
 
 static eg_status update_node_undo(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
-    return gone_is_ok(update_node(env, args, "properties_undo", err), err);
+    return undo_patch(env, EG_STORE_GRAPH, args, "properties", "properties_undo", false, err);
 }
 
 /* ---- delete_memory ------------------------------------------------------------------------------------------ */
+
+/* Was the memory seen in store when the delete was decided (present, or unknown because unreadable)? */
+static bool touched(json_t *args, const char *pre_image, const char *store_name) {
+    if (!json_is_null(json_object_get(args, pre_image))) return true;
+    size_t i;
+    json_t *name;
+    json_array_foreach(json_object_get(args, "unknown"), i, name) {
+        if (strcmp(json_string_value(name), store_name) == 0) return true;
+    }
+    return false;
+}
 
 static eg_status delete_vector_forward(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    if (st != EG_OK || json_is_null(json_object_get(args, "point"))) return st;
-    return delete_point(env, &a, err);
-}
-
-/* The logged sparse vector back into arrays (free both). */
-static eg_status sparse_from_json(json_t *sparse, eg_sparse_vector *out, eg_error *err) {
-    json_t *indices = json_object_get(sparse, "indices");
-    size_t n = json_array_size(indices), count = 0;
-    eg_status st = eg_floats_from_json(json_object_get(sparse, "values"), "sparse_vector.values", &out->values,
-                                       &count, err);
-    if (st != EG_OK) return st;
-    if (count != n || !(out->indices = malloc((n ? n : 1) * sizeof *out->indices)))
-        return eg_error_set(err, EG_CORRUPT, "saga arguments: a logged sparse vector does not pair up");
-    for (size_t i = 0; i < n; i++) out->indices[i] = (uint32_t)json_integer_value(json_array_get(indices, i));
-    out->count = n;
-    return EG_OK;
+    if (st != EG_OK || !touched(args, "point", "vectors")) return st;
+    return write(env, false, EG_STORE_VECTORS, &a, EG_QUEUED_DELETE, NULL, err);
 }
 
 static eg_status delete_vector_undo(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
-    eg_db *db = env;
     memory_args a;
     json_t *point = json_object_get(args, "point");
     eg_status st = read_args(args, &a, err);
-    if (st != EG_OK || !json_is_object(point)) return st;
-    eg_point p = {.id = a.pid, .payload = json_object_get(point, "payload")};
-    st = eg_floats_from_json(json_object_get(point, "vector"), "vector", &p.vector, &p.dim, err);
-    json_t *sparse = json_object_get(point, "sparse_vector");
-    if (st == EG_OK && sparse) st = sparse_from_json(sparse, &p.sparse, err);
+    if (st != EG_OK || !touched(args, "point", "vectors")) return st;
+    if (!json_is_object(point)) return no_pre_image(&a, "vector", err);
     /* An upsert of the pre-image is its own "restore if missing": writing it over itself changes nothing. */
-    if (st == EG_OK) st = eg_vectors_upsert(db->vectors, eg_memory_collection(a.type), &p, 1, err);
-    free(p.vector);
-    free(p.sparse.indices);
-    free(p.sparse.values);
-    return st;
+    return write(env, true, EG_STORE_VECTORS, &a, EG_QUEUED_PUT, point, err);
 }
 
 static eg_status delete_node_forward(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    if (st != EG_OK || json_is_null(json_object_get(args, "node"))) return st;
-    return delete_node(env, &a, err);
-}
-
-/* Puts back the relationships whose other end exists (one may have been deleted since the pre-image). */
-static eg_status restore_relationships(eg_db *db, const char *id, json_t *rels, eg_error *err) {
-    size_t n = json_array_size(rels);
-    if (n == 0) return EG_OK;
-    eg_relationship_spec *specs = calloc(n, sizeof *specs);
-    const char **others = calloc(n, sizeof *others);
-    eg_node_list existing = {0};
-    eg_status st = specs && others ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n && st == EG_OK; i++) {
-        json_t *rel = json_array_get(rels, i);
-        specs[i].source_id = json_string_value(json_object_get(rel, "source_id"));
-        specs[i].target_id = json_string_value(json_object_get(rel, "target_id"));
-        specs[i].properties = json_object_get(rel, "properties");
-        st = eg_rel_type_parse(json_string_value(json_object_get(rel, "type")), &specs[i].type, err);
-        if (st == EG_OK && (!specs[i].source_id || !specs[i].target_id))
-            st = eg_error_set(err, EG_CORRUPT, "saga arguments: a logged relationship lacks an end");
-        if (st == EG_OK) others[i] = strcmp(specs[i].source_id, id) == 0 ? specs[i].target_id : specs[i].source_id;
-    }
-    if (st == EG_OK) st = eg_graph_get_nodes(db->graph, others, n, &existing, err);
-    size_t kept = 0;
-    for (size_t i = 0; i < n && st == EG_OK; i++) {
-        bool there = strcmp(others[i], id) == 0; /* a self-loop: the node was just restored */
-        for (size_t j = 0; j < existing.count && !there; j++) there = strcmp(existing.items[j].id, others[i]) == 0;
-        if (there) specs[kept++] = specs[i];
-    }
-    if (st == EG_OK && kept) st = eg_graph_batch_create_relationships(db->graph, specs, kept, err);
-    eg_node_list_free(&existing);
-    free(specs);
-    free(others);
-    return st;
+    if (st != EG_OK || !touched(args, "node", "graph")) return st;
+    return write(env, false, EG_STORE_GRAPH, &a, EG_QUEUED_DELETE, NULL, err);
 }
 
 static eg_status delete_node_undo(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
-    eg_db *db = env;
     memory_args a;
     json_t *node = json_object_get(args, "node");
     eg_status st = read_args(args, &a, err);
-    if (st != EG_OK || !json_is_object(node)) return st;
-    /* Creating the node as it was is a no-op when it is still there. */
-    st = eg_graph_create_node(db->graph, eg_memory_label(a.type), a.id, json_object_get(node, "properties"), err);
-    return st ? st : restore_relationships(db, a.id, json_object_get(args, "relationships"), err);
+    if (st != EG_OK || !touched(args, "node", "graph")) return st;
+    if (!json_is_object(node)) return no_pre_image(&a, "node", err);
+    /* Putting the node back as it was is a no-op when it is still there. */
+    json_t *data = json_pack("{s:O, s:O}", "properties", json_object_get(node, "properties"), "relationships",
+                             json_object_get(args, "relationships"));
+    st = data ? write(env, true, EG_STORE_GRAPH, &a, EG_QUEUED_PUT, data, err)
+              : eg_error_set(err, EG_INTERNAL, "out of memory");
+    json_decref(data);
+    return st;
 }
 
 /* ---- The types ---------------------------------------------------------------------------------------------- */

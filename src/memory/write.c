@@ -6,6 +6,8 @@
 #include "util/clock.h"
 #include "vector/distance.h"
 
+#include <stdio.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,71 +16,136 @@ static eg_status check_db(eg_db *db, eg_error *err) {
     return db ? EG_OK : eg_error_set(err, EG_INVALID_ARGUMENT, "data folder handle is NULL");
 }
 
-/* The indexes the memory layer wants on every memory collection: sessions filter recalls; created_at is what
- * ageing reads. */
-static const struct {
-    const char *field;
-    eg_payload_type type;
-} memory_indexes[] = {{"session_id", EG_PAYLOAD_KEYWORD}, {"created_at", EG_PAYLOAD_INTEGER}};
-
-static bool has_index(const eg_collection_info *info, const char *field) {
-    for (size_t i = 0; i < info->index_count; i++)
-        if (strcmp(info->indexes[i].field, field) == 0) return true;
-    return false;
+static bool infrastructure_failure(eg_status st) {
+    return st == EG_UNAVAILABLE || st == EG_TIMEOUT || st == EG_IO;
 }
 
-/* The type's collection, created on first use with dim and Cosine, with the memory indexes — added again to a
- * collection that lacks them (made by the caller, or by a process killed between creating it and indexing it).
- * *distance receives its distance. */
-static eg_status ensure_collection(eg_db *db, eg_memory_type type, size_t dim, eg_distance *distance, eg_error *err) {
-    const char *name = eg_memory_collection(type);
-    eg_collection_info info;
-    eg_status st = eg_vectors_get_collection(db->vectors, name, &info, err);
-    if (st == EG_NOT_FOUND) {
-        if (dim > EG_VECTOR_DIM_MAX)
-            return eg_error_set(err, EG_INVALID_ARGUMENT, "vector has %zu dimensions; at most %d are allowed", dim,
-                                EG_VECTOR_DIM_MAX);
-        eg_collection_config config = {(uint32_t)dim, EG_DISTANCE_COSINE, false};
-        if ((st = eg_vectors_create_collection(db->vectors, name, &config, err)) ||
-            (st = eg_vectors_get_collection(db->vectors, name, &info, err)))
-            return st;
-    } else if (st != EG_OK) {
-        return st;
-    }
-    *distance = info.config.distance;
-    if (info.config.dim != dim)
-        st = eg_error_set(err, EG_INVALID_ARGUMENT, "vector has %zu dimensions; the %s collection holds vectors of %u",
-                          dim, name, info.config.dim);
-    for (size_t i = 0; i < sizeof memory_indexes / sizeof memory_indexes[0] && st == EG_OK; i++)
-        if (!has_index(&info, memory_indexes[i].field))
-            st = eg_vectors_create_payload_index(db->vectors, name, memory_indexes[i].field, memory_indexes[i].type,
-                                                 err);
-    eg_collection_info_clear(&info);
-    return st;
+/* What a write sees of a memory: each store's answer with the writes still queued for it applied on top. In
+ * queue mode a store that cannot answer is unknown (the other store then witnesses whether the memory exists:
+ * both hold it or neither does); in fail mode its failure is the write's. */
+typedef struct observation {
+    bool point_known, node_known;
+    eg_point_list point;       /* 0 or 1 point */
+    eg_node node;              /* id[0] == 0: none */
+    eg_relationship_list rels; /* with_relationships: the node's, both directions */
+    json_t *queued_rels;       /* relationships of a node put still queued */
+    eg_status unknown_status;  /* why a store is unknown */
+    eg_error unknown_err;
+} observation;
+
+static void observation_clear(observation *o) {
+    eg_point_list_free(&o->point);
+    eg_node_clear(&o->node);
+    eg_relationship_list_free(&o->rels);
+    json_decref(o->queued_rels);
 }
 
-/* The memory's point (payload, and vectors when asked), or an empty list when there is none — also when the
- * type's collection does not exist yet. */
-static eg_status read_point(eg_db *db, eg_memory_type type, const eg_point_id *pid, bool with_vectors,
-                            eg_point_list *out, eg_error *err) {
-    eg_status st = eg_vectors_get(db->vectors, eg_memory_collection(type), pid, 1, true, with_vectors, out, err);
-    if (st == EG_NOT_FOUND) {
-        *out = (eg_point_list){0};
-        eg_error_clear(err);
+/* An unreadable store becomes unknown in queue mode, else fails the write. */
+static eg_status unknown_or_fail(eg_db *db, observation *o, bool *known, eg_status st, eg_error *err) {
+    if (st == EG_OK) {
+        *known = true;
         return EG_OK;
     }
+    if (db->write_policy != EG_WRITE_QUEUE || !infrastructure_failure(st)) return st;
+    *known = false;
+    o->unknown_status = st;
+    o->unknown_err = *err;
+    eg_error_clear(err);
+    return EG_OK;
+}
+
+/* A point described by a queued put, as the store would return it. */
+static eg_status point_from_queue(const eg_point_id *pid, json_t *data, eg_point_list *out, eg_error *err) {
+    eg_point_list_free(out);
+    out->items = calloc(1, sizeof *out->items);
+    if (!out->items) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_point *p = &out->items[0];
+    p->id = *pid;
+    p->payload = json_deep_copy(json_object_get(data, "payload"));
+    eg_status st = eg_floats_from_json(json_object_get(data, "vector"), "vector", &p->vector, &p->dim, err);
+    out->count = 1;
     return st;
 }
 
-/* The node under id with any label; node->id[0] == 0 when there is none. */
-static eg_status read_node(eg_db *db, const char *id, eg_node *node, eg_error *err) {
-    eg_status st = eg_graph_get_node(db->graph, id, EG_LABEL_ANY, node, err);
-    if (st == EG_NOT_FOUND) {
-        memset(node, 0, sizeof *node);
-        eg_error_clear(err);
-        return EG_OK;
+static eg_status overlay_point(eg_db *db, observation *o, const eg_point_id *pid, const char *id, eg_error *err) {
+    if (!eg_queue_pending(db->queue, EG_STORE_VECTORS)) return EG_OK;
+    eg_queued_state q;
+    eg_queue_lookup(db->queue, EG_STORE_VECTORS, id, &q);
+    eg_status st = EG_OK;
+    if (q.pending && q.kind == EG_QUEUED_PUT) {
+        st = point_from_queue(pid, q.data, &o->point, err);
+        o->point_known = true;
+    } else if (q.pending && q.kind == EG_QUEUED_DELETE) {
+        eg_point_list_free(&o->point);
+        o->point_known = true;
+    } else if (q.pending && o->point.count) {
+        eg_point *p = &o->point.items[0];
+        json_t *patch = json_object_get(q.data, "payload");
+        if (json_is_true(json_object_get(q.data, "overwrite")) || !p->payload) {
+            json_decref(p->payload);
+            p->payload = json_deep_copy(patch);
+        } else {
+            json_object_update(p->payload, patch);
+        }
     }
+    json_decref(q.data);
     return st;
+}
+
+static void overlay_node(eg_db *db, observation *o, eg_memory_type type, const char *id) {
+    if (!eg_queue_pending(db->queue, EG_STORE_GRAPH)) return;
+    eg_queued_state q;
+    eg_queue_lookup(db->queue, EG_STORE_GRAPH, id, &q);
+    if (q.pending && q.kind == EG_QUEUED_PUT) {
+        eg_node_clear(&o->node);
+        o->node.label = eg_memory_label(type);
+        snprintf(o->node.id, sizeof o->node.id, "%s", id);
+        o->node.properties = json_deep_copy(json_object_get(q.data, "properties"));
+        o->queued_rels = json_incref(json_object_get(q.data, "relationships"));
+        o->node_known = true;
+    } else if (q.pending && q.kind == EG_QUEUED_DELETE) {
+        eg_node_clear(&o->node);
+        memset(&o->node, 0, sizeof o->node);
+        o->node_known = true;
+    } else if (q.pending && o->node.id[0]) {
+        const char *key;
+        json_t *value;
+        json_object_foreach(json_object_get(q.data, "properties"), key, value) {
+            if (json_is_null(value)) json_object_del(o->node.properties, key);
+            else json_object_set(o->node.properties, key, value);
+        }
+    }
+    json_decref(q.data);
+}
+
+/* Reads the memory from both stores. A node of another label is kept (the caller decides: a conflict for a
+ * create, "not this memory" otherwise). Both stores unknown: the first one's error. */
+static eg_status observe(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id, bool with_vectors,
+                         bool with_relationships, observation *o, eg_error *err) {
+    memset(o, 0, sizeof *o);
+    eg_status st = eg_vectors_get(db->vectors, eg_memory_collection(type), pid, 1, true, with_vectors, &o->point, err);
+    if (st == EG_NOT_FOUND) { /* no collection yet: no point */
+        o->point = (eg_point_list){0};
+        eg_error_clear(err);
+        st = EG_OK;
+    }
+    if ((st = unknown_or_fail(db, o, &o->point_known, st, err))) return st;
+    if (o->point_known && (st = overlay_point(db, o, pid, id, err))) return st;
+    st = eg_graph_get_node(db->graph, id, EG_LABEL_ANY, &o->node, err);
+    if (st == EG_NOT_FOUND) {
+        memset(&o->node, 0, sizeof o->node);
+        eg_error_clear(err);
+        st = EG_OK;
+    }
+    if (st == EG_OK && with_relationships && o->node.id[0])
+        st = eg_graph_get_relationships(db->graph, id, EG_REL_ANY, EG_DIR_BOTH, &o->rels, err);
+    if ((st = unknown_or_fail(db, o, &o->node_known, st, err))) return st;
+    if (o->node_known) overlay_node(db, o, type, id);
+    if (!o->point_known && !o->node_known) {
+        if (err) *err = o->unknown_err;
+        return o->unknown_status;
+    }
+    return EG_OK;
 }
 
 static eg_status orphan_conflict(const char *id, bool in_vectors, eg_error *err) {
@@ -134,46 +201,52 @@ static json_t *with_memory_keys(json_t *given, int64_t created_at, const char *s
     return o;
 }
 
-/* Is the stored memory the one spec describes? created_at counts only when the caller gave it. */
+/* Is the stored memory the one spec describes? Only the known stores are compared (stored or node NULL:
+ * unknown); created_at counts only when the caller gave it. */
 static eg_status same_content(eg_db *db, const eg_memory_spec *spec, const char *id, eg_distance distance,
-                              const eg_point *stored, const eg_node *node, json_t *payload, json_t *properties,
-                              bool *same, eg_error *err) {
+                              const eg_point *stored, const eg_node *node, json_t *queued_rels, json_t *payload,
+                              json_t *properties, bool *same, eg_error *err) {
     *same = false;
-    if (!stored->vector || stored->dim != spec->dim) return EG_OK;
-    float *expected = malloc(spec->dim * sizeof *expected);
-    if (!expected) return eg_error_set(err, EG_INTERNAL, "out of memory");
-    memcpy(expected, spec->vector, spec->dim * sizeof *expected);
-    if (distance == EG_DISTANCE_COSINE) eg_vec_normalize(expected, spec->dim);
-    bool vector_same = memcmp(expected, stored->vector, spec->dim * sizeof *expected) == 0;
-    free(expected);
-    if (!vector_same) return EG_OK;
-    if (!spec->has_created_at) {
-        json_t *p = json_object_get(stored->payload, "created_at"), *n = json_object_get(node->properties, "created_at");
-        if (p) json_object_set(payload, "created_at", p);
-        if (n) json_object_set(properties, "created_at", n);
+    if (stored) {
+        if (!stored->vector || stored->dim != spec->dim) return EG_OK;
+        float *expected = malloc(spec->dim * sizeof *expected);
+        if (!expected) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        memcpy(expected, spec->vector, spec->dim * sizeof *expected);
+        if (distance == EG_DISTANCE_COSINE) eg_vec_normalize(expected, spec->dim);
+        bool vector_same = memcmp(expected, stored->vector, spec->dim * sizeof *expected) == 0;
+        free(expected);
+        json_t *at = json_object_get(stored->payload, "created_at");
+        if (!spec->has_created_at && at) json_object_set(payload, "created_at", at);
+        if (!vector_same || !json_equal(payload, stored->payload ? stored->payload : json_object())) return EG_OK;
     }
-    if (!json_equal(payload, stored->payload ? stored->payload : json_object()) ||
-        !json_equal(properties, node->properties))
-        return EG_OK;
-    if (spec->relationship_count == 0) {
+    if (!node) {
         *same = true;
         return EG_OK;
     }
-    eg_relationship_list rels;
-    eg_status st = eg_graph_get_relationships(db->graph, id, EG_REL_ANY, EG_DIR_OUT, &rels, err);
-    if (st != EG_OK) return st;
+    json_t *at = json_object_get(node->properties, "created_at");
+    if (!spec->has_created_at && at) json_object_set(properties, "created_at", at);
+    if (!json_equal(properties, node->properties)) return EG_OK;
+    eg_relationship_list rels = {0};
+    if (spec->relationship_count && !queued_rels) {
+        eg_status st = eg_graph_get_relationships(db->graph, id, EG_REL_ANY, EG_DIR_OUT, &rels, err);
+        if (st != EG_OK) return st;
+    }
     bool all = true;
     for (size_t i = 0; i < spec->relationship_count && all; i++) {
         const eg_memory_relationship *want = &spec->relationships[i];
         bool found = false;
-        for (size_t j = 0; j < rels.count && !found; j++) {
-            const eg_relationship *have = &rels.items[j];
-            if (have->type != want->type || strcmp(have->target_id, want->target_id) != 0) continue;
+        size_t n = queued_rels ? json_array_size(queued_rels) : rels.count;
+        for (size_t j = 0; j < n && !found; j++) {
+            json_t *q = queued_rels ? json_array_get(queued_rels, j) : NULL;
+            const char *target = q ? json_string_value(json_object_get(q, "target_id")) : rels.items[j].target_id;
+            const char *type = q ? json_string_value(json_object_get(q, "type")) : eg_rel_type_name(rels.items[j].type);
+            json_t *have = q ? json_object_get(q, "properties") : rels.items[j].properties;
+            if (strcmp(type, eg_rel_type_name(want->type)) != 0 || strcmp(target, want->target_id) != 0) continue;
             found = true;
             const char *key;
             json_t *value;
             json_object_foreach(want->properties, key, value) {
-                if (!json_equal(value, json_object_get(have->properties, key))) found = false;
+                if (!json_equal(value, json_object_get(have, key))) found = false;
             }
         }
         all = found;
@@ -222,24 +295,27 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
     eg_relationship_spec *rels = calloc(spec->relationship_count ? spec->relationship_count : 1, sizeof *rels);
     json_t *args = json_pack("{s:s, s:s, s:[]}", "id", id, "type", eg_memory_type_name(spec->type), "relationships");
     eg_status st = payload && properties && rels && args ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
-    eg_point_list existing = {0};
-    eg_node node = {0};
-    if (st == EG_OK) st = read_point(db, spec->type, pid, true, &existing, err);
-    if (st == EG_OK) st = read_node(db, id, &node, err);
-    if (st == EG_OK && node.id[0] && node.label != eg_memory_label(spec->type))
-        st = eg_error_set(err, EG_CONFLICT, "memory %s exists as another type (%s)", id, eg_label_name(node.label));
-    if (st == EG_OK && (existing.count || node.id[0])) {
+    observation o;
+    if (st == EG_OK) st = observe(db, spec->type, pid, id, true, false, &o, err);
+    else memset(&o, 0, sizeof o);
+    bool in_vectors = o.point_known && o.point.count, in_graph = o.node_known && o.node.id[0];
+    if (st == EG_OK && in_graph && o.node.label != eg_memory_label(spec->type))
+        st = eg_error_set(err, EG_CONFLICT, "memory %s exists as another type (%s)", id, eg_label_name(o.node.label));
+    if (st == EG_OK && (in_vectors || in_graph)) {
         bool same = false;
-        if (!existing.count || !node.id[0]) st = orphan_conflict(id, existing.count > 0, err);
-        if (st == EG_OK) st = ensure_collection(db, spec->type, spec->dim, &distance, err);
+        if (o.point_known && o.node_known && !(in_vectors && in_graph)) st = orphan_conflict(id, in_vectors, err);
+        if (st == EG_OK && in_vectors)
+            st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, &distance, err);
         if (st == EG_OK)
-            st = same_content(db, spec, id, distance, &existing.items[0], &node, payload, properties, &same, err);
+            st = same_content(db, spec, id, distance, in_vectors ? &o.point.items[0] : NULL, in_graph ? &o.node : NULL,
+                              o.queued_rels, payload, properties, &same, err);
         if (st == EG_OK && !same) st = eg_error_set(err, EG_CONFLICT, "memory %s exists with other content", id);
         goto done; /* a repeat (or a conflict): nothing to write */
     }
-    /* Checked before anything is written, the collection included: a refused create leaves no trace. */
-    if (st == EG_OK) st = check_targets(db, spec, id, err);
-    if (st == EG_OK) st = ensure_collection(db, spec->type, spec->dim, &distance, err);
+    /* Checked before anything is written, the collection included: a refused create leaves no trace. An
+     * unavailable store is left to the queue: its targets cannot be checked, its collection is made on replay. */
+    if (st == EG_OK && o.node_known) st = check_targets(db, spec, id, err);
+    if (st == EG_OK && o.point_known) st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, &distance, err);
     for (size_t i = 0; i < spec->relationship_count && st == EG_OK; i++) {
         const eg_memory_relationship *r = &spec->relationships[i];
         rels[i] = (eg_relationship_spec){id, r->target_id, r->type, r->properties};
@@ -255,8 +331,7 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
         st = eg_memory_run_saga(db, EG_SAGA_CREATE_MEMORY, id, args, &input, err);
     }
 done:
-    eg_point_list_free(&existing);
-    eg_node_clear(&node);
+    observation_clear(&o);
     json_decref(payload);
     json_decref(properties);
     json_decref(args);
@@ -280,45 +355,50 @@ eg_status eg_memory_create(eg_db *db, const eg_memory_spec *spec, char out_id[EG
 
 /* ---- update ------------------------------------------------------------------------------------------------- */
 
-/* Reads the memory as it is: its point (with vectors when asked) and its node of the type's label. A node of
- * another label is not this memory. Neither: EG_NOT_FOUND. */
-static eg_status read_memory(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id,
-                             bool with_vectors, eg_point_list *point, eg_node *node, eg_error *err) {
-    eg_status st = read_point(db, type, pid, with_vectors, point, err);
-    if (st == EG_OK) st = read_node(db, id, node, err);
-    if (st == EG_OK && node->id[0] && node->label != eg_memory_label(type)) {
-        eg_node_clear(node);
-        memset(node, 0, sizeof *node);
+/* The memory as a write to it sees it: a node of another label is not this memory; in neither (known) store:
+ * EG_NOT_FOUND; in one store only (both known): an orphan. */
+static eg_status observe_existing(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id,
+                                  bool with_vectors, bool with_relationships, observation *o, eg_error *err) {
+    eg_status st = observe(db, type, pid, id, with_vectors, with_relationships, o, err);
+    if (st != EG_OK) return st;
+    if (o->node.id[0] && o->node.label != eg_memory_label(type)) {
+        eg_node_clear(&o->node);
+        memset(&o->node, 0, sizeof o->node);
+        eg_relationship_list_free(&o->rels);
     }
-    if (st == EG_OK && !point->count && !node->id[0])
-        st = eg_error_set(err, EG_NOT_FOUND, "no %s memory with id %s", eg_memory_type_name(type), id);
-    return st;
+    bool in_vectors = o->point.count > 0, in_graph = o->node.id[0] != 0;
+    if (!in_vectors && !in_graph)
+        return eg_error_set(err, EG_NOT_FOUND, "no %s memory with id %s", eg_memory_type_name(type), id);
+    return EG_OK;
 }
 
 static eg_status update_locked(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id,
                                json_t *payload, json_t *properties, eg_error *err) {
-    eg_point_list point = {0};
-    eg_node node = {0};
+    observation o;
     json_t *args = NULL;
-    eg_status st = read_memory(db, type, pid, id, false, &point, &node, err);
-    if (st == EG_OK && (!point.count || !node.id[0])) st = orphan_conflict(id, point.count > 0, err);
+    eg_status st = observe_existing(db, type, pid, id, false, false, &o, err);
+    bool in_vectors = o.point.count > 0, in_graph = o.node.id[0] != 0;
+    if (st == EG_OK && o.point_known && o.node_known && !(in_vectors && in_graph))
+        st = orphan_conflict(id, in_vectors, err);
     if (st == EG_OK) {
-        json_t *before = point.items[0].payload ? json_incref(point.items[0].payload) : json_object();
-        json_t *undo = properties ? json_object() : json_null();
+        /* The pre-images an undo needs; null for a store that could not be read (its part is queued). */
+        json_t *before = !o.point_known ? json_null()
+                         : o.point.items[0].payload ? json_incref(o.point.items[0].payload)
+                                                   : json_object();
+        json_t *undo = properties && o.node_known ? json_object() : json_null();
         const char *key;
         json_t *value;
-        json_object_foreach(properties, key, value) {
-            json_t *old = json_object_get(node.properties, key);
-            json_object_set_new(undo, key, old ? json_incref(old) : json_null());
-        }
+        if (o.node_known) json_object_foreach(properties, key, value) {
+                json_t *old = json_object_get(o.node.properties, key);
+                json_object_set_new(undo, key, old ? json_incref(old) : json_null());
+            }
         args = json_pack("{s:s, s:s, s:O?, s:o, s:O?, s:o}", "id", id, "type", eg_memory_type_name(type), "payload",
                          payload, "payload_before", before, "properties", properties, "properties_undo", undo);
         st = args ? eg_memory_run_saga(db, EG_SAGA_UPDATE_MEMORY, id, args, NULL, err)
                   : eg_error_set(err, EG_INTERNAL, "out of memory");
     }
     json_decref(args);
-    eg_point_list_free(&point);
-    eg_node_clear(&node);
+    observation_clear(&o);
     return st;
 }
 
@@ -362,24 +442,24 @@ static json_t *point_pre_image(const eg_point *p) {
 
 static eg_status delete_locked(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id,
                                eg_error *err) {
-    eg_point_list point = {0};
-    eg_node node = {0};
-    eg_relationship_list rels = {0};
+    observation o;
     json_t *args = NULL;
-    eg_status st = read_memory(db, type, pid, id, true, &point, &node, err);
-    if (st == EG_OK && node.id[0]) st = eg_graph_get_relationships(db->graph, id, EG_REL_ANY, EG_DIR_BOTH, &rels, err);
+    eg_status st = observe_existing(db, type, pid, id, true, true, &o, err);
     if (st == EG_OK) {
-        args = json_pack("{s:s, s:s, s:o?, s:o?, s:o}", "id", id, "type", eg_memory_type_name(type), "point",
-                         point.count ? point_pre_image(&point.items[0]) : NULL, "node",
-                         node.id[0] ? json_pack("{s:O}", "properties", node.properties) : NULL, "relationships",
-                         eg_relationship_list_json(&rels));
+        json_t *rels = eg_relationship_list_json(&o.rels);
+        if (rels && o.queued_rels) json_array_extend(rels, o.queued_rels);
+        json_t *unknown = json_array();
+        if (!o.point_known) json_array_append_new(unknown, json_string("vectors"));
+        if (!o.node_known) json_array_append_new(unknown, json_string("graph"));
+        args = json_pack("{s:s, s:s, s:o?, s:o?, s:o, s:o}", "id", id, "type", eg_memory_type_name(type), "point",
+                         o.point.count ? point_pre_image(&o.point.items[0]) : NULL, "node",
+                         o.node.id[0] ? json_pack("{s:O}", "properties", o.node.properties) : NULL, "relationships",
+                         rels, "unknown", unknown);
         st = args ? eg_memory_run_saga(db, EG_SAGA_DELETE_MEMORY, id, args, NULL, err)
                   : eg_error_set(err, EG_INTERNAL, "out of memory");
     }
     json_decref(args);
-    eg_relationship_list_free(&rels);
-    eg_point_list_free(&point);
-    eg_node_clear(&node);
+    observation_clear(&o);
     return st;
 }
 

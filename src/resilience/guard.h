@@ -28,8 +28,10 @@ typedef struct eg_guard {
      * A status other than EG_OK fails the call with that status and the message it set in err (which may be
      * NULL: fill it with eg_error_set) without running it. NULL: every call runs. */
     eg_status (*before)(void *self, const char *store, const char *op, eg_error *err);
-    /* Sees the status of each call that ran (not of those `before` refused). NULL: nothing to see. */
-    void (*after)(void *self, const char *store, const char *op, eg_status status);
+    /* Sees how each call that ran ended (not those `before` refused): its status and the caller's error report,
+     * whose message means something only when status is not EG_OK, and which is NULL when the caller passed
+     * none. NULL: nothing to see. */
+    void (*after)(void *self, const char *store, const char *op, eg_status status, const eg_error *err);
     void *self; /* passed to both callbacks */
 } eg_guard;
 
@@ -49,8 +51,9 @@ static inline eg_status eg_guard_before(const eg_guard *guard, const char *store
     return guard->before ? guard->before(guard->self, store, op, err) : EG_OK;
 }
 
-static inline void eg_guard_after(const eg_guard *guard, const char *store, const char *op, eg_status status) {
-    if (guard->after) guard->after(guard->self, store, op, status);
+static inline void eg_guard_after(const eg_guard *guard, const char *store, const char *op, eg_status status,
+                                  const eg_error *err) {
+    if (guard->after) guard->after(guard->self, store, op, status, err);
 }
 
 #endif

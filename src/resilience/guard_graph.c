@@ -28,7 +28,7 @@ typedef struct guarded_graph {
     eg_status st = eg_guard_before(&w->guard, "graph", #op, err);                                                    \
     if (st != EG_OK) return st;                                                                                      \
     st = w->inner->ops->op(w->inner, __VA_ARGS__, err);                                                              \
-    eg_guard_after(&w->guard, "graph", #op, st);                                                                     \
+    eg_guard_after(&w->guard, "graph", #op, st, err);                                                                \
     return st
 
 static eg_status create_node(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err) {

@@ -28,7 +28,7 @@ typedef struct guarded_vectors {
     eg_status st = eg_guard_before(&w->guard, "vectors", #op, err);                                                  \
     if (st != EG_OK) return st;                                                                                      \
     st = w->inner->ops->op(w->inner, __VA_ARGS__, err);                                                              \
-    eg_guard_after(&w->guard, "vectors", #op, st);                                                                   \
+    eg_guard_after(&w->guard, "vectors", #op, st, err);                                                              \
     return st
 
 static eg_status create_collection(eg_vectors *v, const char *name, const eg_collection_config *config,

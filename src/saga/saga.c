@@ -341,12 +341,15 @@ eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args,
     return EG_OK;
 }
 
-eg_status eg_saga_checkpoint(eg_saga_engine *e, eg_error *err) {
+eg_status eg_saga_checkpoint_keeping(eg_saga_engine *e, uint64_t also_needed, eg_error *err) {
     if (!e) return eg_error_set(err, EG_INVALID_ARGUMENT, "no saga engine");
     pthread_mutex_lock(&e->mutex);
     uint64_t keep = eg_wal_next_lsn(e->wal);
     for (size_t i = 0; i < e->pin_count; i++)
         if (e->pins[i].lsn < keep) keep = e->pins[i].lsn;
     pthread_mutex_unlock(&e->mutex);
+    if (also_needed < keep) keep = also_needed;
     return eg_wal_checkpoint(e->wal, keep, err);
 }
+
+eg_status eg_saga_checkpoint(eg_saga_engine *e, eg_error *err) { return eg_saga_checkpoint_keeping(e, UINT64_MAX, err); }

@@ -132,6 +132,9 @@ eg_status eg_saga_resolve(eg_saga_engine *e, const char *saga_id, eg_error *err)
 /* Checkpoints the WAL at the oldest intent of a saga whose end is not logged — running, or stopped by a log
  * failure (see "Running a saga") — or at the next LSN when there is none. */
 eg_status eg_saga_checkpoint(eg_saga_engine *e, eg_error *err);
+/* The same, keeping also every record from LSN also_needed on (the log's other users' oldest record still
+ * needed, such as a queued write's; UINT64_MAX: none). */
+eg_status eg_saga_checkpoint_keeping(eg_saga_engine *e, uint64_t also_needed, eg_error *err);
 
 /* Frees the engine (not the WAL). Sagas must not be running. NULL is ignored. */
 void eg_saga_engine_close(eg_saga_engine *e);
