@@ -87,17 +87,29 @@ static eg_status create_undo_vector(void *env, json_t *args, void *input, eg_err
     return st ? st : write(env, true, EG_STORE_VECTORS, &a, EG_QUEUED_DELETE, NULL, err);
 }
 
+typedef struct node_write {
+    const eg_create_input *in;
+    const memory_args *a;
+} node_write;
+
+static eg_status create_node_now(eg_db *db, const void *arg, eg_error *err) {
+    const node_write *w = arg;
+    return eg_graph_create_node(db->graph, eg_memory_label(w->a->type), w->a->id, w->in->properties, err);
+}
+
+static json_t *describe_node(const void *arg) {
+    const node_write *w = arg;
+    return json_pack("{s:O, s:[]}", "properties", w->in->properties, "relationships");
+}
+
 static eg_status create_node(void *env, json_t *args, void *input, eg_error *err) {
-    const eg_create_input *in = input;
     memory_args a;
-    eg_status st = need_input(in, err);
+    eg_status st = need_input(input, err);
     if (st == EG_OK) st = read_args(args, &a, err);
     if (st != EG_OK) return st;
-    json_t *data = json_pack("{s:O, s:[]}", "properties", in->properties, "relationships");
-    st = data ? write(env, false, EG_STORE_GRAPH, &a, EG_QUEUED_PUT, data, err)
-              : eg_error_set(err, EG_INTERNAL, "out of memory");
-    json_decref(data);
-    return st;
+    node_write arg = {input, &a};
+    eg_store_write w = {EG_STORE_GRAPH, a.type, a.id, EG_QUEUED_PUT, NULL, create_node_now, describe_node, &arg};
+    return eg_memory_write(env, false, &w, err);
 }
 
 static eg_status create_undo_node(void *env, json_t *args, void *input, eg_error *err) {
