@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli_test.sh — drives the `engram` command as a user would: help at every level, usage errors (exit 2), the exec
 # JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the memory
-# commands (remember, recall, check, recover), the one-process lock and the FORMAT guard. Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
+# commands (remember, recall, check, recover), the one-process lock, the FORMAT guard, settings (--set,
+# DATA/engram.conf, config) and health (breakers, degraded verdicts, the fallback read cache, under injected faults). Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
 
@@ -106,7 +107,8 @@ cd "$T/cwd"
 # ---------------------------------------------------------------------------------------------------------------
 # --help at every level: exit 0, usage on stdout, nothing opened.
 for args in "--help" "-h" "exec --help" "node --help" "node show --help" "node rels --help" "path --help" \
-    "stats --help" "remember --help" "remember some text --help" "recall --help" "check --help" "recover --help"; do
+    "stats --help" "remember --help" "remember some text --help" "recall --help" "check --help" "recover --help" \
+    "config --help" "health --help"; do
     # shellcheck disable=SC2086 # word splitting of args is intended
     run eg $args
     expect_rc "engram $args" 0
@@ -544,6 +546,214 @@ if [ "$(cat "$F/FORMAT")" = "$before" ]; then pass; else
     fail "format 999: FORMAT must be unchanged" "before: $before" "after: $(cat "$F/FORMAT")"
 fi
 expect_absent "format 999: no graph store created" "$F/graph"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Settings: defaults, DATA/engram.conf ("file"), --set NAME=VALUE ("override", the last word), as engram config shows.
+run eg --help
+expect_in "engram --help mentions --set" "$T/out" '^ +--set NAME=VALUE '
+run eg config --help
+expect_in "config --help: the sources" "$T/out" '"override"'
+run eg health --help
+expect_in "health --help: exit 0 for ok" "$T/out" '0 ok'
+expect_in "health --help: exit 3 for degraded" "$T/out" '3 degraded'
+expect_in "health --help: exit 4 for down" "$T/out" '4 down'
+C=$T/conf
+run eg --data "$C" config
+expect_rc "config on a fresh folder" 0
+expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
+got=$(grep -c '' "$T/out" || :)
+if [ "$got" -eq 11 ]; then pass; else
+    fail "config: expected a header and 10 settings, got $got lines"
+    detail
+fi
+expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
+expect_in "config: a word setting" "$T/out" '^degrade\.write_policy +fail +fail +default +fail\|queue$'
+expect_empty "config: stderr" "$T/err"
+run eg --data "$C" --set breaker.failure_threshold=3 --set ' degrade.write_policy = queue ' config
+expect_rc "config with --set" 0
+expect_in "--set: an override" "$T/out" '^breaker\.failure_threshold +3 +5 +override '
+expect_in "--set: spaces around name and value are ignored" "$T/out" '^degrade\.write_policy +queue +fail +override '
+expect_in "--set: the others keep their defaults" "$T/out" '^breaker\.reset_timeout_ms +60000 +60000 +default '
+run eg --data "$C" --set breaker.failure_threshold=3 --set breaker.failure_threshold=4 config
+expect_in "--set twice: the later one wins" "$T/out" '^breaker\.failure_threshold +4 +5 +override '
+printf '# written by cli_test\nbreaker.failure_threshold = 7\r\n\ndurability = fsync\n' >"$C/engram.conf"
+run eg --data "$C" config
+expect_rc "config with engram.conf" 0
+expect_in "engram.conf: a value from the file" "$T/out" '^breaker\.failure_threshold +7 +5 +file '
+expect_in "engram.conf: a word from the file" "$T/out" '^durability +fsync +group +file '
+expect_in "engram.conf: the others keep their defaults" "$T/out" '^breaker\.success_threshold +2 +2 +default '
+run eg --data "$C" --set breaker.failure_threshold=9 config
+expect_in "an override beats the file" "$T/out" '^breaker\.failure_threshold +9 +5 +override '
+expect_in "an override of one setting leaves the file's others" "$T/out" '^durability +fsync +group +file '
+run eg --data "$C" --no-sync config
+expect_in "--no-sync is a durability override (over the file)" "$T/out" '^durability +none +group +override '
+run eg --data "$T/twice" --no-sync --durability fsync config
+expect_rc "durability given twice is a usage error" 2
+expect_absent "durability given twice creates nothing" "$T/twice"
+run eg --data "$C" --durability fsync config
+expect_in "--durability fsync is a durability override" "$T/out" '^durability +fsync +group +override '
+rm "$C/engram.conf"
+run eg --data "$C" --durability none config
+expect_in "--durability none without the file" "$T/out" '^durability +none +group +override '
+run eg --data "$C" --set durability=none --set breaker.reset_timeout_ms=50 config --json
+expect_rc "config --json" 0
+json_check "config --json: all 10 settings, in order" "$T/out" \
+    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts']" \
+    '"name": "saga\.compensation_attempts"'
+json_check "config --json: an integer override" "$T/out" \
+    "[s for s in r if s['name'] == 'breaker.reset_timeout_ms'] == [{'name': 'breaker.reset_timeout_ms', 'value': 50, 'default': 60000, 'source': 'override', 'description': s['description'], 'allowed': '1..86400000'} for s in r if s['name'] == 'breaker.reset_timeout_ms']" \
+    '"value": 50,'
+json_check "config --json: a word override" "$T/out" \
+    "[(s['value'], s['default'], s['source'], s['allowed']) for s in r if s['name'] == 'durability'] == [('none', 'group', 'override', 'group|fsync|none')]" \
+    '"value": "none",'
+got=$(grep -c '"source":' "$T/out" || :)
+if [ "$got" -eq 10 ]; then pass; else
+    fail "config --json: expected 10 settings with a source, got $got"
+    detail
+fi
+# Bad overrides: usage errors (exit 2) naming the problem, before the data folder is touched.
+S=$T/set-data # never created
+for q in "foo=1|unknown setting 'foo'" "breaker.failure_threshold=0|breaker\.failure_threshold = 0 is out of range 1\.\.1000000" \
+    "degrade.write_policy=drop|degrade\.write_policy = 'drop' must be one of fail, queue" \
+    "nothing|'nothing': expected NAME=VALUE" "durabilty=none|did you mean 'durability'" \
+    "durability=|durability has no value" "saga.step_timeout_ms=5ms|'5ms' is not an integer"; do
+    assignment=${q%%|*}
+    usage_error "--set $assignment" --data "$S" --set "$assignment" stats
+    expect_in "--set $assignment: the message names the problem" "$T/err" "${q#*|}"
+done
+usage_error "--set without a value" --data "$S" --set
+usage_error "--durability with a bad mode" --data "$S" --durability sometimes stats
+usage_error "config with an argument" --data "$S" config extra
+usage_error "config --json twice" --data "$S" config --json --json
+usage_error "health with an argument" --data "$S" health --bogus
+expect_absent "bad overrides create no data folder" "$S"
+# A bad engram.conf: every command that opens the folder fails (exit 1), naming the file and the line.
+B=$T/bad-conf
+mkdir "$B"
+printf 'durability = group\nbreaker.failure_threshold = 0\n' >"$B/engram.conf"
+for cmd in stats config health check exec; do
+    run eg --data "$B" $cmd
+    expect_rc "bad engram.conf: $cmd" 1
+    expect_in "bad engram.conf: $cmd names the line" "$T/err" \
+        'engram\.conf line 2: breaker\.failure_threshold = 0 is out of range'
+    expect_empty "bad engram.conf: $cmd stdout" "$T/out"
+done
+run eg --data "$B" --set breaker.failure_threshold=3 stats
+expect_rc "bad engram.conf: an override does not rescue it" 1
+run eg --data "$B" config --help
+expect_rc "bad engram.conf: config --help opens nothing" 0
+printf 'breaker.failur_threshold = 3\n' >"$B/engram.conf"
+run eg --data "$B" config
+expect_rc "engram.conf with a misspelt name" 1
+expect_in "engram.conf with a misspelt name: a suggestion" "$T/err" \
+    "engram\.conf line 1: unknown setting 'breaker\.failur_threshold'; did you mean 'breaker\.failure_threshold'\?"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Health: the verdict (ok, degraded, down) from the breakers and queues. Faults live in one process, so the
+# degraded states are driven inside one exec session (ENGRAM_ALLOW_FAULTS=1 and set_faults).
+H=$T/health
+run eg --data "$H" health
+expect_rc "health on a fresh folder" 0
+expect_in "health: the graph breaker closed" "$T/out" '^graph +breaker closed '
+expect_in "health: the vectors breaker closed" "$T/out" '^vectors +breaker closed '
+expect_in "health: the write policy" "$T/out" '^write policy fail, 0 dead letters$'
+last=$(tail -n 1 "$T/out")
+if [ "$last" = ok ]; then pass; else fail "health: expected \"ok\" as the last line" "got: $last"; fi
+expect_empty "health: stderr" "$T/err"
+run eg --data "$H" health --json
+expect_rc "health --json on a fresh folder" 0
+json_check "health --json" "$T/out" \
+    "r['status'] == 'ok' and r['stores']['graph']['breaker']['state'] == 'closed' and r['stores']['vectors']['queue']['depth'] == 0 and r['write_policy'] == 'fail'" \
+    '^  "status": "ok",$'
+run eg --data "$H" --set degrade.write_policy=queue health
+expect_rc "health with the queue policy, nothing wrong" 0
+expect_in "health: the queue policy shown" "$T/out" '^write policy queue, '
+
+# set_faults is refused unless the process started with ENGRAM_ALLOW_FAULTS=1.
+RC=0
+echo '{"op":"set_faults","rules":"graph.*=fail"}' | eg --data "$H" exec >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "set_faults without ENGRAM_ALLOW_FAULTS" 0
+expect_line "set_faults without ENGRAM_ALLOW_FAULTS: invalid_argument" "$T/out" 1 \
+    '^\{"ok":false,"error":\{"code":"invalid_argument","message":"[^"]*ENGRAM_ALLOW_FAULTS=1'
+RC=0
+printf '%s\n' '{"op":"set_faults","rules":"graph.*=explode"}' '{"op":"set_faults"}' |
+    ENGRAM_ALLOW_FAULTS=1 timeout "$LIMIT" "$ENGRAM" --data "$H" exec >"$T/out" 2>"$T/err" || RC=$?
+expect_line "set_faults with a bad rule" "$T/out" 1 '"code":"invalid_argument","message":"invalid fault rule .*explode'
+expect_line "set_faults without rules" "$T/out" 2 '"code":"invalid_argument"'
+
+# Under the fail policy: reads seen before are answered from the fallback cache (marked), a read never seen before
+# is unavailable, 5 failures open the graph breaker and health says "down"; once the faults are cleared and the
+# reset timeout (50 ms) has passed, two probes close the breaker and health is "ok" again.
+N='{"op":"get_node","id":"known"}'
+RC=0
+{
+    echo '{"op":"create_node","label":"Entity","id":"known"}'
+    echo "$N"
+    echo '{"op":"set_faults","rules":"graph.*=fail"}'
+    echo '{"op":"get_node","id":"never-read"}'
+    for _ in 1 2 3 4 5; do echo "$N"; done
+    echo '{"op":"health"}'
+    echo '{"op":"set_faults","rules":""}'
+    sleep 0.2
+    echo "$N"
+    echo "$N"
+    echo '{"op":"health"}'
+} | ENGRAM_ALLOW_FAULTS=1 timeout "$LIMIT" "$ENGRAM" --data "$H" --set breaker.reset_timeout_ms=50 exec \
+    >"$T/faults.out" 2>"$T/err" || RC=$?
+cp "$T/faults.out" "$T/out"
+expect_rc "faults session" 0
+got=$(grep -c '' "$T/faults.out" || :)
+if [ "$got" -eq 14 ]; then pass; else
+    fail "faults session: expected 14 responses, got $got"
+    detail
+fi
+expect_line "faults: a read before the faults" "$T/faults.out" 2 '^\{"ok":true,"result":\{"id":"known",.*\}\}$'
+expect_line "faults: set_faults" "$T/faults.out" 3 '^\{"ok":true,"result":\{"rules":"graph\.\*=fail"\}\}$'
+expect_line "faults: a read never made before is unavailable" "$T/faults.out" 4 \
+    '^\{"ok":false,"error":\{"code":"unavailable",'
+for n in 5 6 7 8 9; do
+    expect_line "faults: read $((n - 4)) of a known node comes from the cache, marked" "$T/faults.out" "$n" \
+        '^\{"ok":true,"result":\{"id":"known","label":"Entity","properties":\{\}\},"fallback":true\}$'
+done
+sed -n 10p "$T/faults.out" >"$T/health.json"
+json_check "faults: health is down under the fail policy, the graph breaker open" "$T/health.json" \
+    "r['ok'] and r['result']['status'] == 'down' and r['result']['stores']['graph']['breaker']['state'] == 'open' and r['result']['stores']['vectors']['breaker']['state'] == 'closed' and r['result']['write_policy'] == 'fail'" \
+    '"status":"down".*"graph":\{"breaker":\{"state":"open"'
+json_check "faults: the graph breaker's last error, without absolute paths" "$T/health.json" \
+    "'injected fault' in r['result']['stores']['graph']['breaker']['last_error'] and '/' not in r['result']['stores']['graph']['breaker']['last_error']" \
+    '"last_error":"injected fault[^"/]*"'
+json_check "faults: the cache's hits" "$T/health.json" "r['result']['cache']['hits'] == 5" '"hits":5,'
+expect_not_in "faults: health shows no absolute path" "$T/health.json" "$T"
+expect_line "faults: cleared" "$T/faults.out" 11 '^\{"ok":true,"result":\{"rules":""\}\}$'
+for n in 12 13; do
+    expect_line "faults: after the reset timeout, probe $((n - 11)) reads the store (no fallback)" "$T/faults.out" "$n" \
+        '^\{"ok":true,"result":\{"id":"known","label":"Entity","properties":\{\}\}\}$'
+done
+sed -n 14p "$T/faults.out" >"$T/health.json"
+json_check "faults: health is ok again" "$T/health.json" \
+    "r['result']['status'] == 'ok' and r['result']['stores']['graph']['breaker']['state'] == 'closed'" \
+    '^\{"ok":true,"result":\{"status":"ok",'
+expect_in "faults: the breaker opening is logged" "$T/err" '^engram: graph breaker closed -> open after 5 consecutive failures'
+expect_in "faults: the breaker closing is logged" "$T/err" '^engram: graph breaker half_open -> closed'
+run eg --data "$H" health
+expect_rc "health in a later process: faults and breakers do not outlive their process" 0
+
+# Under the queue policy the same outage is "degraded": memory writes are still accepted.
+RC=0
+{
+    echo '{"op":"set_faults","rules":"graph.*=fail"}'
+    for _ in 1 2 3 4 5; do echo '{"op":"get_node","id":"never-read"}'; done
+    echo '{"op":"health"}'
+} | ENGRAM_ALLOW_FAULTS=1 timeout "$LIMIT" "$ENGRAM" --data "$H" --set degrade.write_policy=queue exec \
+    >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "faults session, queue policy" 0
+for n in 2 3 4 5 6; do
+    expect_line "faults, queue policy: read $((n - 1)) unavailable" "$T/out" "$n" '^\{"ok":false,"error":\{"code":"unavailable",'
+done
+sed -n 7p "$T/out" >"$T/health.json"
+json_check "faults, queue policy: health is degraded, the graph breaker open" "$T/health.json" \
+    "r['result']['status'] == 'degraded' and r['result']['stores']['graph']['breaker']['state'] == 'open' and r['result']['write_policy'] == 'queue'" \
+    '"status":"degraded".*"graph":\{"breaker":\{"state":"open"'
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -34,7 +34,7 @@ static const char main_help[] =
     "  --version         print the version\n"
     "  -h, --help        this help; every command takes --help too\n"
     "\n"
-    "exit status: 0 ok, 1 the operation failed, 2 usage error.\n"
+    "exit status: 0 ok, 1 the operation failed, 2 usage error (engram health: 3 degraded, 4 down).\n"
     "The operations of exec are listed in docs/operations.md.\n";
 
 static const char exec_help[] =
@@ -92,19 +92,18 @@ int main(int argc, char **argv) {
             data = argv[i];
         } else if (strcmp(argv[i], "--no-sync") == 0 || strcmp(argv[i], "--durability") == 0) {
             /* Shorthands for --set durability=..., so that engram config shows them as the overrides they are. */
-            static char assignments[2][32];
-            static int used;
+            static char assignment[32];
             eg_durability d = EG_DURABILITY_NONE;
             eg_error err;
             if (argv[i][2] == 'd' && (++i == argc || eg_durability_parse(argv[i], &d, &err) != EG_OK))
                 return usage("%s needs group, fsync or none", "--durability");
-            if (used == 2) return usage("%s", "give --durability (or --no-sync) once");
-            snprintf(assignments[used], sizeof assignments[used], "durability=%s", eg_durability_name(d));
-            overrides[options.setting_count++] = assignments[used++];
+            if (assignment[0]) return usage("%s", "give --durability (or --no-sync) once");
+            snprintf(assignment, sizeof assignment, "durability=%s", eg_durability_name(d));
+            overrides[options.setting_count++] = assignment;
         } else if (strcmp(argv[i], "--set") == 0) {
             eg_error err;
             if (++i == argc) return usage("%s needs NAME=VALUE (see engram config)", "--set");
-            if (eg_settings_validate_override(argv[i], &err) != EG_OK) return usage("--set: %s", err.message);
+            if (eg_settings_validate_override(argv[i], &err) != EG_OK) return usage("%s", err.message);
             if (options.setting_count == sizeof overrides / sizeof overrides[0])
                 return usage("at most %s --set options", "64");
             overrides[options.setting_count++] = argv[i];
