@@ -289,6 +289,12 @@ TEST(queued_writes_survive_kill_9) {
     const char *dir = test_scratch_dir();
     static const char *const settings[] = {"degrade.write_policy=queue", "breaker.reset_timeout_ms=20"};
     int total = 0;
+    eg_db *first = open_folder(dir, settings, 2); /* the memory every later one relates to */
+    REQUIRE(first);
+    char line[1024];
+    create_line(line, sizeof line, 1);
+    CHECK(ok(first, line));
+    eg_close(first);
     for (int round = 0; round < 5; round++) {
         int fds[2];
         REQUIRE(pipe(fds) == 0);
@@ -301,8 +307,7 @@ TEST(queued_writes_survive_kill_9) {
             eg_options options = {EG_DURABILITY_NONE, settings, 2};
             eg_db *db;
             if (eg_open(dir, &options, &db, &err) != EG_OK) _exit(3);
-            for (int n = round * 1000 + 1;; n++) {
-                char line[1024];
+            for (int n = round * 1000 + 2;; n++) {
                 create_line(line, sizeof line, n);
                 json_t *r = test_exec(db, line);
                 if (strcmp(test_response_code(r), "ok") == 0 && write(fds[1], &n, sizeof n) != sizeof n) _exit(4);
@@ -310,9 +315,10 @@ TEST(queued_writes_survive_kill_9) {
             }
         }
         close(fds[1]);
-        sleep_ms(30 + (unsigned)round * 20);
-        kill(pid, SIGKILL);
         int n, acknowledged[100000], count = 0;
+        if (read(fds[0], &n, sizeof n) == sizeof n) acknowledged[count++] = n; /* killed once it is writing */
+        sleep_ms(10 + (unsigned)round * 10);
+        kill(pid, SIGKILL);
         while (read(fds[0], &n, sizeof n) == sizeof n && count < 100000) acknowledged[count++] = n;
         close(fds[0]);
         int status;
@@ -334,6 +340,33 @@ TEST(queued_writes_survive_kill_9) {
         eg_close(db);
     }
     printf("  5 kills while queueing: %d acknowledged memories, all whole once the queue drained\n", total);
+}
+
+/* A queued write the store refuses once it is back (here: a relationship to a node that never existed, which
+ * could not be checked while the graph was down) stops its queue — visibly — rather than being skipped. */
+TEST(a_queued_write_the_store_refuses_stalls_its_queue_visibly) {
+    static const char *const settings[] = {"degrade.write_policy=queue", "breaker.reset_timeout_ms=20"};
+    eg_db *db = open_folder(test_scratch_dir(), settings, 2);
+    REQUIRE(db);
+    CHECK(ok(db, "{\"op\":\"set_faults\",\"rules\":\"graph.*=fail\"}"));
+    CHECK(ok(db, "{\"op\":\"create_entity\",\"id\":5,\"vector\":[1,2],\"relationships\":[{\"target_id\":\"999\","
+                 "\"type\":\"USES\"}]}"));
+    CHECK(ok(db, "{\"op\":\"create_entity\",\"id\":6,\"vector\":[2,1]}"));
+    CHECK(ok(db, "{\"op\":\"set_faults\",\"rules\":\"\"}"));
+    json_t *h = NULL;
+    for (int i = 0; i < 500; i++) {
+        json_decref(h);
+        h = health(db);
+        if (strcmp(json_string_value(json_object_get(h, "status")), "down") == 0) break;
+        sleep_ms(10);
+    }
+    json_t *q = json_object_get(json_object_get(json_object_get(h, "stores"), "graph"), "queue");
+    CHECK(strcmp(json_string_value(json_object_get(h, "status")), "down") == 0);
+    CHECK(json_is_true(json_object_get(q, "stalled")) && json_integer_value(json_object_get(q, "depth")) == 2);
+    const char *why = json_string_value(json_object_get(q, "stall_error"));
+    CHECK(why && strstr(why, "'999'") && strstr(why, "not_found"));
+    json_decref(h);
+    eg_close(db);
 }
 
 TEST(set_faults_needs_engram_allow_faults) {
@@ -360,7 +393,8 @@ int main(int argc, char **argv) {
                                  test_fail_policy_refuses_writes_cleanly_while_a_store_is_down,
                                  test_queue_policy_accepts_writes_while_a_store_is_down_and_drains_them_in_order,
                                  test_a_full_queue_refuses_the_write_and_loses_nothing_acknowledged,
-                                 test_queued_writes_survive_kill_9, test_set_faults_needs_engram_allow_faults};
+                                 test_queued_writes_survive_kill_9, test_set_faults_needs_engram_allow_faults,
+                                 test_a_queued_write_the_store_refuses_stalls_its_queue_visibly};
         test_run(argv[1], tests[atoi(argv[1])]);
         return test_summary();
     }
@@ -371,5 +405,6 @@ int main(int argc, char **argv) {
     RUN(a_full_queue_refuses_the_write_and_loses_nothing_acknowledged);
     RUN(queued_writes_survive_kill_9);
     RUN(set_faults_needs_engram_allow_faults);
+    RUN(a_queued_write_the_store_refuses_stalls_its_queue_visibly);
     return test_summary();
 }

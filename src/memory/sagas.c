@@ -130,9 +130,10 @@ static json_t *describe_relationships(const void *arg) {
     json_t *rels = json_array();
     for (size_t i = 0; rels && i < in->relationship_count; i++) {
         const eg_relationship_spec *r = &in->relationships[i];
-        json_array_append_new(rels, json_pack("{s:s, s:s, s:s, s:o}", "source_id", r->source_id, "target_id",
+        json_array_append_new(rels, json_pack("{s:s, s:s, s:s, s:o, s:b}", "source_id", r->source_id, "target_id",
                                               r->target_id, "type", eg_rel_type_name(r->type), "properties",
-                                              r->properties ? json_incref(r->properties) : json_object()));
+                                              r->properties ? json_incref(r->properties) : json_object(),
+                                              "required", 1));
     }
     return json_pack("{s:o}", "relationships", rels);
 }

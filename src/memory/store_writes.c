@@ -94,7 +94,8 @@ static eg_status put_point(eg_vectors *v, eg_memory_type type, const eg_point_id
     return st;
 }
 
-/* Creates the relationships whose other end exists (one may have been deleted since they were described). */
+/* Creates the relationships whose other end exists: one being restored may have lost it since it was captured,
+ * and is skipped; one a create asked for ("required") is not, and its missing end is EG_NOT_FOUND. */
 static eg_status put_relationships(eg_graph *g, const char *id, json_t *rels, eg_error *err) {
     size_t n = json_array_size(rels);
     if (n == 0) return EG_OK;
@@ -119,6 +120,8 @@ static eg_status put_relationships(eg_graph *g, const char *id, json_t *rels, eg
             bool there = strcmp(others[i], id) == 0; /* a self-loop: the node itself */
             for (size_t j = 0; j < existing.count && !there; j++) there = strcmp(existing.items[j].id, others[i]) == 0;
             if (there) specs[at + kept++] = specs[i];
+            else if (json_is_true(json_object_get(json_array_get(rels, i), "required")))
+                st = eg_error_set(err, EG_NOT_FOUND, "relationship target '%s' does not exist", others[i]);
         }
         if (st == EG_OK && kept) st = eg_graph_batch_create_relationships(g, specs + at, kept, err);
         eg_node_list_free(&existing);
