@@ -3,7 +3,7 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config liblmdb-dev libjansson-dev)
+packages=(build-essential cmake pkg-config liblmdb-dev libjansson-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -389,17 +389,18 @@ TEST(the_listing) {
     eg_error err;
     CHECK_OK(eg_settings_list(s, &list, &err), &err);
     REQUIRE(json_is_array(list));
-    CHECK(json_array_size(list) == 10);
+    CHECK(json_array_size(list) == 12);
     static const char *const names[] = {"breaker.failure_threshold", "breaker.success_threshold",
                                         "breaker.reset_timeout_ms", "breaker.half_open_max_calls",
                                         "degrade.write_policy", "degrade.cache_entries",
                                         "degrade.queue_max", "durability",
-                                        "saga.step_timeout_ms", "saga.compensation_attempts"};
+                                        "saga.step_timeout_ms", "saga.compensation_attempts",
+                                        "archive.path", "archive.retention_days"};
     size_t i;
     json_t *entry;
     json_array_foreach(list, i, entry) {
         CHECK(json_object_size(entry) == 6);
-        CHECK(i < 10 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
+        CHECK(i < 12 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
         CHECK(json_is_string(json_object_get(entry, "source")));
         CHECK(json_string_length(json_object_get(entry, "description")) > 10);
         CHECK(json_is_string(json_object_get(entry, "allowed")));
@@ -413,6 +414,11 @@ TEST(the_listing) {
     CHECK(dumped && strcmp(dumped, "{\"allowed\":\"fail|queue\",\"default\":\"fail\",\"description\":\"what a "
                                    "memory write does when a store is unavailable\",\"name\":"
                                    "\"degrade.write_policy\",\"source\":\"override\",\"value\":\"queue\"}") == 0);
+    free(dumped);
+    dumped = json_dumps(json_array_get(list, 10), JSON_SORT_KEYS | JSON_COMPACT);
+    CHECK(dumped && strcmp(dumped, "{\"allowed\":\"text\",\"default\":\"archive\",\"description\":\"the cold "
+                                   "archive's folder: relative to the data folder, or absolute\",\"name\":"
+                                   "\"archive.path\",\"source\":\"default\",\"value\":\"archive\"}") == 0);
     free(dumped);
     dumped = json_dumps(json_array_get(list, 7), JSON_SORT_KEYS | JSON_COMPACT);
     CHECK(dumped && strcmp(dumped, "{\"allowed\":\"group|fsync|none\",\"default\":\"group\",\"description\":"

@@ -81,7 +81,10 @@ int64_t eg_settings_int(const eg_settings *s, const char *name);
 /* The value of the word setting `name`: one of its allowed words, a string that lives as long as the program. */
 const char *eg_settings_word(const eg_settings *s, const char *name);
 
-/* For both getters, a name that is not in the table, or is of the other type, is a bug in the caller, never a
+/* The value of the text setting `name` (archive.path), valid as long as s. */
+const char *eg_settings_text(const eg_settings *s, const char *name);
+
+/* For these getters, a name that is not in the table, or is of the other type, is a bug in the caller, never a
  * matter of input: the process prints the name on stderr and aborts, so that a misspelt name cannot pass
  * silently for a default. */
 

@@ -12,13 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum setting_type { SETTING_INT, SETTING_WORD } setting_type;
+typedef enum setting_type { SETTING_INT, SETTING_WORD, SETTING_TEXT } setting_type;
+
+#define TEXT_MAX 1023 /* bytes of a text setting (a folder path) */
 
 typedef struct setting_def {
     const char *name;
     setting_type type;
     int64_t min, max, int_default; /* SETTING_INT */
     const char *const *words;      /* SETTING_WORD: the allowed words, NULL-terminated; the first is default */
+    const char *text_default;      /* SETTING_TEXT */
     const char *description;
 } setting_def;
 
@@ -28,6 +31,7 @@ static const char *const durabilities[] = {"group", "fsync", "none", NULL};
 #define INT_SETTING(n, lo, hi, def, text)                                                                             \
     {.name = n, .type = SETTING_INT, .min = lo, .max = hi, .int_default = def, .description = text}
 #define WORD_SETTING(n, list, text) {.name = n, .type = SETTING_WORD, .words = list, .description = text}
+#define TEXT_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .description = text}
 
 static const setting_def settings_table[] = {
     INT_SETTING("breaker.failure_threshold", 1, 1000000, 5,
@@ -42,6 +46,8 @@ static const setting_def settings_table[] = {
     WORD_SETTING("durability", durabilities, "when an acknowledged write is on disk"),
     INT_SETTING("saga.step_timeout_ms", 1, 86400000, 60000, "a saga step slower than this is treated as failed"),
     INT_SETTING("saga.compensation_attempts", 1, 100, 3, "attempts at each compensation before a dead letter"),
+    TEXT_SETTING("archive.path", "archive", "the cold archive's folder: relative to the data folder, or absolute"),
+    INT_SETTING("archive.retention_days", 1, 36500, 1825, "cleanup_archive removes entries archived longer ago"),
 };
 
 #define SETTING_COUNT (sizeof settings_table / sizeof settings_table[0])
@@ -50,10 +56,11 @@ typedef enum setting_source { SOURCE_DEFAULT, SOURCE_FILE, SOURCE_OVERRIDE } set
 
 static const char *const source_names[] = {"default", "file", "override"};
 
-/* One parsed value: the integer, or the index of the word in its list. */
+/* One parsed value: the integer, the index of the word in its list, or the text. */
 typedef struct setting_value {
     int64_t number;
     size_t word;
+    char text[TEXT_MAX + 1];
 } setting_value;
 
 struct eg_settings {
@@ -151,6 +158,12 @@ static eg_status parse_value(const setting_def *def, const char *value, setting_
             return eg_error_set(err, EG_INVALID_ARGUMENT, "%s = %s is out of range %" PRId64 "..%" PRId64, def->name,
                                 quoted, def->min, def->max);
         out->number = n;
+        return EG_OK;
+    }
+    if (def->type == SETTING_TEXT) {
+        if (strlen(value) > TEXT_MAX)
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s is longer than %d bytes", def->name, TEXT_MAX);
+        snprintf(out->text, sizeof out->text, "%s", value);
         return EG_OK;
     }
     char allowed[128] = "";
@@ -282,7 +295,11 @@ eg_status eg_settings_load(const char *data_dir, const char *const *overrides, s
         return eg_error_set(err, EG_INVALID_ARGUMENT, "eg_settings_load: out or overrides is NULL");
     eg_settings *s = calloc(1, sizeof *s);
     if (!s) return eg_error_set(err, EG_INTERNAL, "out of memory");
-    for (size_t i = 0; i < SETTING_COUNT; i++) s->values[i].number = settings_table[i].int_default;
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        s->values[i].number = settings_table[i].int_default;
+        if (settings_table[i].text_default)
+            snprintf(s->values[i].text, sizeof s->values[i].text, "%s", settings_table[i].text_default);
+    }
     eg_status st = data_dir ? read_file(s, data_dir, err) : EG_OK;
     for (size_t o = 0; st == EG_OK && o < override_count; o++) {
         const setting_def *def;
@@ -307,7 +324,7 @@ static size_t checked_index(const char *name, setting_type type, const char *get
     const setting_def *def = name ? find_setting(name) : NULL;
     if (!def || def->type != type) {
         fprintf(stderr, "engram: %s: '%s' is not %s setting (a bug in the caller)\n", getter,
-                name ? name : "(null)", type == SETTING_INT ? "an integer" : "a word");
+                name ? name : "(null)", type == SETTING_INT ? "an integer" : type == SETTING_WORD ? "a word" : "a text");
         abort();
     }
     return index_of(def);
@@ -322,9 +339,14 @@ const char *eg_settings_word(const eg_settings *s, const char *name) {
     return settings_table[i].words[s->values[i].word];
 }
 
+const char *eg_settings_text(const eg_settings *s, const char *name) {
+    return s->values[checked_index(name, SETTING_TEXT, "eg_settings_text")].text;
+}
+
 /* A setting's value (or default) as JSON: an integer, or a word. */
-static json_t *value_json(const setting_def *def, setting_value value) {
-    return def->type == SETTING_INT ? json_integer(value.number) : json_string(def->words[value.word]);
+static json_t *value_json(const setting_def *def, const setting_value *value) {
+    if (def->type == SETTING_TEXT) return json_string(value->text);
+    return def->type == SETTING_INT ? json_integer(value->number) : json_string(def->words[value->word]);
 }
 
 static json_t *setting_json(const eg_settings *s, size_t i) {
@@ -332,16 +354,20 @@ static json_t *setting_json(const eg_settings *s, size_t i) {
     char allowed[128] = "";
     if (def->type == SETTING_INT) {
         snprintf(allowed, sizeof allowed, "%" PRId64 "..%" PRId64, def->min, def->max);
+    } else if (def->type == SETTING_TEXT) {
+        snprintf(allowed, sizeof allowed, "text");
     } else {
         for (size_t w = 0; def->words[w]; w++) {
             size_t used = strlen(allowed);
             snprintf(allowed + used, sizeof allowed - used, "%s%s", w ? "|" : "", def->words[w]);
         }
     }
-    setting_value fallback = {.number = def->int_default, .word = 0};
-    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "name", def->name, "value", value_json(def, s->values[i]),
-                     "default", value_json(def, fallback), "source", source_names[s->sources[i]], "description",
-                     def->description, "allowed", allowed);
+    json_t *fallback = def->type == SETTING_INT    ? json_integer(def->int_default)
+                       : def->type == SETTING_WORD ? json_string(def->words[0])
+                                                   : json_string(def->text_default);
+    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "name", def->name, "value", value_json(def, &s->values[i]),
+                     "default", fallback, "source", source_names[s->sources[i]], "description", def->description,
+                     "allowed", allowed);
 }
 
 eg_status eg_settings_list(const eg_settings *s, json_t **out, eg_error *err) {
