@@ -1,8 +1,9 @@
 #!/bin/sh
 # cli_test.sh — drives the `engram` command as a user would: help at every level, usage errors (exit 2), the exec
 # JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the memory
-# commands (remember, recall, check, recover), the one-process lock, the FORMAT guard, settings (--set,
-# DATA/engram.conf, config) and health (breakers, degraded verdicts, the fallback read cache, under injected faults). Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
+# commands (remember, recall, check, recover), the cold archive (archive run, list, get, restore, purge, verify), the
+# one-process lock, the FORMAT guard, settings (--set, DATA/engram.conf, config) and health (breakers, degraded
+# verdicts, the fallback read cache, under injected faults). Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
 
@@ -108,7 +109,8 @@ cd "$T/cwd"
 # --help at every level: exit 0, usage on stdout, nothing opened.
 for args in "--help" "-h" "exec --help" "node --help" "node show --help" "node rels --help" "path --help" \
     "stats --help" "remember --help" "remember some text --help" "recall --help" "check --help" "recover --help" \
-    "config --help" "health --help"; do
+    "config --help" "health --help" "archive --help" "archive run --help" "archive list --help" \
+    "archive get x --help" "archive purge --help" "archive verify --help"; do
     # shellcheck disable=SC2086 # word splitting of args is intended
     run eg $args
     expect_rc "engram $args" 0
@@ -173,6 +175,25 @@ usage_error "check with an argument" --data "$U" check x
 usage_error "check with an unknown option" --data "$U" check --bogus
 usage_error "recover --repair" --data "$U" recover --repair
 usage_error "recover with an argument" --data "$U" recover x
+usage_error "archive without a subcommand" --data "$U" archive
+usage_error "archive with an unknown subcommand" --data "$U" archive frob
+usage_error "archive get without an ID" --data "$U" archive get
+usage_error "archive restore without an ID" --data "$U" archive restore
+usage_error "archive restore with two IDs" --data "$U" archive restore a b
+usage_error "archive restore --json" --data "$U" archive restore a --json
+usage_error "archive purge with an ID and --older-than" --data "$U" archive purge a --older-than 40d
+usage_error "archive run without --older-than" --data "$U" archive run
+usage_error "archive run --older-than 30x" --data "$U" archive run --older-than 30x
+usage_error "archive run --older-than -1d" --data "$U" archive run --older-than -1d
+usage_error "archive run --older-than 1.5d" --data "$U" archive run --older-than 1.5d
+usage_error "archive run --type thing" --data "$U" archive run --older-than 30d --type thing
+usage_error "archive run --limit 0" --data "$U" archive run --older-than 30d --limit 0
+usage_error "archive run --field ''" --data "$U" archive run --older-than 30d --field ""
+usage_error "archive list --limit x" --data "$U" archive list --limit x
+usage_error "archive list --limit 10001" --data "$U" archive list --limit 10001
+usage_error "archive list --type thing" --data "$U" archive list --type thing
+usage_error "archive purge --older-than 12h (less than a day)" --data "$U" archive purge --older-than 12h
+usage_error "archive verify with an argument" --data "$U" archive verify x
 expect_absent "usage errors create no data folder" "$U"
 run eg frobnicate
 expect_in "unknown command: the message names it" "$T/err" "frobnicate"
@@ -184,6 +205,16 @@ run eg --data "$U" recall x --expand 3
 expect_in "recall --expand 3: the message names the option" "$T/err" "--expand"
 run eg --data "$U" remember x --relate USES
 expect_in "remember --relate USES: the message shows the form" "$T/err" "TYPE:TARGET_ID"
+run eg --data "$U" archive run --older-than 30x
+expect_in "archive run --older-than 30x: the message shows the forms" "$T/err" "30d, 12h, 90m or 45s, got '30x'"
+run eg --data "$U" archive frob
+expect_in "archive frob: the message names it" "$T/err" "unknown subcommand 'frob'"
+run eg --help
+expect_in "engram --help lists archive" "$T/out" '^  archive '
+run eg archive --help
+for sub in run list get restore purge verify; do
+    expect_in "archive --help lists $sub" "$T/out" "^(usage:|      ) engram archive $sub"
+done
 
 # ---------------------------------------------------------------------------------------------------------------
 # exec: a session on stdin. Blank and whitespace-only lines are skipped; every other line gets one JSON object.
@@ -494,6 +525,167 @@ expect_rc "recover --json" 0
 json_check "recover --json" "$T/out" \
     "r['recovery']['sagas_unfinished'] == 0 and r['recovery']['wal_torn_bytes'] == 0 and r['check']['consistent']" \
     '"sagas_unfinished":0'
+
+# ---------------------------------------------------------------------------------------------------------------
+# The cold archive: archive run moves the memories older than an age out of both hot stores (plain progress lines:
+# stderr is not a terminal here), list and get show them, recall no longer finds them, restore brings one back,
+# purge deletes for good, verify reads every file back.
+A=$T/archive
+OLD_MS=$((($(date +%s) - 40 * 86400) * 1000))
+OLD1=aaaaaaaa-0000-4000-8000-000000000001
+OLD2=aaaaaaaa-0000-4000-8000-000000000002
+OLD3=aaaaaaaa-0000-4000-8000-000000000003
+NEW1=bbbbbbbb-0000-4000-8000-000000000001
+{
+    for n in 1 2 3; do # created_at 40 days ago (a millisecond apart, so that "oldest first" is defined)
+        printf '{"op":"create_episode","id":"%s","text":"%s","payload":{"text":"%s"},"created_at":%s}\n' \
+            "aaaaaaaa-0000-4000-8000-00000000000$n" "pelican sighting $n" "pelican sighting $n" $((OLD_MS + n))
+    done
+    printf '{"op":"create_episode","id":"%s","text":"%s","payload":{"text":"%s"}}\n' \
+        "$NEW1" "pelican sighting today" "pelican sighting today"
+    printf '{"op":"create_entity","id":77,"text":"the harbour","payload":{"text":"the harbour"},"created_at":%s}\n' \
+        "$OLD_MS"
+} >"$T/archive.in"
+RC=0
+eg --data "$A" exec <"$T/archive.in" >"$T/out" 2>"$T/err" || RC=$?
+got=$(grep -c '^{"ok":true' "$T/out" || :)
+if [ "$RC" -eq 0 ] && [ "$got" -eq 5 ]; then pass; else
+    fail "archive: 5 memories created, 4 of them 40 days old" "created: $got"
+    detail
+fi
+run eg --data "$A" archive run --older-than 30d
+expect_rc "archive run --older-than 30d" 0
+expect_line "archive run: the summary, the three old episodes only" "$T/out" 1 '^archived 3 of 3 candidates, 0 failed '
+for n in 1 2 3; do
+    expect_in "archive run: plain progress line $n" "$T/err" "^archiving: $n/3 \\([0-9]+%\\)\$"
+done
+got=$(grep -c '' "$T/err" || :)
+if [ "$got" -eq 3 ]; then pass; else
+    fail "archive run: expected 3 progress lines on stderr, got $got"
+    detail
+fi
+expect_not_in "archive run: no redrawn bar when stderr is not a terminal" "$T/err" "$(printf '\r')"
+run eg --data "$A" archive run --older-than 30d
+expect_rc "archive run again: nothing left to archive" 0
+expect_line "archive run again: the summary" "$T/out" 1 '^archived 0 of 0 candidates, 0 failed '
+expect_empty "archive run again: no progress" "$T/err"
+run eg --data "$A" archive run --older-than 40d --type entity --json
+expect_rc "archive run --type entity --json" 0
+json_check "archive run --json: the counts" "$T/out" \
+    "r == {'candidates': 1, 'archived': 1, 'failed': 0}" '"archived": 1,'
+run eg --data "$A" recall "pelican sighting" --limit 10
+expect_rc "recall after archiving" 0
+expect_in "recall after archiving: the recent memory is still found" "$T/out" "  $NEW1  pelican sighting today\$"
+expect_not_in "recall after archiving: the archived ones are not" "$T/out" "aaaaaaaa-"
+run eg --data "$A" archive list
+expect_rc "archive list" 0
+expect_line "archive list: the header" "$T/out" 1 '^archived_at +type +id +size +compression$'
+got=$(grep -c -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+\+00:00 +episode +aaaaaaaa-0000-4000-8000-00000000000[123] +[0-9]+  gzip$' \
+    "$T/out" || :)
+if [ "$got" -eq 3 ]; then pass; else
+    fail "archive list: expected the 3 archived episodes, got $got"
+    detail
+fi
+expect_in "archive list: the archived entity" "$T/out" '^[0-9T:.+-]+ +entity +77 +[0-9]+  gzip$'
+expect_not_in "archive list: one page, no cursor" "$T/out" '^next cursor'
+run eg --data "$A" archive list --limit 3
+expect_in "archive list --limit 3: a next cursor" "$T/out" '^next cursor: .'
+CURSOR=$(sed -n 's/^next cursor: //p' "$T/out")
+run eg --data "$A" archive list --cursor "$CURSOR"
+expect_rc "archive list --cursor" 0
+got=$(grep -c -E ' (episode|entity) ' "$T/out" || :)
+if [ "$got" -eq 1 ]; then pass; else
+    fail "archive list --cursor: expected the 1 remaining entry, got $got"
+    detail
+fi
+run eg --data "$A" archive list --type entity --json
+expect_rc "archive list --type entity --json" 0
+json_check "archive list --type entity --json" "$T/out" \
+    "[e['memory_id'] for e in r['entries']] == ['77'] and r['entries'][0]['memory_type'] == 'entities' and r['next_cursor'] is None" \
+    '"memory_id": "77"'
+run eg --data "$A" archive list --type procedure
+expect_line "archive list of a type with nothing archived" "$T/out" 1 '^no archived memories$'
+run eg --data "$A" archive get "$OLD1"
+expect_rc "archive get" 0
+expect_line "archive get: the metadata first" "$T/out" 1 "^memory_id: $OLD1\$"
+expect_in "archive get: the type" "$T/out" '^memory_type: episodes$'
+expect_in "archive get: a checksum" "$T/out" '^checksum: [0-9a-f]{64}$'
+expect_in "archive get: then the record" "$T/out" '^record:$'
+expect_in "archive get: the record's payload, indented" "$T/out" '^      "text": "pelican sighting 1"$'
+expect_in "archive get: the vector on one line" "$T/out" '^    "vector": \[[-0-9., e]+\],?$'
+run eg --data "$A" archive get "$OLD1" --json
+json_check "archive get --json" "$T/out" \
+    "r['metadata']['memory_id'] == '$OLD1' and r['record']['payload']['text'] == 'pelican sighting 1' and r['record']['node']['label'] == 'Episode'" \
+    '"memory_id": "aaaaaaaa-0000-4000-8000-000000000001"'
+run eg --data "$A" archive get "$NEW1"
+expect_rc "archive get of a memory that is not archived" 1
+expect_in "archive get of a memory that is not archived: not_found" "$T/err" 'not_found'
+run eg --data "$A" archive restore "$OLD1"
+expect_rc "archive restore" 0
+expect_line "archive restore: says so" "$T/out" 1 "^restored $OLD1\$"
+run eg --data "$A" recall "pelican sighting 1" --limit 10
+expect_in "recall finds the restored memory again" "$T/out" "  $OLD1  pelican sighting 1\$"
+expect_not_in "recall: the others stay archived" "$T/out" "$OLD2|$OLD3"
+run eg --data "$A" check
+expect_rc "check after archive and restore" 0
+expect_line "check after archive and restore: consistent" "$T/out" 1 '^consistent: 2 memories, no orphans, no dead letters$'
+run eg --data "$A" archive restore "$OLD1"
+expect_rc "archive restore of a memory no longer archived" 1
+RC=0
+ENGRAM_ALLOW_FAULTS=1 ENGRAM_FAULTS='graph.*=fail' timeout "$LIMIT" "$ENGRAM" --data "$A" archive run --older-than 30d \
+    <"$T/empty" >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "archive run with the graph failing: a memory failed" 1
+expect_line "archive run with the graph failing: the summary" "$T/out" 1 '^archived 0 of 1 candidates, 1 failed '
+expect_in "archive run with the graph failing: the first failure" "$T/err" '^engram archive run: first failure: .*unavailable'
+run eg --data "$A" check
+expect_line "archive run with the graph failing: the memory stays hot" "$T/out" 1 \
+    '^consistent: 2 memories, no orphans, no dead letters$'
+run eg --data "$A" archive purge "$OLD2"
+expect_rc "archive purge ID" 0
+expect_line "archive purge ID: says so" "$T/out" 1 "^purged $OLD2\$"
+run eg --data "$A" archive get "$OLD2"
+expect_rc "archive get after purge" 1
+run eg --data "$A" archive verify
+expect_rc "archive verify on a clean archive" 0
+expect_line "archive verify: the summary" "$T/out" 1 \
+    '^archive ok: 2 entries, 2 ok, 0 corrupt, 0 unverifiable, 0 stray files$'
+run eg --data "$A" archive verify --json
+json_check "archive verify --json" "$T/out" \
+    "r['entries'] == 2 and r['ok'] == 2 and r['corrupt'] == [] and r['orphans'] == []" '"ok": 2,'
+DATAFILE=$A/archive/episodes/aa/$OLD3.json.gz
+expect_exists "archive: the layout's data file" "$DATAFILE"
+head -c 20 "$DATAFILE" >"$T/cut.gz" && mv "$T/cut.gz" "$DATAFILE"
+run eg --data "$A" archive verify
+expect_rc "archive verify after truncating a data file" 1
+expect_in "archive verify: names the corrupt entry" "$T/out" "^corrupt +$OLD3: ."
+expect_in "archive verify: the summary" "$T/out" '^archive NOT ok: 2 entries, 1 ok, 1 corrupt, '
+run eg --data "$A" archive get "$OLD3"
+expect_rc "archive get of a corrupt entry" 1
+expect_in "archive get of a corrupt entry: says corrupt" "$T/err" 'corrupt'
+run eg --data "$A" archive purge "$OLD3"
+expect_rc "archive purge of a corrupt entry" 0
+echo stray >"$A/archive/episodes/aa/stray.json"
+run eg --data "$A" archive verify
+expect_rc "archive verify with a stray file" 1
+expect_in "archive verify: the stray file" "$T/out" '^stray file +episodes/aa/stray\.json: .'
+rm "$A/archive/episodes/aa/stray.json"
+run eg --data "$A" archive purge --older-than 365d
+expect_rc "archive purge --older-than 365d" 0
+expect_line "archive purge --older-than: nothing that old" "$T/out" 1 \
+    '^purged 0 archived memories \(archived more than 365 days ago\)$'
+META=$A/archive/metadata/77/77.meta.json
+sed 's/"archived_at": "[0-9]\{4\}/"archived_at": "2020/' "$META" >"$T/meta" && cat "$T/meta" >"$META"
+run eg --data "$A" archive purge --older-than 36h
+expect_line "archive purge --older-than 36h: rounded up to whole days, removes the one archived in 2020" "$T/out" 1 \
+    '^purged 1 archived memory \(archived more than 2 days ago\)$'
+run eg --data "$A" archive purge
+expect_rc "archive purge without an age: the retention setting" 0
+expect_line "archive purge without an age: archive.retention_days" "$T/out" 1 \
+    '^purged 0 archived memories \(archived more than 1825 days ago\)$'
+run eg --data "$A" archive list
+expect_line "archive list of an empty archive" "$T/out" 1 '^no archived memories$'
+run eg --data "$A" archive verify
+expect_rc "archive verify of an empty archive" 0
 
 # ---------------------------------------------------------------------------------------------------------------
 # One process per data folder: while an exec holds it open, a second engram gets exit 1 and "in use".

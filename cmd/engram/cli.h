@@ -10,7 +10,8 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 /* A human subcommand. `build` turns its arguments (argv starts after the command name) into an exec request,
  * before the data folder is opened, so a usage error (EXIT_USAGE) touches nothing; `print` shows the result and
  * returns the exit status, so that a command may judge a successful operation's result a failure (`check` finding
- * an inconsistency). db is the open folder, for what opening it found (eg_db_recovery), not for more operations.
+ * an inconsistency). db is the open folder, for what opening it found (eg_db_recovery), not for more operations
+ * (save `archive run`, whose progress display needs the C API's callback: see archive_cmds.c).
  *
  * A request's member "cli", when present, holds the command's own presentation options (e.g. {"json": true}):
  * exec would refuse it as an unknown argument, so cli_run sends the request without it, and print sees it. */
@@ -27,6 +28,8 @@ extern const cli_command cli_commands[];
 extern const cli_command cli_memory_commands[];
 /* config and health (admin_cmds.c). */
 extern const cli_command cli_admin_commands[];
+/* archive and its subcommands (archive_cmds.c). */
+extern const cli_command cli_archive_commands[];
 
 /* The subcommand called name, or NULL. */
 const cli_command *cli_find(const char *name);

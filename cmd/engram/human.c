@@ -199,7 +199,8 @@ const cli_command cli_commands[] = {
 };
 
 const cli_command *cli_find(const char *name) {
-    static const cli_command *const tables[] = {cli_commands, cli_memory_commands, cli_admin_commands};
+    static const cli_command *const tables[] = {cli_commands, cli_memory_commands, cli_admin_commands,
+                                                cli_archive_commands};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const cli_command *c = tables[t]; c->name; c++)
             if (strcmp(c->name, name) == 0) return c;

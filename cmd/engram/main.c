@@ -18,6 +18,8 @@ static const char main_help[] =
     "  recover           show what opening the data folder recovered after a crash, then check it\n"
     "  health            circuit breakers, write queues, degraded time: ok, degraded or down (exit 0, 3, 4)\n"
     "  config            every setting: value, default, and where the value came from\n"
+    "  archive SUB       the cold archive: run (archive memories older than an age, with progress), list,\n"
+    "                    get ID, restore ID, purge, verify\n"
     "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
     "  node show ID      show a node and its properties\n"
     "  node rels ID      list a node's relationships\n"

@@ -20,6 +20,7 @@
 #ifndef ENGRAM_ENGRAM_H
 #define ENGRAM_ENGRAM_H
 
+#include <engram/archive.h>
 #include <engram/graph.h>
 #include <engram/memory.h>
 #include <engram/settings.h>

@@ -206,7 +206,11 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
         eg_durability_parse(eg_settings_word(db->settings, "durability"), &durability, err);
     db->write_policy =
         strcmp(eg_settings_word(db->settings, "degrade.write_policy"), "queue") == 0 ? EG_WRITE_QUEUE : EG_WRITE_FAIL;
-    if ((st = open_stores(db, dir, durability == EG_DURABILITY_NONE, err)) ||
+    const char *archive_path = eg_settings_text(db->settings, "archive.path");
+    if (archive_path[0] == '/') snprintf(path, sizeof path, "%s", archive_path);
+    else st = eg_path_join(path, sizeof path, dir, archive_path, err);
+    if (st || (st = eg_archive_open(path, &db->archive, err)) ||
+        (st = open_stores(db, dir, durability == EG_DURABILITY_NONE, err)) ||
         (st = open_sagas(db, dir, durability, err))) {
         eg_close(db);
         return st;
@@ -241,6 +245,7 @@ void eg_close(eg_db *db) {
     for (int s = 0; s < EG_STORE_COUNT; s++) eg_breaker_free(db->breakers[s]);
     eg_read_cache_free(db->cache);
     eg_faults_free(db->faults);
+    eg_archive_close(db->archive);
     eg_settings_free(db->settings);
     eg_unlock_file(db->lock_fd);
     free(db);

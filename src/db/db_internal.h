@@ -5,6 +5,7 @@
 
 #include <engram/engram.h>
 
+#include "archive/archive_store.h"
 #include "exec/read_cache.h"
 #include "memory/memory_internal.h"
 #include "resilience/breaker.h"
@@ -29,6 +30,7 @@ struct eg_db {
     eg_read_cache *cache;
     eg_write_policy write_policy;
     eg_write_queue *queue;
+    eg_archive *archive;   /* the cold archive's folder (setting archive.path) */
     eg_wal *wal;
     eg_saga_engine *sagas; /* env: this db */
     eg_recovery_report recovery;

@@ -28,6 +28,8 @@ extern const eg_exec_op eg_exec_graph_ops[];
 extern const eg_exec_op eg_exec_vector_ops[];
 /* The memory operations (ops_memory.c); terminated the same way. */
 extern const eg_exec_op eg_exec_memory_ops[];
+/* The cold archive's operations (ops_archive.c); terminated the same way. */
+extern const eg_exec_op eg_exec_archive_ops[];
 /* The operations on the engine itself: health, config, set_faults (ops_admin.c); terminated the same way. */
 extern const eg_exec_op eg_exec_admin_ops[];
 

@@ -29,7 +29,26 @@ typedef struct eg_memory_state {
 /* The saga types of the memory layer, given to the saga engine at open. */
 extern const eg_saga_type eg_memory_sagas[];
 extern const size_t eg_memory_saga_count;
-enum { EG_SAGA_CREATE_MEMORY = 0, EG_SAGA_UPDATE_MEMORY, EG_SAGA_DELETE_MEMORY };
+enum {
+    EG_SAGA_CREATE_MEMORY = 0,
+    EG_SAGA_UPDATE_MEMORY,
+    EG_SAGA_DELETE_MEMORY,
+    EG_SAGA_ARCHIVE_MEMORY,
+    EG_SAGA_RESTORE_ARCHIVED
+};
+
+/* The delete steps (sagas.c), which archive_memory reuses, and the archive sagas' steps (archive.c). */
+eg_status eg_memory_delete_vector(void *env, json_t *args, void *input, eg_error *err);
+eg_status eg_memory_restore_vector(void *env, json_t *args, void *input, eg_error *err);
+eg_status eg_memory_delete_node(void *env, json_t *args, void *input, eg_error *err);
+eg_status eg_memory_restore_node(void *env, json_t *args, void *input, eg_error *err);
+extern const eg_saga_step eg_archive_steps[3];
+extern const eg_saga_step eg_restore_steps[3];
+
+/* The pre-image of a memory as a delete logs it: {id, type, point, node, relationships, unknown} (write.c); the id's
+ * write lock must be held. EG_NOT_FOUND when the memory is in neither store. */
+eg_status eg_memory_pre_image(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id, json_t **args,
+                              eg_error *err);
 
 /* Live inputs of a create (never logged): the point and node as they will be written. */
 typedef struct eg_create_input {

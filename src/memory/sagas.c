@@ -15,7 +15,8 @@
  *                        node: {properties} | null, relationships: [relationship], unknown: [store name]}
  *     delete_vector         delete the point            | upsert the pre-image
  *     delete_node           delete node, relationships  | create the node, then the relationships whose other
- *                                                         end still exists */
+ *                                                         end still exists
+ * The archive's two sagas (archive.c) reuse the delete steps. */
 #include "db/db_internal.h"
 #include "model/json_shapes.h"
 
@@ -233,7 +234,7 @@ static bool touched(json_t *args, const char *pre_image, const char *store_name)
     return false;
 }
 
-static eg_status delete_vector_forward(void *env, json_t *args, void *input, eg_error *err) {
+eg_status eg_memory_delete_vector(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     eg_status st = read_args(args, &a, err);
@@ -241,7 +242,7 @@ static eg_status delete_vector_forward(void *env, json_t *args, void *input, eg_
     return write(env, false, EG_STORE_VECTORS, &a, EG_QUEUED_DELETE, NULL, err);
 }
 
-static eg_status delete_vector_undo(void *env, json_t *args, void *input, eg_error *err) {
+eg_status eg_memory_restore_vector(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     json_t *point = json_object_get(args, "point");
@@ -252,7 +253,7 @@ static eg_status delete_vector_undo(void *env, json_t *args, void *input, eg_err
     return write(env, true, EG_STORE_VECTORS, &a, EG_QUEUED_PUT, point, err);
 }
 
-static eg_status delete_node_forward(void *env, json_t *args, void *input, eg_error *err) {
+eg_status eg_memory_delete_node(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     eg_status st = read_args(args, &a, err);
@@ -260,7 +261,7 @@ static eg_status delete_node_forward(void *env, json_t *args, void *input, eg_er
     return write(env, false, EG_STORE_GRAPH, &a, EG_QUEUED_DELETE, NULL, err);
 }
 
-static eg_status delete_node_undo(void *env, json_t *args, void *input, eg_error *err) {
+eg_status eg_memory_restore_node(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     memory_args a;
     json_t *node = json_object_get(args, "node");
@@ -290,14 +291,16 @@ static const eg_saga_step update_steps[] = {
 };
 
 static const eg_saga_step delete_steps[] = {
-    {"delete_vector", delete_vector_forward, delete_vector_undo},
-    {"delete_node", delete_node_forward, delete_node_undo},
+    {"delete_vector", eg_memory_delete_vector, eg_memory_restore_vector},
+    {"delete_node", eg_memory_delete_node, eg_memory_restore_node},
 };
 
 const eg_saga_type eg_memory_sagas[] = {
     [EG_SAGA_CREATE_MEMORY] = {"create_memory", create_steps, 3, 2},
     [EG_SAGA_UPDATE_MEMORY] = {"update_memory", update_steps, 2, 1},
     [EG_SAGA_DELETE_MEMORY] = {"delete_memory", delete_steps, 2, 1},
+    [EG_SAGA_ARCHIVE_MEMORY] = {"archive_memory", eg_archive_steps, 3, 2},
+    [EG_SAGA_RESTORE_ARCHIVED] = {"restore_archived", eg_restore_steps, 3, 2},
 };
 
 const size_t eg_memory_saga_count = sizeof eg_memory_sagas / sizeof eg_memory_sagas[0];

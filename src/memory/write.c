@@ -440,10 +440,10 @@ static json_t *point_pre_image(const eg_point *p) {
     return j;
 }
 
-static eg_status delete_locked(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id,
-                               eg_error *err) {
+eg_status eg_memory_pre_image(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id, json_t **args,
+                              eg_error *err) {
     observation o;
-    json_t *args = NULL;
+    *args = NULL;
     eg_status st = observe_existing(db, type, pid, id, true, true, &o, err);
     if (st == EG_OK) {
         json_t *rels = eg_relationship_list_json(&o.rels);
@@ -451,15 +451,22 @@ static eg_status delete_locked(eg_db *db, eg_memory_type type, const eg_point_id
         json_t *unknown = json_array();
         if (!o.point_known) json_array_append_new(unknown, json_string("vectors"));
         if (!o.node_known) json_array_append_new(unknown, json_string("graph"));
-        args = json_pack("{s:s, s:s, s:o?, s:o?, s:o, s:o}", "id", id, "type", eg_memory_type_name(type), "point",
-                         o.point.count ? point_pre_image(&o.point.items[0]) : NULL, "node",
-                         o.node.id[0] ? json_pack("{s:O}", "properties", o.node.properties) : NULL, "relationships",
-                         rels, "unknown", unknown);
-        st = args ? eg_memory_run_saga(db, EG_SAGA_DELETE_MEMORY, id, args, NULL, err)
-                  : eg_error_set(err, EG_INTERNAL, "out of memory");
+        *args = json_pack("{s:s, s:s, s:o?, s:o?, s:o, s:o}", "id", id, "type", eg_memory_type_name(type), "point",
+                          o.point.count ? point_pre_image(&o.point.items[0]) : NULL, "node",
+                          o.node.id[0] ? json_pack("{s:O}", "properties", o.node.properties) : NULL, "relationships",
+                          rels, "unknown", unknown);
+        if (!*args) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    json_decref(args);
     observation_clear(&o);
+    return st;
+}
+
+static eg_status delete_locked(eg_db *db, eg_memory_type type, const eg_point_id *pid, const char *id,
+                               eg_error *err) {
+    json_t *args = NULL;
+    eg_status st = eg_memory_pre_image(db, type, pid, id, &args, err);
+    if (st == EG_OK) st = eg_memory_run_saga(db, EG_SAGA_DELETE_MEMORY, id, args, NULL, err);
+    json_decref(args);
     return st;
 }
 
