@@ -164,13 +164,14 @@ TEST(every_type_archives_and_restores_whole) {
 TEST(archive_older_than_takes_the_oldest_first_within_session_and_limit) {
     eg_db *db = test_open_fresh();
     REQUIRE(db);
-    /* ages 40, 35, ... 5 days; even ones in session a */
-    for (int n = 1; n <= 8; n++) CHECK_OK(create(db, EG_MEMORY_EPISODE, n, 45 - 5 * n, n % 2 ? "b" : "a", NULL), &err);
+    /* ages 37.5, 32.5, ... 2.5 days (never on a threshold); even ones in session a */
+    for (int n = 1; n <= 8; n++)
+        CHECK_OK(create(db, EG_MEMORY_EPISODE, n, 42.5 - 5 * n, n % 2 ? "b" : "a", NULL), &err);
     uint64_t calls = 0;
     eg_archive_request r = {.type = EG_MEMORY_EPISODE, .older_than_days = 30, .limit = 1};
     eg_archive_result done;
     CHECK_OK(eg_archive_older_than(db, &r, &done, &err), &err);
-    CHECK(done.candidates == 3 && done.archived == 1 && done.failed == 0);
+    CHECK(done.candidates == 2 && done.archived == 1 && done.failed == 0);
     CHECK(archived(db, 1) && !archived(db, 2) && hot(db, EG_MEMORY_EPISODE, 2)); /* the oldest first */
     r.limit = 0;
     r.session_id = "a";
@@ -180,7 +181,7 @@ TEST(archive_older_than_takes_the_oldest_first_within_session_and_limit) {
     r.session_id = NULL;
     r.older_than_days = 12;
     CHECK_OK(eg_archive_older_than(db, &r, &done, &err), &err);
-    CHECK(done.archived == 4); /* 3, 4, 5, 6 (ages 30, 25, 20, 15) */
+    CHECK(done.archived == 4); /* 3, 4, 5, 6 (ages 27.5 to 12.5) */
     for (int n = 1; n <= 8; n++) CHECK(archived(db, n) == (n <= 6) && hot(db, EG_MEMORY_EPISODE, n) == (n > 6));
     (void)calls;
     r.older_than_days = -1;

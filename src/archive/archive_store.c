@@ -478,7 +478,7 @@ static void expected_path(const char *type, const char *id, bool gzip, char *out
     snprintf(out, cap, "%s/%s/%s", type, p, name);
 }
 
-static json_t *meta_to_json(const eg_archive_meta *m) {
+json_t *eg_archive_meta_json(const eg_archive_meta *m) {
     json_t *o = json_object();
     json_object_set_new(o, "memory_id", json_string(m->memory_id));
     json_object_set_new(o, "memory_type", json_string(m->memory_type));
@@ -865,7 +865,7 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
     if (!format_iso(m.archived_at_ms, m.archived_at)) {
         s = eg_error_set(err, EG_INTERNAL, "the clock gave an impossible time (%" PRId64 " ms)", m.archived_at_ms);
     } else {
-        json_t *o = meta_to_json(&m);
+        json_t *o = eg_archive_meta_json(&m);
         meta_text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(o);
         s = meta_text ? put_files(a, &m, data, m.size_bytes, meta_text, strlen(meta_text), err)
@@ -1047,7 +1047,7 @@ eg_status eg_archive_list(eg_archive *a, const char *type, size_t limit, const c
     json_t *page = json_array();
     for (size_t i = start; i < end; i++) {
         eg_archive_meta m;
-        if (load_meta(a, keys[i].id, &m, NULL) == EG_OK) json_array_append_new(page, meta_to_json(&m));
+        if (load_meta(a, keys[i].id, &m, NULL) == EG_OK) json_array_append_new(page, eg_archive_meta_json(&m));
     }
     pthread_mutex_unlock(&a->mutex);
     next_cursor[0] = '\0';

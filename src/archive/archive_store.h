@@ -78,6 +78,9 @@ typedef struct eg_archive_meta {
     int format;                    /* EG_ARCHIVE_FORMAT, 0 for the original's entries */
 } eg_archive_meta;
 
+/* The metadata as its file holds it (checksum null and format 0 for the original's entries); a new reference. */
+json_t *eg_archive_meta_json(const eg_archive_meta *m);
+
 /* Prepares to use the archive folder dir (which need not exist). Never creates anything. EG_INVALID_ARGUMENT
  * when dir is empty or too long, or exists and is not a folder. */
 eg_status eg_archive_open(const char *dir, eg_archive **out, eg_error *err);

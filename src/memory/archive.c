@@ -272,15 +272,6 @@ eg_status eg_archive_older_than(eg_db *db, const eg_archive_request *r, eg_archi
     return st ? st : first_failure;
 }
 
-/* The metadata as the metadata file holds it (checksum null and format 0 for the original's entries). */
-static json_t *metadata_json(const eg_archive_meta *m) {
-    return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s?, s:i}", "memory_id", m->memory_id, "memory_type",
-                     m->memory_type, "archived_at", m->archived_at, "original_created_at",
-                     m->original_created_at[0] ? m->original_created_at : NULL, "size_bytes", (json_int_t)m->size_bytes,
-                     "archive_path", m->archive_path, "compression", m->compression, "checksum",
-                     m->checksum[0] ? m->checksum : NULL, "format", m->format);
-}
-
 eg_status eg_retrieve_archived(eg_db *db, const char *id, json_t **out, eg_error *err) {
     eg_status st;
     if ((st = check_archive_db(db, err))) return st;
@@ -288,7 +279,7 @@ eg_status eg_retrieve_archived(eg_db *db, const char *id, json_t **out, eg_error
     json_t *record = NULL;
     eg_archive_meta meta;
     if ((st = eg_archive_get(db->archive, id, &record, &meta, err))) return st;
-    *out = json_pack("{s:o, s:o}", "record", record, "metadata", metadata_json(&meta));
+    *out = json_pack("{s:o, s:o}", "record", record, "metadata", eg_archive_meta_json(&meta));
     return *out ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
 }
 
