@@ -205,7 +205,13 @@ TEST(restore_refuses_a_hot_id_and_skips_relationships_whose_other_end_is_gone) {
     CHECK_OK(create(db, EG_MEMORY_ENTITY, 1, 0, NULL, NULL), &err);
     CHECK_OK(create(db, EG_MEMORY_ENTITY, 2, 0, NULL, "1"), &err);
     CHECK_OK(eg_archive_memory(db, EG_MEMORY_ENTITY, "2", &err), &err);
-    CHECK_OK(create(db, EG_MEMORY_ENTITY, 2, 0, NULL, NULL), &err); /* a new memory took the id */
+    CHECK_STATUS(create(db, EG_MEMORY_ENTITY, 2, 0, NULL, NULL), EG_CONFLICT, &err); /* the id is archived */
+    CHECK(strstr(err.message, "archived") != NULL);
+    /* A hot memory of the same id (made through the plain store operations) blocks a restore. */
+    float v[DIM] = {1};
+    eg_point p = {.id = eg_point_id_num(2), .vector = v, .dim = DIM};
+    CHECK_OK(eg_vectors_upsert(eg_db_vectors(db), "entities", &p, 1, &err), &err);
+    CHECK_OK(eg_graph_create_node(eg_db_graph(db), EG_LABEL_ENTITY, "2", NULL, &err), &err);
     CHECK_STATUS(eg_restore_archived(db, "2", &err), EG_CONFLICT, &err);
     CHECK_OK(eg_memory_delete(db, EG_MEMORY_ENTITY, "2", &err), &err);
     CHECK_OK(eg_memory_delete(db, EG_MEMORY_ENTITY, "1", &err), &err);

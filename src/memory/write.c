@@ -286,6 +286,18 @@ static eg_status check_targets(eg_db *db, const eg_memory_spec *spec, const char
     return st;
 }
 
+/* A memory is hot or archived, never both: an archived id is taken until it is restored or deleted. */
+static eg_status check_not_archived(eg_db *db, const char *id, eg_error *err) {
+    eg_status st = db->archive ? eg_archive_get(db->archive, id, NULL, NULL, err) : EG_NOT_FOUND;
+    if (st == EG_NOT_FOUND) {
+        eg_error_clear(err);
+        return EG_OK;
+    }
+    if (st == EG_OK || st == EG_CORRUPT)
+        return eg_error_set(err, EG_CONFLICT, "memory %s is archived: restore_archived or delete_archived it first", id);
+    return st;
+}
+
 static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_point_id *pid, const char *id,
                                eg_error *err) {
     eg_distance distance = EG_DISTANCE_COSINE;
@@ -314,6 +326,7 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
     }
     /* Checked before anything is written, the collection included: a refused create leaves no trace. An
      * unavailable store is left to the queue: its targets cannot be checked, its collection is made on replay. */
+    if (st == EG_OK) st = check_not_archived(db, id, err);
     if (st == EG_OK && o.node_known) st = check_targets(db, spec, id, err);
     if (st == EG_OK && o.point_known) st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, &distance, err);
     for (size_t i = 0; i < spec->relationship_count && st == EG_OK; i++) {
