@@ -1,7 +1,7 @@
 /* admin_cmds.c — the `engram` subcommands about the engine itself: `config` (every setting, its value, default and
  * where the value came from) and `health` (breakers, write queues, degraded time; the exit status follows the
  * verdict: 0 ok, 3 degraded, 4 down). */
-#include "cli.h"
+#include "cli_args.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,18 +25,14 @@ static const char health_help[] =
     "  down      memory writes fail: a breaker is open under the fail write policy, or a queue is stalled\n"
     "Exit status: 0 ok, 3 degraded, 4 down (1 if the health could not be read, 2 usage error).\n";
 
-/* Both commands take only --json. */
-static int build(const char *name, const char *op, int argc, char **argv, json_t **request) {
-    *request = json_pack("{s:s}", "op", op);
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0 && !json_object_get(*request, "cli")) {
-            json_object_set_new(*request, "cli", json_pack("{s:b}", "json", 1));
-            continue;
-        }
-        fprintf(stderr, "engram %s: unexpected argument '%s' (see engram %s --help)\n", name, argv[i], name);
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
+/* Both commands take only --json, and are named as their exec operations. */
+static int build(const char *name, int argc, char **argv, json_t **request) {
+    const cli_syntax syntax = {.command = name, .options = CLI_OPT(CLI_JSON)};
+    cli_args args;
+    *request = json_pack("{s:s}", "op", name);
+    int rc = cli_parse(&syntax, argc, argv, *request, &args);
+    if (rc == EXIT_OK && args.value[CLI_JSON]) json_object_set_new(*request, "cli", json_pack("{s:b}", "json", 1));
+    return rc;
 }
 
 static bool wants_json(json_t *request) { return json_is_true(json_object_get(json_object_get(request, "cli"), "json")); }
@@ -47,7 +43,7 @@ static void print_json(json_t *value) {
     free(text);
 }
 
-static int config_build(int argc, char **argv, json_t **request) { return build("config", "config", argc, argv, request); }
+static int config_build(int argc, char **argv, json_t **request) { return build("config", argc, argv, request); }
 
 static int config_print(eg_db *db, json_t *request, json_t *result) {
     (void)db;
@@ -71,7 +67,7 @@ static int config_print(eg_db *db, json_t *request, json_t *result) {
     return EXIT_OK;
 }
 
-static int health_build(int argc, char **argv, json_t **request) { return build("health", "health", argc, argv, request); }
+static int health_build(int argc, char **argv, json_t **request) { return build("health", argc, argv, request); }
 
 static int health_print(eg_db *db, json_t *request, json_t *result) {
     (void)db;

@@ -3,11 +3,10 @@
  * exec (list_archived, retrieve_archived, restore_archived, delete_archived, cleanup_archive, verify_archive) and
  * print their results as text, or with --json as exec's result. One cli_command, "archive", whose build reads the
  * subcommand and records it under the request's "cli" member for print. */
-#include "cli.h"
+#include "cli_args.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,75 +60,17 @@ static const char archive_help[] =
 #define RUN_LIMIT_MAX 100000000L
 #define LIST_LIMIT_MAX 10000L
 
-/* ---- Command lines -------------------------------------------------------------------------------------------- */
-
-enum { O_OLDER_THAN, O_TYPE, O_LIMIT, O_SESSION, O_FIELD, O_CURSOR, O_JSON, O_COUNT };
-#define ALLOW(k) (1u << (k))
-
-static const char *const option_names[O_COUNT] = {
-    [O_OLDER_THAN] = "--older-than", [O_TYPE] = "--type",     [O_LIMIT] = "--limit", [O_SESSION] = "--session",
-    [O_FIELD] = "--field",           [O_CURSOR] = "--cursor", [O_JSON] = "--json",
-};
-
-/* One subcommand's command line: its ID (NULL when none was given) and each option's value ("" for --json, NULL
- * when absent). */
-typedef struct command_line {
-    const char *sub;
-    const char *id;
-    const char *value[O_COUNT];
-} command_line;
-
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *sub, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "engram archive%s%s: ", sub ? " " : "", sub ? sub : "");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'engram archive --help'.\n");
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-/* Reads argv (after the subcommand) into *line: the options in the mask `allowed`, each at most once, and at
- * most one ID (required when `id_required`). After "--" every argument is an ID. */
-static int read_line(const char *sub, int argc, char **argv, unsigned allowed, bool takes_id, bool id_required,
-                     command_line *line) {
-    *line = (command_line){.sub = sub};
-    bool options_done = false;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = true;
-            continue;
-        }
-        if (options_done || arg[0] != '-' || !arg[1]) {
-            if (!takes_id || line->id) return usage_error(sub, "unexpected argument '%s'", arg);
-            line->id = arg;
-            continue;
-        }
-        int k = 0;
-        while (k < O_COUNT && !((allowed & ALLOW(k)) && strcmp(option_names[k], arg) == 0)) k++;
-        if (k == O_COUNT) return usage_error(sub, "unknown option '%s'", arg);
-        if (line->value[k]) return usage_error(sub, "%s given twice", arg);
-        if (k == O_JSON) {
-            line->value[k] = "";
-            continue;
-        }
-        if (i + 1 == argc) return usage_error(sub, "%s needs a value", arg);
-        line->value[k] = argv[++i];
-    }
-    if (id_required && !line->id) return usage_error(sub, "the ID of an archived memory is missing");
-    return EXIT_OK;
-}
+/* ---- build ---------------------------------------------------------------------------------------------------- */
 
 /* AGE ("30d", "12h", "90m", "45s", or a plain number of days) in seconds. Signs, fractions and other units are
  * refused rather than guessed at, since AGE decides what leaves the hot stores. */
-static int read_age(const char *sub, const char *text, uint64_t *seconds) {
+static int read_age(const char *command, const char *text, uint64_t *seconds) {
     static const struct {
         char unit;
         uint64_t seconds;
     } units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
     if (text[0] < '0' || text[0] > '9')
-        return usage_error(sub, "--older-than takes an AGE such as 30d, 12h, 90m or 45s, got '%s'", text);
+        return cli_usage_error(command, "--older-than takes an AGE such as 30d, 12h, 90m or 45s, got '%s'", text);
     char *end;
     errno = 0;
     unsigned long long n = strtoull(text, &end, 10);
@@ -137,48 +78,16 @@ static int read_age(const char *sub, const char *text, uint64_t *seconds) {
     if (!*end) unit = 86400;
     for (size_t u = 0; !unit && u < sizeof units / sizeof units[0]; u++)
         if (end[0] == units[u].unit && !end[1]) unit = units[u].seconds;
-    if (!unit) return usage_error(sub, "--older-than takes an AGE such as 30d, 12h, 90m or 45s, got '%s'", text);
+    if (!unit)
+        return cli_usage_error(command, "--older-than takes an AGE such as 30d, 12h, 90m or 45s, got '%s'", text);
     if (errno || n > AGE_MAX_DAYS * 86400 / unit)
-        return usage_error(sub, "--older-than %s is more than %llu days", text, AGE_MAX_DAYS);
+        return cli_usage_error(command, "--older-than %s is more than %llu days", text, AGE_MAX_DAYS);
     *seconds = n * unit;
     return EXIT_OK;
 }
 
-/* The value of --limit, a whole number in 1..max, as request[field]. */
-static int read_limit(const command_line *line, long max, json_t *into, const char *field) {
-    const char *text = line->value[O_LIMIT];
-    if (!text) return EXIT_OK;
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    if (text[0] < '0' || text[0] > '9' || *end || errno || n < 1 || n > max)
-        return usage_error(line->sub, "--limit takes a whole number from 1 to %ld, got '%s'", max, text);
-    json_object_set_new(into, field, json_integer(n));
-    return EXIT_OK;
-}
-
-/* --type, checked here so that a typo is a usage error, as into[field] in its canonical name. */
-static int read_type(const command_line *line, const char *fallback, json_t *into, const char *field) {
-    const char *name = line->value[O_TYPE] ? line->value[O_TYPE] : fallback;
-    if (!name) return EXIT_OK;
-    eg_memory_type type;
-    eg_error err;
-    if (eg_memory_type_parse(name, &type, &err) != EG_OK) return usage_error(line->sub, "--type: %s", err.message);
-    json_object_set_new(into, field, json_string(eg_memory_type_name(type)));
-    return EXIT_OK;
-}
-
-/* into[field] = value; a usage error when value is not UTF-8 (JSON strings must be), rather than a field silently
- * missing. An absent value sets nothing. */
-static int read_string(const char *sub, const char *value, const char *what, json_t *into, const char *field) {
-    if (!value) return EXIT_OK;
-    json_t *s = json_string(value);
-    if (!s) return usage_error(sub, "%s is not valid UTF-8", what);
-    json_object_set_new(into, field, s);
-    return EXIT_OK;
-}
-
-/* ---- build ---------------------------------------------------------------------------------------------------- */
+/* The ID of get, restore and purge, for messages. */
+#define ARCHIVED_ID "the ID of an archived memory"
 
 /* `archive run` is the one subcommand that does not run its exec operation: archive_older_than reports only
  * the final counts, and a run over many memories must show its progress as it goes, which takes the C API's
@@ -186,92 +95,108 @@ static int read_string(const char *sub, const char *value, const char *what, jso
  * and print does the work on the open data folder. cli_run still sends the request through exec; its op is
  * therefore `config`, a read that touches no store and cannot fail on an open folder. */
 static int build_run(json_t *cli, int argc, char **argv, json_t **request) {
-    command_line line;
+    static const cli_syntax syntax = {
+        .command = "archive run",
+        .options = CLI_OPT(CLI_OLDER_THAN) | CLI_OPT(CLI_TYPE) | CLI_OPT(CLI_LIMIT) | CLI_OPT(CLI_SESSION) |
+                   CLI_OPT(CLI_FIELD) | CLI_OPT(CLI_JSON),
+    };
+    cli_args line;
     uint64_t seconds;
+    eg_memory_type type;
     int rc;
-    unsigned allowed = ALLOW(O_OLDER_THAN) | ALLOW(O_TYPE) | ALLOW(O_LIMIT) | ALLOW(O_SESSION) | ALLOW(O_FIELD) |
-                       ALLOW(O_JSON);
-    if ((rc = read_line("run", argc, argv, allowed, false, false, &line))) return rc;
-    if (!line.value[O_OLDER_THAN])
-        return usage_error("run", "--older-than AGE is required (e.g. --older-than 30d)");
-    if (line.value[O_FIELD] && !line.value[O_FIELD][0]) return usage_error("run", "--field is empty");
-    if ((rc = read_age("run", line.value[O_OLDER_THAN], &seconds)) ||
-        (rc = read_type(&line, "episode", cli, "type")) || (rc = read_limit(&line, RUN_LIMIT_MAX, cli, "limit")) ||
-        (rc = read_string("run", line.value[O_SESSION], "--session", cli, "session_id")) ||
-        (rc = read_string("run", line.value[O_FIELD], "--field", cli, "field")))
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &line))) return rc;
+    if (!line.value[CLI_OLDER_THAN])
+        return cli_usage_error(line.command, "--older-than AGE is required (e.g. --older-than 30d)");
+    if (line.value[CLI_FIELD] && !line.value[CLI_FIELD][0]) return cli_usage_error(line.command, "--field is empty");
+    if ((rc = read_age(line.command, line.value[CLI_OLDER_THAN], &seconds)) || (rc = cli_read_type(&line, &type)) ||
+        (rc = cli_set_number(&line, CLI_LIMIT, 1, RUN_LIMIT_MAX, cli, "limit")) ||
+        (rc = cli_set_string(line.command, cli, "session_id", line.value[CLI_SESSION], "--session")) ||
+        (rc = cli_set_string(line.command, cli, "field", line.value[CLI_FIELD], "--field")))
         return rc;
+    json_object_set_new(cli, "type", json_string(eg_memory_type_name(type)));
     json_object_set_new(cli, "days", json_real((double)seconds / 86400.0));
-    json_object_set_new(cli, "older_than", json_string(line.value[O_OLDER_THAN]));
-    if (line.value[O_JSON]) json_object_set_new(cli, "json", json_true());
+    json_object_set_new(cli, "older_than", json_string(line.value[CLI_OLDER_THAN]));
+    if (line.value[CLI_JSON]) json_object_set_new(cli, "json", json_true());
     json_object_set_new(*request, "op", json_string("config"));
     return EXIT_OK;
 }
 
 static int build_list(json_t *cli, int argc, char **argv, json_t **request) {
-    command_line line;
+    static const cli_syntax syntax = {
+        .command = "archive list",
+        .options = CLI_OPT(CLI_TYPE) | CLI_OPT(CLI_LIMIT) | CLI_OPT(CLI_CURSOR) | CLI_OPT(CLI_JSON),
+    };
+    cli_args line;
+    eg_memory_type type;
     int rc;
-    unsigned allowed = ALLOW(O_TYPE) | ALLOW(O_LIMIT) | ALLOW(O_CURSOR) | ALLOW(O_JSON);
-    if ((rc = read_line("list", argc, argv, allowed, false, false, &line)) ||
-        (rc = read_type(&line, NULL, *request, "type")) ||
-        (rc = read_limit(&line, LIST_LIMIT_MAX, *request, "limit")) ||
-        (rc = read_string("list", line.value[O_CURSOR], "--cursor", *request, "cursor")))
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &line)) || (rc = cli_read_type(&line, &type)) ||
+        (rc = cli_set_number(&line, CLI_LIMIT, 1, LIST_LIMIT_MAX, *request, "limit")) ||
+        (rc = cli_set_string(line.command, *request, "cursor", line.value[CLI_CURSOR], "--cursor")))
         return rc;
-    if (line.value[O_JSON]) json_object_set_new(cli, "json", json_true());
+    /* without --type, every type */
+    if (line.value[CLI_TYPE]) json_object_set_new(*request, "type", json_string(eg_memory_type_name(type)));
+    if (line.value[CLI_JSON]) json_object_set_new(cli, "json", json_true());
     json_object_set_new(*request, "op", json_string("list_archived"));
     return EXIT_OK;
 }
 
 /* get and restore: the operation on one archived memory. */
-static int build_one(const char *sub, const char *op, unsigned allowed, json_t *cli, int argc, char **argv,
+static int build_one(const cli_syntax *syntax, const char *op, json_t *cli, int argc, char **argv,
                      json_t **request) {
-    command_line line;
+    cli_args line;
     int rc;
-    if ((rc = read_line(sub, argc, argv, allowed, true, true, &line)) ||
-        (rc = read_string(sub, line.id, "ID", *request, "id")))
+    if ((rc = cli_parse(syntax, argc, argv, *request, &line)) ||
+        (rc = cli_set_string(line.command, *request, "id", line.positional, "ID")))
         return rc;
-    if (line.value[O_JSON]) json_object_set_new(cli, "json", json_true());
+    if (line.value[CLI_JSON]) json_object_set_new(cli, "json", json_true());
     json_object_set_new(*request, "op", json_string(op));
     return EXIT_OK;
 }
 
 static int build_purge(json_t *cli, int argc, char **argv, json_t **request) {
     (void)cli; /* purge has no presentation option */
-    command_line line;
+    static const cli_syntax syntax = {
+        .command = "archive purge", .options = CLI_OPT(CLI_OLDER_THAN), .positional = ARCHIVED_ID};
+    cli_args line;
     uint64_t seconds;
     int rc;
-    if ((rc = read_line("purge", argc, argv, ALLOW(O_OLDER_THAN), true, false, &line))) return rc;
-    if (line.id && line.value[O_OLDER_THAN])
-        return usage_error("purge", "give either an ID or --older-than AGE, not both");
-    if (line.id) {
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &line))) return rc;
+    const char *age = line.value[CLI_OLDER_THAN];
+    if (line.positional && age) return cli_usage_error(line.command, "give either an ID or --older-than AGE, not both");
+    if (line.positional) {
         json_object_set_new(*request, "op", json_string("delete_archived"));
-        return read_string("purge", line.id, "ID", *request, "id");
+        return cli_set_string(line.command, *request, "id", line.positional, "ID");
     }
     json_object_set_new(*request, "op", json_string("cleanup_archive"));
-    if (!line.value[O_OLDER_THAN]) return EXIT_OK; /* cleanup_archive then applies archive.retention_days */
-    if ((rc = read_age("purge", line.value[O_OLDER_THAN], &seconds))) return rc;
+    if (!age) return EXIT_OK; /* cleanup_archive then applies archive.retention_days */
+    if ((rc = read_age(line.command, age, &seconds))) return rc;
     uint64_t days = (seconds + 86399) / 86400; /* rounded up: an entry is never removed younger than asked */
     if (seconds < 86400 || days > RETENTION_MAX_DAYS)
-        return usage_error("purge", "--older-than must be from 1 to %llu days, got '%s'", RETENTION_MAX_DAYS,
-                           line.value[O_OLDER_THAN]);
+        return cli_usage_error(line.command, "--older-than must be from 1 to %llu days, got '%s'", RETENTION_MAX_DAYS,
+                               age);
     json_object_set_new(*request, "retention_days", json_integer((json_int_t)days));
     return EXIT_OK;
 }
 
 static int build_verify(json_t *cli, int argc, char **argv, json_t **request) {
-    command_line line;
-    int rc = read_line("verify", argc, argv, ALLOW(O_JSON), false, false, &line);
+    static const cli_syntax syntax = {.command = "archive verify", .options = CLI_OPT(CLI_JSON)};
+    cli_args line;
+    int rc = cli_parse(&syntax, argc, argv, *request, &line);
     if (rc) return rc;
-    if (line.value[O_JSON]) json_object_set_new(cli, "json", json_true());
+    if (line.value[CLI_JSON]) json_object_set_new(cli, "json", json_true());
     json_object_set_new(*request, "op", json_string("verify_archive"));
     return EXIT_OK;
 }
 
 static int build_get(json_t *cli, int argc, char **argv, json_t **request) {
-    return build_one("get", "retrieve_archived", ALLOW(O_JSON), cli, argc, argv, request);
+    static const cli_syntax syntax = {
+        .command = "archive get", .options = CLI_OPT(CLI_JSON), .positional = ARCHIVED_ID, .required = true};
+    return build_one(&syntax, "retrieve_archived", cli, argc, argv, request);
 }
 
 static int build_restore(json_t *cli, int argc, char **argv, json_t **request) {
-    return build_one("restore", "restore_archived", 0, cli, argc, argv, request);
+    static const cli_syntax syntax = {.command = "archive restore", .positional = ARCHIVED_ID, .required = true};
+    return build_one(&syntax, "restore_archived", cli, argc, argv, request);
 }
 
 static const struct {
@@ -290,7 +215,8 @@ static int archive_build(int argc, char **argv, json_t **request) {
     size_t k = 0, count = sizeof subcommands / sizeof subcommands[0];
     while (k < count && strcmp(subcommands[k].name, argv[0]) != 0) k++;
     if (k == count)
-        return usage_error(NULL, "unknown subcommand '%s' (run, list, get, restore, purge or verify)", argv[0]);
+        return cli_usage_error("archive", "unknown subcommand '%s' (run, list, get, restore, purge or verify)",
+                               argv[0]);
     json_t *cli = json_pack("{s:s}", "command", subcommands[k].name);
     *request = json_pack("{s:o}", "cli", cli);
     if (!*request) {

@@ -2,12 +2,10 @@
  * subcommands (human.c), each builds the request `exec` would take (create_<type>, recall, check), so validation
  * and results are the same, and prints the result as text, or with --json as exec's result. Text is embedded by
  * the built-in lexical embedder (engram/embed.h), so that these commands work without a model. */
-#include "cli.h"
+#include "cli_args.h"
 
 #include <engram/embed.h>
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,130 +74,25 @@ static const char recover_help[] =
 
 /* ---- Command lines -------------------------------------------------------------------------------------------- */
 
-enum { OPT_TYPE, OPT_ID, OPT_SESSION, OPT_RELATE, OPT_DIM, OPT_LIMIT, OPT_EXPAND, OPT_REPAIR, OPT_JSON, OPT_COUNT };
-#define OPT(k) (1u << (k))
-
-static const struct {
-    const char *name;
-    bool has_value;
-} options[OPT_COUNT] = {
-    [OPT_TYPE] = {"--type", true},
-    [OPT_ID] = {"--id", true},
-    [OPT_SESSION] = {"--session", true},
-    [OPT_RELATE] = {"--relate", true},
-    [OPT_DIM] = {"--dim", true},
-    [OPT_LIMIT] = {"--limit", true},
-    [OPT_EXPAND] = {"--expand", true},
-    [OPT_REPAIR] = {"--repair", false},
-    [OPT_JSON] = {"--json", false},
-};
-
-/* One parsed command line. */
-typedef struct parsed {
-    const char *command; /* "remember", ..., for messages */
-    const char *text;    /* the positional TEXT, when the command takes one */
-    const char *value[OPT_COUNT]; /* each option's value ("" for a flag), NULL when not given */
-} parsed;
-
-/* Reports a usage error of `engram COMMAND` on stderr; returns EXIT_USAGE. */
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *command, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "engram %s: ", command);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'engram %s --help'.\n", command);
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-/* Sets object[key] to the string value. JSON strings are UTF-8, so other bytes are a usage error here rather
- * than a field silently missing from the request. */
-static int set_string(const char *command, json_t *object, const char *key, const char *value, const char *what) {
-    json_t *s = json_string(value);
-    if (!s) return usage_error(command, "%s is not valid UTF-8", what);
-    json_object_set_new(object, key, s);
-    return EXIT_OK;
-}
-
 /* --relate TYPE:TARGET_ID, appended to the request's "relationships" as exec takes them. The type is checked
  * here, so that a typo is a usage error; the target's existence is for the operation to check. */
 static int add_relationship(const char *command, const char *spec, json_t *request) {
     const char *colon = strchr(spec, ':');
     if (!colon || colon == spec || !colon[1])
-        return usage_error(command, "--relate takes TYPE:TARGET_ID (e.g. USES:42), got '%s'", spec);
+        return cli_usage_error(command, "--relate takes TYPE:TARGET_ID (e.g. USES:42), got '%s'", spec);
     json_t *type = json_stringn(spec, (size_t)(colon - spec));
     eg_rel_type parsed_type;
     eg_error err;
     if (!type || eg_rel_type_parse(json_string_value(type), &parsed_type, &err) != EG_OK) {
         json_decref(type);
-        return usage_error(command, "--relate '%s': %s", spec, type ? err.message : "out of memory");
+        return cli_usage_error(command, "--relate '%s': %s", spec, type ? err.message : "out of memory");
     }
     json_t *rel = json_pack("{s:o}", "type", type);
-    int rc = set_string(command, rel, "target_id", colon + 1, "the --relate target");
+    int rc = cli_set_string(command, rel, "target_id", colon + 1, "the --relate target");
     json_t *list = json_object_get(request, "relationships");
     if (!list) json_object_set_new(request, "relationships", list = json_array());
     json_array_append_new(list, rel);
     return rc;
-}
-
-/* Reads argv into *out: the options in `allowed` (a mask of OPT()), each at most once except --relate (added to
- * request), and exactly `positionals` (0 or 1) positional arguments. After "--" every argument is positional. */
-static int parse(const char *command, int argc, char **argv, unsigned allowed, int positionals, json_t *request,
-                 parsed *out) {
-    *out = (parsed){.command = command};
-    int given = 0;
-    bool options_done = false;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = true;
-            continue;
-        }
-        if (options_done || arg[0] != '-' || !arg[1]) {
-            if (given == positionals) return usage_error(command, "unexpected argument '%s'", arg);
-            out->text = arg;
-            given++;
-            continue;
-        }
-        int k = 0;
-        while (k < OPT_COUNT && !((allowed & OPT(k)) && strcmp(options[k].name, arg) == 0)) k++;
-        if (k == OPT_COUNT) return usage_error(command, "unknown option '%s'", arg);
-        if (options[k].has_value && i + 1 == argc) return usage_error(command, "%s needs a value", arg);
-        const char *value = options[k].has_value ? argv[++i] : "";
-        if (k == OPT_RELATE) {
-            int rc = add_relationship(command, value, request);
-            if (rc != EXIT_OK) return rc;
-        } else if (out->value[k]) {
-            return usage_error(command, "%s given twice", arg);
-        } else {
-            out->value[k] = value;
-        }
-    }
-    if (given < positionals) return usage_error(command, "TEXT is missing");
-    return EXIT_OK;
-}
-
-/* The value of option k as a whole number in min..max, set as the request's `field`; absent: nothing set. */
-static int number_into(const parsed *p, int k, long min, long max, json_t *request, const char *field) {
-    const char *text = p->value[k];
-    if (!text) return EXIT_OK;
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    if (text[0] < '0' || text[0] > '9' || *end || errno || n < min || n > max)
-        return usage_error(p->command, "%s takes a whole number from %ld to %ld, got '%s'", options[k].name, min, max,
-                           text);
-    json_object_set_new(request, field, json_integer(n));
-    return EXIT_OK;
-}
-
-/* --type into *type (default episode). */
-static int read_type(const parsed *p, eg_memory_type *type) {
-    eg_error err;
-    *type = EG_MEMORY_EPISODE;
-    if (p->value[OPT_TYPE] && eg_memory_type_parse(p->value[OPT_TYPE], type, &err) != EG_OK)
-        return usage_error(p->command, "--type: %s", err.message);
-    return EXIT_OK;
 }
 
 /* Options that only change how the result is shown go under "cli" (see cli.h). */
@@ -387,19 +280,25 @@ static int print_check(json_t *result) {
 /* ---- The commands --------------------------------------------------------------------------------------------- */
 
 static int remember_build(int argc, char **argv, json_t **request) {
-    parsed p;
+    static const cli_syntax syntax = {
+        .command = "remember",
+        .options = CLI_OPT(CLI_TYPE) | CLI_OPT(CLI_ID) | CLI_OPT(CLI_SESSION) | CLI_OPT(CLI_RELATE) | CLI_OPT(CLI_DIM),
+        .positional = "TEXT",
+        .required = true,
+        .repeated = add_relationship,
+    };
+    cli_args p;
     eg_memory_type type;
     int rc;
     *request = json_object();
-    unsigned allowed = OPT(OPT_TYPE) | OPT(OPT_ID) | OPT(OPT_SESSION) | OPT(OPT_RELATE) | OPT(OPT_DIM);
-    if ((rc = parse("remember", argc, argv, allowed, 1, *request, &p)) || (rc = read_type(&p, &type)) ||
-        (rc = number_into(&p, OPT_DIM, 1, EG_EMBED_DIM_MAX, *request, "dim")))
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &p)) || (rc = cli_read_type(&p, &type)) ||
+        (rc = cli_set_number(&p, CLI_DIM, 1, EG_EMBED_DIM_MAX, *request, "dim")))
         return rc;
     eg_point_id id;
     eg_error err;
-    if (p.value[OPT_ID]) {
-        if (eg_point_id_parse(p.value[OPT_ID], &id, &err) != EG_OK)
-            return usage_error(p.command, "--id: %s", err.message);
+    if (p.value[CLI_ID]) {
+        if (eg_point_id_parse(p.value[CLI_ID], &id, &err) != EG_OK)
+            return cli_usage_error(p.command, "--id: %s", err.message);
     } else if (eg_point_id_random(&id, &err) != EG_OK) {
         fprintf(stderr, "engram: %s (%s)\n", err.message, eg_status_name(err.code));
         return EXIT_FAILED;
@@ -409,16 +308,14 @@ static int remember_build(int argc, char **argv, json_t **request) {
     json_object_set_new(*request, "op", json_string(op));
     /* exec takes a numeric id as a JSON integer (a decimal string only beyond 2^63-1), a UUID as a string */
     json_object_set_new(*request, "id", eg_point_id_to_json(&id));
-    const char *session = p.value[OPT_SESSION];
     json_t *payload = json_object(), *properties = json_object();
     json_object_set_new(*request, "payload", payload);
     json_object_set_new(*request, "properties", properties);
-    if ((rc = set_string(p.command, *request, "text", p.text, "TEXT")) ||
-        (rc = set_string(p.command, payload, "text", p.text, "TEXT")) ||
-        (rc = set_string(p.command, properties, "text", p.text, "TEXT")) ||
-        (session && (rc = set_string(p.command, *request, "session_id", session, "--session"))))
+    if ((rc = cli_set_string(p.command, *request, "text", p.positional, "TEXT")) ||
+        (rc = cli_set_string(p.command, payload, "text", p.positional, "TEXT")) ||
+        (rc = cli_set_string(p.command, properties, "text", p.positional, "TEXT")))
         return rc;
-    return EXIT_OK;
+    return cli_set_string(p.command, *request, "session_id", p.value[CLI_SESSION], "--session");
 }
 
 static int remember_print(eg_db *db, json_t *request, json_t *result) {
@@ -428,24 +325,28 @@ static int remember_print(eg_db *db, json_t *request, json_t *result) {
 }
 
 static int recall_build(int argc, char **argv, json_t **request) {
-    parsed p;
+    static const cli_syntax syntax = {
+        .command = "recall",
+        .options = CLI_OPT(CLI_TYPE) | CLI_OPT(CLI_LIMIT) | CLI_OPT(CLI_EXPAND) | CLI_OPT(CLI_SESSION) |
+                   CLI_OPT(CLI_DIM) | CLI_OPT(CLI_JSON),
+        .positional = "TEXT",
+        .required = true,
+    };
+    cli_args p;
     eg_memory_type type;
     int rc;
     *request = json_object();
-    unsigned allowed =
-        OPT(OPT_TYPE) | OPT(OPT_LIMIT) | OPT(OPT_EXPAND) | OPT(OPT_SESSION) | OPT(OPT_DIM) | OPT(OPT_JSON);
-    if ((rc = parse("recall", argc, argv, allowed, 1, *request, &p)) || (rc = read_type(&p, &type)) ||
-        (rc = number_into(&p, OPT_DIM, 1, EG_EMBED_DIM_MAX, *request, "dim")) ||
-        (rc = number_into(&p, OPT_LIMIT, 1, EG_SEARCH_LIMIT_MAX, *request, "limit")) ||
-        (rc = number_into(&p, OPT_EXPAND, 0, EG_RECALL_EXPAND_MAX, *request, "expand")))
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &p)) || (rc = cli_read_type(&p, &type)) ||
+        (rc = cli_set_number(&p, CLI_DIM, 1, EG_EMBED_DIM_MAX, *request, "dim")) ||
+        (rc = cli_set_number(&p, CLI_LIMIT, 1, EG_SEARCH_LIMIT_MAX, *request, "limit")) ||
+        (rc = cli_set_number(&p, CLI_EXPAND, 0, EG_RECALL_EXPAND_MAX, *request, "expand")))
         return rc;
     json_object_set_new(*request, "op", json_string("recall"));
     json_object_set_new(*request, "type", json_string(eg_memory_type_name(type)));
-    const char *session = p.value[OPT_SESSION];
-    if ((rc = set_string(p.command, *request, "text", p.text, "TEXT")) ||
-        (session && (rc = set_string(p.command, *request, "session_id", session, "--session"))))
+    if ((rc = cli_set_string(p.command, *request, "text", p.positional, "TEXT")) ||
+        (rc = cli_set_string(p.command, *request, "session_id", p.value[CLI_SESSION], "--session")))
         return rc;
-    if (p.value[OPT_JSON]) set_cli_option(*request, "json");
+    if (p.value[CLI_JSON]) set_cli_option(*request, "json");
     return EXIT_OK;
 }
 
@@ -466,12 +367,13 @@ static int recall_print(eg_db *db, json_t *request, json_t *result) {
 }
 
 static int check_build(int argc, char **argv, json_t **request) {
-    parsed p;
+    static const cli_syntax syntax = {.command = "check", .options = CLI_OPT(CLI_REPAIR) | CLI_OPT(CLI_JSON)};
+    cli_args p;
     int rc;
     *request = json_pack("{s:s}", "op", "check");
-    if ((rc = parse("check", argc, argv, OPT(OPT_REPAIR) | OPT(OPT_JSON), 0, *request, &p))) return rc;
-    if (p.value[OPT_REPAIR]) json_object_set_new(*request, "repair", json_true());
-    if (p.value[OPT_JSON]) set_cli_option(*request, "json");
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &p))) return rc;
+    if (p.value[CLI_REPAIR]) json_object_set_new(*request, "repair", json_true());
+    if (p.value[CLI_JSON]) set_cli_option(*request, "json");
     return EXIT_OK;
 }
 
@@ -483,11 +385,12 @@ static int check_print(eg_db *db, json_t *request, json_t *result) {
 }
 
 static int recover_build(int argc, char **argv, json_t **request) {
-    parsed p;
+    static const cli_syntax syntax = {.command = "recover", .options = CLI_OPT(CLI_JSON)};
+    cli_args p;
     int rc;
     *request = json_pack("{s:s}", "op", "check");
-    if ((rc = parse("recover", argc, argv, OPT(OPT_JSON), 0, *request, &p))) return rc;
-    if (p.value[OPT_JSON]) set_cli_option(*request, "json");
+    if ((rc = cli_parse(&syntax, argc, argv, *request, &p))) return rc;
+    if (p.value[CLI_JSON]) set_cli_option(*request, "json");
     return EXIT_OK;
 }
 
