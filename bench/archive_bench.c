@@ -28,6 +28,8 @@
  * Archive files are always written durably (fsync of each file and folder) whatever the durability: it only
  * changes the log and the two stores. Put DIR on a disk, not a tmpfs, where syncs cost what they cost. */
 #define _GNU_SOURCE /* nftw */
+#include "bench_data.h"
+
 #include <engram/engram.h>
 
 #include <ftw.h>
@@ -60,20 +62,6 @@ static int64_t epoch_ms(void) {
 static void fail(const char *what, const eg_error *err) {
     fprintf(stderr, "archive_bench: %s: %s\n", what, err->message);
     exit(1);
-}
-
-/* splitmix64: a deterministic stream per seed, so every run writes the same vectors and ids. */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-/* Components uniform in [-1, 1), drawn from the stream of seed. */
-static void random_vector(uint64_t seed, float *out, size_t dim) {
-    uint64_t state = seed;
-    for (size_t i = 0; i < dim; i++) out[i] = (float)((double)(next_random(&state) >> 11) * 0x1p-52 - 1.0);
 }
 
 /* Episode i's id: a version-4-shaped UUID from the stream of i, so the archive's two-character folders fill

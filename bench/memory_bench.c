@@ -25,6 +25,8 @@
  *
  * DIR for writes must not hold a data folder yet; remove it afterwards (its vectors take D*4 bytes per create,
  * plus LMDB's free pages). */
+#include "bench_data.h"
+
 #include <engram/engram.h>
 
 #include <pthread.h>
@@ -48,20 +50,6 @@ static double now_s(void) {
 static void fail(const char *what, const eg_error *err) {
     fprintf(stderr, "memory_bench: %s: %s\n", what, err->message);
     exit(1);
-}
-
-/* splitmix64: a deterministic stream per seed, so every run writes the same vectors. */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
-/* Components uniform in [-1, 1), drawn from the stream of seed. */
-static void random_vector(uint64_t seed, float *out, size_t dim) {
-    uint64_t state = seed;
-    for (size_t i = 0; i < dim; i++) out[i] = (float)((double)(next_random(&state) >> 11) * 0x1p-52 - 1.0);
 }
 
 static int compare_float(const void *a, const void *b) {
