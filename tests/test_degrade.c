@@ -205,7 +205,7 @@ TEST(fail_policy_refuses_writes_cleanly_while_a_store_is_down) {
 }
 
 TEST(queue_policy_accepts_writes_while_a_store_is_down_and_drains_them_in_order) {
-    static const char *const settings[] = {"degrade.write_policy=queue", "breaker.reset_timeout_ms=300",
+    static const char *const settings[] = {"degrade.write_policy=queue", "breaker.reset_timeout_ms=1000",
                                            "breaker.failure_threshold=2"};
     for (int down = 0; down < 2; down++) { /* the graph, then the vector store */
         eg_db *db = open_folder(test_scratch_dir(), settings, 3);
