@@ -376,6 +376,33 @@ TEST(a_queued_write_the_store_refuses_stalls_its_queue_visibly) {
     eg_close(db);
 }
 
+/* A memory may relate to one whose node is still queued: the target exists (acknowledged), and the new node queues
+ * behind it. Here the graph is back but the drainer is still applying (its create_node is slowed). */
+TEST(a_relationship_to_a_queued_node_waits_behind_it) {
+    static const char *const settings[] = {"degrade.write_policy=queue", "breaker.reset_timeout_ms=20",
+                                           "breaker.success_threshold=1"};
+    eg_db *db = open_folder(test_scratch_dir(), settings, 3);
+    REQUIRE(db);
+    CHECK(ok(db, "{\"op\":\"set_faults\",\"rules\":\"graph.*=fail\"}"));
+    CHECK(ok(db, "{\"op\":\"create_entity\",\"id\":10,\"vector\":[1,2]}"));
+    CHECK(ok(db, "{\"op\":\"set_faults\",\"rules\":\"graph.create_node=delay_ms:400\"}"));
+    sleep_ms(100); /* the breaker has closed on the drainer's first read; its create_node is under way */
+    json_t *h = health(db);
+    CHECK(queue_depth(h, "graph") == 1);
+    json_decref(h);
+    CHECK(ok(db, "{\"op\":\"create_entity\",\"id\":11,\"vector\":[2,1],\"relationships\":[{\"target_id\":\"10\","
+                 "\"type\":\"USES\"}]}"));
+    CHECK(drained(db));
+    eg_relationship_list rels;
+    CHECK_OK(eg_graph_get_relationships(eg_db_graph(db), "11", EG_REL_USES, EG_DIR_OUT, &rels, &err), &err);
+    CHECK(rels.count == 1 && strcmp(rels.items[0].target_id, "10") == 0);
+    eg_relationship_list_free(&rels);
+    json_t *report = check(db);
+    CHECK(json_is_true(json_object_get(report, "consistent")) && json_integer_value(json_object_get(report, "memories")) == 2);
+    json_decref(report);
+    eg_close(db);
+}
+
 TEST(set_faults_needs_engram_allow_faults) {
     unsetenv("ENGRAM_ALLOW_FAULTS");
     eg_db *db = test_open_fresh();
@@ -401,7 +428,8 @@ int main(int argc, char **argv) {
                                  test_queue_policy_accepts_writes_while_a_store_is_down_and_drains_them_in_order,
                                  test_a_full_queue_refuses_the_write_and_loses_nothing_acknowledged,
                                  test_queued_writes_survive_kill_9, test_set_faults_needs_engram_allow_faults,
-                                 test_a_queued_write_the_store_refuses_stalls_its_queue_visibly};
+                                 test_a_queued_write_the_store_refuses_stalls_its_queue_visibly,
+                                 test_a_relationship_to_a_queued_node_waits_behind_it};
         test_run(argv[1], tests[atoi(argv[1])]);
         return test_summary();
     }
@@ -413,5 +441,6 @@ int main(int argc, char **argv) {
     RUN(queued_writes_survive_kill_9);
     RUN(set_faults_needs_engram_allow_faults);
     RUN(a_queued_write_the_store_refuses_stalls_its_queue_visibly);
+    RUN(a_relationship_to_a_queued_node_waits_behind_it);
     return test_summary();
 }

@@ -271,12 +271,18 @@ static eg_status check_targets(eg_db *db, const eg_memory_spec *spec, const char
     }
     eg_node_list found = {0};
     eg_status st = eg_graph_get_nodes(db->graph, ids, unique, &found, err);
+    bool queued = eg_queue_pending(db->queue, EG_STORE_GRAPH);
     if (st == EG_OK && found.count != unique) {
         for (size_t i = 0, j = 0; i < unique; i++) {
             if (j < found.count && strcmp(found.items[j].id, ids[i]) == 0) {
                 j++;
                 continue;
             }
+            /* An acknowledged node still in the queue exists: this write queues behind it. */
+            eg_queued_state q = {0};
+            if (queued) eg_queue_lookup(db->queue, EG_STORE_GRAPH, ids[i], &q);
+            json_decref(q.data);
+            if (q.pending && q.kind == EG_QUEUED_PUT) continue;
             st = eg_error_set(err, EG_NOT_FOUND, "relationship target '%s' does not exist", ids[i]);
             break;
         }
