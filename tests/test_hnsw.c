@@ -1,0 +1,317 @@
+/* test_hnsw.c — the HNSW index against brute force (eg_vec_score over every point): recall@10 for Cosine, Dot
+ * and Euclid on random vectors, result order and uniqueness, removal of 30% with recall kept, re-adding removed
+ * labels, filtered search at 1% and 20% selectivity, concurrent searches, edge cases (empty index, k above the
+ * count) and refused arguments. The Euclid build runs on the scalar kernels and then the AVX2 ones (when the CPU
+ * has them), since the kernel is chosen at run time (ENGRAM_SIMD, eg_simd_select). Data is small so the suite
+ * stays fast under ASan. */
+#include "test.h"
+
+#include "vector/distance.h"
+#include "vector/hnsw.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#define N 5000
+#define DIM 32
+#define QUERIES 100
+#define K 10
+#define EF 64
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t next_random(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dULL;
+}
+static float random_unit(void) { return (float)((double)(next_random() >> 40) / (double)(1 << 23) - 1.0); }
+
+static float base[N * DIM], queries[QUERIES * DIM];
+
+/* Fresh random data; normalised for Cosine, as the index expects. */
+static void make_data(eg_distance d) {
+    for (size_t i = 0; i < N * DIM; i++) base[i] = random_unit();
+    for (size_t i = 0; i < QUERIES * DIM; i++) queries[i] = random_unit();
+    if (d != EG_DISTANCE_COSINE) return;
+    for (size_t i = 0; i < N; i++) eg_vec_normalize(base + i * DIM, DIM);
+    for (size_t i = 0; i < QUERIES; i++) eg_vec_normalize(queries + i * DIM, DIM);
+}
+
+static eg_hnsw *build(eg_distance d) {
+    eg_error err;
+    eg_hnsw *h = NULL;
+    eg_hnsw_params p = eg_hnsw_params_default();
+    p.ef_construct = 64;
+    if (eg_hnsw_new(DIM, d, &p, &h, &err) != EG_OK) return NULL;
+    for (uint32_t i = 0; i < N; i++) {
+        if (eg_hnsw_add(h, i, base + (size_t)i * DIM, &err) != EG_OK) {
+            eg_hnsw_free(h);
+            return NULL;
+        }
+    }
+    return h;
+}
+
+typedef struct label_set {
+    const bool *in; /* in[label]: accepted */
+} label_set;
+
+static bool accept_in(void *ctx, uint32_t label) { return ((const label_set *)ctx)->in[label]; }
+
+static bool better(eg_distance d, eg_hnsw_hit a, eg_hnsw_hit b) {
+    if (a.score != b.score) return eg_distance_higher_is_better(d) ? a.score > b.score : a.score < b.score;
+    return a.label < b.label;
+}
+
+/* The exact top k among labels with in[label] (NULL: all), best first; returns the count. */
+static size_t brute_force(eg_distance d, const float *q, const bool *in, size_t k, eg_hnsw_hit *out) {
+    size_t n = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        if (in && !in[i]) continue;
+        eg_hnsw_hit c = {i, eg_vec_score(d, q, base + (size_t)i * DIM, DIM)};
+        if (n == k && !better(d, c, out[n - 1])) continue;
+        size_t at = n < k ? n++ : n - 1;
+        while (at > 0 && better(d, c, out[at - 1])) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = c;
+    }
+    return n;
+}
+
+/* Checks order, uniqueness and that every label is accepted; returns the hits that are in the exact answer. */
+static size_t check_hits(eg_distance d, const eg_hnsw_hit *got, size_t n, const eg_hnsw_hit *want, size_t wn,
+                         const bool *in) {
+    size_t hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) CHECK(better(d, got[i - 1], got[i]));
+        if (in) CHECK(in[got[i].label]);
+        for (size_t j = 0; j < wn; j++) hits += got[i].label == want[j].label;
+    }
+    return hits;
+}
+
+/* recall@K over all queries, restricted to in (NULL: all); checks that every search returns min(K, matching). */
+static double recall(eg_hnsw *h, eg_distance d, const bool *in) {
+    eg_error err;
+    size_t hits = 0, wanted = 0;
+    label_set set = {in};
+    for (size_t q = 0; q < QUERIES; q++) {
+        eg_hnsw_hit got[K], want[K];
+        size_t found = 0;
+        CHECK_OK(eg_hnsw_search(h, queries + q * DIM, K, EF, in ? accept_in : NULL, &set, got, &found, &err), &err);
+        size_t wn = brute_force(d, queries + q * DIM, in, K, want);
+        CHECK(found == wn);
+        hits += check_hits(d, got, found, want, wn, in);
+        wanted += wn;
+    }
+    return wanted ? (double)hits / (double)wanted : 1.0;
+}
+
+static void recall_for(eg_distance d, double floor) {
+    make_data(d);
+    eg_hnsw *h = build(d);
+    REQUIRE(h);
+    CHECK(eg_hnsw_count(h) == N);
+    double r = recall(h, d, NULL);
+    fprintf(stderr, "  %s (%s): recall@10 %.4f\n", eg_distance_name(d), eg_simd_name(eg_simd_active()), r);
+    CHECK(r >= floor);
+    eg_hnsw_free(h);
+}
+
+TEST(recall_cosine) { recall_for(EG_DISTANCE_COSINE, 0.95); }
+TEST(recall_dot) { recall_for(EG_DISTANCE_DOT, 0.95); }
+
+TEST(recall_euclid_both_kernels) {
+    eg_simd was = eg_simd_active();
+    REQUIRE(eg_simd_select(EG_SIMD_SCALAR));
+    recall_for(EG_DISTANCE_EUCLID, 0.95);
+    if (eg_simd_select(EG_SIMD_AVX2)) recall_for(EG_DISTANCE_EUCLID, 0.95);
+    else fprintf(stderr, "  note: avx2+fma not supported here, not tested\n");
+    eg_simd_select(was);
+}
+
+TEST(remove_thirty_percent_then_readd) {
+    eg_error err;
+    make_data(EG_DISTANCE_COSINE);
+    eg_hnsw *h = build(EG_DISTANCE_COSINE);
+    REQUIRE(h);
+    static bool in[N];
+    for (uint32_t i = 0; i < N; i++) in[i] = next_random() % 10 >= 3;
+    for (uint32_t i = 0; i < N; i++)
+        if (!in[i]) CHECK_OK(eg_hnsw_remove(h, i, &err), &err);
+    /* Unfiltered searches; check_hits verifies every hit is in `in`: removed labels never come back. */
+    size_t hits = 0, wanted = 0;
+    for (size_t q = 0; q < QUERIES; q++) {
+        eg_hnsw_hit got[K], want[K];
+        size_t found = 0;
+        CHECK_OK(eg_hnsw_search(h, queries + q * DIM, K, EF, NULL, NULL, got, &found, &err), &err);
+        size_t wn = brute_force(EG_DISTANCE_COSINE, queries + q * DIM, in, K, want);
+        CHECK(found == K);
+        hits += check_hits(EG_DISTANCE_COSINE, got, found, want, wn, in);
+        wanted += wn;
+    }
+    double r = (double)hits / (double)wanted;
+    fprintf(stderr, "  after removing 30%%: recall@10 %.4f\n", r);
+    CHECK(r >= 0.93);
+    uint32_t gone = 0;
+    while (in[gone]) gone++;
+    CHECK_STATUS(eg_hnsw_remove(h, gone, &err), EG_NOT_FOUND, &err);
+
+    for (uint32_t i = 0; i < N; i++) {
+        if (in[i]) continue;
+        CHECK_OK(eg_hnsw_add(h, i, base + (size_t)i * DIM, &err), &err);
+        in[i] = true;
+    }
+    CHECK(eg_hnsw_count(h) == N);
+    r = recall(h, EG_DISTANCE_COSINE, NULL);
+    fprintf(stderr, "  after re-adding them: recall@10 %.4f\n", r);
+    CHECK(r >= 0.93);
+    eg_hnsw_free(h);
+}
+
+/* A point re-added with another vector is found at its new place. */
+TEST(readd_moves_point) {
+    eg_error err;
+    make_data(EG_DISTANCE_EUCLID);
+    eg_hnsw *h = build(EG_DISTANCE_EUCLID);
+    REQUIRE(h);
+    CHECK_STATUS(eg_hnsw_add(h, 7, base, &err), EG_CONFLICT, &err);
+    CHECK_OK(eg_hnsw_remove(h, 7, &err), &err);
+    CHECK(!eg_hnsw_contains(h, 7));
+    CHECK_OK(eg_hnsw_add(h, 7, queries, &err), &err);
+    eg_hnsw_hit hit;
+    size_t found = 0;
+    CHECK_OK(eg_hnsw_search(h, queries, 1, EF, NULL, NULL, &hit, &found, &err), &err);
+    CHECK(found == 1 && hit.label == 7 && hit.score == 0.0f);
+    eg_hnsw_free(h);
+}
+
+static void filtered(eg_hnsw *h, unsigned percent) {
+    static bool in[N];
+    size_t matching = 0;
+    for (uint32_t i = 0; i < N; i++) matching += in[i] = next_random() % 100 < percent;
+    double r = recall(h, EG_DISTANCE_COSINE, in);
+    fprintf(stderr, "  filter %u%% (%zu points): recall@10 %.4f\n", percent, matching, r);
+    CHECK(r >= 0.95);
+}
+
+TEST(filtered_search) {
+    make_data(EG_DISTANCE_COSINE);
+    eg_hnsw *h = build(EG_DISTANCE_COSINE);
+    REQUIRE(h);
+    filtered(h, 1);
+    filtered(h, 20);
+    eg_hnsw_free(h);
+}
+
+#define THREADS 4
+
+typedef struct searcher {
+    eg_hnsw *h;
+    eg_hnsw_hit got[QUERIES][K];
+    size_t found[QUERIES];
+} searcher;
+
+static void *search_all(void *arg) {
+    searcher *w = arg;
+    eg_error err;
+    for (size_t q = 0; q < QUERIES; q++)
+        if (eg_hnsw_search(w->h, queries + q * DIM, K, EF, NULL, NULL, w->got[q], &w->found[q], &err) != EG_OK)
+            w->found[q] = SIZE_MAX;
+    return NULL;
+}
+
+/* Searches running at once (each on its own pooled scratch) answer exactly as one alone. */
+TEST(concurrent_searches) {
+    make_data(EG_DISTANCE_DOT);
+    eg_hnsw *h = build(EG_DISTANCE_DOT);
+    REQUIRE(h);
+    static searcher alone, many[THREADS];
+    alone.h = h;
+    search_all(&alone);
+    pthread_t threads[THREADS];
+    for (size_t t = 0; t < THREADS; t++) {
+        many[t].h = h;
+        REQUIRE(pthread_create(&threads[t], NULL, search_all, &many[t]) == 0);
+    }
+    for (size_t t = 0; t < THREADS; t++) pthread_join(threads[t], NULL);
+    for (size_t t = 0; t < THREADS; t++) {
+        CHECK(memcmp(many[t].found, alone.found, sizeof(alone.found)) == 0);
+        CHECK(memcmp(many[t].got, alone.got, sizeof(alone.got)) == 0);
+    }
+    eg_hnsw_free(h);
+}
+
+TEST(small_and_empty) {
+    eg_error err;
+    eg_hnsw *h = NULL;
+    CHECK_OK(eg_hnsw_new(3, EG_DISTANCE_EUCLID, NULL, &h, &err), &err);
+    REQUIRE(h);
+    float q[3] = {0, 0, 0};
+    eg_hnsw_hit hits[20];
+    size_t found = 99;
+    CHECK_OK(eg_hnsw_search(h, q, 10, 10, NULL, NULL, hits, &found, &err), &err);
+    CHECK(found == 0);
+    for (uint32_t i = 0; i < 5; i++) {
+        float v[3] = {(float)i, 0, 0};
+        CHECK_OK(eg_hnsw_add(h, 4 - i, v, &err), &err);
+    }
+    CHECK_OK(eg_hnsw_search(h, q, 20, 1, NULL, NULL, hits, &found, &err), &err);
+    CHECK(found == 5);
+    for (size_t i = 0; i < found; i++) CHECK(hits[i].label == 4 - i && hits[i].score == (float)i);
+    CHECK_OK(eg_hnsw_search(h, q, 0, 10, NULL, NULL, NULL, &found, &err), &err);
+    CHECK(found == 0);
+    for (uint32_t i = 0; i < 5; i++) CHECK_OK(eg_hnsw_remove(h, i, &err), &err);
+    CHECK_OK(eg_hnsw_search(h, q, 10, 10, NULL, NULL, hits, &found, &err), &err);
+    CHECK(found == 0 && eg_hnsw_count(h) == 0);
+    CHECK_OK(eg_hnsw_add(h, 2, q, &err), &err);
+    CHECK_OK(eg_hnsw_search(h, q, 10, 10, NULL, NULL, hits, &found, &err), &err);
+    CHECK(found == 1 && hits[0].label == 2);
+    CHECK(eg_hnsw_memory_bytes(h) > 0);
+    eg_hnsw_free(h);
+}
+
+TEST(bad_arguments) {
+    eg_error err;
+    eg_hnsw *h = NULL;
+    eg_hnsw_params p = eg_hnsw_params_default();
+    CHECK_STATUS(eg_hnsw_new(0, EG_DISTANCE_DOT, NULL, &h, &err), EG_INVALID_ARGUMENT, &err);
+    p.m = 1;
+    CHECK_STATUS(eg_hnsw_new(4, EG_DISTANCE_DOT, &p, &h, &err), EG_INVALID_ARGUMENT, &err);
+    p = eg_hnsw_params_default();
+    p.ef_construct = 0;
+    CHECK_STATUS(eg_hnsw_new(4, EG_DISTANCE_DOT, &p, &h, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK(h == NULL);
+    CHECK_OK(eg_hnsw_new(4, EG_DISTANCE_DOT, NULL, &h, &err), &err);
+    REQUIRE(h);
+    float v[4] = {1, 2, 3, 4}, bad[4] = {1, NAN, 0, 0};
+    CHECK_STATUS(eg_hnsw_add(h, 0, NULL, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_STATUS(eg_hnsw_add(h, 0, bad, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_STATUS(eg_hnsw_add(h, UINT32_MAX, v, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_OK(eg_hnsw_add(h, 0, v, &err), &err);
+    CHECK_STATUS(eg_hnsw_add(h, 0, v, &err), EG_CONFLICT, &err);
+    CHECK_STATUS(eg_hnsw_remove(h, 1, &err), EG_NOT_FOUND, &err);
+    size_t found;
+    eg_hnsw_hit hit;
+    CHECK_STATUS(eg_hnsw_search(h, NULL, 1, 1, NULL, NULL, &hit, &found, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_STATUS(eg_hnsw_search(h, v, 1, 1, NULL, NULL, NULL, &found, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_STATUS(eg_hnsw_search(h, v, 1, 1, NULL, NULL, &hit, NULL, &err), EG_INVALID_ARGUMENT, &err);
+    eg_hnsw_free(h);
+}
+
+int main(void) {
+    RUN(recall_cosine);
+    RUN(recall_dot);
+    RUN(recall_euclid_both_kernels);
+    RUN(remove_thirty_percent_then_readd);
+    RUN(readd_moves_point);
+    RUN(filtered_search);
+    RUN(concurrent_searches);
+    RUN(small_and_empty);
+    RUN(bad_arguments);
+    return test_summary();
+}
