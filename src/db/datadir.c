@@ -84,11 +84,6 @@ static eg_status wrap(eg_db *db, const eg_guard *guard, eg_error *err) {
     return EG_OK;
 }
 
-static void log_transition(void *ctx, const char *line) {
-    (void)ctx;
-    fprintf(stderr, "engram: %s\n", line);
-}
-
 /* backend -> fault guard (ENGRAM_ALLOW_FAULTS=1 only) -> write observer = direct -> circuit breaker. */
 static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
     char path[4096];
@@ -118,8 +113,7 @@ static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error 
         .success_threshold = (uint32_t)eg_settings_int(db->settings, "breaker.success_threshold"),
         .reset_timeout_ms = (uint64_t)eg_settings_int(db->settings, "breaker.reset_timeout_ms"),
         .half_open_max_calls = (uint32_t)eg_settings_int(db->settings, "breaker.half_open_max_calls"),
-        .log = log_transition,
-    };
+    }; /* no log callback: transitions go to stderr as "engram: ..." */
     if ((st = eg_breaker_new("graph", &config, &db->breakers[EG_STORE_GRAPH], err)) ||
         (st = eg_breaker_new("vectors", &config, &db->breakers[EG_STORE_VECTORS], err)))
         return st;
