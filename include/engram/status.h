@@ -43,6 +43,10 @@ const char *eg_status_name(eg_status code);
 /* True for the codes that describe a wrong request rather than a failing store. */
 bool eg_status_is_caller_error(eg_status code);
 
+/* True for the codes that say a store cannot serve now (unavailable, timeout, io_error): what trips a circuit
+ * breaker, what reads fall back on and what the write queue waits out. */
+bool eg_status_is_store_failure(eg_status code);
+
 /* Fills err (when not NULL) and returns code. printf-style message. */
 eg_status eg_error_set(eg_error *err, eg_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

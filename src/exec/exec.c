@@ -39,8 +39,6 @@ static json_t *error_response(const eg_error *err) {
                      err->message);
 }
 
-static bool store_unavailable(eg_status st) { return st == EG_UNAVAILABLE || st == EG_TIMEOUT || st == EG_IO; }
-
 /* Runs a read, keeping its result for the fallback cache; when a store is unavailable, answers from the cache
  * (*fallback) if an identical earlier read's result is there and no acknowledged write has changed its stores
  * since. */
@@ -50,7 +48,7 @@ static eg_status run_read(eg_db *db, const eg_exec_op *op, json_t *request, json
     uint64_t generations[EG_READ_CACHE_STORES];
     for (int i = 0; i < EG_READ_CACHE_STORES; i++) generations[i] = eg_read_cache_generation(cache, i);
     eg_status st = op->handler(db, request, result, err);
-    if (!cache || (st != EG_OK && !store_unavailable(st))) return st;
+    if (!cache || (st != EG_OK && !eg_status_is_store_failure(st))) return st;
     char *key = eg_read_cache_key(request);
     if (st == EG_OK) {
         eg_read_cache_put(cache, key, *result, op->reads, generations);

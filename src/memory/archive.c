@@ -24,14 +24,6 @@
 #define ARCHIVE_RECORD_FORMAT 1
 #define SCAN_PAGE 1000
 
-static eg_status gone_is_ok(eg_status st, eg_error *err) {
-    if (st == EG_NOT_FOUND) {
-        eg_error_clear(err);
-        return EG_OK;
-    }
-    return st;
-}
-
 static eg_status no_archive(eg_error *err) {
     return eg_error_set(err, EG_INTERNAL, "the data folder has no archive open");
 }
@@ -80,7 +72,7 @@ static eg_status remove_archive_entry(void *env, json_t *args, void *input, eg_e
     (void)input;
     eg_db *db = env;
     if (!db->archive) return no_archive(err);
-    return gone_is_ok(eg_archive_remove(db->archive, json_string_value(json_object_get(args, "id")), err), err);
+    return eg_memory_gone_is_ok(eg_archive_remove(db->archive, json_string_value(json_object_get(args, "id")), err), err);
 }
 
 const eg_saga_step eg_archive_steps[3] = {

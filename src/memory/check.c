@@ -106,11 +106,7 @@ static eg_status remove_orphan(eg_db *db, eg_memory_type type, const char *id, b
     } else {
         st = eg_graph_delete_node(db->graph_direct, id, eg_memory_label(type), err);
     }
-    if (st == EG_NOT_FOUND) {
-        eg_error_clear(err);
-        st = EG_OK;
-    }
-    return st;
+    return eg_memory_gone_is_ok(st, err);
 }
 
 /* Compares the ids of one type in both stores; with repair, removes each orphan. A memory with writes still

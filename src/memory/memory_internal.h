@@ -104,6 +104,9 @@ eg_status eg_memory_check_type(eg_memory_type type, eg_error *err);
 /* A payload or properties object of the caller's (NULL allowed): no reserved key. */
 eg_status eg_memory_check_user_object(json_t *object, const char *what, eg_error *err);
 
+/* EG_NOT_FOUND as done (and err cleared): what an idempotent delete or a compensation wants. Else st. */
+eg_status eg_memory_gone_is_ok(eg_status st, eg_error *err);
+
 /* Checkpoints the log, keeping what unfinished sagas and queued writes still need. */
 eg_status eg_memory_checkpoint(eg_db *db, eg_error *err);
 

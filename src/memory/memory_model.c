@@ -150,6 +150,12 @@ eg_status eg_memory_check_frozen(eg_db *db, const char *id, eg_error *err) {
 
 /* ---- Running a saga ----------------------------------------------------------------------------------------- */
 
+eg_status eg_memory_gone_is_ok(eg_status st, eg_error *err) {
+    if (st != EG_NOT_FOUND) return st;
+    eg_error_clear(err);
+    return EG_OK;
+}
+
 eg_status eg_memory_checkpoint(eg_db *db, eg_error *err) {
     return eg_saga_checkpoint_keeping(db->sagas, db->queue ? eg_queue_oldest_lsn(db->queue) : UINT64_MAX, err);
 }

@@ -56,10 +56,6 @@ static const char *const kind_names[] = {"put", "patch", "delete"};
 
 const char *eg_store_name(int store) { return store >= 0 && store < EG_STORE_COUNT ? store_names[store] : "?"; }
 
-static bool infrastructure_failure(eg_status st) {
-    return st == EG_UNAVAILABLE || st == EG_TIMEOUT || st == EG_IO;
-}
-
 /* ---- Folding ------------------------------------------------------------------------------------------------ */
 
 /* Folds a later write (kind, data) into an earlier state of the same memory: the result is what applying both
@@ -384,7 +380,7 @@ static void *drain(void *arg) {
             s->applied += through - first + 1;
             s->backoff_ms = 0;
             s->retry_at_ns = 0;
-        } else if (infrastructure_failure(st) && !log_failed) { /* the store is still down: try again later */
+        } else if (eg_status_is_store_failure(st) && !log_failed) { /* the store is still down: try again later */
             s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : FIRST_BACKOFF_MS;
             if (s->backoff_ms > LONGEST_BACKOFF_MS) s->backoff_ms = LONGEST_BACKOFF_MS;
             s->retry_at_ns = eg_monotonic_ns() + s->backoff_ms * 1000000u;

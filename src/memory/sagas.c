@@ -155,8 +155,9 @@ static eg_status create_undo_relationships(void *env, json_t *args, void *input,
     eg_db *db = env;
     memory_args a;
     eg_status st = read_args(args, &a, err);
-    /* Queued, the node's deletion that always follows this undo takes its relationships along. */
-    if (st != EG_OK || (db->write_policy == EG_WRITE_QUEUE && eg_queue_pending(db->queue, EG_STORE_GRAPH)))
+    /* While the graph has queued writes this undo would queue too; the node's deletion that always follows it
+     * takes the relationships along. */
+    if (st != EG_OK || eg_queue_pending(db->queue, EG_STORE_GRAPH))
         return st;
     size_t i;
     json_t *rel;
@@ -164,9 +165,10 @@ static eg_status create_undo_relationships(void *env, json_t *args, void *input,
         eg_rel_type type;
         if (st == EG_OK) st = eg_rel_type_parse(json_string_value(json_object_get(rel, "type")), &type, err);
         if (st == EG_OK) {
-            st = eg_graph_delete_relationship(db->graph_direct, a.id,
-                                              json_string_value(json_object_get(rel, "target_id")), type, err);
-            if (st == EG_NOT_FOUND) st = EG_OK, eg_error_clear(err);
+            st = eg_memory_gone_is_ok(eg_graph_delete_relationship(db->graph_direct, a.id,
+                                                                   json_string_value(json_object_get(rel, "target_id")),
+                                                                   type, err),
+                                      err);
         }
     }
     return st;
@@ -197,8 +199,8 @@ static eg_status undo_patch(eg_db *db, int store, json_t *args, const char *chan
     if (st != EG_OK || !json_is_object(json_object_get(args, changed))) return st;
     if (!json_is_object(json_object_get(args, before)))
         return no_pre_image(&a, store == EG_STORE_GRAPH ? "properties" : "payload", err);
-    st = patch(db, true, store, args, before, overwrite, err);
-    return st == EG_NOT_FOUND ? (eg_error_clear(err), EG_OK) : st; /* deleted since: nothing to put it on */
+    /* Deleted since: nothing to put it back on. */
+    return eg_memory_gone_is_ok(patch(db, true, store, args, before, overwrite, err), err);
 }
 
 static eg_status update_payload_forward(void *env, json_t *args, void *input, eg_error *err) {

@@ -11,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool infrastructure_failure(eg_status st) {
-    return st == EG_UNAVAILABLE || st == EG_TIMEOUT || st == EG_IO;
-}
-
-static eg_status gone_is_ok(eg_status st, eg_error *err) {
-    if (st == EG_NOT_FOUND) {
-        eg_error_clear(err);
-        return EG_OK;
-    }
-    return st;
-}
-
 /* ---- Collections -------------------------------------------------------------------------------------------- */
 
 /* The indexes the memory layer wants on every memory collection: sessions filter recalls; created_at is what
@@ -169,7 +157,7 @@ eg_status eg_memory_apply(eg_db *db, bool bypass_breaker, int store, eg_memory_t
                                : EG_OK;
             return st ? st : put_relationships(g, id, json_object_get(data, "relationships"), err);
         }
-        case EG_QUEUED_DELETE: return gone_is_ok(eg_graph_delete_node(g, id, eg_memory_label(type), err), err);
+        case EG_QUEUED_DELETE: return eg_memory_gone_is_ok(eg_graph_delete_node(g, id, eg_memory_label(type), err), err);
         }
     }
     eg_point_id pid;
@@ -183,7 +171,7 @@ eg_status eg_memory_apply(eg_db *db, bool bypass_breaker, int store, eg_memory_t
                                       json_is_true(json_object_get(data, "overwrite")) ? EG_PAYLOAD_OVERWRITE
                                                                                        : EG_PAYLOAD_MERGE,
                                       err);
-    case EG_QUEUED_DELETE: return gone_is_ok(eg_vectors_delete(v, collection, &pid, 1, NULL, NULL, err), err);
+    case EG_QUEUED_DELETE: return eg_memory_gone_is_ok(eg_vectors_delete(v, collection, &pid, 1, NULL, NULL, err), err);
     }
     return eg_error_set(err, EG_INTERNAL, "unknown write kind %d", (int)kind);
 }
@@ -207,7 +195,7 @@ eg_status eg_memory_write(eg_db *db, bool compensation, const eg_store_write *w,
     eg_status st = w->fast && !compensation
                        ? w->fast(db, w->arg, err)
                        : eg_memory_apply(db, compensation, w->store, w->type, w->id, w->kind, w->data, err);
-    if (queueing && infrastructure_failure(st)) {
+    if (queueing && eg_status_is_store_failure(st)) {
         eg_error_clear(err);
         st = push(db, w, compensation, err);
     }

@@ -16,10 +16,6 @@ static eg_status check_db(eg_db *db, eg_error *err) {
     return db ? EG_OK : eg_error_set(err, EG_INVALID_ARGUMENT, "data folder handle is NULL");
 }
 
-static bool infrastructure_failure(eg_status st) {
-    return st == EG_UNAVAILABLE || st == EG_TIMEOUT || st == EG_IO;
-}
-
 /* What a write sees of a memory: each store's answer with the writes still queued for it applied on top. In
  * queue mode a store that cannot answer is unknown (the other store then witnesses whether the memory exists:
  * both hold it or neither does); in fail mode its failure is the write's. */
@@ -46,7 +42,7 @@ static eg_status unknown_or_fail(eg_db *db, observation *o, bool *known, eg_stat
         *known = true;
         return EG_OK;
     }
-    if (db->write_policy != EG_WRITE_QUEUE || !infrastructure_failure(st)) return st;
+    if (db->write_policy != EG_WRITE_QUEUE || !eg_status_is_store_failure(st)) return st;
     *known = false;
     o->unknown_status = st;
     o->unknown_err = *err;

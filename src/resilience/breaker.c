@@ -64,11 +64,6 @@ const char *eg_breaker_state_name(eg_breaker_state state) {
     return (unsigned)state < sizeof state_names / sizeof state_names[0] ? state_names[state] : "unknown";
 }
 
-/* The statuses that say the store cannot serve now (see breaker.h for why these and only these). */
-static bool is_store_failure(eg_status status) {
-    return status == EG_UNAVAILABLE || status == EG_TIMEOUT || status == EG_IO;
-}
-
 static uint64_t monotonic_clock(void *ctx) {
     (void)ctx;
     return eg_monotonic_ns();
@@ -179,7 +174,7 @@ static void record(eg_breaker *b, bool probe, eg_status status, const eg_error *
                        b->half_open_successes == 1 ? "" : "s");
         return;
     }
-    if (!is_store_failure(status)) return;
+    if (!eg_status_is_store_failure(status)) return;
     b->failures++;
     b->last_failure_ms = eg_now_ms();
     eg_sanitize_message(err && err->message[0] ? err->message : eg_status_name(status), b->last_error,
@@ -205,7 +200,7 @@ static void breaker_after(void *self, const char *store, const char *op, eg_stat
         if (status == EG_OK) {
             atomic_fetch_add_explicit(&b->successes, 1, memory_order_relaxed);
             if (atomic_load(&b->consecutive_failures) == 0) return;
-        } else if (!is_store_failure(status)) return;
+        } else if (!eg_status_is_store_failure(status)) return;
     }
     pthread_mutex_lock(&b->mutex);
     record(b, probe, status, err);

@@ -29,6 +29,10 @@ bool eg_status_is_caller_error(eg_status code) {
     return code == EG_INVALID_ARGUMENT || code == EG_NOT_FOUND || code == EG_CONFLICT;
 }
 
+bool eg_status_is_store_failure(eg_status code) {
+    return code == EG_UNAVAILABLE || code == EG_TIMEOUT || code == EG_IO;
+}
+
 eg_status eg_error_set(eg_error *err, eg_status code, const char *fmt, ...) {
     if (err) {
         va_list ap;
