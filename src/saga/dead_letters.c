@@ -39,16 +39,6 @@ eg_status eg_saga_dead_letter_write(eg_saga_engine *e, const eg_saga_progress *p
     return st;
 }
 
-static eg_status sync_folder(const eg_saga_engine *e, eg_error *err) {
-    int d = open(e->dead_letter_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d < 0) return eg_error_set(err, EG_IO, "cannot open the saga dead-letter folder: %s", strerror(errno));
-    int rc = fsync(d);
-    int e_no = errno;
-    close(d);
-    if (rc != 0) return eg_error_set(err, EG_IO, "cannot sync the saga dead-letter folder: %s", strerror(e_no));
-    return EG_OK;
-}
-
 /* Unlinks the letter and syncs the folder; EG_NOT_FOUND when there is none. */
 static eg_status remove_letter(eg_saga_engine *e, const char *saga_id, eg_error *err) {
     char path[4096];
@@ -58,7 +48,7 @@ static eg_status remove_letter(eg_saga_engine *e, const char *saga_id, eg_error 
         if (errno == ENOENT) return eg_error_set(err, EG_NOT_FOUND, "no dead letter for saga %s", saga_id);
         return eg_error_set(err, EG_IO, "cannot remove the dead letter of saga %s: %s", saga_id, strerror(errno));
     }
-    return sync_folder(e, err);
+    return eg_sync_folder(e->dead_letter_dir, "the saga dead-letter folder", err);
 }
 
 eg_status eg_saga_dead_letter_clear(eg_saga_engine *e, const char *saga_id, eg_error *err) {

@@ -72,16 +72,21 @@ eg_status eg_read_small_file(const char *path, const char *what, char *buf, size
     return EG_OK;
 }
 
-static eg_status fsync_dir_of(const char *path, const char *what, eg_error *err) {
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path);
-    int d = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d < 0) return eg_error_set(err, EG_IO, "cannot open the folder of %s: %s", what, strerror(errno));
+eg_status eg_sync_folder(const char *dir, const char *what, eg_error *err) {
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0) return eg_error_set(err, EG_IO, "cannot open %s: %s", what, strerror(errno));
     int rc = fsync(d);
     int e = errno;
     close(d);
-    if (rc != 0) return eg_error_set(err, EG_IO, "cannot sync the folder of %s: %s", what, strerror(e));
+    if (rc != 0) return eg_error_set(err, EG_IO, "cannot sync %s: %s", what, strerror(e));
     return EG_OK;
+}
+
+static eg_status fsync_dir_of(const char *path, const char *what, eg_error *err) {
+    char copy[4096], folder[4200];
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(folder, sizeof folder, "the folder of %s", what);
+    return eg_sync_folder(dirname(copy), folder, err);
 }
 
 eg_status eg_write_file_atomic(const char *path, const char *what, const void *data, size_t len, eg_error *err) {

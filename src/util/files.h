@@ -20,6 +20,9 @@ eg_status eg_read_small_file(const char *path, const char *what, char *buf, size
 /* Writes `len` bytes to `path` atomically and durably: temporary file, fsync, rename, fsync of the folder. */
 eg_status eg_write_file_atomic(const char *path, const char *what, const void *data, size_t len, eg_error *err);
 
+/* fsyncs folder `dir`, so that the files created, renamed or removed in it stay so after a power cut. */
+eg_status eg_sync_folder(const char *dir, const char *what, eg_error *err);
+
 /* Joins folder and name into out (cap bytes); EG_INVALID_ARGUMENT when it does not fit. */
 eg_status eg_path_join(char *out, size_t cap, const char *dir, const char *name, eg_error *err);
 

@@ -110,13 +110,7 @@ bool eg_wal_checkpoint_parse(const char *text, uint64_t *keep_from_lsn) {
 }
 
 eg_status eg_wal_sync_folder(const char *dir, eg_error *err) {
-    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d < 0) return eg_error_set(err, EG_IO, "cannot open the write-ahead log folder: %s", strerror(errno));
-    int rc = fsync(d);
-    int e = errno;
-    close(d);
-    if (rc != 0) return eg_error_set(err, EG_IO, "cannot sync the write-ahead log folder: %s", strerror(e));
-    return EG_OK;
+    return eg_sync_folder(dir, "the write-ahead log folder", err);
 }
 
 static eg_status write_all(int fd, const unsigned char *p, size_t n, const char *name, eg_error *err) {
