@@ -14,6 +14,18 @@
  * - Scores: higher is better for Cosine and Dot; for Euclid and Manhattan the score is the distance and smaller
  *   is better (as in Qdrant). Ties are broken by id, ascending.
  *
+ * Search
+ * - Exact: every candidate point is scored. Used when the collection holds fewer than its full_scan_threshold
+ *   points, when a filter's payload indexes say fewer than that many points can match (the filter is then
+ *   evaluated on just those), and when the request asks for `exact`.
+ * - Approximate: otherwise the collection's HNSW index (Malkov & Yashunin) finds the candidates. It is built the
+ *   first time a search needs it (with index_threads threads), then kept in step with every write, saved when
+ *   the store closes and loaded when it opens. A filter is checked while walking the graph, so a filtered search
+ *   still returns min(limit, matching) points. hnsw_ef trades speed for recall. Candidates are always scored
+ *   again with the stored vectors, so every returned score is exact; with int8 quantization that rescoring is
+ *   what restores the ranking (oversampling widens the candidate set it works on).
+ * - Searches run while points are written; a search sees every write acknowledged before it started.
+ *
  * Ownership: inputs are borrowed. Results are owned by the caller and freed with the matching *_free function.
  * Threads: every function may be called from many threads at once on one eg_vectors. */
 #ifndef ENGRAM_VECTORS_H
@@ -35,6 +47,15 @@ extern "C" {
 #define EG_SEARCH_LIMIT_MAX 10000     /* limit + offset of one search, limit of one scroll */
 #define EG_SPARSE_NNZ_MAX 65536       /* non-zero entries of one sparse vector */
 #define EG_FILTER_DEPTH_MAX 32        /* nesting of filters within filters */
+
+/* The approximate index (HNSW) of a collection: its defaults and bounds (see "Search" below). */
+#define EG_HNSW_M_DEFAULT 16                  /* links per point (2 * m on the bottom layer) */
+#define EG_HNSW_M_MAX 128
+#define EG_HNSW_EF_CONSTRUCT_DEFAULT 100      /* beam width while inserting */
+#define EG_HNSW_EF_CONSTRUCT_MAX 4096
+#define EG_HNSW_EF_DEFAULT 64                 /* beam width of a search */
+#define EG_FULL_SCAN_THRESHOLD_DEFAULT 10000  /* points: below this, searches scan exactly */
+#define EG_OVERSAMPLING_MAX 100.0
 
 typedef enum eg_distance { EG_DISTANCE_COSINE = 0, EG_DISTANCE_DOT, EG_DISTANCE_EUCLID, EG_DISTANCE_MANHATTAN } eg_distance;
 
@@ -134,10 +155,23 @@ json_t *eg_filter_json(const eg_filter *f);
 
 /* ---- Collections ---------------------------------------------------------------------------------------- */
 
+typedef enum eg_quantization {
+    EG_QUANTIZATION_NONE = 0, /* the index keeps float32 vectors */
+    EG_QUANTIZATION_INT8      /* the index keeps one byte per value; results are rescored with the stored floats */
+} eg_quantization;
+
+/* "none", "int8". */
+const char *eg_quantization_name(eg_quantization q);
+
 typedef struct eg_collection_config {
     uint32_t dim;
     eg_distance distance;
     bool sparse; /* points may carry a sparse vector (hybrid search) */
+    /* The approximate index; 0 means the default (get_collection reports the values in force). */
+    uint32_t hnsw_m;              /* 2..EG_HNSW_M_MAX; default EG_HNSW_M_DEFAULT */
+    uint32_t hnsw_ef_construct;   /* 4..EG_HNSW_EF_CONSTRUCT_MAX; default EG_HNSW_EF_CONSTRUCT_DEFAULT */
+    uint32_t full_scan_threshold; /* points; default EG_FULL_SCAN_THRESHOLD_DEFAULT; 1 uses the index always */
+    eg_quantization quantization;
 } eg_collection_config;
 
 typedef enum eg_payload_type {
@@ -158,7 +192,8 @@ typedef struct eg_payload_index {
 typedef struct eg_collection_info {
     char name[EG_COLLECTION_NAME_MAX + 1];
     eg_collection_config config;
-    uint64_t points_count; /* exact */
+    uint64_t points_count;          /* exact */
+    uint64_t indexed_vectors_count; /* points in the approximate index (0 until a search first needs it) */
     eg_payload_index *indexes;
     size_t index_count;
 } eg_collection_info;
@@ -186,6 +221,15 @@ typedef struct eg_scroll_request {
     bool with_payload, with_vectors;
 } eg_scroll_request;
 
+/* How a search ranks the dense vectors (zero: the defaults). See "Search" below. */
+typedef struct eg_search_params {
+    size_t hnsw_ef;      /* beam width of the index, 1..EG_SEARCH_LIMIT_MAX; 0: EG_HNSW_EF_DEFAULT; always raised to
+                            the number of candidates wanted */
+    bool exact;          /* score every candidate: no index */
+    double oversampling; /* int8 collections: ceil(oversampling * (limit + offset)) candidates are rescored with
+                            the stored float vectors; 0: 1.0; else 1..EG_OVERSAMPLING_MAX */
+} eg_search_params;
+
 typedef struct eg_search_request {
     const float *vector; /* dim values */
     size_t dim;
@@ -197,6 +241,7 @@ typedef struct eg_search_request {
     double score_threshold;    /* a floor for Cosine/Dot, a ceiling for Euclid/Manhattan; for hybrid: on the fused
                                   score */
     bool with_payload, with_vectors;
+    eg_search_params params;
 } eg_search_request;
 
 typedef struct eg_hybrid_request {
@@ -209,6 +254,7 @@ typedef struct eg_hybrid_request {
     bool has_score_threshold;
     double score_threshold;    /* on the fused reciprocal-rank score */
     bool with_payload, with_vectors;
+    eg_search_params params;   /* for the dense candidates */
 } eg_hybrid_request;
 
 /* ---- The interface -------------------------------------------------------------------------------------- */
@@ -254,9 +300,12 @@ struct eg_vectors {
 typedef struct eg_vectors_lmdb_options {
     uint64_t map_size_bytes; /* 0: 1 TiB of address space (the file grows only as data does) */
     bool no_sync;            /* as eg_graph_lmdb_options.no_sync */
+    unsigned index_threads;  /* threads that build an approximate index; 0: one per CPU */
 } eg_vectors_lmdb_options;
 
-/* Opens (creating if needed) the vector store in folder `dir`; exclusive like the graph store. */
+/* Opens (creating if needed) the vector store in folder `dir`; exclusive like the graph store. Approximate
+ * indexes saved by the last close are loaded (DIR/ann/); one that does not match the stored points (the process
+ * died after changing them) is dropped and rebuilt when a search next needs it. */
 eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
                                eg_error *err);
 
@@ -298,8 +347,8 @@ eg_status eg_vectors_count(eg_vectors *v, const char *collection, const eg_filte
 /* Points in id order from request->offset; *has_next and *next_offset tell where the next page starts. */
 eg_status eg_vectors_scroll(eg_vectors *v, const char *collection, const eg_scroll_request *request,
                             eg_point_list *out, eg_point_id *next_offset, bool *has_next, eg_error *err);
-/* The best min(limit, matching - offset) points, best first. The filter is applied during the search, never
- * to a global top-k afterwards. */
+/* The best min(limit, matching - offset) points, best first (approximately, above the full-scan threshold; see
+ * "Search" at the top). The filter is applied during the search, never to a global top-k afterwards. */
 eg_status eg_vectors_search(eg_vectors *v, const char *collection, const eg_search_request *request,
                             eg_scored_list *out, eg_error *err);
 /* Dense and sparse candidate lists (max(limit, ceil(1.5 * limit)) each) fused by reciprocal rank fusion

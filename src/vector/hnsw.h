@@ -34,9 +34,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EG_HNSW_M_DEFAULT 16
-#define EG_HNSW_M_MAX 256
-#define EG_HNSW_EF_CONSTRUCT_DEFAULT 100
 #define EG_HNSW_LABEL_MAX (UINT32_MAX - 1)
 
 typedef struct eg_hnsw eg_hnsw;

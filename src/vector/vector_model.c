@@ -1,4 +1,4 @@
-/* vector_model.c — the vector store's vocabulary: distance and payload-type names, and freeing of result
+/* vector_model.c — the vector store's vocabulary: distance, quantization and payload-type names, and freeing of result
  * structures (see engram/vectors.h). Backend-independent. */
 #include <engram/vectors.h>
 
@@ -24,6 +24,10 @@ eg_status eg_distance_parse(const char *name, eg_distance *out, eg_error *err) {
     eg_quote_for_message(name ? name : "", q, sizeof q);
     return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid distance '%s': must be one of Cosine, Dot, Euclid, Manhattan",
                         q);
+}
+
+const char *eg_quantization_name(eg_quantization q) {
+    return q == EG_QUANTIZATION_NONE ? "none" : q == EG_QUANTIZATION_INT8 ? "int8" : "?";
 }
 
 const char *eg_payload_type_name(eg_payload_type t) {

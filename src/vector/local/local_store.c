@@ -88,6 +88,35 @@ eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int
 
 /* ---- collection records ------------------------------------------------------------------------------- */
 
+eg_collection_config lv_config_resolved(const eg_collection_config *config) {
+    eg_collection_config c = *config;
+    if (!c.hnsw_m) c.hnsw_m = EG_HNSW_M_DEFAULT;
+    if (!c.hnsw_ef_construct) c.hnsw_ef_construct = EG_HNSW_EF_CONSTRUCT_DEFAULT;
+    if (!c.full_scan_threshold) c.full_scan_threshold = EG_FULL_SCAN_THRESHOLD_DEFAULT;
+    return c;
+}
+
+/* The "hnsw" object of a configuration record; records written before it existed mean the defaults. */
+static bool hnsw_config_load(json_t *hnsw, eg_collection_config *out) {
+    out->hnsw_m = out->hnsw_ef_construct = out->full_scan_threshold = 0;
+    out->quantization = EG_QUANTIZATION_NONE;
+    if (!hnsw) {
+        *out = lv_config_resolved(out);
+        return true;
+    }
+    json_t *m = json_object_get(hnsw, "m"), *efc = json_object_get(hnsw, "ef_construct"),
+           *threshold = json_object_get(hnsw, "full_scan_threshold");
+    const char *quantization = json_string_value(json_object_get(hnsw, "quantization"));
+    if (!json_is_integer(m) || !json_is_integer(efc) || !json_is_integer(threshold) || !quantization) return false;
+    out->hnsw_m = (uint32_t)json_integer_value(m);
+    out->hnsw_ef_construct = (uint32_t)json_integer_value(efc);
+    out->full_scan_threshold = (uint32_t)json_integer_value(threshold);
+    if (strcmp(quantization, eg_quantization_name(EG_QUANTIZATION_INT8)) == 0) out->quantization = EG_QUANTIZATION_INT8;
+    else if (strcmp(quantization, eg_quantization_name(EG_QUANTIZATION_NONE)) != 0) return false;
+    return out->hnsw_m >= 2 && out->hnsw_m <= EG_HNSW_M_MAX && out->hnsw_ef_construct >= 1 &&
+           out->full_scan_threshold >= 1;
+}
+
 void lv_collection_clear(local_collection *c) {
     for (size_t i = 0; i < c->index_count; i++) free(c->indexes[i].field);
     free(c->indexes);
@@ -115,6 +144,8 @@ eg_status lv_collection_load(local_vectors *lv, MDB_txn *txn, const char *name, 
         out->chunk = (uint32_t)json_integer_value(json_object_get(j, "chunk"));
         if (out->chunk < 1) st = eg_error_set(err, EG_CORRUPT, "the configuration of collection '%.255s' is damaged", name);
     }
+    if (st == EG_OK && !hnsw_config_load(json_object_get(j, "hnsw"), &out->config))
+        st = eg_error_set(err, EG_CORRUPT, "the index configuration of collection '%.255s' is damaged", name);
     if (st == EG_OK) {
         out->config.sparse = json_is_true(json_object_get(j, "sparse"));
         out->indexes = calloc(json_object_size(indexes) + 1, sizeof *out->indexes);
@@ -141,9 +172,13 @@ eg_status lv_collection_store(local_vectors *lv, MDB_txn *txn, const char *name,
     json_t *indexes = json_object();
     for (size_t i = 0; i < c->index_count; i++)
         json_object_set_new(indexes, c->indexes[i].field, json_string(eg_payload_type_name(c->indexes[i].type)));
-    json_t *j = json_pack("{s:I, s:I, s:I, s:s, s:b, s:o}", "number", (json_int_t)c->number, "dim",
-                          (json_int_t)c->config.dim, "chunk", (json_int_t)c->chunk, "distance",
-                          eg_distance_name(c->config.distance), "sparse", c->config.sparse, "indexes", indexes);
+    eg_collection_config hnsw = lv_config_resolved(&c->config);
+    json_t *j = json_pack("{s:I, s:I, s:I, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:s}}", "number", (json_int_t)c->number,
+                          "dim", (json_int_t)c->config.dim, "chunk", (json_int_t)c->chunk, "distance",
+                          eg_distance_name(c->config.distance), "sparse", c->config.sparse, "indexes", indexes, "hnsw",
+                          "m", (json_int_t)hnsw.hnsw_m, "ef_construct", (json_int_t)hnsw.hnsw_ef_construct,
+                          "full_scan_threshold", (json_int_t)hnsw.full_scan_threshold, "quantization",
+                          eg_quantization_name(hnsw.quantization));
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -224,13 +259,18 @@ eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collect
     if (st) return st;
     st = lv_collection_load(lv, txn, name, &existing, err);
     if (st == EG_OK) {
-        bool same = existing.config.dim == config->dim && existing.config.distance == config->distance &&
-                    existing.config.sparse == config->sparse;
+        eg_collection_config wanted = lv_config_resolved(config);
+        bool same = existing.config.dim == wanted.dim && existing.config.distance == wanted.distance &&
+                    existing.config.sparse == wanted.sparse && existing.config.hnsw_m == wanted.hnsw_m &&
+                    existing.config.hnsw_ef_construct == wanted.hnsw_ef_construct &&
+                    existing.config.full_scan_threshold == wanted.full_scan_threshold &&
+                    existing.config.quantization == wanted.quantization;
         lv_collection_clear(&existing);
         mdb_txn_abort(txn);
         return same ? EG_OK
                     : eg_error_set(err, EG_CONFLICT,
-                                   "collection '%.255s' exists with another configuration (dim, distance or sparse)",
+                                   "collection '%.255s' exists with another configuration (dim, distance, sparse or "
+                                   "index parameters)",
                                    name);
     }
     if (st != EG_NOT_FOUND) {
@@ -242,7 +282,7 @@ eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collect
     int rc = mdb_get(txn, lv->meta, &k, &val);
     next = 1;
     if (rc == 0) memcpy(&next, val.mv_data, sizeof next);
-    local_collection c = {(uint32_t)next, lv_chunk_slots(config->dim), *config, NULL, 0};
+    local_collection c = {(uint32_t)next, lv_chunk_slots(config->dim), lv_config_resolved(config), NULL, 0};
     uint64_t after = next + 1;
     MDB_val nv = {sizeof after, &after};
     if ((rc = mdb_put(txn, lv->meta, &k, &nv, 0))) st = lv_mdb_error(lv, rc, "create_collection", err);

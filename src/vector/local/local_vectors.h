@@ -4,7 +4,8 @@
  * its points starts with that number (u32 big-endian) followed by the 17-byte point key, so a collection's
  * points are one contiguous, id-ordered range:
  *
- *   collections  name -> configuration (JSON: number, dim, distance, sparse, chunk, indexes {field: type})
+ *   collections  name -> configuration (JSON: number, dim, distance, sparse, chunk, indexes {field: type},
+ *                hnsw {m, ef_construct, full_scan_threshold, quantization})
  *   points       collection | point key -> slot (u32) | payload (compact JSON; empty: none)   the point exists
  *   dense        collection | chunk number (u32 BE) -> a chunk of `chunk` slots (local_chunks.c)
  *   sparse       collection | point key -> n u32 indices (ascending) | n float32 values
@@ -52,6 +53,9 @@ static inline local_vectors *local_of(eg_vectors *v) { return (local_vectors *)v
 eg_status lv_mdb_error(local_vectors *lv, int rc, const char *op, eg_error *err);
 eg_status lv_begin(local_vectors *lv, bool write, MDB_txn **txn, eg_error *err);
 eg_status lv_commit(local_vectors *lv, MDB_txn *txn, const char *op, eg_error *err);
+
+/* config with every 0 (default) index parameter replaced by its value. */
+eg_collection_config lv_config_resolved(const eg_collection_config *config);
 
 /* Reads a collection's configuration; EG_NOT_FOUND names it. Free with lv_collection_clear. */
 eg_status lv_collection_load(local_vectors *lv, MDB_txn *txn, const char *name, local_collection *out,
