@@ -1,0 +1,2 @@
+/* ann.c — engram-ann (placeholder, being written). */
+int main(void) { return 1; }

@@ -1,0 +1,2 @@
+/* quant.c — int8 scalar quantization (placeholder, being written; see quant.h). */
+#include "vector/quant.h"
