@@ -107,10 +107,10 @@ TEST(collections) {
            "{\"collection\":\"m\"}");
     EXPECT("{\"op\":\"list_collections\"}", "[\"e\",\"hybrid\",\"m\",\"notes\"]");
     EXPECT("{\"op\":\"get_collection\",\"collection\":\"notes\"}",
-           "{\"name\":\"notes\",\"dim\":4,\"distance\":\"Cosine\",\"sparse\":false,\"points_count\":0,"
+           "{\"name\":\"notes\",\"dim\":4,\"distance\":\"Cosine\",\"sparse\":false,\"hnsw_config\":{\"m\":16,\"ef_construct\":100,\"full_scan_threshold\":10000},\"quantization_config\":null,\"points_count\":0,\"indexed_vectors_count\":0,"
            "\"payload_indexes\":{}}");
     EXPECT("{\"op\":\"get_collection\",\"collection\":\"hybrid\"}",
-           "{\"name\":\"hybrid\",\"dim\":2,\"distance\":\"Dot\",\"sparse\":true,\"points_count\":0,"
+           "{\"name\":\"hybrid\",\"dim\":2,\"distance\":\"Dot\",\"sparse\":true,\"hnsw_config\":{\"m\":16,\"ef_construct\":100,\"full_scan_threshold\":10000},\"quantization_config\":null,\"points_count\":0,\"indexed_vectors_count\":0,"
            "\"payload_indexes\":{}}");
     EXPECT("{\"op\":\"create_payload_index\",\"collection\":\"notes\",\"field\":\"kind\",\"type\":\"keyword\"}",
            "{\"collection\":\"notes\",\"field\":\"kind\",\"type\":\"keyword\"}");
@@ -125,7 +125,7 @@ TEST(collections) {
     EXPECT("{\"op\":\"upsert\",\"collection\":\"notes\",\"points\":[{\"id\":1,\"vector\":[1,0,0,0]}]}",
            "{\"upserted\":1}");
     EXPECT("{\"op\":\"get_collection\",\"collection\":\"notes\"}",
-           "{\"name\":\"notes\",\"dim\":4,\"distance\":\"Cosine\",\"sparse\":false,\"points_count\":1,"
+           "{\"name\":\"notes\",\"dim\":4,\"distance\":\"Cosine\",\"sparse\":false,\"hnsw_config\":{\"m\":16,\"ef_construct\":100,\"full_scan_threshold\":10000},\"quantization_config\":null,\"points_count\":1,\"indexed_vectors_count\":0,"
            "\"payload_indexes\":{\"kind\":\"keyword\",\"meta.rank\":\"integer\",\"w\":\"float\",\"done\":\"bool\"}}");
     EXPECT("{\"op\":\"delete_collection\",\"collection\":\"notes\"}", "{\"collection\":\"notes\"}");
     EXPECT_CODE("{\"op\":\"get_collection\",\"collection\":\"notes\"}", "not_found");
@@ -135,7 +135,7 @@ TEST(collections) {
     EXPECT("{\"op\":\"create_collection\",\"collection\":\"notes\",\"dim\":2}", "{\"collection\":\"notes\"}");
     EXPECT("{\"op\":\"count\",\"collection\":\"notes\"}", "0");
     EXPECT("{\"op\":\"get_collection\",\"collection\":\"notes\"}",
-           "{\"name\":\"notes\",\"dim\":2,\"distance\":\"Cosine\",\"sparse\":false,\"points_count\":0,"
+           "{\"name\":\"notes\",\"dim\":2,\"distance\":\"Cosine\",\"sparse\":false,\"hnsw_config\":{\"m\":16,\"ef_construct\":100,\"full_scan_threshold\":10000},\"quantization_config\":null,\"points_count\":0,\"indexed_vectors_count\":0,"
            "\"payload_indexes\":{}}");
 }
 
@@ -242,7 +242,7 @@ TEST(deletes) {
     EXPECT("{\"op\":\"delete\",\"collection\":\"d\",\"filter\":{}}", "{\"deleted\":1}");
     EXPECT("{\"op\":\"count\",\"collection\":\"d\"}", "0");
     EXPECT("{\"op\":\"get_collection\",\"collection\":\"d\"}",
-           "{\"name\":\"d\",\"dim\":1,\"distance\":\"Dot\",\"sparse\":false,\"points_count\":0,\"payload_indexes\":{}}");
+           "{\"name\":\"d\",\"dim\":1,\"distance\":\"Dot\",\"sparse\":false,\"hnsw_config\":{\"m\":16,\"ef_construct\":100,\"full_scan_threshold\":10000},\"quantization_config\":null,\"points_count\":0,\"indexed_vectors_count\":0,\"payload_indexes\":{}}");
 }
 
 /* 20 numeric ids (even ones flagged) and 3 UUIDs: numbers come first, each kind in order. */

@@ -113,6 +113,113 @@ static eg_status read_points(json_t *args, bool full, eg_point **out, size_t *co
     return EG_OK;
 }
 
+/* ---- Index parameters (Qdrant's HnswConfigDiff, ScalarQuantization and SearchParams) -------------------- */
+
+static const char *const hnsw_config_fields[] = {"m", "ef_construct", "full_scan_threshold", NULL};
+
+/* "hnsw_config": {"m", "ef_construct", "full_scan_threshold"}, each optional (absent: the default). Unlike
+ * Qdrant's, full_scan_threshold counts points, and 0 is refused everywhere: Qdrant's m 0 (no graph at all) has
+ * no engram equivalent, and 0 in the C configuration means "the default", which absence says here. */
+static eg_status read_hnsw_config(json_t *args, eg_collection_config *config, eg_error *err) {
+    json_t *hnsw = NULL;
+    long long m = 0, ef_construct = 0, threshold = 0;
+    eg_status st;
+    if ((st = eg_arg_object(args, "hnsw_config", false, &hnsw, err)) || !hnsw) return st;
+    if ((st = eg_check_fields(hnsw, hnsw_config_fields, err)) ||
+        (st = eg_arg_int(hnsw, "m", false, 2, EG_HNSW_M_MAX, &m, err)) ||
+        (st = eg_arg_int(hnsw, "ef_construct", false, 4, EG_HNSW_EF_CONSTRUCT_MAX, &ef_construct, err)) ||
+        (st = eg_arg_int(hnsw, "full_scan_threshold", false, 1, UINT32_MAX, &threshold, err)))
+        return eg_error_prefix(err, st, "hnsw_config: ");
+    config->hnsw_m = (uint32_t)m;
+    config->hnsw_ef_construct = (uint32_t)ef_construct;
+    config->full_scan_threshold = (uint32_t)threshold;
+    return EG_OK;
+}
+
+/* Qdrant's quantization kinds engram does not implement (it has only scalar int8). */
+static const char *const unsupported_quantizations[] = {"product", "binary", "turbo", NULL};
+static const char *const quantization_config_fields[] = {"scalar", NULL};
+static const char *const scalar_quantization_fields[] = {"type", "quantile", "always_ram", NULL};
+
+/* "quantization_config": {"scalar": {"type": "int8", "quantile": 1.0, "always_ram": bool}} or null (none).
+ * always_ram is accepted and ignored: the index lives in memory either way. */
+static eg_status read_quantization_config(json_t *args, eg_quantization *out, eg_error *err) {
+    json_t *config = NULL, *scalar;
+    const char *key, *type;
+    json_t *value;
+    double quantile = 1.0;
+    bool always_ram = false;
+    eg_status st;
+    if ((st = eg_arg_object(args, "quantization_config", false, &config, err)) || !config) return st;
+    json_object_foreach(config, key, value) {
+        if (eg_name_in(unsupported_quantizations, key))
+            return eg_error_set(err, EG_INVALID_ARGUMENT,
+                                "quantization_config: %s quantization is not supported; engram has only "
+                                "{\"scalar\": {\"type\": \"int8\"}}",
+                                key);
+    }
+    if ((st = eg_check_fields(config, quantization_config_fields, err)) ||
+        (st = eg_arg_object(config, "scalar", true, &scalar, err)))
+        return eg_error_prefix(err, st, "quantization_config: ");
+    if ((st = eg_check_fields(scalar, scalar_quantization_fields, err)) ||
+        (st = eg_arg_string(scalar, "type", true, &type, err)) ||
+        (st = eg_arg_number(scalar, "quantile", false, &quantile, err)) ||
+        (st = eg_arg_bool(scalar, "always_ram", &always_ram, err)))
+        return eg_error_prefix(err, st, "quantization_config.scalar: ");
+    if (strcmp(type, "int8") != 0)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "quantization_config.scalar: type '%.32s' is not supported; engram has only \"int8\"", type);
+    if (quantile != 1.0)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "quantization_config.scalar: quantile %g is not supported; engram's int8 quantization "
+                            "uses the whole range of values (leave quantile out, or 1.0)",
+                            quantile);
+    *out = EG_QUANTIZATION_INT8;
+    return EG_OK;
+}
+
+static const char *const search_params_fields[] = {"hnsw_ef", "exact", "quantization", NULL};
+static const char *const quantization_params_fields[] = {"oversampling", "rescore", "ignore", NULL};
+
+/* "params": {"hnsw_ef", "exact", "quantization": {"oversampling", "rescore", "ignore"}}, all optional. engram
+ * always rescores the index's candidates with the stored vectors, so rescore may only be true (or absent), and
+ * it cannot search a quantized index as if it were not (ignore true). */
+static eg_status read_search_params(json_t *args, eg_search_params *out, eg_error *err) {
+    json_t *params = NULL, *quantization = NULL;
+    long long hnsw_ef = 0;
+    bool rescore = true, ignore = false;
+    eg_status st;
+    *out = (eg_search_params){.hnsw_ef = 0};
+    if ((st = eg_arg_object(args, "params", false, &params, err)) || !params) return st;
+    if ((st = eg_check_fields(params, search_params_fields, err)) ||
+        (st = eg_arg_int(params, "hnsw_ef", false, 1, EG_SEARCH_LIMIT_MAX, &hnsw_ef, err)) ||
+        (st = eg_arg_bool(params, "exact", &out->exact, err)) ||
+        (st = eg_arg_object(params, "quantization", false, &quantization, err)))
+        return eg_error_prefix(err, st, "params: ");
+    out->hnsw_ef = (size_t)hnsw_ef;
+    if (!quantization) return EG_OK;
+    if ((st = eg_check_fields(quantization, quantization_params_fields, err)) ||
+        (st = eg_arg_number(quantization, "oversampling", false, &out->oversampling, err)) ||
+        (st = eg_arg_bool(quantization, "rescore", &rescore, err)) ||
+        (st = eg_arg_bool(quantization, "ignore", &ignore, err)))
+        return eg_error_prefix(err, st, "params.quantization: ");
+    json_t *oversampling = json_object_get(quantization, "oversampling");
+    if (oversampling && !json_is_null(oversampling) &&
+        !(out->oversampling >= 1.0 && out->oversampling <= EG_OVERSAMPLING_MAX))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "params.quantization: argument 'oversampling' must be from 1 to %g, got %g",
+                            EG_OVERSAMPLING_MAX, out->oversampling);
+    if (!rescore)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "params.quantization: rescore false is not supported; engram always rescores the "
+                            "candidates with the stored vectors");
+    if (ignore)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "params.quantization: ignore true is not supported; engram cannot ignore a collection's "
+                            "quantization (\"exact\": true searches without the index)");
+    return EG_OK;
+}
+
 /* The arguments search and search_hybrid share. The filter is read last: after it, every failure must free it. */
 typedef struct search_options {
     long long limit;
@@ -121,6 +228,7 @@ typedef struct search_options {
     bool has_score_threshold;
     double score_threshold;
     bool with_payload, with_vectors;
+    eg_search_params params;
 } search_options;
 
 static eg_status read_search_options(json_t *args, search_options *o, eg_error *err) {
@@ -130,7 +238,8 @@ static eg_status read_search_options(json_t *args, search_options *o, eg_error *
         (st = eg_arg_string(args, "session_id", false, &o->session_id, err)) ||
         (st = eg_arg_number(args, "score_threshold", false, &o->score_threshold, err)) ||
         (st = eg_arg_bool(args, "with_payload", &o->with_payload, err)) ||
-        (st = eg_arg_bool(args, "with_vectors", &o->with_vectors, err)))
+        (st = eg_arg_bool(args, "with_vectors", &o->with_vectors, err)) ||
+        (st = read_search_params(args, &o->params, err)))
         return st;
     json_t *threshold = json_object_get(args, "score_threshold");
     o->has_score_threshold = threshold && !json_is_null(threshold);
@@ -167,9 +276,16 @@ static json_t *collection_json(const eg_collection_info *info) {
             json_decref(indexes);
             indexes = NULL;
         }
-    return json_pack("{s:s, s:I, s:s, s:b, s:I, s:o}", "name", info->name, "dim", (json_int_t)info->config.dim,
-                     "distance", eg_distance_name(info->config.distance), "sparse", info->config.sparse,
-                     "points_count", (json_int_t)info->points_count, "payload_indexes", indexes);
+    json_t *quantization = info->config.quantization == EG_QUANTIZATION_NONE
+                               ? json_null()
+                               : json_pack("{s:{s:s}}", "scalar", "type", eg_quantization_name(info->config.quantization));
+    return json_pack("{s:s, s:I, s:s, s:b, s:{s:I, s:I, s:I}, s:o, s:I, s:I, s:o}", "name", info->name, "dim",
+                     (json_int_t)info->config.dim, "distance", eg_distance_name(info->config.distance), "sparse",
+                     info->config.sparse, "hnsw_config", "m", (json_int_t)info->config.hnsw_m, "ef_construct",
+                     (json_int_t)info->config.hnsw_ef_construct, "full_scan_threshold",
+                     (json_int_t)info->config.full_scan_threshold, "quantization_config", quantization, "points_count",
+                     (json_int_t)info->points_count, "indexed_vectors_count", (json_int_t)info->indexed_vectors_count,
+                     "payload_indexes", indexes);
 }
 
 /* ---- Collections ---------------------------------------------------------------------------------------- */
@@ -182,7 +298,8 @@ static eg_status op_create_collection(eg_db *db, json_t *args, json_t **result, 
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_int(args, "dim", true, 1, EG_VECTOR_DIM_MAX, &dim, err)) ||
         (st = eg_arg_string(args, "distance", false, &distance, err)) ||
-        (st = eg_distance_parse(distance, &config.distance, err)) || (st = eg_arg_bool(args, "sparse", &config.sparse, err)))
+        (st = eg_distance_parse(distance, &config.distance, err)) || (st = eg_arg_bool(args, "sparse", &config.sparse, err)) ||
+        (st = read_hnsw_config(args, &config, err)) || (st = read_quantization_config(args, &config.quantization, err)))
         return st;
     config.dim = (uint32_t)dim;
     if ((st = eg_vectors_create_collection(eg_db_vectors(db), name, &config, err))) return st;
@@ -415,7 +532,8 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
                                  .has_score_threshold = o.has_score_threshold,
                                  .score_threshold = o.score_threshold,
                                  .with_payload = o.with_payload,
-                                 .with_vectors = o.with_vectors};
+                                 .with_vectors = o.with_vectors,
+                                 .params = o.params};
     st = eg_vectors_search(eg_db_vectors(db), name, &request, &list, err);
     free(vector);
     eg_filter_free(o.filter);
@@ -451,7 +569,8 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
                                  .has_score_threshold = o.has_score_threshold,
                                  .score_threshold = o.score_threshold,
                                  .with_payload = o.with_payload,
-                                 .with_vectors = o.with_vectors};
+                                 .with_vectors = o.with_vectors,
+                                 .params = o.params};
     st = eg_vectors_search_hybrid(eg_db_vectors(db), name, &request, &list, err);
     free(dense), free(sparse.indices), free(sparse.values);
     eg_filter_free(o.filter);
@@ -464,7 +583,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 const eg_exec_op eg_exec_vector_ops[] = {
-    {"create_collection", op_create_collection, ARGS("collection", "dim", "distance", "sparse")},
+    {"create_collection", op_create_collection, ARGS("collection", "dim", "distance", "sparse", "hnsw_config", "quantization_config")},
     {"get_collection", op_get_collection, ARGS("collection"), EG_READS_VECTORS},
     {"list_collections", op_list_collections, ARGS(NULL), EG_READS_VECTORS},
     {"delete_collection", op_delete_collection, ARGS("collection")},
@@ -481,9 +600,9 @@ const eg_exec_op eg_exec_vector_ops[] = {
     {"scroll", op_scroll, ARGS("collection", "filter", "limit", "offset", "with_payload", "with_vectors"), EG_READS_VECTORS},
     {"search", op_search,
      ARGS("collection", "vector", "limit", "offset", "filter", "session_id", "score_threshold", "with_payload",
-          "with_vectors"), EG_READS_VECTORS},
+          "with_vectors", "params"), EG_READS_VECTORS},
     {"search_hybrid", op_search_hybrid,
      ARGS("collection", "dense_vector", "sparse_vector", "limit", "filter", "session_id", "score_threshold",
-          "with_payload", "with_vectors"), EG_READS_VECTORS},
+          "with_payload", "with_vectors", "params"), EG_READS_VECTORS},
     {NULL, NULL, NULL},
 };

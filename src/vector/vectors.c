@@ -161,6 +161,36 @@ static eg_status check_threshold(bool has, double threshold, eg_error *err) {
     return EG_OK;
 }
 
+/* The index parameters of a collection (0: the default); full_scan_threshold takes any value. */
+static eg_status check_index_config(const eg_collection_config *config, eg_error *err) {
+    if (config->hnsw_m != 0 && (config->hnsw_m < 2 || config->hnsw_m > EG_HNSW_M_MAX))
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "hnsw_m must be from 2 to %d (0: the default, %d), got %u",
+                            EG_HNSW_M_MAX, EG_HNSW_M_DEFAULT, config->hnsw_m);
+    if (config->hnsw_ef_construct != 0 &&
+        (config->hnsw_ef_construct < 4 || config->hnsw_ef_construct > EG_HNSW_EF_CONSTRUCT_MAX))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "hnsw_ef_construct must be from 4 to %d (0: the default, %d), got %u",
+                            EG_HNSW_EF_CONSTRUCT_MAX, EG_HNSW_EF_CONSTRUCT_DEFAULT, config->hnsw_ef_construct);
+    if ((unsigned)config->quantization > EG_QUANTIZATION_INT8)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid quantization %d: none (0) or int8 (1)",
+                            (int)config->quantization);
+    return EG_OK;
+}
+
+/* How a search ranks (eg_search_params; 0: the default for hnsw_ef and oversampling). */
+static eg_status check_search_params(const eg_search_params *p, eg_error *err) {
+    if (p->hnsw_ef > EG_SEARCH_LIMIT_MAX)
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "params.hnsw_ef must be from 1 to %d (0: the default, %d), got %zu", EG_SEARCH_LIMIT_MAX,
+                            EG_HNSW_EF_DEFAULT, p->hnsw_ef);
+    if (p->oversampling != 0 &&
+        !(isfinite(p->oversampling) && p->oversampling >= 1.0 && p->oversampling <= EG_OVERSAMPLING_MAX))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "params.oversampling must be a finite number from 1 to %g (0: the default, 1), got %g",
+                            EG_OVERSAMPLING_MAX, p->oversampling);
+    return EG_OK;
+}
+
 eg_status eg_vectors_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config,
                                        eg_error *err) {
     eg_status st;
@@ -171,6 +201,7 @@ eg_status eg_vectors_create_collection(eg_vectors *v, const char *name, const eg
                             config->dim);
     if ((unsigned)config->distance > EG_DISTANCE_MANHATTAN)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid distance %d", (int)config->distance);
+    if ((st = check_index_config(config, err))) return st;
     return v->ops->create_collection(v, name, config, err);
 }
 
@@ -301,7 +332,8 @@ eg_status eg_vectors_search(eg_vectors *v, const char *collection, const eg_sear
     if ((st = check_store(v, err)) || (st = check_collection_name(collection, err))) return st;
     if (!request || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "search: request or out is NULL");
     if ((st = check_dense(request->vector, request->dim, err)) || (st = check_limit(request->limit, request->offset, err)) ||
-        (st = check_threshold(request->has_score_threshold, request->score_threshold, err)))
+        (st = check_threshold(request->has_score_threshold, request->score_threshold, err)) ||
+        (st = check_search_params(&request->params, err)))
         return st;
     memset(out, 0, sizeof *out);
     eg_filter *combined;
@@ -321,7 +353,8 @@ eg_status eg_vectors_search_hybrid(eg_vectors *v, const char *collection, const 
     if ((st = check_dense(request->vector, request->dim, err)) ||
         (st = eg_error_prefix(err, check_sparse(&request->sparse, err), "sparse query: ")) ||
         (st = check_limit(request->limit, 0, err)) ||
-        (st = check_threshold(request->has_score_threshold, request->score_threshold, err)))
+        (st = check_threshold(request->has_score_threshold, request->score_threshold, err)) ||
+        (st = check_search_params(&request->params, err)))
         return st;
     if (request->sparse.count == 0)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "search_hybrid needs a non-empty sparse query");
