@@ -183,6 +183,13 @@ float eg_vec_l2_squared(const float *a, const float *b, size_t dim) { return ker
 
 float eg_vec_manhattan(const float *a, const float *b, size_t dim) { return kernels()->manhattan(a, b, dim); }
 
+eg_vec_kernel eg_vec_kernel_for(eg_distance d) {
+    const kernel_table *k = kernels();
+    if (d == EG_DISTANCE_EUCLID) return k->l2_squared;
+    if (d == EG_DISTANCE_MANHATTAN) return k->manhattan;
+    return k->dot;
+}
+
 float eg_vec_score(eg_distance d, const float *a, const float *b, size_t dim) {
     const kernel_table *k = kernels();
     if (d == EG_DISTANCE_EUCLID) return sqrtf(k->l2_squared(a, b, dim));

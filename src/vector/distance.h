@@ -40,6 +40,12 @@ float eg_vec_dot(const float *a, const float *b, size_t dim);
 /* sum (a-b)^2: orders like the Euclid distance without the square root, for graph traversal. */
 float eg_vec_l2_squared(const float *a, const float *b, size_t dim);
 float eg_vec_manhattan(const float *a, const float *b, size_t dim);
+/* The kernel that orders vectors for distance d, for loops that call it many times (graph walks): the dot
+ * product for Cosine and Dot (higher is better), sum (a-b)^2 for Euclid (no square root: same order), sum |a-b|
+ * for Manhattan. Taken once, it skips the dispatch of the functions above; it follows eg_simd_select only when
+ * taken again. */
+typedef float (*eg_vec_kernel)(const float *a, const float *b, size_t dim);
+eg_vec_kernel eg_vec_kernel_for(eg_distance d);
 /* The score of vector b for query a under distance d (see the top of this file). */
 float eg_vec_score(eg_distance d, const float *a, const float *b, size_t dim);
 

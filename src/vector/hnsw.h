@@ -21,9 +21,19 @@
  * to tombstones that remain elsewhere are dropped first when those lists are next pruned. Adding a removed label
  * again reuses its slot as a fresh point.
  *
- * Threads: one writer at a time (add, remove, free) and no search while a write runs — the caller serialises them
- * (a read-write lock). Any number of searches may run at once: each borrows its own scratch space (visited marks,
- * heaps) from a pool under a mutex. */
+ * int8 (params.int8): rows hold one byte per value (quant.h: a per-dimension affine code learned from the first
+ * batch added, or from the first point when it comes alone); queries stay float and are scored against the codes.
+ * Scores are then approximate: callers that need exact ones rescore the best candidates with their own floats.
+ *
+ * Threads
+ * - Searches run concurrently with each other and with adds and removes: link lists are read optimistically
+ *   under a per-point sequence counter (retried when a writer changed the list meanwhile), so a search never
+ *   waits for an insert, and an insert waits only for the few neighbour lists it edits. A point being added or
+ *   removed while a search runs may or may not be in that search's results.
+ * - Writes (add, add_batch, remove) are serialised among themselves; add_batch spreads one batch over threads.
+ * - Two rare writes stop searches for their duration: growing the arrays past their capacity, and adding a
+ *   label that was removed (its slot's row and layers are rewritten in place).
+ * - eg_hnsw_free and eg_hnsw_save need no other call running. */
 #ifndef ENGRAM_VECTOR_HNSW_H
 #define ENGRAM_VECTOR_HNSW_H
 
@@ -43,9 +53,10 @@ typedef struct eg_hnsw_params {
     uint32_t ef_construct; /* beam width while inserting (>= 1): larger builds slower and a better graph */
     uint64_t seed;         /* of the level draws: the same seed and inserts give the same graph */
     uint32_t capacity;     /* slots to allocate up front (0: grow on demand); a bulk load passes its size */
+    bool int8;             /* rows as int8 codes (see the top of this file) */
 } eg_hnsw_params;
 
-/* m 16, ef_construct 100, a fixed seed, capacity 0. */
+/* m 16, ef_construct 100, a fixed seed, capacity 0, float rows. */
 eg_hnsw_params eg_hnsw_params_default(void);
 
 typedef struct eg_hnsw_hit {
@@ -62,6 +73,13 @@ void eg_hnsw_free(eg_hnsw *h);
  * EG_HNSW_LABEL_MAX or a non-finite value; EG_CONFLICT when label is present (remove it first); EG_INTERNAL when
  * out of memory (label is then absent, as if added and removed). */
 eg_status eg_hnsw_add(eg_hnsw *h, uint32_t label, const float *vector, eg_error *err);
+
+/* Inserts n points: labels[i] (distinct, none present) with the dim floats at vectors + i * dim, using up to
+ * `threads` threads (0 or 1: this one). With one thread the graph is the one n calls of eg_hnsw_add would build;
+ * with more it is as good but depends on timing. Errors as eg_hnsw_add, checked for every point before any is
+ * inserted (nothing is inserted then), except out of memory midway: the points not yet linked stay absent. */
+eg_status eg_hnsw_add_batch(eg_hnsw *h, const uint32_t *labels, const float *vectors, size_t n, unsigned threads,
+                            eg_error *err);
 
 /* Removes label (see the top of this file). EG_NOT_FOUND when it is not present. */
 eg_status eg_hnsw_remove(eg_hnsw *h, uint32_t label, eg_error *err);
@@ -88,5 +106,18 @@ bool eg_hnsw_contains(const eg_hnsw *h, uint32_t label);
  * grows by when the index is built, as the peer benchmark measures hnswlib (unused reserved capacity is not
  * touched, so it is not counted). */
 size_t eg_hnsw_memory_bytes(const eg_hnsw *h);
+
+/* The index's parameters (capacity: the slots allocated now). */
+eg_hnsw_params eg_hnsw_params_of(const eg_hnsw *h);
+
+/* ---- Files (hnsw_file.c) ----------------------------------------------------------------------------------
+ * A saved index is one file: a header (format, parameters, counts, the caller's stamp), the int8 codec, then every
+ * slot's state, level, row and links, and a CRC32C of all of it. Saving writes a temporary file beside path,
+ * syncs it, renames it over path and syncs the folder, so path holds the old index or the new one, whole. The
+ * stamp is the caller's: the vector store records which version of its points the index reflects. */
+eg_status eg_hnsw_save(eg_hnsw *h, const char *path, uint64_t stamp, eg_error *err);
+/* Loads path. EG_NOT_FOUND when there is no file; EG_CORRUPT when it is damaged, truncated or of another
+ * format (a caller rebuilds then). */
+eg_status eg_hnsw_load(const char *path, eg_hnsw **out, uint64_t *stamp, eg_error *err);
 
 #endif

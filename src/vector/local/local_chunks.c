@@ -87,17 +87,26 @@ eg_status lv_chunks_apply(local_vectors *lv, MDB_txn *txn, const local_collectio
     return st;
 }
 
-eg_status lv_slot_vector(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
-                         const float **out, eg_error *err) {
+eg_status lv_slot_read(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
+                       const unsigned char **point_key, const float **vector, eg_error *err) {
     unsigned char key[8];
     chunk_key(c->number, slot / c->chunk, key);
     MDB_val k = {8, key}, v;
     int rc = mdb_get(txn, lv->dense, &k, &v);
-    if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_CORRUPT, "a point's vector chunk is missing")
+    if (rc) return rc == MDB_NOTFOUND ? eg_error_set(err, EG_NOT_FOUND, "slot %u has no vector chunk", slot)
                                       : lv_mdb_error(lv, rc, "read vector", err);
     if (v.mv_size != chunk_bytes(c)) return eg_error_set(err, EG_CORRUPT, "a vector chunk is damaged");
-    *out = (const float *)((const unsigned char *)v.mv_data + ids_bytes(c)) + (size_t)(slot % c->chunk) * c->config.dim;
+    const unsigned char *chunk = v.mv_data;
+    *point_key = chunk + (size_t)(slot % c->chunk) * POINT_KEY_SIZE;
+    *vector = (const float *)(chunk + ids_bytes(c)) + (size_t)(slot % c->chunk) * c->config.dim;
     return EG_OK;
+}
+
+eg_status lv_slot_vector(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
+                         const float **out, eg_error *err) {
+    const unsigned char *point_key;
+    eg_status st = lv_slot_read(lv, txn, c, slot, &point_key, out, err);
+    return st == EG_NOT_FOUND ? eg_error_set(err, EG_CORRUPT, "a point's vector chunk is missing") : st;
 }
 
 eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_chunk_visit visit, void *ctx,
@@ -117,7 +126,9 @@ eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection
             break;
         }
         const unsigned char *ids = v.mv_data;
-        visit(ctx, ids, (const float *)(ids + ids_bytes(c)));
+        uint32_t be;
+        memcpy(&be, (const unsigned char *)k.mv_data + 4, 4);
+        visit(ctx, be32toh(be) * c->chunk, ids, (const float *)(ids + ids_bytes(c)));
     }
     mdb_cursor_close(cur);
     if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "scan vectors", err);

@@ -97,25 +97,38 @@ static eg_status upsert_one(local_vectors *lv, MDB_txn *txn, const local_collect
     return lv_index_point(lv, txn, c, kb, p->payload, true, err);
 }
 
+/* Vectors prepared for a batch, and one slot edit per changed slot: a body fills them, in_write writes them to
+ * the chunks, commits, then hands the same edits to the collection's approximate index. */
+typedef struct batch_vectors {
+    lv_slot_edit *edits;
+    float *prepared;
+    size_t count;
+} batch_vectors;
+
 /* Runs `body` in a write transaction on a loaded collection; commits when it succeeds. */
 typedef eg_status (*write_body)(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                                void *ctx, eg_error *err);
+                                void *ctx, batch_vectors *b, eg_error *err);
 
 static eg_status in_write(local_vectors *lv, const char *name, const char *op, write_body body, void *ctx,
                           eg_error *err) {
     MDB_txn *txn;
     local_collection c;
+    batch_vectors b = {0};
+    lv_write_lock(lv);
     eg_status st = lv_begin(lv, true, &txn, err);
-    if (st) return st;
-    if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) {
-        st = body(lv, txn, &c, name, ctx, err);
+    if (st == EG_OK) {
+        if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) st = body(lv, txn, &c, name, ctx, &b, err);
+        if (st == EG_OK && b.count > 0 && (st = lv_chunks_apply(lv, txn, &c, b.edits, b.count, err)) == EG_OK)
+            st = lv_version_bump(lv, txn, c.number, err);
+        if (st) mdb_txn_abort(txn);
+        else st = lv_commit(lv, txn, op, err);
+        if (st == EG_OK && b.count > 0) lv_ann_apply(lv, &c, b.edits, b.count); /* edits sorted by lv_chunks_apply */
         lv_collection_clear(&c);
     }
-    if (st) {
-        mdb_txn_abort(txn);
-        return st;
-    }
-    return lv_commit(lv, txn, op, err);
+    lv_write_unlock(lv);
+    free(b.edits);
+    free(b.prepared);
+    return st;
 }
 
 typedef struct points_ctx {
@@ -130,33 +143,23 @@ typedef struct points_ctx {
     uint64_t deleted;
 } points_ctx;
 
-/* Vectors prepared for a batch, and one slot edit per point, written chunk by chunk at the end. */
-typedef struct batch_vectors {
-    lv_slot_edit *edits;
-    float *prepared;
-} batch_vectors;
-
 static eg_status batch_alloc(const local_collection *c, size_t count, batch_vectors *b, eg_error *err) {
     b->edits = calloc(count ? count : 1, sizeof *b->edits);
     b->prepared = malloc((count ? count : 1) * (size_t)c->config.dim * sizeof(float));
     return b->edits && b->prepared ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
 }
 
-static void batch_free(batch_vectors *b) { free(b->edits), free(b->prepared); }
-
 static eg_status upsert_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name, void *ctx,
-                             eg_error *err) {
+                             batch_vectors *b, eg_error *err) {
     points_ctx *x = ctx;
     int64_t added = 0;
-    batch_vectors b;
-    eg_status st = batch_alloc(c, x->count, &b, err);
+    eg_status st = batch_alloc(c, x->count, b, err);
     for (size_t i = 0; i < x->count && st == EG_OK; i++) {
-        st = upsert_one(lv, txn, c, name, &x->points[i], &b.edits[i], b.prepared + i * (size_t)c->config.dim, &added,
-                        err);
+        st = upsert_one(lv, txn, c, name, &x->points[i], &b->edits[i], b->prepared + i * (size_t)c->config.dim,
+                        &added, err);
         eg_error_prefix(err, st, "points[%zu]: ", i);
     }
-    if (st == EG_OK) st = lv_chunks_apply(lv, txn, c, b.edits, x->count, err);
-    batch_free(&b);
+    if (st == EG_OK) b->count = x->count;
     return st ? st : lv_count_add(lv, txn, c->number, added, err);
 }
 
@@ -264,12 +267,14 @@ static json_t *without_keys(const points_ctx *x, json_t *old) {
 }
 
 static eg_status set_payload_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                                  void *ctx, eg_error *err) {
+                                  void *ctx, batch_vectors *b, eg_error *err) {
+    (void)b;
     return change_payloads(lv, txn, c, name, ctx, merge_or_overwrite, err);
 }
 
 static eg_status delete_keys_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                                  void *ctx, eg_error *err) {
+                                  void *ctx, batch_vectors *b, eg_error *err) {
+    (void)b;
     return change_payloads(lv, txn, c, name, ctx, without_keys, err);
 }
 
@@ -286,10 +291,9 @@ eg_status lv_delete_payload_keys(eg_vectors *v, const char *collection, const eg
 }
 
 static eg_status update_vectors_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                                     void *ctx, eg_error *err) {
+                                     void *ctx, batch_vectors *b, eg_error *err) {
     points_ctx *x = ctx;
-    batch_vectors b;
-    eg_status st = batch_alloc(c, x->count, &b, err);
+    eg_status st = batch_alloc(c, x->count, b, err);
     for (size_t i = 0; i < x->count && st == EG_OK; i++) {
         const eg_point *p = &x->points[i];
         unsigned char kb[ROW_KEY_SIZE];
@@ -300,13 +304,12 @@ static eg_status update_vectors_body(local_vectors *lv, MDB_txn *txn, const loca
             break;
         }
         json_decref(old);
-        float *prepared = b.prepared + i * (size_t)c->config.dim;
+        float *prepared = b->prepared + i * (size_t)c->config.dim;
         prepare_vector(c, p->vector, prepared);
-        b.edits[i] = (lv_slot_edit){slot, {0}, prepared};
-        memcpy(b.edits[i].point_key, kb + 4, POINT_KEY_SIZE);
+        b->edits[i] = (lv_slot_edit){slot, {0}, prepared};
+        memcpy(b->edits[i].point_key, kb + 4, POINT_KEY_SIZE);
     }
-    if (st == EG_OK) st = lv_chunks_apply(lv, txn, c, b.edits, x->count, err);
-    batch_free(&b);
+    if (st == EG_OK) b->count = x->count;
     return st;
 }
 
@@ -338,7 +341,7 @@ static eg_status collect_key(void *ctx, const unsigned char key[ROW_KEY_SIZE], j
 }
 
 static eg_status delete_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name, void *ctx,
-                             eg_error *err) {
+                             batch_vectors *b, eg_error *err) {
     (void)name;
     points_ctx *x = ctx;
     lv_key_list keys = {0};
@@ -353,15 +356,14 @@ static eg_status delete_body(local_vectors *lv, MDB_txn *txn, const local_collec
         }
     }
     int64_t removed = 0;
-    lv_slot_edit *edits = calloc(keys.count ? keys.count : 1, sizeof *edits);
+    lv_slot_edit *edits = b->edits = calloc(keys.count ? keys.count : 1, sizeof *edits);
     if (!edits && st == EG_OK) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     for (size_t i = 0; i < keys.count && st == EG_OK; i++) {
         bool existed;
         st = remove_point(lv, txn, c, keys.keys[i], &edits[removed], &existed, err);
         removed += existed;
     }
-    if (st == EG_OK) st = lv_chunks_apply(lv, txn, c, edits, (size_t)removed, err);
-    free(edits);
+    if (st == EG_OK) b->count = (size_t)removed;
     lv_key_list_free(&keys);
     x->deleted = (uint64_t)removed;
     return st ? st : lv_count_add(lv, txn, c->number, -removed, err);

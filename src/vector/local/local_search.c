@@ -1,11 +1,18 @@
-/* local_search.c — exact similarity search and hybrid (dense + sparse) search of the embedded backend.
+/* local_search.c — exact and approximate similarity search and hybrid (dense + sparse) search of the embedded
+ * backend.
  *
  * Exact search scores every candidate against the query: without a filter, a cursor walks the collection's dense
  * vectors straight from the memory map (no copy); with one, lv_for_each_match yields only matching points (from
  * a payload index when one applies) and their vectors are looked up. Either way the filter is applied while
  * searching, so a filtered search returns min(limit, matching) results. A bounded top-k keeps the best
- * limit + offset; ties go to the smaller id. */
+ * limit + offset; ties go to the smaller id.
+ *
+ * Approximate search (above the collection's full-scan threshold, unless the request is exact or a payload index
+ * shows the filter to be selective) asks the collection's HNSW index (local_ann.c) for candidates, checking the
+ * filter on every point the walk meets, then scores each candidate again from this snapshot's stored vector. The
+ * index may be a write ahead of the snapshot: a candidate whose slot is empty here is skipped. */
 #include "vector/distance.h"
+#include "vector/hnsw.h"
 #include "vector/local/local_vectors.h"
 #include "vector/topk.h"
 
@@ -58,7 +65,8 @@ static eg_status score_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], j
 }
 
 /* Scores a whole chunk with the block scorer (one contiguous stream), then offers its occupied slots. */
-static void score_chunk(void *ctx, const unsigned char *point_keys, const float *vectors) {
+static void score_chunk(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors) {
+    (void)first_slot;
     scorer *s = ctx;
     eg_vec_score_block(s->c->config.distance, s->query, vectors, s->c->chunk, s->c->config.dim, s->scores);
     for (uint32_t i = 0; i < s->c->chunk; i++) {
@@ -101,10 +109,95 @@ static eg_status build_results(local_vectors *lv, MDB_txn *txn, const local_coll
     return EG_OK;
 }
 
+/* ---- approximate ranking ---------------------------------------------------------------------------------- */
+
+/* Should this search walk the index? Not below the collection's full-scan threshold, and not when the payload
+ * indexes show that fewer points than that can match the filter (scoring just those is then cheaper and exact). */
+static eg_status use_index(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
+                           bool *out, eg_error *err) {
+    uint64_t count;
+    eg_status st = lv_count_get(lv, txn, c->number, &count, err);
+    *out = st == EG_OK && count >= c->config.full_scan_threshold;
+    if (st || !*out || !filter) return st;
+    bool used = false;
+    lv_key_list candidates = {0};
+    st = lv_index_candidates(lv, txn, c, filter, &used, &candidates, err);
+    if (st == EG_OK && used && candidates.count < c->config.full_scan_threshold) *out = false;
+    lv_key_list_free(&candidates);
+    return st;
+}
+
+/* The filter, checked on each point the graph walk meets, against this search's snapshot. */
+typedef struct walk_filter {
+    scorer *s;
+    const eg_filter *filter;
+    eg_status st; /* the first read error, which ends the search with it */
+    eg_error *err;
+} walk_filter;
+
+static bool accept_point(void *ctx, uint32_t slot) {
+    walk_filter *w = ctx;
+    const unsigned char *point_key;
+    const float *vector;
+    if (w->st != EG_OK || lv_slot_read(w->s->lv, w->s->txn, w->s->c, slot, &point_key, &vector, NULL) != EG_OK ||
+        point_key[0] == LV_EMPTY_SLOT)
+        return false; /* not in this snapshot (a write the index has seen first), or out of the chunks' range */
+    unsigned char key[ROW_KEY_SIZE];
+    lv_collection_prefix(w->s->c->number, key);
+    memcpy(key + 4, point_key, POINT_KEY_SIZE);
+    json_t *payload = NULL;
+    eg_status st = lv_read_payload(w->s->lv, w->s->txn, key, &payload, w->err);
+    if (st == EG_NOT_FOUND) return false;
+    if (st) {
+        w->st = st;
+        return false;
+    }
+    eg_point_id id;
+    lv_row_key_id(key, &id);
+    bool match = eg_filter_matches(w->filter, &id, payload);
+    json_decref(payload);
+    return match;
+}
+
+/* The index's candidates, scored again from the snapshot's stored vectors (exact scores; for int8 collections
+ * this is the rescoring), into s->top. Candidates whose slot is empty in the snapshot are skipped. */
+static eg_status score_approximate(scorer *s, const eg_search_params *params, const eg_filter *filter, size_t k,
+                                   eg_error *err) {
+    double oversampling = params->oversampling > 0 ? params->oversampling : 1.0;
+    size_t want = k;
+    if (s->c->config.quantization == EG_QUANTIZATION_INT8) want = (size_t)ceil(oversampling * (double)k);
+    size_t ef = params->hnsw_ef ? params->hnsw_ef : EG_HNSW_EF_DEFAULT;
+    eg_hnsw_hit *hits = malloc(want * sizeof *hits);
+    if (!hits) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    walk_filter w = {s, filter, EG_OK, err};
+    size_t found = 0;
+    eg_status st = lv_ann_search(s->lv, s->c, s->query, want, ef < want ? want : ef, filter ? accept_point : NULL, &w,
+                                 hits, &found, err);
+    if (st == EG_OK) st = w.st;
+    for (size_t i = 0; i < found && st == EG_OK; i++) {
+        const unsigned char *point_key;
+        const float *vector;
+        if ((st = lv_slot_read(s->lv, s->txn, s->c, hits[i].label, &point_key, &vector, err)) == EG_NOT_FOUND) {
+            st = EG_OK; /* a slot beyond the snapshot's chunks: first used after this search began */
+            continue;
+        }
+        if (st == EG_OK && point_key[0] != LV_EMPTY_SLOT) {
+            unsigned char key[ROW_KEY_SIZE];
+            lv_collection_prefix(s->c->number, key);
+            memcpy(key + 4, point_key, POINT_KEY_SIZE);
+            offer(s, key, vector);
+        }
+    }
+    free(hits);
+    return st;
+}
+
+/* ---- ranking -------------------------------------------------------------------------------------------- */
+
 /* Runs the dense ranking of a request: the best `k` matches of filter. */
-static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collection *c, const float *vector,
-                            size_t dim, size_t k, const eg_filter *filter, bool has_threshold, double threshold,
-                            eg_topk *out, eg_error *err) {
+static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_search_params *params,
+                            const float *vector, size_t dim, size_t k, const eg_filter *filter, bool has_threshold,
+                            double threshold, eg_topk *out, eg_error *err) {
     if (dim != c->config.dim)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "query vector has %zu values; the collection has dim %u", dim,
                             c->config.dim);
@@ -116,7 +209,12 @@ static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collect
     }
     memcpy(query, vector, dim * sizeof *query);
     if (c->config.distance == EG_DISTANCE_COSINE) eg_vec_normalize(query, dim);
-    eg_status st = filter ? lv_for_each_match(lv, txn, c, filter, NULL, score_match, &s, err) : score_all(&s, err);
+    bool approximate = false;
+    eg_status st = params->exact ? EG_OK : use_index(lv, txn, c, filter, &approximate, err);
+    if (st == EG_OK)
+        st = approximate ? score_approximate(&s, params, filter, k, err)
+             : filter    ? lv_for_each_match(lv, txn, c, filter, NULL, score_match, &s, err)
+                         : score_all(&s, err);
     free(query), free(aligned);
     if (st) {
         eg_topk_free(&s.top);
@@ -136,8 +234,8 @@ static eg_status search_body(local_vectors *lv, MDB_txn *txn, const local_collec
     search_ctx *x = ctx;
     const eg_search_request *r = x->request;
     eg_topk top;
-    eg_status st = rank_dense(lv, txn, c, r->vector, r->dim, r->limit + r->offset, r->filter, r->has_score_threshold,
-                              r->score_threshold, &top, err);
+    eg_status st = rank_dense(lv, txn, c, &r->params, r->vector, r->dim, r->limit + r->offset, r->filter,
+                              r->has_score_threshold, r->score_threshold, &top, err);
     if (st) return st;
     size_t first = r->offset < top.count ? r->offset : top.count, count = top.count - first;
     eg_point_id *ids = malloc((count ? count : 1) * sizeof *ids);
@@ -279,7 +377,7 @@ static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collec
     size_t prefetch = (size_t)ceil(1.5 * (double)r->limit);
     if (prefetch < r->limit) prefetch = r->limit;
     eg_topk dense = {0}, sparse = {0};
-    eg_status st = rank_dense(lv, txn, c, r->vector, r->dim, prefetch, r->filter, false, 0, &dense, err);
+    eg_status st = rank_dense(lv, txn, c, &r->params, r->vector, r->dim, prefetch, r->filter, false, 0, &dense, err);
     if (st == EG_OK) st = rank_sparse(lv, txn, c, &r->sparse, prefetch, r->filter, &sparse, err);
     eg_point_id *a = st == EG_OK ? ranked_ids(&dense) : NULL, *b = st == EG_OK ? ranked_ids(&sparse) : NULL;
     eg_rrf_item *fused = NULL;

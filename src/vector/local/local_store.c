@@ -251,8 +251,10 @@ eg_status lv_read_point(local_vectors *lv, MDB_txn *txn, const local_collection 
 
 /* ---- collections ---------------------------------------------------------------------------------------- */
 
-eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config, eg_error *err) {
-    local_vectors *lv = local_of(v);
+/* The collection operations below run their write transactions under the store's write lock, as every write
+ * does (local_ann.c). */
+static eg_status create_collection_locked(local_vectors *lv, const char *name, const eg_collection_config *config,
+                                          eg_error *err) {
     MDB_txn *txn;
     local_collection existing;
     eg_status st = lv_begin(lv, true, &txn, err);
@@ -294,6 +296,14 @@ eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collect
     return lv_commit(lv, txn, "create_collection", err);
 }
 
+eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    lv_write_lock(lv);
+    eg_status st = create_collection_locked(lv, name, config, err);
+    lv_write_unlock(lv);
+    return st;
+}
+
 eg_status lv_get_collection(eg_vectors *v, const char *name, eg_collection_info *out, eg_error *err) {
     local_vectors *lv = local_of(v);
     MDB_txn *txn;
@@ -307,6 +317,7 @@ eg_status lv_get_collection(eg_vectors *v, const char *name, eg_collection_info 
         out->index_count = c.index_count;
         c.indexes = NULL, c.index_count = 0;
         st = lv_count_get(lv, txn, c.number, &out->points_count, err);
+        out->indexed_vectors_count = lv_ann_indexed(lv, c.number);
         lv_collection_clear(&c);
     }
     mdb_txn_abort(txn);
@@ -364,10 +375,10 @@ static eg_status drop_range(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, uint32
     return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete_collection", err);
 }
 
-eg_status lv_delete_collection(eg_vectors *v, const char *name, eg_error *err) {
-    local_vectors *lv = local_of(v);
+static eg_status delete_collection_locked(local_vectors *lv, const char *name, eg_error *err) {
     MDB_txn *txn;
     local_collection c;
+    uint32_t number = 0;
     eg_status st = lv_begin(lv, true, &txn, err);
     if (st) return st;
     if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) {
@@ -381,18 +392,32 @@ eg_status lv_delete_collection(eg_vectors *v, const char *name, eg_error *err) {
         MDB_val k = {strlen(name), (void *)name};
         int rc = st == EG_OK ? mdb_del(txn, lv->collections, &k, NULL) : 0;
         if (rc) st = lv_mdb_error(lv, rc, "delete_collection", err);
+        char version[32];
+        snprintf(version, sizeof version, "version.%u", c.number);
+        MDB_val vk = {strlen(version), version};
+        if (st == EG_OK && (rc = mdb_del(txn, lv->meta, &vk, NULL)) && rc != MDB_NOTFOUND)
+            st = lv_mdb_error(lv, rc, "delete_collection", err);
+        number = c.number;
         lv_collection_clear(&c);
     }
     if (st) {
         mdb_txn_abort(txn);
         return st;
     }
-    return lv_commit(lv, txn, "delete_collection", err);
+    if ((st = lv_commit(lv, txn, "delete_collection", err)) == EG_OK) lv_ann_drop(lv, number);
+    return st;
 }
 
-eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
-                                  eg_error *err) {
+eg_status lv_delete_collection(eg_vectors *v, const char *name, eg_error *err) {
     local_vectors *lv = local_of(v);
+    lv_write_lock(lv);
+    eg_status st = delete_collection_locked(lv, name, err);
+    lv_write_unlock(lv);
+    return st;
+}
+
+static eg_status create_payload_index_locked(local_vectors *lv, const char *collection, const char *field,
+                                             eg_payload_type type, eg_error *err) {
     MDB_txn *txn;
     local_collection c;
     eg_status st = lv_begin(lv, true, &txn, err);
@@ -432,6 +457,15 @@ eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const c
     return lv_commit(lv, txn, "create_payload_index", err);
 }
 
+eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
+                                  eg_error *err) {
+    local_vectors *lv = local_of(v);
+    lv_write_lock(lv);
+    eg_status st = create_payload_index_locked(lv, collection, field, type, err);
+    lv_write_unlock(lv);
+    return st;
+}
+
 /* ---- opening -------------------------------------------------------------------------------------------- */
 
 eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
@@ -456,12 +490,18 @@ eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *o
         free(e);
         return st;
     }
+    if ((st = lv_ann_open(lv, dir, options ? options->index_threads : 0, err))) {
+        eg_lmdb_close(&e->lmdb);
+        free(e);
+        return st;
+    }
     *out = &lv->base;
     return EG_OK;
 }
 
 static void local_close(eg_vectors *v) {
     local_env *e = (local_env *)local_of(v);
+    lv_ann_close(&e->lv, true);
     eg_lmdb_close(&e->lmdb);
     free(e);
 }

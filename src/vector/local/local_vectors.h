@@ -11,7 +11,8 @@
  *   sparse       collection | point key -> n u32 indices (ascending) | n float32 values
  *   pindex       collection | field length (u8) | field | type (u8) | encoded value | point key -> empty
  *   free_slots   collection | slot (u32 BE) -> empty                slots freed by deletes, reused first
- *   meta         "format" -> u32; "next_collection" -> u64; "count.<n>", "slots.<n>" (slots ever used) -> u64
+ *   meta         "format" -> u32; "next_collection" -> u64; "count.<n>", "slots.<n>" (slots ever used) -> u64;
+ *                "version.<n>" -> u64, bumped by every write that changes the collection's vectors
  *
  * Dense vectors live in slots, many to a chunk of about 256 KiB: exact search, which reads every vector, then
  * streams through long contiguous runs of memory instead of hopping from page to page.
@@ -34,9 +35,12 @@
 #define POINT_KEY_SIZE 17
 #define ROW_KEY_SIZE (4 + POINT_KEY_SIZE)
 
+typedef struct lv_ann lv_ann;
+
 typedef struct local_vectors {
     eg_vectors base;
     MDB_dbi collections, points, dense, sparse, pindex, free_slots, meta;
+    lv_ann *ann; /* the approximate indexes and the write lock (local_ann.c) */
 } local_vectors;
 
 /* A collection's configuration as stored. */
@@ -104,10 +108,11 @@ eg_status lv_chunks_apply(local_vectors *lv, MDB_txn *txn, const local_collectio
 /* The vector in a slot, read in place (valid for the transaction). */
 eg_status lv_slot_vector(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
                          const float **out, eg_error *err);
-/* Calls visit for every chunk of the collection: its `chunk` point keys (an empty slot's first byte is
- * LV_EMPTY_SLOT) and its `chunk` vectors back to back (an empty slot's are zeros), read in place. */
+/* Calls visit for every chunk of the collection, in slot order: the slot of its first entry, its `chunk` point
+ * keys (an empty slot's first byte is LV_EMPTY_SLOT) and its `chunk` vectors back to back (an empty slot's are
+ * zeros), read in place. */
 #define LV_EMPTY_SLOT 0xFF
-typedef void (*lv_chunk_visit)(void *ctx, const unsigned char *point_keys, const float *vectors);
+typedef void (*lv_chunk_visit)(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors);
 eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_chunk_visit visit, void *ctx,
                          eg_error *err);
 /* A slot for a new point (a freed one first) / returns a slot to the free list. */
@@ -160,6 +165,34 @@ eg_status lv_for_each_match(local_vectors *lv, MDB_txn *txn, const local_collect
 typedef eg_status (*lv_read_body)(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx,
                                   eg_error *err);
 eg_status lv_in_read(local_vectors *lv, const char *name, lv_read_body body, void *ctx, eg_error *err);
+
+/* ---- Approximate indexes (local_ann.c) ---- */
+
+#include "vector/hnsw.h"
+
+/* Opens the registry (DIR/ann), loading saved indexes that match the store; index_threads 0: one per CPU. */
+eg_status lv_ann_open(local_vectors *lv, const char *dir, unsigned index_threads, eg_error *err);
+/* Frees every index, saving first (save) those whose file is missing or stale. */
+void lv_ann_close(local_vectors *lv, bool save);
+/* Serialises every write transaction of the backend with the index update that follows its commit. */
+void lv_write_lock(local_vectors *lv);
+void lv_write_unlock(local_vectors *lv);
+eg_status lv_version_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err);
+eg_status lv_version_bump(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err);
+/* After a commit (write lock held): the same slot edits, sorted by slot, applied to c's index if it has one. */
+void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_edit *edits, size_t count);
+/* Forgets a collection's index and its file (delete_collection). */
+void lv_ann_drop(local_vectors *lv, uint32_t collection);
+/* Points in c's index (0: none built). */
+uint64_t lv_ann_indexed(local_vectors *lv, uint32_t collection);
+/* eg_hnsw_search on c's index, building it first (from the latest committed points) when it has none. */
+eg_status lv_ann_search(local_vectors *lv, const local_collection *c, const float *query, size_t k, size_t ef,
+                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out, size_t *found,
+                        eg_error *err);
+/* A slot's point key (first byte LV_EMPTY_SLOT: empty) and vector, read in place from the snapshot; EG_NOT_FOUND
+ * when the snapshot has no chunk for it (a slot first used by a later write). */
+eg_status lv_slot_read(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
+                       const unsigned char **point_key, const float **vector, eg_error *err);
 
 /* Operation table entries. */
 eg_status lv_create_collection(eg_vectors *v, const char *name, const eg_collection_config *config, eg_error *err);
