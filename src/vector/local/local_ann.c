@@ -32,10 +32,16 @@
 #define BUILD_PIECE 65536 /* points copied out of the store per add_batch while building */
 #define NO_FILE UINT64_MAX
 
+/* An index and the point key of each of its labels (slots), so that a search names its results without reading
+ * the store's chunks: keys[slot][0] is LV_EMPTY_SLOT when the slot holds no point. A key is set before its label
+ * enters the index and cleared after it leaves, so a search never meets a label it cannot name. */
 typedef struct ann_entry {
     uint32_t collection;
     eg_hnsw *hnsw;
     uint64_t file_stamp; /* the version its saved file reflects, or NO_FILE */
+    pthread_mutex_t keys_lock;
+    unsigned char (*keys)[POINT_KEY_SIZE];
+    size_t keys_cap;
     struct ann_entry *next;
 } ann_entry;
 
@@ -92,13 +98,44 @@ static ann_entry *find(const lv_ann *a, uint32_t collection) {
     return NULL;
 }
 
-static void add_entry(lv_ann *a, uint32_t collection, eg_hnsw *hnsw, uint64_t file_stamp) {
+static ann_entry *entry_new(uint32_t collection) {
     ann_entry *e = calloc(1, sizeof *e);
-    if (!e) { /* out of memory: no index, so searches scan exactly */
-        eg_hnsw_free(hnsw);
-        return;
+    if (!e) return NULL;
+    e->collection = collection;
+    e->file_stamp = NO_FILE;
+    pthread_mutex_init(&e->keys_lock, NULL);
+    return e;
+}
+
+static void entry_free(ann_entry *e) {
+    if (!e) return;
+    eg_hnsw_free(e->hnsw);
+    pthread_mutex_destroy(&e->keys_lock);
+    free(e->keys);
+    free(e);
+}
+
+/* Sets (point_key) or clears (NULL) the key of slot; false when out of memory. */
+static bool set_key(ann_entry *e, uint32_t slot, const unsigned char *point_key) {
+    pthread_mutex_lock(&e->keys_lock);
+    bool ok = true;
+    if (slot >= e->keys_cap) {
+        size_t cap = e->keys_cap ? e->keys_cap : 1024;
+        while (cap <= slot) cap *= 2;
+        unsigned char(*grown)[POINT_KEY_SIZE] = realloc(e->keys, cap * POINT_KEY_SIZE);
+        if ((ok = grown != NULL)) {
+            for (size_t i = e->keys_cap; i < cap; i++) grown[i][0] = LV_EMPTY_SLOT;
+            e->keys = grown;
+            e->keys_cap = cap;
+        }
     }
-    *e = (ann_entry){collection, hnsw, file_stamp, NULL};
+    if (ok && point_key) memcpy(e->keys[slot], point_key, POINT_KEY_SIZE);
+    else if (ok) e->keys[slot][0] = LV_EMPTY_SLOT;
+    pthread_mutex_unlock(&e->keys_lock);
+    return ok;
+}
+
+static void add_entry(lv_ann *a, ann_entry *e) {
     pthread_rwlock_wrlock(&a->registry_lock);
     e->next = a->entries;
     a->entries = e;
@@ -113,8 +150,7 @@ void lv_ann_drop(local_vectors *lv, uint32_t collection) {
     ann_entry *e = *link;
     if (e) *link = e->next;
     pthread_rwlock_unlock(&a->registry_lock);
-    if (e) eg_hnsw_free(e->hnsw);
-    free(e);
+    entry_free(e);
     char path[4400];
     file_path(a, collection, path, sizeof path);
     unlink(path);
@@ -138,7 +174,7 @@ static eg_hnsw_params params_for(const local_collection *c) {
 
 /* ---- Keeping indexes in step ---------------------------------------------------------------------------- */
 
-static eg_status apply_edits(lv_ann *a, eg_hnsw *h, const local_collection *c, const lv_slot_edit *edits,
+static eg_status apply_edits(lv_ann *a, ann_entry *e, const local_collection *c, const lv_slot_edit *edits,
                              size_t count, eg_error *err) {
     uint32_t *labels = malloc((count ? count : 1) * sizeof *labels);
     float *vectors = malloc((count ? count : 1) * (size_t)c->config.dim * sizeof(float));
@@ -146,14 +182,16 @@ static eg_status apply_edits(lv_ann *a, eg_hnsw *h, const local_collection *c, c
     size_t n = 0;
     for (size_t i = 0; i < count && st == EG_OK; i++) {
         if (i > 0 && edits[i].slot == edits[i - 1].slot) continue; /* the same edit repeated (an id deleted twice) */
-        if (eg_hnsw_contains(h, edits[i].slot)) st = eg_hnsw_remove(h, edits[i].slot, err);
+        if (eg_hnsw_contains(e->hnsw, edits[i].slot)) st = eg_hnsw_remove(e->hnsw, edits[i].slot, err);
+        if (st == EG_OK && !set_key(e, edits[i].slot, edits[i].vector ? edits[i].point_key : NULL))
+            st = eg_error_set(err, EG_INTERNAL, "out of memory");
         if (st == EG_OK && edits[i].vector) {
             labels[n] = edits[i].slot;
             memcpy(vectors + n * c->config.dim, edits[i].vector, (size_t)c->config.dim * sizeof(float));
             n++;
         }
     }
-    if (st == EG_OK) st = eg_hnsw_add_batch(h, labels, vectors, n, a->threads, err);
+    if (st == EG_OK) st = eg_hnsw_add_batch(e->hnsw, labels, vectors, n, a->threads, err);
     free(labels);
     free(vectors);
     return st;
@@ -163,7 +201,7 @@ void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_ed
     lv_ann *a = lv->ann;
     pthread_rwlock_rdlock(&a->registry_lock);
     ann_entry *e = find(a, c->number);
-    eg_status st = e ? apply_edits(a, e->hnsw, c, edits, count, NULL) : EG_OK;
+    eg_status st = e ? apply_edits(a, e, c, edits, count, NULL) : EG_OK;
     pthread_rwlock_unlock(&a->registry_lock);
     if (st != EG_OK) lv_ann_drop(lv, c->number);
 }
@@ -172,7 +210,7 @@ void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_ed
 
 typedef struct build_ctx {
     const local_collection *c;
-    eg_hnsw *h;
+    ann_entry *e;
     unsigned threads;
     uint32_t *labels;
     float *vectors;
@@ -182,7 +220,8 @@ typedef struct build_ctx {
 } build_ctx;
 
 static void flush(build_ctx *b) {
-    if (b->st == EG_OK && b->n > 0) b->st = eg_hnsw_add_batch(b->h, b->labels, b->vectors, b->n, b->threads, b->err);
+    if (b->st == EG_OK && b->n > 0)
+        b->st = eg_hnsw_add_batch(b->e->hnsw, b->labels, b->vectors, b->n, b->threads, b->err);
     b->n = 0;
 }
 
@@ -190,7 +229,10 @@ static void collect_chunk(void *ctx, uint32_t first_slot, const unsigned char *p
     build_ctx *b = ctx;
     uint32_t dim = b->c->config.dim;
     for (uint32_t i = 0; i < b->c->chunk; i++) {
-        if (point_keys[(size_t)i * POINT_KEY_SIZE] == LV_EMPTY_SLOT) continue;
+        const unsigned char *key = point_keys + (size_t)i * POINT_KEY_SIZE;
+        if (key[0] == LV_EMPTY_SLOT) continue;
+        if (b->st == EG_OK && !set_key(b->e, first_slot + i, key))
+            b->st = eg_error_set(b->err, EG_INTERNAL, "out of memory");
         b->labels[b->n] = first_slot + i;
         memcpy(b->vectors + b->n * dim, vectors + (size_t)i * dim, dim * sizeof(float));
         if (++b->n == BUILD_PIECE) flush(b);
@@ -204,33 +246,40 @@ static eg_status build(local_vectors *lv, const local_collection *c, eg_error *e
     eg_status st = lv_begin(lv, false, &txn, err);
     if (st) return st;
     eg_hnsw_params p = params_for(c);
-    build_ctx b = {c, NULL, a->threads, malloc(BUILD_PIECE * sizeof(uint32_t)),
+    build_ctx b = {c, entry_new(c->number), a->threads, malloc(BUILD_PIECE * sizeof(uint32_t)),
                    malloc((size_t)BUILD_PIECE * c->config.dim * sizeof(float)), 0, EG_OK, err};
-    if (!b.labels || !b.vectors) st = eg_error_set(err, EG_INTERNAL, "out of memory");
-    uint64_t count = 0, version = 0;
-    if (st == EG_OK && (st = lv_count_get(lv, txn, c->number, &count, err)) == EG_OK)
-        st = lv_version_get(lv, txn, c->number, &version, err);
+    if (!b.e || !b.labels || !b.vectors) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    uint64_t count = 0;
+    if (st == EG_OK) st = lv_count_get(lv, txn, c->number, &count, err);
     p.capacity = (uint32_t)(count < UINT32_MAX ? count : UINT32_MAX);
-    if (st == EG_OK) st = eg_hnsw_new(c->config.dim, c->config.distance, &p, &b.h, err);
+    if (st == EG_OK) st = eg_hnsw_new(c->config.dim, c->config.distance, &p, &b.e->hnsw, err);
     if (st == EG_OK) st = lv_chunks_scan(lv, txn, c, collect_chunk, &b, err);
     flush(&b);
     if (st == EG_OK) st = b.st;
     mdb_txn_abort(txn);
     free(b.labels);
     free(b.vectors);
-    if (st == EG_OK) add_entry(a, c->number, b.h, NO_FILE);
-    else eg_hnsw_free(b.h);
+    if (st == EG_OK) add_entry(a, b.e);
+    else entry_free(b.e);
     return st;
 }
 
 eg_status lv_ann_search(local_vectors *lv, const local_collection *c, const float *query, size_t k, size_t ef,
-                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out, size_t *found,
-                        eg_error *err) {
+                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
+                        unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, eg_error *err) {
     lv_ann *a = lv->ann;
     for (int attempt = 0;; attempt++) {
         pthread_rwlock_rdlock(&a->registry_lock);
         ann_entry *e = find(a, c->number);
         eg_status st = e ? eg_hnsw_search(e->hnsw, query, k, ef, accept, ctx, out, found, err) : EG_OK;
+        if (e && st == EG_OK) {
+            pthread_mutex_lock(&e->keys_lock);
+            for (size_t i = 0; i < *found; i++) {
+                if (out[i].label < e->keys_cap) memcpy(keys[i], e->keys[out[i].label], POINT_KEY_SIZE);
+                else keys[i][0] = LV_EMPTY_SLOT;
+            }
+            pthread_mutex_unlock(&e->keys_lock);
+        }
         pthread_rwlock_unlock(&a->registry_lock);
         if (e || attempt > 0) return e ? st : eg_error_set(err, EG_INTERNAL, "the index could not be kept");
         lv_write_lock(lv);
@@ -244,6 +293,30 @@ eg_status lv_ann_search(local_vectors *lv, const local_collection *c, const floa
 }
 
 /* ---- Opening and closing -------------------------------------------------------------------------------- */
+
+/* Fills e's keys from the store's chunks, checking that they name exactly the index's points. */
+typedef struct keys_ctx {
+    ann_entry *e;
+    uint32_t chunk;
+    size_t count;
+    bool ok;
+} keys_ctx;
+
+static void collect_keys(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors) {
+    (void)vectors; /* not read: only the keys' pages are touched */
+    keys_ctx *k = ctx;
+    for (uint32_t i = 0; k->ok && i < k->chunk; i++) {
+        const unsigned char *key = point_keys + (size_t)i * POINT_KEY_SIZE;
+        if (key[0] == LV_EMPTY_SLOT) continue;
+        k->ok = eg_hnsw_contains(k->e->hnsw, first_slot + i) && set_key(k->e, first_slot + i, key);
+        k->count++;
+    }
+}
+
+static bool keys_from_store(local_vectors *lv, MDB_txn *txn, const local_collection *c, ann_entry *e) {
+    keys_ctx k = {e, c->chunk, 0, true};
+    return lv_chunks_scan(lv, txn, c, collect_keys, &k, NULL) == EG_OK && k.ok && k.count == eg_hnsw_count(e->hnsw);
+}
 
 /* Loads the saved index of collection number n if it matches the store; otherwise removes its file. */
 static void load_one(local_vectors *lv, MDB_txn *txn, uint32_t n, const char *path) {
@@ -261,11 +334,16 @@ static void load_one(local_vectors *lv, MDB_txn *txn, uint32_t n, const char *pa
             if (c.number == n && lv_version_get(lv, txn, n, &version, NULL) == EG_OK &&
                 eg_hnsw_load(path, &h, &stamp, NULL) == EG_OK) {
                 eg_hnsw_params p = eg_hnsw_params_of(h), want = params_for(&c);
-                if (stamp == version && p.m == want.m && p.ef_construct == want.ef_construct && p.int8 == want.int8) {
-                    add_entry(lv->ann, n, h, stamp);
+                ann_entry *e = entry_new(n);
+                if (e) e->hnsw = h;
+                else eg_hnsw_free(h);
+                if (e && stamp == version && p.m == want.m && p.ef_construct == want.ef_construct &&
+                    p.int8 == want.int8 && keys_from_store(lv, txn, &c, e)) {
+                    e->file_stamp = stamp;
+                    add_entry(lv->ann, e);
                     loaded = true;
                 } else {
-                    eg_hnsw_free(h);
+                    entry_free(e);
                 }
             }
             bool mine = c.number == n;
@@ -334,8 +412,7 @@ void lv_ann_close(local_vectors *lv, bool save) {
         ann_entry *e = a->entries;
         a->entries = e->next;
         if (save) save_one(lv, e);
-        eg_hnsw_free(e->hnsw);
-        free(e);
+        entry_free(e);
     }
     pthread_rwlock_destroy(&a->registry_lock);
     pthread_mutex_destroy(&a->write_lock);

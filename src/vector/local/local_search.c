@@ -9,8 +9,9 @@
  *
  * Approximate search (above the collection's full-scan threshold, unless the request is exact or a payload index
  * shows the filter to be selective) asks the collection's HNSW index (local_ann.c) for candidates, checking the
- * filter on every point the walk meets, then scores each candidate again from this snapshot's stored vector. The
- * index may be a write ahead of the snapshot: a candidate whose slot is empty here is skipped. */
+ * filter on every point the walk meets (against this snapshot). The index may be a write ahead of the snapshot:
+ * candidates the snapshot does not hold are left out when their payload or vector is read; a search that asks for
+ * neither may name a point written while it ran. */
 #include "vector/distance.h"
 #include "vector/hnsw.h"
 #include "vector/local/local_vectors.h"
@@ -45,13 +46,16 @@ static const float *aligned_vector(scorer *s, const void *stored) {
     return s->aligned;
 }
 
-static void offer(scorer *s, const unsigned char key[ROW_KEY_SIZE], const void *stored) {
-    const float *vector = aligned_vector(s, stored);
-    float score = eg_vec_score(s->c->config.distance, s->query, vector, s->c->config.dim);
+static void offer_scored(scorer *s, const unsigned char key[ROW_KEY_SIZE], float score) {
     if (!eg_topk_may_accept(&s->top, score) || !passes_threshold(s, score)) return;
     eg_point_id id;
     lv_row_key_id(key, &id);
     eg_topk_push(&s->top, score, &id, 0);
+}
+
+static void offer(scorer *s, const unsigned char key[ROW_KEY_SIZE], const void *stored) {
+    const float *vector = aligned_vector(s, stored);
+    offer_scored(s, key, eg_vec_score(s->c->config.distance, s->query, vector, s->c->config.dim));
 }
 
 static eg_status score_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
@@ -101,9 +105,15 @@ static eg_status build_results(local_vectors *lv, MDB_txn *txn, const local_coll
         eg_scored_point *r = &out->items[out->count++];
         r->point.id = ids[i];
         r->score = scores[i];
+        if (!with_payload && !with_vectors) continue; /* the id and score are all that was asked for */
         unsigned char key[ROW_KEY_SIZE];
         lv_row_key(c->number, &ids[i], key);
         eg_status st = lv_read_point(lv, txn, c, key, with_payload, with_vectors, &r->point, err);
+        if (st == EG_NOT_FOUND) { /* an approximate candidate newer than this snapshot */
+            eg_point_clear(&r->point);
+            out->count--;
+            continue;
+        }
         if (st) return st;
     }
     return EG_OK;
@@ -159,36 +169,43 @@ static bool accept_point(void *ctx, uint32_t slot) {
     return match;
 }
 
-/* The index's candidates, scored again from the snapshot's stored vectors (exact scores; for int8 collections
- * this is the rescoring), into s->top. Candidates whose slot is empty in the snapshot are skipped. */
+/* The index's candidates into s->top. A float index scores with the very vectors the store holds, so its scores
+ * are the exact ones; an int8 index's candidates are scored again from the snapshot's stored vectors (the
+ * rescoring), skipping any whose slot is empty there. */
 static eg_status score_approximate(scorer *s, const eg_search_params *params, const eg_filter *filter, size_t k,
                                    eg_error *err) {
+    bool rescore = s->c->config.quantization == EG_QUANTIZATION_INT8;
     double oversampling = params->oversampling > 0 ? params->oversampling : 1.0;
-    size_t want = k;
-    if (s->c->config.quantization == EG_QUANTIZATION_INT8) want = (size_t)ceil(oversampling * (double)k);
+    size_t want = rescore ? (size_t)ceil(oversampling * (double)k) : k;
     size_t ef = params->hnsw_ef ? params->hnsw_ef : EG_HNSW_EF_DEFAULT;
     eg_hnsw_hit *hits = malloc(want * sizeof *hits);
-    if (!hits) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    unsigned char(*keys)[POINT_KEY_SIZE] = malloc(want * POINT_KEY_SIZE);
+    if (!hits || !keys) {
+        free(hits), free(keys);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
     walk_filter w = {s, filter, EG_OK, err};
     size_t found = 0;
     eg_status st = lv_ann_search(s->lv, s->c, s->query, want, ef < want ? want : ef, filter ? accept_point : NULL, &w,
-                                 hits, &found, err);
+                                 hits, keys, &found, err);
     if (st == EG_OK) st = w.st;
     for (size_t i = 0; i < found && st == EG_OK; i++) {
-        const unsigned char *point_key;
-        const float *vector;
-        if ((st = lv_slot_read(s->lv, s->txn, s->c, hits[i].label, &point_key, &vector, err)) == EG_NOT_FOUND) {
-            st = EG_OK; /* a slot beyond the snapshot's chunks: first used after this search began */
+        if (keys[i][0] == LV_EMPTY_SLOT) continue;
+        unsigned char key[ROW_KEY_SIZE];
+        lv_collection_prefix(s->c->number, key);
+        memcpy(key + 4, keys[i], POINT_KEY_SIZE);
+        if (!rescore) {
+            offer_scored(s, key, hits[i].score);
             continue;
         }
-        if (st == EG_OK && point_key[0] != LV_EMPTY_SLOT) {
-            unsigned char key[ROW_KEY_SIZE];
-            lv_collection_prefix(s->c->number, key);
-            memcpy(key + 4, point_key, POINT_KEY_SIZE);
-            offer(s, key, vector);
-        }
+        const unsigned char *point_key;
+        const float *vector;
+        st = lv_slot_read(s->lv, s->txn, s->c, hits[i].label, &point_key, &vector, err);
+        if (st == EG_NOT_FOUND) st = EG_OK; /* a slot beyond the snapshot's chunks: first used after it began */
+        else if (st == EG_OK && memcmp(point_key, keys[i], POINT_KEY_SIZE) == 0) offer(s, key, vector);
     }
     free(hits);
+    free(keys);
     return st;
 }
 

@@ -185,10 +185,11 @@ void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_ed
 void lv_ann_drop(local_vectors *lv, uint32_t collection);
 /* Points in c's index (0: none built). */
 uint64_t lv_ann_indexed(local_vectors *lv, uint32_t collection);
-/* eg_hnsw_search on c's index, building it first (from the latest committed points) when it has none. */
+/* eg_hnsw_search on c's index, building it first (from the latest committed points) when it has none; keys[i]
+ * receives the point key of out[i] (first byte LV_EMPTY_SLOT: none, a point removed meanwhile). */
 eg_status lv_ann_search(local_vectors *lv, const local_collection *c, const float *query, size_t k, size_t ef,
-                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out, size_t *found,
-                        eg_error *err);
+                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
+                        unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, eg_error *err);
 /* A slot's point key (first byte LV_EMPTY_SLOT: empty) and vector, read in place from the snapshot; EG_NOT_FOUND
  * when the snapshot has no chunk for it (a slot first used by a later write). */
 eg_status lv_slot_read(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
