@@ -8,6 +8,9 @@
  *   --filter PCT     every point gets the payload {"bucket": "b0"|"b1"}, "b0" for PCT% of them (1..100, by a hash
  *                    of the id); searches carry the keyword filter bucket == "b0"
  *   --threads N      index_threads of the store (default 1; 0: one per CPU)
+ *   --reopen         after the queries, close the store (which saves the index) and open it again: prints
+ *                    `engram reopen_s=.. indexed=.. recall@10=.. qps=..` (the open's seconds, the points in the
+ *                    loaded index, and a query round at the first ef on it)
  * Prints per ef, the peer's fields first, then engram's extras:
  *   engram M=16 efc=200 ef=32 recall@10=.. qps=.. build_s=.. build_per_s=.. index_mb=.. rss_total_mb=.. indexed=..
  *   (+ quantization=int8 oversampling=X with --int8, + filter=PCT min_results=.. with --filter)
@@ -57,7 +60,7 @@ static char store_dir[4096]; /* the temporary store folder, removed at exit */
 static void usage(void) {
     fprintf(stderr,
             "usage: %s BASE.fvecs QUERY.fvecs GT.ivecs l2|ip|cos M EFC EF1,EF2,... [--int8] [--oversampling X]\n"
-            "       [--filter PCT] [--threads N]\n",
+            "       [--filter PCT] [--threads N] [--reopen]\n",
             prog);
     exit(2);
 }
@@ -152,6 +155,7 @@ typedef struct args {
     double oversampling; /* 0: the default */
     int filter_pct;      /* 0: no filter */
     unsigned threads;
+    bool reopen;
 } args;
 
 /* A whole decimal number in [lo, hi], else usage. */
@@ -182,7 +186,9 @@ static args parse_args(int argc, char **argv) {
             continue;
         }
         bool has_value = i + 1 < argc;
-        if (strcmp(s, "--int8") == 0) {
+        if (strcmp(s, "--reopen") == 0) {
+            a.reopen = true;
+        } else if (strcmp(s, "--int8") == 0) {
             a.int8 = true;
         } else if (strcmp(s, "--oversampling") == 0 && has_value) {
             char *end;
@@ -426,6 +432,17 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
 
+    if (a.reopen) {
+        eg_vectors_close(v);
+        double t = now();
+        if (eg_vectors_open_lmdb(store_dir, &options, &v, &err) != EG_OK) fail("reopen", &err);
+        double reopen = now() - t;
+        if (eg_vectors_get_collection(v, COLLECTION, &info, &err) != EG_OK) fail("get_collection", &err);
+        run r = run_queries(v, &a, &q, filter, a.efs[0], truth, truth_k, truth_n);
+        printf("engram reopen_s=%.2f indexed=%llu ef=%zu recall@10=%.4f qps=%.0f\n", reopen,
+               (unsigned long long)info.indexed_vectors_count, a.efs[0], r.recall, r.qps);
+        eg_collection_info_clear(&info);
+    }
     eg_filter_free(filter);
     eg_vectors_close(v);
     free(filtered_truth);
