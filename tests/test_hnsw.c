@@ -1,7 +1,7 @@
 /* test_hnsw.c — the HNSW index against brute force (eg_vec_score over every point): recall@10 for Cosine, Dot
  * and Euclid on random vectors, result order and uniqueness, removal of 30% with recall kept, re-adding removed
- * labels, filtered search at 1% and 20% selectivity, concurrent searches, edge cases (empty index, k above the
- * count) and refused arguments. The Euclid build runs on the scalar kernels and then the AVX2 ones (when the CPU
+ * labels, filtered search at 1% and 20% selectivity, concurrent searches, searches during inserts, threaded
+ * batches, edge cases (empty index, k above the count) and refused arguments. The Euclid build runs on the scalar kernels and then the AVX2 ones (when the CPU
  * has them), since the kernel is chosen at run time (ENGRAM_SIMD, eg_simd_select). Data is small so the suite
  * stays fast under ASan. */
 #include "test.h"
@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define N 5000
@@ -246,6 +247,100 @@ TEST(concurrent_searches) {
     eg_hnsw_free(h);
 }
 
+/* A batch on two threads builds a graph as good as one thread's, and reaches every point: each is found first by
+ * its own vector. (A point linked back before its lower layers were written used to strand a few points.) */
+TEST(threaded_batch_reaches_every_point) {
+    make_data(EG_DISTANCE_DOT);
+    static uint32_t labels[N];
+    for (uint32_t i = 0; i < N; i++) labels[i] = i;
+    for (int round = 0; round < 3; round++) {
+        eg_error err;
+        eg_hnsw *h = NULL;
+        eg_hnsw_params p = eg_hnsw_params_default();
+        p.ef_construct = 64;
+        REQUIRE(eg_hnsw_new(DIM, EG_DISTANCE_EUCLID, &p, &h, &err) == EG_OK);
+        CHECK_OK(eg_hnsw_add_batch(h, labels, base, N, 2, &err), &err);
+        CHECK(eg_hnsw_count(h) == N);
+        size_t lost = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            eg_hnsw_hit hit;
+            size_t found = 0;
+            CHECK_OK(eg_hnsw_search(h, base + (size_t)i * DIM, 1, 200, NULL, NULL, &hit, &found, &err), &err);
+            lost += found != 1 || hit.label != i;
+        }
+        CHECK(lost == 0);
+        if (round == 0) CHECK(recall(h, EG_DISTANCE_EUCLID, NULL) >= 0.95);
+        eg_hnsw_free(h);
+    }
+}
+
+typedef struct inserter {
+    eg_hnsw *h;
+    _Atomic bool done;
+    size_t added;
+} inserter;
+
+static void *insert_second_half(void *arg) {
+    inserter *in = arg;
+    eg_error err;
+    for (uint32_t i = N / 2; i < N; i++)
+        if (eg_hnsw_add(in->h, i, base + (size_t)i * DIM, &err) == EG_OK) in->added++;
+    atomic_store(&in->done, true);
+    return NULL;
+}
+
+typedef struct prober {
+    inserter *in;
+    size_t searches, short_results;
+} prober;
+
+static void *probe_while_inserting(void *arg) {
+    prober *p = arg;
+    eg_error err;
+    for (size_t q = 0; !atomic_load(&p->in->done); q = (q + 1) % QUERIES) {
+        eg_hnsw_hit hits[K];
+        size_t found = 0;
+        if (eg_hnsw_search(p->in->h, queries + q * DIM, K, EF, NULL, NULL, hits, &found, &err) != EG_OK) found = 0;
+        p->searches++;
+        p->short_results += found != K;
+    }
+    return NULL;
+}
+
+/* Searches run while points are inserted and never come back short (a walk never starts from a point whose
+ * lower layers are not linked yet); afterwards the graph is as good as a sequential build. */
+TEST(searches_during_inserts) {
+    make_data(EG_DISTANCE_DOT);
+    eg_error err;
+    eg_hnsw *h = NULL;
+    eg_hnsw_params p = eg_hnsw_params_default();
+    p.ef_construct = 64;
+    REQUIRE(eg_hnsw_new(DIM, EG_DISTANCE_DOT, &p, &h, &err) == EG_OK);
+    for (uint32_t i = 0; i < N / 2; i++) REQUIRE(eg_hnsw_add(h, i, base + (size_t)i * DIM, &err) == EG_OK);
+    static inserter in;
+    static prober probers[3];
+    in = (inserter){h, false, 0};
+    pthread_t writer, readers[3];
+    REQUIRE(pthread_create(&writer, NULL, insert_second_half, &in) == 0);
+    for (int t = 0; t < 3; t++) {
+        probers[t] = (prober){&in, 0, 0};
+        REQUIRE(pthread_create(&readers[t], NULL, probe_while_inserting, &probers[t]) == 0);
+    }
+    pthread_join(writer, NULL);
+    size_t searches = 0, short_results = 0;
+    for (int t = 0; t < 3; t++) {
+        pthread_join(readers[t], NULL);
+        searches += probers[t].searches;
+        short_results += probers[t].short_results;
+    }
+    fprintf(stderr, "  %zu searches during %zu inserts, %zu short\n", searches, in.added, short_results);
+    CHECK(in.added == N - N / 2);
+    CHECK(searches > 0);
+    CHECK(short_results == 0);
+    CHECK(recall(h, EG_DISTANCE_DOT, NULL) >= 0.95);
+    eg_hnsw_free(h);
+}
+
 TEST(small_and_empty) {
     eg_error err;
     eg_hnsw *h = NULL;
@@ -311,6 +406,8 @@ int main(void) {
     RUN(readd_moves_point);
     RUN(filtered_search);
     RUN(concurrent_searches);
+    RUN(threaded_batch_reaches_every_point);
+    RUN(searches_during_inserts);
     RUN(small_and_empty);
     RUN(bad_arguments);
     return test_summary();

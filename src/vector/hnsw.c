@@ -515,8 +515,10 @@ static void maybe_raise_entry(eg_hnsw *h, uint32_t id, int level) {
 }
 
 /* The paper's INSERT for slot id, joining with row and level set, from its float vector: descend to its level,
- * then on each layer below search ef_construct candidates, link to the heuristic's choice and link them back.
- * False when out of memory. */
+ * then on each layer below search ef_construct candidates and link to the heuristic's choice; only then link the
+ * chosen neighbours back. Until those back-links exist no walk can reach id, so no walk ever steps onto a point
+ * whose lower layers are still empty (a greedy descent would stop there, and a concurrent insert would link to a
+ * dead end). False when out of memory. */
 static bool connect(eg_hnsw *h, scratch *s, uint32_t id, const float *vector) {
     uint64_t e = atomic_load(&h->entry);
     if (e == ENTRY_NONE) return true; /* the first point: nothing to link to */
@@ -526,20 +528,22 @@ static bool connect(eg_hnsw *h, scratch *s, uint32_t id, const float *vector) {
     eg_vec_kernel kernel = p.kernel;
     filter f = {NULL, NULL, id, atomic_load(&h->removed) > 0};
     uint32_t ep = descend(h, &p, (uint32_t)e, top, level);
+    int from = level < top ? level : top;
+    uint32_t chosen[HNSW_LEVEL_MAX + 1][EG_HNSW_M_MAX], kept[HNSW_LEVEL_MAX + 1] = {0};
     bool ok = true;
-    for (int lc = level < top ? level : top; lc >= 0 && ok; lc--) {
+    for (int lc = from; lc >= 0 && ok; lc--) {
         if (!(ok = search_layer(h, s, &p, ep, h->ef_construct, lc, &f))) break;
         size_t n = drain_sorted(s, s->work);
         if (n == 0) continue;
-        ep = s->work[0].id; /* the next layer starts from the nearest; link_back reuses s->work and s->chosen */
-        uint32_t kept = select_neighbours(h, s, kernel, s->work, n, h->m);
-        uint32_t chosen[EG_HNSW_M_MAX];
-        memcpy(chosen, s->chosen, kept * sizeof(uint32_t));
+        ep = s->work[0].id; /* the next layer starts from the nearest */
+        kept[lc] = select_neighbours(h, s, kernel, s->work, n, h->m);
+        memcpy(chosen[lc], s->chosen, kept[lc] * sizeof(uint32_t));
         lock_links(h, id);
-        write_links(hnsw_links(h, id, lc), chosen, kept);
+        write_links(hnsw_links(h, id, lc), chosen[lc], kept[lc]);
         unlock_links(h, id);
-        for (uint32_t j = 0; j < kept; j++) link_back(h, s, chosen[j], id, lc);
     }
+    for (int lc = from; lc >= 0 && ok; lc--)
+        for (uint32_t j = 0; j < kept[lc]; j++) link_back(h, s, chosen[lc][j], id, lc);
     probe_clear(&p);
     return ok;
 }

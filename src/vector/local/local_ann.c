@@ -5,8 +5,9 @@
  * write that changes vectors bumps its collection's version (meta "version.<n>") in the same transaction, then,
  * once committed and before the lock is released, applies the same slot edits to the collection's index. A build
  * holds the write lock too, reading the points and the version from one snapshot. So an index always reflects
- * exactly the committed points, in commit order; searches, which do not take the lock, may see an index a write
- * or two ahead of their own snapshot, and check every candidate against that snapshot (local_search.c).
+ * exactly the committed points, in commit order, and knows which version it holds. Searches do not take the lock:
+ * one whose snapshot is not the version the index held throughout its walk (a write landed in between) walks
+ * again checking each point against its snapshot (local_search.c).
  *
  * Files. DIR/ann/<collection number>.hnsw holds a saved index and, as its stamp, the version it reflects. At open,
  * a file whose stamp equals its collection's version is loaded; any other (the process died after changing the
@@ -24,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,8 @@
 typedef struct ann_entry {
     uint32_t collection;
     eg_hnsw *hnsw;
-    uint64_t file_stamp; /* the version its saved file reflects, or NO_FILE */
+    uint64_t file_stamp;       /* the version its saved file reflects, or NO_FILE */
+    _Atomic uint64_t applied;  /* the collection version the index holds (changes as a write is applied) */
     pthread_mutex_t keys_lock;
     unsigned char (*keys)[POINT_KEY_SIZE];
     size_t keys_cap;
@@ -73,11 +76,11 @@ eg_status lv_version_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, u
     return EG_OK;
 }
 
-eg_status lv_version_bump(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err) {
+eg_status lv_version_bump(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *bumped, eg_error *err) {
     uint64_t version;
     eg_status st = lv_version_get(lv, txn, collection, &version, err);
     if (st) return st;
-    version++;
+    *bumped = ++version;
     char name[32];
     version_name(collection, name);
     MDB_val k = {strlen(name), name}, v = {sizeof version, &version};
@@ -197,11 +200,14 @@ static eg_status apply_edits(lv_ann *a, ann_entry *e, const local_collection *c,
     return st;
 }
 
-void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_edit *edits, size_t count) {
+void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_edit *edits, size_t count,
+                  uint64_t version) {
     lv_ann *a = lv->ann;
     pthread_rwlock_rdlock(&a->registry_lock);
     ann_entry *e = find(a, c->number);
+    if (e) atomic_store(&e->applied, UINT64_MAX); /* in between two versions until the edits are all in */
     eg_status st = e ? apply_edits(a, e, c, edits, count, NULL) : EG_OK;
+    if (e) atomic_store(&e->applied, version);
     pthread_rwlock_unlock(&a->registry_lock);
     if (st != EG_OK) lv_ann_drop(lv, c->number);
 }
@@ -249,8 +255,10 @@ static eg_status build(local_vectors *lv, const local_collection *c, eg_error *e
     build_ctx b = {c, entry_new(c->number), a->threads, malloc(BUILD_PIECE * sizeof(uint32_t)),
                    malloc((size_t)BUILD_PIECE * c->config.dim * sizeof(float)), 0, EG_OK, err};
     if (!b.e || !b.labels || !b.vectors) st = eg_error_set(err, EG_INTERNAL, "out of memory");
-    uint64_t count = 0;
-    if (st == EG_OK) st = lv_count_get(lv, txn, c->number, &count, err);
+    uint64_t count = 0, version = 0;
+    if (st == EG_OK && (st = lv_count_get(lv, txn, c->number, &count, err)) == EG_OK)
+        st = lv_version_get(lv, txn, c->number, &version, err);
+    if (st == EG_OK) atomic_store(&b.e->applied, version);
     p.capacity = (uint32_t)(count < UINT32_MAX ? count : UINT32_MAX);
     if (st == EG_OK) st = eg_hnsw_new(c->config.dim, c->config.distance, &p, &b.e->hnsw, err);
     if (st == EG_OK) st = lv_chunks_scan(lv, txn, c, collect_chunk, &b, err);
@@ -264,14 +272,19 @@ static eg_status build(local_vectors *lv, const local_collection *c, eg_error *e
     return st;
 }
 
-eg_status lv_ann_search(local_vectors *lv, const local_collection *c, const float *query, size_t k, size_t ef,
-                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
-                        unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, eg_error *err) {
+eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t snapshot_version, const float *query,
+                        size_t k, size_t ef, bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
+                        unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, bool *in_step, eg_error *err) {
     lv_ann *a = lv->ann;
     for (int attempt = 0;; attempt++) {
         pthread_rwlock_rdlock(&a->registry_lock);
         ann_entry *e = find(a, c->number);
-        eg_status st = e ? eg_hnsw_search(e->hnsw, query, k, ef, accept, ctx, out, found, err) : EG_OK;
+        eg_status st = EG_OK;
+        if (e) {
+            uint64_t before = atomic_load(&e->applied);
+            st = eg_hnsw_search(e->hnsw, query, k, ef, accept, ctx, out, found, err);
+            *in_step = before == snapshot_version && atomic_load(&e->applied) == snapshot_version;
+        }
         if (e && st == EG_OK) {
             pthread_mutex_lock(&e->keys_lock);
             for (size_t i = 0; i < *found; i++) {
@@ -340,6 +353,7 @@ static void load_one(local_vectors *lv, MDB_txn *txn, uint32_t n, const char *pa
                 if (e && stamp == version && p.m == want.m && p.ef_construct == want.ef_construct &&
                     p.int8 == want.int8 && keys_from_store(lv, txn, &c, e)) {
                     e->file_stamp = stamp;
+                    atomic_store(&e->applied, stamp);
                     add_entry(lv->ann, e);
                     loaded = true;
                 } else {

@@ -118,11 +118,12 @@ static eg_status in_write(local_vectors *lv, const char *name, const char *op, w
     eg_status st = lv_begin(lv, true, &txn, err);
     if (st == EG_OK) {
         if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) st = body(lv, txn, &c, name, ctx, &b, err);
+        uint64_t version = 0;
         if (st == EG_OK && b.count > 0 && (st = lv_chunks_apply(lv, txn, &c, b.edits, b.count, err)) == EG_OK)
-            st = lv_version_bump(lv, txn, c.number, err);
+            st = lv_version_bump(lv, txn, c.number, &version, err);
         if (st) mdb_txn_abort(txn);
         else st = lv_commit(lv, txn, op, err);
-        if (st == EG_OK && b.count > 0) lv_ann_apply(lv, &c, b.edits, b.count); /* edits sorted by lv_chunks_apply */
+        if (st == EG_OK && b.count > 0) lv_ann_apply(lv, &c, b.edits, b.count, version); /* sorted by chunks_apply */
         lv_collection_clear(&c);
     }
     lv_write_unlock(lv);

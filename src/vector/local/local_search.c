@@ -137,21 +137,23 @@ static eg_status use_index(local_vectors *lv, MDB_txn *txn, const local_collecti
     return st;
 }
 
-/* The filter, checked on each point the graph walk meets, against this search's snapshot. */
-typedef struct walk_filter {
+/* What a graph walk checks on each point it meets, against this search's snapshot: that the snapshot holds a
+ * point in that slot and, with a filter, that the point matches it. */
+typedef struct walk_check {
     scorer *s;
     const eg_filter *filter;
     eg_status st; /* the first read error, which ends the search with it */
     eg_error *err;
-} walk_filter;
+} walk_check;
 
 static bool accept_point(void *ctx, uint32_t slot) {
-    walk_filter *w = ctx;
+    walk_check *w = ctx;
     const unsigned char *point_key;
     const float *vector;
     if (w->st != EG_OK || lv_slot_read(w->s->lv, w->s->txn, w->s->c, slot, &point_key, &vector, NULL) != EG_OK ||
         point_key[0] == LV_EMPTY_SLOT)
         return false; /* not in this snapshot (a write the index has seen first), or out of the chunks' range */
+    if (!w->filter) return true;
     unsigned char key[ROW_KEY_SIZE];
     lv_collection_prefix(w->s->c->number, key);
     memcpy(key + 4, point_key, POINT_KEY_SIZE);
@@ -169,32 +171,30 @@ static bool accept_point(void *ctx, uint32_t slot) {
     return match;
 }
 
-/* The index's candidates into s->top. A float index scores with the very vectors the store holds, so its scores
- * are the exact ones; an int8 index's candidates are scored again from the snapshot's stored vectors (the
- * rescoring), skipping any whose slot is empty there. */
-static eg_status score_approximate(scorer *s, const eg_search_params *params, const eg_filter *filter, size_t k,
-                                   eg_error *err) {
-    bool rescore = s->c->config.quantization == EG_QUANTIZATION_INT8;
-    double oversampling = params->oversampling > 0 ? params->oversampling : 1.0;
-    size_t want = rescore ? (size_t)ceil(oversampling * (double)k) : k;
-    size_t ef = params->hnsw_ef ? params->hnsw_ef : EG_HNSW_EF_DEFAULT;
+/* One walk of the index for the best `want` candidates. Without `validate`, points are checked against the
+ * snapshot only for the filter, and the walk counts only if the index held the snapshot's version throughout
+ * (*in_step); with it, every point is checked, and results are named and scored from the snapshot. A float
+ * index scores with the very vectors the store holds, so its scores are exact; an int8 index's candidates are
+ * always scored again from the snapshot's stored floats (the rescoring). */
+static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const eg_filter *filter, bool validate,
+                      bool *in_step, eg_error *err) {
+    bool rescore = validate || s->c->config.quantization == EG_QUANTIZATION_INT8;
     eg_hnsw_hit *hits = malloc(want * sizeof *hits);
     unsigned char(*keys)[POINT_KEY_SIZE] = malloc(want * POINT_KEY_SIZE);
     if (!hits || !keys) {
         free(hits), free(keys);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    walk_filter w = {s, filter, EG_OK, err};
+    walk_check w = {s, filter, EG_OK, err};
     size_t found = 0;
-    eg_status st = lv_ann_search(s->lv, s->c, s->query, want, ef < want ? want : ef, filter ? accept_point : NULL, &w,
-                                 hits, keys, &found, err);
+    eg_status st = lv_ann_search(s->lv, s->c, version, s->query, want, ef, filter || validate ? accept_point : NULL, &w,
+                                 hits, keys, &found, in_step, err);
     if (st == EG_OK) st = w.st;
-    for (size_t i = 0; i < found && st == EG_OK; i++) {
-        if (keys[i][0] == LV_EMPTY_SLOT) continue;
+    for (size_t i = 0; i < found && st == EG_OK && (validate || *in_step); i++) {
         unsigned char key[ROW_KEY_SIZE];
         lv_collection_prefix(s->c->number, key);
-        memcpy(key + 4, keys[i], POINT_KEY_SIZE);
         if (!rescore) {
+            memcpy(key + 4, keys[i], POINT_KEY_SIZE);
             offer_scored(s, key, hits[i].score);
             continue;
         }
@@ -202,11 +202,31 @@ static eg_status score_approximate(scorer *s, const eg_search_params *params, co
         const float *vector;
         st = lv_slot_read(s->lv, s->txn, s->c, hits[i].label, &point_key, &vector, err);
         if (st == EG_NOT_FOUND) st = EG_OK; /* a slot beyond the snapshot's chunks: first used after it began */
-        else if (st == EG_OK && memcmp(point_key, keys[i], POINT_KEY_SIZE) == 0) offer(s, key, vector);
+        else if (st == EG_OK && point_key[0] != LV_EMPTY_SLOT) {
+            memcpy(key + 4, point_key, POINT_KEY_SIZE);
+            offer(s, key, vector);
+        }
     }
     free(hits);
     free(keys);
     return st;
+}
+
+/* The index's best k candidates into s->top: a walk trusting the index when it held this snapshot's version
+ * throughout, else a second walk checking every point against the snapshot, so that a write landing meanwhile
+ * never costs results. */
+static eg_status score_approximate(scorer *s, const eg_search_params *params, const eg_filter *filter, size_t k,
+                                   eg_error *err) {
+    uint64_t version;
+    eg_status st = lv_version_get(s->lv, s->txn, s->c->number, &version, err);
+    if (st) return st;
+    double oversampling = params->oversampling > 0 ? params->oversampling : 1.0;
+    size_t want = s->c->config.quantization == EG_QUANTIZATION_INT8 ? (size_t)ceil(oversampling * (double)k) : k;
+    size_t ef = params->hnsw_ef ? params->hnsw_ef : EG_HNSW_EF_DEFAULT;
+    if (ef < want) ef = want;
+    bool in_step = false;
+    st = walk(s, version, want, ef, filter, false, &in_step, err);
+    return st || in_step ? st : walk(s, version, want, ef, filter, true, &in_step, err);
 }
 
 /* ---- ranking -------------------------------------------------------------------------------------------- */

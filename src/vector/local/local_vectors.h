@@ -178,18 +178,22 @@ void lv_ann_close(local_vectors *lv, bool save);
 void lv_write_lock(local_vectors *lv);
 void lv_write_unlock(local_vectors *lv);
 eg_status lv_version_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err);
-eg_status lv_version_bump(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err);
-/* After a commit (write lock held): the same slot edits, sorted by slot, applied to c's index if it has one. */
-void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_edit *edits, size_t count);
+/* Adds 1 to the collection's version; *bumped gets the new one. */
+eg_status lv_version_bump(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *bumped, eg_error *err);
+/* After a commit (write lock held): the same slot edits, sorted by slot, applied to c's index if it has one,
+ * which then holds `version`. */
+void lv_ann_apply(local_vectors *lv, const local_collection *c, const lv_slot_edit *edits, size_t count,
+                  uint64_t version);
 /* Forgets a collection's index and its file (delete_collection). */
 void lv_ann_drop(local_vectors *lv, uint32_t collection);
 /* Points in c's index (0: none built). */
 uint64_t lv_ann_indexed(local_vectors *lv, uint32_t collection);
 /* eg_hnsw_search on c's index, building it first (from the latest committed points) when it has none; keys[i]
- * receives the point key of out[i] (first byte LV_EMPTY_SLOT: none, a point removed meanwhile). */
-eg_status lv_ann_search(local_vectors *lv, const local_collection *c, const float *query, size_t k, size_t ef,
-                        bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
-                        unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, eg_error *err);
+ * receives the point key of out[i] (first byte LV_EMPTY_SLOT: none, a point removed meanwhile). *in_step tells
+ * whether the index held the collection's snapshot_version throughout the walk (no write landed in between). */
+eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t snapshot_version, const float *query,
+                        size_t k, size_t ef, bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
+                        unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, bool *in_step, eg_error *err);
 /* A slot's point key (first byte LV_EMPTY_SLOT: empty) and vector, read in place from the snapshot; EG_NOT_FOUND
  * when the snapshot has no chunk for it (a slot first used by a later write). */
 eg_status lv_slot_read(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
