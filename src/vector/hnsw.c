@@ -175,20 +175,18 @@ bool hnsw_reserve(eg_hnsw *h, size_t need) {
     if (need <= h->capacity) return true;
     size_t cap = h->capacity ? h->capacity : GROWTH_MIN;
     while (cap < need) cap *= 2;
-    unsigned char *rows = aligned_alloc(HNSW_ROW_ALIGN, cap * h->row_bytes);
-    uint32_t *l0 = realloc(h->links0, cap * (1 + h->m0) * sizeof(uint32_t));
-    if (l0) h->links0 = l0;
+    unsigned char *blocks = aligned_alloc(HNSW_ARRAY_ALIGN, cap * h->block_bytes);
     hnsw_node *n = realloc(h->nodes, cap * sizeof(hnsw_node));
     if (n) h->nodes = n;
     _Atomic uint32_t *seq = realloc(h->seq, cap * sizeof *seq);
     if (seq) h->seq = seq;
-    if (!rows || !l0 || !n || !seq) {
-        free(rows);
+    if (!blocks || !n || !seq) {
+        free(blocks);
         return false;
     }
-    if (h->rows) memcpy(rows, h->rows, atomic_load(&h->slots) * h->row_bytes);
-    free(h->rows);
-    h->rows = rows;
+    if (h->blocks) memcpy(blocks, h->blocks, atomic_load(&h->slots) * h->block_bytes);
+    free(h->blocks);
+    h->blocks = blocks;
     memset(h->nodes + h->capacity, 0, (cap - h->capacity) * sizeof(hnsw_node));
     for (size_t i = h->capacity; i < cap; i++) atomic_init(&h->seq[i], 0);
     h->capacity = cap;
@@ -363,7 +361,7 @@ static uint32_t descend(const eg_hnsw *h, const probe *p, uint32_t ep, int from,
 static inline void prefetch_row(const eg_hnsw *h, uint32_t id) {
     const char *r = (const char *)hnsw_row(h, id);
     __builtin_prefetch(r);
-    if (h->row_bytes > HNSW_ROW_ALIGN) __builtin_prefetch(r + HNSW_ROW_ALIGN);
+    if (h->vector_bytes > HNSW_ARRAY_ALIGN) __builtin_prefetch(r + HNSW_ARRAY_ALIGN);
 }
 
 /* Offers neighbour c to the beam. */
@@ -491,13 +489,10 @@ static bool reset_node(eg_hnsw *h, uint32_t id, int level, const float *vector) 
     h->upper_bytes += (size_t)level * (1 + h->m) * sizeof(uint32_t);
     __atomic_store_n(&hnsw_links(h, id, 0)[0], 0, __ATOMIC_RELAXED);
     unsigned char *r = hnsw_row(h, id);
-    if (h->int8) {
-        eg_sq8_encode(&h->codec, vector, r);
-        memset(r + h->dim, 0, h->row_bytes - h->dim);
-    } else {
-        memcpy(r, vector, h->dim * sizeof(float));
-        memset(r + h->dim * sizeof(float), 0, h->row_bytes - h->dim * sizeof(float));
-    }
+    size_t used = h->int8 ? h->dim : h->dim * sizeof(float);
+    if (h->int8) eg_sq8_encode(&h->codec, vector, r);
+    else memcpy(r, vector, used);
+    memset(r + used, 0, h->vector_bytes - used);
     if (hnsw_state(h, id) == SLOT_REMOVED) h->removed--;
     __atomic_store_n(&n->state, SLOT_JOINING, __ATOMIC_RELAXED);
     size_t slots = atomic_load(&h->slots);
@@ -845,10 +840,12 @@ static eg_status check_params(size_t dim, eg_distance distance, const eg_hnsw_pa
 eg_status hnsw_create(size_t dim, eg_distance distance, const eg_hnsw_params *p, eg_hnsw **out, eg_error *err) {
     eg_hnsw *h = calloc(1, sizeof(*h));
     if (!h) return eg_error_set(err, EG_INTERNAL, "hnsw: out of memory");
-    size_t row_bytes = p->int8 ? (dim + HNSW_CODE_ALIGN - 1) / HNSW_CODE_ALIGN * HNSW_CODE_ALIGN
-                               : (dim * sizeof(float) + HNSW_ROW_ALIGN - 1) / HNSW_ROW_ALIGN * HNSW_ROW_ALIGN;
+    size_t links = (1 + 2 * (size_t)p->m) * sizeof(uint32_t);
+    size_t align = p->int8 ? HNSW_CODE_ALIGN : HNSW_FLOAT_ALIGN;
+    size_t vector_bytes = ((p->int8 ? dim : dim * sizeof(float)) + align - 1) / align * align;
     h->dim = dim;
-    h->row_bytes = row_bytes;
+    h->vector_bytes = vector_bytes;
+    h->block_bytes = (vector_bytes + links + align - 1) / align * align;
     h->distance = distance;
     h->higher_is_better = eg_distance_higher_is_better(distance);
     h->int8 = p->int8;
@@ -895,8 +892,7 @@ void eg_hnsw_free(eg_hnsw *h) {
     pthread_mutex_destroy(&h->write_lock);
     pthread_rwlock_destroy(&h->grow_lock);
     eg_sq8_clear(&h->codec);
-    free(h->rows);
-    free(h->links0);
+    free(h->blocks);
     free(h->nodes);
     free(h->seq);
     free(h);
@@ -910,7 +906,7 @@ bool eg_hnsw_contains(const eg_hnsw *h, uint32_t label) {
 
 size_t eg_hnsw_memory_bytes(const eg_hnsw *h) {
     if (!h) return 0;
-    size_t per_slot = h->row_bytes + (1 + h->m0) * sizeof(uint32_t) + sizeof(hnsw_node) + sizeof(uint32_t);
+    size_t per_slot = h->block_bytes + sizeof(hnsw_node) + sizeof(uint32_t);
     size_t codec = h->int8 ? 2 * h->dim * sizeof(float) : 0;
     return sizeof(*h) + atomic_load(&h->slots) * per_slot + atomic_load(&h->upper_bytes) +
            atomic_load(&h->scratch_bytes) + codec;

@@ -5,8 +5,7 @@
  *            u64: seed, rng, slots, live, removed, entry, stamp
  *   codec    int8 and trained only: lo (dim floats), step (dim floats)
  *   nodes    per slot: state (u8), level (u8)
- *   rows     slots * row_bytes
- *   links0   slots * (1 + 2m) u32
+ *   blocks   slots * block_bytes: each slot's vector (or codes) and layer-0 links (hnsw_internal.h)
  *   upper    for each slot that is not empty and has level > 0: level * (1 + m) u32
  *   crc      u32: CRC32C of every byte before it
  * Only x86-64 and other little-endian machines are supported (the arrays are written as they are in memory). */
@@ -24,7 +23,7 @@
 #include <unistd.h>
 
 #define FILE_MAGIC "EGHNSW01"
-#define FILE_FORMAT 1u
+#define FILE_FORMAT 2u
 #define IO_CHUNK (1u << 24) /* one read or write call at most: short transfers are retried per chunk anyway */
 
 typedef struct file_header {
@@ -78,7 +77,7 @@ static bool put_body(eg_hnsw *h, stream *s, uint64_t stamp) {
     for (size_t i = 0; i < slots; i++) meta[2 * i] = h->nodes[i].state, meta[2 * i + 1] = h->nodes[i].level;
     bool ok = put(s, meta, 2 * slots);
     free(meta);
-    ok = ok && put(s, h->rows, slots * h->row_bytes) && put(s, h->links0, slots * (1 + h->m0) * sizeof(uint32_t));
+    ok = ok && put(s, h->blocks, slots * h->block_bytes);
     for (size_t i = 0; ok && i < slots; i++)
         if (h->nodes[i].state != SLOT_EMPTY && h->nodes[i].level > 0)
             ok = put(s, h->nodes[i].upper, (size_t)h->nodes[i].level * (1 + h->m) * sizeof(uint32_t));
@@ -149,7 +148,7 @@ static bool get_body(eg_hnsw *h, stream *s, const file_header *hd) {
         h->nodes[i].level = state == SLOT_EMPTY ? 0 : level;
     }
     free(meta);
-    ok = ok && get(s, h->rows, slots * h->row_bytes) && get(s, h->links0, slots * (1 + h->m0) * sizeof(uint32_t));
+    ok = ok && get(s, h->blocks, slots * h->block_bytes);
     for (size_t i = 0; ok && i < slots; i++) {
         const uint32_t *l = hnsw_links(h, (uint32_t)i, 0);
         ok = l[0] <= h->m0;
