@@ -5,9 +5,9 @@
  * Points are named by labels: the caller's slot numbers, dense unsigned 32-bit integers (0, 1, 2, ...). The index
  * sizes its arrays by the largest label seen, so sparse or huge labels waste memory: map ids to slots first. The
  * index keeps its own copy of every vector, beside the point's bottom-layer links in one block per slot, blocks
- * back to back: that is what searches read. Scores are those of distance.h (eg_vec_score): higher is better for Cosine and Dot, smaller for Euclid and
- * Manhattan; for Cosine the caller passes vectors and queries already normalised (eg_vec_normalize), the index
- * scores them by their dot product.
+ * back to back: that is what searches read. Scores are those of distance.h (eg_vec_score): higher is better for
+ * Cosine and Dot, smaller for Euclid and Manhattan; for Cosine the caller passes vectors and queries already
+ * normalised (eg_vec_normalize), the index scores them by their dot product.
  *
  * The graph: every point lives on layer 0 and, with probability 1/M per further layer, on higher layers (level
  * drawn as floor(-ln(U) / ln(M))). A point links to at most 2*M others on layer 0 and M on each upper layer,
