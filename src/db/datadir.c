@@ -88,7 +88,8 @@ static eg_status wrap(eg_db *db, const eg_guard *guard, eg_error *err) {
 static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
     char path[4096];
     eg_graph_lmdb_options graph_options = {0, no_sync};
-    eg_vectors_lmdb_options vector_options = {0, no_sync};
+    eg_vectors_lmdb_options vector_options = {0, no_sync,
+                                              (unsigned)eg_settings_int(db->settings, "vectors.index_threads")};
     eg_status st;
     if ((st = eg_path_join(path, sizeof path, dir, "graph", err)) ||
         (st = eg_graph_open_lmdb(path, &graph_options, &db->graph, err)) ||

@@ -48,6 +48,8 @@ static const setting_def settings_table[] = {
     INT_SETTING("saga.compensation_attempts", 1, 100, 3, "attempts at each compensation before a dead letter"),
     TEXT_SETTING("archive.path", "archive", "the cold archive's folder: relative to the data folder, or absolute"),
     INT_SETTING("archive.retention_days", 1, 36500, 1825, "cleanup_archive removes entries archived longer ago"),
+    INT_SETTING("vectors.index_threads", 0, 256, 0,
+                "threads that build a collection's HNSW index; 0: one per CPU"),
 };
 
 #define SETTING_COUNT (sizeof settings_table / sizeof settings_table[0])
