@@ -62,7 +62,7 @@ static bool score_matches(eg_distance d, float got, const reference_sums *r) {
     return false;
 }
 
-static const eg_simd implementations[] = {EG_SIMD_SCALAR, EG_SIMD_AVX2};
+static const eg_simd implementations[] = {EG_SIMD_SCALAR, EG_SIMD_AVX2, EG_SIMD_AVX512};
 static const eg_distance distances[] = {EG_DISTANCE_COSINE, EG_DISTANCE_DOT, EG_DISTANCE_EUCLID,
                                         EG_DISTANCE_MANHATTAN};
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))

@@ -30,7 +30,7 @@ static void fill_random(float *v, size_t n) {
     for (size_t i = 0; i < n; i++) v[i] = random_unit();
 }
 
-static const eg_simd implementations[] = {EG_SIMD_SCALAR, EG_SIMD_AVX2};
+static const eg_simd implementations[] = {EG_SIMD_SCALAR, EG_SIMD_AVX2, EG_SIMD_AVX512};
 static const eg_distance distances[] = {EG_DISTANCE_COSINE, EG_DISTANCE_DOT, EG_DISTANCE_EUCLID,
                                         EG_DISTANCE_MANHATTAN};
 

@@ -141,6 +141,66 @@ static AVX2 void avx2_score_block(eg_distance d, const float *query, const float
 static const kernel_table avx2_kernels = {EG_SIMD_AVX2, avx2_dot, avx2_l2_squared, avx2_manhattan, avx2_score_block};
 #endif
 
+/* ---- AVX-512 -------------------------------------------------------------------------------------------- */
+
+#ifdef HAVE_AVX2_KERNELS
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX512_LANES 16
+#define AVX512_STEP (4 * AVX512_LANES)
+
+static inline AVX512 __m512 avx512_accumulate(reduce_op op, __m512 acc, __m512 x, __m512 y) {
+    switch (op) {
+    case OP_DOT: return _mm512_fmadd_ps(x, y, acc);
+    case OP_L2_SQUARED: {
+        __m512 diff = _mm512_sub_ps(x, y);
+        return _mm512_fmadd_ps(diff, diff, acc);
+    }
+    case OP_L1: return _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)));
+    }
+    return acc;
+}
+
+/* The AVX2 loop at twice the width; the tail is one masked load, which reads nothing past the vector's end. */
+static inline AVX512 float avx512_reduce(reduce_op op, const float *a, const float *b, size_t dim) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    size_t i = 0;
+    for (; i + AVX512_STEP <= dim; i += AVX512_STEP) {
+        acc0 = avx512_accumulate(op, acc0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        acc1 = avx512_accumulate(op, acc1, _mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        acc2 = avx512_accumulate(op, acc2, _mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+        acc3 = avx512_accumulate(op, acc3, _mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+    }
+    for (; i + AVX512_LANES <= dim; i += AVX512_LANES)
+        acc0 = avx512_accumulate(op, acc0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    if (i < dim) {
+        __mmask16 mask = (__mmask16)((1u << (dim - i)) - 1);
+        acc1 = avx512_accumulate(op, acc1, _mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+static AVX512 float avx512_dot(const float *a, const float *b, size_t dim) { return avx512_reduce(OP_DOT, a, b, dim); }
+static AVX512 float avx512_l2_squared(const float *a, const float *b, size_t dim) {
+    return avx512_reduce(OP_L2_SQUARED, a, b, dim);
+}
+static AVX512 float avx512_manhattan(const float *a, const float *b, size_t dim) {
+    return avx512_reduce(OP_L1, a, b, dim);
+}
+
+static AVX512 void avx512_score_block(eg_distance d, const float *query, const float *rows, size_t n, size_t dim,
+                                      float *scores) {
+    if (d == EG_DISTANCE_EUCLID)
+        for (size_t i = 0; i < n; i++) scores[i] = sqrtf(avx512_reduce(OP_L2_SQUARED, query, rows + i * dim, dim));
+    else if (d == EG_DISTANCE_MANHATTAN)
+        for (size_t i = 0; i < n; i++) scores[i] = avx512_reduce(OP_L1, query, rows + i * dim, dim);
+    else
+        for (size_t i = 0; i < n; i++) scores[i] = avx512_reduce(OP_DOT, query, rows + i * dim, dim);
+}
+
+static const kernel_table avx512_kernels = {EG_SIMD_AVX512, avx512_dot, avx512_l2_squared, avx512_manhattan,
+                                            avx512_score_block};
+#endif
+
 /* ---- Choosing ------------------------------------------------------------------------------------------- */
 
 static _Atomic(const kernel_table *) active_kernels; /* NULL until first use */
@@ -150,6 +210,7 @@ static const kernel_table *kernels_for(eg_simd s) {
     if (s == EG_SIMD_SCALAR) return &scalar_kernels;
 #ifdef HAVE_AVX2_KERNELS
     if (s == EG_SIMD_AVX2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_kernels;
+    if (s == EG_SIMD_AVX512 && __builtin_cpu_supports("avx512f") && kernels_for(EG_SIMD_AVX2)) return &avx512_kernels;
 #endif
     return NULL;
 }
@@ -159,12 +220,15 @@ static const kernel_table *kernels(void) {
     if (k) return k;
     const char *forced = getenv("ENGRAM_SIMD");
     if (forced && strcmp(forced, "scalar") == 0) k = &scalar_kernels;
-    else if (!(k = kernels_for(EG_SIMD_AVX2))) k = &scalar_kernels;
+    else if (forced && strcmp(forced, "avx2") == 0 && (k = kernels_for(EG_SIMD_AVX2))) {
+    } else if (!(k = kernels_for(EG_SIMD_AVX512)) && !(k = kernels_for(EG_SIMD_AVX2))) k = &scalar_kernels;
     atomic_store(&active_kernels, k);
     return k;
 }
 
-const char *eg_simd_name(eg_simd s) { return s == EG_SIMD_AVX2 ? "avx2+fma" : "scalar"; }
+const char *eg_simd_name(eg_simd s) {
+    return s == EG_SIMD_AVX512 ? "avx512" : s == EG_SIMD_AVX2 ? "avx2+fma" : "scalar";
+}
 
 eg_simd eg_simd_active(void) { return kernels()->simd; }
 

@@ -248,7 +248,7 @@ static AVX2 float avx2_score(const eg_sq8_query *pq, const uint8_t *codes) {
 
 float eg_sq8_score(const eg_sq8_query *pq, const uint8_t *codes) {
 #ifdef HAVE_AVX2_KERNELS
-    if (eg_simd_active() == EG_SIMD_AVX2) return avx2_score(pq, codes);
+    if (eg_simd_active() != EG_SIMD_SCALAR) return avx2_score(pq, codes); /* AVX-512 CPUs have AVX2 */
 #endif
     return scalar_score(pq, codes);
 }
