@@ -1101,6 +1101,53 @@ TEST(delete_collection_removes_the_index) {
 
 /* ---- 10. Bad search params ------------------------------------------------------------------------------ */
 
+/* Hybrid search takes its dense candidates from the index too: the fused ranking matches the exact hybrid
+ * search's on most of its top 10. */
+TEST(hybrid_search_uses_the_index) {
+    const char *dir = test_scratch_dir(), *name = "h";
+    eg_vectors *v = open_store(dir);
+    eg_collection_config config = {.dim = DIM, .distance = EG_DISTANCE_COSINE, .sparse = true,
+                                   .full_scan_threshold = THRESHOLD};
+    REQUIRE(eg_vectors_create_collection(v, name, &config, &err) == EG_OK);
+    enum { POINTS = 2000, TERMS = 40 };
+    static float vectors[POINTS][DIM];
+    static eg_point batch[POINTS];
+    static uint32_t indices[POINTS][2];
+    static float values[POINTS][2];
+    for (uint32_t i = 0; i < POINTS; i++) {
+        point_vector(i, 0, vectors[i]);
+        indices[i][0] = i % TERMS, indices[i][1] = TERMS + (i * 7) % TERMS;
+        values[i][0] = 1.0f, values[i][1] = 0.5f;
+        batch[i] = (eg_point){.id = eg_point_id_num(i), .vector = vectors[i], .dim = DIM,
+                              .sparse = {indices[i], values[i], 2}};
+    }
+    REQUIRE(eg_vectors_upsert(v, name, batch, POINTS, &err) == EG_OK);
+    double overlap = 0;
+    for (unsigned q = 0; q < 30; q++) {
+        float query[DIM];
+        query_vector(q, query);
+        uint32_t qi[1] = {q % TERMS};
+        float qv[1] = {1.0f};
+        hits got[2];
+        for (int exact = 0; exact < 2; exact++) {
+            eg_hybrid_request r = {.vector = query, .dim = DIM, .sparse = {qi, qv, 1}, .limit = 10,
+                                   .params = {.exact = exact == 1}};
+            eg_scored_list list = {0};
+            CHECK_OK(eg_vectors_search_hybrid(v, name, &r, &list, &err), &err);
+            got[exact].n = 0;
+            for (size_t i = 0; i < list.count && i < MAX_HITS; i++) got[exact].id[got[exact].n++] = list.items[i].point.id.num;
+            eg_scored_list_free(&list);
+        }
+        CHECK(got[0].n == 10 && got[1].n == 10);
+        for (size_t i = 0; i < got[1].n; i++) overlap += contains(&got[0], got[1].id[i]);
+    }
+    overlap /= 30 * 10;
+    fprintf(stderr, "    measured: hybrid top-10 overlap with exact hybrid %.3f\n", overlap);
+    CHECK(indexed(v, name) == POINTS);
+    CHECK(overlap >= 0.9);
+    eg_vectors_close(v);
+}
+
 TEST(bad_search_params) {
     const char *name = "b";
     eg_vectors *v = fresh_collection(NULL, name, EG_DISTANCE_EUCLID, EG_QUANTIZATION_INT8);
@@ -1149,6 +1196,7 @@ int main(void) {
     RUN(concurrent_searches_and_writes);
     RUN(concurrent_writes_where_searches_look);
     RUN(delete_collection_removes_the_index);
+    RUN(hybrid_search_uses_the_index);
     RUN(bad_search_params);
     return test_summary();
 }
