@@ -639,6 +639,34 @@ static void *batch_worker(void *arg) {
     return NULL;
 }
 
+/* After a threaded batch: two points inserted at once near each other do not see each other, and a neighbour
+ * that then has to choose between them may keep only one; now and then a point is left with no link to it on
+ * layer 0, which no search can reach. Each such point of the batch is connected again, alone, now that the
+ * others are in the graph. */
+static void relink_stranded(batch *b) {
+    eg_hnsw *h = b->h;
+    size_t slots = atomic_load(&h->slots);
+    uint8_t *linked = calloc(slots ? slots : 1, 1);
+    scratch *s = linked ? scratch_take(h) : NULL;
+    if (!s) { /* out of memory: the graph is still valid, only maybe not as good */
+        free(linked);
+        return;
+    }
+    for (size_t i = 0; i < slots; i++) {
+        if (!present(hnsw_state(h, (uint32_t)i))) continue;
+        const uint32_t *l = hnsw_links(h, (uint32_t)i, 0);
+        for (uint32_t j = 1; j <= l[0]; j++) linked[l[j]] = 1;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        uint32_t id = b->labels[i];
+        if (!linked[id] && hnsw_state(h, id) == SLOT_LIVE && atomic_load(&h->live) > 1 &&
+            (uint32_t)atomic_load(&h->entry) != id)
+            connect(h, s, id, b->vectors + i * h->dim);
+    }
+    scratch_give(h, s);
+    free(linked);
+}
+
 /* Connects the prepared (joining) points of b on `threads` threads, this one included. */
 static void connect_all(batch *b, unsigned threads) {
     size_t useful = b->n / BATCH_PER_THREAD;
@@ -650,6 +678,7 @@ static void connect_all(batch *b, unsigned threads) {
     batch_worker(b);
     for (unsigned t = 0; t < started; t++) pthread_join(ids[t], NULL);
     free(ids);
+    if (started > 0) relink_stranded(b);
 }
 
 static int compare_labels(const void *a, const void *b) {

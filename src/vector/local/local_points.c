@@ -176,7 +176,7 @@ eg_status lv_get(eg_vectors *v, const char *collection, const eg_point_id *ids, 
     local_collection c;
     eg_status st = lv_begin(lv, false, &txn, err);
     if (st) return st;
-    if ((st = lv_collection_load(lv, txn, collection, &c, err))) {
+    if ((st = lv_collection_load_for_read(lv, txn, collection, &c, err))) {
         mdb_txn_abort(txn);
         return st;
     }

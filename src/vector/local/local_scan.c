@@ -93,7 +93,7 @@ eg_status lv_in_read(local_vectors *lv, const char *name, lv_read_body body, voi
     local_collection c;
     eg_status st = lv_begin(lv, false, &txn, err);
     if (st) return st;
-    if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) {
+    if ((st = lv_collection_load_for_read(lv, txn, name, &c, err)) == EG_OK) {
         st = body(lv, txn, &c, ctx, err);
         lv_collection_clear(&c);
     }

@@ -4,6 +4,8 @@
 #include "util/lmdb_env.h"
 
 #include <endian.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,82 @@ static bool hnsw_config_load(json_t *hnsw, eg_collection_config *out) {
            out->full_scan_threshold >= 1;
 }
 
+/* ---- parsed configurations for reads ---------------------------------------------------------------------- *
+ * Configurations change only in write transactions that call lv_collection_store or lv_collection_forget, which
+ * first record that transaction's id in `changed`. A configuration parsed in a read snapshot taken at or after the
+ * last change is the one every such snapshot sees; snapshots older than the last change parse their own. */
+
+#define CONFIG_CACHE_MAX 64
+
+typedef struct config_entry {
+    char name[EG_COLLECTION_NAME_MAX + 1];
+    local_collection c;
+    uint64_t snapshot; /* the transaction id it was parsed in */
+} config_entry;
+
+struct lv_config_cache {
+    pthread_mutex_t lock;
+    _Atomic uint64_t changed;
+    config_entry entries[CONFIG_CACHE_MAX];
+    size_t count;
+};
+
+/* A deep copy (the indexes' field names are owned); false when out of memory. */
+static bool collection_copy(const local_collection *from, local_collection *to) {
+    *to = *from;
+    to->indexes = calloc(from->index_count + 1, sizeof *to->indexes);
+    to->index_count = 0;
+    for (size_t i = 0; to->indexes && i < from->index_count; i++, to->index_count++)
+        if (!(to->indexes[i].field = strdup(from->indexes[i].field))) break;
+        else to->indexes[i].type = from->indexes[i].type;
+    if (to->indexes && to->index_count == from->index_count) return true;
+    lv_collection_clear(to);
+    return false;
+}
+
+static void cache_drop_all(lv_config_cache *cache) {
+    for (size_t i = 0; i < cache->count; i++) lv_collection_clear(&cache->entries[i].c);
+    cache->count = 0;
+}
+
+void lv_collection_forget(local_vectors *lv, MDB_txn *txn) { atomic_store(&lv->configs->changed, mdb_txn_id(txn)); }
+
+eg_status lv_collection_load_for_read(local_vectors *lv, MDB_txn *txn, const char *name, local_collection *out,
+                                      eg_error *err) {
+    lv_config_cache *cache = lv->configs;
+    uint64_t snapshot = mdb_txn_id(txn), changed = atomic_load(&cache->changed);
+    bool cacheable = snapshot >= changed && strlen(name) <= EG_COLLECTION_NAME_MAX;
+    if (cacheable) {
+        pthread_mutex_lock(&cache->lock);
+        for (size_t i = 0; i < cache->count; i++) {
+            config_entry *e = &cache->entries[i];
+            if (e->snapshot >= changed && strcmp(e->name, name) == 0) {
+                bool copied = collection_copy(&e->c, out);
+                pthread_mutex_unlock(&cache->lock);
+                return copied ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+            }
+        }
+        pthread_mutex_unlock(&cache->lock);
+    }
+    eg_status st = lv_collection_load(lv, txn, name, out, err);
+    if (st != EG_OK || !cacheable) return st;
+    pthread_mutex_lock(&cache->lock);
+    size_t kept = 0; /* entries from before the last change are of no use any more */
+    for (size_t i = 0; i < cache->count; i++) {
+        if (cache->entries[i].snapshot >= changed && strcmp(cache->entries[i].name, name) != 0)
+            cache->entries[kept++] = cache->entries[i];
+        else lv_collection_clear(&cache->entries[i].c);
+    }
+    cache->count = kept;
+    if (cache->count == CONFIG_CACHE_MAX) cache_drop_all(cache);
+    config_entry *e = &cache->entries[cache->count];
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->snapshot = snapshot;
+    if (collection_copy(out, &e->c)) cache->count++;
+    pthread_mutex_unlock(&cache->lock);
+    return EG_OK;
+}
+
 void lv_collection_clear(local_collection *c) {
     for (size_t i = 0; i < c->index_count; i++) free(c->indexes[i].field);
     free(c->indexes);
@@ -169,6 +247,7 @@ eg_status lv_collection_load(local_vectors *lv, MDB_txn *txn, const char *name, 
 
 eg_status lv_collection_store(local_vectors *lv, MDB_txn *txn, const char *name, const local_collection *c,
                               eg_error *err) {
+    lv_collection_forget(lv, txn);
     json_t *indexes = json_object();
     for (size_t i = 0; i < c->index_count; i++)
         json_object_set_new(indexes, c->indexes[i].field, json_string(eg_payload_type_name(c->indexes[i].type)));
@@ -390,6 +469,7 @@ static eg_status delete_collection_locked(local_vectors *lv, const char *name, e
         if (st == EG_OK && (st = lv_count_get(lv, txn, c.number, &n, err)) == EG_OK)
             st = lv_count_add(lv, txn, c.number, -(int64_t)n, err);
         MDB_val k = {strlen(name), (void *)name};
+        if (st == EG_OK) lv_collection_forget(lv, txn);
         int rc = st == EG_OK ? mdb_del(txn, lv->collections, &k, NULL) : 0;
         if (rc) st = lv_mdb_error(lv, rc, "delete_collection", err);
         char version[32];
@@ -468,6 +548,14 @@ eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const c
 
 /* ---- opening -------------------------------------------------------------------------------------------- */
 
+static void configs_free(local_vectors *lv) {
+    if (!lv->configs) return;
+    cache_drop_all(lv->configs);
+    pthread_mutex_destroy(&lv->configs->lock);
+    free(lv->configs);
+    lv->configs = NULL;
+}
+
 eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
                                eg_error *err) {
     if (!dir || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "vectors folder or out is NULL");
@@ -490,7 +578,11 @@ eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *o
         free(e);
         return st;
     }
-    if ((st = lv_ann_open(lv, dir, options ? options->index_threads : 0, err))) {
+    if (!(lv->configs = calloc(1, sizeof *lv->configs))) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    else pthread_mutex_init(&lv->configs->lock, NULL);
+    if (st == EG_OK) st = lv_ann_open(lv, dir, options ? options->index_threads : 0, err);
+    if (st) {
+        configs_free(lv);
         eg_lmdb_close(&e->lmdb);
         free(e);
         return st;
@@ -502,6 +594,7 @@ eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *o
 static void local_close(eg_vectors *v) {
     local_env *e = (local_env *)local_of(v);
     lv_ann_close(&e->lv, true);
+    configs_free(&e->lv);
     eg_lmdb_close(&e->lmdb);
     free(e);
 }
