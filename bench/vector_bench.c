@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     size_t hits = 0;
     t0 = now_s();
     for (size_t q = 0; q < nq; q++) {
-        eg_search_request r = {.vector = queries + q * dim, .dim = dim, .limit = K};
+        eg_search_request r = {.vector = queries + q * dim, .dim = dim, .limit = K, .params = {.exact = true}};
         eg_scored_list out;
         if (eg_vectors_search(v, "bench", &r, &out, &err)) fail("search", &err);
         for (size_t i = 0; i < out.count; i++)
