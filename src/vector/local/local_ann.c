@@ -61,31 +61,12 @@ void lv_write_unlock(local_vectors *lv) { pthread_mutex_unlock(&lv->ann->write_l
 
 /* ---- Versions ------------------------------------------------------------------------------------------- */
 
-static void version_name(uint32_t collection, char out[32]) { snprintf(out, 32, "version.%u", collection); }
-
 eg_status lv_version_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err) {
-    char name[32];
-    version_name(collection, name);
-    MDB_val k = {strlen(name), name}, v;
-    int rc = mdb_get(txn, lv->meta, &k, &v);
-    *out = 0;
-    if (rc == MDB_NOTFOUND) return EG_OK;
-    if (rc) return lv_mdb_error(lv, rc, "read version", err);
-    if (v.mv_size != sizeof *out) return eg_error_set(err, EG_CORRUPT, "a collection version is damaged");
-    memcpy(out, v.mv_data, sizeof *out);
-    return EG_OK;
+    return lv_meta_counter_get(lv, txn, "version", collection, out, err);
 }
 
 eg_status lv_version_bump(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *bumped, eg_error *err) {
-    uint64_t version;
-    eg_status st = lv_version_get(lv, txn, collection, &version, err);
-    if (st) return st;
-    *bumped = ++version;
-    char name[32];
-    version_name(collection, name);
-    MDB_val k = {strlen(name), name}, v = {sizeof version, &version};
-    int rc = mdb_put(txn, lv->meta, &k, &v, 0);
-    return rc ? lv_mdb_error(lv, rc, "write version", err) : EG_OK;
+    return lv_meta_counter_add(lv, txn, "version", collection, 1, bumped, err);
 }
 
 /* ---- Registry ------------------------------------------------------------------------------------------- */

@@ -135,8 +135,6 @@ eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection
     return st;
 }
 
-static void slots_counter(uint32_t collection, char out[32]) { snprintf(out, 32, "slots.%u", collection); }
-
 eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t *slot,
                            eg_error *err) {
     unsigned char prefix[4];
@@ -156,17 +154,12 @@ eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collecti
     }
     mdb_cursor_close(cur);
     if (rc != 0 && rc != MDB_NOTFOUND) return lv_mdb_error(lv, rc, "allocate slot", err);
-    char name[32];
-    slots_counter(c->number, name);
-    uint64_t used = 0;
-    MDB_val nk = {strlen(name), name}, nv;
-    if ((rc = mdb_get(txn, lv->meta, &nk, &nv)) == 0) memcpy(&used, nv.mv_data, sizeof used);
-    else if (rc != MDB_NOTFOUND) return lv_mdb_error(lv, rc, "allocate slot", err);
+    uint64_t used;
+    eg_status st = lv_meta_counter_get(lv, txn, "slots", c->number, &used, err);
+    if (st) return st;
     if (used >= UINT32_MAX) return eg_error_set(err, EG_INVALID_ARGUMENT, "collection holds too many points");
-    *slot = (uint32_t)used++;
-    nv = (MDB_val){sizeof used, &used};
-    rc = mdb_put(txn, lv->meta, &nk, &nv, 0);
-    return rc ? lv_mdb_error(lv, rc, "allocate slot", err) : EG_OK;
+    *slot = (uint32_t)used;
+    return lv_meta_counter_add(lv, txn, "slots", c->number, 1, NULL, err);
 }
 
 eg_status lv_slot_release(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot, eg_error *err) {
@@ -177,10 +170,3 @@ eg_status lv_slot_release(local_vectors *lv, MDB_txn *txn, const local_collectio
     return rc ? lv_mdb_error(lv, rc, "free slot", err) : EG_OK;
 }
 
-eg_status lv_slots_forget(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err) {
-    char name[32];
-    slots_counter(collection, name);
-    MDB_val k = {strlen(name), name};
-    int rc = mdb_del(txn, lv->meta, &k, NULL);
-    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete_collection", err);
-}

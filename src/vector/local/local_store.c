@@ -62,30 +62,49 @@ void lv_row_key_id(const unsigned char key[ROW_KEY_SIZE], eg_point_id *id) {
     }
 }
 
-static void counter_name(uint32_t collection, char out[32]) { snprintf(out, 32, "count.%u", collection); }
-
-eg_status lv_count_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err) {
+eg_status lv_meta_counter_get(local_vectors *lv, MDB_txn *txn, const char *what, uint32_t collection, uint64_t *out,
+                              eg_error *err) {
     char name[32];
-    counter_name(collection, name);
+    snprintf(name, sizeof name, "%s.%u", what, collection);
     MDB_val k = {strlen(name), name}, v;
     int rc = mdb_get(txn, lv->meta, &k, &v);
     *out = 0;
     if (rc == MDB_NOTFOUND) return EG_OK;
-    if (rc) return lv_mdb_error(lv, rc, "read count", err);
+    if (rc) return lv_mdb_error(lv, rc, "read a counter", err);
+    if (v.mv_size != sizeof *out) return eg_error_set(err, EG_CORRUPT, "counter %s is damaged", name);
     memcpy(out, v.mv_data, sizeof *out);
     return EG_OK;
 }
 
-eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err) {
+eg_status lv_meta_counter_add(local_vectors *lv, MDB_txn *txn, const char *what, uint32_t collection, int64_t delta,
+                              uint64_t *now, eg_error *err) {
     uint64_t n;
-    eg_status st = lv_count_get(lv, txn, collection, &n, err);
+    eg_status st = lv_meta_counter_get(lv, txn, what, collection, &n, err);
     if (st || delta == 0) return st;
     n = (uint64_t)((int64_t)n + delta);
+    if (now) *now = n;
     char name[32];
-    counter_name(collection, name);
+    snprintf(name, sizeof name, "%s.%u", what, collection);
     MDB_val k = {strlen(name), name}, v = {sizeof n, &n};
     int rc = mdb_put(txn, lv->meta, &k, &v, 0);
-    return rc ? lv_mdb_error(lv, rc, "update count", err) : EG_OK;
+    return rc ? lv_mdb_error(lv, rc, "update a counter", err) : EG_OK;
+}
+
+eg_status lv_meta_counter_forget(local_vectors *lv, MDB_txn *txn, const char *what, uint32_t collection,
+                                 eg_error *err) {
+    char name[32];
+    snprintf(name, sizeof name, "%s.%u", what, collection);
+    MDB_val k = {strlen(name), name};
+    int rc = mdb_del(txn, lv->meta, &k, NULL);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "forget a counter", err);
+}
+
+eg_status lv_count_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err) {
+    return lv_meta_counter_get(lv, txn, "count", collection, out, err);
+}
+
+eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err) {
+    return lv_meta_counter_add(lv, txn, "count", collection, delta, NULL, err);
 }
 
 /* ---- collection records ------------------------------------------------------------------------------- */
@@ -464,19 +483,13 @@ static eg_status delete_collection_locked(local_vectors *lv, const char *name, e
         MDB_dbi tables[] = {lv->points, lv->dense, lv->sparse, lv->pindex, lv->free_slots};
         for (size_t i = 0; i < sizeof tables / sizeof tables[0] && st == EG_OK; i++)
             st = drop_range(lv, txn, tables[i], c.number, err);
-        if (st == EG_OK) st = lv_slots_forget(lv, txn, c.number, err);
-        uint64_t n;
-        if (st == EG_OK && (st = lv_count_get(lv, txn, c.number, &n, err)) == EG_OK)
-            st = lv_count_add(lv, txn, c.number, -(int64_t)n, err);
+        const char *const counters[] = {"count", "slots", "version"};
+        for (size_t i = 0; i < sizeof counters / sizeof counters[0] && st == EG_OK; i++)
+            st = lv_meta_counter_forget(lv, txn, counters[i], c.number, err);
         MDB_val k = {strlen(name), (void *)name};
         if (st == EG_OK) lv_collection_forget(lv, txn);
         int rc = st == EG_OK ? mdb_del(txn, lv->collections, &k, NULL) : 0;
         if (rc) st = lv_mdb_error(lv, rc, "delete_collection", err);
-        char version[32];
-        snprintf(version, sizeof version, "version.%u", c.number);
-        MDB_val vk = {strlen(version), version};
-        if (st == EG_OK && (rc = mdb_del(txn, lv->meta, &vk, NULL)) && rc != MDB_NOTFOUND)
-            st = lv_mdb_error(lv, rc, "delete_collection", err);
         number = c.number;
         lv_collection_clear(&c);
     }

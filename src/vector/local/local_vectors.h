@@ -81,6 +81,14 @@ void lv_row_key_id(const unsigned char key[ROW_KEY_SIZE], eg_point_id *id);
 void lv_collection_prefix(uint32_t collection, unsigned char out[4]);
 
 eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err);
+/* The u64 counter "<what>.<collection>" of the meta table ("count", "slots", "version"; 0 when absent); add stores
+ * it plus delta (*now, when not NULL, gets the new value); forget removes it (delete_collection). */
+eg_status lv_meta_counter_get(local_vectors *lv, MDB_txn *txn, const char *what, uint32_t collection, uint64_t *out,
+                              eg_error *err);
+eg_status lv_meta_counter_add(local_vectors *lv, MDB_txn *txn, const char *what, uint32_t collection, int64_t delta,
+                              uint64_t *now, eg_error *err);
+eg_status lv_meta_counter_forget(local_vectors *lv, MDB_txn *txn, const char *what, uint32_t collection,
+                                 eg_error *err);
 eg_status lv_count_get(local_vectors *lv, MDB_txn *txn, uint32_t collection, uint64_t *out, eg_error *err);
 
 /* A points record: the point's slot and its payload text. */
@@ -127,8 +135,6 @@ eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection
 eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t *slot,
                            eg_error *err);
 eg_status lv_slot_release(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot, eg_error *err);
-/* Forgets a collection's slot counter (delete_collection). */
-eg_status lv_slots_forget(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err);
 
 /* Reads a point's payload (a new object; an empty one when it has none). */
 eg_status lv_read_payload(local_vectors *lv, MDB_txn *txn, const unsigned char key[ROW_KEY_SIZE], json_t **out,
