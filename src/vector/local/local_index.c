@@ -179,13 +179,15 @@ static eg_status scan_values(local_vectors *lv, MDB_txn *txn, uint32_t collectio
     if (rc) return lv_mdb_error(lv, rc, "read payload index", err);
     eg_status st = EG_OK;
     MDB_val k = {prefix_len + value_len, start}, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == EG_OK;
+    bool enough = false;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == EG_OK && !enough;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const unsigned char *key = k.mv_data;
         if (k.mv_size != prefix_len + value_len + POINT_KEY_SIZE || memcmp(key, prefix, prefix_len) != 0 ||
             memcmp(key + prefix_len, high, value_len) > 0)
             break;
         st = add_candidate(out, collection, key + prefix_len + value_len, err);
+        enough = out->limit && out->count >= out->limit;
     }
     mdb_cursor_close(cur);
     if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "read payload index", err);

@@ -130,7 +130,7 @@ static eg_status use_index(local_vectors *lv, MDB_txn *txn, const local_collecti
     *out = st == EG_OK && count >= c->config.full_scan_threshold;
     if (st || !*out || !filter) return st;
     bool used = false;
-    lv_key_list candidates = {0};
+    lv_key_list candidates = {.limit = c->config.full_scan_threshold}; /* enough to decide */
     st = lv_index_candidates(lv, txn, c, filter, &used, &candidates, err);
     if (st == EG_OK && used && candidates.count < c->config.full_scan_threshold) *out = false;
     lv_key_list_free(&candidates);

@@ -159,6 +159,7 @@ eg_status lv_index_drop_collection(local_vectors *lv, MDB_txn *txn, uint32_t col
 typedef struct lv_key_list {
     unsigned char (*keys)[ROW_KEY_SIZE];
     size_t count, cap;
+    size_t limit; /* stop collecting once this many are in (0: collect all): for a caller asking "at least N?" */
 } lv_key_list;
 
 eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
