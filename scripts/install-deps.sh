@@ -3,7 +3,8 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config liblmdb-dev libjansson-dev zlib1g-dev)
+# clang and libclang-rt-14-dev (Debian 12's libFuzzer) build the fuzzers (scripts/fuzz.sh).
+packages=(build-essential cmake pkg-config liblmdb-dev libjansson-dev zlib1g-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

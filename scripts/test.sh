@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds engram twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer)
-# and runs the whole test suite on both builds. Exits non-zero on any failure.
+# and runs the whole test suite on both builds, then runs every fuzzer for a short fixed time (scripts/fuzz.sh).
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +20,6 @@ cmake --build build-asan -j"$jobs" >/dev/null
 echo "== tests (ASan + UBSan)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs")
+
+echo "== fuzzing (30 s per target)"
+scripts/fuzz.sh 30
