@@ -20,6 +20,7 @@
 #define EG_WAL_LENGTH_MIN 9u       /* type + LSN: an empty payload */
 #define EG_WAL_LENGTH_MAX (9u + EG_WAL_RECORD_MAX)
 #define EG_WAL_NAME_CAP 32         /* "wal-" + 16 digits + ".log.tmp" + NUL fits */
+#define EG_WAL_SEGMENT_NUMBER_MAX 9999999999999999ull /* the largest 16-digit segment number */
 
 /* Offsets of the header fields, which corruption messages name. */
 #define EG_WAL_HEADER_VERSION_AT 8u

@@ -119,7 +119,21 @@ static eg_status read_headers(const char *dir, uint64_t checkpoint_lsn, survey *
         eg_wal_reader_close(&r);
     }
     s->keep = 0;
-    while (s->keep + 1 < s->count && s->first_lsns[s->keep + 1] <= checkpoint_lsn) s->keep++;
+    while (s->keep + 1 < s->count && s->first_lsns[s->keep + 1] <= checkpoint_lsn) {
+        /* A segment is removed unread on the strength of its successor's header, so its own must agree: one
+         * starting above its successor is damaged, and removing it would drop its records silently (found by
+         * fuzz/fuzz_wal.c, fuzz/regressions/wal/removed-segment-starts-above-next). Kept segments get the same
+         * check, and more, from read_segment. */
+        if (s->first_lsns[s->keep] > s->first_lsns[s->keep + 1]) {
+            char name[EG_WAL_NAME_CAP], problem[160];
+            eg_wal_segment_name(name, s->numbers[s->keep]);
+            snprintf(problem, sizeof problem,
+                     "the segment starts at LSN %" PRIu64 ", above the one after it (LSN %" PRIu64 ")",
+                     s->first_lsns[s->keep], s->first_lsns[s->keep + 1]);
+            return damaged(err, name, EG_WAL_HEADER_FIRST_LSN_AT, problem);
+        }
+        s->keep++;
+    }
     if (s->first_lsns[s->keep] > checkpoint_lsn) {
         char name[EG_WAL_NAME_CAP], problem[160];
         eg_wal_segment_name(name, s->numbers[s->keep]);

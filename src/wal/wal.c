@@ -103,6 +103,12 @@ static eg_status sync_through(eg_wal *w, uint64_t lsn, eg_error *err) {
  * must never lose its tail, which would leave a gap) and starts the next one at next_lsn. Mutex held, no leader
  * syncing. */
 static eg_status rotate(eg_wal *w, eg_error *err) {
+    /* Segment names hold 16 digits: a segment numbered past that would be named so that open does not list it,
+     * losing its records on reopen (found by fuzz/fuzz_wal.c, fuzz/regressions/wal/rotate-past-last-segment-number).
+     * Only damaged or forged files can number a segment so high. */
+    if (newest_segment(w) >= EG_WAL_SEGMENT_NUMBER_MAX)
+        return eg_error_set(err, EG_CORRUPT, "the write-ahead log has no segment number left after %" PRIu64,
+                            newest_segment(w));
     if (!eg_wal_reserve_segment(w)) return eg_error_set(err, EG_INTERNAL, "out of memory rotating the write-ahead log");
     bool durable = w->sync != EG_WAL_SYNC_NONE;
     eg_status st;
@@ -148,6 +154,10 @@ static eg_status write_record(eg_wal *w, uint8_t type, const void *payload, size
                               eg_error *err) {
     uint64_t frame = EG_WAL_FRAME_OVERHEAD + (uint64_t)length;
     eg_status st;
+    /* LSN UINT64_MAX is never assigned, so next_lsn never wraps to 0 (a segment header may start the log that
+     * high: only damaged or forged files do). */
+    if (w->next_lsn == UINT64_MAX)
+        return eg_error_set(err, EG_CORRUPT, "the write-ahead log has no LSN left");
     for (;;) {
         if (w->broken) return refuse_broken(err);
         if (w->end == EG_WAL_SEGMENT_HEADER || w->end + frame <= w->segment_bytes) break;

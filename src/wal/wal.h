@@ -95,7 +95,9 @@ eg_status eg_wal_open(const char *dir, const eg_wal_options *options, eg_wal **o
 /* Appends one record (type 1..255, chosen by the caller; 0 is reserved) and returns its LSN in *lsn (may be
  * NULL). Durable on return as the sync mode says. A payload over EG_WAL_RECORD_MAX is EG_INVALID_ARGUMENT; a
  * write or sync failure (rotation's included) is EG_IO, after which the log refuses further appends and
- * checkpoints (EG_IO) until reopened, since what reached the disk is then unknown. */
+ * checkpoints (EG_IO) until reopened, since what reached the disk is then unknown. A log with no LSN left (the
+ * next would be UINT64_MAX) or, when it must rotate, no segment number left (past 16 digits) is EG_CORRUPT: only
+ * damaged or forged segment headers start a log that high. */
 eg_status eg_wal_append(eg_wal *w, uint8_t type, const void *payload, size_t length, uint64_t *lsn, eg_error *err);
 
 /* Appends like eg_wal_append but returns once the record is written to the OS, without waiting for a sync in
