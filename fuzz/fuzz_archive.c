@@ -26,6 +26,7 @@
  * input never depends on the ones before. The scratch folder is removed at exit. */
 #define _GNU_SOURCE /* nftw's FTW_DEPTH | FTW_PHYS, mkdtemp */
 #include "archive/archive_store.h"
+#include "fuzz_scratch.h"
 #include "util/sha256.h"
 
 #include <errno.h>
@@ -38,44 +39,22 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char scratch[256];      /* the scratch folder */
-static char archive_dir[300];  /* scratch/a: the archive folder */
-static char outside_file[300]; /* scratch/outside: where a planted link points */
+static char archive_dir[4200];  /* <scratch>/a: the archive folder */
+static char outside_file[4200]; /* <scratch>/outside: where a planted link points */
 
 static const char *const TYPE_NAMES[3] = {"episodes", "entities", "procedures"};
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_tree(const char *path) { nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
-
-static void remove_scratch(void) {
-    if (scratch[0]) remove_tree(scratch);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
-    struct stat st;
-    const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
-                           ? "/dev/shm"
-                           : "/tmp";
-    snprintf(scratch, sizeof scratch, "%s/engram-fuzz-archive-XXXXXX", base);
-    if (!mkdtemp(scratch)) {
-        perror("fuzz_archive: mkdtemp");
-        abort();
-    }
+    const char *scratch = fuzz_scratch("archive");
     snprintf(archive_dir, sizeof archive_dir, "%s/a", scratch);
     snprintf(outside_file, sizeof outside_file, "%s/outside", scratch);
-    atexit(remove_scratch);
     return 0;
 }
 
 /* Writes path (creating its two parent folders below the archive folder) with len bytes of data. */
 static void plant(const char *folder, const char *prefix, const char *name, const void *data, size_t len) {
-    char path[1024];
+    char path[8800];
     snprintf(path, sizeof path, "%s/%s", archive_dir, folder);
     mkdir(archive_dir, 0700);
     mkdir(path, 0700);
@@ -95,7 +74,7 @@ static void plant_link(const char *folder, const char *prefix, const char *name,
         fclose(f);
     }
     plant(folder, prefix, "x", "", 0); /* makes the folders */
-    char path[1024];
+    char path[8800];
     snprintf(path, sizeof path, "%s/%s/%s/x", archive_dir, folder, prefix);
     unlink(path);
     snprintf(path, sizeof path, "%s/%s/%s/%s", archive_dir, folder, prefix, name);
@@ -250,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(file);
     free(meta_text);
     eg_archive_close(a);
-    remove_tree(archive_dir);
+    fuzz_remove_tree(archive_dir);
     unlink(outside_file);
     return 0;
 }

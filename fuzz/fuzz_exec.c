@@ -6,13 +6,16 @@
  * (at most 32 lines per input, so that one input can create something and then read, update or delete it).
  * Every response must be a JSON object with a boolean "ok"; it is parsed back and freed.
  *
- * All inputs run against one data folder, created once by LLVMFuzzerInitialize (mkdtemp under $TMPDIR or /tmp)
+ * All inputs run against one data folder, created once by LLVMFuzzerInitialize (fuzz_scratch.h)
  * and opened with durability none for speed. What one input writes is seen by later ones, as in a long-running
  * `engram exec`; each input is still valid alone, since every request is checked against whatever the folder
  * holds. Fault injection stays off (ENGRAM_ALLOW_FAULTS is removed from the environment before eg_open), so
  * `set_faults` is only ever refused. */
+#define _GNU_SOURCE /* fuzz_scratch.h: nftw, mkdtemp */
 #include <engram/engram.h>
 #include <engram/exec.h>
+
+#include "fuzz_scratch.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -34,16 +37,8 @@ static void close_db(void) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    static char dir[4096];
     static char data_dir[4200];
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp) tmp = "/tmp";
-    snprintf(dir, sizeof dir, "%s/engram-fuzz-exec-XXXXXX", tmp);
-    if (!mkdtemp(dir)) {
-        perror("fuzz_exec: mkdtemp");
-        abort();
-    }
-    snprintf(data_dir, sizeof data_dir, "%s/data", dir);
+    snprintf(data_dir, sizeof data_dir, "%s/data", fuzz_scratch("exec")); /* removed at exit, after close_db */
     unsetenv("ENGRAM_ALLOW_FAULTS");
     unsetenv("ENGRAM_FAULTS");
     eg_options options = {.durability = EG_DURABILITY_NONE};

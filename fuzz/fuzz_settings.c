@@ -1,8 +1,7 @@
 /* fuzz_settings.c — the settings file DATA/engram.conf and the `--set NAME=VALUE` overrides (src/db/settings.c).
  *
  * Each input is used three ways:
- *   1. written whole as <scratch>/engram.conf (a folder made once by LLVMFuzzerInitialize with mkdtemp under
- *      $TMPDIR or /tmp) and loaded with eg_settings_load(scratch, ...) twice: with no overrides, then with a few
+ *   1. written whole as <scratch>/engram.conf (fuzz_scratch.h: a folder made once, removed at exit) and loaded with eg_settings_load(scratch, ...) twice: with no overrides, then with a few
  *      fixed valid overrides (which must not excuse a bad file). On success every setting is read back through
  *      eg_settings_list and the typed getters, and the result freed;
  *   2. taken as one NUL-terminated string (cut at its first NUL byte) and checked with
@@ -10,7 +9,10 @@
  *   3. split at newlines into at most 16 overrides for eg_settings_load(NULL, ...), which must agree with
  *      eg_settings_validate_override on each of them.
  * The file is rewritten by every input, so no input depends on what an earlier one left behind. */
+#define _GNU_SOURCE /* fuzz_scratch.h: nftw, mkdtemp */
 #include <engram/settings.h>
+
+#include "fuzz_scratch.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -20,20 +22,12 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char scratch_dir[4096];
 static char conf_path[4200];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp) tmp = "/tmp";
-    snprintf(scratch_dir, sizeof scratch_dir, "%s/engram-fuzz-settings-XXXXXX", tmp);
-    if (!mkdtemp(scratch_dir)) {
-        perror("fuzz_settings: mkdtemp");
-        abort();
-    }
-    snprintf(conf_path, sizeof conf_path, "%s/%s", scratch_dir, EG_SETTINGS_FILE);
+    snprintf(conf_path, sizeof conf_path, "%s/%s", fuzz_scratch("settings"), EG_SETTINGS_FILE);
     return 0;
 }
 
@@ -63,7 +57,7 @@ static void read_back(const eg_settings *s) {
 static void load_file(const char *const *overrides, size_t count) {
     eg_settings *s = NULL;
     eg_error err;
-    if (eg_settings_load(scratch_dir, overrides, count, &s, &err) == EG_OK) {
+    if (eg_settings_load(fuzz_scratch_path, overrides, count, &s, &err) == EG_OK) {
         read_back(s);
         eg_settings_free(s);
     } else if (s) {

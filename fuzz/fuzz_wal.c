@@ -31,10 +31,12 @@
  * LSN, or when rotating no segment number, is left), the log closed and reopened: the reopen must succeed
  * with nothing torn and hold the same records plus the new one (compared by a checksum of every record's LSN,
  * type, length and payload). */
+#define _GNU_SOURCE /* fuzz_scratch.h: nftw, mkdtemp */
 #include "util/crc32c.h"
 #include "wal/format.h"
 #include "wal/wal.h"
 #include "wal/wal_internal.h"
+#include "fuzz_scratch.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -46,7 +48,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char scratch[4096]; /* made once per process */
 static char wal_dir[4200];
 
 #define CHECK(cond)                                                                                                    \
@@ -57,24 +58,8 @@ static char wal_dir[4200];
         }                                                                                                              \
     } while (0)
 
-static void empty_wal_dir(void) {
-    DIR *d = opendir(wal_dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[4500];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", wal_dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(wal_dir);
-}
-
-static void remove_scratch(void) {
-    empty_wal_dir();
-    if (scratch[0]) rmdir(scratch);
-}
+/* Empties the WAL folder for the next input. */
+static void empty_wal_dir(void) { fuzz_remove_tree(wal_dir); }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -82,17 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    if (scratch[0]) return 0;
-    const char *base = getenv("TMPDIR");
-    struct stat info;
-    if (!base || !*base) base = stat("/dev/shm", &info) == 0 && S_ISDIR(info.st_mode) ? "/dev/shm" : "/tmp";
-    snprintf(scratch, sizeof scratch, "%s/engram-fuzz-wal-XXXXXX", base);
-    if (!mkdtemp(scratch)) {
-        perror("fuzz_wal: mkdtemp");
-        abort();
-    }
-    snprintf(wal_dir, sizeof wal_dir, "%s/wal", scratch);
-    atexit(remove_scratch);
+    snprintf(wal_dir, sizeof wal_dir, "%s/wal", fuzz_scratch("wal"));
     return 0;
 }
 
@@ -205,7 +180,7 @@ static void fix_checksums(uint8_t *segment, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!scratch[0]) LLVMFuzzerInitialize(NULL, NULL);
+    if (!wal_dir[0]) LLVMFuzzerInitialize(NULL, NULL);
     empty_wal_dir();
     CHECK(mkdir(wal_dir, 0755) == 0);
 
