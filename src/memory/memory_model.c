@@ -1,5 +1,6 @@
 /* memory_model.c — the memory layer's vocabulary and shared machinery: type names, ids, reserved keys, the
  * per-id locks, ids frozen by dead letters, and running one saga with what follows it (see memory_internal.h). */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: see eg_memory_state_init */
 #include "db/db_internal.h"
 #include "util/quote.h"
 
@@ -74,7 +75,15 @@ eg_status eg_memory_check_user_object(json_t *object, const char *what, eg_error
 
 eg_status eg_memory_state_init(eg_memory_state *m, eg_error *err) {
     for (int i = 0; i < EG_MEMORY_STRIPES; i++) pthread_mutex_init(&m->stripes[i], NULL);
-    pthread_rwlock_init(&m->scan_lock, NULL);
+    /* Writers of memories take scan_lock's read side, check its write side. glibc's default favours readers, so
+     * under a steady stream of writes a check waited for as long as the stream lasted (seconds, found by
+     * tests/test_stress.c); preferring the writer holds new memory writes while a check waits, as memory.h says.
+     * Safe because no thread ever takes the read side twice (eg_memory_lock does not nest). */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&m->scan_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&m->frozen_lock, NULL);
     pthread_mutex_init(&m->checkpoint_lock, NULL);
     m->frozen = json_object();
