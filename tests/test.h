@@ -9,6 +9,7 @@
 
 #include <engram/exec.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,5 +68,18 @@ const char *test_response_code(json_t *response);
 /* A canonical dump of the whole graph (nodes with properties, relationships with properties), to compare
  * stores before and after a rejected request. Caller frees. */
 char *test_graph_snapshot(eg_db *db);
+
+/* xorshift64*: a fixed seed per caller, so that a failure reproduces. */
+static inline uint64_t test_random(uint64_t *state) {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545f4914f6cdd1dULL;
+}
+
+/* Uniform in [-1, 1), from 24 random bits. */
+static inline float test_random_unit(uint64_t *state) {
+    return (float)((double)(test_random(state) >> 40) / (double)(1 << 23) - 1.0);
+}
 
 #endif

@@ -15,20 +15,10 @@
 /* Float sums in a different order than the reference drift by a few ulps of the sum of |terms|. */
 #define RELATIVE_TOLERANCE 2e-5
 
-/* xorshift64*: fixed seed, so a failure reproduces. */
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-static uint64_t next_random(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-/* Uniform in [-1, 1). */
-static float random_unit(void) { return (float)((double)(next_random() >> 40) / (double)(1 << 23) - 1.0); }
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL; /* test_random's state (test.h): a fixed seed */
 
 static void fill_random(float *v, size_t n, float scale) {
-    for (size_t i = 0; i < n; i++) v[i] = scale * random_unit();
+    for (size_t i = 0; i < n; i++) v[i] = scale * test_random_unit(&rng_state);
 }
 
 typedef struct reference_sums {
@@ -214,9 +204,9 @@ static void random_sparse(eg_sparse_vector *v, uint32_t *indices, float *values,
     v->values = values;
     v->count = 0;
     for (uint32_t i = 0; i < universe; i++)
-        if (next_random() % every == 0) {
+        if (test_random(&rng_state) % every == 0) {
             indices[v->count] = i;
-            values[v->count++] = random_unit();
+            values[v->count++] = test_random_unit(&rng_state);
         }
 }
 
@@ -238,7 +228,7 @@ TEST(sparse_sort_keeps_values_with_their_indices) {
     static float values[N];
     for (uint32_t i = 0; i < N; i++) indices[i] = i * 3;
     for (size_t i = N - 1; i > 0; i--) { /* Fisher-Yates */
-        size_t j = next_random() % (i + 1);
+        size_t j = test_random(&rng_state) % (i + 1);
         uint32_t t = indices[i];
         indices[i] = indices[j];
         indices[j] = t;
@@ -292,15 +282,15 @@ static int reference_order(const void *x, const void *y) {
 static void make_candidates(candidate *c, size_t n, unsigned levels) {
     for (size_t i = 0; i < n; i++) {
         c[i].slot = i;
-        c[i].score = (float)(next_random() % levels) * 0.25f - 1;
+        c[i].score = (float)(test_random(&rng_state) % levels) * 0.25f - 1;
         if (i % 3 == 0) {
             c[i].id.is_uuid = true;
             c[i].id.num = 0;
-            for (int b = 0; b < 16; b++) c[i].id.uuid[b] = (uint8_t)next_random();
+            for (int b = 0; b < 16; b++) c[i].id.uuid[b] = (uint8_t)test_random(&rng_state);
             c[i].id.uuid[0] = (uint8_t)i; /* distinct: no two share the first two bytes */
             c[i].id.uuid[1] = (uint8_t)(i >> 8);
         } else {
-            c[i].id = eg_point_id_num(next_random() % 1000 * 10000 + i); /* distinct, not in slot order */
+            c[i].id = eg_point_id_num(test_random(&rng_state) % 1000 * 10000 + i); /* distinct, not in slot order */
         }
     }
 }

@@ -20,21 +20,14 @@
 #define K 10
 #define EF 64
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-static uint64_t next_random(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
-static float random_unit(void) { return (float)((double)(next_random() >> 40) / (double)(1 << 23) - 1.0); }
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL; /* test_random's state (test.h): a fixed seed */
 
 static float base[N * DIM], queries[QUERIES * DIM];
 
 /* Fresh random data; normalised for Cosine, as the index expects. */
 static void make_data(eg_distance d) {
-    for (size_t i = 0; i < N * DIM; i++) base[i] = random_unit();
-    for (size_t i = 0; i < QUERIES * DIM; i++) queries[i] = random_unit();
+    for (size_t i = 0; i < N * DIM; i++) base[i] = test_random_unit(&rng_state);
+    for (size_t i = 0; i < QUERIES * DIM; i++) queries[i] = test_random_unit(&rng_state);
     if (d != EG_DISTANCE_COSINE) return;
     for (size_t i = 0; i < N; i++) eg_vec_normalize(base + i * DIM, DIM);
     for (size_t i = 0; i < QUERIES; i++) eg_vec_normalize(queries + i * DIM, DIM);
@@ -142,7 +135,7 @@ TEST(remove_thirty_percent_then_readd) {
     eg_hnsw *h = build(EG_DISTANCE_COSINE);
     REQUIRE(h);
     static bool in[N];
-    for (uint32_t i = 0; i < N; i++) in[i] = next_random() % 10 >= 3;
+    for (uint32_t i = 0; i < N; i++) in[i] = test_random(&rng_state) % 10 >= 3;
     for (uint32_t i = 0; i < N; i++)
         if (!in[i]) CHECK_OK(eg_hnsw_remove(h, i, &err), &err);
     /* Unfiltered searches; check_hits verifies every hit is in `in`: removed labels never come back. */
@@ -195,7 +188,7 @@ TEST(readd_moves_point) {
 static void filtered(eg_hnsw *h, unsigned percent) {
     static bool in[N];
     size_t matching = 0;
-    for (uint32_t i = 0; i < N; i++) matching += in[i] = next_random() % 100 < percent;
+    for (uint32_t i = 0; i < N; i++) matching += in[i] = test_random(&rng_state) % 100 < percent;
     double r = recall(h, EG_DISTANCE_COSINE, in);
     fprintf(stderr, "  filter %u%% (%zu points): recall@10 %.4f\n", percent, matching, r);
     CHECK(r >= 0.95);

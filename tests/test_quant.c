@@ -14,20 +14,10 @@
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* xorshift64*: fixed seed, so a failure reproduces. */
-static uint64_t rng_state = 0x853c49e6748fea9bULL;
-static uint64_t next_random(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-/* Uniform in [-1, 1). */
-static float random_unit(void) { return (float)((double)(next_random() >> 40) / (double)(1 << 23) - 1.0); }
+static uint64_t rng_state = 0x853c49e6748fea9bULL; /* test_random's state (test.h): a fixed seed */
 
 static void fill_random(float *v, size_t n) {
-    for (size_t i = 0; i < n; i++) v[i] = random_unit();
+    for (size_t i = 0; i < n; i++) v[i] = test_random_unit(&rng_state);
 }
 
 static const eg_simd implementations[] = {EG_SIMD_SCALAR, EG_SIMD_AVX2, EG_SIMD_AVX512};
@@ -46,8 +36,8 @@ static bool codec_is_empty(const eg_sq8 *q) { return q->dim == 0 && !q->lo && !q
 /* Each dimension with its own offset and spread (0.01 .. 20), as real embeddings have. */
 static void fill_skewed(float *rows, size_t n, size_t dim) {
     for (size_t i = 0; i < dim; i++) {
-        float offset = 10 * random_unit(), spread = 0.01f + 10 * (random_unit() + 1);
-        for (size_t r = 0; r < n; r++) rows[r * dim + i] = offset + spread * random_unit();
+        float offset = 10 * test_random_unit(&rng_state), spread = 0.01f + 10 * (test_random_unit(&rng_state) + 1);
+        for (size_t r = 0; r < n; r++) rows[r * dim + i] = offset + spread * test_random_unit(&rng_state);
     }
 }
 
@@ -116,7 +106,7 @@ TEST(dimensions_without_spread) {
     float rows[N * DIM];
     for (size_t r = 0; r < N; r++) {
         for (size_t i = 0; i < 4; i++) rows[r * DIM + i] = constants[i];
-        rows[r * DIM + 4] = random_unit();
+        rows[r * DIM + 4] = test_random_unit(&rng_state);
     }
     eg_error err;
     eg_sq8 q = {0};

@@ -49,20 +49,13 @@ static int details_left = 40;
         }                                                                                                            \
     } while (0)
 
-/* ---- Random numbers: xorshift64*, fixed seed so that a failure reproduces -------------------------------- */
+/* ---- Random numbers (test_random of test.h) ------------------------------------------------------------- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL; /* test_random's state (test.h): a fixed seed */
 
-static uint64_t next_random(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static size_t rand_below(size_t n) { return (size_t)(next_random() % n); }
+static size_t rand_below(size_t n) { return (size_t)(test_random(&rng_state) % n); }
 static bool chance(unsigned percent) { return rand_below(100) < percent; }
-static double rand_unit(void) { return (double)(next_random() >> 11) / 9007199254740992.0; } /* [0, 1) */
+static double rand_unit(void) { return (double)(test_random(&rng_state) >> 11) / 9007199254740992.0; } /* [0, 1) */
 
 #define PICK(array) ((array)[rand_below(sizeof(array) / sizeof((array)[0]))])
 
@@ -483,7 +476,7 @@ static eg_point_id random_id(void) {
         return id;
     }
     id.is_uuid = true;
-    for (size_t i = 0; i < 16; i++) id.uuid[i] = (uint8_t)next_random();
+    for (size_t i = 0; i < 16; i++) id.uuid[i] = (uint8_t)test_random(&rng_state);
     if (chance(10)) id.uuid[0] = chance(50) ? 0x00 : 0xff;
     return id;
 }
