@@ -37,7 +37,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static char archive_dir[4200];  /* <scratch>/a: the archive folder */
 static char outside_file[4200]; /* <scratch>/outside: where a planted link points */
@@ -79,28 +78,6 @@ static void plant_link(const char *folder, const char *prefix, const char *name,
     unlink(path);
     snprintf(path, sizeof path, "%s/%s/%s/%s", archive_dir, folder, prefix, name);
     if (symlink(outside_file, path) != 0) return;
-}
-
-/* gzip (level 6, mtime 0, as the store writes) of len bytes; caller frees. NULL on failure. */
-static unsigned char *gzip_bytes(const void *data, size_t len, size_t *out_len) {
-    z_stream z = {0};
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
-    size_t cap = deflateBound(&z, (uLong)len) + 32;
-    unsigned char *out = malloc(cap);
-    if (!out) {
-        deflateEnd(&z);
-        return NULL;
-    }
-    z.next_in = (unsigned char *)data, z.avail_in = (uInt)len;
-    z.next_out = out, z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
-    *out_len = cap - z.avail_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
 }
 
 static void exercise(eg_archive *a, const char *id, const char *type, bool remove_it) {
@@ -187,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *meta_text = NULL; /* the metadata file's bytes (fix-up mode) */
     if (fixup) {
         if (gz) {
-            file = gzip_bytes(body, data_len, &file_len);
+            if (eg_archive_gzip((const char *)body, data_len, &file, &file_len, NULL) != EG_OK) file = NULL;
         } else if ((file = malloc(data_len + 1))) {
             memcpy(file, body, data_len);
             file_len = data_len;

@@ -388,8 +388,7 @@ static eg_status read_names(int fd, const char *rel, char ***names, size_t *coun
 
 /* ---- gzip ----------------------------------------------------------------------------------------------- */
 
-/* A gzip member of text. zlib's own gzip header has mtime 0 and no name, so equal text gives equal bytes. */
-static eg_status gzip_text(const char *text, size_t len, unsigned char **out, size_t *out_len, eg_error *err) {
+eg_status eg_archive_gzip(const char *text, size_t len, unsigned char **out, size_t *out_len, eg_error *err) {
     z_stream z = {0};
     if (deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return eg_error_set(err, EG_INTERNAL, "cannot start gzip compression");
@@ -852,7 +851,7 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
     eg_sha256_hex(digest, m.checksum);
     unsigned char *gz = NULL;
     size_t gz_len = 0;
-    if (compress && (s = gzip_text(text, text_len, &gz, &gz_len, err)) != EG_OK) {
+    if (compress && (s = eg_archive_gzip(text, text_len, &gz, &gz_len, err)) != EG_OK) {
         free(text);
         return s;
     }

@@ -138,6 +138,10 @@ eg_status eg_archive_list(eg_archive *a, const char *type, size_t limit, const c
  * folders that do not belong to the layout, symbolic links. Verify changes nothing. */
 eg_status eg_archive_verify(eg_archive *a, json_t **report, eg_error *err);
 
+/* The record file's compression: one gzip member of text (level 6; zlib's own header, mtime 0 and no name, so
+ * equal text gives equal bytes). *out is malloc'd. */
+eg_status eg_archive_gzip(const char *text, size_t len, unsigned char **out, size_t *out_len, eg_error *err);
+
 /* Removes every entry archived more than retention_days (>= 0) days before now_ms, oldest first, in batches of
  * 1000 (the mutex is released between batches so that other writers get a turn). *removed (may be NULL) counts
  * them. */
