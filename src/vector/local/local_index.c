@@ -188,6 +188,7 @@ static eg_status scan_values(local_vectors *lv, MDB_txn *txn, uint32_t collectio
             break;
         st = add_candidate(out, collection, key + prefix_len + value_len, err);
         enough = out->limit && out->count >= out->limit;
+        if (enough) out->truncated = true;
     }
     mdb_cursor_close(cur);
     if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "read payload index", err);

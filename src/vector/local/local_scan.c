@@ -88,6 +88,12 @@ eg_status lv_for_each_match(local_vectors *lv, MDB_txn *txn, const local_collect
     return st == LV_STOP ? EG_OK : st;
 }
 
+eg_status lv_for_each_candidate(local_vectors *lv, MDB_txn *txn, const eg_filter *filter, const lv_key_list *keys,
+                                lv_point_visitor visit, void *ctx, eg_error *err) {
+    eg_status st = scan_candidates(lv, txn, filter, keys, NULL, visit, ctx, err);
+    return st == LV_STOP ? EG_OK : st;
+}
+
 eg_status lv_in_read(local_vectors *lv, const char *name, lv_read_body body, void *ctx, eg_error *err) {
     MDB_txn *txn;
     local_collection c;

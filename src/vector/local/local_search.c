@@ -122,18 +122,21 @@ static eg_status build_results(local_vectors *lv, MDB_txn *txn, const local_coll
 /* ---- approximate ranking ---------------------------------------------------------------------------------- */
 
 /* Should this search walk the index? Not below the collection's full-scan threshold, and not when the payload
- * indexes show that fewer points than that can match the filter (scoring just those is then cheaper and exact). */
+ * indexes show that fewer points than that can match the filter: then *candidates receives them all (used set),
+ * and scoring just those is cheaper and exact. */
 static eg_status use_index(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
-                           bool *out, eg_error *err) {
+                           bool *out, lv_key_list *candidates, bool *used, eg_error *err) {
     uint64_t count;
     eg_status st = lv_count_get(lv, txn, c->number, &count, err);
     *out = st == EG_OK && count >= c->config.full_scan_threshold;
+    *used = false;
     if (st || !*out || !filter) return st;
-    bool used = false;
-    lv_key_list candidates = {.limit = c->config.full_scan_threshold}; /* enough to decide */
-    st = lv_index_candidates(lv, txn, c, filter, &used, &candidates, err);
-    if (st == EG_OK && used && candidates.count < c->config.full_scan_threshold) *out = false;
-    lv_key_list_free(&candidates);
+    candidates->limit = c->config.full_scan_threshold; /* enough to decide */
+    st = lv_index_candidates(lv, txn, c, filter, used, candidates, err);
+    if (st == EG_OK && *used && !candidates->truncated && candidates->count < c->config.full_scan_threshold)
+        *out = false;
+    else
+        *used = false;
     return st;
 }
 
@@ -246,12 +249,15 @@ static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collect
     }
     memcpy(query, vector, dim * sizeof *query);
     if (c->config.distance == EG_DISTANCE_COSINE) eg_vec_normalize(query, dim);
-    bool approximate = false;
-    eg_status st = params->exact ? EG_OK : use_index(lv, txn, c, filter, &approximate, err);
+    bool approximate = false, few = false; /* few: the filter's candidates, all in `candidates` */
+    lv_key_list candidates = {0};
+    eg_status st = params->exact ? EG_OK : use_index(lv, txn, c, filter, &approximate, &candidates, &few, err);
     if (st == EG_OK)
         st = approximate ? score_approximate(&s, params, filter, k, err)
+             : few       ? lv_for_each_candidate(lv, txn, filter, &candidates, score_match, &s, err)
              : filter    ? lv_for_each_match(lv, txn, c, filter, NULL, score_match, &s, err)
                          : score_all(&s, err);
+    lv_key_list_free(&candidates);
     free(query), free(aligned);
     if (st) {
         eg_topk_free(&s.top);

@@ -159,7 +159,8 @@ eg_status lv_index_drop_collection(local_vectors *lv, MDB_txn *txn, uint32_t col
 typedef struct lv_key_list {
     unsigned char (*keys)[ROW_KEY_SIZE];
     size_t count, cap;
-    size_t limit; /* stop collecting once this many are in (0: collect all): for a caller asking "at least N?" */
+    size_t limit;   /* stop collecting once this many are in (0: collect all): for a caller asking "at least N?" */
+    bool truncated; /* collecting stopped at limit: keys are not all the candidates */
 } lv_key_list;
 
 eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
@@ -175,6 +176,9 @@ typedef eg_status (*lv_point_visitor)(void *ctx, const unsigned char key[ROW_KEY
                                       eg_error *err);
 eg_status lv_for_each_match(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
                             const unsigned char *start, lv_point_visitor visit, void *ctx, eg_error *err);
+/* The same over candidates already taken from lv_index_candidates (complete, not truncated). */
+eg_status lv_for_each_candidate(local_vectors *lv, MDB_txn *txn, const eg_filter *filter, const lv_key_list *keys,
+                                lv_point_visitor visit, void *ctx, eg_error *err);
 
 /* Runs body on the named collection, loaded, in one read transaction (a consistent snapshot). */
 typedef eg_status (*lv_read_body)(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx,
