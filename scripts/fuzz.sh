@@ -8,11 +8,14 @@
 #
 # usage: scripts/fuzz.sh [SECONDS] [NAME...]    SECONDS per target (default 30; hours for a long run: 3600 ...),
 #                                               NAMEs among exec filter wal archive settings (default: all)
+#        ENGRAM_FUZZ_SEED=N                     libFuzzer's random seed (default: a new one each run); a fixed
+#                                               seed replays the same inputs in the same order
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-30}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2; }
+[[ ${ENGRAM_FUZZ_SEED:-0} =~ ^[0-9]+$ ]] || { echo "$0: ENGRAM_FUZZ_SEED must be a number" >&2; exit 2; }
 [ $# -gt 0 ] && shift
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
@@ -32,7 +35,7 @@ for name in "${names[@]}"; do
   findings=build-fuzz/findings/$name
   mkdir -p "$findings"
   [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
-  options=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$findings/")
+  options=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$findings/" -seed="${ENGRAM_FUZZ_SEED:-0}")
   [ -f "fuzz/$name.dict" ] && options+=(-dict="fuzz/$name.dict")
   [ -f "fuzz/$name.options" ] && read -r -a extra <"fuzz/$name.options" && options+=("${extra[@]}")
   log=build-fuzz/fuzz-$name.log
