@@ -1,11 +1,12 @@
 /* test_datadir.c — the data folder: its FORMAT record (a newer or unreadable format is refused, never misread,
- * and left unchanged), the graph store's own format record, and the one-writer lock within a process and
- * across processes. */
+ * and left unchanged), the graph store's own format record, the one-writer lock within a process and across
+ * processes, and opening where the address space is too small for the default map sizes. */
 #define _GNU_SOURCE
 #include "test.h"
 #include "util/files.h"
 
 #include <lmdb.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,43 @@ TEST(a_folder_that_cannot_be_created_is_an_io_error_without_paths) {
     CHECK(strstr(err.message, "/nonexistent-parent") == NULL);
 }
 
+/* A process limited to 4 GiB of address space (ulimit -v) cannot reserve the default maps (64 GiB for the graph,
+ * 1 TiB for the vectors): the default shrinks to what fits, while an explicit map size that does not fit is a
+ * clear error. Sanitizers reserve terabytes of shadow memory, so only the plain build can run this. */
+TEST(a_limited_address_space_shrinks_the_default_map_and_refuses_an_explicit_one) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return;
+#endif
+    const char *dir = test_scratch_dir();
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        struct rlimit limit = {4ull << 30, 4ull << 30};
+        if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(2);
+        eg_db *db;
+        eg_error child_err;
+        if (eg_open(dir, NULL, &db, &child_err) != EG_OK) _exit(3);
+        eg_status st = eg_graph_create_node(eg_db_graph(db), EG_LABEL_ENTITY, "fits", NULL, &child_err);
+        eg_close(db);
+        if (st != EG_OK) _exit(4);
+        char vectors[512];
+        snprintf(vectors, sizeof vectors, "%s/explicit-vectors", dir);
+        eg_vectors_lmdb_options too_big = {.map_size_bytes = 1ull << 40};
+        eg_vectors *v;
+        st = eg_vectors_open_lmdb(vectors, &too_big, &v, &child_err);
+        _exit(st == EG_IO && strstr(child_err.message, "cannot reserve 1048576 MiB of address space") ? 0 : 5);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    eg_db *db;
+    CHECK_OK(eg_open(dir, NULL, &db, &err), &err);
+    uint64_t n = 0;
+    CHECK_OK(eg_graph_count_nodes(eg_db_graph(db), EG_LABEL_ANY, &n, &err), &err);
+    CHECK(n == 1);
+    eg_close(db);
+}
+
 int main(void) {
     RUN(new_folder_records_its_format);
     RUN(newer_format_is_refused_and_left_unchanged);
@@ -121,5 +159,6 @@ int main(void) {
     RUN(second_opener_in_the_same_process_is_locked_out);
     RUN(second_process_gets_a_clear_error_and_changes_nothing);
     RUN(a_folder_that_cannot_be_created_is_an_io_error_without_paths);
+    RUN(a_limited_address_space_shrinks_the_default_map_and_refuses_an_explicit_one);
     return test_summary();
 }

@@ -2,11 +2,35 @@
 #include "util/lmdb_env.h"
 #include "util/files.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <string.h>
 
 #define MAX_READERS 1024
 #define MAX_TABLES 16
+
+/* Free space below which a failed write is put down to a full file system: more than one commit of engram's
+ * writes (a vector chunk is 256 KiB) but far less than a disk in normal use has free. */
+#define NEARLY_FULL_BYTES (64ull << 20)
+
+/* LMDB turns a short write, which is how a full disk or the file size limit shows, into EIO, which reads like a
+ * failing disk. Why it failed, when the store's file system or file size limit tells: a static text, or NULL. */
+static const char *full_file_system(const eg_lmdb_env *e) {
+    int fd;
+    if (!e->env || mdb_env_get_fd(e->env, &fd) != 0) return NULL;
+    struct statvfs fs;
+    if (fstatvfs(fd, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < NEARLY_FULL_BYTES)
+        return "no space left on device (its file system is full)";
+    struct rlimit limit;
+    struct stat file;
+    if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && fstat(fd, &file) == 0 &&
+        (uint64_t)file.st_size + NEARLY_FULL_BYTES > (uint64_t)limit.rlim_cur)
+        return "file too large (the process's file size limit, ulimit -f, is reached)";
+    return NULL;
+}
 
 eg_status eg_lmdb_error(const eg_lmdb_env *e, int rc, const char *op, eg_error *err) {
     const char *store = e->store;
@@ -21,6 +45,11 @@ eg_status eg_lmdb_error(const eg_lmdb_env *e, int rc, const char *op, eg_error *
         return eg_error_set(err, EG_CORRUPT, "%s: the %s store is damaged: %s", op, store, mdb_strerror(rc));
     case MDB_VERSION_MISMATCH:
         return eg_error_set(err, EG_INCOMPATIBLE, "%s: the %s store was written by another LMDB version", op, store);
+    case EIO: {
+        const char *cause = full_file_system(e);
+        if (cause) return eg_error_set(err, EG_IO, "%s: the %s store cannot write: %s", op, store, cause);
+        return eg_error_set(err, EG_IO, "%s: the %s store cannot write: %s", op, store, mdb_strerror(rc));
+    }
     default:
         return eg_error_set(err, rc > 0 ? EG_IO : EG_INTERNAL, "%s: %s", op, mdb_strerror(rc));
     }
@@ -85,11 +114,25 @@ eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg
         return st;
     snprintf(what, sizeof what, "%s store", options->store);
     if ((st = eg_lock_file(lock_path, what, &out->lock_fd, err))) return st;
-    unsigned flags = MDB_NOTLS | (options->no_sync ? MDB_NOSYNC | MDB_WRITEMAP : 0);
+    unsigned flags = MDB_NOTLS | (options->no_sync ? MDB_NOSYNC : 0);
+    uint64_t map_size = options->map_size;
     int rc;
-    if ((rc = mdb_env_create(&out->env)) || (rc = mdb_env_set_maxdbs(out->env, MAX_TABLES)) ||
-        (rc = mdb_env_set_maxreaders(out->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(out->env, options->map_size)) ||
-        (rc = mdb_env_open(out->env, dir, flags, 0644)))
+    for (;;) {
+        if ((rc = mdb_env_create(&out->env)) || (rc = mdb_env_set_maxdbs(out->env, MAX_TABLES)) ||
+            (rc = mdb_env_set_maxreaders(out->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(out->env, map_size)) ||
+            (rc = mdb_env_open(out->env, dir, flags, 0644)) == 0)
+            break;
+        /* The address space cannot hold the reservation (ulimit -v, a sanitizer's layout): a default one is only
+         * an upper bound, so try half of it. */
+        if (rc != ENOMEM || !options->map_size_shrinks || map_size / 2 < EG_LMDB_MAP_SIZE_FLOOR) break;
+        mdb_env_close(out->env);
+        out->env = NULL;
+        map_size /= 2;
+    }
+    if (rc == ENOMEM)
+        st = eg_error_set(err, EG_IO, "open: the %s store cannot reserve %llu MiB of address space for its map",
+                          options->store, (unsigned long long)(map_size >> 20));
+    else if (rc)
         st = eg_lmdb_error(out, rc, "open", err);
     if (st == EG_OK) st = open_tables(out, tables, table_count, options->format, err);
     if (st) eg_lmdb_close(out);

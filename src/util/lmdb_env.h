@@ -21,10 +21,15 @@ typedef struct eg_lmdb_env {
     const char *store; /* "graph", "vectors": names the store in messages */
 } eg_lmdb_env;
 
+/* The smallest reservation a shrinking map size is halved down to. */
+#define EG_LMDB_MAP_SIZE_FLOOR (1ull << 30)
+
 typedef struct eg_lmdb_options {
     const char *store;
     uint64_t map_size;
-    bool no_sync; /* MDB_NOSYNC | MDB_WRITEMAP: kill-safe, not power-cut-safe */
+    bool map_size_shrinks; /* map_size is a default: when the process cannot reserve that much address space,
+                              open halves it until it can (not below EG_LMDB_MAP_SIZE_FLOOR) */
+    bool no_sync; /* MDB_NOSYNC: kill-safe, not power-cut-safe (never MDB_WRITEMAP: a full disk would be SIGBUS) */
     uint32_t format; /* the layout version this code writes; a newer stored one is EG_INCOMPATIBLE */
 } eg_lmdb_options;
 
