@@ -5,13 +5,15 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #define WRITERS 4
 #define READERS 4
 #define PER_WRITER 400
 
 static eg_graph *g;
-static volatile int writers_done;
+static atomic_bool writers_done;
 
 static void *write_chain(void *arg) {
     int w = (int)(intptr_t)arg;
@@ -38,7 +40,7 @@ static void *read_loop(void *arg) {
     eg_error err;
     char id[32], other[32];
     long bad = 0;
-    while (!writers_done) {
+    while (!atomic_load(&writers_done)) {
         snprintf(id, sizeof id, "w%d-%d", rand_r(&seed) % WRITERS, rand_r(&seed) % PER_WRITER);
         eg_node n;
         eg_status st = eg_graph_get_node(g, id, EG_LABEL_ANY, &n, &err);
@@ -68,7 +70,7 @@ TEST(writers_and_readers_at_once) {
         pthread_join(w[i], &rc);
         CHECK(rc == NULL);
     }
-    writers_done = 1;
+    atomic_store(&writers_done, true);
     for (int i = 0; i < READERS; i++) {
         void *bad;
         pthread_join(r[i], &bad);

@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define N 5000
+#define N (5000 / TEST_WORK_DIVISOR)
 #define DIM 32
 #define QUERIES 100
 #define K 10

@@ -14,7 +14,7 @@
 #define DIM 512 /* 128 slots to a chunk: the points span several chunks */
 #define PAIRS 300
 #define PARTNER 100000
-#define WRITES 4000
+#define WRITES (4000 / TEST_WORK_DIVISOR)
 #define READERS 3
 #define GROUPS 5
 

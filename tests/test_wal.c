@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -672,7 +674,7 @@ TEST(read_from_the_middle_of_a_segment) {
 
 typedef struct live_read {
     eg_wal *w;
-    volatile int done;
+    atomic_bool done;
     int failures;
     int reads;
 } live_read;
@@ -685,7 +687,7 @@ static eg_status count_in_order(void *ctx, const eg_wal_record *r, eg_error *e) 
 
 static void *read_repeatedly(void *arg) {
     live_read *l = arg;
-    while (!l->done) {
+    while (!atomic_load(&l->done)) {
         uint64_t expected = 1;
         eg_error e;
         if (eg_wal_read(l->w, 1, count_in_order, &expected, &e) != EG_OK) l->failures++;
@@ -696,12 +698,12 @@ static void *read_repeatedly(void *arg) {
 
 TEST(reads_alongside_appends_see_a_contiguous_prefix) {
     const char *dir = fresh_dir();
-    live_read l = {open_log(dir, EG_WAL_SYNC_NONE, 4096, NULL), 0, 0, 0};
+    live_read l = {open_log(dir, EG_WAL_SYNC_NONE, 4096, NULL), false, 0, 0};
     REQUIRE(l.w);
     pthread_t reader;
     pthread_create(&reader, NULL, read_repeatedly, &l);
     for (int i = 0; i < 3000; i++) append_sized(l.w, 1, (size_t)(i % 200));
-    l.done = 1;
+    atomic_store(&l.done, true);
     pthread_join(reader, NULL);
     CHECK(l.failures == 0 && l.reads > 0);
     CHECK(reads_exactly(l.w, 1, 3000));
