@@ -1,9 +1,10 @@
 #!/bin/sh
 # cli_test.sh — drives the `engram` command as a user would: help at every level, usage errors (exit 2), the exec
-# JSON-lines loop (one flushed response per line), the default data folder, the human subcommands, the memory
-# commands (remember, recall, check, recover), the cold archive (archive run, list, get, restore, purge, verify), the
-# one-process lock, the FORMAT guard, settings (--set, DATA/engram.conf, config) and health (breakers, degraded
-# verdicts, the fallback read cache, under injected faults). Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
+# JSON-lines loop (one flushed response per line, a line past the request limit), the default data folder, the
+# human subcommands, the memory commands (remember, recall, check, recover), the cold archive (archive run, list,
+# get, restore, purge, verify), the one-process lock, the FORMAT guard, settings (--set, DATA/engram.conf, config)
+# and health (breakers, degraded verdicts, the fallback read cache, under injected faults).
+# Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
 
@@ -306,6 +307,20 @@ if [ "$RC" -eq 0 ] && [ -z "$rest" ]; then pass; else
     fail "exec over a fifo: expected exit 0 at end of input and no extra output" "exit status: $RC" "extra output: $rest" \
         "stderr: $(cat "$T/flush.err")"
 fi
+
+# A line past the 64 MiB request limit (here 80 MiB, with no newline until its end) gets an error result and the
+# next line still runs.
+{
+    printf '{"op":"create_node","label":"Entity","id":"huge","properties":{"pad":"'
+    head -c 83886080 /dev/zero | tr '\0' a
+    printf '"}}\n{"op":"count_nodes","label":"Entity"}\n'
+} >"$T/long.in"
+RC=0
+eg --data "$D" exec <"$T/long.in" >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "exec with an 80 MiB line" 0
+expect_line "exec: an 80 MiB line is refused" "$T/out" 1 '"code":"invalid_argument".*limit of 67108864 bytes'
+expect_line "exec: the line after it runs, and nothing was created" "$T/out" 2 '^\{"ok":true,"result":2\}$'
+rm -f "$T/long.in"
 
 # ---------------------------------------------------------------------------------------------------------------
 # The default data folder: $ENGRAM_DATA, else ./engram-data; --data wins over both.

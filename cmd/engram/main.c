@@ -46,15 +46,46 @@ static const char exec_help[] =
     "  {\"op\":\"create_node\",\"label\":\"Entity\",\"id\":\"e1\",\"properties\":{\"name\":\"x\"}}\n"
     "and writes one JSON result per line, flushed after each:\n"
     "  {\"ok\":true,\"result\":...}  or  {\"ok\":false,\"error\":{\"code\":\"...\",\"message\":\"...\"}}\n"
-    "A bad line gets an error result and the next line is still processed. Blank lines are skipped.\n"
+    "A bad line (one longer than 64 MiB too) gets an error result and the next line is still processed.\n"
+    "Blank lines are skipped.\n"
     "Exit status 0 at end of input; 1 if stdout fails.\n";
+
+/* The bytes of a line that are kept: one past what eg_exec_json accepts, so that it refuses the line. */
+#define KEPT_MAX ((size_t)EG_EXEC_LINE_MAX + 1)
+
+/* Reads one line, without its newline, into *line (NUL-terminated; grown as needed). A line longer than
+ * KEPT_MAX keeps only its first KEPT_MAX bytes and the rest is read and dropped, so that a runaway line costs
+ * no more memory than the limit. Returns its kept length, -1 at end of input, -2 when memory runs out. */
+static ssize_t read_line(char **line, size_t *cap, FILE *in) {
+    size_t len = 0;
+    bool any = false;
+    int c;
+    while ((c = getc_unlocked(in)) != EOF) {
+        any = true;
+        if (c == '\n') break;
+        if (len == KEPT_MAX) continue;
+        if (len + 1 >= *cap) {
+            size_t want = *cap ? 2 * *cap : 4096;
+            if (want > KEPT_MAX + 1) want = KEPT_MAX + 1;
+            char *grown = realloc(*line, want);
+            if (!grown) return -2;
+            *line = grown;
+            *cap = want;
+        }
+        (*line)[len++] = (char)c;
+    }
+    if (!any) return -1;
+    if (*line) (*line)[len] = '\0';
+    return (ssize_t)len;
+}
 
 static int run_exec(eg_db *db) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     int rc = EXIT_OK;
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
+    while ((len = read_line(&line, &cap, stdin)) >= 0) {
+        if (!line) continue; /* an empty line before any byte was kept */
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
         if (strspn(line, " \t") == (size_t)len) continue;
         char *response = eg_exec_json(db, line, (size_t)len);
@@ -64,6 +95,10 @@ static int run_exec(eg_db *db) {
             break;
         }
         free(response);
+    }
+    if (len == -2) {
+        fprintf(stderr, "engram: out of memory reading a request line\n");
+        rc = EXIT_FAILED;
     }
     free(line);
     return rc;

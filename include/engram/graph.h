@@ -29,6 +29,7 @@
 #ifndef ENGRAM_GRAPH_H
 #define ENGRAM_GRAPH_H
 
+#include <engram/limits.h>
 #include <engram/status.h>
 #include <jansson.h>
 #include <stddef.h>
@@ -185,7 +186,8 @@ struct eg_graph {
 /* ---- The embedded backend ------------------------------------------------------------------------------ */
 
 typedef struct eg_graph_lmdb_options {
-    uint64_t map_size_bytes; /* 0: 64 GiB of address space (the file grows only as data does) */
+    uint64_t map_size_bytes; /* 0: 64 GiB of address space (the file grows only as data does), halved at open
+                                while the process cannot reserve it (ulimit -v), down to 1 GiB */
     bool no_sync;            /* true: skip fsync at commit and write through the memory map (tests, bulk
                                 loads); a killed process still loses nothing, a power cut may lose the last
                                 commits */

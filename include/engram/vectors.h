@@ -31,6 +31,7 @@
 #ifndef ENGRAM_VECTORS_H
 #define ENGRAM_VECTORS_H
 
+#include <engram/limits.h>
 #include <engram/status.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -298,7 +299,8 @@ struct eg_vectors {
 /* ---- The embedded backend ------------------------------------------------------------------------------ */
 
 typedef struct eg_vectors_lmdb_options {
-    uint64_t map_size_bytes; /* 0: 1 TiB of address space (the file grows only as data does) */
+    uint64_t map_size_bytes; /* 0: 1 TiB of address space (the file grows only as data does), halved at open
+                                while the process cannot reserve it (ulimit -v), down to 1 GiB */
     bool no_sync;            /* as eg_graph_lmdb_options.no_sync */
     unsigned index_threads;  /* threads that build an approximate index; 0: one per CPU */
 } eg_vectors_lmdb_options;

@@ -91,7 +91,7 @@ char *eg_exec_json(eg_db *db, const char *request, size_t length) {
     json_t *response;
     if (length > EG_EXEC_LINE_MAX) {
         eg_error err;
-        eg_error_set(&err, EG_INVALID_ARGUMENT, "request of %zu bytes exceeds the limit of %u bytes", length,
+        eg_error_set(&err, EG_INVALID_ARGUMENT, "request is longer than the limit of %u bytes (64 MiB)",
                      EG_EXEC_LINE_MAX);
         response = error_response(&err);
     } else {

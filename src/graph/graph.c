@@ -37,21 +37,15 @@ static eg_status check_rate(double rate, const char *what, eg_error *err) {
     return EG_OK;
 }
 
-/* Property objects: NULL is empty; otherwise an object whose keys are valid property names and whose values
- * hold no NUL characters. */
+/* Property objects: NULL is empty; otherwise an object whose keys are valid property names, within the limits
+ * of engram/limits.h and holding no NUL characters. */
 static eg_status check_properties(json_t *props, const char *where, eg_error *err) {
     if (!props) return EG_OK;
     if (!json_is_object(props)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: properties must be a JSON object", where);
-    for (void *it = json_object_iter(props); it; it = json_object_iter_next(props, it)) {
-        const char *key = json_object_iter_key(it);
-        eg_status st = eg_validate_property_name(key, err);
-        if (st == EG_OK && strlen(key) != json_object_iter_key_len(it))
-            st = eg_error_set(err, EG_INVALID_ARGUMENT, "invalid property name '%s\\x00...': NUL character", key);
-        if (st == EG_OK && eg_json_has_hidden_nul(json_object_iter_value(it)))
-            st = eg_error_set(err, EG_INVALID_ARGUMENT, "property '%s' holds a string with a NUL character", key);
-        if (st != EG_OK) return eg_error_prefix(err, st, "%s: ", where);
-    }
-    return EG_OK;
+    eg_status st = eg_json_check_document(props, &eg_json_user_limits, "properties", err);
+    for (void *it = json_object_iter(props); it && st == EG_OK; it = json_object_iter_next(props, it))
+        st = eg_validate_property_name(json_object_iter_key(it), err);
+    return eg_error_prefix(err, st, "%s: ", where);
 }
 
 /* Node properties may repeat the node's own id (dropped) but never another: changing an id is not a rename.

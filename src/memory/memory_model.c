@@ -2,6 +2,7 @@
  * per-id locks, ids frozen by dead letters, and running one saga with what follows it (see memory_internal.h). */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: see eg_memory_state_init */
 #include "db/db_internal.h"
+#include "util/json_check.h"
 #include "util/quote.h"
 
 #include <stdio.h>
@@ -68,7 +69,7 @@ eg_status eg_memory_check_user_object(json_t *object, const char *what, eg_error
                                 "%s may not set '%s': the memory layer maintains it (pass created_at or session_id "
                                 "as arguments of their own)",
                                 what, reserved_keys[i]);
-    return EG_OK;
+    return eg_json_check_document(object, &eg_json_user_limits, what, err);
 }
 
 /* ---- State -------------------------------------------------------------------------------------------------- */

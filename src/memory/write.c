@@ -2,6 +2,7 @@
  * whether a write is new, a repeat or a conflict, the pre-images a saga logs, and the saga run itself, all under
  * the id's write lock so that what was read stays true while the saga runs. */
 #include "db/db_internal.h"
+#include "util/json_check.h"
 #include "model/json_shapes.h"
 #include "util/clock.h"
 #include "vector/distance.h"
@@ -309,6 +310,12 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
     eg_relationship_spec *rels = calloc(spec->relationship_count ? spec->relationship_count : 1, sizeof *rels);
     json_t *args = json_pack("{s:s, s:s, s:[]}", "id", id, "type", eg_memory_type_name(spec->type), "relationships");
     eg_status st = payload && properties && rels && args ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+    /* The caller's documents were within the limits; the keys added here must not carry them past. */
+    if (st == EG_OK)
+        st = eg_json_check_document(payload, &eg_json_user_limits, "payload with created_at and session_id", err);
+    if (st == EG_OK)
+        st = eg_json_check_document(properties, &eg_json_user_limits, "properties with created_at and sessionId",
+                                    err);
     observation o;
     if (st == EG_OK) st = observe(db, spec->type, pid, id, true, false, &o, err);
     else memset(&o, 0, sizeof o);

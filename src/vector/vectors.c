@@ -68,9 +68,7 @@ static eg_status check_sparse(const eg_sparse_vector *s, eg_error *err) {
 static eg_status check_payload(json_t *payload, const char *what, eg_error *err) {
     if (!payload) return EG_OK;
     if (!json_is_object(payload)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s must be a JSON object", what);
-    if (eg_json_has_hidden_nul(payload))
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s holds a string with a NUL character", what);
-    return EG_OK;
+    return eg_json_check_document(payload, &eg_json_user_limits, what, err);
 }
 
 static int compare_ids(const void *a, const void *b) { return eg_point_id_compare(a, b); }
