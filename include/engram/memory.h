@@ -18,7 +18,8 @@
  * Durability: when a write returns EG_OK it survives a killed process (and, unless the folder was opened with
  * EG_DURABILITY_NONE, a power cut). When it fails, nothing of it remains — its completed steps were compensated —
  * unless compensation itself failed: then the error says so, and a dead letter (listed by eg_memory_check) keeps
- * the report and the pre-images until a repair.
+ * the report and the pre-images until a repair; or, when not even the dead letter can be written (a full disk),
+ * the error says that, and the next open of the data folder undoes the write from the log.
  *
  * Threads: every function may be called from many threads at once on one eg_db. Writes to the same id are
  * serialised; eg_memory_check waits for running writes and holds new ones while it scans. */

@@ -188,6 +188,11 @@ eg_status eg_memory_run_saga(eg_db *db, int type, const char *id, json_t *args, 
         eg_memory_freeze(db, id, saga_id);
         eg_error_prefix(err, st, "%s of memory %s failed and could not be undone (dead letter %s): ",
                         eg_memory_sagas[type].name, id, saga_id);
+    } else if (outcome == EG_SAGA_UNFINISHED) {
+        eg_error_prefix(err, st,
+                        "%s of memory %s failed and could not be undone, nor its report written (saga %s): the next "
+                        "open of the data folder undoes it: ",
+                        eg_memory_sagas[type].name, id, saga_id);
     }
     checkpoint_when_grown(db);
     return st;

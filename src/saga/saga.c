@@ -175,6 +175,7 @@ static void set_cause(eg_saga_progress *p, size_t step, eg_status st, const eg_e
 /* Ends a saga that could not be brought back or forward: the dead letter first, so that a crash before the end
  * record leaves the saga unfinished (recovery tries again) rather than failed without a report. */
 static eg_saga_outcome end_failed(eg_saga_engine *e, eg_saga_progress *p, json_t *compensation_errors) {
+    eg_saga_outcome outcome = EG_SAGA_FAILED;
     if (!p->log_broken) {
         eg_status st = eg_saga_dead_letter_write(e, p, compensation_errors, &p->unended_err);
         if (st == EG_OK) {
@@ -182,14 +183,15 @@ static eg_saga_outcome end_failed(eg_saga_engine *e, eg_saga_progress *p, json_t
         } else { /* the saga stays pinned and unfinished in the log: the next open tries it again */
             p->log_broken = true;
             p->unended_status = st;
+            outcome = EG_SAGA_UNFINISHED;
         }
     } else {
         /* The log is out of reach, so recovery will redo this saga; the report is still worth leaving. */
         eg_error ignored;
-        eg_saga_dead_letter_write(e, p, compensation_errors, &ignored);
+        if (eg_saga_dead_letter_write(e, p, compensation_errors, &ignored) != EG_OK) outcome = EG_SAGA_UNFINISHED;
     }
     json_decref(compensation_errors);
-    return EG_SAGA_FAILED;
+    return outcome;
 }
 
 eg_saga_outcome eg_saga_undo(eg_saga_engine *e, eg_saga_progress *p, size_t count) {

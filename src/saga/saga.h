@@ -96,7 +96,15 @@ typedef struct eg_saga_recovery_report {
     uint64_t failed;       /* compensation or roll-forward failed: each has a dead letter */
 } eg_saga_recovery_report;
 
-typedef enum eg_saga_outcome { EG_SAGA_COMMITTED = 0, EG_SAGA_COMPENSATED, EG_SAGA_FAILED } eg_saga_outcome;
+/* FAILED: could not be undone (or rolled forward); its dead letter holds the report. UNFINISHED: the same, but
+ * neither the dead letter nor the end could be written (a full disk): the saga stays unfinished in the log and
+ * the next open undoes it. */
+typedef enum eg_saga_outcome {
+    EG_SAGA_COMMITTED = 0,
+    EG_SAGA_COMPENSATED,
+    EG_SAGA_FAILED,
+    EG_SAGA_UNFINISHED
+} eg_saga_outcome;
 
 typedef struct eg_saga_engine eg_saga_engine;
 
