@@ -10,6 +10,9 @@
  * archived). Nothing is shared between threads but the eg_db and a few atomic counters.
  *
  * The run lasts ENGRAM_STRESS_SECONDS (default 3, also under ASan, where the whole program takes about 4 s).
+ * ENGRAM_STRESS_LIVE=N caps each thread's live memories: at the cap a create becomes a delete, so that the data
+ * stays the same size and a long run (a soak) shows whether memory use stays flat. Ten times during the run the
+ * main thread prints the live memories, the heap in use and the resident set (anonymous and file-backed).
  *
  * eg_memory_check runs during the load too (thread 7), and must get its turn within about one scan: memory.h
  * says it "holds new" writes while it waits for running ones. */
@@ -18,6 +21,7 @@
 #include <engram/engram.h>
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* Exported by every sanitizer runtime; gcc ships no header that declares it (clang's allocator_interface.h). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #define THREADS 8
 #define ARCHIVERS 2   /* threads 0 .. ARCHIVERS-1 run archive_older_than on their session */
@@ -51,10 +60,16 @@ enum { OP_CREATE, OP_UPDATE, OP_DELETE, OP_RECALL, OP_ARCHIVE_RUN, OP_ARCHIVED, 
 static const char *op_names[OP_KINDS] = {"create", "update", "delete", "recall", "archive_run", "archived",
                                          "restore", "check"};
 
+/* Live memories of all threads, and records the threads have logged (each record a slot of their preallocated
+ * arrays, touched as they go: the test's own growing share of the resident set), read by the main thread while
+ * they run. */
+static atomic_long live_memories, records_logged;
+
 typedef struct worker {
     int t;
     eg_db *db;
     double seconds;
+    long live, live_cap; /* this thread's live memories; the cap (0: none) */
     unsigned rng;
     record *records;
     size_t count;
@@ -141,6 +156,9 @@ static void do_create(worker *w, bool old) {
         TCHECK(w, strcmp(out_id, id) == 0, "create returned id %s for %s", out_id, id);
         w->count++;
         w->ops[OP_CREATE]++;
+        w->live++;
+        atomic_fetch_add(&live_memories, 1);
+        atomic_fetch_add(&records_logged, 1);
     }
     json_decref(payload);
     json_decref(props);
@@ -174,6 +192,8 @@ static void do_delete(worker *w) {
     if (st == EG_OK) {
         r->state = DELETED;
         w->ops[OP_DELETE]++;
+        w->live--;
+        atomic_fetch_sub(&live_memories, 1);
     }
 }
 
@@ -243,6 +263,8 @@ static void archive_run(worker *w) {
         }
     }
     w->ops[OP_ARCHIVED] += done;
+    w->live -= (long)done;
+    atomic_fetch_sub(&live_memories, (long)done);
 }
 
 static void restore_one(worker *w) {
@@ -258,6 +280,8 @@ static void restore_one(worker *w) {
         if (st == EG_OK) {
             r->state = LIVE;
             w->ops[OP_RESTORE]++;
+            w->live++;
+            atomic_fetch_add(&live_memories, 1);
         }
         return;
     }
@@ -296,7 +320,9 @@ static void *run(void *arg) {
     while (mono() < end) {
         n++;
         int dice = rand_r(&w->rng) % 100;
-        if (dice < 30 || w->count < 4)
+        if ((dice < 30 || w->count < 4) && w->live_cap && w->live >= w->live_cap)
+            do_delete(w);
+        else if (dice < 30 || w->count < 4)
             do_create(w, archiver && rand_r(&w->rng) % 2);
         else if (dice < 50)
             do_update(w);
@@ -426,11 +452,46 @@ static void verify_all(eg_db *db, worker *workers, const char *when) {
            counts[LIVE], counts[DELETED], counts[ARCHIVED]);
 }
 
+/* Bytes the allocator has handed out and not taken back: the sanitizers' own count under them, else glibc's
+ * (arenas plus mmapped blocks). */
+static double heap_in_use_mib(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return (double)__sanitizer_get_current_allocated_bytes() / (1 << 20);
+#else
+    struct mallinfo2 m = mallinfo2();
+    return (double)(m.uordblks + m.hblkhd) / (1 << 20);
+#endif
+}
+
+/* A field of /proc/self/status in MiB ("RssAnon", "RssFile"), or -1. */
+static double status_mib(const char *field) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    double kib = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') kib = atof(line + n + 1);
+    fclose(f);
+    return kib < 0 ? -1 : kib / 1024;
+}
+
+static void print_memory_sample(double at) {
+    double arrays = (double)THREADS * MAX_RECORDS * sizeof(record) / (1 << 20);
+    printf("    measured: at %6.1f s: %6ld live memories, heap in use %6.1f MiB (+ the test's record arrays, %.1f MiB), "
+           "RssAnon %6.1f MiB (the records logged %5.1f MiB), RssFile %6.1f MiB\n",
+           at, atomic_load(&live_memories), heap_in_use_mib() - arrays, arrays, status_mib("RssAnon"),
+           (double)atomic_load(&records_logged) * sizeof(record) / (1 << 20), status_mib("RssFile"));
+    fflush(stdout);
+}
+
 TEST(eight_threads_mixed_writes_keep_every_acknowledged_write_whole) {
     double seconds = DEFAULT_SECONDS;
     const char *env = getenv("ENGRAM_STRESS_SECONDS");
     if (env && *env) seconds = atof(env);
     if (seconds <= 0) seconds = DEFAULT_SECONDS;
+    const char *cap = getenv("ENGRAM_STRESS_LIVE");
+    long live_cap = cap && *cap ? atol(cap) : 0;
     char dir[512];
     snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
     eg_options options = {.durability = EG_DURABILITY_NONE};
@@ -443,14 +504,23 @@ TEST(eight_threads_mixed_writes_keep_every_acknowledged_write_whole) {
     REQUIRE(workers);
     int64_t base = now_ms();
     for (int t = 0; t < THREADS; t++) {
-        workers[t] = (worker){.t = t, .db = db, .seconds = seconds, .rng = 0x9e3779b9u * (unsigned)(t + 1),
-                              .base_ms = base};
+        workers[t] = (worker){.t = t, .db = db, .seconds = seconds, .live_cap = live_cap > 0 ? live_cap : 0,
+                              .rng = 0x9e3779b9u * (unsigned)(t + 1), .base_ms = base};
         workers[t].records = calloc(MAX_RECORDS, sizeof(record));
         REQUIRE(workers[t].records);
     }
     pthread_t threads[THREADS];
     double start = mono();
     for (int t = 0; t < THREADS; t++) REQUIRE(pthread_create(&threads[t], NULL, run, &workers[t]) == 0);
+    print_memory_sample(0);
+    for (int k = 1; k <= 10; k++) {
+        double wake = start + seconds * k / 10, wait = wake - mono();
+        if (wait > 0) {
+            struct timespec nap = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+            nanosleep(&nap, NULL);
+        }
+        print_memory_sample(mono() - start);
+    }
     for (int t = 0; t < THREADS; t++) pthread_join(threads[t], NULL);
     double elapsed = mono() - start;
 
