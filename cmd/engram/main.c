@@ -53,9 +53,10 @@ static const char exec_help[] =
 /* The bytes of a line that are kept: one past what eg_exec_json accepts, so that it refuses the line. */
 #define KEPT_MAX ((size_t)EG_EXEC_LINE_MAX + 1)
 
-/* Reads one line, without its newline, into *line (NUL-terminated; grown as needed). A line longer than
- * KEPT_MAX keeps only its first KEPT_MAX bytes and the rest is read and dropped, so that a runaway line costs
- * no more memory than the limit. Returns its kept length, -1 at end of input, -2 when memory runs out. */
+/* Reads one line, without its newline, into *line (allocated, *cap > 0 bytes; NUL-terminated, grown as needed).
+ * A line longer than KEPT_MAX keeps only its first KEPT_MAX bytes and the rest is read and dropped, so that a
+ * runaway line costs no more memory than the limit. Returns its kept length, -1 at end of input, -2 when memory
+ * runs out. */
 static ssize_t read_line(char **line, size_t *cap, FILE *in) {
     size_t len = 0;
     bool any = false;
@@ -65,8 +66,7 @@ static ssize_t read_line(char **line, size_t *cap, FILE *in) {
         if (c == '\n') break;
         if (len == KEPT_MAX) continue;
         if (len + 1 >= *cap) {
-            size_t want = *cap ? 2 * *cap : 4096;
-            if (want > KEPT_MAX + 1) want = KEPT_MAX + 1;
+            size_t want = 2 * *cap < KEPT_MAX + 1 ? 2 * *cap : KEPT_MAX + 1;
             char *grown = realloc(*line, want);
             if (!grown) return -2;
             *line = grown;
@@ -75,18 +75,17 @@ static ssize_t read_line(char **line, size_t *cap, FILE *in) {
         (*line)[len++] = (char)c;
     }
     if (!any) return -1;
-    if (*line) (*line)[len] = '\0';
+    (*line)[len] = '\0';
     return (ssize_t)len;
 }
 
 static int run_exec(eg_db *db) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    size_t cap = 4096;
+    char *line = malloc(cap);
+    ssize_t len = line ? 0 : -2;
     int rc = EXIT_OK;
-    while ((len = read_line(&line, &cap, stdin)) >= 0) {
-        if (!line) continue; /* an empty line before any byte was kept */
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    while (line && (len = read_line(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (strspn(line, " \t") == (size_t)len) continue;
         char *response = eg_exec_json(db, line, (size_t)len);
         if (!response || fputs(response, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {

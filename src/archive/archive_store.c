@@ -821,8 +821,8 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
     if (s != EG_OK) return s;
     if (!json_is_object(record))
         return eg_error_set(err, EG_INVALID_ARGUMENT, "archive record for '%s' is not a JSON object", id);
-    /* A record wraps a memory's payload and properties a few levels down. */
-    const eg_json_limits record_limits = {EG_JSON_DEPTH_MAX + 4, EG_ARCHIVE_RECORD_MAX, 0};
+    /* A record wraps a memory's payload and properties a few levels down. Its size is checked once encoded. */
+    const eg_json_limits record_limits = {EG_JSON_DEPTH_MAX + 4, SIZE_MAX, 0};
     char what[EG_ARCHIVE_ID_MAX + 32];
     snprintf(what, sizeof what, "archive record for '%s'", id);
     if ((s = eg_json_check_document(record, &record_limits, what, err))) return s;

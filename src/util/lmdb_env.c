@@ -47,8 +47,7 @@ eg_status eg_lmdb_error(const eg_lmdb_env *e, int rc, const char *op, eg_error *
         return eg_error_set(err, EG_INCOMPATIBLE, "%s: the %s store was written by another LMDB version", op, store);
     case EIO: {
         const char *cause = full_file_system(e);
-        if (cause) return eg_error_set(err, EG_IO, "%s: the %s store cannot write: %s", op, store, cause);
-        return eg_error_set(err, EG_IO, "%s: the %s store cannot write: %s", op, store, mdb_strerror(rc));
+        return eg_error_set(err, EG_IO, "%s: the %s store cannot write: %s", op, store, cause ? cause : mdb_strerror(rc));
     }
     default:
         return eg_error_set(err, rc > 0 ? EG_IO : EG_INTERNAL, "%s: %s", op, mdb_strerror(rc));
@@ -115,7 +114,8 @@ eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg
     snprintf(what, sizeof what, "%s store", options->store);
     if ((st = eg_lock_file(lock_path, what, &out->lock_fd, err))) return st;
     unsigned flags = MDB_NOTLS | (options->no_sync ? MDB_NOSYNC : 0);
-    uint64_t map_size = options->map_size;
+    bool shrinks = options->map_size == 0;
+    uint64_t map_size = shrinks ? options->default_map_size : options->map_size;
     int rc;
     for (;;) {
         if ((rc = mdb_env_create(&out->env)) || (rc = mdb_env_set_maxdbs(out->env, MAX_TABLES)) ||
@@ -124,7 +124,7 @@ eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg
             break;
         /* The address space cannot hold the reservation (ulimit -v, a sanitizer's layout): a default one is only
          * an upper bound, so try half of it. */
-        if (rc != ENOMEM || !options->map_size_shrinks || map_size / 2 < EG_LMDB_MAP_SIZE_FLOOR) break;
+        if (rc != ENOMEM || !shrinks || map_size / 2 < EG_LMDB_MAP_SIZE_FLOOR) break;
         mdb_env_close(out->env);
         out->env = NULL;
         map_size /= 2;

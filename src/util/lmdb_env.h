@@ -26,9 +26,10 @@ typedef struct eg_lmdb_env {
 
 typedef struct eg_lmdb_options {
     const char *store;
-    uint64_t map_size;
-    bool map_size_shrinks; /* map_size is a default: when the process cannot reserve that much address space,
-                              open halves it until it can (not below EG_LMDB_MAP_SIZE_FLOOR) */
+    uint64_t map_size;         /* the caller's; 0: default_map_size, which is only an upper bound: when the
+                                  process cannot reserve that much address space, open halves it until it can
+                                  (not below EG_LMDB_MAP_SIZE_FLOOR) */
+    uint64_t default_map_size;
     bool no_sync; /* MDB_NOSYNC: kill-safe, not power-cut-safe (never MDB_WRITEMAP: a full disk would be SIGBUS) */
     uint32_t format; /* the layout version this code writes; a newer stored one is EG_INCOMPATIBLE */
 } eg_lmdb_options;

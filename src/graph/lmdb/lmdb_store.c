@@ -166,12 +166,8 @@ eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *optio
     if (!lg) return eg_error_set(err, EG_INTERNAL, "out of memory");
     lg->base.ops = &lmdb_ops;
     lg->base.name = "graph";
-    bool default_map = !options || !options->map_size_bytes;
-    eg_lmdb_options lmdb_options = {.store = "graph",
-                                    .map_size = default_map ? DEFAULT_MAP_SIZE : options->map_size_bytes,
-                                    .map_size_shrinks = default_map,
-                                    .no_sync = options && options->no_sync,
-                                    .format = LMDB_GRAPH_FORMAT};
+    eg_lmdb_options lmdb_options = {"graph", options ? options->map_size_bytes : 0, DEFAULT_MAP_SIZE,
+                                    options && options->no_sync, LMDB_GRAPH_FORMAT};
     const eg_lmdb_table tables[] = {
         {"meta", 0, &lg->meta},   {"ids", 0, &lg->ids},   {"nodes", MDB_INTEGERKEY, &lg->nodes},
         {"labels", 0, &lg->labels}, {"rels", 0, &lg->rels}, {"rels_in", 0, &lg->rels_in},

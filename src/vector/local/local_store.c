@@ -578,12 +578,8 @@ eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *o
     local_vectors *lv = &e->lv;
     lv->base.ops = &local_ops;
     lv->base.name = "vectors";
-    bool default_map = !options || !options->map_size_bytes;
-    eg_lmdb_options lmdb_options = {.store = "vectors",
-                                    .map_size = default_map ? DEFAULT_MAP_SIZE : options->map_size_bytes,
-                                    .map_size_shrinks = default_map,
-                                    .no_sync = options && options->no_sync,
-                                    .format = LOCAL_VECTORS_FORMAT};
+    eg_lmdb_options lmdb_options = {"vectors", options ? options->map_size_bytes : 0, DEFAULT_MAP_SIZE,
+                                    options && options->no_sync, LOCAL_VECTORS_FORMAT};
     const eg_lmdb_table tables[] = {
         {"meta", 0, &lv->meta},     {"collections", 0, &lv->collections}, {"points", 0, &lv->points},
         {"dense", 0, &lv->dense},   {"sparse", 0, &lv->sparse},           {"pindex", 0, &lv->pindex},
