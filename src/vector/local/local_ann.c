@@ -212,18 +212,13 @@ static void flush(build_ctx *b) {
     b->n = 0;
 }
 
-static void collect_chunk(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors) {
+static void collect_slot(void *ctx, uint32_t slot, const unsigned char *point_key, const float *vector) {
     build_ctx *b = ctx;
     uint32_t dim = b->c->config.dim;
-    for (uint32_t i = 0; i < b->c->chunk; i++) {
-        const unsigned char *key = point_keys + (size_t)i * POINT_KEY_SIZE;
-        if (key[0] == LV_EMPTY_SLOT) continue;
-        if (b->st == EG_OK && !set_key(b->e, first_slot + i, key))
-            b->st = eg_error_set(b->err, EG_INTERNAL, "out of memory");
-        b->labels[b->n] = first_slot + i;
-        memcpy(b->vectors + b->n * dim, vectors + (size_t)i * dim, dim * sizeof(float));
-        if (++b->n == BUILD_PIECE) flush(b);
-    }
+    if (b->st == EG_OK && !set_key(b->e, slot, point_key)) b->st = eg_error_set(b->err, EG_INTERNAL, "out of memory");
+    b->labels[b->n] = slot;
+    memcpy(b->vectors + b->n * dim, vector, dim * sizeof(float));
+    if (++b->n == BUILD_PIECE) flush(b);
 }
 
 /* Builds c's index from the store (the caller holds the write lock) and registers it. */
@@ -242,10 +237,10 @@ static eg_status build(local_vectors *lv, const local_collection *c, eg_error *e
     if (st == EG_OK) atomic_store(&b.e->applied, version);
     p.capacity = (uint32_t)(count < UINT32_MAX ? count : UINT32_MAX);
     if (st == EG_OK) st = eg_hnsw_new(c->config.dim, c->config.distance, &p, &b.e->hnsw, err);
-    if (st == EG_OK) st = lv_chunks_scan(lv, txn, c, collect_chunk, &b, err);
+    if (st == EG_OK) st = lv_slots_each(lv, txn, c, collect_slot, &b, err);
     flush(&b);
     if (st == EG_OK) st = b.st;
-    mdb_txn_abort(txn);
+    lv_end(lv, txn);
     free(b.labels);
     free(b.vectors);
     if (st == EG_OK) add_entry(a, b.e);
@@ -288,28 +283,24 @@ eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t s
 
 /* ---- Opening and closing -------------------------------------------------------------------------------- */
 
-/* Fills e's keys from the store's chunks, checking that they name exactly the index's points. */
+/* Fills e's keys from the store's slots, checking that they name exactly the index's points. */
 typedef struct keys_ctx {
     ann_entry *e;
-    uint32_t chunk;
     size_t count;
     bool ok;
 } keys_ctx;
 
-static void collect_keys(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors) {
-    (void)vectors; /* not read: only the keys' pages are touched */
+static void collect_keys(void *ctx, uint32_t slot, const unsigned char *point_key, const float *vector) {
+    (void)vector; /* not read: only the slots table is walked */
     keys_ctx *k = ctx;
-    for (uint32_t i = 0; k->ok && i < k->chunk; i++) {
-        const unsigned char *key = point_keys + (size_t)i * POINT_KEY_SIZE;
-        if (key[0] == LV_EMPTY_SLOT) continue;
-        k->ok = eg_hnsw_contains(k->e->hnsw, first_slot + i) && set_key(k->e, first_slot + i, key);
-        k->count++;
-    }
+    if (!k->ok) return;
+    k->ok = eg_hnsw_contains(k->e->hnsw, slot) && set_key(k->e, slot, point_key);
+    k->count++;
 }
 
 static bool keys_from_store(local_vectors *lv, MDB_txn *txn, const local_collection *c, ann_entry *e) {
-    keys_ctx k = {e, c->chunk, 0, true};
-    return lv_chunks_scan(lv, txn, c, collect_keys, &k, NULL) == EG_OK && k.ok && k.count == eg_hnsw_count(e->hnsw);
+    keys_ctx k = {e, 0, true};
+    return lv_slots_each(lv, txn, c, collect_keys, &k, NULL) == EG_OK && k.ok && k.count == eg_hnsw_count(e->hnsw);
 }
 
 /* Loads the saved index of collection number n if it matches the store; otherwise removes its file. */
@@ -364,7 +355,7 @@ static eg_status load_saved(local_vectors *lv, eg_error *err) {
         if (fields == 1 && strstr(de->d_name, ".hnsw")) load_one(lv, txn, n, path);
         else if (strstr(de->d_name, ".hnsw.tmp")) unlink(path); /* a save cut short */
     }
-    if (st == EG_OK) mdb_txn_abort(txn);
+    if (st == EG_OK) lv_end(lv, txn);
     closedir(d);
     return st;
 }
@@ -393,7 +384,7 @@ static void save_one(local_vectors *lv, ann_entry *e) {
     uint64_t version;
     if (lv_begin(lv, false, &txn, NULL) != EG_OK) return;
     eg_status st = lv_version_get(lv, txn, e->collection, &version, NULL);
-    mdb_txn_abort(txn);
+    lv_end(lv, txn);
     if (st != EG_OK || version == e->file_stamp) return;
     char path[4400];
     file_path(lv->ann, e->collection, path, sizeof path);

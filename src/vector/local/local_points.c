@@ -73,8 +73,26 @@ static eg_status check_dim(const local_collection *c, const char *name, size_t d
                         c->config.dim);
 }
 
+/* A point's vector goes to a new slot, and the slot it had (if any) is given up: a slot a snapshot names never
+ * changes (local_slabs.c). edits receives one or two edits; *edit_count is advanced past them. */
+static eg_status move_to_new_slot(local_vectors *lv, MDB_txn *txn, const local_collection *c, bool had_slot,
+                                  uint32_t old_slot, const unsigned char kb[ROW_KEY_SIZE], const float *prepared,
+                                  uint32_t *slot, lv_slot_edit *edits, size_t *edit_count, eg_error *err) {
+    eg_status st;
+    if (had_slot) {
+        if ((st = lv_slot_release(lv, txn, c, old_slot, err))) return st;
+        edits[(*edit_count)++] = (lv_slot_edit){.slot = old_slot};
+    }
+    if ((st = lv_slot_allocate(lv, txn, c, slot, err))) return st;
+    lv_slot_edit *e = &edits[(*edit_count)++];
+    *e = (lv_slot_edit){.slot = *slot, .vector = prepared};
+    memcpy(e->point_key, kb + 4, POINT_KEY_SIZE);
+    return EG_OK;
+}
+
 static eg_status upsert_one(local_vectors *lv, MDB_txn *txn, const local_collection *c, const char *name,
-                            const eg_point *p, lv_slot_edit *edit, float *prepared, int64_t *added, eg_error *err) {
+                            const eg_point *p, lv_slot_edit *edits, size_t *edit_count, float *prepared,
+                            int64_t *added, eg_error *err) {
     eg_status st;
     if ((st = check_dim(c, name, p->dim, err))) return st;
     if (p->sparse.count && !c->config.sparse)
@@ -83,16 +101,12 @@ static eg_status upsert_one(local_vectors *lv, MDB_txn *txn, const local_collect
     lv_row_key(c->number, &p->id, kb);
     MDB_val key = {ROW_KEY_SIZE, kb};
     bool existed;
-    uint32_t slot = 0;
-    if ((st = unindex_existing(lv, txn, c, kb, &existed, &slot, err))) return st;
-    if (!existed) {
-        if ((st = lv_slot_allocate(lv, txn, c, &slot, err))) return st;
-        (*added)++;
-    }
+    uint32_t old_slot = 0, slot;
+    if ((st = unindex_existing(lv, txn, c, kb, &existed, &old_slot, err))) return st;
+    if (!existed) (*added)++;
     prepare_vector(c, p->vector, prepared);
-    *edit = (lv_slot_edit){slot, {0}, prepared};
-    memcpy(edit->point_key, kb + 4, POINT_KEY_SIZE);
-    if ((st = put_record(lv, txn, &key, slot, p->payload, err)) || (st = put_sparse(lv, txn, &key, &p->sparse, err)))
+    if ((st = move_to_new_slot(lv, txn, c, existed, old_slot, kb, prepared, &slot, edits, edit_count, err)) ||
+        (st = put_record(lv, txn, &key, slot, p->payload, err)) || (st = put_sparse(lv, txn, &key, &p->sparse, err)))
         return st;
     return lv_index_point(lv, txn, c, kb, p->payload, true, err);
 }
@@ -119,11 +133,11 @@ static eg_status in_write(local_vectors *lv, const char *name, const char *op, w
     if (st == EG_OK) {
         if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) st = body(lv, txn, &c, name, ctx, &b, err);
         uint64_t version = 0;
-        if (st == EG_OK && b.count > 0 && (st = lv_chunks_apply(lv, txn, &c, b.edits, b.count, err)) == EG_OK)
+        if (st == EG_OK && b.count > 0 && (st = lv_slots_apply(lv, txn, &c, b.edits, &b.count, err)) == EG_OK)
             st = lv_version_bump(lv, txn, c.number, &version, err);
         if (st) mdb_txn_abort(txn);
         else st = lv_commit(lv, txn, op, err);
-        if (st == EG_OK && b.count > 0) lv_ann_apply(lv, &c, b.edits, b.count, version); /* sorted by chunks_apply */
+        if (st == EG_OK && b.count > 0) lv_ann_apply(lv, &c, b.edits, b.count, version); /* sorted by slots_apply */
         lv_collection_clear(&c);
     }
     lv_write_unlock(lv);
@@ -144,8 +158,9 @@ typedef struct points_ctx {
     uint64_t deleted;
 } points_ctx;
 
+/* Room for count points' vectors and their edits: two per point, its new slot and the one it gives up. */
 static eg_status batch_alloc(const local_collection *c, size_t count, batch_vectors *b, eg_error *err) {
-    b->edits = calloc(count ? count : 1, sizeof *b->edits);
+    b->edits = calloc(count ? 2 * count : 1, sizeof *b->edits);
     b->prepared = malloc((count ? count : 1) * (size_t)c->config.dim * sizeof(float));
     return b->edits && b->prepared ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
 }
@@ -155,12 +170,13 @@ static eg_status upsert_body(local_vectors *lv, MDB_txn *txn, const local_collec
     points_ctx *x = ctx;
     int64_t added = 0;
     eg_status st = batch_alloc(c, x->count, b, err);
+    size_t edits = 0;
     for (size_t i = 0; i < x->count && st == EG_OK; i++) {
-        st = upsert_one(lv, txn, c, name, &x->points[i], &b->edits[i], b->prepared + i * (size_t)c->config.dim,
+        st = upsert_one(lv, txn, c, name, &x->points[i], b->edits, &edits, b->prepared + i * (size_t)c->config.dim,
                         &added, err);
         eg_error_prefix(err, st, "points[%zu]: ", i);
     }
-    if (st == EG_OK) b->count = x->count;
+    if (st == EG_OK) b->count = edits;
     return st ? st : lv_count_add(lv, txn, c->number, added, err);
 }
 
@@ -177,7 +193,7 @@ eg_status lv_get(eg_vectors *v, const char *collection, const eg_point_id *ids, 
     eg_status st = lv_begin(lv, false, &txn, err);
     if (st) return st;
     if ((st = lv_collection_load_for_read(lv, txn, collection, &c, err))) {
-        mdb_txn_abort(txn);
+        lv_end(lv, txn);
         return st;
     }
     out->items = calloc(count ? count : 1, sizeof *out->items);
@@ -197,7 +213,7 @@ eg_status lv_get(eg_vectors *v, const char *collection, const eg_point_id *ids, 
         st = lv_read_point(lv, txn, &c, kb, with_payload, with_vectors, p, err);
     }
     lv_collection_clear(&c);
-    mdb_txn_abort(txn);
+    lv_end(lv, txn);
     if (st) eg_point_list_free(out);
     return st;
 }
@@ -295,6 +311,7 @@ static eg_status update_vectors_body(local_vectors *lv, MDB_txn *txn, const loca
                                      void *ctx, batch_vectors *b, eg_error *err) {
     points_ctx *x = ctx;
     eg_status st = batch_alloc(c, x->count, b, err);
+    size_t edits = 0;
     for (size_t i = 0; i < x->count && st == EG_OK; i++) {
         const eg_point *p = &x->points[i];
         unsigned char kb[ROW_KEY_SIZE];
@@ -304,13 +321,15 @@ static eg_status update_vectors_body(local_vectors *lv, MDB_txn *txn, const loca
             eg_error_prefix(err, st, "points[%zu]: ", i);
             break;
         }
-        json_decref(old);
         float *prepared = b->prepared + i * (size_t)c->config.dim;
         prepare_vector(c, p->vector, prepared);
-        b->edits[i] = (lv_slot_edit){slot, {0}, prepared};
-        memcpy(b->edits[i].point_key, kb + 4, POINT_KEY_SIZE);
+        uint32_t new_slot;
+        MDB_val key = {ROW_KEY_SIZE, kb};
+        if ((st = move_to_new_slot(lv, txn, c, true, slot, kb, prepared, &new_slot, b->edits, &edits, err)) == EG_OK)
+            st = put_record(lv, txn, &key, new_slot, old, err);
+        json_decref(old);
     }
-    if (st == EG_OK) b->count = x->count;
+    if (st == EG_OK) b->count = edits;
     return st;
 }
 
@@ -332,7 +351,7 @@ static eg_status remove_point(local_vectors *lv, MDB_txn *txn, const local_colle
         int rc = mdb_del(txn, tables[i], &key, NULL);
         if (rc && rc != MDB_NOTFOUND) return lv_mdb_error(lv, rc, "delete point", err);
     }
-    *edit = (lv_slot_edit){slot, {0}, NULL};
+    *edit = (lv_slot_edit){.slot = slot};
     return lv_slot_release(lv, txn, c, slot, err);
 }
 

@@ -103,7 +103,7 @@ eg_status lv_in_read(local_vectors *lv, const char *name, lv_read_body body, voi
         st = body(lv, txn, &c, ctx, err);
         lv_collection_clear(&c);
     }
-    mdb_txn_abort(txn);
+    lv_end(lv, txn);
     return st;
 }
 

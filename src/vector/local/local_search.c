@@ -27,7 +27,9 @@ typedef struct scorer {
     const local_collection *c;
     const float *query;
     float *aligned; /* dim floats: where a stored vector is copied when LMDB placed it at an odd address */
-    float *scores;  /* a chunk's scores, in the unfiltered scan */
+    float *scores;  /* a run's scores, in the unfiltered scan */
+    eg_status st;   /* the first error of the unfiltered scan's visits */
+    eg_error *err;
     eg_topk top;
     bool has_threshold;
     double threshold;
@@ -68,31 +70,37 @@ static eg_status score_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], j
     return st;
 }
 
-/* Scores a whole chunk with the block scorer (one contiguous stream), then offers its occupied slots. */
-static void score_chunk(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors) {
-    (void)first_slot;
+/* Scores a run of slots with the block scorer (one contiguous stream), then names, through the snapshot, the
+ * slots whose score could enter the results: free slots hold anything, so they are dropped only there. */
+static void score_run(void *ctx, uint32_t first_slot, uint32_t count, const float *vectors) {
     scorer *s = ctx;
-    eg_vec_score_block(s->c->config.distance, s->query, vectors, s->c->chunk, s->c->config.dim, s->scores);
-    for (uint32_t i = 0; i < s->c->chunk; i++) {
-        const unsigned char *pk = point_keys + (size_t)i * POINT_KEY_SIZE;
+    if (s->st != EG_OK) return;
+    eg_vec_score_block(s->c->config.distance, s->query, vectors, count, s->c->config.dim, s->scores);
+    for (uint32_t i = 0; i < count; i++) {
         float score = s->scores[i];
-        if (pk[0] == LV_EMPTY_SLOT || !eg_topk_may_accept(&s->top, score) || !passes_threshold(s, score)) continue;
+        if (!eg_topk_may_accept(&s->top, score) || !passes_threshold(s, score)) continue;
+        const unsigned char *point_key;
+        const float *stored;
+        if ((s->st = lv_slot_read(s->lv, s->txn, s->c, first_slot + i, &point_key, &stored, s->err)) != EG_OK) return;
+        if (point_key[0] == LV_EMPTY_SLOT) continue;
         unsigned char key[ROW_KEY_SIZE];
         eg_point_id id;
         lv_collection_prefix(s->c->number, key);
-        memcpy(key + 4, pk, POINT_KEY_SIZE);
+        memcpy(key + 4, point_key, POINT_KEY_SIZE);
         lv_row_key_id(key, &id);
         eg_topk_push(&s->top, score, &id, 0);
     }
 }
 
-/* The unfiltered scan: every vector of the collection, chunk after chunk, read in place. */
+/* The unfiltered scan: every vector of the collection, in slot order, read in place. */
 static eg_status score_all(scorer *s, eg_error *err) {
-    s->scores = malloc(s->c->chunk * sizeof *s->scores);
+    s->scores = malloc(LV_SCAN_BLOCK * sizeof *s->scores);
     if (!s->scores) return eg_error_set(err, EG_INTERNAL, "out of memory");
-    eg_status st = lv_chunks_scan(s->lv, s->txn, s->c, score_chunk, s, err);
+    s->st = EG_OK;
+    s->err = err;
+    eg_status st = lv_slab_scan(s->lv, s->txn, s->c, score_run, s, err);
     free(s->scores);
-    return st;
+    return st ? st : s->st;
 }
 
 /* Fills out with the ranked points from `first` on, reading payloads and vectors as asked. */
@@ -155,7 +163,7 @@ static bool accept_point(void *ctx, uint32_t slot) {
     const float *vector;
     if (w->st != EG_OK || lv_slot_read(w->s->lv, w->s->txn, w->s->c, slot, &point_key, &vector, NULL) != EG_OK ||
         point_key[0] == LV_EMPTY_SLOT)
-        return false; /* not in this snapshot (a write the index has seen first), or out of the chunks' range */
+        return false; /* not in this snapshot: a write the index has seen first */
     if (!w->filter) return true;
     unsigned char key[ROW_KEY_SIZE];
     lv_collection_prefix(w->s->c->number, key);
@@ -204,8 +212,7 @@ static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const
         const unsigned char *point_key;
         const float *vector;
         st = lv_slot_read(s->lv, s->txn, s->c, hits[i].label, &point_key, &vector, err);
-        if (st == EG_NOT_FOUND) st = EG_OK; /* a slot beyond the snapshot's chunks: first used after it began */
-        else if (st == EG_OK && point_key[0] != LV_EMPTY_SLOT) {
+        if (st == EG_OK && point_key[0] != LV_EMPTY_SLOT) { /* else a slot first used after this snapshot */
             memcpy(key + 4, point_key, POINT_KEY_SIZE);
             offer(s, key, vector);
         }
@@ -242,7 +249,8 @@ static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collect
         return eg_error_set(err, EG_INVALID_ARGUMENT, "query vector has %zu values; the collection has dim %u", dim,
                             c->config.dim);
     float *query = malloc(dim * sizeof *query), *aligned = malloc(dim * sizeof *aligned);
-    scorer s = {lv, txn, c, query, aligned, NULL, {0}, has_threshold, threshold};
+    scorer s = {.lv = lv, .txn = txn, .c = c, .query = query, .aligned = aligned, .has_threshold = has_threshold,
+                .threshold = threshold};
     if (!query || !aligned || !eg_topk_init(&s.top, k, c->config.distance)) {
         free(query), free(aligned);
         return eg_error_set(err, EG_INTERNAL, "out of memory");

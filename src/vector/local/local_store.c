@@ -25,8 +25,78 @@ eg_status lv_mdb_error(local_vectors *lv, int rc, const char *op, eg_error *err)
     return eg_lmdb_error(env_of(lv), rc, op, err);
 }
 
+/* ---- read transactions ------------------------------------------------------------------------------------
+ * Each running read transaction has an entry holding its snapshot's transaction id. The entry is taken before
+ * the transaction begins, with snapshot 0 (older than any), so that a writer never sees a reader whose snapshot
+ * it does not know yet. */
+
+#define READERS_MAX 1024 /* LMDB's own limit (lmdb_env.c) */
+
+typedef struct reader_entry {
+    MDB_txn *txn;
+    uint64_t snapshot;
+    bool used;
+} reader_entry;
+
+struct lv_readers {
+    pthread_mutex_t lock;
+    reader_entry entries[READERS_MAX];
+    size_t high;  /* entries at or past this are unused */
+    size_t count; /* entries in use */
+};
+
 eg_status lv_begin(local_vectors *lv, bool write, MDB_txn **txn, eg_error *err) {
-    return eg_lmdb_begin(env_of(lv), write, txn, err);
+    if (write) return eg_lmdb_begin(env_of(lv), true, txn, err);
+    lv_readers *r = lv->readers;
+    pthread_mutex_lock(&r->lock);
+    size_t i = 0;
+    while (i < r->high && r->entries[i].used) i++;
+    if (i == READERS_MAX) {
+        pthread_mutex_unlock(&r->lock);
+        return eg_error_set(err, EG_UNAVAILABLE, "begin transaction: too many concurrent readers (limit %d)",
+                            READERS_MAX);
+    }
+    r->entries[i] = (reader_entry){NULL, 0, true};
+    if (i == r->high) r->high++;
+    r->count++;
+    pthread_mutex_unlock(&r->lock);
+    eg_status st = eg_lmdb_begin(env_of(lv), false, txn, err);
+    pthread_mutex_lock(&r->lock);
+    if (st == EG_OK) {
+        r->entries[i].txn = *txn;
+        r->entries[i].snapshot = mdb_txn_id(*txn);
+    } else {
+        r->entries[i].used = false;
+        r->count--;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return st;
+}
+
+void lv_end(local_vectors *lv, MDB_txn *txn) {
+    lv_readers *r = lv->readers;
+    mdb_txn_abort(txn);
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->high; i++)
+        if (r->entries[i].used && r->entries[i].txn == txn) {
+            r->entries[i].used = false;
+            r->count--;
+            break;
+        }
+    while (r->high > 0 && !r->entries[r->high - 1].used) r->high--;
+    bool idle = r->count == 0;
+    pthread_mutex_unlock(&r->lock);
+    if (idle) lv_slabs_release_retired(lv, UINT64_MAX);
+}
+
+uint64_t lv_oldest_reader(local_vectors *lv) {
+    lv_readers *r = lv->readers;
+    uint64_t oldest = UINT64_MAX;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->high; i++)
+        if (r->entries[i].used && r->entries[i].snapshot < oldest) oldest = r->entries[i].snapshot;
+    pthread_mutex_unlock(&r->lock);
+    return oldest;
 }
 
 eg_status lv_commit(local_vectors *lv, MDB_txn *txn, const char *op, eg_error *err) {
@@ -238,8 +308,7 @@ eg_status lv_collection_load(local_vectors *lv, MDB_txn *txn, const char *name, 
     if (st == EG_OK) {
         out->number = (uint32_t)json_integer_value(json_object_get(j, "number"));
         out->config.dim = (uint32_t)json_integer_value(json_object_get(j, "dim"));
-        out->chunk = (uint32_t)json_integer_value(json_object_get(j, "chunk"));
-        if (out->chunk < 1) st = eg_error_set(err, EG_CORRUPT, "the configuration of collection '%.255s' is damaged", name);
+        out->chunk = (uint32_t)json_integer_value(json_object_get(j, "chunk")); /* format 1 only */
     }
     if (st == EG_OK && !hnsw_config_load(json_object_get(j, "hnsw"), &out->config))
         st = eg_error_set(err, EG_CORRUPT, "the index configuration of collection '%.255s' is damaged", name);
@@ -271,12 +340,13 @@ eg_status lv_collection_store(local_vectors *lv, MDB_txn *txn, const char *name,
     for (size_t i = 0; i < c->index_count; i++)
         json_object_set_new(indexes, c->indexes[i].field, json_string(eg_payload_type_name(c->indexes[i].type)));
     eg_collection_config hnsw = lv_config_resolved(&c->config);
-    json_t *j = json_pack("{s:I, s:I, s:I, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:s}}", "number", (json_int_t)c->number,
-                          "dim", (json_int_t)c->config.dim, "chunk", (json_int_t)c->chunk, "distance",
+    json_t *j = json_pack("{s:I, s:I, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:s}}", "number", (json_int_t)c->number,
+                          "dim", (json_int_t)c->config.dim, "distance",
                           eg_distance_name(c->config.distance), "sparse", c->config.sparse, "indexes", indexes, "hnsw",
                           "m", (json_int_t)hnsw.hnsw_m, "ef_construct", (json_int_t)hnsw.hnsw_ef_construct,
                           "full_scan_threshold", (json_int_t)hnsw.full_scan_threshold, "quantization",
                           eg_quantization_name(hnsw.quantization));
+    if (j && c->chunk) json_object_set_new(j, "chunk", json_integer(c->chunk));
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -382,7 +452,7 @@ static eg_status create_collection_locked(local_vectors *lv, const char *name, c
     int rc = mdb_get(txn, lv->meta, &k, &val);
     next = 1;
     if (rc == 0) memcpy(&next, val.mv_data, sizeof next);
-    local_collection c = {(uint32_t)next, lv_chunk_slots(config->dim), lv_config_resolved(config), NULL, 0};
+    local_collection c = {(uint32_t)next, 0, lv_config_resolved(config), NULL, 0};
     uint64_t after = next + 1;
     MDB_val nv = {sizeof after, &after};
     if ((rc = mdb_put(txn, lv->meta, &k, &nv, 0))) st = lv_mdb_error(lv, rc, "create_collection", err);
@@ -418,7 +488,7 @@ eg_status lv_get_collection(eg_vectors *v, const char *name, eg_collection_info 
         out->indexed_vectors_count = lv_ann_indexed(lv, c.number);
         lv_collection_clear(&c);
     }
-    mdb_txn_abort(txn);
+    lv_end(lv, txn);
     if (st) eg_collection_info_clear(out);
     return st;
 }
@@ -450,7 +520,7 @@ eg_status lv_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err)
     }
     if (st == EG_OK && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "list_collections", err);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    lv_end(lv, txn);
     if (st) eg_string_list_free(out);
     return st;
 }
@@ -480,7 +550,7 @@ static eg_status delete_collection_locked(local_vectors *lv, const char *name, e
     eg_status st = lv_begin(lv, true, &txn, err);
     if (st) return st;
     if ((st = lv_collection_load(lv, txn, name, &c, err)) == EG_OK) {
-        MDB_dbi tables[] = {lv->points, lv->dense, lv->sparse, lv->pindex, lv->free_slots};
+        MDB_dbi tables[] = {lv->points, lv->slots, lv->sparse, lv->pindex, lv->free_slots};
         for (size_t i = 0; i < sizeof tables / sizeof tables[0] && st == EG_OK; i++)
             st = drop_range(lv, txn, tables[i], c.number, err);
         const char *const counters[] = {"count", "slots", "version"};
@@ -497,7 +567,12 @@ static eg_status delete_collection_locked(local_vectors *lv, const char *name, e
         mdb_txn_abort(txn);
         return st;
     }
-    if ((st = lv_commit(lv, txn, "delete_collection", err)) == EG_OK) lv_ann_drop(lv, number);
+    uint64_t deleted_by = mdb_txn_id(txn);
+    if ((st = lv_commit(lv, txn, "delete_collection", err)) == EG_OK) {
+        lv_ann_drop(lv, number);
+        lv_slab_retire(lv, number, deleted_by);
+        lv_slabs_release_retired(lv, lv_oldest_reader(lv));
+    }
     return st;
 }
 
@@ -569,6 +644,74 @@ static void configs_free(local_vectors *lv) {
     lv->configs = NULL;
 }
 
+static void local_free(local_env *e) {
+    configs_free(&e->lv);
+    lv_slabs_close(&e->lv);
+    if (e->lv.readers) pthread_mutex_destroy(&e->lv.readers->lock);
+    free(e->lv.readers);
+    eg_lmdb_close(&e->lmdb);
+    free(e);
+}
+
+/* Every collection's configuration, for the vector files' upkeep at open. */
+static eg_status load_all(local_vectors *lv, MDB_txn *txn, local_collection **out, size_t *count, eg_error *err) {
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, lv->collections, &cur);
+    if (rc) return lv_mdb_error(lv, rc, "open", err);
+    eg_status st = EG_OK;
+    size_t cap = 0;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && st == EG_OK;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char name[EG_COLLECTION_NAME_MAX + 1];
+        snprintf(name, sizeof name, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+        if (*count == cap) {
+            local_collection *grown = realloc(*out, (cap = cap ? 2 * cap : 8) * sizeof *grown);
+            if (!grown) {
+                st = eg_error_set(err, EG_INTERNAL, "out of memory");
+                break;
+            }
+            *out = grown;
+        }
+        if ((st = lv_collection_load(lv, txn, name, &(*out)[*count], err)) == EG_OK) (*count)++;
+    }
+    mdb_cursor_close(cur);
+    if (st == EG_OK && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "open", err);
+    return st;
+}
+
+/* At open: a folder of format 1 has its vectors moved into vector files (one transaction, after which it is of
+ * format 2), and files of collections deleted by a write cut short are removed. */
+static eg_status prepare_slabs(local_vectors *lv, eg_error *err) {
+    MDB_txn *txn;
+    eg_status st = lv_begin(lv, true, &txn, err);
+    if (st) return st;
+    local_collection *all = NULL;
+    size_t count = 0;
+    uint32_t format = LOCAL_VECTORS_FORMAT;
+    MDB_val k = {6, "format"}, v;
+    int rc = mdb_get(txn, lv->meta, &k, &v);
+    if (rc == 0 && v.mv_size == sizeof format) memcpy(&format, v.mv_data, sizeof format);
+    st = load_all(lv, txn, &all, &count, err);
+    if (st == EG_OK && format < LOCAL_VECTORS_FORMAT) {
+        format = LOCAL_VECTORS_FORMAT;
+        MDB_val nv = {sizeof format, &format};
+        if ((st = lv_slabs_migrate(lv, txn, all, count, err)) == EG_OK && (rc = mdb_put(txn, lv->meta, &k, &nv, 0)))
+            st = lv_mdb_error(lv, rc, "migrate vectors", err);
+        if (st == EG_OK) st = lv_commit(lv, txn, "migrate vectors", err);
+        else mdb_txn_abort(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+    uint32_t *numbers = st == EG_OK ? calloc(count + 1, sizeof *numbers) : NULL;
+    for (size_t i = 0; numbers && i < count; i++) numbers[i] = all[i].number;
+    if (numbers) lv_slabs_remove_orphans(lv, numbers, count);
+    free(numbers);
+    for (size_t i = 0; i < count; i++) lv_collection_clear(&all[i]);
+    free(all);
+    return st;
+}
+
 eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
                                eg_error *err) {
     if (!dir || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "vectors folder or out is NULL");
@@ -582,21 +725,25 @@ eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *o
                                     options && options->no_sync, LOCAL_VECTORS_FORMAT};
     const eg_lmdb_table tables[] = {
         {"meta", 0, &lv->meta},     {"collections", 0, &lv->collections}, {"points", 0, &lv->points},
-        {"dense", 0, &lv->dense},   {"sparse", 0, &lv->sparse},           {"pindex", 0, &lv->pindex},
-        {"free_slots", 0, &lv->free_slots},
+        {"slots", 0, &lv->slots},   {"dense", 0, &lv->dense},             {"sparse", 0, &lv->sparse},
+        {"pindex", 0, &lv->pindex}, {"free_slots", 0, &lv->free_slots},
     };
     eg_status st = eg_lmdb_open(dir, &lmdb_options, tables, sizeof tables / sizeof tables[0], &e->lmdb, err);
     if (st) {
         free(e);
         return st;
     }
-    if (!(lv->configs = calloc(1, sizeof *lv->configs))) st = eg_error_set(err, EG_INTERNAL, "out of memory");
-    else pthread_mutex_init(&lv->configs->lock, NULL);
+    if (!(lv->configs = calloc(1, sizeof *lv->configs)) || !(lv->readers = calloc(1, sizeof *lv->readers))) {
+        st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    } else {
+        pthread_mutex_init(&lv->configs->lock, NULL);
+        pthread_mutex_init(&lv->readers->lock, NULL);
+    }
+    if (st == EG_OK && (st = lv_slabs_open(lv, dir, options && options->no_sync, err)) == EG_OK)
+        st = prepare_slabs(lv, err);
     if (st == EG_OK) st = lv_ann_open(lv, dir, options ? options->index_threads : 0, err);
     if (st) {
-        configs_free(lv);
-        eg_lmdb_close(&e->lmdb);
-        free(e);
+        local_free(e);
         return st;
     }
     *out = &lv->base;
@@ -606,9 +753,7 @@ eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *o
 static void local_close(eg_vectors *v) {
     local_env *e = (local_env *)local_of(v);
     lv_ann_close(&e->lv, true);
-    configs_free(&e->lv);
-    eg_lmdb_close(&e->lmdb);
-    free(e);
+    local_free(e);
 }
 
 static const eg_vectors_ops local_ops = {

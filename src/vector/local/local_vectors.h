@@ -1,29 +1,32 @@
 /* local_vectors.h — the embedded vector backend's layout and shared helpers (internal).
  *
- * One LMDB environment under DATA/vectors, seven named databases. Each collection has a number; every key of
- * its points starts with that number (u32 big-endian) followed by the 17-byte point key, so a collection's
- * points are one contiguous, id-ordered range:
+ * One LMDB environment under DATA/vectors, eight named databases, and one file of dense vectors per collection
+ * (local_slabs.c). Each collection has a number; every key of its points starts with that number (u32 big-endian)
+ * followed by the 17-byte point key, so a collection's points are one contiguous, id-ordered range:
  *
- *   collections  name -> configuration (JSON: number, dim, distance, sparse, chunk, indexes {field: type},
- *                hnsw {m, ef_construct, full_scan_threshold, quantization})
+ *   collections  name -> configuration (JSON: number, dim, distance, sparse, indexes {field: type},
+ *                hnsw {m, ef_construct, full_scan_threshold, quantization}; chunk: slots per dense value, format 1)
  *   points       collection | point key -> slot (u32) | payload (compact JSON; empty: none)   the point exists
- *   dense        collection | chunk number (u32 BE) -> a chunk of `chunk` slots (local_chunks.c)
+ *   slots        collection | slot (u32 BE) -> point key                        the slot holds that point's vector
+ *   dense        format 1 only (emptied by the migration to format 2): collection | chunk number -> many slots
  *   sparse       collection | point key -> n u32 indices (ascending) | n float32 values
  *   pindex       collection | field length (u8) | field | type (u8) | encoded value | point key -> empty
- *   free_slots   collection | slot (u32 BE) -> empty                slots freed by deletes, reused first
+ *   free_slots   collection | slot (u32 BE) -> u64 id of the transaction that freed it   (reused first, once no
+ *                reader older than that transaction remains)
  *   meta         "format" -> u32; "next_collection" -> u64; "count.<n>", "slots.<n>" (slots ever used) -> u64;
  *                "version.<n>" -> u64, bumped by every write that changes the collection's vectors
  *
- * Dense vectors live in slots, many to a chunk of about 256 KiB: exact search, which reads every vector, then
- * streams through long contiguous runs of memory instead of hopping from page to page.
+ * Dense vectors live in DATA/vectors/slabs/<n>.f32, slot after slot: writing a point writes its own bytes, and
+ * exact search streams through one long array.
  *
  * Point key: kind (0 number, 1 UUID) | 16 bytes (a number big-endian in the last 8): numbers sort before UUIDs
  * and each kind in its natural order, which is scroll's order.
  *
- * Invariants: a point has a points record naming a slot whose chunk entry holds its id and vector; a sparse
- * record iff it has a sparse vector; one pindex entry per indexed value of its payload; a slot is in use,
- * free (in free_slots), or beyond slots.<n>; count.<n> is the number of points records. Every operation runs in
- * one LMDB transaction. */
+ * Invariants: a point has a points record naming a slot whose slots record holds its key and whose bytes in the
+ * slab hold its vector; a sparse record iff it has a sparse vector; one pindex entry per indexed value of its
+ * payload; a slot is in use, free (in free_slots), or beyond slots.<n>; count.<n> is the number of points records.
+ * Every operation runs in one LMDB transaction; the slab bytes it names are written and synced before it commits,
+ * in slots no snapshot names (local_slabs.c). */
 #ifndef ENGRAM_VECTOR_LOCAL_H
 #define ENGRAM_VECTOR_LOCAL_H
 
@@ -31,24 +34,28 @@
 
 #include <lmdb.h>
 
-#define LOCAL_VECTORS_FORMAT 1u
+#define LOCAL_VECTORS_FORMAT 2u
 #define POINT_KEY_SIZE 17
 #define ROW_KEY_SIZE (4 + POINT_KEY_SIZE)
 
 typedef struct lv_ann lv_ann;
 typedef struct lv_config_cache lv_config_cache;
+typedef struct lv_slabs lv_slabs;
+typedef struct lv_readers lv_readers;
 
 typedef struct local_vectors {
     eg_vectors base;
-    MDB_dbi collections, points, dense, sparse, pindex, free_slots, meta;
+    MDB_dbi collections, points, slots, dense, sparse, pindex, free_slots, meta;
     lv_ann *ann;              /* the approximate indexes and the write lock (local_ann.c) */
     lv_config_cache *configs; /* parsed configurations for reads (local_store.c) */
+    lv_slabs *slabs;          /* the open vector files (local_slabs.c) */
+    lv_readers *readers;      /* the read transactions running (local_store.c) */
 } local_vectors;
 
 /* A collection's configuration as stored. */
 typedef struct local_collection {
     uint32_t number;
-    uint32_t chunk; /* slots per dense chunk */
+    uint32_t chunk; /* format 1: slots per dense value (0 in collections created since) */
     eg_collection_config config;
     eg_payload_index *indexes;
     size_t index_count;
@@ -57,8 +64,14 @@ typedef struct local_collection {
 static inline local_vectors *local_of(eg_vectors *v) { return (local_vectors *)v; }
 
 eg_status lv_mdb_error(local_vectors *lv, int rc, const char *op, eg_error *err);
+/* Every transaction starts with lv_begin; a read one ends with lv_end (which aborts it), a write one with
+ * lv_commit or mdb_txn_abort. Read transactions are registered so that writers know which slots a reader may
+ * still read. */
 eg_status lv_begin(local_vectors *lv, bool write, MDB_txn **txn, eg_error *err);
+void lv_end(local_vectors *lv, MDB_txn *txn);
 eg_status lv_commit(local_vectors *lv, MDB_txn *txn, const char *op, eg_error *err);
+/* The snapshot (transaction id) of the oldest read transaction running; UINT64_MAX when none is. */
+uint64_t lv_oldest_reader(local_vectors *lv);
 
 /* config with every 0 (default) index parameter replaced by its value. */
 eg_collection_config lv_config_resolved(const eg_collection_config *config);
@@ -105,33 +118,49 @@ eg_status lv_read_record(local_vectors *lv, MDB_txn *txn, const unsigned char ke
 /* Parses a record's payload (a new object; an empty one when there is none). */
 json_t *lv_record_payload(const lv_record *r);
 
-/* ---- Dense chunks (local_chunks.c) ---- */
+/* ---- Dense vectors (local_slabs.c) ---- */
 
-/* Slots per chunk for a dimension: about 256 KiB of vectors, at least 1. */
-uint32_t lv_chunk_slots(uint32_t dim);
+/* Opens the registry of vector files (DIR/slabs); no_sync: writes are never synced. */
+eg_status lv_slabs_open(local_vectors *lv, const char *vectors_dir, bool no_sync, eg_error *err);
+void lv_slabs_close(local_vectors *lv);
+/* Removes the files of collections that no longer exist (a delete cut short by a crash): numbers lists those
+ * that do. At open only. */
+void lv_slabs_remove_orphans(local_vectors *lv, const uint32_t *numbers, size_t count);
+/* Moves format 1's dense chunks of every collection into vector files, in the caller's write transaction. */
+eg_status lv_slabs_migrate(local_vectors *lv, MDB_txn *txn, const local_collection *collections, size_t count,
+                           eg_error *err);
+/* After the commit (txn_id) that deleted collection `number`: its file is removed, its mappings kept until no
+ * reader older than that commit remains (lv_slabs_release_retired). */
+void lv_slab_retire(local_vectors *lv, uint32_t number, uint64_t txn_id);
+void lv_slabs_release_retired(local_vectors *lv, uint64_t oldest_reader);
 
 /* One change to a slot: a point's id and vector written to it, or (vector NULL) the slot emptied. */
 typedef struct lv_slot_edit {
     uint32_t slot;
+    uint32_t order; /* position in the batch (lv_slots_apply) */
     unsigned char point_key[POINT_KEY_SIZE];
     const float *vector; /* dim values, already normalised when the distance asks for it */
 } lv_slot_edit;
 
-/* Applies edits (in any order; a slot at most once, or the same edit repeated), rewriting each touched chunk
- * once. */
-eg_status lv_chunks_apply(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_slot_edit *edits,
-                          size_t count, eg_error *err);
-/* The vector in a slot, read in place (valid for the transaction). */
+/* Applies edits: writes the vectors to their (free) slots, records or removes the slots' points, and syncs the
+ * file. A slot edited more than once keeps the last edit; *count becomes the number of edits kept, sorted by slot. */
+eg_status lv_slots_apply(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_slot_edit *edits,
+                         size_t *count, eg_error *err);
+/* The vector in a slot the snapshot names, read in place (valid until the transaction ends). */
 eg_status lv_slot_vector(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
                          const float **out, eg_error *err);
-/* Calls visit for every chunk of the collection, in slot order: the slot of its first entry, its `chunk` point
- * keys (an empty slot's first byte is LV_EMPTY_SLOT) and its `chunk` vectors back to back (an empty slot's are
- * zeros), read in place. */
+/* Calls visit for every run of up to LV_SCAN_BLOCK slots below the snapshot's slots used, in slot order, with the
+ * run's vectors back to back, read in place; free slots included (their bytes are anything). */
+#define LV_SCAN_BLOCK 256u
+typedef void (*lv_slab_visit)(void *ctx, uint32_t first_slot, uint32_t count, const float *vectors);
+eg_status lv_slab_scan(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_slab_visit visit, void *ctx,
+                       eg_error *err);
+/* Calls visit for every slot holding a point in the snapshot, in slot order. */
+typedef void (*lv_slot_visit)(void *ctx, uint32_t slot, const unsigned char *point_key, const float *vector);
+eg_status lv_slots_each(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_slot_visit visit, void *ctx,
+                        eg_error *err);
+/* A slot for a new vector: a freed one no reader may still read first, else a new one / gives a slot up. */
 #define LV_EMPTY_SLOT 0xFF
-typedef void (*lv_chunk_visit)(void *ctx, uint32_t first_slot, const unsigned char *point_keys, const float *vectors);
-eg_status lv_chunks_scan(local_vectors *lv, MDB_txn *txn, const local_collection *c, lv_chunk_visit visit, void *ctx,
-                         eg_error *err);
-/* A slot for a new point (a freed one first) / returns a slot to the free list. */
 eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t *slot,
                            eg_error *err);
 eg_status lv_slot_release(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot, eg_error *err);
@@ -213,8 +242,8 @@ uint64_t lv_ann_indexed(local_vectors *lv, uint32_t collection);
 eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t snapshot_version, const float *query,
                         size_t k, size_t ef, bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
                         unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, bool *in_step, eg_error *err);
-/* A slot's point key (first byte LV_EMPTY_SLOT: empty) and vector, read in place from the snapshot; EG_NOT_FOUND
- * when the snapshot has no chunk for it (a slot first used by a later write). */
+/* A slot's point key and vector, read in place from the snapshot; a slot the snapshot does not name gets a key
+ * whose first byte is LV_EMPTY_SLOT and no vector. */
 eg_status lv_slot_read(local_vectors *lv, MDB_txn *txn, const local_collection *c, uint32_t slot,
                        const unsigned char **point_key, const float **vector, eg_error *err);
 
