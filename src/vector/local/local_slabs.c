@@ -31,10 +31,12 @@
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define SLAB_BASE_SLOTS 1024u
 #define SLAB_EXTENTS 23        /* SLAB_BASE_SLOTS * (2^23 - 1) >= 2^32: every u32 slot has an extent */
+#define IOVECS_MAX 1024        /* buffers per pwritev: Linux's IOV_MAX */
 #define FREE_SLOTS_TRIED 64    /* free slots still held by readers skipped before a new slot is taken instead */
 
 typedef struct lv_slab {
@@ -309,22 +311,33 @@ static eg_status write_error(const local_collection *c, int e, eg_error *err) {
     return eg_error_set(err, EG_IO, "write the vectors of collection %u: %s", c->number, strerror(e));
 }
 
-/* Writes one vector to its slot, growing the file to the end of the slot's extent first. */
-static eg_status write_slot(lv_slab *s, const local_collection *c, uint32_t slot, const void *vector, eg_error *err) {
-    unsigned k = extent_of(slot);
+/* Writes vectors to `count` consecutive slots from `first` (one system call per IOVECS_MAX of them), growing the file
+ * to the end of the last slot's extent first. */
+static eg_status write_slots(lv_slab *s, const local_collection *c, uint32_t first, const void *const *vectors,
+                             size_t count, eg_error *err) {
+    unsigned k = extent_of((uint32_t)(first + count - 1));
     uint64_t end = (extent_first(k) + extent_slots(k)) * s->stride;
     if (end > atomic_load(&s->file_bytes)) {
         if (ftruncate(s->fd, (off_t)end) != 0) return write_error(c, errno, err);
         atomic_store(&s->file_bytes, end);
     }
-    const unsigned char *from = vector;
-    size_t left = s->stride;
-    off_t at = (off_t)((uint64_t)slot * s->stride);
-    while (left > 0) {
-        ssize_t n = pwrite(s->fd, from, left, at);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return write_error(c, n < 0 ? errno : ENOSPC, err);
-        from += n, at += n, left -= (size_t)n;
+    struct iovec iov[IOVECS_MAX];
+    off_t at = (off_t)((uint64_t)first * s->stride);
+    for (size_t done = 0; done < count;) {
+        int n = 0;
+        for (; n < IOVECS_MAX && done + (size_t)n < count; n++)
+            iov[n] = (struct iovec){(void *)vectors[done + (size_t)n], s->stride};
+        size_t left = (size_t)n * s->stride;
+        struct iovec *v = iov;
+        while (left > 0) { /* a short write continues where it stopped */
+            ssize_t w = pwritev(s->fd, v, n, at);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return write_error(c, w < 0 ? errno : ENOSPC, err);
+            at += w, left -= (size_t)w;
+            while (n > 0 && (size_t)w >= v->iov_len) w -= (ssize_t)v->iov_len, v++, n--;
+            if (n > 0) v->iov_base = (char *)v->iov_base + w, v->iov_len -= (size_t)w;
+        }
+        done += (size_t)(v - iov);
     }
     return EG_OK;
 }
@@ -350,6 +363,9 @@ eg_status lv_slots_apply(local_vectors *lv, MDB_txn *txn, const local_collection
     *count = kept;
     lv_slab *s = NULL;
     eg_status st = EG_OK;
+    const void **run = malloc(kept * sizeof *run); /* the vectors of consecutive slots, written in one call */
+    if (!run) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    size_t run_length = 0;
     bool wrote = false;
     for (size_t i = 0; i < kept && st == EG_OK; i++) {
         unsigned char key[8];
@@ -357,15 +373,21 @@ eg_status lv_slots_apply(local_vectors *lv, MDB_txn *txn, const local_collection
         MDB_val k = {8, key};
         int rc;
         if (edits[i].vector) {
-            if (!s) st = slab_get(lv, c, &s, err);
-            if (st == EG_OK) st = write_slot(s, c, edits[i].slot, edits[i].vector, err);
             MDB_val v = {POINT_KEY_SIZE, edits[i].point_key};
-            if (st == EG_OK && (rc = mdb_put(txn, lv->slots, &k, &v, 0))) st = lv_mdb_error(lv, rc, "write a slot", err);
-            wrote = true;
+            if ((rc = mdb_put(txn, lv->slots, &k, &v, 0))) st = lv_mdb_error(lv, rc, "write a slot", err);
+            run[run_length++] = edits[i].vector;
         } else if ((rc = mdb_del(txn, lv->slots, &k, NULL)) && rc != MDB_NOTFOUND) {
             st = lv_mdb_error(lv, rc, "free a slot", err);
         }
+        bool run_ends = i + 1 == kept || !edits[i + 1].vector || edits[i + 1].slot != edits[i].slot + 1;
+        if (st == EG_OK && run_length > 0 && run_ends) {
+            if (!s) st = slab_get(lv, c, &s, err);
+            if (st == EG_OK) st = write_slots(s, c, edits[i].slot - (uint32_t)(run_length - 1), run, run_length, err);
+            run_length = 0;
+            wrote = true;
+        }
     }
+    free(run);
     if (st == EG_OK && wrote && !lv->slabs->no_sync && fdatasync(s->fd) != 0) st = write_error(c, errno, err);
     return st;
 }
@@ -444,7 +466,8 @@ static eg_status migrate_collection(local_vectors *lv, MDB_txn *txn, const local
             unsigned char key[8];
             slot_key(c->number, slot, key);
             MDB_val sk = {8, key}, sv = {POINT_KEY_SIZE, (void *)point_key};
-            if ((st = write_slot(s, c, slot, vector, err)) == EG_OK && (rc = mdb_put(txn, lv->slots, &sk, &sv, 0)))
+            if ((st = write_slots(s, c, slot, (const void *const *)&vector, 1, err)) == EG_OK &&
+                (rc = mdb_put(txn, lv->slots, &sk, &sv, 0)))
                 st = lv_mdb_error(lv, rc, "migrate vectors", err);
         }
     }
