@@ -396,7 +396,9 @@ eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collecti
                            eg_error *err) {
     unsigned char prefix[4];
     lv_collection_prefix(c->number, prefix);
-    uint64_t oldest = lv_oldest_reader(lv);
+    /* Reusable: freed by a commit before this transaction (until it commits, the durable state still names the
+     * slot) that every running reader's snapshot includes. */
+    uint64_t oldest = lv_oldest_reader(lv), this_txn = mdb_txn_id(txn);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, lv->free_slots, &cur);
     if (rc) return lv_mdb_error(lv, rc, "allocate slot", err);
@@ -406,7 +408,7 @@ eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collecti
         if (k.mv_size != 8 || memcmp(k.mv_data, prefix, 4) != 0) break;
         uint64_t freed_by = 0; /* records of format 1 carry none: free before this process began */
         if (v.mv_size == sizeof freed_by) memcpy(&freed_by, v.mv_data, sizeof freed_by);
-        if (freed_by > oldest) continue; /* a reader that began before it was freed may still read it */
+        if (freed_by > oldest || freed_by >= this_txn) continue;
         uint32_t be;
         memcpy(&be, (const unsigned char *)k.mv_data + 4, 4);
         *slot = be32toh(be);
