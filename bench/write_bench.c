@@ -215,11 +215,8 @@ static void memory_id(unsigned writer, size_t sequence, char id[EG_POINT_ID_TEXT
 static json_t *payload_of(unsigned writer, size_t sequence) {
     static const char filler[] = " The agent read the build log, found the failing test and noted the fix.";
     char text[PAYLOAD_BYTES - (sizeof "{\"content\":\"\"}" - 1) + 1];
-    size_t at = (size_t)snprintf(text, sizeof text, "episode %zu of writer %u:", sequence, writer);
-    while (at + 1 < sizeof text) {
-        text[at] = filler[at % (sizeof filler - 1)];
-        at++;
-    }
+    size_t header = (size_t)snprintf(text, sizeof text, "episode %zu of writer %u:", sequence, writer), at = header;
+    for (; at + 1 < sizeof text; at++) text[at] = filler[(at - header) % (sizeof filler - 1)];
     text[at] = 0;
     return json_pack("{s:s}", "content", text);
 }
