@@ -3,12 +3,16 @@
  * only, so that the same file compiles against older engram versions: scripts/bench-write.sh --against REV runs
  * it on two builds and prints the ratios.
  *
- * usage: write_bench [--dir DIR] [--dim D]... [--runs R] [--count N] [--warmup W] [--writers T]
+ * usage: write_bench [--dir DIR] [--dim D]... [--row NAME]... [--runs R] [--count N] [--warmup W] [--writers T]
+ *        write_bench --list-rows
  *
  *   --dir DIR    where each row's fresh data folder is made (DIR/engram-write-bench-XXXXXX, removed after);
  *                default /var/tmp. It must be on a disk-backed file system: on a tmpfs syncs cost nothing and
  *                nothing reaches a disk (a warning says so).
  *   --dim D      vector dimension; repeatable; default 384 and 1024
+ *   --row NAME   only this row (create, update, delete, create-concurrent); repeatable; default all.
+ *                --list-rows prints the names. scripts/bench-write.sh runs one row at a time, so that two builds
+ *                alternate row by row and a slow spell of the shared disk hits both alike.
  *   --runs R     runs of every row, alternating rows; each figure is the best of them (default 3)
  *   --count N    measured operations per row at least (default 300); more when N take under 0.2 s
  *   --warmup W   operations before the measured ones (default 50)
@@ -380,20 +384,28 @@ static row_result run_concurrent_creates(const char *folder, const bench_config 
 
 /* One row per figure, each on a fresh folder of its own; another write path is one more entry. */
 typedef struct bench_row {
+    const char *name; /* for --row */
     const char *operation;
     bool concurrent; /* --writers threads, else one */
     row_result (*run)(const char *folder, const bench_config *cfg);
 } bench_row;
 
 static const bench_row rows[] = {
-    {"create", false, run_creates},
-    {"update", false, run_updates},
-    {"delete", false, run_deletes},
-    {"create", true, run_concurrent_creates},
+    {"create", "create", false, run_creates},
+    {"update", "update", false, run_updates},
+    {"delete", "delete", false, run_deletes},
+    {"create-concurrent", "create", true, run_concurrent_creates},
 };
 #define ROWS (sizeof rows / sizeof rows[0])
 
 /* ---- the folders, the arguments, the report ----------------------------------------------------------------- */
+
+static size_t row_named(const char *name) {
+    for (size_t w = 0; w < ROWS; w++)
+        if (strcmp(rows[w].name, name) == 0) return w;
+    fprintf(stderr, "write_bench: no row %s (write_bench --list-rows)\n", name);
+    exit(2);
+}
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *at) {
     (void)st, (void)type, (void)at;
@@ -467,17 +479,26 @@ static row_best best_of(const row_result *runs, size_t n) {
 int main(int argc, char **argv) {
     const char *dir = "/var/tmp";
     size_t dims[MAX_DIMS], ndims = 0, runs = 3;
+    bool chosen[ROWS] = {false}, all_rows = true;
     bench_config cfg = {0, 300, 50, 8};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
         else if (strcmp(argv[i], "--dim") == 0 && ndims < MAX_DIMS) dims[ndims++] = count_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--runs") == 0) runs = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--row") == 0 && i + 1 < argc) {
+            size_t w = row_named(argv[++i]);
+            chosen[w] = true;
+            all_rows = false;
+        } else if (strcmp(argv[i], "--list-rows") == 0) {
+            for (size_t w = 0; w < ROWS; w++) puts(rows[w].name);
+            return 0;
+        } else if (strcmp(argv[i], "--runs") == 0) runs = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--count") == 0) cfg.count = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--warmup") == 0) cfg.warmup = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--writers") == 0) cfg.writers = count_arg(argc, argv, &i);
         else {
-            fprintf(stderr, "usage: write_bench [--dir DIR] [--dim D]... [--runs R] [--count N] [--warmup W] "
-                            "[--writers T]   (at most %d dims, %d runs, %d writers)\n",
+            fprintf(stderr, "usage: write_bench [--dir DIR] [--dim D]... [--row NAME]... [--runs R] [--count N] "
+                            "[--warmup W] [--writers T]   (at most %d dims, %d runs, %d writers)\n"
+                            "       write_bench --list-rows\n",
                     MAX_DIMS, MAX_RUNS, MAX_WRITERS);
             return 2;
         }
@@ -497,8 +518,10 @@ int main(int argc, char **argv) {
         cfg.dim = dims[d];
         row_result results[ROWS][MAX_RUNS];
         for (size_t r = 0; r < runs; r++)
-            for (size_t w = 0; w < ROWS; w++) results[w][r] = run_row(&rows[w], dir, &cfg);
+            for (size_t w = 0; w < ROWS; w++)
+                if (all_rows || chosen[w]) results[w][r] = run_row(&rows[w], dir, &cfg);
         for (size_t w = 0; w < ROWS; w++) {
+            if (!all_rows && !chosen[w]) continue;
             row_best *b = &best[d][w];
             *b = best_of(results[w], runs);
             printf("write dim=%zu op=%s writers=%zu runs=%zu n=%zu ops_per_s=%.0f write_bytes_per_op=%.0f "
@@ -512,6 +535,7 @@ int main(int argc, char **argv) {
            "wchar KiB/op", "syscw/op", "syncs/op", "sync writes/op");
     for (size_t d = 0; d < ndims; d++)
         for (size_t w = 0; w < ROWS; w++) {
+            if (!all_rows && !chosen[w]) continue;
             const row_best *b = &best[d][w];
             printf("%5zu %-7s %7zu %9.0f %14.1f %12.1f %9.1f %9.2f %14.2f\n", dims[d], rows[w].operation,
                    rows[w].concurrent ? cfg.writers : 1, b->ops_per_s, b->write_bytes / 1024, b->wchar / 1024,

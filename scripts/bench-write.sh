@@ -6,14 +6,16 @@
 #
 # With --against REV the same bench/write_bench.c (public API only) is also compiled against the engram of REV,
 # checked out into a temporary git worktree and built there, and the two builds run alternately, new then old,
-# ROUNDS times, so that a slow spell of the shared disk or CPU hits both. Each figure is the best of its rounds
+# one row (operation, dimension) at a time, ROUNDS rounds of every row, so that a slow spell of the shared disk
+# or CPU hits both alike: such spells last seconds to minutes, and running every row of one build and then every
+# row of the other turned equal builds into ratios of 0.2 to 1.0. Each figure is the best of its rounds
 # (the highest rate, the lowest per-operation figure). Prints every line, a table per build, the ratios new/old
 # per figure (a rate: higher is better; every other figure: lower is), and the goals of issue 13 with REV as
 # "today". Rates on the shared 2-core machines vary by tens of percent from run to run; bytes hardly do.
 #
 # usage: scripts/bench-write.sh [--against REV] [--rounds R] [WRITE_BENCH_ARGS...]
 #   --against REV      also build and run REV (a commit, branch or tag), e.g. cf63e50, the code before issue 13
-#   --rounds R         rounds (default 3); each round runs each build once (write_bench --runs 1)
+#   --rounds R         rounds (default 3); each round runs each row of each build once (write_bench --runs 1)
 #   WRITE_BENCH_ARGS   passed to both builds: --dim D (repeatable; default 384 and 1024), --count N,
 #                      --warmup W, --writers T
 #
@@ -32,17 +34,20 @@ usage() {
 
 AGAINST=""
 ROUNDS=3
+DIMS=()
 BENCH_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --against) [ $# -ge 2 ] || usage; AGAINST=$2; shift 2 ;;
     --rounds) [ $# -ge 2 ] || usage; ROUNDS=$2; shift 2 ;;
     -h|--help) usage ;;
-    --dim|--count|--warmup|--writers) [ $# -ge 2 ] || usage; BENCH_ARGS+=("$1" "$2"); shift 2 ;;
+    --dim) [ $# -ge 2 ] || usage; DIMS+=("$2"); shift 2 ;;
+    --count|--warmup|--writers) [ $# -ge 2 ] || usage; BENCH_ARGS+=("$1" "$2"); shift 2 ;;
     *) echo "bench-write: unknown argument $1" >&2; usage ;;
   esac
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "bench-write: --rounds needs a positive whole number" >&2; usage; }
+[ ${#DIMS[@]} -gt 0 ] || DIMS=(384 1024)
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$REPO/build-bench # the release build folder of every bench script
@@ -76,19 +81,24 @@ if [ -n "$AGAINST" ]; then
   OLD=$OLD_DIR/write_bench
 fi
 
-echo "== write path: $ROUNDS rounds, data folders in $TMP_BASE" >&2
+mapfile -t ROWS < <("$NEW" --list-rows)
+echo "== write path: $ROUNDS rounds of rows ${ROWS[*]} at dimensions ${DIMS[*]}, data folders in $TMP_BASE" >&2
 lines=()
 for ((round = 1; round <= ROUNDS; round++)); do
-  for side in new old; do
-    [ "$side" = old ] && [ -z "$OLD" ] && continue
-    bin=$NEW
-    [ "$side" = old ] && bin=$OLD
-    echo "== round $round of $ROUNDS: $side" >&2
-    out=$("$bin" --runs 1 --dir "$TMP_BASE" "${BENCH_ARGS[@]}")
-    # Its lines labelled by build: "new dim=... op=..." or "old dim=...".
-    mapfile -t got < <(sed -n "s/^write /$side /p" <<<"$out")
-    printf '%s\n' "${got[@]}"
-    lines+=("${got[@]}")
+  echo "== round $round of $ROUNDS" >&2
+  for dim in "${DIMS[@]}"; do
+    for row in "${ROWS[@]}"; do
+      for side in new old; do
+        [ "$side" = old ] && [ -z "$OLD" ] && continue
+        bin=$NEW
+        [ "$side" = old ] && bin=$OLD
+        out=$("$bin" --runs 1 --dir "$TMP_BASE" --dim "$dim" --row "$row" "${BENCH_ARGS[@]}")
+        # Its line labelled by build: "new dim=... op=..." or "old dim=...".
+        line=$(sed -n "s/^write /$side /p" <<<"$out")
+        echo "$line"
+        lines+=("$line")
+      done
+    done
   done
 done
 
