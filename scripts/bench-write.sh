@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Write-path benchmark (issue 13): bench/write_bench creates, updates and deletes one memory at a time with the
 # folder's default durability, and creates with 8 concurrent writers, at 384 and 1024 dimensions with a 200-byte
-# payload; per operation it reports the rate, the bytes written to disk (write_bytes of /proc/self/io), wchar,
-# syscw, sync calls (fsync, fdatasync, msync) and synchronous (O_DSYNC) writes. See bench/write_bench.c.
+# payload; per operation it reports the rate, the bytes of the 4 KiB file blocks written (what reaches the disk),
+# write_bytes, wchar and syscw of /proc/self/io, sync calls (fsync, fdatasync, msync) and synchronous (O_DSYNC)
+# writes. See bench/write_bench.c, also for why write_bytes overstates the disk's bytes on Linux >= 6.16 (ext4
+# caches files in large folios, and write_bytes counts a dirtied folio whole).
 #
 # With --against REV the same bench/write_bench.c (public API only) is also compiled against the engram of REV,
 # checked out into a temporary git worktree and built there, and the two builds run alternately, new then old,
@@ -104,7 +106,10 @@ done
 
 printf '%s\n' "${lines[@]}" | awk -v against="$AGAINST" '
   BEGIN {
-    nfig = split("write_bytes_per_op wchar_per_op syscw_per_op syncs_per_op sync_writes_per_op", fig, " ")
+    nfig = split("block_bytes_per_op write_bytes_per_op wchar_per_op syscw_per_op syncs_per_op sync_writes_per_op",
+                 fig, " ")
+    head = sprintf("%5s %-7s %7s %9s %12s %15s %12s %9s %9s %14s", "dim", "op", "writers", "ops/s", "block KiB/op",
+                   "write_bytes KiB", "wchar KiB/op", "syscw/op", "syncs/op", "sync writes/op")
   }
   # Each figure: the best over the rounds, per build and row (dim, operation, writers).
   {
@@ -122,35 +127,34 @@ printf '%s\n' "${lines[@]}" | awk -v against="$AGAINST" '
   }
   function table(side,   r, k, a) {
     printf "\n%s: best of the rounds\n", side == "new" ? "engram (this tree)" : "engram " against
-    printf "%5s %-7s %7s %9s %14s %12s %9s %9s %14s\n", "dim", "op", "writers", "ops/s", "KiB to disk/op",
-           "wchar KiB/op", "syscw/op", "syncs/op", "sync writes/op"
+    print head
     for (r = 1; r <= rows; r++) {
       k = side SUBSEP order[r]; split(order[r], a, " ")
-      printf "%5s %-7s %7s %9.0f %14.1f %12.1f %9.1f %9.2f %14.2f\n", a[1], a[2], a[3], rate[k],
-             low[k, 1] / 1024, low[k, 2] / 1024, low[k, 3], low[k, 4], low[k, 5]
+      printf "%5s %-7s %7s %9.0f %12.1f %15.1f %12.1f %9.1f %9.2f %14.2f\n", a[1], a[2], a[3], rate[k],
+             low[k, 1] / 1024, low[k, 2] / 1024, low[k, 3] / 1024, low[k, 4], low[k, 5], low[k, 6]
     }
   }
   function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : (a > 0 ? "inf" : "-") }
-  function goal(what, ok) { printf "  %-62s %s\n", what, ok ? "met" : "NOT met" }
+  function goal(what, ok) { printf "  %-78s %s\n", what, ok ? "met" : "NOT met" }
   END {
     table("new")
     if ("old" in sides) {
       table("old")
       printf "\nratio new/old (ops/s: higher is better; the rest: lower is)\n"
-      printf "%5s %-7s %7s %9s %14s %12s %9s %9s %14s\n", "dim", "op", "writers", "ops/s", "KiB to disk/op",
-             "wchar KiB/op", "syscw/op", "syncs/op", "sync writes/op"
+      print head
       for (r = 1; r <= rows; r++) {
         n = "new" SUBSEP order[r]; o = "old" SUBSEP order[r]; split(order[r], a, " ")
-        printf "%5s %-7s %7s %9s %14s %12s %9s %9s %14s\n", a[1], a[2], a[3], ratio(rate[n], rate[o]),
+        printf "%5s %-7s %7s %9s %12s %15s %12s %9s %9s %14s\n", a[1], a[2], a[3], ratio(rate[n], rate[o]),
                ratio(low[n, 1], low[o, 1]), ratio(low[n, 2], low[o, 2]), ratio(low[n, 3], low[o, 3]),
-               ratio(low[n, 4], low[o, 4]), ratio(low[n, 5], low[o, 5])
+               ratio(low[n, 4], low[o, 4]), ratio(low[n, 5], low[o, 5]), ratio(low[n, 6], low[o, 6])
       }
     }
     printf "\ngoals of issue 13%s\n", ("old" in sides) ? " (today = " against ")" : " (rates need --against)"
     for (r = 1; r <= rows; r++) {
       n = "new" SUBSEP order[r]; o = "old" SUBSEP order[r]; split(order[r], a, " ")
       label = a[1] "-d " a[2] ", " a[3] (a[3] == 1 ? " writer" : " writers")
-      if (a[3] == 1) goal(label ": bytes to disk per op <= 64 KiB", low[n, 1] <= 65536)
+      if (a[3] == 1) goal(label ": block bytes per op <= 64 KiB", low[n, 1] <= 65536)
+      if (a[3] == 1) goal(label ": write_bytes per op <= 64 KiB (as the issue measured)", low[n, 2] <= 65536)
       if (!("old" in sides)) continue
       if (a[2] == "create" && a[3] == 1) goal(label ": ops/s >= 5x today", rate[n] >= 5 * rate[o])
       if (a[2] == "create" && a[3] > 1) goal(label ": ops/s >= 2x today", rate[n] >= 2 * rate[o])
