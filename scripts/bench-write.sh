@@ -13,7 +13,8 @@
 # row of the other turned equal builds into ratios of 0.2 to 1.0. Each figure is the best of its rounds
 # (the highest rate, the lowest per-operation figure). Prints every line, a table per build, the ratios new/old
 # per figure (a rate: higher is better; every other figure: lower is), and the goals of issue 13 with REV as
-# "today". Rates on the shared 2-core machines vary by tens of percent from run to run; bytes hardly do.
+# "today". Rates on the shared 2-core machines are noisy: with the same library on both sides, ratios of 0.5 to
+# 1.35 came out under other engineers' builds (load average 4-8); the byte and sync figures do not move.
 #
 # usage: scripts/bench-write.sh [--against REV] [--rounds R] [WRITE_BENCH_ARGS...]
 #   --against REV      also build and run REV (a commit, branch or tag), e.g. cf63e50, the code before issue 13
