@@ -332,7 +332,7 @@ static eg_db *open_folder(const char *folder, const eg_options *options) {
 
 /* Creates W + N memories in chain c with durability none, then reopens the folder with default options. */
 static eg_db *open_with_memories(const char *folder, chain *c, const bench_config *cfg) {
-    eg_options unsynced = {EG_DURABILITY_NONE};
+    eg_options unsynced = {.durability = EG_DURABILITY_NONE};
     eg_db *db = open_folder(folder, &unsynced);
     for (size_t i = 0; i < cfg->warmup + cfg->count; i++) create_next(db, c, cfg->dim);
     eg_close(db);

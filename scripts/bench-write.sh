@@ -68,8 +68,8 @@ if [ -n "$AGAINST" ]; then
   rev=$(git -C "$REPO" rev-parse --verify --quiet "$AGAINST^{commit}") ||
     { echo "bench-write: $AGAINST is not a commit here" >&2; exit 2; }
   OLD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/engram-write-bench-old-XXXXXX")
-  trap 'git -C "$REPO" worktree remove --force "$OLD_DIR/src" 2>/dev/null || true; rm -rf "$OLD_DIR";
-        git -C "$REPO" worktree prune' EXIT
+  # Removes this worktree only (no prune: other people's worktrees of the repository are none of its business).
+  trap 'git -C "$REPO" worktree remove --force "$OLD_DIR/src" 2>/dev/null || true; rm -rf "$OLD_DIR"' EXIT
   echo "== building $AGAINST ($rev) in $OLD_DIR" >&2
   git -C "$REPO" worktree add --quiet --detach "$OLD_DIR/src" "$rev"
   nice cmake -S "$OLD_DIR/src" -B "$OLD_DIR/build" -DCMAKE_BUILD_TYPE=Release -DENGRAM_BUILD_BENCH=OFF \
@@ -78,7 +78,8 @@ if [ -n "$AGAINST" ]; then
   # The flags CMake gives write_bench in the new tree (Release, then its own -O2; exported symbols), so that the
   # two binaries differ only in the library.
   # shellcheck disable=SC2046 # pkg-config prints several words
-  nice cc -std=gnu11 -O2 -DNDEBUG -Wall -Wextra -Werror -Wno-missing-field-initializers -rdynamic \
+  nice cc -std=gnu11 -O2 -DNDEBUG -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
+    -rdynamic \
     -I"$OLD_DIR/src/include" "$REPO/bench/write_bench.c" -o "$OLD_DIR/write_bench" "$OLD_DIR/build/libengram.a" \
     $(pkg-config --cflags --libs jansson zlib) -llmdb -lm -ldl -pthread
   OLD=$OLD_DIR/write_bench
