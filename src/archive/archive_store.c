@@ -10,6 +10,7 @@
 
 #include "util/clock.h"
 #include "util/json_check.h"
+#include "util/json_text.h"
 #include "util/quote.h"
 #include "util/sha256.h"
 
@@ -841,7 +842,7 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
     m.format = EG_ARCHIVE_FORMAT;
     expected_path(plural, id, compress, m.archive_path, sizeof m.archive_path);
 
-    char *text = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = eg_json_text(record, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) return eg_error_set(err, EG_INTERNAL, "cannot encode the archive record for '%s'", id);
     size_t text_len = strlen(text);
     if (text_len > EG_ARCHIVE_RECORD_MAX) {
@@ -868,7 +869,7 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
         s = eg_error_set(err, EG_INTERNAL, "the clock gave an impossible time (%" PRId64 " ms)", m.archived_at_ms);
     } else {
         json_t *o = eg_archive_meta_json(&m);
-        meta_text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        meta_text = eg_json_text(o, JSON_INDENT(2));
         json_decref(o);
         s = meta_text ? put_files(a, &m, data, m.size_bytes, meta_text, strlen(meta_text), err)
                       : eg_error_set(err, EG_INTERNAL, "cannot encode archive metadata for '%s'", id);
