@@ -225,6 +225,40 @@ TEST(archive_files_hold_the_shortest_floats_and_restore_the_same_bits) {
     eg_close(db);
 }
 
+/* A create looks its id up in the archive, where a new data folder has none: the lookup creates nothing,
+ * archiving then makes the folder, and an id archived there, by engram or by another tool while the folder is
+ * open, refuses a create. */
+TEST(a_folder_without_an_archive_creates_archives_and_refuses_archived_ids) {
+    char dir[512], archive_dir[600];
+    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
+    snprintf(archive_dir, sizeof archive_dir, "%s/archive", dir);
+    eg_db *db = open_folder(dir, NULL);
+    REQUIRE(db);
+    struct stat st;
+    CHECK_OK(create(db, EG_MEMORY_EPISODE, 1, 40, NULL, NULL), &err);
+    CHECK(stat(archive_dir, &st) != 0);
+    eg_archive_request run = {.type = EG_MEMORY_EPISODE, .older_than_days = 30};
+    eg_archive_result done = {0};
+    CHECK_OK(eg_archive_older_than(db, &run, &done, &err), &err);
+    CHECK(done.archived == 1);
+    CHECK(stat(archive_dir, &st) == 0 && archived(db, 1) && !hot(db, EG_MEMORY_EPISODE, 1));
+    CHECK_STATUS(create(db, EG_MEMORY_EPISODE, 1, 0, NULL, NULL), EG_CONFLICT, &err);
+
+    /* An entry put by something else while the folder is open is seen by the next create. */
+    eg_archive *other = NULL;
+    CHECK_OK(eg_archive_open(archive_dir, &other, &err), &err);
+    REQUIRE(other);
+    json_t *record = json_pack("{s:s}", "memory_id", "2");
+    CHECK_OK(eg_archive_put(other, "episodes", "2", record, -1, true, NULL, &err), &err);
+    json_decref(record);
+    eg_archive_close(other);
+    CHECK_STATUS(create(db, EG_MEMORY_EPISODE, 2, 0, NULL, NULL), EG_CONFLICT, &err);
+
+    CHECK_OK(eg_restore_archived(db, "1", &err), &err);
+    CHECK(hot(db, EG_MEMORY_EPISODE, 1) && !archived(db, 1));
+    eg_close(db);
+}
+
 TEST(every_type_archives_and_restores_whole) {
     eg_db *db = test_open_fresh();
     REQUIRE(db);
@@ -465,6 +499,7 @@ TEST(a_kill_at_each_step_boundary_leaves_the_memory_hot_or_archived) {
 
 int main(void) {
     RUN(every_type_archives_and_restores_whole);
+    RUN(a_folder_without_an_archive_creates_archives_and_refuses_archived_ids);
     RUN(archive_files_hold_the_shortest_floats_and_restore_the_same_bits);
     RUN(archive_older_than_takes_the_oldest_first_within_session_and_limit);
     RUN(restore_refuses_a_hot_id_and_skips_relationships_whose_other_end_is_gone);
