@@ -78,7 +78,8 @@ static int render(bool negative, decimal d, char out[EG_NUMBER_TEXT_MAX]) {
     return (int)(o - out);
 }
 
-typedef bool (*reads_back_fn)(const char *text, const void *target);
+/* Whether the double a reader gets from a text (strtod's value) gives back the target. */
+typedef bool (*reads_back_fn)(double read, const void *target);
 
 /* Whether a p-digit decimal reads back as the target; if so, it is in out. Only the two p-digit decimals around
  * the value can: any other one lies beyond one of them, and what reads back is an interval around the value. all
@@ -93,20 +94,22 @@ static bool try_digits(const decimal *all, int p, bool negative, reads_back_fn r
         d.count = p;
         if (up_first == (i == 0)) next_decimal(&d);
         render(negative, d, out);
-        if (reads_back(out, target)) return true;
+        if (reads_back(strtod(out, NULL), target)) return true;
     }
     return false;
 }
 
-/* The shortest text that reads back as the target. If some p-digit decimal reads back, so does some decimal with
- * more digits (p-digit decimals are among them), so a binary search over 1..17 digits finds the fewest; the 17
- * digits printf gives always read back a double, and a float too. */
-static int shortest(double v, reads_back_fn reads_back, const void *target, char out[EG_NUMBER_TEXT_MAX]) {
+/* The shortest text that reads back as the target, through printf and strtod, knowing that no decimal of fewer
+ * than `low` digits does. If some p-digit decimal reads back, so does some decimal with more digits (p-digit
+ * decimals are among them), so a binary search over low..17 digits finds the fewest; the 17 digits printf gives
+ * always read back a double, and a float too. */
+static int shortest_by_text(double v, int low, reads_back_fn reads_back, const void *target,
+                            char out[EG_NUMBER_TEXT_MAX]) {
     decimal all;
     seventeen_digits(v, &all);
     char found[EG_NUMBER_TEXT_MAX];
     render(signbit(v), all, found);
-    int low = 1, high = 17;
+    int high = 17;
     while (low < high) {
         int mid = (low + high) / 2;
         if (try_digits(&all, mid, signbit(v), reads_back, target, out)) {
@@ -120,31 +123,112 @@ static int shortest(double v, reads_back_fn reads_back, const void *target, char
     return (int)strlen(out);
 }
 
+/* The powers of ten a double holds exactly. */
+static const double powers_of_ten[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+#define EXACT_POWER_MAX 22
+#define EXACT_INTEGER_MAX 9007199254740991.0 /* 2^53 - 1 */
+
+/* The same in double arithmetic alone, for values whose shortest decimal is n * 10^-k with n below 2^53 and |k|
+ * at most 22 — every float32 from about 1e-13 to 1e22, and doubles of up to 15 digits there. Then n and 10^k are
+ * exact doubles and n / 10^k (n * 10^-k) is rounded once, exactly as strtod rounds the decimal, so a candidate is
+ * checked without text. At a given k the decimals to try are the two multiples of 10^-k around the value;
+ * |v| * 10^k is off by far less than 0.5 from the exact product, so they are among the three integers nearest it.
+ * As with digits, if one reads back at k, one does at every finer k: a binary search finds the coarsest. Returns
+ * 0 when the value is not in that range, -1 when it needs more than 15 digits. */
+typedef struct {
+    double magnitude;
+    bool negative;
+    reads_back_fn reads_back;
+    const void *target;
+} search;
+
+/* The multiple n of 10^-k that reads back, nearest first; 0 for none. */
+static double try_scale(const search *s, int k, double *read) {
+    double scaled = k >= 0 ? s->magnitude * powers_of_ten[k] : s->magnitude / powers_of_ten[-k];
+    double nearest = nearbyint(scaled), other = scaled >= nearest ? nearest + 1 : nearest - 1;
+    const double tries[3] = {nearest, other, 2 * nearest - other};
+    for (int i = 0; i < 3; i++) {
+        if (tries[i] < 1) continue;
+        double r = k >= 0 ? tries[i] / powers_of_ten[k] : tries[i] * powers_of_ten[-k];
+        *read = s->negative ? -r : r;
+        if (s->reads_back(*read, s->target)) return tries[i];
+    }
+    return 0;
+}
+
+static int shortest_by_arithmetic(double v, reads_back_fn reads_back, const void *target, double *read,
+                                  char out[EG_NUMBER_TEXT_MAX]) {
+    search s = {fabs(v), signbit(v), reads_back, target};
+    /* The finest k keeps n below 2^53 (and within the exact powers); the coarsest is two steps coarser than
+     * log10 says, since log10 may be off by one and rounding up may add a digit in front. */
+    int coarse = -(int)floor(log10(s.magnitude)) - 2, fine = coarse + 18;
+    while (fine >= -EXACT_POWER_MAX && fine > coarse &&
+           (fine > EXACT_POWER_MAX || (fine >= 0 ? s.magnitude * powers_of_ten[fine]
+                                                 : s.magnitude / powers_of_ten[-fine]) >= EXACT_INTEGER_MAX - 1))
+        fine--;
+    if (coarse < -EXACT_POWER_MAX || fine <= coarse) return 0;
+    double n = try_scale(&s, fine, read), found_read = *read;
+    /* Below the exact powers' end, fine stopped where n would pass 2^53: at least 15 digits are needed. */
+    if (n == 0) return fine < EXACT_POWER_MAX ? -1 : 0;
+    int found_k = fine;
+    while (coarse < fine) {
+        int mid = coarse + (fine - coarse) / 2;
+        double m = try_scale(&s, mid, read);
+        if (m != 0) {
+            n = m, found_k = fine = mid, found_read = *read;
+        } else {
+            coarse = mid + 1;
+        }
+    }
+    *read = found_read;
+    decimal d = {.count = 0};
+    char reversed[20];
+    for (uint64_t digits = (uint64_t)n; digits; digits /= 10) reversed[d.count++] = (char)('0' + digits % 10);
+    for (int j = 0; j < d.count; j++) d.digits[j] = reversed[d.count - 1 - j];
+    d.exponent = d.count - 1 - found_k;
+    return render(s.negative, d, out);
+}
+
+/* The shortest text, and in *read the double it reads back as. */
+static int shortest(double v, reads_back_fn reads_back, const void *target, double *read,
+                    char out[EG_NUMBER_TEXT_MAX]) {
+    *read = v;
+    if (v == 0) return render(signbit(v), (decimal){.digits = "0", .count = 1, .exponent = 0}, out);
+    int length = shortest_by_arithmetic(v, reads_back, target, read, out);
+    if (length > 0) return length;
+    length = shortest_by_text(v, length < 0 ? 15 : 1, reads_back, target, out);
+    *read = strtod(out, NULL);
+    return length;
+}
+
 /* Bits are compared, not values, so that -0.0 does not pass for 0.0. */
-static bool double_reads_back(const char *text, const void *target) {
-    double d = strtod(text, NULL);
-    return memcmp(&d, target, sizeof d) == 0;
+static bool double_reads_back(double read, const void *target) {
+    return memcmp(&read, target, sizeof read) == 0;
 }
 
 /* Read as JSON readers read a float32 (jansson and engram included): as a double, then narrowed. The same text
  * read by strtof gives the same float (tests/test_json_text.c checks it over random floats and the edge cases). */
-static bool float_reads_back(const char *text, const void *target) {
-    float f = (float)strtod(text, NULL);
+static bool float_reads_back(double read, const void *target) {
+    float f = (float)read;
     return memcmp(&f, target, sizeof f) == 0;
 }
 
 int eg_double_text(double d, char out[EG_NUMBER_TEXT_MAX]) {
-    return shortest(d, double_reads_back, &d, out);
+    double read;
+    return shortest(d, double_reads_back, &d, &read, out);
 }
 
 int eg_float_text(float f, char out[EG_NUMBER_TEXT_MAX]) {
-    return shortest(f, float_reads_back, &f, out);
+    double read;
+    return shortest(f, float_reads_back, &f, &read, out);
 }
 
 double eg_float_as_double(float f) {
     char text[EG_NUMBER_TEXT_MAX];
-    eg_float_text(f, text);
-    return strtod(text, NULL);
+    double read;
+    shortest(f, float_reads_back, &f, &read, text);
+    return read;
 }
 
 json_t *eg_json_float(float f) {
