@@ -297,6 +297,17 @@ static void put_break(text *t, size_t flags, size_t depth, bool after_comma) {
     }
 }
 
+/* After a member of a container at depth: a comma and a break, or for the last one the break before the
+ * closing bracket. */
+static void put_separator(text *t, size_t flags, size_t depth, bool last) {
+    if (last) {
+        put_break(t, flags, depth, false);
+        return;
+    }
+    put(t, ",", 1);
+    put_break(t, flags, depth + 1, true);
+}
+
 typedef struct {
     const char *key;
     size_t length;
@@ -332,12 +343,7 @@ static void put_object(text *t, const json_t *v, size_t flags, size_t depth) {
         put_string(t, members[i].key, members[i].length);
         put(t, flags & JSON_COMPACT ? ":" : ": ", flags & JSON_COMPACT ? 1 : 2);
         put_value(t, members[i].value, flags, depth + 1);
-        if (i + 1 < n) {
-            put(t, ",", 1);
-            put_break(t, flags, depth + 1, true);
-        } else {
-            put_break(t, flags, depth, false);
-        }
+        put_separator(t, flags, depth, i + 1 == n);
     }
     put(t, "}", 1);
     free(members);
@@ -353,12 +359,7 @@ static void put_array(text *t, const json_t *v, size_t flags, size_t depth) {
     put_break(t, flags, depth + 1, false);
     for (size_t i = 0; i < n; i++) {
         put_value(t, json_array_get(v, i), flags, depth + 1);
-        if (i + 1 < n) {
-            put(t, ",", 1);
-            put_break(t, flags, depth + 1, true);
-        } else {
-            put_break(t, flags, depth, false);
-        }
+        put_separator(t, flags, depth, i + 1 == n);
     }
     put(t, "]", 1);
 }
