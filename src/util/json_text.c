@@ -13,7 +13,7 @@
 
 /* ---- shortest decimals ------------------------------------------------------------------------------------------ */
 
-/* A decimal: significant digits (no trailing zeros) and the power of ten of the first one. */
+/* A decimal: its significant digits (render drops trailing zeros) and the power of ten of the first one. */
 typedef struct {
     char digits[20];
     int count;
@@ -27,7 +27,7 @@ static void seventeen_digits(double v, decimal *out) {
     out->count = 0;
     const char *c = text;
     for (; *c != 'e'; c++)
-        if (*c != '.') out->digits[out->count++] = *c;
+        if (*c >= '0' && *c <= '9') out->digits[out->count++] = *c; /* whatever the locale's decimal point */
     out->exponent = atoi(c + 1);
 }
 
@@ -141,10 +141,10 @@ typedef struct {
     bool negative;
     reads_back_fn reads_back;
     const void *target;
-} search;
+} scale_search;
 
 /* The multiple n of 10^-k that reads back, nearest first; 0 for none. */
-static double try_scale(const search *s, int k, double *read) {
+static double try_scale(const scale_search *s, int k, double *read) {
     double scaled = k >= 0 ? s->magnitude * powers_of_ten[k] : s->magnitude / powers_of_ten[-k];
     double nearest = nearbyint(scaled), other = scaled >= nearest ? nearest + 1 : nearest - 1;
     const double tries[3] = {nearest, other, 2 * nearest - other};
@@ -159,7 +159,7 @@ static double try_scale(const search *s, int k, double *read) {
 
 static int shortest_by_arithmetic(double v, reads_back_fn reads_back, const void *target, double *read,
                                   char out[EG_NUMBER_TEXT_MAX]) {
-    search s = {fabs(v), signbit(v), reads_back, target};
+    scale_search s = {fabs(v), signbit(v), reads_back, target};
     /* The finest k keeps n below 2^53 (and within the exact powers); the coarsest is two steps coarser than
      * log10 says, since log10 may be off by one and rounding up may add a digit in front. */
     int coarse = -(int)floor(log10(s.magnitude)) - 2, fine = coarse + 18;
