@@ -5,6 +5,9 @@
  * test_archive_store.c. */
 #include "test.h"
 
+#include "archive/archive_store.h"
+#include "util/json_text.h"
+
 #include <engram/engram.h>
 
 #include <signal.h>
@@ -14,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static eg_error err;
 
@@ -122,6 +126,137 @@ static char *snapshot(eg_db *db, eg_memory_type type, int n) {
     eg_node_clear(&node);
     eg_relationship_list_free(&rels);
     return text;
+}
+
+/* The whole text of a gzip file (free()), or NULL. */
+static char *read_gzip(const char *path) {
+    gzFile f = gzopen(path, "rb");
+    if (!f) return NULL;
+    size_t size = 0, capacity = 1 << 16;
+    char *text = malloc(capacity);
+    int n;
+    while (text && (n = gzread(f, text + size, (unsigned)(capacity - size - 1))) > 0) {
+        size += (size_t)n;
+        if (capacity - size < 2) {
+            char *grown = realloc(text, capacity *= 2);
+            if (!grown) free(text);
+            text = grown;
+        }
+    }
+    gzclose(f);
+    if (text) text[size] = '\0';
+    return text;
+}
+
+/* Every number of the array after `key` in text is the shortest decimal of its float32 (0.1, not
+ * 0.10000000149011612); returns how many there are, -1 if one is not. */
+static int shortest_floats_after(const char *text, const char *key) {
+    const char *c = text ? strstr(text, key) : NULL;
+    if (!c) return -1;
+    c = strchr(c, '[') + 1;
+    int count = 0;
+    while (*c && *c != ']') {
+        char *end;
+        float f = (float)strtod(c, &end);
+        char shortest[EG_NUMBER_TEXT_MAX];
+        int length = eg_float_text(f, shortest);
+        if (end - c != length || strncmp(c, shortest, (size_t)length) != 0) return -1;
+        count++;
+        c = *end == ',' ? end + 1 : end;
+    }
+    return count;
+}
+
+/* An archive file holds each float in its shortest form and restores the same bits; an entry written with 17
+ * digits, as engram wrote them before, restores the same bits too and reads back in the short form. */
+TEST(archive_files_hold_the_shortest_floats_and_restore_the_same_bits) {
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
+    eg_db *db = open_folder(dir, NULL);
+    REQUIRE(db);
+    float v[DIM] = {0.1f, -0.2f, 1e-7f, 0.5f, -0.0f, 1.17549435e-38f, 0.333333343f, 12345.678f};
+    eg_memory_spec spec = {.type = EG_MEMORY_EPISODE, .id = "1", .vector = v, .dim = DIM, .has_created_at = true,
+                           .created_at = now_ms() - 40 * DAY_MS};
+    CHECK_OK(eg_memory_create(db, &spec, NULL, &err), &err);
+    char *before = snapshot(db, EG_MEMORY_EPISODE, 1);
+    CHECK_OK(eg_archive_memory(db, EG_MEMORY_EPISODE, "1", &err), &err);
+    snprintf(path, sizeof path, "%s/archive/episodes/00/1.json.gz", dir);
+    char *text = read_gzip(path);
+    CHECK(shortest_floats_after(text, "\"vector\":") == DIM);
+    free(text);
+    CHECK_OK(eg_restore_archived(db, "1", &err), &err);
+    char *after = snapshot(db, EG_MEMORY_EPISODE, 1);
+    CHECK(before && after && strcmp(before, after) == 0);
+    free(after);
+
+    /* The entry as engram wrote it before: each float as the double it widens to, 17 digits. */
+    CHECK_OK(eg_archive_memory(db, EG_MEMORY_EPISODE, "1", &err), &err);
+    eg_close(db);
+    char archive_dir[600];
+    snprintf(archive_dir, sizeof archive_dir, "%s/archive", dir);
+    eg_archive *archive = NULL;
+    CHECK_OK(eg_archive_open(archive_dir, &archive, &err), &err);
+    REQUIRE(archive);
+    json_t *record = NULL;
+    CHECK_OK(eg_archive_get(archive, "1", &record, NULL, &err), &err);
+    json_t *vector = json_object_get(record, "vector");
+    for (size_t i = 0; i < json_array_size(vector); i++)
+        json_array_set_new(vector, i, json_real((float)json_real_value(json_array_get(vector, i))));
+    CHECK_OK(eg_archive_put(archive, "episodes", "1", record, -1, true, NULL, &err), &err);
+    json_decref(record);
+    eg_archive_close(archive);
+    text = read_gzip(path);
+    CHECK(text && strstr(text, "0.10000000149011612") == NULL && shortest_floats_after(text, "\"vector\":") == -1);
+    free(text);
+
+    db = open_folder(dir, NULL);
+    REQUIRE(db);
+    json_t *found = NULL;
+    CHECK_OK(eg_retrieve_archived(db, "1", &found, &err), &err);
+    char *shown = found ? eg_json_text(json_object_get(found, "record"), JSON_COMPACT) : NULL;
+    CHECK(shortest_floats_after(shown, "\"vector\":") == DIM);
+    free(shown);
+    json_decref(found);
+    CHECK_OK(eg_restore_archived(db, "1", &err), &err);
+    after = snapshot(db, EG_MEMORY_EPISODE, 1);
+    CHECK(before && after && strcmp(before, after) == 0);
+    free(after);
+    free(before);
+    eg_close(db);
+}
+
+/* A create looks its id up in the archive, where a new data folder has none: the lookup creates nothing,
+ * archiving then makes the folder, and an id archived there, by engram or by another tool while the folder is
+ * open, refuses a create. */
+TEST(a_folder_without_an_archive_creates_archives_and_refuses_archived_ids) {
+    char dir[512], archive_dir[600];
+    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
+    snprintf(archive_dir, sizeof archive_dir, "%s/archive", dir);
+    eg_db *db = open_folder(dir, NULL);
+    REQUIRE(db);
+    struct stat st;
+    CHECK_OK(create(db, EG_MEMORY_EPISODE, 1, 40, NULL, NULL), &err);
+    CHECK(stat(archive_dir, &st) != 0);
+    eg_archive_request run = {.type = EG_MEMORY_EPISODE, .older_than_days = 30};
+    eg_archive_result done = {0};
+    CHECK_OK(eg_archive_older_than(db, &run, &done, &err), &err);
+    CHECK(done.archived == 1);
+    CHECK(stat(archive_dir, &st) == 0 && archived(db, 1) && !hot(db, EG_MEMORY_EPISODE, 1));
+    CHECK_STATUS(create(db, EG_MEMORY_EPISODE, 1, 0, NULL, NULL), EG_CONFLICT, &err);
+
+    /* An entry put by something else while the folder is open is seen by the next create. */
+    eg_archive *other = NULL;
+    CHECK_OK(eg_archive_open(archive_dir, &other, &err), &err);
+    REQUIRE(other);
+    json_t *record = json_pack("{s:s}", "memory_id", "2");
+    CHECK_OK(eg_archive_put(other, "episodes", "2", record, -1, true, NULL, &err), &err);
+    json_decref(record);
+    eg_archive_close(other);
+    CHECK_STATUS(create(db, EG_MEMORY_EPISODE, 2, 0, NULL, NULL), EG_CONFLICT, &err);
+
+    CHECK_OK(eg_restore_archived(db, "1", &err), &err);
+    CHECK(hot(db, EG_MEMORY_EPISODE, 1) && !archived(db, 1));
+    eg_close(db);
 }
 
 TEST(every_type_archives_and_restores_whole) {
@@ -364,6 +499,8 @@ TEST(a_kill_at_each_step_boundary_leaves_the_memory_hot_or_archived) {
 
 int main(void) {
     RUN(every_type_archives_and_restores_whole);
+    RUN(a_folder_without_an_archive_creates_archives_and_refuses_archived_ids);
+    RUN(archive_files_hold_the_shortest_floats_and_restore_the_same_bits);
     RUN(archive_older_than_takes_the_oldest_first_within_session_and_limit);
     RUN(restore_refuses_a_hot_id_and_skips_relationships_whose_other_end_is_gone);
     RUN(delete_cleanup_and_verify);

@@ -446,6 +446,42 @@ TEST(search_hybrid) {
            "{\"indices\":[1],\"values\":[1.0]}}]");
 }
 
+/* Runs request and checks the response's text is exactly expected (not only its value). */
+static void expect_text_at(int line, const char *request, const char *expected) {
+    char *got = eg_exec_json(db, request, strlen(request));
+    if (!got || strcmp(got, expected) != 0) {
+        fprintf(stderr, "  %s:%d: %s\n    expected %s\n    got      %s\n", __FILE__, line, request, expected,
+                got ? got : "(null)");
+        test_failures_in_current++;
+    }
+    free(got);
+}
+#define EXPECT_TEXT(request, expected) expect_text_at(__LINE__, request, expected)
+
+/* A float32 comes back as the shortest decimal that reads back to it (0.1, not 0.10000000149011612), scores
+ * too; a payload double as the shortest that reads back to the same double, bit for bit. */
+TEST(numbers_come_back_in_their_shortest_form) {
+    EXPECT("{\"op\":\"create_collection\",\"collection\":\"s\",\"dim\":2,\"distance\":\"Dot\"}",
+           "{\"collection\":\"s\"}");
+    EXPECT("{\"op\":\"upsert\",\"collection\":\"s\",\"points\":[{\"id\":1,\"vector\":[0.1,0.2],\"payload\":"
+           "{\"a\":0.1,\"b\":1e300,\"c\":5e-324,\"d\":0.30000000000000004,\"e\":-0.0,\"f\":100.0,\"g\":3}}]}",
+           "{\"upserted\":1}");
+    EXPECT_TEXT("{\"op\":\"get\",\"collection\":\"s\",\"ids\":[1],\"with_vectors\":true}",
+                "{\"ok\":true,\"result\":[{\"id\":1,\"payload\":{\"a\":0.1,\"b\":1e300,\"c\":5e-324,\"d\":"
+                "0.30000000000000004,\"e\":-0.0,\"f\":100.0,\"g\":3},\"vector\":[0.1,0.2]}]}");
+    EXPECT_TEXT("{\"op\":\"search\",\"collection\":\"s\",\"vector\":[0.3,0.7],\"with_payload\":false}",
+                "{\"ok\":true,\"result\":[{\"id\":1,\"score\":0.17}]}");
+    json_t *points = result_of("{\"op\":\"get\",\"collection\":\"s\",\"ids\":[1]}");
+    json_t *payload = json_object_get(json_array_get(points, 0), "payload");
+    const char *keys[] = {"a", "b", "c", "d", "e"};
+    const double values[] = {0.1, 1e300, 5e-324, 0.30000000000000004, -0.0};
+    for (int i = 0; i < 5; i++) {
+        double got = json_real_value(json_object_get(payload, keys[i]));
+        CHECK(memcmp(&got, &values[i], sizeof got) == 0);
+    }
+    json_decref(points);
+}
+
 /* Through the C API a numeric id may exceed JSON's integers (2^63 - 1): exec writes it as decimal text. */
 TEST(ids_beyond_json_integers) {
     EXPECT("{\"op\":\"create_collection\",\"collection\":\"big\",\"dim\":1,\"distance\":\"Dot\"}",
@@ -481,5 +517,6 @@ int main(void) {
     RUN_FRESH(search_distances);
     RUN_FRESH(search_hybrid);
     RUN_FRESH(ids_beyond_json_integers);
+    RUN_FRESH(numbers_come_back_in_their_shortest_form);
     return test_summary();
 }

@@ -38,7 +38,7 @@ static int build(const char *name, int argc, char **argv, json_t **request) {
 static bool wants_json(json_t *request) { return json_is_true(json_object_get(json_object_get(request, "cli"), "json")); }
 
 static void print_json(json_t *value) {
-    char *text = json_dumps(value, JSON_INDENT(2));
+    char *text = eg_json_text(value, JSON_INDENT(2));
     if (text) puts(text);
     free(text);
 }

@@ -234,7 +234,7 @@ static const char *text_of(json_t *object, const char *key) {
 }
 
 static void print_json(json_t *value) {
-    char *text = json_dumps(value, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    char *text = eg_json_text(value, JSON_INDENT(2));
     puts(text ? text : "null");
     free(text);
 }
@@ -366,7 +366,7 @@ static bool one_line(json_t *value) {
  * on one, so that a vector of hundreds of numbers does not take hundreds of lines. */
 static void print_nested(json_t *value, int depth) {
     if (one_line(value)) {
-        char *text = json_dumps(value, JSON_ENCODE_ANY);
+        char *text = eg_json_text(value, 0);
         fputs(text ? text : "?", stdout);
         free(text);
         return;
@@ -399,7 +399,7 @@ static int print_get(json_t *result) {
         if (json_is_string(value)) {
             printf("%s: %s\n", key, json_string_value(value));
         } else {
-            char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *text = eg_json_text(value, JSON_COMPACT);
             printf("%s: %s\n", key, text ? text : "?");
             free(text);
         }

@@ -81,7 +81,7 @@ static void print_properties(json_t *props, const char *indent) {
     const char *key;
     json_t *value;
     json_object_foreach(props, key, value) {
-        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *text = eg_json_text(value, JSON_COMPACT);
         printf("%s%s: %s\n", indent, key, text ? text : "?");
         free(text);
     }
@@ -99,7 +99,7 @@ static void print_relationship(json_t *r, const char *from_id) {
     const char *key;
     json_t *value;
     json_object_foreach(props, key, value) {
-        char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *text = eg_json_text(value, JSON_COMPACT);
         printf("  %s=%s", key, text ? text : "?");
         free(text);
     }

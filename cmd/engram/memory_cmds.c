@@ -109,7 +109,7 @@ static bool cli_option(json_t *request, const char *name) {
 /* ---- Printing ------------------------------------------------------------------------------------------------- */
 
 static void print_json(json_t *value) {
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = eg_json_text(value, JSON_COMPACT);
     printf("%s\n", text ? text : "null");
     free(text);
 }
@@ -121,7 +121,7 @@ static void print_text(json_t *object) {
         fputs(json_string_value(text), stdout);
         return;
     }
-    char *dump = json_dumps(object, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *dump = eg_json_text(object, JSON_COMPACT | JSON_SORT_KEYS);
     fputs(dump ? dump : "?", stdout);
     free(dump);
 }

@@ -25,6 +25,13 @@ char *eg_exec_json(eg_db *db, const char *request, size_t length);
 /* The same on a parsed request; returns a new reference to the response object. */
 json_t *eg_exec(eg_db *db, json_t *request);
 
+/* engram's JSON text of any value (free() it; NULL when memory runs out): laid out as json_dumps lays it out for
+ * the flags JSON_COMPACT, JSON_INDENT(n) and JSON_SORT_KEYS, but with each real as the shortest decimal that
+ * reads back to the same double, where json_dumps writes 17 digits. engram's float32 values (vectors, sparse
+ * values, scores) are held as the double nearest to their own shortest decimal, so they print as 0.1, not
+ * 0.10000000149011612; every file and log record engram writes and every response goes through this. */
+char *eg_json_text(const json_t *value, size_t flags);
+
 #ifdef __cplusplus
 }
 #endif

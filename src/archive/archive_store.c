@@ -10,6 +10,7 @@
 
 #include "util/clock.h"
 #include "util/json_check.h"
+#include "util/json_text.h"
 #include "util/quote.h"
 #include "util/sha256.h"
 
@@ -250,14 +251,11 @@ static eg_status open_sub(int parent, const char *name, const char *rel, bool cr
     return open_failure(parent, name, rel, errno, err);
 }
 
-/* Opens A/first/second (second may be NULL). EG_NOT_FOUND when a component is missing and create is false. */
-static eg_status open_path(eg_archive *a, const char *first, const char *second, bool create, int *fd,
-                           eg_error *err) {
-    int root, mid = -1;
-    eg_status s = open_root(a, create, &root, err);
-    if (s != EG_OK) return s;
-    s = open_sub(root, first, first, create, &mid, err);
-    close(root);
+/* Opens root/first/second (second may be NULL), root being the archive folder. EG_NOT_FOUND when a component is
+ * missing and create is false. */
+static eg_status open_under(int root, const char *first, const char *second, bool create, int *fd, eg_error *err) {
+    int mid = -1;
+    eg_status s = open_sub(root, first, first, create, &mid, err);
     if (s != EG_OK || !second) {
         *fd = mid;
         return s;
@@ -266,6 +264,17 @@ static eg_status open_path(eg_archive *a, const char *first, const char *second,
     snprintf(rel, sizeof rel, "%s/%s", first, second);
     s = open_sub(mid, second, rel, create, fd, err);
     close(mid);
+    return s;
+}
+
+/* Opens A/first/second (second may be NULL), as open_under. */
+static eg_status open_path(eg_archive *a, const char *first, const char *second, bool create, int *fd,
+                           eg_error *err) {
+    int root;
+    eg_status s = open_root(a, create, &root, err);
+    if (s != EG_OK) return s;
+    s = open_under(root, first, second, create, fd, err);
+    close(root);
     return s;
 }
 
@@ -582,13 +591,13 @@ static eg_status parse_meta(const char *text, size_t len, const char *id, const 
 
 /* The data files of id that exist, in any type folder and either form; rel[i] names each. A link or a folder
  * that is not one stops the search (its error). */
-static eg_status find_data_files(eg_archive *a, const char *id, char rel[6][PATH_CAP], int *count, eg_error *err) {
+static eg_status find_data_files(int root, const char *id, char rel[6][PATH_CAP], int *count, eg_error *err) {
     char p[3];
     prefix_of(id, p);
     *count = 0;
     for (int t = 0; t < 3; t++) {
         int dir;
-        eg_status s = open_path(a, TYPES[t], p, false, &dir, err);
+        eg_status s = open_under(root, TYPES[t], p, false, &dir, err);
         if (s == EG_NOT_FOUND) continue;
         if (s != EG_OK) return s;
         for (int gz = 1; gz >= 0; gz--) {
@@ -604,10 +613,9 @@ static eg_status find_data_files(eg_archive *a, const char *id, char rel[6][PATH
     return EG_OK;
 }
 
-/* Reads and checks entry id (see eg_archive_get). *meta_ok says whether its metadata parsed and named id, so
- * that verify knows which data file the entry owns even when the data is bad. */
-static eg_status load_entry(eg_archive *a, const char *id, json_t **record, eg_archive_meta *m, bool *meta_ok,
-                            eg_error *err) {
+/* load_entry in the archive folder root. */
+static eg_status load_entry_at(int root, const char *id, json_t **record, eg_archive_meta *m, bool *meta_ok,
+                               eg_error *err) {
     char p[3], name[NAME_CAP], rel[PATH_CAP];
     prefix_of(id, p);
     meta_name(id, name, sizeof name);
@@ -617,7 +625,7 @@ static eg_status load_entry(eg_archive *a, const char *id, json_t **record, eg_a
     char *text = NULL;
     size_t len = 0;
     int dir;
-    eg_status s = open_path(a, METADATA, p, false, &dir, err);
+    eg_status s = open_under(root, METADATA, p, false, &dir, err);
     if (s == EG_OK) {
         s = read_at(dir, name, rel, META_MAX, &text, &len, err);
         close(dir);
@@ -625,7 +633,7 @@ static eg_status load_entry(eg_archive *a, const char *id, json_t **record, eg_a
     if (s == EG_NOT_FOUND) {
         char found[6][PATH_CAP];
         int n;
-        s = find_data_files(a, id, found, &n, err);
+        s = find_data_files(root, id, found, &n, err);
         if (s != EG_OK) return s;
         if (n > 0) return eg_error_set(err, EG_CORRUPT, "archive entry '%s': data without metadata (%s)", id, found[0]);
         return eg_error_set(err, EG_NOT_FOUND, "no archived memory '%s'", id);
@@ -638,7 +646,7 @@ static eg_status load_entry(eg_archive *a, const char *id, json_t **record, eg_a
 
     bool gzip = strcmp(m->compression, "gzip") == 0;
     data_name(id, gzip, name, sizeof name);
-    s = open_path(a, m->memory_type, p, false, &dir, err);
+    s = open_under(root, m->memory_type, p, false, &dir, err);
     if (s == EG_OK) {
         s = read_at(dir, name, m->archive_path, EG_ARCHIVE_RECORD_MAX, &text, &len, err);
         close(dir);
@@ -687,6 +695,25 @@ static eg_status load_entry(eg_archive *a, const char *id, json_t **record, eg_a
     free(text);
     if (s == EG_OK && record) *record = json_incref(parsed);
     json_decref(parsed);
+    return s;
+}
+
+/* Reads and checks entry id (see eg_archive_get). *meta_ok says whether its metadata parsed and named id, so
+ * that verify knows which data file the entry owns even when the data is bad. Every memory create asks here
+ * whether its id is archived, so the archive folder is opened once per lookup: where there is no archive (a new
+ * data folder, or one never archived from), a lookup is that one failed open. Nothing is remembered between
+ * lookups: the archive folder may be created by something else (another tool restoring files into it, or a
+ * data folder sharing an absolute archive.path; the data folder's lock does not cover those), and a create must
+ * still see an entry that appears there. */
+static eg_status load_entry(eg_archive *a, const char *id, json_t **record, eg_archive_meta *m, bool *meta_ok,
+                            eg_error *err) {
+    int root;
+    *meta_ok = false;
+    eg_status s = open_root(a, false, &root, err);
+    if (s == EG_NOT_FOUND) return eg_error_set(err, EG_NOT_FOUND, "no archived memory '%s'", id);
+    if (s != EG_OK) return s;
+    s = load_entry_at(root, id, record, m, meta_ok, err);
+    close(root);
     return s;
 }
 
@@ -841,7 +868,7 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
     m.format = EG_ARCHIVE_FORMAT;
     expected_path(plural, id, compress, m.archive_path, sizeof m.archive_path);
 
-    char *text = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = eg_json_text(record, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) return eg_error_set(err, EG_INTERNAL, "cannot encode the archive record for '%s'", id);
     size_t text_len = strlen(text);
     if (text_len > EG_ARCHIVE_RECORD_MAX) {
@@ -868,7 +895,7 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
         s = eg_error_set(err, EG_INTERNAL, "the clock gave an impossible time (%" PRId64 " ms)", m.archived_at_ms);
     } else {
         json_t *o = eg_archive_meta_json(&m);
-        meta_text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        meta_text = eg_json_text(o, JSON_INDENT(2));
         json_decref(o);
         s = meta_text ? put_files(a, &m, data, m.size_bytes, meta_text, strlen(meta_text), err)
                       : eg_error_set(err, EG_INTERNAL, "cannot encode archive metadata for '%s'", id);

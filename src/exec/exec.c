@@ -2,6 +2,7 @@
  * arguments, run it, and shape the {"ok": ...} response. */
 #include "db/db_internal.h"
 #include "exec/exec_internal.h"
+#include "util/json_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,7 @@ char *eg_exec_json(eg_db *db, const char *request, size_t length) {
         }
     }
     if (!response) return NULL;
-    char *text = json_dumps(response, JSON_COMPACT);
+    char *text = eg_json_text(response, JSON_COMPACT);
     json_decref(response);
     return text;
 }

@@ -3,6 +3,7 @@
  * points and scored points (documented in docs/operations.md; they follow Qdrant's REST shapes). */
 #include "exec/exec_internal.h"
 #include "model/json_shapes.h"
+#include "util/json_text.h"
 
 #include <float.h>
 #include <math.h>
@@ -258,13 +259,18 @@ static json_t *point_list_json(const eg_point_list *list, bool with_payload) {
     return a;
 }
 
-static json_t *scored_list_json(const eg_scored_list *list, bool with_payload) {
+/* A dense or sparse score is a float32 widened to a double, and prints as that float; a fused hybrid score is a
+ * double of its own (a sum of reciprocal ranks). */
+static json_t *scored_list_json(const eg_scored_list *list, bool with_payload, bool fused) {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < list->count; i++)
-        if (json_array_append_new(a, eg_point_json(&list->items[i].point, &list->items[i].score, with_payload)) != 0) {
+    for (size_t i = 0; a && i < list->count; i++) {
+        double score = list->items[i].score;
+        json_t *score_json = fused ? json_real(score) : eg_json_float((float)score);
+        if (json_array_append_new(a, eg_point_json(&list->items[i].point, score_json, with_payload)) != 0) {
             json_decref(a);
             return NULL;
         }
+    }
     return a;
 }
 
@@ -538,7 +544,7 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
     free(vector);
     eg_filter_free(o.filter);
     if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload);
+    json_t *j = scored_list_json(&list, o.with_payload, false);
     eg_scored_list_free(&list);
     return eg_exec_result(j, result, err);
 }
@@ -575,7 +581,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
     free(dense), free(sparse.indices), free(sparse.values);
     eg_filter_free(o.filter);
     if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload);
+    json_t *j = scored_list_json(&list, o.with_payload, true);
     eg_scored_list_free(&list);
     return eg_exec_result(j, result, err);
 }

@@ -8,6 +8,7 @@
  * modify what they get. Dumping, parsing and freeing run outside the mutex so other threads do not queue behind
  * a large result. */
 #include "exec/read_cache.h"
+#include "util/json_text.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -85,7 +86,7 @@ char *eg_read_cache_key(json_t *request) {
     if (!request) return NULL;
     /* Sorted keys at every level make the text independent of member order; jansson writes reals with 17
      * significant digits, which read back to the same double, so distinct requests keep distinct texts. */
-    return json_dumps(request, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    return eg_json_text(request, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
 uint64_t eg_read_cache_generation(eg_read_cache *c, int store) {

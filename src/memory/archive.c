@@ -264,6 +264,26 @@ eg_status eg_archive_older_than(eg_db *db, const eg_archive_request *r, eg_archi
     return st ? st : first_failure;
 }
 
+/* The float32 values of an engram record (one with a node) in the short form engram writes (util/json_text.h):
+ * a record archived before that form holds them with 17 digits, which read back to the same floats, and they go
+ * on into responses and log records. Values that are not float32 numbers, and other systems' records, stay. */
+static void shorten_floats(json_t *holder, const char *key) {
+    json_t *array = json_object_get(holder, key);
+    float *values;
+    size_t count;
+    eg_error ignored;
+    if (!json_is_array(array) || eg_floats_from_json(array, key, &values, &count, &ignored) != EG_OK) return;
+    json_t *short_form = eg_floats_json(values, count);
+    free(values);
+    if (short_form) json_object_set_new(holder, key, short_form);
+}
+
+static void shorten_record_floats(json_t *record) {
+    if (!json_is_object(json_object_get(record, "node"))) return;
+    shorten_floats(record, "vector");
+    shorten_floats(json_object_get(record, "sparse_vector"), "values");
+}
+
 eg_status eg_retrieve_archived(eg_db *db, const char *id, json_t **out, eg_error *err) {
     eg_status st;
     if ((st = check_archive_db(db, err))) return st;
@@ -271,6 +291,7 @@ eg_status eg_retrieve_archived(eg_db *db, const char *id, json_t **out, eg_error
     json_t *record = NULL;
     eg_archive_meta meta;
     if ((st = eg_archive_get(db->archive, id, &record, &meta, err))) return st;
+    shorten_record_floats(record);
     *out = json_pack("{s:o, s:o}", "record", record, "metadata", eg_archive_meta_json(&meta));
     return *out ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
 }
@@ -284,6 +305,8 @@ static eg_status restore_args(const char *id, json_t *record, eg_memory_type *ty
                             "archived memory %s has no vector and node that engram can restore (an archive written by "
                             "another system can be retrieved, not restored)",
                             id);
+    shorten_record_floats(record);
+    vector = json_object_get(record, "vector");
     json_t *point = json_pack("{s:O, s:O}", "vector", vector, "payload", json_object_get(record, "payload"));
     json_t *sparse = json_object_get(record, "sparse_vector");
     if (point && sparse) json_object_set(point, "sparse_vector", sparse);

@@ -4,6 +4,7 @@
 #include "memory/queue.h"
 
 #include "util/clock.h"
+#include "util/json_text.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -227,7 +228,7 @@ eg_status eg_queue_push(eg_write_queue *q, int store, eg_memory_type type, const
         json_t *record = json_pack("{s:I, s:s, s:s, s:s, s:s, s:O?, s:I}", "seq", (json_int_t)seq, "store",
                                    store_names[store], "type", eg_memory_type_name(type), "id", id, "kind",
                                    kind_names[kind], "data", data, "at_ms", (json_int_t)now);
-        char *text = record ? json_dumps(record, JSON_COMPACT) : NULL;
+        char *text = record ? eg_json_text(record, JSON_COMPACT) : NULL;
         json_decref(record);
         st = text ? eg_wal_append_deferred(q->wal, EG_QUEUE_ADD, text, strlen(text), &lsn, err)
                   : eg_error_set(err, EG_INTERNAL, "out of memory queueing a write");

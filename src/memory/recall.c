@@ -4,6 +4,7 @@
  * then cut out of that shared neighbourhood by a breadth-first walk in memory. */
 #include "db/db_internal.h"
 #include "model/json_shapes.h"
+#include "util/json_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,8 @@ eg_status eg_memory_recall(eg_db *db, const eg_recall_request *request, json_t *
     for (size_t i = 0; i < hits.count && st == EG_OK; i++) {
         const eg_scored_point *h = &hits.items[i];
         json_t *node = json_object_get(json_object_get(n.by_id, ids[i]), "node");
-        json_t *m = json_pack("{s:s, s:f, s:o, s:O?}", "id", ids[i], "score", h->score, "payload",
+        /* The score is a dense search's float32. */
+        json_t *m = json_pack("{s:s, s:o, s:o, s:O?}", "id", ids[i], "score", eg_json_float((float)h->score), "payload",
                               h->point.payload ? json_incref(h->point.payload) : json_object(), "node", node);
         if (!m || json_array_append_new(memories, m)) st = eg_error_set(err, EG_INTERNAL, "out of memory");
         else st = hit_context(&n, ids[i], request->expand, m, err);

@@ -1,5 +1,6 @@
 /* json_shapes.c — the JSON shapes of store values (see json_shapes.h). */
 #include "model/json_shapes.h"
+#include "util/json_text.h"
 
 #include <float.h>
 #include <math.h>
@@ -57,7 +58,7 @@ eg_status eg_floats_from_json(json_t *array, const char *what, float **values, s
 json_t *eg_floats_json(const float *values, size_t count) {
     json_t *a = json_array();
     for (size_t i = 0; a && i < count; i++)
-        if (json_array_append_new(a, json_real(values[i])) != 0) {
+        if (json_array_append_new(a, eg_json_float(values[i])) != 0) {
             json_decref(a);
             return NULL;
         }
@@ -76,10 +77,14 @@ json_t *eg_sparse_json(const eg_sparse_vector *s) {
 
 /* A point as Qdrant's Record (with a score, its ScoredPoint): the payload when it was asked for ({} for none),
  * the vectors when they were fetched. */
-json_t *eg_point_json(const eg_point *p, const double *score, bool with_payload) {
+json_t *eg_point_json(const eg_point *p, json_t *score, bool with_payload) {
     json_t *j = json_object();
-    if (!j || json_object_set_new(j, "id", eg_point_id_to_json(&p->id)) ||
-        (score && json_object_set_new(j, "score", json_real(*score))) ||
+    if (!j || json_object_set_new(j, "id", eg_point_id_to_json(&p->id))) {
+        json_decref(score);
+        json_decref(j);
+        return NULL;
+    }
+    if ((score && json_object_set_new(j, "score", score)) ||
         (with_payload && json_object_set_new(j, "payload", p->payload ? json_incref(p->payload) : json_object())) ||
         (p->vector && json_object_set_new(j, "vector", eg_floats_json(p->vector, p->dim))) ||
         (p->sparse.count && json_object_set_new(j, "sparse_vector", eg_sparse_json(&p->sparse)))) {

@@ -13,14 +13,15 @@ json_t *eg_node_json(const eg_node *n);
 json_t *eg_relationship_json(const eg_relationship *r);
 json_t *eg_relationship_list_json(const eg_relationship_list *list);
 
-/* A JSON array of numbers. A float converts to a double exactly and prints with enough digits to come back
- * bit for bit, so a vector survives a trip through JSON unchanged. */
+/* A JSON array of float32 values, each as eg_json_float holds it (util/json_text.h): it prints as the shortest
+ * decimal that reads back to the same float, so a vector survives a trip through JSON unchanged. */
 json_t *eg_floats_json(const float *values, size_t count);
 /* {"indices": [...], "values": [...]} */
 json_t *eg_sparse_json(const eg_sparse_vector *s);
 /* A point as Qdrant's Record, or with a score its ScoredPoint: the payload when asked for ({} for none), the
- * vectors when they were fetched. */
-json_t *eg_point_json(const eg_point *p, const double *score, bool with_payload);
+ * vectors when they were fetched. score (a reference it takes, or NULL for none) is built by the caller, who
+ * knows whether it is a float32 (dense and sparse scores) or a double (fused hybrid scores). */
+json_t *eg_point_json(const eg_point *p, json_t *score, bool with_payload);
 
 /* Element i of vector `what` as a float; a number beyond the float range is refused by name. */
 eg_status eg_float_from_json(json_t *value, const char *what, size_t i, float *out, eg_error *err);

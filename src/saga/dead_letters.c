@@ -6,6 +6,7 @@
 
 #include "util/clock.h"
 #include "util/files.h"
+#include "util/json_text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +30,7 @@ eg_status eg_saga_dead_letter_write(eg_saga_engine *e, const eg_saga_progress *p
                                p->type->name, "failed_step", p->type->steps[p->failed_step].name, "error", "code",
                                eg_status_name(p->cause), "message", p->cause_err.message, "compensation_errors",
                                compensation_errors, "at_ms", (json_int_t)eg_now_ms(), "args", p->args);
-    char *text = letter ? json_dumps(letter, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    char *text = letter ? eg_json_text(letter, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(letter);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory writing a saga dead letter");
     char path[4096];

@@ -9,6 +9,7 @@
 
 #include "util/clock.h"
 #include "util/files.h"
+#include "util/json_text.h"
 
 #include <engram/vectors.h>
 
@@ -94,7 +95,7 @@ static void log_record(eg_saga_engine *e, eg_saga_progress *p, uint8_t type, jso
         json_decref(payload);
         return;
     }
-    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    char *text = payload ? eg_json_text(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     eg_status st = !text ? eg_error_set(&p->unended_err, EG_INTERNAL, "out of memory encoding a saga log record")
                    : durable ? eg_wal_append(e->wal, type, text, strlen(text), NULL, &p->unended_err)
@@ -319,7 +320,7 @@ eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args,
     st = eg_saga_pin_add(e, p.id, err);
     if (st != EG_OK) return st;
     json_t *intent = json_pack("{s:s, s:s, s:O}", "saga", p.id, "type", p.type->name, "args", args);
-    char *text = intent ? json_dumps(intent, JSON_COMPACT) : NULL;
+    char *text = intent ? eg_json_text(intent, JSON_COMPACT) : NULL;
     json_decref(intent);
     uint64_t lsn = 0;
     st = text ? eg_wal_append(e->wal, EG_SAGA_INTENT, text, strlen(text), &lsn, err)

@@ -1,6 +1,8 @@
 /* json_check.c — see json_check.h. */
 #include "util/json_check.h"
+#include "util/json_text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const eg_json_limits eg_json_user_limits = {EG_JSON_DEPTH_MAX, EG_JSON_DOCUMENT_MAX, EG_PROPERTY_COUNT_MAX};
@@ -67,7 +69,10 @@ eg_status eg_json_check_document(json_t *doc, const eg_json_limits *limits, cons
     }
     if (w.bound > limits->bytes) {
         /* Only a document near the limit gets here: encoding it once says exactly. */
-        size_t bytes = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+        char *text = eg_json_text(doc, JSON_COMPACT);
+        if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
+        size_t bytes = strlen(text);
+        free(text);
         if (bytes > limits->bytes)
             return eg_error_set(err, EG_INVALID_ARGUMENT, "%s is too large: %zu bytes of JSON, at most %zu", what,
                                 bytes, limits->bytes);

@@ -1,6 +1,7 @@
 /* lmdb_nodes.c — node operations of the embedded graph backend: create (idempotent), read, merge, delete with
  * all relationships, batches, listing by label with a cursor, counts. */
 #include "graph/lmdb/lmdb_graph.h"
+#include "util/json_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static json_t *without_nulls(json_t *props) {
 
 static eg_status put_node_record(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_label label, const char *id,
                                  json_t *props, eg_error *err) {
-    char *text = json_dumps(props, JSON_COMPACT);
+    char *text = eg_json_text(props, JSON_COMPACT);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
     size_t id_len = strlen(id), text_len = strlen(text);
     MDB_val k = {sizeof nid, &nid}, v = {2 + id_len + text_len, NULL};

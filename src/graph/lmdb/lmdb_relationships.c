@@ -2,6 +2,7 @@
  * batch), delete, reads by node, counts, and Hebbian strengthen / weaken / decay on the typed header. */
 #include "graph/lmdb/lmdb_graph.h"
 #include "util/clock.h"
+#include "util/json_text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static json_t *apply_typed(json_t *props, rel_header *h) {
 
 static eg_status put_rel_value(lmdb_graph *lg, MDB_txn *txn, MDB_val *key, const rel_header *h, json_t *other,
                                eg_error *err) {
-    char *text = json_object_size(other) ? json_dumps(other, JSON_COMPACT) : NULL;
+    char *text = json_object_size(other) ? eg_json_text(other, JSON_COMPACT) : NULL;
     size_t text_len = text ? strlen(text) : 0;
     MDB_val v = {REL_HEADER_SIZE + text_len, NULL};
     int rc = mdb_put(txn, lg->rels, key, &v, MDB_RESERVE);
@@ -76,7 +77,7 @@ static eg_status write_record(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, js
     rel_header h = {eg_now_ms(), NAN, -1, 0};
     bool plain = !properties || json_object_size(properties) == 0;
     json_t *other = plain ? NULL : apply_typed(properties, &h);
-    char *text = other && json_object_size(other) ? json_dumps(other, JSON_COMPACT) : NULL;
+    char *text = other && json_object_size(other) ? eg_json_text(other, JSON_COMPACT) : NULL;
     json_decref(other);
     size_t text_len = text ? strlen(text) : 0;
     unsigned char small[REL_HEADER_SIZE + 256];

@@ -3,6 +3,7 @@
  * indexes and the collection's count in step within the same transaction. */
 #include "vector/distance.h"
 #include "vector/local/local_vectors.h"
+#include "util/json_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static eg_status put_sparse(local_vectors *lv, MDB_txn *txn, MDB_val *key, const
 /* Writes a point's record: its slot, then its payload. */
 static eg_status put_record(local_vectors *lv, MDB_txn *txn, MDB_val *key, uint32_t slot, json_t *payload,
                             eg_error *err) {
-    char *text = payload && json_object_size(payload) ? json_dumps(payload, JSON_COMPACT) : NULL;
+    char *text = payload && json_object_size(payload) ? eg_json_text(payload, JSON_COMPACT) : NULL;
     size_t len = text ? strlen(text) : 0;
     MDB_val v = {4 + len, NULL};
     int rc = mdb_put(txn, lv->points, key, &v, MDB_RESERVE);

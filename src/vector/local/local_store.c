@@ -2,6 +2,7 @@
  * collections: create (idempotent), read, list, delete, payload indexes. Layout in local_vectors.h. */
 #include "vector/local/local_vectors.h"
 #include "util/lmdb_env.h"
+#include "util/json_text.h"
 
 #include <endian.h>
 #include <pthread.h>
@@ -347,7 +348,7 @@ eg_status lv_collection_store(local_vectors *lv, MDB_txn *txn, const char *name,
                           "full_scan_threshold", (json_int_t)hnsw.full_scan_threshold, "quantization",
                           eg_quantization_name(hnsw.quantization));
     if (j && c->chunk) json_object_set_new(j, "chunk", json_integer(c->chunk));
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *text = j ? eg_json_text(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
     MDB_val k = {strlen(name), (void *)name}, v = {strlen(text), text};
