@@ -2,6 +2,7 @@
  * checked as eg_memory_create checks one, all of them before anything is written, under the write locks of all
  * their ids; then the new ones are written by one create_memories saga (sagas.c), whose intent and commit are
  * the batch's only waits for the disk. An error names the item by its index and id. */
+#include "archive/archive_store.h"
 #include "db/db_internal.h"
 
 #include <stdio.h>
@@ -217,6 +218,26 @@ static eg_status write_new(eg_db *db, const batch *b, eg_error *err) {
     return st;
 }
 
+/* No new item may be archived: one look at the archive's folders for all of them. */
+static eg_status check_not_archived(eg_db *db, const batch *b, eg_error *err) {
+    if (!db->archive) return EG_OK;
+    const char **ids = malloc(b->count * sizeof *ids);
+    size_t *item = malloc(b->count * sizeof *item), n = 0, found;
+    eg_status st = ids && item ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; i < b->count && st == EG_OK; i++)
+        if (b->plans[i].is_new) {
+            item[n] = i;
+            ids[n++] = b->ids[i];
+        }
+    if (st == EG_OK) st = eg_archive_find_any(db->archive, ids, n, &found, err);
+    /* The single create's check says what is there (archived, or a damaged entry, both a conflict). */
+    if (st == EG_OK && found < n && (st = eg_memory_check_not_archived(db, ids[found], err)))
+        st = item_error(err, st, b, item[found]);
+    free(ids);
+    free(item);
+    return st;
+}
+
 static eg_status create_locked(eg_db *db, batch *b, eg_error *err) {
     eg_status st = EG_OK;
     bool graph_known = true;
@@ -226,6 +247,7 @@ static eg_status create_locked(eg_db *db, batch *b, eg_error *err) {
         if (b->plans[i].is_new) graph_known = graph_known && b->plans[i].node_known;
     }
     /* Checked before anything is written; an unavailable graph is left to the queue, as for one create. */
+    if ((st = check_not_archived(db, b, err))) return st;
     if (graph_known && (st = check_targets(db, b, err))) return st;
     if ((st = check_collections(db, b, err))) return st;
     return write_new(db, b, err);

@@ -89,12 +89,14 @@ typedef struct eg_create_plan {
 
 /* The caller's spec alone: type, vector, documents, relationships. */
 eg_status eg_memory_check_spec(const eg_memory_spec *spec, eg_error *err);
-/* Reads what exists under id and decides: new (then also not archived), a repeat, or EG_CONFLICT (another type,
- * other content, an orphan). The id's write lock must be held. Nothing is written, but the collection of an
+/* Reads what exists under id and decides: new (in neither store; whether archived is for the caller to check), a
+ * repeat, or EG_CONFLICT (another type, other content, an orphan). The id's write lock must be held. Nothing is written, but the collection of an
  * existing point (whose distance the comparison needs) gets its memory indexes. */
 eg_status eg_memory_plan_create(eg_db *db, const eg_memory_spec *spec, const eg_point_id *pid, const char *id,
                                 eg_create_plan *plan, eg_error *err);
 void eg_create_plan_clear(eg_create_plan *plan);
+/* A memory is hot or archived, never both: EG_CONFLICT when id is archived. */
+eg_status eg_memory_check_not_archived(eg_db *db, const char *id, eg_error *err);
 /* Every one of ids (distinct node ids) exists in the graph, or is an acknowledged node still queued for it; else
  * EG_NOT_FOUND naming the first missing one, whose index goes to *missing. */
 eg_status eg_memory_check_targets(eg_db *db, const char *const *ids, size_t count, size_t *missing, eg_error *err);

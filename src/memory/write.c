@@ -297,7 +297,7 @@ static eg_status check_targets(eg_db *db, const eg_memory_spec *spec, const char
 }
 
 /* A memory is hot or archived, never both: an archived id is taken until it is restored or deleted. */
-static eg_status check_not_archived(eg_db *db, const char *id, eg_error *err) {
+eg_status eg_memory_check_not_archived(eg_db *db, const char *id, eg_error *err) {
     eg_status st = db->archive ? eg_archive_get(db->archive, id, NULL, NULL, err) : EG_NOT_FOUND;
     if (st == EG_NOT_FOUND) {
         eg_error_clear(err);
@@ -348,7 +348,6 @@ eg_status eg_memory_plan_create(eg_db *db, const eg_memory_spec *spec, const eg_
         if (st == EG_OK && !same) st = eg_error_set(err, EG_CONFLICT, "memory %s exists with other content", id);
     } else if (st == EG_OK) {
         plan->is_new = true;
-        st = check_not_archived(db, id, err);
     }
     observation_clear(&o);
     if (st != EG_OK) eg_create_plan_clear(plan);
@@ -365,6 +364,7 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
     if (!rels || !args) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     /* Checked before anything is written, the collection included: a refused create leaves no trace. An
      * unavailable store is left to the queue: its targets cannot be checked, its collection is made on replay. */
+    if (st == EG_OK) st = eg_memory_check_not_archived(db, id, err);
     if (st == EG_OK && plan.node_known) st = check_targets(db, spec, id, err);
     if (st == EG_OK && plan.point_known) st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, NULL, err);
     for (size_t i = 0; i < spec->relationship_count && st == EG_OK; i++) {
