@@ -1,7 +1,7 @@
 /* ops_memory.c — the memory operations of the JSON interface (create_episode, create_entity, create_procedure,
- * batch_create_memories, update_memory, delete_memory, recall, check): argument decoding and calls into eg_memory_* (documented in
- * docs/operations.md). A memory's vector is given as `vector`, or as `text` embedded by the lexical embedder
- * (engram/embed.h) for callers without a model. */
+ * batch_create_memories, update_memory, delete_memory, recall, check): argument decoding and calls into
+ * eg_memory_* (documented in docs/operations.md). A memory's vector is given as `vector`, or as `text` embedded
+ * by the lexical embedder (engram/embed.h) for callers without a model. */
 #include "exec/exec_internal.h"
 #include "model/json_shapes.h"
 

@@ -206,7 +206,8 @@ static eg_status write_new(eg_db *db, const batch *b, eg_error *err) {
         nodes[k] = (eg_node_spec){eg_memory_label(s->type), b->ids[i], p->properties};
         r += s->relationship_count;
         k++;
-        if (json_array_append_new(logged, json_pack("{s:s, s:s}", "id", b->ids[i], "type", eg_memory_type_name(s->type))))
+        json_t *entry = json_pack("{s:s, s:s}", "id", b->ids[i], "type", eg_memory_type_name(s->type));
+        if (json_array_append_new(logged, entry))
             st = eg_error_set(err, EG_INTERNAL, "out of memory");
     }
     if (st == EG_OK) st = eg_memory_run_saga(db, EG_SAGA_CREATE_MEMORIES, NULL, args, &input, err);

@@ -213,7 +213,8 @@ eg_status eg_memory_run_saga(eg_db *db, int type, const char *id, json_t *args, 
     eg_saga_outcome outcome = EG_SAGA_COMMITTED;
     char saga_id[EG_SAGA_ID_TEXT] = "", what[64];
     eg_status st = eg_saga_run(db->sagas, &eg_memory_sagas[type], args, input, &outcome, saga_id, err);
-    json_t *memories = outcome == EG_SAGA_FAILED || outcome == EG_SAGA_UNFINISHED ? eg_memory_saga_memories(args) : NULL;
+    bool settled = outcome != EG_SAGA_FAILED && outcome != EG_SAGA_UNFINISHED; /* committed or compensated */
+    json_t *memories = settled ? NULL : eg_memory_saga_memories(args);
     if (id) snprintf(what, sizeof what, "memory %s", id);
     else snprintf(what, sizeof what, "a batch of %zu memories", json_array_size(memories));
     if (outcome == EG_SAGA_FAILED) {

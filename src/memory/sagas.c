@@ -183,6 +183,8 @@ static eg_status create_undo_relationships(void *env, json_t *args, void *input,
 
 /* ---- create_memories ---------------------------------------------------------------------------------------- */
 
+static eg_status out_of_memory(eg_error *err) { return eg_error_set(err, EG_INTERNAL, "out of memory"); }
+
 /* The logged memories of a batch, checked again since recovery reads them back from disk (free *out). */
 static eg_status read_batch(json_t *args, memory_args **out, size_t *count, eg_error *err) {
     json_t *memories = json_object_get(args, "memories");
@@ -193,7 +195,7 @@ static eg_status read_batch(json_t *args, memory_args **out, size_t *count, eg_e
         return eg_error_set(err, EG_CORRUPT, "saga arguments: memories must be an array of at most %d",
                             EG_MEMORY_BATCH_MAX);
     memory_args *a = calloc(n ? n : 1, sizeof *a);
-    if (!a) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    if (!a) return out_of_memory(err);
     eg_status st = EG_OK;
     for (size_t i = 0; i < n && st == EG_OK; i++) st = read_args(json_array_get(memories, i), &a[i], err);
     if (st != EG_OK) {
@@ -203,13 +205,6 @@ static eg_status read_batch(json_t *args, memory_args **out, size_t *count, eg_e
     *out = a;
     *count = n;
     return EG_OK;
-}
-
-/* Each memory's write as the queue would hold it, for a step that cannot go now (free). */
-static eg_store_write *each_write(size_t count, eg_error *err) {
-    eg_store_write *w = calloc(count ? count : 1, sizeof *w);
-    if (!w) eg_error_set(err, EG_INTERNAL, "out of memory");
-    return w;
 }
 
 static eg_status upsert_points_now(eg_db *db, const void *arg, eg_error *err) {
@@ -222,17 +217,20 @@ static eg_status upsert_points_now(eg_db *db, const void *arg, eg_error *err) {
     return st;
 }
 
-static eg_status batch_upsert_vectors(void *env, json_t *args, void *input, eg_error *err) {
+/* each[]: every memory's write as the queue holds it, for when the step cannot go now. */
+static eg_status create_batch_vectors(void *env, json_t *args, void *input, eg_error *err) {
     (void)args;
     const eg_create_batch_input *in = input;
     eg_status st = need_input(in, err);
-    eg_store_write *each = st ? NULL : each_write(in->count, err);
-    if (!each) return st ? st : EG_INTERNAL;
-    for (size_t i = 0; i < in->count; i++) {
+    eg_store_write *each = st ? NULL : calloc(in->count, sizeof *each);
+    if (st == EG_OK && !each) st = out_of_memory(err);
+    for (size_t i = 0; st == EG_OK && i < in->count; i++) {
         const eg_batch_item *it = &in->items[i];
-        each[i] = (eg_store_write){EG_STORE_VECTORS, it->type, it->id, EG_QUEUED_PUT, NULL, NULL, describe_point, &it->in};
+        each[i] = (eg_store_write){EG_STORE_VECTORS, it->type, it->id, EG_QUEUED_PUT, NULL, NULL, describe_point,
+                                   &it->in};
     }
-    st = eg_memory_write_many(env, false, EG_STORE_VECTORS, upsert_points_now, in, each, in->count, err);
+    if (st == EG_OK)
+        st = eg_memory_write_many(env, false, EG_STORE_VECTORS, upsert_points_now, in, each, in->count, err);
     free(each);
     return st;
 }
@@ -240,20 +238,22 @@ static eg_status batch_upsert_vectors(void *env, json_t *args, void *input, eg_e
 static eg_status create_nodes_now(eg_db *db, const void *arg, eg_error *err) {
     const eg_create_batch_input *in = arg;
     eg_status st = EG_OK;
-    for (size_t at = 0; at < in->count && st == EG_OK; at += EG_GRAPH_BATCH_MAX)
+    for (size_t at = 0; at < in->count && st == EG_OK; at += EG_GRAPH_BATCH_MAX) {
+        size_t left = in->count - at;
         st = eg_graph_batch_create_nodes(db->graph, in->nodes + at,
-                                         in->count - at < EG_GRAPH_BATCH_MAX ? in->count - at : EG_GRAPH_BATCH_MAX, err);
+                                         left < EG_GRAPH_BATCH_MAX ? left : EG_GRAPH_BATCH_MAX, err);
+    }
     return st;
 }
 
-static eg_status batch_create_nodes(void *env, json_t *args, void *input, eg_error *err) {
+static eg_status create_batch_nodes(void *env, json_t *args, void *input, eg_error *err) {
     (void)args;
     const eg_create_batch_input *in = input;
     eg_status st = need_input(in, err);
-    eg_store_write *each = st ? NULL : each_write(in->count, err);
-    memory_args *a = st ? NULL : calloc(in->count ? in->count : 1, sizeof *a);
-    node_write *nw = st ? NULL : calloc(in->count ? in->count : 1, sizeof *nw);
-    if (st == EG_OK && (!each || !a || !nw)) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_store_write *each = st ? NULL : calloc(in->count, sizeof *each);
+    memory_args *a = st ? NULL : calloc(in->count, sizeof *a);
+    node_write *nw = st ? NULL : calloc(in->count, sizeof *nw);
+    if (st == EG_OK && (!each || !a || !nw)) st = out_of_memory(err);
     for (size_t i = 0; st == EG_OK && i < in->count; i++) {
         const eg_batch_item *it = &in->items[i];
         a[i] = (memory_args){.id = it->id, .pid = it->in.point.id, .type = it->type};
@@ -278,19 +278,19 @@ static eg_status create_relationships_now(eg_db *db, const void *arg, eg_error *
     return st;
 }
 
-static eg_status batch_create_relationships(void *env, json_t *args, void *input, eg_error *err) {
+static eg_status create_batch_relationships(void *env, json_t *args, void *input, eg_error *err) {
     (void)args;
     const eg_create_batch_input *in = input;
     eg_status st = need_input(in, err);
     if (st != EG_OK || in->relationship_count == 0) return st;
-    eg_store_write *each = each_write(in->count, err);
-    if (!each) return EG_INTERNAL;
+    eg_store_write *each = calloc(in->count, sizeof *each);
+    if (!each) return out_of_memory(err);
     size_t n = 0;
     for (size_t i = 0; i < in->count; i++) {
         const eg_batch_item *it = &in->items[i];
         if (it->in.relationship_count)
-            each[n++] = (eg_store_write){EG_STORE_GRAPH, it->type,         it->id,  EG_QUEUED_PATCH,
-                                         NULL,           NULL, describe_relationships, &it->in};
+            each[n++] = (eg_store_write){EG_STORE_GRAPH, it->type, it->id, EG_QUEUED_PATCH, NULL, NULL,
+                                         describe_relationships, &it->in};
     }
     st = eg_memory_write_many(env, false, EG_STORE_GRAPH, create_relationships_now, in, each, n, err);
     free(each);
@@ -326,8 +326,8 @@ static eg_status delete_nodes_now(eg_db *db, const void *arg, eg_error *err) {
     const logged_batch *b = arg;
     eg_status st = EG_OK;
     for (size_t i = 0; i < b->count && st == EG_OK; i++)
-        st = eg_memory_gone_is_ok(eg_graph_delete_node(db->graph_direct, b->a[i].id, eg_memory_label(b->a[i].type), err),
-                                  err);
+        st = eg_memory_gone_is_ok(
+            eg_graph_delete_node(db->graph_direct, b->a[i].id, eg_memory_label(b->a[i].type), err), err);
     return st;
 }
 
@@ -337,30 +337,31 @@ static eg_status batch_undo(eg_db *db, json_t *args, int store, eg_status (*now)
     memory_args *a;
     size_t n;
     eg_status st = read_batch(args, &a, &n, err);
-    eg_store_write *each = st ? NULL : each_write(n, err);
-    if (!each) {
-        free(a);
-        return st ? st : EG_INTERNAL;
-    }
-    for (size_t i = 0; i < n; i++) each[i] = (eg_store_write){store, a[i].type, a[i].id, EG_QUEUED_DELETE, NULL, NULL, NULL, NULL};
+    if (st != EG_OK) return st;
+    eg_store_write *each = calloc(n ? n : 1, sizeof *each);
+    if (!each) st = out_of_memory(err);
+    for (size_t i = 0; st == EG_OK && i < n; i++)
+        each[i] = (eg_store_write){store, a[i].type, a[i].id, EG_QUEUED_DELETE, NULL, NULL, NULL, NULL};
     logged_batch b = {a, n};
-    st = eg_memory_write_many(db, true, store, now, &b, each, n, err);
+    if (st == EG_OK) st = eg_memory_write_many(db, true, store, now, &b, each, n, err);
     free(each);
     free(a);
     return st;
 }
 
-static eg_status batch_undo_vectors(void *env, json_t *args, void *input, eg_error *err) {
+static eg_status create_batch_undo_vectors(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     return batch_undo(env, args, EG_STORE_VECTORS, delete_points_now, err);
 }
 
-static eg_status batch_undo_nodes(void *env, json_t *args, void *input, eg_error *err) {
+static eg_status create_batch_undo_nodes(void *env, json_t *args, void *input, eg_error *err) {
     (void)input;
     return batch_undo(env, args, EG_STORE_GRAPH, delete_nodes_now, err);
 }
 
-static eg_status batch_undo_relationships(void *env, json_t *args, void *input, eg_error *err) {
+/* Every relationship of a batch starts at one of its new nodes, and the nodes' undo, which always runs after this
+ * one (live, in recovery and in a repair), deletes them with their relationships. */
+static eg_status create_batch_undo_relationships(void *env, json_t *args, void *input, eg_error *err) {
     (void)env, (void)args, (void)input, (void)err;
     return EG_OK;
 }
@@ -479,9 +480,9 @@ static const eg_saga_step create_steps[] = {
 };
 
 static const eg_saga_step create_batch_steps[] = {
-    {"upsert_vectors", batch_upsert_vectors, batch_undo_vectors},
-    {"create_nodes", batch_create_nodes, batch_undo_nodes},
-    {"create_relationships", batch_create_relationships, batch_undo_relationships},
+    {"upsert_vectors", create_batch_vectors, create_batch_undo_vectors},
+    {"create_nodes", create_batch_nodes, create_batch_undo_nodes},
+    {"create_relationships", create_batch_relationships, create_batch_undo_relationships},
 };
 
 static const eg_saga_step update_steps[] = {
