@@ -358,7 +358,11 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
                                eg_error *err) {
     eg_create_plan plan;
     eg_status st = eg_memory_plan_create(db, spec, pid, id, &plan, err);
-    if (st != EG_OK || !plan.is_new) return st; /* a refusal, or a repeat: nothing to write */
+    if (st != EG_OK) return st;
+    if (!plan.is_new) { /* a repeat: nothing to write */
+        eg_create_plan_clear(&plan);
+        return EG_OK;
+    }
     eg_relationship_spec *rels = calloc(spec->relationship_count ? spec->relationship_count : 1, sizeof *rels);
     json_t *args = json_pack("{s:s, s:s, s:[]}", "id", id, "type", eg_memory_type_name(spec->type), "relationships");
     if (!rels || !args) st = eg_error_set(err, EG_INTERNAL, "out of memory");
