@@ -1,7 +1,7 @@
 /* test_memory_batch.c — batch creates (eg_memory_batch_create, exec batch_create_memories): a connected set of
  * memories with relationships inside the batch and to existing nodes, repeats skipped, every refusal naming its
- * item and leaving both stores as they were, failures injected into either store undone whole, degraded mode
- * queueing the batch, and a child killed at each step of the batch's saga (and inside the recovery that undoes
+ * item and leaving both stores as they were, failures injected into either store undone whole, overlapping
+ * batches and single creates on many threads, degraded mode queueing the batch, and a child killed at each step of the batch's saga (and inside the recovery that undoes
  * it) leaving all of the batch or none of it. */
 #define _GNU_SOURCE
 #include "test.h"
@@ -10,6 +10,7 @@
 #include <engram/engram.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -430,6 +431,61 @@ TEST(an_undo_that_fails_freezes_every_id_of_the_batch_until_repaired) {
     eg_close(db);
 }
 
+/* ---- Threads ---------------------------------------------------------------------------------------------- */
+
+#define POOL 200
+#define WINDOW 40
+
+typedef struct racer {
+    eg_db *db;
+    int kind; /* 0: batches going up the pool, 1: batches going down, 2: single creates */
+    int failures;
+} racer;
+
+/* Memory n of the pool, the same whoever writes it: an entity related to "1". */
+static void pool_spec(unsigned n, char id[16], float v[DIM], eg_memory_relationship *rel, eg_memory_spec *spec) {
+    snprintf(id, 16, "%u", 500 + n);
+    vector_for(n, v);
+    *rel = (eg_memory_relationship){"1", EG_REL_RELATES_TO, NULL};
+    *spec = (eg_memory_spec){.type = EG_MEMORY_ENTITY, .id = id, .vector = v, .dim = DIM, .relationships = rel,
+                             .relationship_count = 1};
+}
+
+static void *race(void *arg) {
+    racer *r = arg;
+    char ids[WINDOW][16];
+    float v[WINDOW][DIM];
+    eg_memory_relationship rels[WINDOW];
+    eg_memory_spec specs[WINDOW];
+    for (unsigned start = 0; start + WINDOW <= POOL; start += WINDOW / 4) {
+        eg_error e;
+        for (unsigned k = 0; k < WINDOW; k++) {
+            unsigned n = r->kind == 1 ? POOL - 1 - start - k : start + k;
+            pool_spec(n, ids[k], v[k], &rels[k], &specs[k]);
+            if (r->kind == 2 && eg_memory_create(r->db, &specs[k], NULL, &e) != EG_OK) r->failures++;
+        }
+        if (r->kind != 2 && eg_memory_batch_create(r->db, specs, WINDOW, NULL, &e) != EG_OK) r->failures++;
+    }
+    return NULL;
+}
+
+/* Batches whose ids overlap, taken in opposite orders, beside single creates of the same ids: the stripes are
+ * taken in one order, so nobody deadlocks, and each id is created once, the others repeats. */
+TEST(overlapping_batches_and_single_creates_run_together) {
+    eg_db *db = test_open_fresh();
+    REQUIRE(db);
+    prepare(db);
+    racer r[4] = {{db, 0, 0}, {db, 1, 0}, {db, 2, 0}, {db, 1, 0}};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, race, &r[i]);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++) CHECK(r[i].failures == 0);
+    uint64_t nodes = 0;
+    CHECK_OK(eg_graph_count_nodes(eg_db_graph(db), EG_LABEL_ENTITY, &nodes, &err), &err);
+    CHECK(nodes == POOL + 1 && count_relationships(db, "1", EG_DIR_IN) == POOL && consistent(db));
+    eg_close(db);
+}
+
 static void sleep_ms(unsigned ms) {
     struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     nanosleep(&t, NULL);
@@ -623,6 +679,7 @@ int main(void) {
     RUN(a_large_batch_spans_several_graph_batches);
     RUN(every_bad_batch_is_refused_naming_its_item_and_changes_nothing);
     RUN(a_store_failing_part_way_undoes_the_whole_batch);
+    RUN(overlapping_batches_and_single_creates_run_together);
     RUN(an_undo_that_fails_freezes_every_id_of_the_batch_until_repaired);
     RUN(with_the_graph_down_a_batch_is_queued_and_lands_when_it_heals);
     RUN(exec_batch_create_memories);

@@ -14,8 +14,7 @@ typedef struct batch {
     size_t count;
     eg_point_id *pids;
     char (*ids)[EG_POINT_ID_TEXT]; /* canonical */
-    const char **id_of;            /* id_of[i] == ids[i] */
-    const char **sorted;           /* the same pointers, by id (then by index) */
+    const char **sorted;           /* pointers to ids[], by id (then by index) */
     eg_create_plan *plans;
 } batch;
 
@@ -51,7 +50,6 @@ static void batch_free(batch *b) {
     for (size_t i = 0; b->plans && i < b->count; i++) eg_create_plan_clear(&b->plans[i]);
     free(b->pids);
     free(b->ids);
-    free(b->id_of);
     free(b->sorted);
     free(b->plans);
 }
@@ -74,7 +72,7 @@ static eg_status check_items(eg_db *db, batch *b, eg_error *err) {
                                            "vector has %zu dimensions; memory %zu, also of type %s, has %zu", s->dim,
                                            *first, eg_memory_type_name(s->type), b->specs[*first].dim),
                               b, i);
-        b->id_of[i] = b->sorted[i] = b->ids[i];
+        b->sorted[i] = b->ids[i];
     }
     qsort(b->sorted, n, sizeof *b->sorted, compare_ids);
     for (size_t k = 1; k < n; k++)
@@ -184,7 +182,7 @@ static eg_status write_new(eg_db *db, const batch *b, eg_error *err) {
     eg_create_batch_input input = {.items = items, .count = n, .nodes = nodes, .relationships = rels,
                                    .relationship_count = rel_count};
     size_t at[EG_MEMORY_TYPE_COUNT], next = 0, r = 0;
-    for (int t = 0; t < EG_MEMORY_TYPE_COUNT; t++) { /* each type's points side by side, for one upsert */
+    for (int t = 0; t < EG_MEMORY_TYPE_COUNT && st == EG_OK; t++) { /* each type's points side by side */
         at[t] = next;
         input.points[t] = points + next;
         input.point_counts[t] = per_type[t];
@@ -263,13 +261,12 @@ eg_status eg_memory_batch_create(eg_db *db, const eg_memory_spec *specs, size_t 
         return eg_error_set(err, EG_INVALID_ARGUMENT, "%zu memories exceed the maximum of %d per batch", count,
                             EG_MEMORY_BATCH_MAX);
     batch b = {specs, count, calloc(count, sizeof *b.pids), calloc(count, sizeof *b.ids),
-               calloc(count, sizeof *b.id_of), calloc(count, sizeof *b.sorted), calloc(count, sizeof *b.plans)};
-    eg_status st = b.pids && b.ids && b.id_of && b.sorted && b.plans ? EG_OK
-                                                                     : eg_error_set(err, EG_INTERNAL, "out of memory");
+               calloc(count, sizeof *b.sorted), calloc(count, sizeof *b.plans)};
+    eg_status st = b.pids && b.ids && b.sorted && b.plans ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
     if (st == EG_OK) st = check_items(db, &b, err);
     if (st == EG_OK) {
         bool held[EG_MEMORY_STRIPES];
-        eg_memory_lock_many(db, b.id_of, count, held);
+        eg_memory_lock_many(db, b.sorted, count, held);
         st = create_locked(db, &b, err);
         eg_memory_unlock_many(db, held);
     }
