@@ -91,10 +91,10 @@ eg_status eg_memory_create(eg_db *db, const eg_memory_spec *spec, char out_id[EG
  *     and types, and the batch waits for the disk twice in all (the intent, and the step that commits it), where
  *     as many single creates wait twice each. The ids' write locks are held from the first read to the end.
  *   Failure: every memory the batch created is removed again (a repeat, which it did not create, stays), also
- *     after a crash at any instant: the next open finds all of the new memories or none. When the undo fails, the
- *     dead letter covers the batch and freezes all of its ids, as for one create.
+ *     after a crash at any instant: the next open finds all of the new memories or none. When the undo fails, one
+ *     dead letter covers the batch and freezes each id it was creating, as for one create.
  *   Degraded mode (degrade.write_policy = queue): a store that does not answer gets each memory's write queued,
- *     as for single creates; the relationship targets are then not checked.
+ *     as for single creates; with the graph unavailable, relationship targets are not checked.
  * count 0 is EG_OK and does nothing, specs may then be NULL. out_ids (may be NULL) is an array of count: out_ids[i]
  * receives item i's canonical id, written only on EG_OK. The batch's vectors, payloads and properties are the
  * caller's, read during the call only. */
