@@ -674,6 +674,113 @@ TEST(a_batch_killed_at_any_step_leaves_all_of_it_or_none) {
     one_crash(NULL, NULL, true);
 }
 
+/* Random kills: a child creates batches as fast as it can, announcing each on a pipe before it starts and after it
+ * returned EG_OK; the parent kills it at a random moment (in the log's writes, a store's commit, recovery at its
+ * open...), reopens, and finds every acknowledged batch whole and the one in flight whole or absent. */
+#define ROUND_SIZE 50
+#define ACKED 0x80000000u
+#define RANDOM_KILLS 12
+
+static void round_batch(unsigned round, batch *b) {
+    batch_init(b, ROUND_SIZE);
+    for (unsigned k = 0; k < ROUND_SIZE; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "%u", 100000 + round * ROUND_SIZE + k);
+        batch_set(b, k, k % 3 ? EG_MEMORY_ENTITY : EG_MEMORY_EPISODE, id, round * ROUND_SIZE + k);
+    }
+    for (unsigned k = 0; k < ROUND_SIZE; k++) batch_relate(b, k, k ? b->ids[k - 1] : "1", EG_REL_RELATES_TO);
+}
+
+/* How many memories of the round are whole, and in some store. */
+static void count_round(eg_db *db, unsigned round, size_t *whole, size_t *any) {
+    batch b;
+    round_batch(round, &b);
+    *whole = *any = 0;
+    for (size_t i = 0; i < b.count; i++) {
+        bool p = has_point(db, b.specs[i].type, b.ids[i]), n = has_node(db, b.ids[i]);
+        *whole += p && n && count_relationships(db, b.ids[i], EG_DIR_OUT) == 1;
+        *any += p || n;
+    }
+    batch_free(&b);
+}
+
+static void write_rounds(const char *dir, unsigned first, int fd) {
+    eg_options options = {EG_DURABILITY_NONE};
+    eg_db *db;
+    eg_error e;
+    if (eg_open(dir, &options, &db, &e) != EG_OK) _exit(3);
+    for (unsigned round = first;; round++) {
+        batch b;
+        round_batch(round, &b);
+        if (write(fd, &round, sizeof round) != sizeof round) _exit(4);
+        if (eg_memory_batch_create(db, b.specs, b.count, NULL, &e) != EG_OK) _exit(5);
+        unsigned acked = round | ACKED;
+        if (write(fd, &acked, sizeof acked) != sizeof acked) _exit(4);
+        batch_free(&b);
+    }
+}
+
+TEST(batches_killed_at_random_moments_are_whole_or_absent) {
+    const char *dir = data_dir();
+    eg_db *db = open_dir(dir, NULL, NULL, 0);
+    REQUIRE(db);
+    prepare(db);
+    eg_close(db);
+    unsigned next = 0, seed = (unsigned)time(NULL), mid_batch = 0;
+    fprintf(stderr, "  random kills, seed %u\n", seed);
+    srand(seed);
+    for (int kill_no = 0; kill_no < RANDOM_KILLS; kill_no++) {
+        int fds[2];
+        REQUIRE(pipe(fds) == 0);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            write_rounds(dir, next, fds[1]);
+        }
+        close(fds[1]);
+        sleep_ms(5 + (unsigned)rand() % 60);
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        unsigned message, last_acked = 0, in_flight = 0;
+        bool acked_any = false, flying = false;
+        while (read(fds[0], &message, sizeof message) == sizeof message) {
+            if (message & ACKED) {
+                last_acked = message & ~ACKED, acked_any = true, flying = false;
+            } else {
+                in_flight = message, flying = true;
+            }
+        }
+        close(fds[0]);
+        db = open_dir(dir, NULL, NULL, 0);
+        REQUIRE(db);
+        for (unsigned round = next; acked_any && round <= last_acked; round++) {
+            size_t whole, any;
+            count_round(db, round, &whole, &any);
+            CHECK(whole == ROUND_SIZE && any == ROUND_SIZE);
+        }
+        if (flying) {
+            mid_batch++;
+            size_t whole, any;
+            count_round(db, in_flight, &whole, &any);
+            CHECK(any == whole && (whole == 0 || whole == ROUND_SIZE));
+            if (any != whole || (whole && whole != ROUND_SIZE))
+                fprintf(stderr, "  round %u in flight: %zu whole, %zu in some store\n", in_flight, whole, any);
+            /* The next child redoes it: a repeat when it committed. */
+            next = in_flight;
+        } else if (acked_any) {
+            next = last_acked + 1;
+        }
+        CHECK(consistent(db));
+        eg_close(db);
+    }
+    fprintf(stderr, "  %d kills, %u of them with a batch in flight; %u batches written\n", RANDOM_KILLS, mid_batch,
+            next);
+    CHECK(mid_batch > 0);
+}
+
 int main(void) {
     RUN(a_connected_batch_is_created_whole_with_relationships_inside_and_out);
     RUN(a_large_batch_spans_several_graph_batches);
@@ -684,5 +791,6 @@ int main(void) {
     RUN(with_the_graph_down_a_batch_is_queued_and_lands_when_it_heals);
     RUN(exec_batch_create_memories);
     RUN(a_batch_killed_at_any_step_leaves_all_of_it_or_none);
+    RUN(batches_killed_at_random_moments_are_whole_or_absent);
     return test_summary();
 }
