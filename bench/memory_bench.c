@@ -2,6 +2,7 @@
  * same writes made straight to the two stores, and how long a recall with graph context takes.
  *
  * usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] [--durability group|fsync|none] [--raw]
+ *                               [--batch B]
  *        memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] [--load-threads T]
  *
  * writes  opens a fresh data folder DIR with the durability given and creates N episodes (N/T per thread, T
@@ -13,9 +14,12 @@
  *         eg_db_vectors / eg_db_graph: no saga, no log, no reads before writing; the stores commit with the
  *         folder's durability. The collection is made first as the memory layer makes it (D, Cosine, keyword
  *         index on session_id, integer index on created_at), so both runs maintain the same indexes.
- *         Prints: memory-writes mode=group threads=8 dim=1024 n=2000 saga=yes creates_per_s=.. p50_us=..
+ *         With --batch B (B > 1, not with --raw) the same episodes go B at a time through eg_memory_batch_create
+ *         (one create_memories saga per call).
+ *         Prints: memory-writes mode=group threads=8 dim=1024 n=2000 saga=yes batch=1 creates_per_s=.. p50_us=..
  *                 p99_us=.. mean_us=..
- *         Latencies are per create as its caller sees it; creates_per_s is N over the wall time of all threads.
+ *         Latencies are per create as its caller sees it (in a batch: the whole call's, for each of its
+ *         memories); creates_per_s is N over the wall time of all threads.
  * recall  loads N episodes into DIR unless it holds them already (a rerun reuses the folder): first 1000
  *         entities, then the episodes, each related to 2 of the entities, with durability none and T threads
  *         (default 4). Then Q eg_memory_recall calls (limit 10, E hops of graph context) with random query
@@ -98,7 +102,7 @@ static size_t count_arg(int argc, char **argv, int *i) {
 typedef struct writer {
     eg_db *db;
     unsigned index;
-    size_t count, dim;
+    size_t count, dim, batch;
     bool raw;
     pthread_barrier_t *start;
     float *latency_us;
@@ -128,34 +132,52 @@ static void create_raw(eg_db *db, const char *id, float *vector, size_t dim, jso
     if (eg_graph_create_node(eg_db_graph(db), EG_LABEL_EPISODE, id, properties, &err)) fail("create_node", &err);
 }
 
+/* Episode i of writer w: its id, vector, payload and properties (new references). */
+static void make_episode(const writer *w, size_t i, char id[EG_POINT_ID_TEXT], float *vector, json_t **payload,
+                         json_t **properties) {
+    char text[96];
+    snprintf(id, EG_POINT_ID_TEXT, "%08x-0000-4000-8000-%012llx", w->index + 1,
+             (unsigned long long)i & 0xFFFFFFFFFFFFull);
+    snprintf(text, sizeof text, "episode %zu of writer %u: the agent read a file and summarised it", i, w->index);
+    random_vector(((uint64_t)w->index << 32) + i, vector, w->dim);
+    *payload = json_pack("{s:s, s:s, s:f}", "content", text, "outcome", "success", "importance", 0.5);
+    *properties = json_pack("{s:s, s:f, s:i}", "summary", text, "valence", 0.25, "accessCount", 0);
+}
+
 static void *write_loop(void *arg) {
     writer *w = arg;
-    float *vector = malloc(w->dim * sizeof *vector);
+    size_t per_call = w->batch;
+    float *vectors = malloc(per_call * w->dim * sizeof *vectors);
+    eg_memory_spec *specs = calloc(per_call, sizeof *specs);
+    char(*ids)[EG_POINT_ID_TEXT] = malloc(per_call * sizeof *ids);
     char session[32];
     snprintf(session, sizeof session, "bench-session-%u", w->index);
     pthread_barrier_wait(w->start);
-    for (size_t i = 0; i < w->count; i++) {
-        char id[EG_POINT_ID_TEXT], text[96];
-        snprintf(id, sizeof id, "%08x-0000-4000-8000-%012llx", w->index + 1, (unsigned long long)i & 0xFFFFFFFFFFFFull);
-        snprintf(text, sizeof text, "episode %zu of writer %u: the agent read a file and summarised it", i,
-                 w->index);
-        random_vector(((uint64_t)w->index << 32) + i, vector, w->dim);
-        json_t *payload = json_pack("{s:s, s:s, s:f}", "content", text, "outcome", "success", "importance", 0.5);
-        json_t *properties = json_pack("{s:s, s:f, s:i}", "summary", text, "valence", 0.25, "accessCount", 0);
-        double t0 = now_s();
-        if (w->raw) {
-            create_raw(w->db, id, vector, w->dim, payload, properties, session);
-        } else {
-            eg_memory_spec spec = {.type = EG_MEMORY_EPISODE, .id = id, .vector = vector, .dim = w->dim,
-                                   .payload = payload, .properties = properties, .session_id = session};
-            eg_error err;
-            if (eg_memory_create(w->db, &spec, NULL, &err)) fail("eg_memory_create", &err);
+    for (size_t first = 0; first < w->count; first += per_call) {
+        size_t n = w->count - first < per_call ? w->count - first : per_call;
+        for (size_t k = 0; k < n; k++) {
+            float *vector = vectors + k * w->dim;
+            make_episode(w, first + k, ids[k], vector, &specs[k].payload, &specs[k].properties);
+            specs[k] = (eg_memory_spec){.type = EG_MEMORY_EPISODE, .id = ids[k], .vector = vector, .dim = w->dim,
+                                        .payload = specs[k].payload, .properties = specs[k].properties,
+                                        .session_id = session};
         }
-        w->latency_us[i] = (float)((now_s() - t0) * 1e6);
-        json_decref(payload);
-        json_decref(properties);
+        double t0 = now_s();
+        eg_error err;
+        if (w->raw) create_raw(w->db, ids[0], vectors, w->dim, specs[0].payload, specs[0].properties, session);
+        else if (per_call == 1 && eg_memory_create(w->db, &specs[0], NULL, &err)) fail("eg_memory_create", &err);
+        else if (per_call > 1 && eg_memory_batch_create(w->db, specs, n, NULL, &err))
+            fail("eg_memory_batch_create", &err);
+        float us = (float)((now_s() - t0) * 1e6);
+        for (size_t k = 0; k < n; k++) {
+            w->latency_us[first + k] = us;
+            json_decref(specs[k].payload);
+            json_decref(specs[k].properties);
+        }
     }
-    free(vector);
+    free(vectors);
+    free(specs);
+    free(ids);
     return NULL;
 }
 
@@ -171,7 +193,7 @@ static void create_episode_collection(eg_db *db, size_t dim) {
 }
 
 static int run_writes(const char *dir, int argc, char **argv) {
-    size_t threads = 1, count = 2000, dim = 1024;
+    size_t threads = 1, count = 2000, dim = 1024, batch = 1;
     eg_options options = {EG_DURABILITY_GROUP};
     bool raw = false;
     for (int i = 3; i < argc; i++) {
@@ -179,6 +201,7 @@ static int run_writes(const char *dir, int argc, char **argv) {
         if (strcmp(argv[i], "--threads") == 0) threads = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--count") == 0) count = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--dim") == 0) dim = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--batch") == 0) batch = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--raw") == 0) raw = true;
         else if (strcmp(argv[i], "--durability") == 0 && i + 1 < argc) {
             if (eg_durability_parse(argv[++i], &options.durability, &err)) fail("--durability", &err);
@@ -189,6 +212,11 @@ static int run_writes(const char *dir, int argc, char **argv) {
     }
     if (threads > MAX_THREADS || threads > count) {
         fprintf(stderr, "memory_bench writes: --threads must be at most %d and at most --count\n", MAX_THREADS);
+        return 2;
+    }
+    if (batch > EG_MEMORY_BATCH_MAX || (raw && batch > 1)) {
+        fprintf(stderr, "memory_bench writes: --batch must be at most %d, and goes without --raw\n",
+                EG_MEMORY_BATCH_MAX);
         return 2;
     }
     if (has_data_folder(dir)) {
@@ -207,7 +235,7 @@ static int run_writes(const char *dir, int argc, char **argv) {
     size_t given = 0;
     for (size_t t = 0; t < threads; t++) {
         size_t share = count / threads + (t < count % threads);
-        writers[t] = (writer){db, (unsigned)t, share, dim, raw, &start, malloc(share * sizeof(float))};
+        writers[t] = (writer){db, (unsigned)t, share, dim, batch, raw, &start, malloc(share * sizeof(float))};
         given += share;
         pthread_create(&ids[t], NULL, write_loop, &writers[t]);
     }
@@ -224,9 +252,9 @@ static int run_writes(const char *dir, int argc, char **argv) {
     double elapsed = now_s() - t0;
     pthread_barrier_destroy(&start);
     latency_summary s = summarise(all, sampled);
-    printf("memory-writes mode=%s threads=%zu dim=%zu n=%zu saga=%s creates_per_s=%.0f p50_us=%.0f p99_us=%.0f "
-           "mean_us=%.0f\n",
-           eg_durability_name(options.durability), threads, dim, given, raw ? "no" : "yes",
+    printf("memory-writes mode=%s threads=%zu dim=%zu n=%zu saga=%s batch=%zu creates_per_s=%.0f p50_us=%.0f "
+           "p99_us=%.0f mean_us=%.0f\n",
+           eg_durability_name(options.durability), threads, dim, given, raw ? "no" : "yes", batch,
            (double)given / elapsed, s.p50, s.p99, s.mean);
     free(all);
     eg_close(db);

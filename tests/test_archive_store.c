@@ -758,6 +758,32 @@ TEST(reads_never_create_folders) {
     eg_archive_close(a);
 }
 
+/* find_any answers what eg_archive_get would: anything under an id, whole or damaged, is found; nothing is
+ * created by looking. */
+TEST(find_any_names_the_first_id_with_anything_archived) {
+    char dir[512];
+    eg_archive *a = fresh(dir, sizeof dir);
+    const char *ids[] = {"free-1", "data-only", "whole", "free-2"};
+    size_t found = 0;
+    CHECK_OK(eg_archive_find_any(a, ids, 4, &found, &err), &err); /* no archive folder yet */
+    CHECK(found == 4 && !exists(dir, "metadata"));
+    put_one(a, "whole", true);
+    CHECK_OK(eg_archive_find_any(a, ids, 4, &found, &err), &err);
+    CHECK(found == 2);
+    CHECK_STATUS(eg_archive_get(a, "data-only", NULL, NULL, &err), EG_NOT_FOUND, &err);
+    write_file(dir, "procedures/da/data-only.json", "{}", 2, false); /* data without metadata: damaged */
+    CHECK_OK(eg_archive_find_any(a, ids, 4, &found, &err), &err);
+    CHECK(found == 1);
+    CHECK_OK(eg_archive_find_any(a, ids + 3, 1, &found, &err), &err);
+    CHECK(found == 1);
+    write_file(dir, "entities/fr", "not a folder", 12, false); /* a shard that is a file */
+    CHECK_OK(eg_archive_find_any(a, ids + 3, 1, &found, &err), &err);
+    CHECK(found == 0);
+    const char *bad[] = {"../x"};
+    CHECK_STATUS(eg_archive_find_any(a, bad, 1, &found, &err), EG_INVALID_ARGUMENT, &err);
+    eg_archive_close(a);
+}
+
 TEST(interrupted_put_is_an_orphan) {
     char dir[512];
     eg_archive *a = fresh(dir, sizeof dir);
@@ -912,6 +938,7 @@ int main(void) {
     RUN(cleanup_goes_past_one_batch);
     RUN(remove_then_get_is_not_found);
     RUN(reads_never_create_folders);
+    RUN(find_any_names_the_first_id_with_anything_archived);
     RUN(interrupted_put_is_an_orphan);
     RUN(put_again_replaces);
     RUN(verify_reports_files_outside_the_layout);

@@ -46,6 +46,7 @@ const char *eg_memory_collection(eg_memory_type type);
 eg_label eg_memory_label(eg_memory_type type);
 
 #define EG_MEMORY_RELATIONSHIPS_MAX EG_GRAPH_BATCH_MAX /* relationships given to one create */
+#define EG_MEMORY_BATCH_MAX EG_VECTOR_BATCH_MAX         /* memories given to one eg_memory_batch_create */
 #define EG_RECALL_EXPAND_MAX 2
 #define EG_RECALL_NEIGHBORS_MAX 10000                  /* neighbours one recall returns in all */
 
@@ -76,6 +77,29 @@ typedef struct eg_memory_spec {
  * different content under the same id is EG_CONFLICT, and so is an id that is a memory of another type or that
  * exists in one store only (an orphan: see eg_memory_check). *out_id (may be NULL) receives the canonical id. */
 eg_status eg_memory_create(eg_db *db, const eg_memory_spec *spec, char out_id[EG_POINT_ID_TEXT], eg_error *err);
+
+/* Creates count memories (0..EG_MEMORY_BATCH_MAX) in one call, all or nothing: an import. Each item means what
+ * it means to eg_memory_create, with two differences: its relationships may also target the other memories of
+ * the batch (by canonical id, wherever they stand in it), and a failure of any item fails the batch.
+ *   Checks: every item is checked — its spec, its id (twice in the batch: EG_INVALID_ARGUMENT), its vector's
+ *     dimension (one per type within the batch, and the type's collection's), whether it exists (a repeat with
+ *     the same content is skipped; other content, another type or an orphan is EG_CONFLICT), whether it is
+ *     archived (EG_CONFLICT), its relationship targets (EG_NOT_FOUND) — before anything is written. A refused batch
+ *     leaves no trace, and its error starts with the item it names: "memory 17 (id ...): ...".
+ *   Writing: the new memories are written by one saga (create_memories): one vector upsert per type's collection,
+ *     then the nodes, then the relationships, in batches of EG_GRAPH_BATCH_MAX. Its intent logs only the new ids
+ *     and types, and the batch waits for the disk twice in all (the intent, and the step that commits it), where
+ *     as many single creates wait twice each. The ids' write locks are held from the first read to the end.
+ *   Failure: every memory the batch created is removed again (a repeat, which it did not create, stays), also
+ *     after a crash at any instant: the next open finds all of the new memories or none. When the undo fails, one
+ *     dead letter covers the batch and freezes each id it was creating, as for one create.
+ *   Degraded mode (degrade.write_policy = queue): a store that does not answer gets each memory's write queued,
+ *     as for single creates; with the graph unavailable, relationship targets are not checked.
+ * count 0 is EG_OK and does nothing, specs may then be NULL. out_ids (may be NULL) is an array of count: out_ids[i]
+ * receives item i's canonical id, written only on EG_OK. The batch's vectors, payloads and properties are the
+ * caller's, read during the call only. */
+eg_status eg_memory_batch_create(eg_db *db, const eg_memory_spec *specs, size_t count,
+                                 char (*out_ids)[EG_POINT_ID_TEXT], eg_error *err);
 
 /* Merges payload into the point's payload and properties into the node's (a JSON null in properties removes that
  * property; in payload it is stored as null, as Qdrant does). Either may be NULL, not both. EG_NOT_FOUND when the

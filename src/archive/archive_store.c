@@ -920,6 +920,53 @@ eg_status eg_archive_get(eg_archive *a, const char *id, json_t **record, eg_arch
     return s;
 }
 
+/* Does folder top (a shard tree: metadata or a type) hold anything under id? ENOENT anywhere on the way is "no";
+ * anything else — the entry, or a shard that is a link or a file, which a read would report damaged — "yes". */
+static bool shard_holds(int top, const char *id, bool data) {
+    char p[3], rel[PATH_CAP];
+    struct stat st;
+    prefix_of(id, p);
+    if (fstatat(top, p, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno != ENOENT;
+    if (!S_ISDIR(st.st_mode)) return true;
+    for (int variant = 0; variant < (data ? 2 : 1); variant++) {
+        char name[NAME_CAP];
+        if (data) data_name(id, variant == 0, name, sizeof name);
+        else meta_name(id, name, sizeof name);
+        snprintf(rel, sizeof rel, "%s/%s", p, name);
+        if (fstatat(top, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) return true;
+    }
+    return false;
+}
+
+eg_status eg_archive_find_any(eg_archive *a, const char *const *ids, size_t count, size_t *found, eg_error *err) {
+    *found = count;
+    for (size_t i = 0; i < count; i++) {
+        eg_status s = eg_archive_check_id(ids[i], err);
+        if (s != EG_OK) return s;
+    }
+    const char *const trees[4] = {METADATA, TYPES[0], TYPES[1], TYPES[2]};
+    int root = -1, top[4] = {-1, -1, -1, -1};
+    pthread_mutex_lock(&a->mutex);
+    eg_status s = open_root(a, false, &root, err);
+    for (int t = 0; t < 4 && s == EG_OK; t++) {
+        s = open_sub(root, trees[t], trees[t], false, &top[t], err);
+        if (s == EG_NOT_FOUND) { /* nothing archived in that tree yet */
+            top[t] = -1;
+            s = EG_OK;
+        }
+    }
+    for (size_t i = 0; i < count && s == EG_OK && *found == count; i++)
+        for (int t = 0; t < 4 && *found == count; t++)
+            if (top[t] >= 0 && shard_holds(top[t], ids[i], t > 0)) *found = i;
+    if (root >= 0) close(root);
+    for (int t = 0; t < 4; t++)
+        if (top[t] >= 0) close(top[t]);
+    pthread_mutex_unlock(&a->mutex);
+    if (s == EG_NOT_FOUND) s = EG_OK; /* no archive folder: nothing archived */
+    if (s == EG_OK) eg_error_clear(err);
+    return s;
+}
+
 eg_status eg_archive_remove(eg_archive *a, const char *id, eg_error *err) {
     eg_status s = eg_archive_check_id(id, err);
     if (s != EG_OK) return s;

@@ -115,6 +115,13 @@ eg_status eg_archive_put(eg_archive *a, const char *type, const char *id, json_t
  * object; a checksum mismatch. */
 eg_status eg_archive_get(eg_archive *a, const char *id, json_t **record, eg_archive_meta *meta, eg_error *err);
 
+/* The first of ids that the archive holds anything of (metadata or a data file of any type, whole or damaged: an
+ * id eg_archive_get would not answer EG_NOT_FOUND), as *found; count when none. It looks at names only, from
+ * folders opened once for all the ids: a few stats per id where eg_archive_get walks a dozen paths, for a batch
+ * of creates that must each find its id free. EG_INVALID_ARGUMENT for a bad id; EG_IO when a folder cannot be
+ * read. */
+eg_status eg_archive_find_any(eg_archive *a, const char *const *ids, size_t count, size_t *found, eg_error *err);
+
 /* Removes entry id: its metadata first (the entry stops existing) and the folder fsynced, then its data files
  * in every type folder, each folder fsynced. A data file without metadata is removed too. EG_NOT_FOUND when
  * there was nothing to remove. */

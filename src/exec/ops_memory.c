@@ -1,7 +1,7 @@
 /* ops_memory.c — the memory operations of the JSON interface (create_episode, create_entity, create_procedure,
- * update_memory, delete_memory, recall, check): argument decoding and calls into eg_memory_* (documented in
- * docs/operations.md). A memory's vector is given as `vector`, or as `text` embedded by the lexical embedder
- * (engram/embed.h) for callers without a model. */
+ * batch_create_memories, update_memory, delete_memory, recall, check): argument decoding and calls into
+ * eg_memory_* (documented in docs/operations.md). A memory's vector is given as `vector`, or as `text` embedded
+ * by the lexical embedder (engram/embed.h) for callers without a model. */
 #include "exec/exec_internal.h"
 #include "model/json_shapes.h"
 
@@ -91,28 +91,36 @@ static eg_status read_relationships(json_t *args, eg_memory_relationship **out, 
     return EG_OK;
 }
 
-static eg_status create_memory(eg_db *db, json_t *args, eg_memory_type type, json_t **result, eg_error *err) {
-    char id[EG_POINT_ID_TEXT];
-    eg_memory_spec spec = {.type = type, .id = id};
+/* The fields of a create into spec (type set by the caller), its id into id; *vector and *rels are new (free()
+ * both, also on failure). */
+static eg_status read_spec(json_t *args, eg_memory_spec *spec, char id[EG_POINT_ID_TEXT], float **vector,
+                           eg_memory_relationship **rels, eg_error *err) {
     long long created_at = -1;
-    float *vector = NULL;
-    eg_memory_relationship *rels = NULL;
     eg_status st;
-    if ((st = read_id(args, true, id, err)) || (st = eg_arg_object(args, "payload", false, &spec.payload, err)) ||
-        (st = eg_arg_object(args, "properties", false, &spec.properties, err)) ||
-        (st = eg_arg_string(args, "session_id", false, &spec.session_id, err)) ||
+    *vector = NULL;
+    *rels = NULL;
+    spec->id = id;
+    if ((st = read_id(args, true, id, err)) || (st = eg_arg_object(args, "payload", false, &spec->payload, err)) ||
+        (st = eg_arg_object(args, "properties", false, &spec->properties, err)) ||
+        (st = eg_arg_string(args, "session_id", false, &spec->session_id, err)) ||
         (st = eg_arg_int(args, "created_at", false, 0, INT64_MAX, &created_at, err)) ||
-        (st = read_relationships(args, &rels, &spec.relationship_count, err)) ||
-        (st = read_vector(args, &vector, &spec.dim, err))) {
-        free(rels);
+        (st = read_relationships(args, rels, &spec->relationship_count, err)) ||
+        (st = read_vector(args, vector, &spec->dim, err)))
         return st;
-    }
-    spec.vector = vector;
-    spec.relationships = rels;
-    spec.has_created_at = created_at >= 0;
-    spec.created_at = created_at;
-    char created[EG_POINT_ID_TEXT];
-    st = eg_memory_create(db, &spec, created, err);
+    spec->vector = *vector;
+    spec->relationships = *rels;
+    spec->has_created_at = created_at >= 0;
+    spec->created_at = created_at;
+    return EG_OK;
+}
+
+static eg_status create_memory(eg_db *db, json_t *args, eg_memory_type type, json_t **result, eg_error *err) {
+    char id[EG_POINT_ID_TEXT], created[EG_POINT_ID_TEXT];
+    eg_memory_spec spec = {.type = type};
+    float *vector;
+    eg_memory_relationship *rels;
+    eg_status st = read_spec(args, &spec, id, &vector, &rels, err);
+    if (st == EG_OK) st = eg_memory_create(db, &spec, created, err);
     free(vector);
     free(rels);
     return st ? st : eg_exec_result(json_pack("{s:s}", "id", created), result, err);
@@ -128,6 +136,49 @@ static eg_status op_create_entity(eg_db *db, json_t *args, json_t **result, eg_e
 
 static eg_status op_create_procedure(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     return create_memory(db, args, EG_MEMORY_PROCEDURE, result, err);
+}
+
+static const char *const batch_item_fields[] = {"type",       "id",         "vector",     "text",       "dim",
+                                                "payload",    "properties", "session_id", "created_at", "relationships",
+                                                NULL};
+
+/* `memories`: [{type, ...the fields of create_episode...}], created by one eg_memory_batch_create. */
+static eg_status op_batch_create_memories(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    json_t *items;
+    eg_status st;
+    if ((st = eg_arg_array(args, "memories", true, &items, err)) ||
+        (st = eg_check_batch(items, EG_MEMORY_BATCH_MAX, "memories", err)))
+        return st;
+    size_t n = json_array_size(items);
+    eg_memory_spec *specs = calloc(n ? n : 1, sizeof *specs);
+    char(*ids)[EG_POINT_ID_TEXT] = calloc(n ? n : 1, sizeof *ids);
+    float **vectors = calloc(n ? n : 1, sizeof *vectors);
+    eg_memory_relationship **rels = calloc(n ? n : 1, sizeof *rels);
+    if (!specs || !ids || !vectors || !rels) st = eg_exec_no_memory(err);
+    for (size_t i = 0; i < n && st == EG_OK; i++) {
+        json_t *item = json_array_get(items, i);
+        if (!json_is_object(item)) st = eg_error_set(err, EG_INVALID_ARGUMENT, "must be a JSON object");
+        if (st == EG_OK) st = eg_check_fields(item, batch_item_fields, err);
+        if (st == EG_OK) st = read_type(item, &specs[i].type, err);
+        if (st == EG_OK) st = read_spec(item, &specs[i], ids[i], &vectors[i], &rels[i], err);
+        if (st) eg_error_prefix(err, st, "memories[%zu]: ", i);
+    }
+    if (st == EG_OK) st = eg_memory_batch_create(db, specs, n, ids, err);
+    json_t *created = st == EG_OK ? json_array() : NULL;
+    for (size_t i = 0; i < n && created; i++)
+        if (json_array_append_new(created, json_string(ids[i]))) {
+            json_decref(created);
+            created = NULL;
+        }
+    for (size_t i = 0; vectors && rels && i < n; i++) {
+        free(vectors[i]);
+        free(rels[i]);
+    }
+    free(specs);
+    free(ids);
+    free(vectors);
+    free(rels);
+    return st ? st : eg_exec_result(created ? json_pack("{s:o}", "ids", created) : NULL, result, err);
 }
 
 static eg_status op_update_memory(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -195,6 +246,7 @@ const eg_exec_op eg_exec_memory_ops[] = {
     {"create_episode", op_create_episode, CREATE_ARGS},
     {"create_entity", op_create_entity, CREATE_ARGS},
     {"create_procedure", op_create_procedure, CREATE_ARGS},
+    {"batch_create_memories", op_batch_create_memories, ARGS("memories")},
     {"update_memory", op_update_memory, ARGS("id", "type", "payload", "properties")},
     {"delete_memory", op_delete_memory, ARGS("id", "type")},
     {"recall", op_recall, ARGS("type", "vector", "text", "dim", "limit", "filter", "session_id", "expand"),

@@ -76,23 +76,30 @@ static const eg_saga_type *memory_saga(const char *name) {
     return NULL;
 }
 
-/* Puts a dead letter's memory back as it was before its saga; on success the letter is resolved. */
+/* Puts a dead letter's memories back as they were before its saga; on success the letter is resolved. */
 static eg_status settle_letter(eg_db *db, json_t *letter, json_t *repaired, json_t *resolved, eg_error *err) {
     const eg_saga_type *type = memory_saga(json_string_value(json_object_get(letter, "type")));
     json_t *args = json_object_get(letter, "args");
     const char *saga = json_string_value(json_object_get(letter, "saga"));
-    const char *id = json_string_value(json_object_get(args, "id"));
-    if (!type || !id || !saga) return EG_OK; /* not a memory saga's: left for its owner */
+    if (!type || !saga) return EG_OK; /* not a memory saga's: left for its owner */
     for (size_t s = type->step_count; s-- > 0;) {
         eg_error why;
         if (type->steps[s].compensate(db, args, NULL, &why) != EG_OK) return EG_OK; /* stays listed */
     }
     eg_status st = eg_saga_resolve(db->sagas, saga, err);
     if (st != EG_OK) return st;
-    eg_memory_thaw(db, id);
-    bool was_create = type == &eg_memory_sagas[EG_SAGA_CREATE_MEMORY];
-    json_array_append_new(repaired, json_pack("{s:s, s:O, s:s}", "id", id, "type", json_object_get(args, "type"),
-                                              "action", was_create ? "removed" : "restored"));
+    bool was_create =
+        type == &eg_memory_sagas[EG_SAGA_CREATE_MEMORY] || type == &eg_memory_sagas[EG_SAGA_CREATE_MEMORIES];
+    json_t *memories = eg_memory_saga_memories(args);
+    size_t i;
+    json_t *m;
+    json_array_foreach(memories, i, m) {
+        eg_memory_thaw(db, json_string_value(json_object_get(m, "id")));
+        json_array_append_new(repaired, json_pack("{s:O, s:O, s:s}", "id", json_object_get(m, "id"), "type",
+                                                  json_object_get(m, "type"), "action",
+                                                  was_create ? "removed" : "restored"));
+    }
+    json_decref(memories);
     json_array_append_new(resolved, json_string(saga));
     return EG_OK;
 }

@@ -34,7 +34,8 @@ enum {
     EG_SAGA_UPDATE_MEMORY,
     EG_SAGA_DELETE_MEMORY,
     EG_SAGA_ARCHIVE_MEMORY,
-    EG_SAGA_RESTORE_ARCHIVED
+    EG_SAGA_RESTORE_ARCHIVED,
+    EG_SAGA_CREATE_MEMORIES
 };
 
 /* The delete steps (sagas.c), which archive_memory reuses, and the archive sagas' steps (archive.c). */
@@ -59,6 +60,47 @@ typedef struct eg_create_input {
     size_t relationship_count;
 } eg_create_input;
 
+/* Live inputs of a batch create (create_batch.c), never logged: each new memory's own input — what its writes
+ * are queued as when a store is unavailable — and the same writes gathered for one call per store and collection
+ * when the stores answer. */
+typedef struct eg_batch_item {
+    const char *id; /* canonical */
+    eg_memory_type type;
+    eg_create_input in;
+} eg_batch_item;
+
+typedef struct eg_create_batch_input {
+    const eg_batch_item *items;
+    size_t count;
+    const eg_point *points[EG_MEMORY_TYPE_COUNT]; /* each type's points, in item order */
+    size_t point_counts[EG_MEMORY_TYPE_COUNT];
+    const eg_node_spec *nodes; /* count of them */
+    const eg_relationship_spec *relationships;
+    size_t relationship_count;
+} eg_create_batch_input;
+
+/* A create decided (write.c), before any write: the documents it would store and whether the memory is new; a
+ * repeat of an existing memory with the same content has is_new false and writes nothing. point_known and
+ * node_known say whether each store answered (else the write will be queued: degraded mode). */
+typedef struct eg_create_plan {
+    json_t *payload, *properties; /* the caller's, with the memory layer's keys */
+    bool is_new, point_known, node_known;
+} eg_create_plan;
+
+/* The caller's spec alone: type, vector, documents, relationships. */
+eg_status eg_memory_check_spec(const eg_memory_spec *spec, eg_error *err);
+/* Reads what exists under id and decides: new (in neither store; whether archived is for the caller to check), a
+ * repeat, or EG_CONFLICT (another type, other content, an orphan). The id's write lock must be held. Nothing is written, but the collection of an
+ * existing point (whose distance the comparison needs) gets its memory indexes. */
+eg_status eg_memory_plan_create(eg_db *db, const eg_memory_spec *spec, const eg_point_id *pid, const char *id,
+                                eg_create_plan *plan, eg_error *err);
+void eg_create_plan_clear(eg_create_plan *plan);
+/* A memory is hot or archived, never both: EG_CONFLICT when id is archived. */
+eg_status eg_memory_check_not_archived(eg_db *db, const char *id, eg_error *err);
+/* Every one of ids (distinct node ids) exists in the graph, or is an acknowledged node still queued for it; else
+ * EG_NOT_FOUND naming the first missing one, whose index goes to *missing. */
+eg_status eg_memory_check_targets(eg_db *db, const char *const *ids, size_t count, size_t *missing, eg_error *err);
+
 /* What a memory write does when a store is unavailable (setting degrade.write_policy). */
 typedef enum eg_write_policy { EG_WRITE_FAIL = 0, EG_WRITE_QUEUE } eg_write_policy;
 
@@ -79,6 +121,11 @@ typedef struct eg_store_write {
 /* Performs w now — forward actions through the stores' circuit breakers, compensations past them — or queues it
  * (queue policy): when its store's queue is not empty, or when the store fails with an infrastructure error. */
 eg_status eg_memory_write(eg_db *db, bool compensation, const eg_store_write *w, eg_error *err);
+/* Many writes to one store as one call: now(db, arg) performs them all when they can go now, as eg_memory_write
+ * decides for one; otherwise each of each[] is queued. */
+eg_status eg_memory_write_many(eg_db *db, bool compensation, int store,
+                               eg_status (*now)(eg_db *db, const void *arg, eg_error *err), const void *arg,
+                               const eg_store_write *each, size_t count, eg_error *err);
 /* Applies one write given in JSON (the drainer's and the compensations' way). */
 eg_status eg_memory_apply(eg_db *db, bool bypass_breaker, int store, eg_memory_type type, const char *id,
                           eg_queued_kind kind, json_t *data, eg_error *err);
@@ -110,12 +157,19 @@ eg_status eg_memory_gone_is_ok(eg_status st, eg_error *err);
 /* Checkpoints the log, keeping what unfinished sagas and queued writes still need. */
 eg_status eg_memory_checkpoint(eg_db *db, eg_error *err);
 
-/* Runs one memory saga and settles what follows it: a failed one freezes its id; the log is checkpointed when
- * it has grown past one segment. */
+/* Runs one memory saga and settles what follows it: a failed one freezes its ids; the log is checkpointed when
+ * it has grown past one segment. id names the memory in errors; NULL for a batch (create_memories). */
 eg_status eg_memory_run_saga(eg_db *db, int type, const char *id, json_t *args, void *input, eg_error *err);
+/* The memories a memory saga's logged arguments name, as a new array of {id, type}: the one of a single-memory
+ * saga, or a batch's "memories". */
+json_t *eg_memory_saga_memories(json_t *args);
 
 /* Per-id write lock (a stripe) and the shared side of the scan lock; the check takes the exclusive side. */
 void eg_memory_lock(eg_db *db, const char *id);
 void eg_memory_unlock(eg_db *db, const char *id);
+/* The same for many ids at once: each distinct stripe once, in ascending order; held[] records which, for the
+ * unlock. */
+void eg_memory_lock_many(eg_db *db, const char *const *ids, size_t count, bool held[EG_MEMORY_STRIPES]);
+void eg_memory_unlock_many(eg_db *db, const bool held[EG_MEMORY_STRIPES]);
 
 #endif

@@ -117,6 +117,22 @@ void eg_memory_unlock(eg_db *db, const char *id) {
     pthread_rwlock_unlock(&db->memory.scan_lock);
 }
 
+/* The stripes are taken in ascending order, and a single write holds only one: no two writers can each hold a
+ * stripe the other waits for. */
+void eg_memory_lock_many(eg_db *db, const char *const *ids, size_t count, bool held[EG_MEMORY_STRIPES]) {
+    memset(held, 0, EG_MEMORY_STRIPES * sizeof *held);
+    for (size_t i = 0; i < count; i++) held[stripe_of(db, ids[i]) - db->memory.stripes] = true;
+    pthread_rwlock_rdlock(&db->memory.scan_lock);
+    for (int s = 0; s < EG_MEMORY_STRIPES; s++)
+        if (held[s]) pthread_mutex_lock(&db->memory.stripes[s]);
+}
+
+void eg_memory_unlock_many(eg_db *db, const bool held[EG_MEMORY_STRIPES]) {
+    for (int s = EG_MEMORY_STRIPES; s-- > 0;)
+        if (held[s]) pthread_mutex_unlock(&db->memory.stripes[s]);
+    pthread_rwlock_unlock(&db->memory.scan_lock);
+}
+
 /* ---- Ids frozen by dead letters ----------------------------------------------------------------------------- */
 
 eg_status eg_memory_load_frozen(eg_db *db, eg_error *err) {
@@ -126,9 +142,14 @@ eg_status eg_memory_load_frozen(eg_db *db, eg_error *err) {
     size_t i;
     json_t *letter;
     json_array_foreach(letters, i, letter) {
-        const char *id = json_string_value(json_object_get(json_object_get(letter, "args"), "id"));
         const char *saga = json_string_value(json_object_get(letter, "saga"));
-        if (id && saga) eg_memory_freeze(db, id, saga);
+        json_t *memories = eg_memory_saga_memories(json_object_get(letter, "args"));
+        size_t j;
+        json_t *m;
+        json_array_foreach(memories, j, m) {
+            if (saga) eg_memory_freeze(db, json_string_value(json_object_get(m, "id")), saga);
+        }
+        json_decref(memories);
     }
     json_decref(letters);
     return EG_OK;
@@ -180,20 +201,35 @@ static void checkpoint_when_grown(eg_db *db) {
     pthread_mutex_unlock(&db->memory.checkpoint_lock);
 }
 
+json_t *eg_memory_saga_memories(json_t *args) {
+    json_t *batch = json_object_get(args, "memories");
+    if (json_is_array(batch)) return json_incref(batch);
+    json_t *id = json_object_get(args, "id"), *type = json_object_get(args, "type");
+    return json_is_string(id) && json_is_string(type) ? json_pack("[{s:O, s:O}]", "id", id, "type", type)
+                                                      : json_array();
+}
+
 eg_status eg_memory_run_saga(eg_db *db, int type, const char *id, json_t *args, void *input, eg_error *err) {
     eg_saga_outcome outcome = EG_SAGA_COMMITTED;
-    char saga_id[EG_SAGA_ID_TEXT] = "";
+    char saga_id[EG_SAGA_ID_TEXT] = "", what[64];
     eg_status st = eg_saga_run(db->sagas, &eg_memory_sagas[type], args, input, &outcome, saga_id, err);
+    bool settled = outcome != EG_SAGA_FAILED && outcome != EG_SAGA_UNFINISHED; /* committed or compensated */
+    json_t *memories = settled ? NULL : eg_memory_saga_memories(args);
+    if (id) snprintf(what, sizeof what, "memory %s", id);
+    else snprintf(what, sizeof what, "a batch of %zu memories", json_array_size(memories));
     if (outcome == EG_SAGA_FAILED) {
-        eg_memory_freeze(db, id, saga_id);
-        eg_error_prefix(err, st, "%s of memory %s failed and could not be undone (dead letter %s): ",
-                        eg_memory_sagas[type].name, id, saga_id);
+        size_t i;
+        json_t *m;
+        json_array_foreach(memories, i, m) eg_memory_freeze(db, json_string_value(json_object_get(m, "id")), saga_id);
+        eg_error_prefix(err, st, "%s of %s failed and could not be undone (dead letter %s): ",
+                        eg_memory_sagas[type].name, what, saga_id);
     } else if (outcome == EG_SAGA_UNFINISHED) {
         eg_error_prefix(err, st,
-                        "%s of memory %s failed and could not be undone, nor its report written (saga %s): the next "
+                        "%s of %s failed and could not be undone, nor its report written (saga %s): the next "
                         "open of the data folder undoes it: ",
-                        eg_memory_sagas[type].name, id, saga_id);
+                        eg_memory_sagas[type].name, what, saga_id);
     }
+    json_decref(memories);
     checkpoint_when_grown(db);
     return st;
 }

@@ -16,6 +16,13 @@
  *     delete_vector         delete the point            | upsert the pre-image
  *     delete_node           delete node, relationships  | create the node, then the relationships whose other
  *                                                         end still exists
+ *   create_memories  args {memories: [{id, type}]} (the new ones of a batch); input eg_create_batch_input
+ *     upsert_vectors        one upsert per collection  | delete the points
+ *     create_nodes          the nodes, in batches       | delete the nodes (and their relationships)
+ *     create_relationships  the relationships, in batches | nothing: each starts at a node of the batch, whose
+ *                                                         deletion (the next undo) takes it along
+ *   Its intent logs no vector and no relationship: the undo needs only the ids and types. In degraded mode each
+ *   memory's part of a step is queued as create_memory's would be.
  * The archive's two sagas (archive.c) reuse the delete steps. */
 #include "db/db_internal.h"
 #include "model/json_shapes.h"
@@ -174,6 +181,191 @@ static eg_status create_undo_relationships(void *env, json_t *args, void *input,
     return st;
 }
 
+/* ---- create_memories ---------------------------------------------------------------------------------------- */
+
+static eg_status out_of_memory(eg_error *err) { return eg_error_set(err, EG_INTERNAL, "out of memory"); }
+
+/* The logged memories of a batch, checked again since recovery reads them back from disk (free *out). */
+static eg_status read_batch(json_t *args, memory_args **out, size_t *count, eg_error *err) {
+    json_t *memories = json_object_get(args, "memories");
+    size_t n = json_array_size(memories);
+    *out = NULL;
+    *count = 0;
+    if (!json_is_array(memories) || n > EG_MEMORY_BATCH_MAX)
+        return eg_error_set(err, EG_CORRUPT, "saga arguments: memories must be an array of at most %d",
+                            EG_MEMORY_BATCH_MAX);
+    memory_args *a = calloc(n ? n : 1, sizeof *a);
+    if (!a) return out_of_memory(err);
+    eg_status st = EG_OK;
+    for (size_t i = 0; i < n && st == EG_OK; i++) st = read_args(json_array_get(memories, i), &a[i], err);
+    if (st != EG_OK) {
+        free(a);
+        return st;
+    }
+    *out = a;
+    *count = n;
+    return EG_OK;
+}
+
+static eg_status upsert_points_now(eg_db *db, const void *arg, eg_error *err) {
+    const eg_create_batch_input *in = arg;
+    eg_status st = EG_OK;
+    for (int t = 0; t < EG_MEMORY_TYPE_COUNT && st == EG_OK; t++)
+        if (in->point_counts[t])
+            st = eg_vectors_upsert(db->vectors, eg_memory_collection((eg_memory_type)t), in->points[t],
+                                   in->point_counts[t], err);
+    return st;
+}
+
+/* each[]: every memory's write as the queue holds it, for when the step cannot go now. */
+static eg_status create_batch_vectors(void *env, json_t *args, void *input, eg_error *err) {
+    (void)args;
+    const eg_create_batch_input *in = input;
+    eg_status st = need_input(in, err);
+    eg_store_write *each = st ? NULL : calloc(in->count, sizeof *each);
+    if (st == EG_OK && !each) st = out_of_memory(err);
+    for (size_t i = 0; st == EG_OK && i < in->count; i++) {
+        const eg_batch_item *it = &in->items[i];
+        each[i] = (eg_store_write){EG_STORE_VECTORS, it->type, it->id, EG_QUEUED_PUT, NULL, NULL, describe_point,
+                                   &it->in};
+    }
+    if (st == EG_OK)
+        st = eg_memory_write_many(env, false, EG_STORE_VECTORS, upsert_points_now, in, each, in->count, err);
+    free(each);
+    return st;
+}
+
+static eg_status create_nodes_now(eg_db *db, const void *arg, eg_error *err) {
+    const eg_create_batch_input *in = arg;
+    eg_status st = EG_OK;
+    for (size_t at = 0; at < in->count && st == EG_OK; at += EG_GRAPH_BATCH_MAX) {
+        size_t left = in->count - at;
+        st = eg_graph_batch_create_nodes(db->graph, in->nodes + at,
+                                         left < EG_GRAPH_BATCH_MAX ? left : EG_GRAPH_BATCH_MAX, err);
+    }
+    return st;
+}
+
+static eg_status create_batch_nodes(void *env, json_t *args, void *input, eg_error *err) {
+    (void)args;
+    const eg_create_batch_input *in = input;
+    eg_status st = need_input(in, err);
+    eg_store_write *each = st ? NULL : calloc(in->count, sizeof *each);
+    memory_args *a = st ? NULL : calloc(in->count, sizeof *a);
+    node_write *nw = st ? NULL : calloc(in->count, sizeof *nw);
+    if (st == EG_OK && (!each || !a || !nw)) st = out_of_memory(err);
+    for (size_t i = 0; st == EG_OK && i < in->count; i++) {
+        const eg_batch_item *it = &in->items[i];
+        a[i] = (memory_args){.id = it->id, .pid = it->in.point.id, .type = it->type};
+        nw[i] = (node_write){&it->in, &a[i]};
+        each[i] = (eg_store_write){EG_STORE_GRAPH, it->type, it->id, EG_QUEUED_PUT, NULL, NULL, describe_node, &nw[i]};
+    }
+    if (st == EG_OK) st = eg_memory_write_many(env, false, EG_STORE_GRAPH, create_nodes_now, in, each, in->count, err);
+    free(each);
+    free(a);
+    free(nw);
+    return st;
+}
+
+static eg_status create_relationships_now(eg_db *db, const void *arg, eg_error *err) {
+    const eg_create_batch_input *in = arg;
+    eg_status st = EG_OK;
+    for (size_t at = 0; at < in->relationship_count && st == EG_OK; at += EG_GRAPH_BATCH_MAX) {
+        size_t left = in->relationship_count - at;
+        st = eg_graph_batch_create_relationships(db->graph, in->relationships + at,
+                                                 left < EG_GRAPH_BATCH_MAX ? left : EG_GRAPH_BATCH_MAX, err);
+    }
+    return st;
+}
+
+static eg_status create_batch_relationships(void *env, json_t *args, void *input, eg_error *err) {
+    (void)args;
+    const eg_create_batch_input *in = input;
+    eg_status st = need_input(in, err);
+    if (st != EG_OK || in->relationship_count == 0) return st;
+    eg_store_write *each = calloc(in->count, sizeof *each);
+    if (!each) return out_of_memory(err);
+    size_t n = 0;
+    for (size_t i = 0; i < in->count; i++) {
+        const eg_batch_item *it = &in->items[i];
+        if (it->in.relationship_count)
+            each[n++] = (eg_store_write){EG_STORE_GRAPH, it->type, it->id, EG_QUEUED_PATCH, NULL, NULL,
+                                         describe_relationships, &it->in};
+    }
+    st = eg_memory_write_many(env, false, EG_STORE_GRAPH, create_relationships_now, in, each, n, err);
+    free(each);
+    return st;
+}
+
+typedef struct logged_batch {
+    const memory_args *a;
+    size_t count;
+} logged_batch;
+
+/* Each type's points deleted in calls of at most EG_VECTOR_BATCH_MAX ids; missing ones are skipped. */
+static eg_status delete_points_now(eg_db *db, const void *arg, eg_error *err) {
+    const logged_batch *b = arg;
+    eg_point_id *pids = malloc((b->count ? b->count : 1) * sizeof *pids);
+    eg_status st = pids ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (int t = 0; t < EG_MEMORY_TYPE_COUNT && st == EG_OK; t++) {
+        size_t n = 0;
+        for (size_t i = 0; i < b->count; i++)
+            if (b->a[i].type == (eg_memory_type)t) pids[n++] = b->a[i].pid;
+        for (size_t at = 0; at < n && st == EG_OK; at += EG_VECTOR_BATCH_MAX) {
+            size_t chunk = n - at < EG_VECTOR_BATCH_MAX ? n - at : EG_VECTOR_BATCH_MAX;
+            st = eg_memory_gone_is_ok(eg_vectors_delete(db->vectors_direct, eg_memory_collection((eg_memory_type)t),
+                                                        pids + at, chunk, NULL, NULL, err),
+                                      err);
+        }
+    }
+    free(pids);
+    return st;
+}
+
+static eg_status delete_nodes_now(eg_db *db, const void *arg, eg_error *err) {
+    const logged_batch *b = arg;
+    eg_status st = EG_OK;
+    for (size_t i = 0; i < b->count && st == EG_OK; i++)
+        st = eg_memory_gone_is_ok(
+            eg_graph_delete_node(db->graph_direct, b->a[i].id, eg_memory_label(b->a[i].type), err), err);
+    return st;
+}
+
+/* Deletes the logged memories from store: each a delete-if-exists. */
+static eg_status batch_undo(eg_db *db, json_t *args, int store, eg_status (*now)(eg_db *, const void *, eg_error *),
+                            eg_error *err) {
+    memory_args *a;
+    size_t n;
+    eg_status st = read_batch(args, &a, &n, err);
+    if (st != EG_OK) return st;
+    eg_store_write *each = calloc(n ? n : 1, sizeof *each);
+    if (!each) st = out_of_memory(err);
+    for (size_t i = 0; st == EG_OK && i < n; i++)
+        each[i] = (eg_store_write){store, a[i].type, a[i].id, EG_QUEUED_DELETE, NULL, NULL, NULL, NULL};
+    logged_batch b = {a, n};
+    if (st == EG_OK) st = eg_memory_write_many(db, true, store, now, &b, each, n, err);
+    free(each);
+    free(a);
+    return st;
+}
+
+static eg_status create_batch_undo_vectors(void *env, json_t *args, void *input, eg_error *err) {
+    (void)input;
+    return batch_undo(env, args, EG_STORE_VECTORS, delete_points_now, err);
+}
+
+static eg_status create_batch_undo_nodes(void *env, json_t *args, void *input, eg_error *err) {
+    (void)input;
+    return batch_undo(env, args, EG_STORE_GRAPH, delete_nodes_now, err);
+}
+
+/* Every relationship of a batch starts at one of its new nodes, and the nodes' undo, which always runs after this
+ * one (live, in recovery and in a repair), deletes them with their relationships. */
+static eg_status create_batch_undo_relationships(void *env, json_t *args, void *input, eg_error *err) {
+    (void)env, (void)args, (void)input, (void)err;
+    return EG_OK;
+}
+
 /* ---- update_memory ------------------------------------------------------------------------------------------ */
 
 /* Writes the patch args[key] (an object) to store; null: the step changes nothing. */
@@ -287,6 +479,12 @@ static const eg_saga_step create_steps[] = {
     {"create_relationships", create_relationships, create_undo_relationships},
 };
 
+static const eg_saga_step create_batch_steps[] = {
+    {"upsert_vectors", create_batch_vectors, create_batch_undo_vectors},
+    {"create_nodes", create_batch_nodes, create_batch_undo_nodes},
+    {"create_relationships", create_batch_relationships, create_batch_undo_relationships},
+};
+
 static const eg_saga_step update_steps[] = {
     {"update_payload", update_payload_forward, update_payload_undo},
     {"update_node", update_node_forward, update_node_undo},
@@ -303,6 +501,7 @@ const eg_saga_type eg_memory_sagas[] = {
     [EG_SAGA_DELETE_MEMORY] = {"delete_memory", delete_steps, 2, 1},
     [EG_SAGA_ARCHIVE_MEMORY] = {"archive_memory", eg_archive_steps, 3, 2},
     [EG_SAGA_RESTORE_ARCHIVED] = {"restore_archived", eg_restore_steps, 3, 2},
+    [EG_SAGA_CREATE_MEMORIES] = {"create_memories", create_batch_steps, 3, 2},
 };
 
 const size_t eg_memory_saga_count = sizeof eg_memory_sagas / sizeof eg_memory_sagas[0];

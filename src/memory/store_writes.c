@@ -201,3 +201,18 @@ eg_status eg_memory_write(eg_db *db, bool compensation, const eg_store_write *w,
     }
     return st;
 }
+
+eg_status eg_memory_write_many(eg_db *db, bool compensation, int store,
+                               eg_status (*now)(eg_db *db, const void *arg, eg_error *err), const void *arg,
+                               const eg_store_write *each, size_t count, eg_error *err) {
+    if (!eg_queue_pending(db->queue, store)) {
+        eg_status st = now(db, arg, err);
+        if (db->write_policy != EG_WRITE_QUEUE || !eg_status_is_store_failure(st)) return st;
+        /* Queued whole: what of it took effect (a collection or a chunk before the failure) is written again by
+         * the queue, which puts idempotently. */
+        eg_error_clear(err);
+    }
+    eg_status st = EG_OK;
+    for (size_t i = 0; i < count && st == EG_OK; i++) st = push(db, &each[i], compensation, err);
+    return st;
+}

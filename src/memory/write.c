@@ -153,7 +153,7 @@ static eg_status orphan_conflict(const char *id, bool in_vectors, eg_error *err)
 
 /* ---- create ------------------------------------------------------------------------------------------------- */
 
-static eg_status check_spec(const eg_memory_spec *spec, eg_error *err) {
+eg_status eg_memory_check_spec(const eg_memory_spec *spec, eg_error *err) {
     eg_status st;
     if (!spec) return eg_error_set(err, EG_INVALID_ARGUMENT, "memory spec is NULL");
     if ((st = eg_memory_check_type(spec->type, err))) return st;
@@ -254,8 +254,33 @@ static eg_status same_content(eg_db *db, const eg_memory_spec *spec, const char 
 }
 
 /* Every relationship target must exist before anything is written. */
+eg_status eg_memory_check_targets(eg_db *db, const char *const *ids, size_t count, size_t *missing, eg_error *err) {
+    bool queued = eg_queue_pending(db->queue, EG_STORE_GRAPH);
+    eg_status st = EG_OK;
+    for (size_t at = 0; at < count && st == EG_OK; at += EG_GRAPH_BATCH_MAX) {
+        size_t chunk = count - at < EG_GRAPH_BATCH_MAX ? count - at : EG_GRAPH_BATCH_MAX;
+        eg_node_list found = {0};
+        st = eg_graph_get_nodes(db->graph, ids + at, chunk, &found, err);
+        for (size_t i = at, j = 0; st == EG_OK && found.count != chunk && i < at + chunk; i++) {
+            if (j < found.count && strcmp(found.items[j].id, ids[i]) == 0) {
+                j++;
+                continue;
+            }
+            /* An acknowledged node still in the queue exists: this write queues behind it. */
+            eg_queued_state q = {0};
+            if (queued) eg_queue_lookup(db->queue, EG_STORE_GRAPH, ids[i], &q);
+            json_decref(q.data);
+            if (q.pending && q.kind == EG_QUEUED_PUT) continue;
+            *missing = i;
+            st = eg_error_set(err, EG_NOT_FOUND, "relationship target '%s' does not exist", ids[i]);
+        }
+        eg_node_list_free(&found);
+    }
+    return st;
+}
+
 static eg_status check_targets(eg_db *db, const eg_memory_spec *spec, const char *id, eg_error *err) {
-    size_t n = spec->relationship_count;
+    size_t n = spec->relationship_count, missing;
     if (n == 0) return EG_OK;
     const char **ids = malloc(n * sizeof *ids);
     if (!ids) return eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -266,31 +291,13 @@ static eg_status check_targets(eg_db *db, const eg_memory_spec *spec, const char
         for (size_t j = 0; j < unique && !seen; j++) seen = strcmp(ids[j], t) == 0;
         if (!seen) ids[unique++] = t;
     }
-    eg_node_list found = {0};
-    eg_status st = eg_graph_get_nodes(db->graph, ids, unique, &found, err);
-    bool queued = eg_queue_pending(db->queue, EG_STORE_GRAPH);
-    if (st == EG_OK && found.count != unique) {
-        for (size_t i = 0, j = 0; i < unique; i++) {
-            if (j < found.count && strcmp(found.items[j].id, ids[i]) == 0) {
-                j++;
-                continue;
-            }
-            /* An acknowledged node still in the queue exists: this write queues behind it. */
-            eg_queued_state q = {0};
-            if (queued) eg_queue_lookup(db->queue, EG_STORE_GRAPH, ids[i], &q);
-            json_decref(q.data);
-            if (q.pending && q.kind == EG_QUEUED_PUT) continue;
-            st = eg_error_set(err, EG_NOT_FOUND, "relationship target '%s' does not exist", ids[i]);
-            break;
-        }
-    }
-    eg_node_list_free(&found);
+    eg_status st = eg_memory_check_targets(db, ids, unique, &missing, err);
     free(ids);
     return st;
 }
 
 /* A memory is hot or archived, never both: an archived id is taken until it is restored or deleted. */
-static eg_status check_not_archived(eg_db *db, const char *id, eg_error *err) {
+eg_status eg_memory_check_not_archived(eg_db *db, const char *id, eg_error *err) {
     eg_status st = db->archive ? eg_archive_get(db->archive, id, NULL, NULL, err) : EG_NOT_FOUND;
     if (st == EG_NOT_FOUND) {
         eg_error_clear(err);
@@ -301,24 +308,32 @@ static eg_status check_not_archived(eg_db *db, const char *id, eg_error *err) {
     return st;
 }
 
-static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_point_id *pid, const char *id,
-                               eg_error *err) {
+void eg_create_plan_clear(eg_create_plan *plan) {
+    json_decref(plan->payload);
+    json_decref(plan->properties);
+    plan->payload = plan->properties = NULL;
+}
+
+eg_status eg_memory_plan_create(eg_db *db, const eg_memory_spec *spec, const eg_point_id *pid, const char *id,
+                                eg_create_plan *plan, eg_error *err) {
     eg_distance distance = EG_DISTANCE_COSINE;
     int64_t created_at = spec->has_created_at ? spec->created_at : eg_now_ms();
-    json_t *payload = with_memory_keys(spec->payload, created_at, "session_id", spec->session_id);
-    json_t *properties = with_memory_keys(spec->properties, created_at, "sessionId", spec->session_id);
-    eg_relationship_spec *rels = calloc(spec->relationship_count ? spec->relationship_count : 1, sizeof *rels);
-    json_t *args = json_pack("{s:s, s:s, s:[]}", "id", id, "type", eg_memory_type_name(spec->type), "relationships");
-    eg_status st = payload && properties && rels && args ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+    memset(plan, 0, sizeof *plan);
+    plan->payload = with_memory_keys(spec->payload, created_at, "session_id", spec->session_id);
+    plan->properties = with_memory_keys(spec->properties, created_at, "sessionId", spec->session_id);
+    eg_status st = plan->payload && plan->properties ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
     /* The caller's documents were within the limits; the keys added here must not carry them past. */
     if (st == EG_OK)
-        st = eg_json_check_document(payload, &eg_json_user_limits, "payload with created_at and session_id", err);
+        st = eg_json_check_document(plan->payload, &eg_json_user_limits, "payload with created_at and session_id",
+                                    err);
     if (st == EG_OK)
-        st = eg_json_check_document(properties, &eg_json_user_limits, "properties with created_at and sessionId",
+        st = eg_json_check_document(plan->properties, &eg_json_user_limits, "properties with created_at and sessionId",
                                     err);
     observation o;
     if (st == EG_OK) st = observe(db, spec->type, pid, id, true, false, &o, err);
     else memset(&o, 0, sizeof o);
+    plan->point_known = o.point_known;
+    plan->node_known = o.node_known;
     bool in_vectors = o.point_known && o.point.count, in_graph = o.node_known && o.node.id[0];
     if (st == EG_OK && in_graph && o.node.label != eg_memory_label(spec->type))
         st = eg_error_set(err, EG_CONFLICT, "memory %s exists as another type (%s)", id, eg_label_name(o.node.label));
@@ -329,15 +344,33 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
             st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, &distance, err);
         if (st == EG_OK)
             st = same_content(db, spec, id, distance, in_vectors ? &o.point.items[0] : NULL, in_graph ? &o.node : NULL,
-                              o.queued_rels, payload, properties, &same, err);
+                              o.queued_rels, plan->payload, plan->properties, &same, err);
         if (st == EG_OK && !same) st = eg_error_set(err, EG_CONFLICT, "memory %s exists with other content", id);
-        goto done; /* a repeat (or a conflict): nothing to write */
+    } else if (st == EG_OK) {
+        plan->is_new = true;
     }
+    observation_clear(&o);
+    if (st != EG_OK) eg_create_plan_clear(plan);
+    return st;
+}
+
+static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_point_id *pid, const char *id,
+                               eg_error *err) {
+    eg_create_plan plan;
+    eg_status st = eg_memory_plan_create(db, spec, pid, id, &plan, err);
+    if (st != EG_OK) return st;
+    if (!plan.is_new) { /* a repeat: nothing to write */
+        eg_create_plan_clear(&plan);
+        return EG_OK;
+    }
+    eg_relationship_spec *rels = calloc(spec->relationship_count ? spec->relationship_count : 1, sizeof *rels);
+    json_t *args = json_pack("{s:s, s:s, s:[]}", "id", id, "type", eg_memory_type_name(spec->type), "relationships");
+    if (!rels || !args) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     /* Checked before anything is written, the collection included: a refused create leaves no trace. An
      * unavailable store is left to the queue: its targets cannot be checked, its collection is made on replay. */
-    if (st == EG_OK) st = check_not_archived(db, id, err);
-    if (st == EG_OK && o.node_known) st = check_targets(db, spec, id, err);
-    if (st == EG_OK && o.point_known) st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, &distance, err);
+    if (st == EG_OK) st = eg_memory_check_not_archived(db, id, err);
+    if (st == EG_OK && plan.node_known) st = check_targets(db, spec, id, err);
+    if (st == EG_OK && plan.point_known) st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, NULL, err);
     for (size_t i = 0; i < spec->relationship_count && st == EG_OK; i++) {
         const eg_memory_relationship *r = &spec->relationships[i];
         rels[i] = (eg_relationship_spec){id, r->target_id, r->type, r->properties};
@@ -348,14 +381,12 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
     }
     if (st == EG_OK) {
         eg_create_input input = {eg_memory_collection(spec->type),
-                                 {.id = *pid, .vector = (float *)spec->vector, .dim = spec->dim, .payload = payload},
-                                 properties, rels, spec->relationship_count};
+                                 {.id = *pid, .vector = (float *)spec->vector, .dim = spec->dim,
+                                  .payload = plan.payload},
+                                 plan.properties, rels, spec->relationship_count};
         st = eg_memory_run_saga(db, EG_SAGA_CREATE_MEMORY, id, args, &input, err);
     }
-done:
-    observation_clear(&o);
-    json_decref(payload);
-    json_decref(properties);
+    eg_create_plan_clear(&plan);
     json_decref(args);
     free(rels);
     return st;
@@ -365,7 +396,7 @@ eg_status eg_memory_create(eg_db *db, const eg_memory_spec *spec, char out_id[EG
     eg_point_id pid;
     char id[EG_POINT_ID_TEXT];
     eg_status st;
-    if ((st = check_db(db, err)) || (st = check_spec(spec, err)) || (st = eg_memory_id(spec->id, &pid, id, err)) ||
+    if ((st = check_db(db, err)) || (st = eg_memory_check_spec(spec, err)) || (st = eg_memory_id(spec->id, &pid, id, err)) ||
         (st = eg_memory_check_frozen(db, id, err)))
         return st;
     eg_memory_lock(db, id);
