@@ -29,6 +29,8 @@
  *           memories run out before 0.2 s, more are created, outside the measurement)
  *   create  T writers: 1 writer makes W creates, then T threads create concurrently until N are done and 0.2 s
  *           has passed
+ *   import  1 writer: the same memories through eg_memory_batch_create, IMPORT_BATCH to a call (figures per
+ *           memory); skipped against an engram that has no batch creates
  * Figures per operation over the measured ones, for the whole process (the bench's own output is written after):
  *   ops/s
  *   block bytes  the 4 KiB file blocks covered by the write calls (pwrite, pwritev, write, writev to seekable
@@ -444,6 +446,67 @@ static row_result run_concurrent_creates(const char *folder, const bench_config 
     return m.sum;
 }
 
+/* Batch creates came with issue 13 (and EG_MEMORY_BATCH_MAX with them): against an older engram
+ * (scripts/bench-write.sh --against REV) this file still builds, and the import row is skipped. */
+#define IMPORT_BATCH 1000
+#ifdef EG_MEMORY_BATCH_MAX
+
+/* One batch of the chain's next memories, each linked to the one before it (the batch's first to the last of the
+ * previous batch). */
+static void import_next(eg_db *db, chain *c, size_t dim, float *vectors, char (*ids)[EG_POINT_ID_TEXT],
+                        eg_memory_relationship *links, eg_memory_spec *specs, json_t **payloads) {
+    for (size_t i = 0; i < IMPORT_BATCH; i++, c->next++) {
+        memory_id(c->writer, c->next, ids[i]);
+        random_vector(((uint64_t)(c->writer + 1) << 40) + c->next, vectors + i * dim, dim);
+        payloads[i] = payload_of(c->writer, c->next);
+        links[i] = (eg_memory_relationship){NULL, EG_REL_RELATES_TO, NULL};
+        bool linked = c->has_previous || i > 0;
+        specs[i] = (eg_memory_spec){.type = EG_MEMORY_EPISODE, .id = ids[i], .vector = vectors + i * dim, .dim = dim,
+                                    .payload = payloads[i], .session_id = "bench-session-0",
+                                    .relationships = linked ? &links[i] : NULL, .relationship_count = linked};
+    }
+    char (*previous)[EG_POINT_ID_TEXT] = malloc(IMPORT_BATCH * EG_POINT_ID_TEXT);
+    if (!previous) abort();
+    for (size_t i = 0; i < IMPORT_BATCH; i++) {
+        memory_id(c->writer, c->next - IMPORT_BATCH + i - 1, previous[i]);
+        links[i].target_id = previous[i];
+    }
+    eg_error err;
+    if (eg_memory_batch_create(db, specs, IMPORT_BATCH, NULL, &err)) fail("eg_memory_batch_create", &err);
+    for (size_t i = 0; i < IMPORT_BATCH; i++) json_decref(payloads[i]);
+    free(previous);
+    c->has_previous = true;
+}
+
+static row_result run_imports(const char *folder, const bench_config *cfg) {
+    eg_db *db = open_folder(folder, NULL);
+    chain c = chain_new(0, cfg->dim);
+    float *vectors = malloc(IMPORT_BATCH * cfg->dim * sizeof(float));
+    char (*ids)[EG_POINT_ID_TEXT] = malloc(IMPORT_BATCH * EG_POINT_ID_TEXT);
+    eg_memory_relationship *links = malloc(IMPORT_BATCH * sizeof *links);
+    eg_memory_spec *specs = malloc(IMPORT_BATCH * sizeof *specs);
+    json_t **payloads = malloc(IMPORT_BATCH * sizeof *payloads);
+    if (!vectors || !ids || !links || !specs || !payloads) abort();
+    import_next(db, &c, cfg->dim, vectors, ids, links, specs, payloads); /* the warm-up: makes the collection */
+    meter m = {0};
+    meter_start(&m);
+    while (!measured_enough(&m, cfg)) {
+        import_next(db, &c, cfg->dim, vectors, ids, links, specs, payloads);
+        m.sum.ops += IMPORT_BATCH;
+    }
+    meter_stop(&m);
+    eg_close(db);
+    free(c.vector), free(vectors), free(ids), free(links), free(specs), free(payloads);
+    return m.sum;
+}
+#else
+static row_result run_imports(const char *folder, const bench_config *cfg) {
+    (void)folder, (void)cfg;
+    fprintf(stderr, "write_bench: this engram has no batch creates: the import row is skipped\n");
+    return (row_result){0};
+}
+#endif
+
 /* One row per figure, each on a fresh folder of its own; another write path is one more entry. */
 typedef struct bench_row {
     const char *name; /* for --row */
@@ -457,6 +520,7 @@ static const bench_row rows[] = {
     {"update", "update", false, run_updates},
     {"delete", "delete", false, run_deletes},
     {"create-concurrent", "create", true, run_concurrent_creates},
+    {"import", "import", false, run_imports},
 };
 #define ROWS (sizeof rows / sizeof rows[0])
 
@@ -587,6 +651,7 @@ int main(int argc, char **argv) {
             if (!all_rows && !chosen[w]) continue;
             row_best *b = &best[d][w];
             *b = best_of(results[w], runs);
+            if (b->ops == 0) continue; /* a row this engram cannot run */
             printf("write dim=%zu op=%s writers=%zu runs=%zu n=%zu ops_per_s=%.0f block_bytes_per_op=%.0f "
                    "write_bytes_per_op=%.0f wchar_per_op=%.0f syscw_per_op=%.1f syncs_per_op=%.2f "
                    "sync_writes_per_op=%.2f\n",
@@ -601,6 +666,7 @@ int main(int argc, char **argv) {
         for (size_t w = 0; w < ROWS; w++) {
             if (!all_rows && !chosen[w]) continue;
             const row_best *b = &best[d][w];
+            if (b->ops == 0) continue;
             printf("%5zu %-7s %7zu %9.0f %12.1f %15.1f %12.1f %9.1f %9.2f %14.2f\n", dims[d], rows[w].operation,
                    rows[w].concurrent ? cfg.writers : 1, b->ops_per_s, b->block_bytes / 1024, b->write_bytes / 1024,
                    b->wchar / 1024, b->syscw, b->syncs, b->sync_writes);
