@@ -65,6 +65,13 @@ int test_summary(void);
 /* A new empty scratch folder (removed at exit); returns a path valid until exit. */
 const char *test_scratch_dir(void);
 
+/* A data folder path in a new scratch folder; valid until the fourth call after. */
+const char *test_data_dir(void);
+
+/* Whether the vector store holds point `id` in `collection` / the graph holds node `id` (any label). */
+bool test_has_point(eg_db *db, const char *collection, const char *id);
+bool test_has_node(eg_db *db, const char *id);
+
 /* Opens a fresh data folder (no fsync: tests measure logic, not disks). */
 eg_db *test_open_fresh(void);
 

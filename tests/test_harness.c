@@ -127,3 +127,30 @@ int test_summary(void) {
     printf("%d passed, %d failed\n", test_passed, test_failed);
     return test_failed ? 1 : 0;
 }
+
+const char *test_data_dir(void) {
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "%s/data", test_scratch_dir());
+    return p;
+}
+
+bool test_has_point(eg_db *db, const char *collection, const char *id) {
+    eg_point_id pid;
+    eg_point_list list = {0};
+    eg_error err;
+    if (eg_point_id_parse(id, &pid, &err) != EG_OK) return false;
+    eg_status st = eg_vectors_get(eg_db_vectors(db), collection, &pid, 1, true, true, &list, &err);
+    bool found = st == EG_OK && list.count == 1;
+    eg_point_list_free(&list);
+    return found;
+}
+
+bool test_has_node(eg_db *db, const char *id) {
+    eg_node n;
+    eg_error err;
+    eg_status st = eg_graph_get_node(eg_db_graph(db), id, EG_LABEL_ANY, &n, &err);
+    if (st == EG_OK) eg_node_clear(&n);
+    return st == EG_OK;
+}

@@ -44,22 +44,7 @@ static eg_status create(eg_db *db, eg_memory_type type, const char *id, int seed
     return eg_memory_create(db, &spec, NULL, &err);
 }
 
-static bool has_point(eg_db *db, const char *collection, const char *id) {
-    eg_point_id pid;
-    eg_point_list list = {0};
-    if (eg_point_id_parse(id, &pid, &err) != EG_OK) return false;
-    eg_status st = eg_vectors_get(eg_db_vectors(db), collection, &pid, 1, true, true, &list, &err);
-    bool found = st == EG_OK && list.count == 1;
-    eg_point_list_free(&list);
-    return found;
-}
 
-static bool has_node(eg_db *db, const char *id) {
-    eg_node n;
-    eg_status st = eg_graph_get_node(eg_db_graph(db), id, EG_LABEL_ANY, &n, &err);
-    if (st == EG_OK) eg_node_clear(&n);
-    return st == EG_OK;
-}
 
 static json_t *check(eg_db *db, bool repair) {
     json_t *report = NULL;
@@ -242,13 +227,13 @@ TEST(delete_removes_point_node_and_relationships) {
     eg_memory_relationship rels[] = {{"1", EG_REL_RELATES_TO, NULL}};
     CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 2, NULL, NULL, rels, 1), &err);
     CHECK_OK(eg_memory_delete(db, EG_MEMORY_EPISODE, EP1, &err), &err);
-    CHECK(!has_point(db, "episodes", EP1) && !has_node(db, EP1));
+    CHECK(!test_has_point(db, "episodes", EP1) && !test_has_node(db, EP1));
     uint64_t n = 9;
     CHECK_OK(eg_graph_count_relationships(eg_db_graph(db), &n, &err), &err);
     CHECK(n == 0);
     CHECK_STATUS(eg_memory_delete(db, EG_MEMORY_EPISODE, EP1, &err), EG_NOT_FOUND, &err);
     CHECK_STATUS(eg_memory_delete(db, EG_MEMORY_EPISODE, "1", &err), EG_NOT_FOUND, &err); /* an entity */
-    CHECK(has_node(db, "1"));
+    CHECK(test_has_node(db, "1"));
     /* Half a memory (an orphan) is deleted from the store that has it. */
     float v[DIM];
     vector_for(3, v);
@@ -419,7 +404,7 @@ TEST(a_compensation_that_fails_leaves_a_dead_letter_that_freezes_the_id_until_re
     CHECK(json_array_size(json_object_get(report, "resolved")) == 1);
     CHECK(json_array_size(json_object_get(report, "dead_letters")) == 0);
     json_decref(report);
-    CHECK(!has_point(db, "episodes", EP1));
+    CHECK(!test_has_point(db, "episodes", EP1));
     CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 1, NULL, NULL, NULL, 0), &err);
     CHECK(consistent(db));
     eg_close(db);
@@ -428,7 +413,7 @@ TEST(a_compensation_that_fails_leaves_a_dead_letter_that_freezes_the_id_until_re
     db = open_with_faults(dir, "graph.delete_node=fail;vectors.upsert=fail");
     REQUIRE(db);
     CHECK_STATUS(eg_memory_delete(db, EG_MEMORY_EPISODE, EP1, &err), EG_UNAVAILABLE, &err);
-    CHECK(!has_point(db, "episodes", EP1) && has_node(db, EP1));
+    CHECK(!test_has_point(db, "episodes", EP1) && test_has_node(db, EP1));
     eg_close(db);
     db = open_with_faults(dir, NULL);
     report = check(db, true);
@@ -436,7 +421,7 @@ TEST(a_compensation_that_fails_leaves_a_dead_letter_that_freezes_the_id_until_re
     json_t *repaired = json_array_get(json_object_get(report, "repaired"), 0);
     CHECK(repaired && strcmp(json_string_value(json_object_get(repaired, "action")), "restored") == 0);
     json_decref(report);
-    CHECK(has_point(db, "episodes", EP1) && has_node(db, EP1));
+    CHECK(test_has_point(db, "episodes", EP1) && test_has_node(db, EP1));
     eg_close(db);
 }
 
@@ -458,7 +443,7 @@ TEST(check_finds_orphans_in_either_store_and_repair_removes_them) {
     CHECK(json_is_true(json_object_get(report, "consistent")));
     CHECK(json_array_size(json_object_get(report, "repaired")) == 2);
     json_decref(report);
-    CHECK(consistent(db) && has_node(db, EP1) && !has_node(db, EP2) && !has_point(db, "episodes", "7"));
+    CHECK(consistent(db) && test_has_node(db, EP1) && !test_has_node(db, EP2) && !test_has_point(db, "episodes", "7"));
     eg_close(db);
 }
 

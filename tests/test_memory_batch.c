@@ -38,13 +38,6 @@ static eg_db *open_dir(const char *dir, const char *faults, const char *const *s
     return db;
 }
 
-static const char *data_dir(void) {
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/data", test_scratch_dir());
-    return p;
-}
 
 /* A batch the tests own: specs with their vectors, ids and relationships kept alive beside them. */
 typedef struct batch {
@@ -97,22 +90,7 @@ static void big_batch(batch *b) {
     }
 }
 
-static bool has_point(eg_db *db, eg_memory_type type, const char *id) {
-    eg_point_id pid;
-    eg_point_list list = {0};
-    if (eg_point_id_parse(id, &pid, &err) != EG_OK) return false;
-    eg_status st = eg_vectors_get(eg_db_vectors(db), eg_memory_collection(type), &pid, 1, true, true, &list, &err);
-    bool found = st == EG_OK && list.count == 1;
-    eg_point_list_free(&list);
-    return found;
-}
 
-static bool has_node(eg_db *db, const char *id) {
-    eg_node n;
-    eg_status st = eg_graph_get_node(eg_db_graph(db), id, EG_LABEL_ANY, &n, &err);
-    if (st == EG_OK) eg_node_clear(&n);
-    return st == EG_OK;
-}
 
 static size_t count_relationships(eg_db *db, const char *id, eg_direction dir) {
     eg_relationship_list list = {0};
@@ -214,7 +192,8 @@ TEST(a_connected_batch_is_created_whole_with_relationships_inside_and_out) {
     char ids[4][EG_POINT_ID_TEXT];
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, ids, &err), &err);
     CHECK(strcmp(ids[0], "6f1c2a4e-0000-4000-8000-000000000001") == 0 && strcmp(ids[3], "4") == 0);
-    for (size_t i = 0; i < b.count; i++) CHECK(has_point(db, b.specs[i].type, ids[i]) && has_node(db, ids[i]));
+    for (size_t i = 0; i < b.count; i++)
+        CHECK(test_has_point(db, eg_memory_collection(b.specs[i].type), ids[i]) && test_has_node(db, ids[i]));
     CHECK(count_relationships(db, ids[0], EG_DIR_OUT) == 2 && count_relationships(db, ids[0], EG_DIR_IN) == 1);
     CHECK(count_relationships(db, "1", EG_DIR_IN) == 2 && count_relationships(db, "3", EG_DIR_OUT) == 1);
     eg_node n;
@@ -239,7 +218,8 @@ TEST(a_connected_batch_is_created_whole_with_relationships_inside_and_out) {
     batch_set(&more, 1, EG_MEMORY_ENTITY, "5", 6);
     batch_relate(&more, 1, "2", EG_REL_RELATES_TO);
     CHECK_OK(eg_memory_batch_create(db, more.specs, more.count, NULL, &err), &err);
-    CHECK(has_point(db, EG_MEMORY_ENTITY, "5") && has_node(db, "5") && count_relationships(db, "2", EG_DIR_IN) == 2);
+    CHECK(test_has_point(db, eg_memory_collection(EG_MEMORY_ENTITY), "5") && test_has_node(db, "5") &&
+          count_relationships(db, "2", EG_DIR_IN) == 2);
     CHECK(consistent(db));
 
     /* An empty batch does nothing and succeeds. */
@@ -349,7 +329,7 @@ TEST(every_bad_batch_is_refused_naming_its_item_and_changes_nothing) {
     /* Fixed, it goes through. */
     snprintf(b.ids[2], sizeof b.ids[2], "103");
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
-    CHECK(has_node(db, "100") && has_node(db, "101") && has_node(db, "103") && consistent(db));
+    CHECK(test_has_node(db, "100") && test_has_node(db, "101") && test_has_node(db, "103") && consistent(db));
     batch_free(&b);
     eg_close(db);
 }
@@ -362,7 +342,7 @@ TEST(a_store_failing_part_way_undoes_the_whole_batch) {
         "graph.batch_create_relationships=fail_after:1",
     };
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
-        const char *dir = data_dir();
+        const char *dir = test_data_dir();
         eg_db *db = open_dir(dir, NULL, NULL, 0);
         REQUIRE(db);
         prepare(db);
@@ -394,7 +374,7 @@ TEST(a_store_failing_part_way_undoes_the_whole_batch) {
 
 /* The undo itself failing: a dead letter covers the batch and freezes each of its ids until a repair. */
 TEST(an_undo_that_fails_freezes_every_id_of_the_batch_until_repaired) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     eg_db *db = open_dir(dir, NULL, NULL, 0);
     REQUIRE(db);
     prepare(db);
@@ -424,9 +404,9 @@ TEST(an_undo_that_fails_freezes_every_id_of_the_batch_until_repaired) {
     CHECK(json_array_size(json_object_get(report, "resolved")) == 1 &&
           json_array_size(json_object_get(report, "repaired")) >= 2);
     json_decref(report);
-    CHECK(consistent(db) && !has_point(db, EG_MEMORY_EPISODE, "200") && !has_node(db, "201"));
+    CHECK(consistent(db) && !test_has_point(db, EG_MEMORY_EPISODE, "200") && !test_has_node(db, "201"));
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
-    CHECK(consistent(db) && has_node(db, "200") && count_relationships(db, "201", EG_DIR_OUT) == 1);
+    CHECK(consistent(db) && test_has_node(db, "200") && count_relationships(db, "201", EG_DIR_OUT) == 1);
     batch_free(&b);
     eg_close(db);
 }
@@ -495,7 +475,7 @@ static void sleep_ms(unsigned ms) {
 TEST(with_the_graph_down_a_batch_is_queued_and_lands_when_it_heals) {
     static const char *const settings[] = {"degrade.write_policy=queue", "breaker.reset_timeout_ms=50",
                                            "breaker.success_threshold=1"};
-    eg_db *db = open_dir(data_dir(), NULL, settings, 3);
+    eg_db *db = open_dir(test_data_dir(), NULL, settings, 3);
     REQUIRE(db);
     prepare(db);
     json_t *r = test_exec(db, "{\"op\":\"set_faults\",\"rules\":\"graph.*=fail\"}");
@@ -508,12 +488,12 @@ TEST(with_the_graph_down_a_batch_is_queued_and_lands_when_it_heals) {
     batch_relate(&b, 0, "301", EG_REL_RELATES_TO);
     batch_relate(&b, 2, "1", EG_REL_RELATES_TO);
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
-    CHECK(has_point(db, EG_MEMORY_ENTITY, "300"));
+    CHECK(test_has_point(db, eg_memory_collection(EG_MEMORY_ENTITY), "300"));
     r = test_exec(db, "{\"op\":\"set_faults\",\"rules\":\"\"}");
     json_decref(r);
     bool landed = false;
     for (int i = 0; i < 500 && !landed; i++) {
-        landed = has_node(db, "302") && count_relationships(db, "300", EG_DIR_OUT) == 1 &&
+        landed = test_has_node(db, "302") && count_relationships(db, "300", EG_DIR_OUT) == 1 &&
                  count_relationships(db, "302", EG_DIR_OUT) == 1;
         if (!landed) sleep_ms(10);
     }
@@ -615,7 +595,7 @@ static void count_batch(eg_db *db, size_t *whole, size_t *any) {
     big_batch(&b);
     *whole = *any = 0;
     for (size_t i = 0; i < b.count; i++) {
-        bool p = has_point(db, EG_MEMORY_ENTITY, b.ids[i]), n = has_node(db, b.ids[i]);
+        bool p = test_has_point(db, eg_memory_collection(EG_MEMORY_ENTITY), b.ids[i]), n = test_has_node(db, b.ids[i]);
         *whole += p && n;
         *any += p || n;
     }
@@ -623,7 +603,7 @@ static void count_batch(eg_db *db, size_t *whole, size_t *any) {
 }
 
 static void one_crash(const char *faults, const char *recovery_faults, bool committed) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     eg_db *db = open_dir(dir, NULL, NULL, 0);
     REQUIRE(db);
     prepare(db);
@@ -697,7 +677,7 @@ static void count_round(eg_db *db, unsigned round, size_t *whole, size_t *any) {
     round_batch(round, &b);
     *whole = *any = 0;
     for (size_t i = 0; i < b.count; i++) {
-        bool p = has_point(db, b.specs[i].type, b.ids[i]), n = has_node(db, b.ids[i]);
+        bool p = test_has_point(db, eg_memory_collection(b.specs[i].type), b.ids[i]), n = test_has_node(db, b.ids[i]);
         *whole += p && n && count_relationships(db, b.ids[i], EG_DIR_OUT) == 1;
         *any += p || n;
     }
@@ -721,7 +701,7 @@ static void write_rounds(const char *dir, unsigned first, int fd) {
 }
 
 TEST(batches_killed_at_random_moments_are_whole_or_absent) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     eg_db *db = open_dir(dir, NULL, NULL, 0);
     REQUIRE(db);
     prepare(db);

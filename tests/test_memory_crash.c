@@ -36,14 +36,6 @@
 
 static eg_error err;
 
-/* A data folder path in a new scratch folder; valid until the fourth call after. */
-static const char *data_dir(void) {
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/data", test_scratch_dir());
-    return p;
-}
 
 static eg_db *open_dir(const char *dir, eg_durability durability) {
     eg_options options = {durability};
@@ -250,7 +242,7 @@ typedef struct crash_case {
 } crash_case;
 
 static void one_crash_case(const crash_case *c) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     eg_db *db = open_dir(dir, EG_DURABILITY_NONE);
     REQUIRE(db);
     prepare(db);
@@ -364,7 +356,7 @@ TEST(delete_killed_while_compensating_is_whole_again) {
 /* A type's collection is made on its first memory, with two payload indexes, before the saga starts: a kill in
  * between must not leave a collection that lacks them for good. */
 static void killed_while_making_the_collection(const char *faults) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     eg_db *db = open_dir(dir, EG_DURABILITY_NONE);
     REQUIRE(db);
     eg_close(db);
@@ -830,7 +822,7 @@ static uint64_t crash_seed(void) {
 }
 
 static void random_kills(eg_durability durability, int kills) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     model md = {0};
     md.next_id = 1;
     uint64_t rng = crash_seed() ^ (uint64_t)durability * 0x9E3779B97F4A7C15ULL;
@@ -941,7 +933,7 @@ static bool tear_last_record(const char *dir, tear how) {
 }
 
 static void torn_tail(tear how, crash_op last_op) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     json_t *before = write_then_die(dir, last_op);
     REQUIRE(before);
     bool torn = tear_last_record(dir, how);
@@ -988,7 +980,7 @@ TEST(corrupt_last_log_record_rolls_the_last_memory_forward) {
 /* The check of a folder where a type has no memory (here: none at all), which once handed qsort a NULL array of
  * 0 ids. It runs in a child, so that a sanitizer stopping the check there is one failure, not the program's end. */
 TEST(check_of_a_folder_missing_a_type_is_consistent) {
-    const char *dir = data_dir();
+    const char *dir = test_data_dir();
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {

@@ -49,7 +49,8 @@ static void write_format_1(const char *dir) {
     REQUIRE(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 16) == 0);
     REQUIRE(mdb_env_open(env, dir, MDB_NOTLS, 0644) == 0);
     REQUIRE(mdb_txn_begin(env, NULL, 0, &txn) == 0);
-    REQUIRE(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta) == 0 && mdb_dbi_open(txn, "collections", MDB_CREATE, &collections) == 0 &&
+    REQUIRE(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta) == 0 &&
+            mdb_dbi_open(txn, "collections", MDB_CREATE, &collections) == 0 &&
             mdb_dbi_open(txn, "points", MDB_CREATE, &points) == 0 && mdb_dbi_open(txn, "dense", MDB_CREATE, &dense) == 0);
     uint32_t format = 1;
     put(txn, meta, "format", 6, &format, sizeof format);
