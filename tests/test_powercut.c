@@ -2,7 +2,7 @@
  *
  * A killed process loses nothing it wrote: the kernel still has it. A power cut loses every write that was not
  * synced, in any order, possibly torn. So a child process runs a seeded random mix of memory writes on a fresh
- * data folder — creates with relationships, updates, deletes, archive runs, and close/reopen cycles (each
+ * data folder — creates with relationships, updates, deletes, archive runs, restores, and close/reopen cycles (each
  * close is a checkpoint) — under the recorder (powercut/recorder.h), which logs every file call with its bytes
  * and, in the same sequence, the child's marks: "begin OP ID VERSION" before a call and "ack OP ID VERSION" once it
  * returned EG_OK. Then, for many cut points over the log (always the very end and a few right after an ack,
@@ -14,7 +14,7 @@
  *   - a memory whose operation was in flight at the cut is in the state before it or the state after it, whole.
  *
  * Environment: ENGRAM_POWERCUT_SEED (the workload and the cuts; default 1), ENGRAM_POWERCUT_OPS (operations,
- * default 40), ENGRAM_POWERCUT_CUTS (cut points, default 24 / TEST_WORK_DIVISOR), ENGRAM_POWERCUT_CUT (replay
+ * default 60), ENGRAM_POWERCUT_CUTS (cut points, default 200 / TEST_WORK_DIVISOR), ENGRAM_POWERCUT_CUT (replay
  * this one cut point only). A failure prints the seed, the cut and the model; the crash state at a cut follows
  * from those alone. The long run: ENGRAM_POWERCUT_CUTS=5000 build/tests/test_powercut (docs/powercut.md). */
 #define _GNU_SOURCE
@@ -38,8 +38,8 @@
 #define ENTITY_BASE 9001
 #define MAX_EPISODES 1000
 #define CREATED_BASE_MS 1600000000000LL /* episode n was created n seconds after this: oldest first is lowest n */
-#define DEFAULT_OPS 40
-#define DEFAULT_CUTS (24 / TEST_WORK_DIVISOR)
+#define DEFAULT_OPS 60
+#define DEFAULT_CUTS (200 / TEST_WORK_DIVISOR) /* about 4 s optimised */
 #define ACK_CUTS 4 /* cuts right after an acknowledgement, among the total */
 
 static eg_error err;
@@ -199,18 +199,28 @@ static void archive_oldest(eg_db *db, const char *state, const int *version, int
     for (int i = 0; i < count; i++) mark("ack archive", chosen[i], version[chosen[i]]);
 }
 
+static void restore_episode(eg_db *db, int n, int version) {
+    char id[16];
+    snprintf(id, sizeof id, "%d", n);
+    mark("begin restore", n, version);
+    if (eg_restore_archived(db, id, &err) != EG_OK) child_fails("restore", n);
+    mark("ack restore", n, version);
+}
+
 static void child(const char *dir, const char *log_path, uint64_t seed, int ops) {
     static char state[MAX_EPISODES + 1]; /* 'h' hot, 'a' archived, 0 none */
     static int version[MAX_EPISODES + 1];
     if (!powercut_record_start(dir, log_path)) child_fails("recording to", 0);
-    uint64_t rng = seed | 1;
+    uint64_t rng = mix(seed + 0x9E3779B97F4A7C15ULL) | 1; /* mixed: nearby seeds give unrelated workloads */
     eg_db *db = child_open(dir);
     for (int e = 0; e < ENTITIES; e++) create_entity(db, e);
     int episodes = 0;
     for (int op = 0; op < ops; op++) {
-        int hot[MAX_EPISODES], hot_count = 0;
-        for (int n = 1; n <= episodes; n++)
+        int hot[MAX_EPISODES], hot_count = 0, archived[MAX_EPISODES], archived_count = 0;
+        for (int n = 1; n <= episodes; n++) {
             if (state[n] == 'h') hot[hot_count++] = n;
+            if (state[n] == 'a') archived[archived_count++] = n;
+        }
         int pick = hot_count ? hot[test_random(&rng) % (uint64_t)hot_count] : 0;
         uint64_t roll = test_random(&rng) % 100;
         if (roll < 40 || !hot_count) {
@@ -219,14 +229,18 @@ static void child(const char *dir, const char *log_path, uint64_t seed, int ops)
             state[episodes] = 'h';
         } else if (roll < 65) {
             update_episode(db, pick, ++version[pick]);
-        } else if (roll < 80) {
+        } else if (roll < 78) {
             delete_episode(db, pick, version[pick]);
             state[pick] = 0;
-        } else if (roll < 90) {
+        } else if (roll < 88) {
             int limit = 1 + (int)(test_random(&rng) % 2);
             archive_oldest(db, state, version, episodes, limit);
             for (int n = 1, done = 0; n <= episodes && done < limit; n++)
                 if (state[n] == 'h') state[n] = 'a', done++;
+        } else if (roll < 93 && archived_count) {
+            int n = archived[test_random(&rng) % (uint64_t)archived_count];
+            restore_episode(db, n, version[n]);
+            state[n] = 'h';
         } else {
             eg_close(db);
             powercut_mark("reopen 0 0");
