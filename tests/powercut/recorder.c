@@ -79,11 +79,11 @@ static bool normalise(const char *path, char *out, size_t cap) {
         while (*p == '/') p++;
         const char *end = strchrnul(p, '/');
         size_t n = (size_t)(end - p);
-        if (n == 0 || (n == 1 && p[0] == '.')) {
-        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+        bool same_folder = n == 0 || (n == 1 && p[0] == '.'), parent = n == 2 && p[0] == '.' && p[1] == '.';
+        if (parent) {
             while (used > 0 && out[used - 1] != '/') used--;
             if (used > 0) used--;
-        } else {
+        } else if (!same_folder) {
             if (used + 1 + n + 1 > cap) return false;
             out[used++] = '/';
             memcpy(out + used, p, n);
