@@ -14,9 +14,10 @@
  *   - a memory whose operation was in flight at the cut is in the state before it or the state after it, whole.
  *
  * Environment: ENGRAM_POWERCUT_SEED (the workload and the cuts; default 1), ENGRAM_POWERCUT_OPS (operations,
- * default 60), ENGRAM_POWERCUT_CUTS (cut points, default 200 / TEST_WORK_DIVISOR), ENGRAM_POWERCUT_CUT (replay
- * this one cut point only). A failure prints the seed, the cut and the model; the crash state at a cut follows
- * from those alone. The long run: ENGRAM_POWERCUT_CUTS=5000 build/tests/test_powercut (docs/powercut.md). */
+ * default 60, or an eighth of the cuts when that is more), ENGRAM_POWERCUT_CUTS (cut points, default
+ * 200 / TEST_WORK_DIVISOR), ENGRAM_POWERCUT_CUT (replay this one cut point only, under both models). A failure
+ * prints the seed, the cut and the model; the crash state at a cut follows from those alone. The long run:
+ * ENGRAM_POWERCUT_CUTS=5000 build/tests/test_powercut (docs/powercut.md). */
 #define _GNU_SOURCE
 #include "test.h"
 
@@ -59,11 +60,12 @@ static uint64_t mix(uint64_t x) {
 
 /* ---- The memories ------------------------------------------------------------------------------------------- */
 
-/* Distinct per n, unit length (so a Cosine collection stores it unchanged, bit for bit). */
+/* Unit length (0.6 and 0.8 in two different components, so a Cosine collection stores it unchanged), varied
+ * with n. */
 static void vector_of(int n, float v[DIM]) {
     for (int i = 0; i < DIM; i++) v[i] = 0.0f;
     v[n % DIM] = (n / DIM) % 2 ? -0.6f : 0.6f;
-    v[(n / DIM + n + 1) % DIM] += (n / (2 * DIM)) % 2 ? -0.8f : 0.8f;
+    v[(n % DIM + 1 + (n / DIM) % (DIM - 1)) % DIM] = (n / (2 * DIM)) % 2 ? -0.8f : 0.8f;
 }
 
 static bool vector_is(const float *got, size_t dim, int n) {
@@ -510,8 +512,9 @@ static size_t choose_cuts(const powercut_log *log, uint64_t *rng, size_t wanted,
 
 TEST(powercut) {
     uint64_t seed = env_number("ENGRAM_POWERCUT_SEED", 1);
-    int ops = (int)env_number("ENGRAM_POWERCUT_OPS", DEFAULT_OPS);
     size_t wanted = (size_t)env_number("ENGRAM_POWERCUT_CUTS", DEFAULT_CUTS);
+    /* a long run gets a longer workload, so that its cuts fall on different events (about 40 per operation) */
+    int ops = (int)env_number("ENGRAM_POWERCUT_OPS", wanted / 8 > DEFAULT_OPS ? wanted / 8 : DEFAULT_OPS);
     const char *only = getenv("ENGRAM_POWERCUT_CUT");
     if (wanted < 1) wanted = 1;
     const char *scratch = test_scratch_dir();
@@ -553,7 +556,7 @@ TEST(powercut) {
         }
     }
     CHECK(failed == 0);
-    CHECK(sum.acknowledged_checked > 0);
+    if (!(only && *only)) CHECK(sum.acknowledged_checked > 0); /* the end of the log is always among the cuts */
     printf("  %" PRIu64 " crash states (%.1f ms each to build, %.1f ms to open and check); %" PRIu64
            " acknowledged memories found whole; in flight: %" PRIu64 " done, %" PRIu64 " undone\n",
            sum.cuts, sum.cuts ? 1000 * sum.build_seconds / (double)sum.cuts : 0.0,

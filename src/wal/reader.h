@@ -46,8 +46,8 @@ eg_status eg_wal_reader_next(eg_wal_reader *r, eg_wal_frame *kind, eg_wal_record
 
 /* Looks at every byte offset from `from` to the readable end for a frame with a good checksum, a type other than
  * 0 and an LSN of at least min_lsn (and no larger than the bytes left could number): evidence that the bytes
- * before it are not a torn tail. *found tells, *at says where, found_lsn and found_durable_lsn what it says. Cheap header tests reject almost every offset, so
- * the checksum is computed only for plausible frames. */
+ * before it are not a torn tail. *found tells, *at says where, found_lsn and found_durable_lsn what it says.
+ * Cheap header tests reject almost every offset, so the checksum is computed only for plausible frames. */
 eg_status eg_wal_reader_find_record(eg_wal_reader *r, uint64_t from, uint64_t min_lsn, bool *found, uint64_t *at,
                                     eg_error *err);
 
