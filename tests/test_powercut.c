@@ -397,7 +397,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 /* Builds the crash state at cut under model, opens it and checks it against the marks. */
-static bool check_cut(const powercut_log *log, size_t cut, powercut_commit_model model, uint64_t seed,
+static bool check_cut(const powercut_log *log, size_t cut, powercut_commit_model model, uint64_t seed, int ops,
                       const char *scratch, totals *sum) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/cut", scratch);
@@ -466,8 +466,8 @@ static bool check_cut(const powercut_log *log, size_t cut, powercut_commit_model
     sum->open_seconds += now_seconds() - built;
     if (test_failures_in_current != failures_before) {
         fprintf(stderr, "  ^ seed %" PRIu64 " cut %zu of %zu, model %s (replay: ENGRAM_POWERCUT_SEED=%" PRIu64
-                        " ENGRAM_POWERCUT_CUT=%zu)\n",
-                seed, cut, powercut_log_size(log), powercut_commit_model_name(model), seed, cut);
+                        " ENGRAM_POWERCUT_OPS=%d ENGRAM_POWERCUT_CUT=%zu)\n",
+                seed, cut, powercut_log_size(log), powercut_commit_model_name(model), seed, ops, cut);
         return false;
     }
     return true;
@@ -549,7 +549,7 @@ TEST(powercut) {
         /* the journal models alternate; a replayed cut runs under both */
         int first = only && *only ? 0 : (int)(c % 2), last = only && *only ? 1 : first;
         for (int m = first; m <= last; m++)
-            failed += !check_cut(log, cuts[c], (powercut_commit_model)m, seed, scratch, &sum);
+            failed += !check_cut(log, cuts[c], (powercut_commit_model)m, seed, ops, scratch, &sum);
         if (failed >= 10) {
             fprintf(stderr, "  stopping after %zu failed cuts\n", failed);
             break;
