@@ -14,8 +14,9 @@
  *                    0x08 open with segment_bytes = 64, so the append below rotates to a new segment
  *                    0x10 leave a leftover `wal-<newest + 1>.log.tmp` (a rotation a crash interrupted)
  *                    0x20 fix the checksums: walking each segment's frames from byte 32 by their length fields
- *                         (up to the first that does not fit), write each frame's right CRC32C, so that mutations
- *                         of lengths, types and LSNs reach the checks behind the checksum
+ *                         (up to the first that does not fit; frames laid out as the header's format says), write
+ *                         each frame's right CRC32C, so that mutations of lengths, types, LSNs and durable LSNs
+ *                         reach the checks behind the checksum
  *                    other bits are ignored
  *   the rest       the segment bytes, written as wal-<16 digits>.log. A segment is named after the number its
  *                  header holds (bytes 16..23) when that is a valid segment number (1 .. 10^16 - 1), else the
@@ -177,9 +178,12 @@ static walk replay(eg_wal *w, const eg_wal_open_report *report) {
 
 /* Rewrites the CRC32C of every frame of a segment that its length fields chain together (flag 0x20). */
 static void fix_checksums(uint8_t *segment, size_t size) {
-    for (size_t at = EG_WAL_SEGMENT_HEADER; at + EG_WAL_FRAME_OVERHEAD <= size;) {
+    if (size < EG_WAL_SEGMENT_HEADER) return;
+    /* frames are laid out as the header's format version says (format 1 has no durable LSN) */
+    uint32_t head = eg_wal_frame_head_size(eg_wal_get_u32(segment + EG_WAL_HEADER_VERSION_AT));
+    for (size_t at = EG_WAL_SEGMENT_HEADER; at + head + 4u <= size;) {
         uint32_t length = eg_wal_get_u32(segment + at);
-        if (length < EG_WAL_LENGTH_MIN || length > size - at - 8) break;
+        if (length < head - 4u || length > size - at - 8) break;
         eg_wal_put_u32(segment + at + 4 + length, eg_crc32c(0, segment + at, 4u + length));
         at += 8u + length;
     }

@@ -7,6 +7,7 @@
 
 #include <lmdb.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,46 @@ TEST(newer_graph_format_is_refused) {
     mdb_env_close(env);
     CHECK_STATUS(eg_graph_open_lmdb(graph, NULL, &g, &err), EG_INCOMPATIBLE, &err);
     CHECK(strstr(err.message, "format 77") != NULL);
+}
+
+/* Writes data.mdb of the store folder `store` in dir: two pages, each filled with `fill` except for a meta page
+ * header of LMDB (magic, transaction txnid) when magic is non-zero. */
+static void plant_data_file(const char *dir, const char *store, unsigned char fill, uint32_t magic, uint64_t txnid) {
+    char path[512];
+    long page = sysconf(_SC_PAGESIZE);
+    snprintf(path, sizeof path, "%s/%s", dir, store);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/%s/data.mdb", dir, store);
+    unsigned char *bytes = malloc((size_t)page * 2);
+    memset(bytes, fill, (size_t)page * 2);
+    if (magic) {
+        memcpy(bytes + 16, &magic, sizeof magic);
+        memcpy(bytes + 144, &txnid, sizeof txnid);
+    }
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, (size_t)page * 2, f);
+    fclose(f);
+    free(bytes);
+}
+
+/* A power cut during a store's creation can leave its data file with blank meta pages (LMDB writes them without a
+ * sync): no transaction was ever committed there, so the store is created again. Other damage is refused. */
+TEST(a_store_whose_creation_a_power_cut_interrupted_is_created_again) {
+    const char *dir = test_scratch_dir();
+    plant_data_file(dir, "graph", 0, 0, 0);
+    plant_data_file(dir, "vectors", 0, 0xBEEFC0DEu, 0); /* meta page 0 written, page 1 blank */
+    eg_db *db;
+    CHECK_OK(eg_open(dir, NULL, &db, &err), &err);
+    eg_close(db);
+    CHECK_OK(eg_open(dir, NULL, &db, &err), &err);
+    eg_close(db);
+
+    const char *damaged = test_scratch_dir();
+    plant_data_file(damaged, "graph", 0x5a, 0, 0);
+    CHECK_STATUS(eg_open(damaged, NULL, &db, &err), EG_CORRUPT, &err);
+    const char *committed = test_scratch_dir();
+    plant_data_file(committed, "graph", 0, 0xBEEFC0DEu, 7); /* a commit happened: its other meta page is lost */
+    CHECK_STATUS(eg_open(committed, NULL, &db, &err), EG_CORRUPT, &err);
 }
 
 TEST(second_opener_in_the_same_process_is_locked_out) {
@@ -156,6 +197,7 @@ int main(void) {
     RUN(new_folder_records_its_format);
     RUN(newer_format_is_refused_and_left_unchanged);
     RUN(newer_graph_format_is_refused);
+    RUN(a_store_whose_creation_a_power_cut_interrupted_is_created_again);
     RUN(second_opener_in_the_same_process_is_locked_out);
     RUN(second_process_gets_a_clear_error_and_changes_nothing);
     RUN(a_folder_that_cannot_be_created_is_an_io_error_without_paths);

@@ -6,11 +6,13 @@
  * syncs between threads. */
 #define _GNU_SOURCE
 #include "test.h"
+#include "util/crc32c.h"
 #include "wal/format.h"
 #include "wal/wal.h"
 #include "wal/wal_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -297,10 +299,10 @@ TEST(lsns_continue_across_reopening) {
 
 TEST(rotation_keeps_lsns_contiguous) {
     const char *dir = fresh_dir();
-    /* 50-byte payloads make 67-byte frames: three fit in 256 bytes after the 32-byte header. */
+    /* 42-byte payloads make 67-byte frames: three fit in 256 bytes after the 32-byte header. */
     eg_wal *w = open_log(dir, EG_WAL_SYNC_GROUP, 256, NULL);
     REQUIRE(w);
-    for (uint64_t i = 1; i <= 20; i++) CHECK(append_sized(w, 1, 50) == i);
+    for (uint64_t i = 1; i <= 20; i++) CHECK(append_sized(w, 1, 42) == i);
     eg_wal_stats stats;
     eg_wal_stats_get(w, &stats);
     CHECK(stats.segments == 7);
@@ -309,15 +311,15 @@ TEST(rotation_keeps_lsns_contiguous) {
     /* A record larger than segment_bytes gets a segment of its own. */
     CHECK(append_sized(w, 2, 1000) == 21);
     CHECK(append_sized(w, 2, 10) == 22);
-    CHECK(file_size(segment_path(dir, 8)) == 32 + 17 + 1000);
-    CHECK(file_size(segment_path(dir, 9)) == 32 + 17 + 10);
+    CHECK(file_size(segment_path(dir, 8)) == 32 + EG_WAL_FRAME_OVERHEAD + 1000);
+    CHECK(file_size(segment_path(dir, 9)) == 32 + EG_WAL_FRAME_OVERHEAD + 10);
     CHECK(reads_exactly(w, 1, 22));
     eg_wal_close(w);
     eg_wal_open_report report;
     w = open_log(dir, EG_WAL_SYNC_GROUP, 256, &report);
     REQUIRE(w);
     CHECK(report.segments == 9 && report.records == 22 && report.next_lsn == 23);
-    CHECK(append_sized(w, 1, 50) == 23);
+    CHECK(append_sized(w, 1, 42) == 23);
     CHECK(reads_exactly(w, 1, 23));
     eg_wal_close(w);
 }
@@ -326,7 +328,7 @@ TEST(empty_newest_segment_keeps_the_next_lsn) {
     const char *dir = fresh_dir();
     eg_wal *w = open_log(dir, EG_WAL_SYNC_GROUP, 256, NULL);
     REQUIRE(w);
-    for (uint64_t i = 1; i <= 7; i++) CHECK(append_sized(w, 1, 50) == i);
+    for (uint64_t i = 1; i <= 7; i++) CHECK(append_sized(w, 1, 42) == i);
     eg_wal_close(w);
     /* What a crash right after a rotation leaves: segment 4 created, starting at LSN 8, holding nothing. */
     int fd;
@@ -343,7 +345,7 @@ TEST(empty_newest_segment_keeps_the_next_lsn) {
     }
     w = open_log(dir, EG_WAL_SYNC_GROUP, 256, NULL);
     REQUIRE(w);
-    CHECK(append_sized(w, 1, 50) == 8);
+    CHECK(append_sized(w, 1, 42) == 8);
     CHECK(file_size(segment_path(dir, 4)) == 32 + 67);
     CHECK(!exists(segment_path(dir, 5)));
     CHECK(reads_exactly(w, 1, 8));
@@ -369,16 +371,17 @@ TEST(leftover_of_an_interrupted_rotation_is_removed) {
 
 /* ---- Torn tails --------------------------------------------------------------------------------------- */
 
-/* A log of one segment holding four records (the last of 100 bytes); returns where the last record starts. */
-static uint64_t four_records(const char *dir) {
-    eg_wal *w = open_log(dir, EG_WAL_SYNC_NONE, 0, NULL);
+/* A log of one segment holding four records (the last of 100 bytes), appended in mode sync; returns where the last
+ * record starts. */
+static uint64_t four_records(const char *dir, eg_wal_sync sync) {
+    eg_wal *w = open_log(dir, sync, 0, NULL);
     if (!w) return 0;
     append_sized(w, 1, 20);
     append_sized(w, 2, 0);
     append_sized(w, 3, 300);
     append_sized(w, 4, 100);
     eg_wal_close(w);
-    return 32 + (17 + 20) + (17 + 0) + (17 + 300);
+    return 32 + (EG_WAL_FRAME_OVERHEAD + 20) + (EG_WAL_FRAME_OVERHEAD + 0) + (EG_WAL_FRAME_OVERHEAD + 300);
 }
 
 /* Reopens after tail damage: the last record is cut (torn_bytes of it), the rest intact, LSN 4 reused. */
@@ -398,11 +401,11 @@ static void check_torn(const char *dir, uint64_t last_start, uint64_t torn_bytes
 
 TEST(torn_tail_cut_at_every_byte_of_the_last_record) {
     const char *dir = fresh_dir();
-    uint64_t last_start = four_records(dir);
+    uint64_t last_start = four_records(dir, EG_WAL_SYNC_NONE);
     REQUIRE(last_start);
     size_t length;
     unsigned char *original = read_all(segment_path(dir, 1), &length);
-    REQUIRE(original && length == last_start + 17 + 100);
+    REQUIRE(original && length == last_start + EG_WAL_FRAME_OVERHEAD + 100);
     int failures_before = test_failures_in_current;
     for (uint64_t cut = last_start; cut < length && test_failures_in_current == failures_before; cut++) {
         write_all(segment_path(dir, 1), original, (size_t)cut);
@@ -414,13 +417,13 @@ TEST(torn_tail_cut_at_every_byte_of_the_last_record) {
 
 TEST(torn_tail_with_a_damaged_payload_checksum_or_length) {
     const char *dir = fresh_dir();
-    uint64_t last_start = four_records(dir);
+    uint64_t last_start = four_records(dir, EG_WAL_SYNC_NONE);
     REQUIRE(last_start);
     size_t length;
     unsigned char *original = read_all(segment_path(dir, 1), &length);
     REQUIRE(original);
     uint64_t damaged[] = {
-        last_start + 13 + 50,  /* payload */
+        last_start + EG_WAL_FRAME_HEAD + 50, /* payload */
         length - 1,            /* checksum */
         last_start,            /* length, low byte: the frame now ends early */
         last_start + 3,        /* length, high byte: impossible */
@@ -439,12 +442,12 @@ TEST(torn_tail_with_a_damaged_payload_checksum_or_length) {
 
 TEST(damaged_record_before_valid_ones_is_refused) {
     const char *dir = fresh_dir();
-    uint64_t last_start = four_records(dir);
+    uint64_t last_start = four_records(dir, EG_WAL_SYNC_FSYNC);
     REQUIRE(last_start);
     size_t length;
     unsigned char *original = read_all(segment_path(dir, 1), &length);
-    uint64_t third = 32 + 37 + 17;
-    uint64_t damaged[] = {third + 13 + 150, third + 1, third, last_start - 1, third + 4};
+    uint64_t third = 32 + (EG_WAL_FRAME_OVERHEAD + 20) + EG_WAL_FRAME_OVERHEAD;
+    uint64_t damaged[] = {third + EG_WAL_FRAME_HEAD + 150, third + 1, third, last_start - 1, third + 4};
     for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
         write_all(segment_path(dir, 1), original, length);
         flip_byte(segment_path(dir, 1), damaged[i]);
@@ -456,7 +459,7 @@ TEST(damaged_record_before_valid_ones_is_refused) {
     unsigned char head[EG_WAL_FRAME_HEAD], crc[4];
     unsigned char payload[100];
     fill_payload(payload, sizeof payload, 4);
-    eg_wal_put_u32(crc, eg_wal_frame_encode(head, 4, 9, payload, sizeof payload));
+    eg_wal_put_u32(crc, eg_wal_frame_encode(head, 4, 9, 0, payload, sizeof payload));
     CHECK(pwrite(fd, head, sizeof head, (off_t)last_start) == sizeof head);
     CHECK(pwrite(fd, crc, sizeof crc, (off_t)(length - 4)) == sizeof crc);
     close(fd);
@@ -465,11 +468,85 @@ TEST(damaged_record_before_valid_ones_is_refused) {
     free(original);
 }
 
+/* After a power cut, unsynced records can survive past a lost one. No record after the bad one says a sync
+ * covered it (their durable LSNs are all below its LSN), so none of them was ever acknowledged: cut, not refused. */
+TEST(unsynced_records_after_a_lost_one_are_cut) {
+    const char *dir = fresh_dir();
+    uint64_t last_start = four_records(dir, EG_WAL_SYNC_NONE);
+    REQUIRE(last_start);
+    size_t length;
+    unsigned char *original = read_all(segment_path(dir, 1), &length);
+    REQUIRE(original);
+    uint64_t third = 32 + (EG_WAL_FRAME_OVERHEAD + 20) + EG_WAL_FRAME_OVERHEAD;
+    uint64_t damaged[] = {third + EG_WAL_FRAME_HEAD + 150, third, last_start - 1};
+    for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) {
+        write_all(segment_path(dir, 1), original, length);
+        flip_byte(segment_path(dir, 1), damaged[i]);
+        eg_wal_open_report report;
+        eg_wal *w = open_log(dir, EG_WAL_SYNC_NONE, 0, &report);
+        REQUIRE(w);
+        CHECK(report.torn_bytes == length - third && report.torn_segment == 1);
+        CHECK(report.records == 2 && report.next_lsn == 3);
+        CHECK(file_size(segment_path(dir, 1)) == third);
+        CHECK(reads_exactly(w, 1, 2));
+        eg_wal_close(w);
+    }
+    free(original);
+}
+
+/* Writes segment 1 in format 1 (frames without a durable LSN) holding LSNs 1..3 with fill_payload payloads of
+ * 30 bytes; returns the offset of the second record. */
+static uint64_t format_1_segment(const char *dir) {
+    unsigned char bytes[32 + 3 * (EG_WAL_V1_FRAME_HEAD + 30 + 4)] = {0};
+    memcpy(bytes, "EGWALSEG", 8);
+    eg_wal_put_u32(bytes + EG_WAL_HEADER_VERSION_AT, 1);
+    eg_wal_put_u64(bytes + EG_WAL_HEADER_NUMBER_AT, 1);
+    eg_wal_put_u64(bytes + EG_WAL_HEADER_FIRST_LSN_AT, 1);
+    size_t at = 32;
+    for (uint64_t lsn = 1; lsn <= 3; lsn++) {
+        unsigned char *frame = bytes + at;
+        eg_wal_put_u32(frame, EG_WAL_V1_FRAME_HEAD - 4 + 30);
+        frame[4] = 1;
+        eg_wal_put_u64(frame + 5, lsn);
+        fill_payload(frame + EG_WAL_V1_FRAME_HEAD, 30, lsn);
+        eg_wal_put_u32(frame + EG_WAL_V1_FRAME_HEAD + 30, eg_crc32c(0, frame, EG_WAL_V1_FRAME_HEAD + 30));
+        at += EG_WAL_V1_FRAME_HEAD + 30 + 4;
+    }
+    write_all(segment_path(dir, 1), bytes, sizeof bytes);
+    return 32 + EG_WAL_V1_FRAME_HEAD + 30 + 4;
+}
+
+/* Segments written before format 2 are read as they are; new records go to a new segment of the current format,
+ * and the old rule stays for the old segment: a bad record with a valid one after it is refused. */
+TEST(format_1_segments_are_read_then_followed_by_a_new_one) {
+    const char *dir = fresh_dir();
+    REQUIRE(mkdir(dir, 0755) == 0 || errno == EEXIST);
+    uint64_t second = format_1_segment(dir);
+    eg_wal_open_report report;
+    eg_wal *w = open_log(dir, EG_WAL_SYNC_GROUP, 0, &report);
+    REQUIRE(w);
+    CHECK(report.records == 3 && report.next_lsn == 4 && report.torn_bytes == 0);
+    CHECK(exists(segment_path(dir, 2)));
+    CHECK(append_sized(w, 2, 30) == 4);
+    CHECK(reads_exactly(w, 1, 4));
+    eg_wal_close(w);
+    w = open_log(dir, EG_WAL_SYNC_GROUP, 0, &report);
+    REQUIRE(w);
+    CHECK(report.records == 4 && report.next_lsn == 5 && report.segments == 2);
+    eg_wal_close(w);
+
+    const char *fresh = fresh_dir();
+    REQUIRE(mkdir(fresh, 0755) == 0 || errno == EEXIST);
+    format_1_segment(fresh);
+    flip_byte(segment_path(fresh, 1), second + EG_WAL_V1_FRAME_HEAD + 3);
+    check_refused(fresh, EG_CORRUPT, segment_name(1), at_byte(second));
+}
+
 /* Five segments of three records (LSNs 1..15), closed. */
 static void five_segments(const char *dir) {
     eg_wal *w = open_log(dir, EG_WAL_SYNC_NONE, 256, NULL);
     if (!w) return;
-    for (int i = 0; i < 15; i++) append_sized(w, 1, 50);
+    for (int i = 0; i < 15; i++) append_sized(w, 1, 42);
     eg_wal_close(w);
 }
 
@@ -477,9 +554,9 @@ TEST(damage_in_an_older_segment_is_refused) {
     const char *dir = fresh_dir();
     five_segments(dir);
     REQUIRE(exists(segment_path(dir, 5)) && !exists(segment_path(dir, 6)));
-    flip_byte(segment_path(dir, 2), 32 + 67 + 13 + 5); /* middle record's payload */
+    flip_byte(segment_path(dir, 2), 32 + 67 + EG_WAL_FRAME_HEAD + 5); /* middle record's payload */
     check_refused(dir, EG_CORRUPT, segment_name(2), at_byte(32 + 67));
-    flip_byte(segment_path(dir, 2), 32 + 67 + 13 + 5);
+    flip_byte(segment_path(dir, 2), 32 + 67 + EG_WAL_FRAME_HEAD + 5);
     flip_byte(segment_path(dir, 3), 32 + 2 * 67 + 66); /* the checksum of its last record */
     check_refused(dir, EG_CORRUPT, segment_name(3), at_byte(32 + 2 * 67));
     flip_byte(segment_path(dir, 3), 32 + 2 * 67 + 66);
@@ -556,7 +633,7 @@ TEST(damage_met_while_reading_is_reported) {
     const char *dir = fresh_dir();
     eg_wal *w = open_log(dir, EG_WAL_SYNC_NONE, 256, NULL);
     REQUIRE(w);
-    for (int i = 0; i < 15; i++) append_sized(w, 1, 50);
+    for (int i = 0; i < 15; i++) append_sized(w, 1, 42);
     flip_byte(segment_path(dir, 4), 32 + 67 + 20);
     static seen s;
     memset(&s, 0, sizeof s);
@@ -608,7 +685,7 @@ TEST(checkpoint_removes_only_wholly_older_segments) {
     w = open_log(dir, EG_WAL_SYNC_GROUP, 256, &report);
     REQUIRE(w);
     CHECK(report.checkpoint_lsn == 16 && report.next_lsn == 16 && report.segments == 1 && report.records == 3);
-    CHECK(append_sized(w, 1, 50) == 16);
+    CHECK(append_sized(w, 1, 42) == 16);
     CHECK(reads_exactly(w, 16, 16));
     eg_wal_close(w);
 }
@@ -654,7 +731,7 @@ TEST(read_from_the_middle_of_a_segment) {
     const char *dir = fresh_dir();
     eg_wal *w = open_log(dir, EG_WAL_SYNC_NONE, 256, NULL);
     REQUIRE(w);
-    for (int i = 0; i < 30; i++) append_sized(w, 1, 50);
+    for (int i = 0; i < 30; i++) append_sized(w, 1, 42);
     CHECK(reads_exactly(w, 17, 30)); /* segment 6 holds 16..18 */
     CHECK(reads_exactly(w, 16, 30));
     CHECK(reads_exactly(w, 30, 30));
@@ -888,6 +965,8 @@ int main(void) {
     RUN(torn_tail_cut_at_every_byte_of_the_last_record);
     RUN(torn_tail_with_a_damaged_payload_checksum_or_length);
     RUN(damaged_record_before_valid_ones_is_refused);
+    RUN(unsynced_records_after_a_lost_one_are_cut);
+    RUN(format_1_segments_are_read_then_followed_by_a_new_one);
     RUN(damage_in_an_older_segment_is_refused);
     RUN(damaged_segment_headers_are_refused);
     RUN(missing_segments_are_refused);

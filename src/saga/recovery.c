@@ -3,7 +3,8 @@
  * The log is read from its checkpoint: every intent is remembered (by saga id), steps raise its count of logged
  * steps, an end closes it. The unfinished ones are then finished in the order they started, as a live run
  * would finish them and with the same log records: rolled forward when their point-of-no-return step is logged,
- * otherwise compensated from the step after the last logged one (it may have run without being logged). Step and
+ * otherwise compensated from the point of no return, or from the step after the last logged one when that is
+ * later (steps may have run without their record reaching the disk). Step and
  * end records of sagas whose intent lies before the checkpoint are ignored: those sagas ended before it. */
 #include "saga/saga_internal.h"
 
@@ -143,7 +144,13 @@ static eg_status finish(eg_saga_engine *e, const logged_saga *s, eg_saga_recover
         p.cause = EG_UNAVAILABLE;
         p.cause_err = why;
         p.failed_step = interrupted;
-        outcome = eg_saga_undo(e, &p, s->logged < steps ? s->logged + 1 : steps);
+        /* Step records before the point of no return are not synced (saga.c, log_record): a power cut can lose
+         * them while the store writes of later steps, synced in their own files, survive. So every step up to
+         * the point of no return may have run, whatever the log shows; compensations are idempotent, and undoing
+         * one that never ran changes nothing. */
+        size_t may_have_run = s->type->point_of_no_return < steps ? s->type->point_of_no_return + 1 : steps;
+        size_t undo = s->logged < steps ? s->logged + 1 : steps;
+        outcome = eg_saga_undo(e, &p, undo > may_have_run ? undo : may_have_run);
         if (outcome == EG_SAGA_COMPENSATED) report->compensated++;
     }
     if (outcome == EG_SAGA_FAILED) report->failed++;

@@ -33,8 +33,9 @@
  *
  * Recovery (at open, before any new saga runs): every saga with an intent and no end is finished. One that had
  * completed its point-of-no-return step is rolled forward (its remaining forward actions re-run, which must
- * therefore be idempotent too); any other is compensated from its last logged step — including the step after
- * it, which may have run unlogged. Recovery logs the steps and ends it runs as a live run does, and removes a
+ * therefore be idempotent too); any other is compensated from its point of no return (its last step when it has
+ * none), or from the step after its last logged one when that is later: step records before the point of no return
+ * are not synced, so after a power cut the log can lack steps whose store writes survived. Recovery logs the steps and ends it runs as a live run does, and removes a
  * dead letter left by an earlier attempt whose end never reached the log when it now ends well. Records of other
  * types (the log is shared) are skipped, and step or end records whose intent lies before the checkpoint are
  * ignored (those sagas ended before it); a saga record that does not parse is EG_CORRUPT. A saga compensated by

@@ -3,11 +3,13 @@
 #include "util/files.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_READERS 1024
 #define MAX_TABLES 16
@@ -99,6 +101,41 @@ static eg_status open_tables(const eg_lmdb_env *e, const eg_lmdb_table *tables, 
     return eg_lmdb_commit(e, txn, "open tables", err);
 }
 
+/* LMDB's data format 1 (MDB_DATA_VERSION, unchanged since LMDB 0.9), 64-bit: pages 0 and 1 are the meta pages; a
+ * meta page holds, after its 16-byte page header, the magic at byte 16 and the transaction id at byte 144. */
+#define LMDB_MAGIC 0xBEEFC0DEu
+#define LMDB_META_MAGIC_AT 16
+#define LMDB_META_TXNID_AT 144
+#define LMDB_META_BYTES 152
+
+/* A power cut while LMDB creates an environment can leave data.mdb with a meta page blank (found by
+ * tests/test_powercut.c, seed 7, a cut during the first open of a folder): LMDB writes both meta pages of a new
+ * file without a sync, and refuses the file (MDB_INVALID) unless both are valid. The first commit's fdatasync makes
+ * them durable before it writes the meta page naming it, so a file whose meta pages are each blank or still at
+ * transaction 0 never held a committed transaction: nothing is lost by emptying it, and LMDB then initialises it
+ * again. Any other damage stays a refusal. True when the file was emptied. */
+static bool empty_unborn_data_file(const char *dir) {
+    char path[4096];
+    long page = sysconf(_SC_PAGESIZE);
+    if (page < LMDB_META_BYTES || snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path) return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool unborn = true;
+    for (int meta = 0; meta < 2 && unborn; meta++) {
+        unsigned char bytes[LMDB_META_BYTES] = {0}; /* past the end of a short file: blank */
+        ssize_t got = pread(fd, bytes, sizeof bytes, (off_t)meta * page);
+        uint32_t magic;
+        uint64_t txnid;
+        memcpy(&magic, bytes + LMDB_META_MAGIC_AT, sizeof magic);
+        memcpy(&txnid, bytes + LMDB_META_TXNID_AT, sizeof txnid);
+        bool blank = true;
+        for (size_t i = 0; i < sizeof bytes; i++) blank = blank && bytes[i] == 0;
+        unborn = got >= 0 && (blank || (magic == LMDB_MAGIC && txnid == 0));
+    }
+    close(fd);
+    return unborn && truncate(path, 0) == 0;
+}
+
 eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg_lmdb_table *tables,
                        size_t table_count, eg_lmdb_env *out, eg_error *err) {
     char lock_path[4096], what[64];
@@ -116,12 +153,18 @@ eg_status eg_lmdb_open(const char *dir, const eg_lmdb_options *options, const eg
     unsigned flags = MDB_NOTLS | (options->no_sync ? MDB_NOSYNC : 0);
     bool shrinks = options->map_size == 0;
     uint64_t map_size = shrinks ? options->default_map_size : options->map_size;
+    bool emptied = false;
     int rc;
     for (;;) {
         if ((rc = mdb_env_create(&out->env)) || (rc = mdb_env_set_maxdbs(out->env, MAX_TABLES)) ||
             (rc = mdb_env_set_maxreaders(out->env, MAX_READERS)) || (rc = mdb_env_set_mapsize(out->env, map_size)) ||
             (rc = mdb_env_open(out->env, dir, flags, 0644)) == 0)
             break;
+        if (rc == MDB_INVALID && !emptied && (emptied = empty_unborn_data_file(dir))) {
+            mdb_env_close(out->env);
+            out->env = NULL;
+            continue;
+        }
         /* The address space cannot hold the reservation (ulimit -v, a sanitizer's layout): a default one is only
          * an upper bound, so try half of it. */
         if (rc != ENOMEM || !shrinks || map_size / 2 < EG_LMDB_MAP_SIZE_FLOOR) break;

@@ -75,11 +75,12 @@ eg_status eg_wal_segment_header_check(const unsigned char raw[EG_WAL_SEGMENT_HEA
     return EG_OK;
 }
 
-uint32_t eg_wal_frame_encode(unsigned char head[EG_WAL_FRAME_HEAD], uint8_t type, uint64_t lsn, const void *payload,
-                             size_t length) {
+uint32_t eg_wal_frame_encode(unsigned char head[EG_WAL_FRAME_HEAD], uint8_t type, uint64_t lsn, uint64_t durable_lsn,
+                             const void *payload, size_t length) {
     eg_wal_put_u32(head, (uint32_t)(EG_WAL_LENGTH_MIN + length));
     head[4] = type;
     eg_wal_put_u64(head + 5, lsn);
+    eg_wal_put_u64(head + EG_WAL_FRAME_DURABLE_AT, durable_lsn);
     return eg_crc32c(eg_crc32c(0, head, EG_WAL_FRAME_HEAD), payload, length);
 }
 

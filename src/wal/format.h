@@ -15,10 +15,14 @@
 #include <stdint.h>
 
 #define EG_WAL_SEGMENT_HEADER 32u
-#define EG_WAL_FRAME_HEAD 13u      /* length u32 | type u8 | LSN u64 */
-#define EG_WAL_FRAME_OVERHEAD 17u  /* head + CRC32C u32 */
-#define EG_WAL_LENGTH_MIN 9u       /* type + LSN: an empty payload */
-#define EG_WAL_LENGTH_MAX (9u + EG_WAL_RECORD_MAX)
+/* Frames of the current format (2), which every new segment uses. */
+#define EG_WAL_FRAME_HEAD 21u      /* length u32 | type u8 | LSN u64 | durable LSN u64 */
+#define EG_WAL_FRAME_OVERHEAD 25u  /* head + CRC32C u32 */
+#define EG_WAL_LENGTH_MIN 17u      /* type + LSN + durable LSN: an empty payload */
+#define EG_WAL_LENGTH_MAX (EG_WAL_LENGTH_MIN + EG_WAL_RECORD_MAX)
+#define EG_WAL_FRAME_DURABLE_AT 13u /* offset of the durable LSN in a format 2 frame */
+/* Frames of format 1 segments, still read: no durable LSN. */
+#define EG_WAL_V1_FRAME_HEAD 13u   /* length u32 | type u8 | LSN u64 */
 #define EG_WAL_NAME_CAP 32         /* "wal-" + 16 digits + ".log.tmp" + NUL fits */
 #define EG_WAL_SEGMENT_NUMBER_MAX 9999999999999999ull /* the largest 16-digit segment number */
 
@@ -27,6 +31,12 @@
 #define EG_WAL_HEADER_RESERVED_AT 12u
 #define EG_WAL_HEADER_NUMBER_AT 16u
 #define EG_WAL_HEADER_FIRST_LSN_AT 24u
+
+/* The frame head size of a segment of format `version` (1 or 2); the rest of a frame follows from it: length
+ * counts head - 4 bytes plus the payload, and a CRC32C of 4 bytes ends the frame. */
+static inline uint32_t eg_wal_frame_head_size(uint32_t version) {
+    return version >= 2 ? EG_WAL_FRAME_HEAD : EG_WAL_V1_FRAME_HEAD;
+}
 
 static inline void eg_wal_put_u32(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -65,10 +75,11 @@ typedef struct eg_wal_segment_header {
 eg_status eg_wal_segment_header_check(const unsigned char raw[EG_WAL_SEGMENT_HEADER], const char *name,
                                       uint64_t number, eg_wal_segment_header *out, eg_error *err);
 
-/* Fills the 13-byte frame head for a payload of `length` bytes and returns the CRC32C of the whole frame (head
- * then payload), which the caller writes after the payload. */
-uint32_t eg_wal_frame_encode(unsigned char head[EG_WAL_FRAME_HEAD], uint8_t type, uint64_t lsn, const void *payload,
-                             size_t length);
+/* Fills the frame head (current format) for a payload of `length` bytes and returns the CRC32C of the whole frame
+ * (head then payload), which the caller writes after the payload. durable_lsn: every record up to it was on disk
+ * (a sync covering it had completed) when this one was written. */
+uint32_t eg_wal_frame_encode(unsigned char head[EG_WAL_FRAME_HEAD], uint8_t type, uint64_t lsn, uint64_t durable_lsn,
+                             const void *payload, size_t length);
 
 /* Creates segment `number` starting at first_lsn in folder dir and returns a descriptor open for writing in *fd.
  * With durable, the header is fsynced before the rename and the folder after it; *syncs counts the file syncs

@@ -87,6 +87,7 @@ eg_status eg_wal_reader_open(eg_wal_reader *r, const char *dir, uint64_t number,
         goto fail;
     r->offset = EG_WAL_SEGMENT_HEADER;
     r->next_lsn = r->header.first_lsn;
+    r->head = eg_wal_frame_head_size(r->header.version);
     return EG_OK;
 fail:
     eg_wal_reader_close(r);
@@ -114,13 +115,14 @@ eg_status eg_wal_reader_next(eg_wal_reader *r, eg_wal_frame *kind, eg_wal_record
         *kind = EG_WAL_FRAME_END;
         return EG_OK;
     }
-    if (left < EG_WAL_FRAME_OVERHEAD)
+    uint32_t length_min = r->head - 4u;
+    if (left < r->head + 4u)
         return classify(r, kind, EG_WAL_FRAME_TORN,
                         "incomplete record: the file ends %" PRIu64 " bytes after its start", left);
-    eg_status st = fill(r, r->offset, EG_WAL_FRAME_HEAD, err);
+    eg_status st = fill(r, r->offset, r->head, err);
     if (st) return st;
     uint32_t length = eg_wal_get_u32(window(r, r->offset));
-    if (length < EG_WAL_LENGTH_MIN || length > EG_WAL_LENGTH_MAX)
+    if (length < length_min || length > length_min + EG_WAL_RECORD_MAX)
         return classify(r, kind, EG_WAL_FRAME_TORN, "impossible record length %" PRIu32, length);
     uint64_t frame = 8u + (uint64_t)length;
     if (frame > left)
@@ -140,8 +142,8 @@ eg_status eg_wal_reader_next(eg_wal_reader *r, eg_wal_frame *kind, eg_wal_record
                         lsn, r->next_lsn);
     record->lsn = lsn;
     record->type = type;
-    record->payload = p + EG_WAL_FRAME_HEAD;
-    record->length = length - EG_WAL_LENGTH_MIN;
+    record->payload = p + r->head;
+    record->length = length - length_min;
     r->offset += frame;
     r->next_lsn++;
     *kind = EG_WAL_FRAME_RECORD;
@@ -151,15 +153,16 @@ eg_status eg_wal_reader_next(eg_wal_reader *r, eg_wal_frame *kind, eg_wal_record
 eg_status eg_wal_reader_find_record(eg_wal_reader *r, uint64_t from, uint64_t min_lsn, bool *found, uint64_t *at,
                                     eg_error *err) {
     *found = false;
-    /* Records after min_lsn's would each take at least EG_WAL_FRAME_OVERHEAD bytes of what is left. */
-    uint64_t lsn_span = (r->size > from ? r->size - from : 0) / EG_WAL_FRAME_OVERHEAD + 1;
-    for (uint64_t y = from; y + EG_WAL_FRAME_OVERHEAD <= r->size; y++) {
-        eg_status st = fill(r, y, EG_WAL_FRAME_HEAD, err);
+    /* Records after min_lsn's would each take at least a frame's overhead of what is left. */
+    uint32_t overhead = r->head + 4u, length_min = r->head - 4u;
+    uint64_t lsn_span = (r->size > from ? r->size - from : 0) / overhead + 1;
+    for (uint64_t y = from; y + overhead <= r->size; y++) {
+        eg_status st = fill(r, y, r->head, err);
         if (st) return st;
         const unsigned char *p = window(r, y);
         uint32_t length = eg_wal_get_u32(p);
         uint64_t lsn = eg_wal_get_u64(p + 5);
-        if (length < EG_WAL_LENGTH_MIN || length > EG_WAL_LENGTH_MAX || y + 8u + length > r->size || p[4] == 0 ||
+        if (length < length_min || length > length_min + EG_WAL_RECORD_MAX || y + 8u + length > r->size || p[4] == 0 ||
             lsn < min_lsn || lsn - min_lsn >= lsn_span)
             continue;
         if ((st = fill(r, y, 8u + (size_t)length, err))) return st;
@@ -167,6 +170,8 @@ eg_status eg_wal_reader_find_record(eg_wal_reader *r, uint64_t from, uint64_t mi
         if (eg_crc32c(0, p, 4u + length) == eg_wal_get_u32(p + 4u + length)) {
             *found = true;
             *at = y;
+            r->found_lsn = lsn;
+            r->found_durable_lsn = r->head > EG_WAL_FRAME_DURABLE_AT ? eg_wal_get_u64(p + EG_WAL_FRAME_DURABLE_AT) : 0;
             return EG_OK;
         }
     }

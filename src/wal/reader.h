@@ -22,10 +22,12 @@ typedef struct eg_wal_reader {
     int fd;
     char name[EG_WAL_NAME_CAP];
     eg_wal_segment_header header;
+    uint32_t head;      /* frame head size of the segment's format (eg_wal_frame_head_size) */
     uint64_t size;      /* bytes readable: the file's size, or less after eg_wal_reader_limit */
     uint64_t offset;    /* where the next frame starts */
     uint64_t next_lsn;  /* the LSN it must carry */
     char problem[160];  /* why the last frame was TORN or WRONG, for messages */
+    uint64_t found_lsn, found_durable_lsn; /* of the frame eg_wal_reader_find_record found (durable: 0 in format 1) */
     unsigned char *buf; /* holds the file's bytes [buf_at, buf_at + buf_len) */
     size_t buf_cap, buf_len;
     uint64_t buf_at;
@@ -44,8 +46,8 @@ eg_status eg_wal_reader_next(eg_wal_reader *r, eg_wal_frame *kind, eg_wal_record
 
 /* Looks at every byte offset from `from` to the readable end for a frame with a good checksum, a type other than
  * 0 and an LSN of at least min_lsn (and no larger than the bytes left could number): evidence that the bytes
- * before it are not a torn tail. *found tells, *at says where. Cheap header tests reject almost every offset, so
- * the checksum is computed only for plausible frames. */
+ * before it are not a torn tail. *found tells, *at says where, found_lsn and found_durable_lsn what it says.
+ * Cheap header tests reject almost every offset, so the checksum is computed only for plausible frames. */
 eg_status eg_wal_reader_find_record(eg_wal_reader *r, uint64_t from, uint64_t min_lsn, bool *found, uint64_t *at,
                                     eg_error *err);
 

@@ -31,6 +31,7 @@ typedef struct survey {
     size_t keep;     /* index of the oldest segment still needed; those before it lie wholly below CHECKPOINT */
     bool leftovers;  /* `.tmp` segments exist */
     uint64_t records, next_lsn, end, torn_bytes;
+    uint32_t newest_version; /* the newest segment's format */
 } survey;
 
 static void survey_free(survey *s) {
@@ -173,13 +174,30 @@ static eg_status read_segment(eg_wal *w, survey *s, size_t i, uint64_t expected_
             st = damaged(err, r.name, r.offset, r.problem);
             goto done;
         }
-        uint64_t bad = r.offset, valid_at;
+        /* Valid records after a bad one: in format 1 always damage; in format 2 only when one of them was written
+         * after a sync covering the bad one had completed (its durable LSN reaches it). Otherwise the bad record
+         * and everything after it were never acknowledged — written, then lost or kept out of order by a power
+         * cut before any sync covered them — and they are cut as a torn tail. */
+        uint64_t bad = r.offset, valid_at, from = bad + 1;
         bool valid_after;
-        if ((st = eg_wal_reader_find_record(&r, bad + 1, r.next_lsn, &valid_after, &valid_at, err))) goto done;
-        if (valid_after) {
-            snprintf(problem, sizeof problem, "%s, yet a valid record follows at byte %" PRIu64, r.problem, valid_at);
-            st = damaged(err, r.name, bad, problem);
-            goto done;
+        for (;;) {
+            if ((st = eg_wal_reader_find_record(&r, from, r.next_lsn, &valid_after, &valid_at, err))) goto done;
+            if (!valid_after) break;
+            if (r.header.version < 2) {
+                snprintf(problem, sizeof problem, "%s, yet a valid record follows at byte %" PRIu64, r.problem,
+                         valid_at);
+                st = damaged(err, r.name, bad, problem);
+                goto done;
+            }
+            if (r.found_durable_lsn >= r.next_lsn) {
+                snprintf(problem, sizeof problem,
+                         "%s, yet the record at byte %" PRIu64 " (LSN %" PRIu64
+                         ") was written after LSN %" PRIu64 " was synced",
+                         r.problem, valid_at, r.found_lsn, r.next_lsn);
+                st = damaged(err, r.name, bad, problem);
+                goto done;
+            }
+            from = valid_at + 1;
         }
         s->torn_bytes = r.size - bad;
         break;
@@ -193,6 +211,7 @@ static eg_status read_segment(eg_wal *w, survey *s, size_t i, uint64_t expected_
     }
     s->next_lsn = r.next_lsn;
     s->end = r.offset;
+    s->newest_version = r.header.version;
 done:
     eg_wal_reader_close(&r);
     return st;
@@ -211,6 +230,13 @@ static eg_status check(eg_wal *w, survey *s, eg_error *err) {
     for (size_t i = s->keep; i < s->count; i++) {
         if ((st = read_segment(w, s, i, expected_first, err))) return st;
         expected_first = s->next_lsn;
+    }
+    /* A newest segment of an older format is followed by a new one at open: there must be a number for it. */
+    if (s->newest_version < EG_WAL_FORMAT && s->numbers[s->count - 1] >= EG_WAL_SEGMENT_NUMBER_MAX) {
+        char name[EG_WAL_NAME_CAP];
+        eg_wal_segment_name(name, s->numbers[s->count - 1]);
+        return damaged(err, name, EG_WAL_HEADER_NUMBER_AT,
+                       "an older-format segment with no segment number left after it for new records");
     }
     if (w->checkpoint_lsn > s->next_lsn) {
         char problem[160];
@@ -321,7 +347,20 @@ eg_status eg_wal_open(const char *dir, const eg_wal_options *options, eg_wal **o
         eg_wal_close(w);
         return st;
     }
-    w->synced_lsn = w->next_lsn - 1;
+    /* What is on disk: after the syncs of open in the durable modes, everything; in NONE mode only the segments
+     * before the newest (each was synced before the next one started). Records carry this as their durable LSN. */
+    w->synced_lsn = sync != EG_WAL_SYNC_NONE ? w->next_lsn - 1 : w->first_lsns[w->segments - 1] - 1;
+    /* A newest segment of an older format gets no new records: they go to a new segment of the current one. */
+    if (s.count > 0 && s.newest_version < EG_WAL_FORMAT) {
+        pthread_mutex_lock(&w->mutex);
+        st = eg_wal_rotate(w, err);
+        pthread_mutex_unlock(&w->mutex);
+        if (st) {
+            survey_free(&s);
+            eg_wal_close(w);
+            return st;
+        }
+    }
     if (report) {
         report->segments = w->segments;
         report->records = s.records;

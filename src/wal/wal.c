@@ -102,7 +102,7 @@ static eg_status sync_through(eg_wal *w, uint64_t lsn, eg_error *err) {
 /* Closes the newest segment (synced first, in every mode: rotations are rare, and a segment followed by another
  * must never lose its tail, which would leave a gap) and starts the next one at next_lsn. Mutex held, no leader
  * syncing. */
-static eg_status rotate(eg_wal *w, eg_error *err) {
+eg_status eg_wal_rotate(eg_wal *w, eg_error *err) {
     /* Segment names hold 16 digits: a segment numbered past that would be named so that open does not list it,
      * losing its records on reopen (found by fuzz/fuzz_wal.c, fuzz/regressions/wal/rotate-past-last-segment-number).
      * Only damaged or forged files can number a segment so high. */
@@ -165,11 +165,11 @@ static eg_status write_record(eg_wal *w, uint8_t type, const void *payload, size
             pthread_cond_wait(&w->sync_done, &w->mutex);
             continue;
         }
-        if ((st = rotate(w, err))) return st;
+        if ((st = eg_wal_rotate(w, err))) return st;
     }
     *assigned = w->next_lsn;
     unsigned char head[EG_WAL_FRAME_HEAD], crc[4];
-    eg_wal_put_u32(crc, eg_wal_frame_encode(head, type, *assigned, payload, length));
+    eg_wal_put_u32(crc, eg_wal_frame_encode(head, type, *assigned, w->synced_lsn, payload, length));
     if ((st = write_frame(w, head, payload, length, crc, err))) return st;
     w->end += frame;
     w->next_lsn++;

@@ -12,9 +12,12 @@
  * its header; a .tmp left by a crash is deleted on open.
  * A segment starts with a 32-byte header:
  *   magic "EGWALSEG" (8) | format version u32 | reserved u32 (0) | segment number u64 | first LSN u64
- * followed by records. A record is framed as
- *   length u32 | type u8 | LSN u64 | payload (length - 9 bytes) | CRC32C u32
- * where length counts type + LSN + payload, and the CRC32C covers everything before it (length included).
+ * followed by records. A record is framed as (format 2)
+ *   length u32 | type u8 | LSN u64 | durable LSN u64 | payload (length - 17 bytes) | CRC32C u32
+ * where length counts type + both LSNs + payload, the CRC32C covers everything before it (length included), and
+ * the durable LSN is the sync mark: every record up to it was on disk when this one was written. Format 1 frames
+ * (no durable LSN: length u32 | type u8 | LSN u64 | payload | CRC32C) are still read; a log whose newest segment
+ * is format 1 gets a new segment at open, so appends always write format 2.
  * All integers are little-endian. A payload holds at most EG_WAL_RECORD_MAX bytes. A header whose format version
  * is newer than EG_WAL_FORMAT makes open fail with EG_INCOMPATIBLE.
  *
@@ -27,15 +30,16 @@
  *   with nothing valid after it — no frame with a good CRC, a type other than 0 and an LSN at least the expected
  *   one starts at any later byte of the segment — is what a crash during an append leaves. It is cut off (the
  *   file truncated to the last valid record, and synced) before anything is appended, and reported in
- *   eg_wal_open_report.
- * - Anything else — a bad record with valid records after it, a bad record in an older segment, a record whose
+ *   eg_wal_open_report. In a format 2 segment so is a bad record followed by valid ones none of which carries a
+ *   durable LSN reaching the bad one's: no sync covered it, so neither it nor they were ever acknowledged — a power
+ *   cut kept some unsynced records and lost others — and all of them are cut.
+ * - Anything else — a bad record with valid records after it that say a sync covered it (or any valid record
+ *   after it, in a format 1 segment), a bad record in an older segment, a record whose
  *   CRC holds but whose LSN is out of sequence or whose type is 0 (even at the tail), a damaged or missing segment
  *   header, a gap in segment numbers or LSNs, a CHECKPOINT that is unreadable, that needs records no segment
  *   holds, or that lies beyond the end of the log — is corruption: eg_wal_open fails with EG_CORRUPT naming the
  *   file and the byte offset, and changes nothing. Acknowledged records are never dropped silently; an operator
- *   decides (restore a copy, or cut the log there with a later `engram recover` option). One consequence: after a
- *   power cut (not a killed process) in GROUP or FSYNC mode, records written but never acknowledged may have
- *   reached the disk out of order, and a survivor after a lost one is refused the same way (docs/wal.md).
+ *   decides (restore a copy, or cut the log there with a later `engram recover` option).
  * - Segments whose records all lie below CHECKPOINT, left by a checkpoint interrupted while removing them, are
  *   not read; open removes them. In GROUP and FSYNC mode open also syncs every segment it keeps (the previous run
  *   may have used NONE), so new durable records never outlive older ones.
@@ -58,7 +62,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EG_WAL_FORMAT 1u
+#define EG_WAL_FORMAT 2u
 #define EG_WAL_RECORD_MAX (64u * 1024u * 1024u) /* payload bytes of one record */
 #define EG_WAL_SEGMENT_DEFAULT (64u * 1024u * 1024u)
 

@@ -39,6 +39,10 @@ struct eg_wal {
     uint64_t appends, syncs;
 };
 
+/* Closes the newest segment (synced first, in every mode) and starts the next one at next_lsn. Mutex held, no
+ * leader syncing. */
+eg_status eg_wal_rotate(eg_wal *w, eg_error *err);
+
 /* Room for one more segment in first_lsns, reserved before a segment file is created so that recording it
  * cannot fail afterwards. False when out of memory. */
 bool eg_wal_reserve_segment(eg_wal *w);
