@@ -89,7 +89,8 @@ eg_status eg_memory_create(eg_db *db, const eg_memory_spec *spec, char out_id[EG
  *   Writing: the new memories are written by one saga (create_memories): one vector upsert per type's collection,
  *     then the nodes, then the relationships, in batches of EG_GRAPH_BATCH_MAX. Its intent logs only the new ids
  *     and types, and the batch waits for the disk twice in all (the intent, and the step that commits it), where
- *     as many single creates wait twice each. The ids' write locks are held from the first read to the end.
+ *     as many single creates wait twice each. The ids' write locks are held from the first read to the end; a
+ *     batch whose ids fall in more than half of the 64 lock stripes holds every memory write instead.
  *   Failure: every memory the batch created is removed again (a repeat, which it did not create, stays), also
  *     after a crash at any instant: the next open finds all of the new memories or none. When the undo fails, one
  *     dead letter covers the batch and freezes each id it was creating, as for one create.

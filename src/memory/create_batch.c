@@ -266,9 +266,9 @@ eg_status eg_memory_batch_create(eg_db *db, const eg_memory_spec *specs, size_t 
     if (st == EG_OK) st = check_items(db, &b, err);
     if (st == EG_OK) {
         bool held[EG_MEMORY_STRIPES];
-        eg_memory_lock_many(db, b.sorted, count, held);
+        bool exclusive = eg_memory_lock_many(db, b.sorted, count, held);
         st = create_locked(db, &b, err);
-        eg_memory_unlock_many(db, held);
+        eg_memory_unlock_many(db, held, exclusive);
     }
     if (st == EG_OK && out_ids) memcpy(out_ids, b.ids, count * sizeof *b.ids);
     batch_free(&b);

@@ -167,9 +167,9 @@ json_t *eg_memory_saga_memories(json_t *args);
 /* Per-id write lock (a stripe) and the shared side of the scan lock; the check takes the exclusive side. */
 void eg_memory_lock(eg_db *db, const char *id);
 void eg_memory_unlock(eg_db *db, const char *id);
-/* The same for many ids at once: each distinct stripe once, in ascending order; held[] records which, for the
- * unlock. */
-void eg_memory_lock_many(eg_db *db, const char *const *ids, size_t count, bool held[EG_MEMORY_STRIPES]);
-void eg_memory_unlock_many(eg_db *db, const bool held[EG_MEMORY_STRIPES]);
+/* The same for many ids at once: each distinct stripe once, in ascending order, or, when they span more than
+ * half the stripes, the scan lock's exclusive side (returns true). held[] and the result are for the unlock. */
+bool eg_memory_lock_many(eg_db *db, const char *const *ids, size_t count, bool held[EG_MEMORY_STRIPES]);
+void eg_memory_unlock_many(eg_db *db, const bool held[EG_MEMORY_STRIPES], bool exclusive);
 
 #endif

@@ -118,17 +118,29 @@ void eg_memory_unlock(eg_db *db, const char *id) {
 }
 
 /* The stripes are taken in ascending order, and a single write holds only one: no two writers can each hold a
- * stripe the other waits for. */
-void eg_memory_lock_many(eg_db *db, const char *const *ids, size_t count, bool held[EG_MEMORY_STRIPES]) {
+ * stripe the other waits for. A batch spanning more than half the stripes takes scan_lock's write side instead,
+ * which excludes every other memory write as its stripes would have, with one lock instead of dozens (lock
+ * checkers follow a bounded number of held locks: ThreadSanitizer 64). Nothing under it takes the read side. */
+bool eg_memory_lock_many(eg_db *db, const char *const *ids, size_t count, bool held[EG_MEMORY_STRIPES]) {
     memset(held, 0, EG_MEMORY_STRIPES * sizeof *held);
-    for (size_t i = 0; i < count; i++) held[stripe_of(db, ids[i]) - db->memory.stripes] = true;
+    int distinct = 0;
+    for (size_t i = 0; i < count; i++) {
+        bool *h = &held[stripe_of(db, ids[i]) - db->memory.stripes];
+        distinct += !*h;
+        *h = true;
+    }
+    if (distinct > EG_MEMORY_STRIPES / 2) {
+        pthread_rwlock_wrlock(&db->memory.scan_lock);
+        return true;
+    }
     pthread_rwlock_rdlock(&db->memory.scan_lock);
     for (int s = 0; s < EG_MEMORY_STRIPES; s++)
         if (held[s]) pthread_mutex_lock(&db->memory.stripes[s]);
+    return false;
 }
 
-void eg_memory_unlock_many(eg_db *db, const bool held[EG_MEMORY_STRIPES]) {
-    for (int s = EG_MEMORY_STRIPES; s-- > 0;)
+void eg_memory_unlock_many(eg_db *db, const bool held[EG_MEMORY_STRIPES], bool exclusive) {
+    for (int s = EG_MEMORY_STRIPES; s-- > 0 && !exclusive;)
         if (held[s]) pthread_mutex_unlock(&db->memory.stripes[s]);
     pthread_rwlock_unlock(&db->memory.scan_lock);
 }
