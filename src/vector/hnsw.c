@@ -643,6 +643,27 @@ static void *batch_worker(void *arg) {
  * that then has to choose between them may keep only one; now and then a point is left with no link to it on
  * layer 0, which no search can reach. Each such point of the batch is connected again, alone, now that the
  * others are in the graph. */
+/* Reconnecting a stranded point links it back from its neighbours, but a neighbour whose list is full re-selects
+ * it by the heuristic and may leave it out again (a point much nearer to another of its links is not "diverse").
+ * Then the nearest neighbour takes it in place of its last link (the farthest it selected, or the latest it
+ * appended): one in-link fewer for that point beats a point no search can reach. The caller holds no link lock. */
+static void ensure_linked(eg_hnsw *h, uint32_t id) {
+    uint32_t out[1 + EG_HNSW_M_MAX * 2];
+    uint32_t n = read_links(h, id, 0, out);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t back[1 + EG_HNSW_M_MAX * 2];
+        uint32_t m = read_links(h, out[j], 0, back);
+        for (uint32_t k = 0; k < m; k++)
+            if (back[k] == id) return;
+    }
+    if (n == 0) return;
+    lock_links(h, out[0]);
+    uint32_t *links = hnsw_links(h, out[0], 0);
+    if (links[0] < layer_cap(h, 0)) __atomic_store_n(&links[0], links[0] + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&links[links[0]], id, __ATOMIC_RELAXED);
+    unlock_links(h, out[0]);
+}
+
 static void relink_stranded(batch *b) {
     eg_hnsw *h = b->h;
     size_t slots = atomic_load(&h->slots);
@@ -660,8 +681,8 @@ static void relink_stranded(batch *b) {
     for (size_t i = 0; i < b->n; i++) {
         uint32_t id = b->labels[i];
         if (!linked[id] && hnsw_state(h, id) == SLOT_LIVE && atomic_load(&h->live) > 1 &&
-            (uint32_t)atomic_load(&h->entry) != id)
-            connect(h, s, id, b->vectors + i * h->dim);
+            (uint32_t)atomic_load(&h->entry) != id && connect(h, s, id, b->vectors + i * h->dim))
+            ensure_linked(h, id);
     }
     scratch_give(h, s);
     free(linked);
