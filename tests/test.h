@@ -68,6 +68,10 @@ const char *test_scratch_dir(void);
 /* A data folder path in a new scratch folder; valid until the fourth call after. */
 const char *test_data_dir(void);
 
+/* Both stores as canonical text, to compare before and after a rejected write: the graph dump and every memory
+ * collection's points with their vectors and payloads (null for a collection not made yet). Caller frees. */
+char *test_memory_snapshot(eg_db *db);
+
 /* Whether the vector store holds point `id` in `collection` / the graph holds node `id` (any label). */
 bool test_has_point(eg_db *db, const char *collection, const char *id);
 bool test_has_node(eg_db *db, const char *id);

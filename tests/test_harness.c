@@ -154,3 +154,33 @@ bool test_has_node(eg_db *db, const char *id) {
     if (st == EG_OK) eg_node_clear(&n);
     return st == EG_OK;
 }
+
+char *test_memory_snapshot(eg_db *db) {
+    char *graph = test_graph_snapshot(db);
+    json_t *all = json_pack("{s:s}", "graph", graph);
+    free(graph);
+    for (int t = 0; t < EG_MEMORY_TYPE_COUNT; t++) {
+        const char *collection = eg_memory_collection((eg_memory_type)t);
+        eg_scroll_request request = {.limit = 10000, .with_payload = true, .with_vectors = true};
+        eg_point_list list = {0};
+        eg_point_id next;
+        bool more;
+        eg_error err;
+        if (eg_vectors_scroll(eg_db_vectors(db), collection, &request, &list, &next, &more, &err) != EG_OK) {
+            json_object_set_new(all, collection, json_null());
+            continue;
+        }
+        json_t *points = json_array();
+        for (size_t i = 0; i < list.count; i++) {
+            json_t *vector = json_array();
+            for (size_t d = 0; d < list.items[i].dim; d++) json_array_append_new(vector, json_real(list.items[i].vector[d]));
+            json_array_append_new(points, json_pack("{s:o, s:o, s:O?}", "id", eg_point_id_to_json(&list.items[i].id),
+                                                    "vector", vector, "payload", list.items[i].payload));
+        }
+        json_object_set_new(all, collection, points);
+        eg_point_list_free(&list);
+    }
+    char *text = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(all);
+    return text;
+}

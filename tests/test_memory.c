@@ -59,33 +59,6 @@ static bool consistent(eg_db *db) {
     return ok;
 }
 
-/* A snapshot of both stores: the graph dump and every memory collection's points. */
-static char *snapshot(eg_db *db) {
-    char *graph = test_graph_snapshot(db);
-    json_t *all = json_pack("{s:s}", "graph", graph);
-    free(graph);
-    for (int t = 0; t < EG_MEMORY_TYPE_COUNT; t++) {
-        eg_scroll_request request = {.limit = 1000, .with_payload = true, .with_vectors = true};
-        eg_point_list list = {0};
-        eg_point_id next;
-        bool more;
-        if (eg_vectors_scroll(eg_db_vectors(db), eg_memory_collection((eg_memory_type)t), &request, &list, &next,
-                              &more, &err) != EG_OK)
-            continue;
-        json_t *points = json_array();
-        for (size_t i = 0; i < list.count; i++) {
-            json_t *vector = json_array();
-            for (size_t d = 0; d < list.items[i].dim; d++) json_array_append_new(vector, json_real(list.items[i].vector[d]));
-            json_array_append_new(points, json_pack("{s:o, s:o, s:O?}", "id", eg_point_id_to_json(&list.items[i].id),
-                                                    "vector", vector, "payload", list.items[i].payload));
-        }
-        json_object_set_new(all, eg_memory_collection((eg_memory_type)t), points);
-        eg_point_list_free(&list);
-    }
-    char *text = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(all);
-    return text;
-}
 
 TEST(create_writes_both_stores_with_the_same_id_session_and_time) {
     eg_db *db = test_open_fresh();
@@ -137,9 +110,9 @@ TEST(a_repeated_create_is_a_no_op_and_other_content_is_a_conflict) {
     REQUIRE(db);
     json_t *payload = json_pack("{s:s}", "text", "a");
     CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 1, payload, NULL, NULL, 0), &err);
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 1, payload, NULL, NULL, 0), &err); /* created_at not given: kept */
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(after);
     CHECK_STATUS(create(db, EG_MEMORY_EPISODE, EP1, 2, payload, NULL, NULL, 0), EG_CONFLICT, &err);
@@ -149,7 +122,7 @@ TEST(a_repeated_create_is_a_no_op_and_other_content_is_a_conflict) {
     CHECK_STATUS(create(db, EG_MEMORY_EPISODE, EP1, 1, payload, other, NULL, 0), EG_CONFLICT, &err);
     CHECK_STATUS(create(db, EG_MEMORY_ENTITY, EP1, 1, payload, NULL, NULL, 0), EG_CONFLICT, &err);
     CHECK(strstr(err.message, "another type") != NULL);
-    after = snapshot(db);
+    after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(before);
     free(after);
@@ -173,11 +146,11 @@ TEST(entities_carry_relationships_to_existing_nodes_only) {
     eg_relationship_list_free(&list);
     CHECK_OK(create(db, EG_MEMORY_ENTITY, "2", 2, NULL, NULL, rels, 1), &err); /* a repeat, relationships too */
     /* A missing target: not found, and nothing written. */
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     eg_memory_relationship missing[] = {{"1", EG_REL_USES, NULL}, {"77", EG_REL_USES, NULL}};
     CHECK_STATUS(create(db, EG_MEMORY_ENTITY, "3", 3, NULL, NULL, missing, 2), EG_NOT_FOUND, &err);
     CHECK(strstr(err.message, "'77'") != NULL);
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(before);
     free(after);
@@ -320,7 +293,7 @@ TEST(a_failing_store_is_compensated_and_nothing_remains) {
     char *before;
     {
         eg_db *plain = open_with_faults(dir, NULL);
-        before = snapshot(plain);
+        before = test_memory_snapshot(plain);
         eg_close(plain);
     }
     static const char *const rules[] = {"graph.create_node=fail", "graph.batch_create_relationships=fail",
@@ -331,7 +304,7 @@ TEST(a_failing_store_is_compensated_and_nothing_remains) {
         eg_memory_relationship to1[] = {{"1", EG_REL_USES, NULL}};
         CHECK_STATUS(create(db, EG_MEMORY_EPISODE, EP2, 3, NULL, NULL, to1, 1), EG_UNAVAILABLE, &err);
         CHECK(strstr(err.message, "injected") != NULL);
-        char *after = snapshot(db);
+        char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0);
         free(after);
         eg_close(db);
@@ -341,7 +314,7 @@ TEST(a_failing_store_is_compensated_and_nothing_remains) {
         db = open_with_faults(dir, delete_rules[r]);
         REQUIRE(db);
         CHECK_STATUS(eg_memory_delete(db, EG_MEMORY_EPISODE, EP1, &err), EG_UNAVAILABLE, &err);
-        char *after = snapshot(db);
+        char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0); /* the vector, payload, node and weighted relationship are back */
         free(after);
         eg_close(db);
@@ -354,7 +327,7 @@ TEST(a_failing_store_is_compensated_and_nothing_remains) {
         REQUIRE(db);
         json_t *pay = json_pack("{s:s, s:i}", "text", "changed", "extra", 1), *props = json_pack("{s:i}", "n", 1);
         CHECK_STATUS(eg_memory_update(db, EG_MEMORY_EPISODE, EP1, pay, props, &err), EG_UNAVAILABLE, &err);
-        char *after = snapshot(db);
+        char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0);
         free(after);
         json_decref(pay);
@@ -367,7 +340,7 @@ TEST(a_failing_store_is_compensated_and_nothing_remains) {
     CHECK_STATUS(eg_memory_delete(db, EG_MEMORY_EPISODE, EP1, &err), EG_UNAVAILABLE, &err);
     eg_close(db);
     db = open_with_faults(dir, NULL);
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(after);
     CHECK(consistent(db));
@@ -451,7 +424,7 @@ TEST(bad_input_is_refused_and_changes_nothing) {
     eg_db *db = test_open_fresh();
     REQUIRE(db);
     CHECK_OK(create(db, EG_MEMORY_EPISODE, EP1, 1, NULL, NULL, NULL, 0), &err);
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     float v[DIM], nan_v[DIM], wide[DIM + 1] = {1};
     vector_for(2, v);
     vector_for(2, nan_v);
@@ -509,7 +482,7 @@ TEST(bad_input_is_refused_and_changes_nothing) {
     CHECK(type == EG_MEMORY_ENTITY);
     CHECK_OK(eg_memory_type_parse("Procedure", &type, &err), &err);
     CHECK(type == EG_MEMORY_PROCEDURE);
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(before);
     free(after);

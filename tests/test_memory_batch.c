@@ -115,32 +115,6 @@ static bool consistent(eg_db *db) {
     return ok;
 }
 
-/* Both stores as text: the graph dump and every memory collection's points (ids and payloads). */
-static char *snapshot(eg_db *db) {
-    char *graph = test_graph_snapshot(db);
-    json_t *all = json_pack("{s:s}", "graph", graph);
-    free(graph);
-    for (int t = 0; t < EG_MEMORY_TYPE_COUNT; t++) {
-        eg_scroll_request request = {.limit = 10000, .with_payload = true};
-        eg_point_list list = {0};
-        eg_point_id next;
-        bool more;
-        if (eg_vectors_scroll(eg_db_vectors(db), eg_memory_collection((eg_memory_type)t), &request, &list, &next,
-                              &more, &err) != EG_OK) {
-            json_object_set_new(all, eg_memory_collection((eg_memory_type)t), json_null());
-            continue;
-        }
-        json_t *points = json_array();
-        for (size_t i = 0; i < list.count; i++)
-            json_array_append_new(points, json_pack("{s:o, s:O?}", "id", eg_point_id_to_json(&list.items[i].id),
-                                                    "payload", list.items[i].payload));
-        json_object_set_new(all, eg_memory_collection((eg_memory_type)t), points);
-        eg_point_list_free(&list);
-    }
-    char *text = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(all);
-    return text;
-}
 
 /* The memory every test starts from: entity "1", the batches' target outside themselves. */
 static void prepare(eg_db *db) {
@@ -153,7 +127,7 @@ static void prepare(eg_db *db) {
 /* Runs the batch, expecting `expected`; on a refusal the message must start with `prefix` and the stores must be
  * as they were. */
 static void refused(eg_db *db, const batch *b, eg_status expected, const char *prefix) {
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     eg_error e;
     eg_status st = eg_memory_batch_create(db, b->specs, b->count, NULL, &e);
     CHECK(st == expected);
@@ -161,7 +135,7 @@ static void refused(eg_db *db, const batch *b, eg_status expected, const char *p
     if (st != expected || strncmp(e.message, prefix, strlen(prefix)) != 0)
         fprintf(stderr, "  got %s: %s\n  expected %s: %s...\n", eg_status_name(st), e.message,
                 eg_status_name(expected), prefix);
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(before);
     free(after);
@@ -205,9 +179,9 @@ TEST(a_connected_batch_is_created_whole_with_relationships_inside_and_out) {
     CHECK(consistent(db));
 
     /* The same batch again: every item a repeat, nothing written. */
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, ids, &err), &err);
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(before), free(after);
 
@@ -354,7 +328,7 @@ TEST(a_store_failing_part_way_undoes_the_whole_batch) {
         eg_close(db);
         db = open_dir(dir, rules[r], NULL, 0);
         REQUIRE(db);
-        char *before = snapshot(db);
+        char *before = test_memory_snapshot(db);
         batch b;
         big_batch(&b);
         batch_set(&b, 0, EG_MEMORY_EPISODE, "10000", 0); /* a second collection */
@@ -363,7 +337,7 @@ TEST(a_store_failing_part_way_undoes_the_whole_batch) {
         eg_status st = eg_memory_batch_create(db, b.specs, b.count, NULL, &err);
         CHECK(st == EG_UNAVAILABLE && strstr(err.message, "injected fault") != NULL);
         if (st != EG_UNAVAILABLE) fprintf(stderr, "  with %s: %s %s\n", rules[r], eg_status_name(st), err.message);
-        char *after = snapshot(db);
+        char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0);
         CHECK(consistent(db));
         free(before), free(after);
@@ -536,7 +510,7 @@ TEST(exec_batch_create_memories) {
          "{\"type\":\"entity\",\"id\":\"9\",\"text\":\"y\"}]}",
          "invalid_argument", "memory 1 (id 9): the same id as memory 0"},
     };
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = test_exec(db, bad[i].line);
         const char *message = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
@@ -550,7 +524,7 @@ TEST(exec_batch_create_memories) {
         }
         json_decref(r);
     }
-    char *after = snapshot(db);
+    char *after = test_memory_snapshot(db);
     CHECK(strcmp(before, after) == 0);
     free(before), free(after);
     r = test_exec(db, "{\"op\":\"batch_create_memories\",\"memories\":[]}");
@@ -607,7 +581,7 @@ static void one_crash(const char *faults, const char *recovery_faults, bool comm
     eg_db *db = open_dir(dir, NULL, NULL, 0);
     REQUIRE(db);
     prepare(db);
-    char *before = snapshot(db);
+    char *before = test_memory_snapshot(db);
     eg_close(db);
     bool killed = child_dies(dir, faults, false, faults == NULL);
     if (killed && recovery_faults) killed = child_dies(dir, recovery_faults, true, false);
@@ -620,7 +594,7 @@ static void one_crash(const char *faults, const char *recovery_faults, bool comm
     CHECK(all_or_none);
     CHECK(consistent(db));
     if (!committed) {
-        char *after = snapshot(db);
+        char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0);
         free(after);
     }
