@@ -173,7 +173,8 @@ char *test_memory_snapshot(eg_db *db) {
         json_t *points = json_array();
         for (size_t i = 0; i < list.count; i++) {
             json_t *vector = json_array();
-            for (size_t d = 0; d < list.items[i].dim; d++) json_array_append_new(vector, json_real(list.items[i].vector[d]));
+            for (size_t d = 0; d < list.items[i].dim; d++)
+                json_array_append_new(vector, json_real(list.items[i].vector[d]));
             json_array_append_new(points, json_pack("{s:o, s:o, s:O?}", "id", eg_point_id_to_json(&list.items[i].id),
                                                     "vector", vector, "payload", list.items[i].payload));
         }
