@@ -218,11 +218,8 @@ static void slot_key(uint32_t collection, uint32_t slot, unsigned char out[8]) {
     memcpy(out + 4, &be, 4);
 }
 
-static eg_status vector_at(local_vectors *lv, const local_collection *c, uint32_t slot, const float **out,
-                           eg_error *err) {
-    lv_slab *s;
-    eg_status st = slab_get(lv, c, &s, err);
-    if (st) return st;
+/* Slot's vector in slab s, read in place. */
+static eg_status slab_vector(lv_slab *s, const local_collection *c, uint32_t slot, const float **out, eg_error *err) {
     if (((uint64_t)slot + 1) * s->stride > atomic_load(&s->file_bytes))
         return eg_error_set(err, EG_CORRUPT, "the vectors file of collection %u is shorter than its points", c->number);
     unsigned k = extent_of(slot);
@@ -230,6 +227,13 @@ static eg_status vector_at(local_vectors *lv, const local_collection *c, uint32_
     if (!base) return eg_error_set(err, EG_IO, "map the vectors of collection %u: %s", c->number, strerror(errno));
     *out = (const float *)(base + (slot - extent_first(k)) * s->stride);
     return EG_OK;
+}
+
+static eg_status vector_at(local_vectors *lv, const local_collection *c, uint32_t slot, const float **out,
+                           eg_error *err) {
+    lv_slab *s;
+    eg_status st = slab_get(lv, c, &s, err);
+    return st ? st : slab_vector(s, c, slot, out, err);
 }
 
 static const unsigned char empty_key[POINT_KEY_SIZE] = {LV_EMPTY_SLOT};
@@ -287,6 +291,7 @@ eg_status lv_slots_each(local_vectors *lv, MDB_txn *txn, const local_collection 
     int rc = mdb_cursor_open(txn, lv->slots, &cur);
     if (rc) return lv_mdb_error(lv, rc, "scan vectors", err);
     eg_status st = EG_OK;
+    lv_slab *s = NULL; /* looked up at the first slot, once for the walk */
     MDB_val k = {4, prefix}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == EG_OK;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -298,7 +303,8 @@ eg_status lv_slots_each(local_vectors *lv, MDB_txn *txn, const local_collection 
         uint32_t be;
         memcpy(&be, (const unsigned char *)k.mv_data + 4, 4);
         const float *vector;
-        if ((st = vector_at(lv, c, be32toh(be), &vector, err)) == EG_OK) visit(ctx, be32toh(be), v.mv_data, vector);
+        if (!s && (st = slab_get(lv, c, &s, err))) break;
+        if ((st = slab_vector(s, c, be32toh(be), &vector, err)) == EG_OK) visit(ctx, be32toh(be), v.mv_data, vector);
     }
     mdb_cursor_close(cur);
     if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "scan vectors", err);
@@ -397,8 +403,8 @@ eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collecti
     unsigned char prefix[4];
     lv_collection_prefix(c->number, prefix);
     /* Reusable: freed by a commit before this transaction (until it commits, the durable state still names the
-     * slot) that every running reader's snapshot includes. */
-    uint64_t oldest = lv_oldest_reader(lv), this_txn = mdb_txn_id(txn);
+     * slot) that every running reader's snapshot includes. The readers are asked only when a freed slot exists. */
+    uint64_t oldest = 0, this_txn = mdb_txn_id(txn);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, lv->free_slots, &cur);
     if (rc) return lv_mdb_error(lv, rc, "allocate slot", err);
@@ -406,6 +412,7 @@ eg_status lv_slot_allocate(local_vectors *lv, MDB_txn *txn, const local_collecti
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     for (int tried = 0; rc == 0 && tried < FREE_SLOTS_TRIED; tried++, rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8 || memcmp(k.mv_data, prefix, 4) != 0) break;
+        if (tried == 0) oldest = lv_oldest_reader(lv);
         uint64_t freed_by = 0; /* records of format 1 carry none: free before this process began */
         if (v.mv_size == sizeof freed_by) memcpy(&freed_by, v.mv_data, sizeof freed_by);
         if (freed_by > oldest || freed_by >= this_txn) continue;
