@@ -1,6 +1,7 @@
 /* test_vector_slabs.c — the embedded vector store's files of dense vectors (format 2): a folder of format 1 (vectors
  * in LMDB chunks) is migrated at open with every point intact; a replaced vector never changes the bytes an older
- * slot holds; a deleted collection's file goes, and a file no collection owns is removed at open. */
+ * slot holds; a deleted collection's file goes, and a file no collection owns is removed at open; a file that lost
+ * its bytes is reported as damage, never read past its end. */
 #include "test.h"
 
 #include <engram/vectors.h>
@@ -203,9 +204,40 @@ TEST(deleted_and_orphan_files_are_removed) {
     eg_vectors_close(v);
 }
 
+TEST(a_short_vectors_file_is_corrupt_not_misread) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/vectors", test_scratch_dir());
+    eg_vectors *v = open_store(dir);
+    REQUIRE(v);
+    eg_collection_config config = {.dim = 2, .distance = EG_DISTANCE_DOT};
+    CHECK_OK(eg_vectors_create_collection(v, "c", &config, &err), &err);
+    eg_point p = {.id = {.num = 1}, .vector = (float[]){1, 0}, .dim = 2};
+    CHECK_OK(eg_vectors_upsert(v, "c", &p, 1, &err), &err);
+    eg_vectors_close(v);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/slabs/1.f32", dir);
+    REQUIRE(truncate(path, 0) == 0); /* a file that lost its bytes */
+    v = open_store(dir);
+    REQUIRE(v);
+    eg_point_list got = {0};
+    CHECK_STATUS(eg_vectors_get(v, "c", &p.id, 1, false, true, &got, &err), EG_CORRUPT, &err);
+    CHECK(strstr(err.message, "vectors file of collection 1 is shorter than its points") != NULL);
+    eg_point_list_free(&got);
+    float query[2] = {1, 0};
+    eg_search_request request = {.vector = query, .dim = 2, .limit = 1};
+    eg_scored_list hits = {0};
+    CHECK_STATUS(eg_vectors_search(v, "c", &request, &hits, &err), EG_CORRUPT, &err);
+    eg_scored_list_free(&hits);
+    uint64_t count = 0; /* the point's record is untouched */
+    CHECK_OK(eg_vectors_count(v, "c", NULL, &count, &err), &err);
+    CHECK(count == 1);
+    eg_vectors_close(v);
+}
+
 int main(void) {
     RUN(format_1_is_migrated_at_open);
     RUN(a_replaced_vector_takes_a_new_slot);
     RUN(deleted_and_orphan_files_are_removed);
+    RUN(a_short_vectors_file_is_corrupt_not_misread);
     return test_summary();
 }
