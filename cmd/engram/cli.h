@@ -38,6 +38,13 @@ const cli_command *cli_find(const char *name);
  * stderr) if the operation failed. */
 int cli_run(eg_db *db, const cli_command *command, json_t *request);
 
+/* `engram serve` (serve_cmd.c): its help, its arguments read before the folder is opened (EXIT_USAGE on a bad
+ * one), and the run until a stop signal. */
+#include <engram/serve.h>
+extern const char cli_serve_help[];
+int cli_serve_parse(int argc, char **argv, eg_server_options *options);
+int cli_serve_run(eg_db *db, const eg_server_options *options);
+
 /* True if any of argv[0..argc) is -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 

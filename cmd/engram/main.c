@@ -21,6 +21,7 @@ static const char main_help[] =
     "  archive SUB       the cold archive: run (archive memories older than an age, with progress), list,\n"
     "                    get ID, restore ID, purge, verify\n"
     "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
+    "  serve             serve the folder over HTTP: engram's API and Qdrant's REST API (docs/serve.md)\n"
     "  node show ID      show a node and its properties\n"
     "  node rels ID      list a node's relationships\n"
     "  path SRC DST      show a shortest path between two nodes\n"
@@ -159,13 +160,21 @@ int main(int argc, char **argv) {
     int sub_argc = argc - i;
     char **sub_argv = argv + i;
     const cli_command *command = NULL;
-    if (strcmp(name, "exec") != 0 && !(command = cli_find(name))) return usage("unknown command '%s'", name);
+    bool serve = strcmp(name, "serve") == 0;
+    if (!serve && strcmp(name, "exec") != 0 && !(command = cli_find(name)))
+        return usage("unknown command '%s'", name);
     if (cli_wants_help(sub_argc, sub_argv)) {
-        fputs(command ? command->help : exec_help, stdout);
+        fputs(command ? command->help : serve ? cli_serve_help : exec_help, stdout);
         return EXIT_OK;
     }
     json_t *request = NULL;
-    if (!command && sub_argc > 0) return usage("exec takes no argument: '%s'", sub_argv[0]);
+    eg_server_options serve_options;
+    if (serve) {
+        int rc = cli_serve_parse(sub_argc, sub_argv, &serve_options);
+        if (rc != EXIT_OK) return rc;
+    } else if (!command && sub_argc > 0) {
+        return usage("exec takes no argument: '%s'", sub_argv[0]);
+    }
     if (command) {
         int rc = command->build(sub_argc, sub_argv, &request);
         if (rc != EXIT_OK) {
@@ -180,7 +189,7 @@ int main(int argc, char **argv) {
         json_decref(request);
         return EXIT_FAILED;
     }
-    int rc = command ? cli_run(db, command, request) : run_exec(db);
+    int rc = command ? cli_run(db, command, request) : serve ? cli_serve_run(db, &serve_options) : run_exec(db);
     json_decref(request);
     eg_close(db);
     return rc;

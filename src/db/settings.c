@@ -22,6 +22,7 @@ typedef struct setting_def {
     int64_t min, max, int_default; /* SETTING_INT */
     const char *const *words;      /* SETTING_WORD: the allowed words, NULL-terminated; the first is default */
     const char *text_default;      /* SETTING_TEXT */
+    bool secret;                   /* SETTING_TEXT: listings say whether it is set, never what it is */
     const char *description;
 } setting_def;
 
@@ -32,6 +33,7 @@ static const char *const durabilities[] = {"group", "fsync", "none", NULL};
     {.name = n, .type = SETTING_INT, .min = lo, .max = hi, .int_default = def, .description = text}
 #define WORD_SETTING(n, list, text) {.name = n, .type = SETTING_WORD, .words = list, .description = text}
 #define TEXT_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .description = text}
+#define SECRET_SETTING(n, text) {.name = n, .type = SETTING_TEXT, .text_default = "", .secret = true, .description = text}
 
 static const setting_def settings_table[] = {
     INT_SETTING("breaker.failure_threshold", 1, 1000000, 5,
@@ -50,6 +52,13 @@ static const setting_def settings_table[] = {
     INT_SETTING("archive.retention_days", 1, 36500, 1825, "cleanup_archive removes entries archived longer ago"),
     INT_SETTING("vectors.index_threads", 0, 256, 0,
                 "threads that build a collection's HNSW index; 0: one per CPU"),
+    TEXT_SETTING("serve.http", "127.0.0.1:6333", "engram serve: the HTTP address, HOST:PORT ([::1]:PORT for IPv6)"),
+    SECRET_SETTING("serve.api_key", "engram serve: the key every route but the health probes requires; empty: none"),
+    INT_SETTING("serve.threads", 1, 1024, 16, "engram serve: threads that answer requests"),
+    INT_SETTING("serve.max_body_bytes", 1024, 1073741824, 33554432, "engram serve: bytes in one request body"),
+    INT_SETTING("serve.max_connections", 1, 100000, 1024, "engram serve: connections open at once"),
+    INT_SETTING("serve.idle_timeout_ms", 1000, 86400000, 60000,
+                "engram serve: a connection idle this long is closed (whole seconds, rounded up)"),
 };
 
 #define SETTING_COUNT (sizeof settings_table / sizeof settings_table[0])
@@ -347,6 +356,7 @@ const char *eg_settings_text(const eg_settings *s, const char *name) {
 
 /* A setting's value (or default) as JSON: an integer, or a word. */
 static json_t *value_json(const setting_def *def, const setting_value *value) {
+    if (def->secret) return json_string(value->text[0] ? "(set)" : "");
     if (def->type == SETTING_TEXT) return json_string(value->text);
     return def->type == SETTING_INT ? json_integer(value->number) : json_string(def->words[value->word]);
 }

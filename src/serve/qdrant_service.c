@@ -1,0 +1,45 @@
+/* qdrant_service.c — the service routes of Qdrant's API: the root (name and version, which the official clients
+ * check for compatibility) and the health probes that load balancers and orchestrators poll without a key. */
+#include "serve/serve_internal.h"
+
+#include <engram/exec.h>
+
+#include <string.h>
+
+/* The Qdrant version engram answers as: the API revision whose shapes it follows. The official clients compare
+ * their own major.minor with it and warn when they differ by more than one minor version. */
+#define QDRANT_COMPAT_VERSION "1.19.0"
+
+static eg_status root(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,
+                      json_t **result, unsigned *http_status, eg_error *err) {
+    (void)ctx, (void)req, (void)captures, (void)body, (void)http_status, (void)err;
+    *result = json_pack("{s:s, s:s, s:s}", "title", "engram - vector search engine (Qdrant-compatible API)",
+                        "version", QDRANT_COMPAT_VERSION, "engram_version", EG_VERSION);
+    return EG_OK;
+}
+
+/* The probes answer plain text, as Qdrant's do. /readyz says whether the folder's stores serve. */
+static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, eg_http_response *resp) {
+    (void)ctx, (void)captures;
+    if (strcmp(req->path, "/readyz") == 0) {
+        json_t *health = eg_exec(ctx->db, json_pack("{s:s}", "op", "health"));
+        const char *verdict = json_string_value(json_object_get(json_object_get(health, "result"), "status"));
+        bool ready = verdict && strcmp(verdict, "down") != 0;
+        json_decref(health);
+        if (!ready) {
+            eg_http_text(resp, 503, "text/plain; charset=utf-8", "memory writes are failing: see engram health\n");
+            return;
+        }
+        eg_http_text(resp, 200, "text/plain; charset=utf-8", "all shards are ready");
+        return;
+    }
+    eg_http_text(resp, 200, "text/plain; charset=utf-8", "healthz check passed");
+}
+
+const eg_route eg_qdrant_service_routes[] = {
+    {.method = "GET", .pattern = "/", .qdrant = root, .open = false},
+    {.method = "GET", .pattern = "/healthz", .engram = probe, .open = true},
+    {.method = "GET", .pattern = "/livez", .engram = probe, .open = true},
+    {.method = "GET", .pattern = "/readyz", .engram = probe, .open = true},
+    {0},
+};
