@@ -1,5 +1,6 @@
 /* serve_cmd.c — `engram serve`: run the network server over the data folder until SIGINT or SIGTERM, then stop
- * accepting, let the requests in flight finish (a bounded wait), and close the folder cleanly. */
+ * accepting, let the requests in flight finish (a bounded wait), and close the folder cleanly. While it runs, the
+ * URL it listens on is in DATA/serve.url, for the commands that find the folder locked to quote. */
 #include "cli.h"
 
 #include <engram/serve.h>
@@ -56,7 +57,27 @@ int cli_serve_parse(int argc, char **argv, eg_server_options *o) {
     return EXIT_OK;
 }
 
-int cli_serve_run(eg_db *db, const eg_server_options *options) {
+/* The URL a command on this machine reaches the server at: the address's host (loopback for a wildcard one) and
+ * the port it listens on. */
+static void local_url(const char *address, bool tls, uint16_t port, char *out, size_t size) {
+    size_t host_len = strrchr(address, ':') ? (size_t)(strrchr(address, ':') - address) : strlen(address);
+    const char *host = address;
+    if (host_len == 7 && strncmp(address, "0.0.0.0", 7) == 0) host = "127.0.0.1";
+    else if (host_len == 4 && strncmp(address, "[::]", 4) == 0) host = "[::1]";
+    if (host != address) host_len = strlen(host);
+    snprintf(out, size, "%s://%.*s:%u", tls ? "https" : "http", (int)host_len, host, (unsigned)port);
+}
+
+/* Written in place: only a command reading it to word a message depends on it, and a torn one is not quoted
+ * (explain_locked keeps printable characters only). */
+static void write_url_file(const char *path, const char *url) {
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fprintf(f, "%s\n", url);
+    fclose(f);
+}
+
+int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options) {
     /* The signals are blocked before the server's threads exist, so they inherit the mask and only sigwait here
      * receives them. */
     sigset_t stop_signals;
@@ -75,9 +96,14 @@ int cli_serve_run(eg_db *db, const eg_server_options *options) {
                                                            : eg_settings_text(eg_db_settings(db), "serve.http");
     fprintf(stderr, "engram serve: listening on %s://%s (port %u); SIGINT or SIGTERM stops\n",
             options->tls_cert_file ? "https" : "http", address, (unsigned)eg_server_port(server));
+    char url[320], url_path[4096];
+    local_url(address, options->tls_cert_file != NULL, eg_server_port(server), url, sizeof url);
+    snprintf(url_path, sizeof url_path, "%s/%s", data_dir, CLI_SERVE_URL_FILE);
+    write_url_file(url_path, url);
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     fprintf(stderr, "engram serve: %s: finishing the requests in flight\n", strsignal(signal_number));
     eg_server_stop(server, STOP_WAIT_MS);
+    remove(url_path);
     return EXIT_OK;
 }

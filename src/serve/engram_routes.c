@@ -44,8 +44,8 @@ static void answer_op(eg_serve_ctx *ctx, json_t *request, eg_http_response *resp
     eg_http_json(resp, status_of_response(response), response);
 }
 
-/* Parses a request body as exec parses a line (duplicate keys refused), after bounding its nesting. *out is NULL
- * for an empty body. */
+/* Parses a request body as exec parses a line (an object or an array; duplicate keys refused), after bounding its
+ * nesting. *out is NULL for an empty body. */
 static eg_status parse_body(const eg_http_request *req, json_t **out, eg_error *err) {
     *out = NULL;
     if (!req->body || req->body_len == 0) return EG_OK;
@@ -69,10 +69,10 @@ static void exec_route(eg_serve_ctx *ctx, const eg_http_request *req, const char
         refuse_err(resp, &err);
         return;
     }
-    if (json_is_object(body)) {
-        answer_op(ctx, body, resp);
-    } else if (!json_is_array(body)) {
+    if (!body) {
         refuse(resp, 400, EG_INVALID_ARGUMENT, "the body must be an operation object or an array of them");
+    } else if (json_is_object(body)) {
+        answer_op(ctx, body, resp);
     } else if (json_array_size(body) > EXEC_BATCH_OPS_MAX) {
         char message[128];
         snprintf(message, sizeof message, "an array of %zu operations is more than the limit of %d per request",
