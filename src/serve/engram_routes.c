@@ -34,14 +34,15 @@ static unsigned status_of_response(json_t *response) {
     return 500;
 }
 
-/* Runs one exec request (borrowed) and answers its response with the status its outcome maps to. */
-static void answer_op(eg_serve_ctx *ctx, json_t *request, eg_http_response *resp) {
+/* Runs one exec request (borrowed) and answers its response: with the status its outcome maps to (the resource
+ * routes), or with 200 whatever the outcome (POST /v1/exec, where the response says it). */
+static void answer_op(eg_serve_ctx *ctx, json_t *request, bool status_from_outcome, eg_http_response *resp) {
     json_t *response = eg_exec(ctx->db, request);
     if (!response) {
         eg_http_text(resp, 500, "text/plain", "out of memory\n");
         return;
     }
-    eg_http_json(resp, status_of_response(response), response);
+    eg_http_json(resp, status_from_outcome ? status_of_response(response) : 200, response);
 }
 
 /* Parses a request body as exec parses a line (an object or an array; duplicate keys refused), after bounding its
@@ -72,7 +73,7 @@ static void exec_route(eg_serve_ctx *ctx, const eg_http_request *req, const char
     if (!body) {
         refuse(resp, 400, EG_INVALID_ARGUMENT, "the body must be an operation object or an array of them");
     } else if (json_is_object(body)) {
-        answer_op(ctx, body, resp);
+        answer_op(ctx, body, false, resp);
     } else if (json_array_size(body) > EXEC_BATCH_OPS_MAX) {
         char message[128];
         snprintf(message, sizeof message, "an array of %zu operations is more than the limit of %d per request",
@@ -202,7 +203,7 @@ static void run_resource(const resource *r, eg_serve_ctx *ctx, const eg_http_req
         refuse_err(resp, &err);
         return;
     }
-    answer_op(ctx, request, resp);
+    answer_op(ctx, request, true, resp);
     json_decref(request);
 }
 
