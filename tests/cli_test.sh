@@ -974,7 +974,9 @@ json_check "faults, queue policy: health is degraded, the graph breaker open" "$
 # Client mode: `engram --url` sends each command's exec request to a running `engram serve` and prints what the
 # command prints locally; a command that finds the folder held by the server names the URL to use.
 S=$T/served
-timeout 60 "$ENGRAM" --data "$S" serve --http 127.0.0.1:0 --api-key k3y 2>"$T/serve.err" &
+# --foreground: the stop below is one SIGTERM, as a service manager sends it; without it, timeout passes a signal on
+# twice (to the server, then to its process group).
+timeout --foreground 60 "$ENGRAM" --data "$S" serve --http 127.0.0.1:0 --api-key k3y 2>"$T/serve.err" &
 BG_PID=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q '(port [0-9]*)' "$T/serve.err"; do

@@ -61,6 +61,11 @@ int cli_serve_parse(int argc, char **argv, eg_server_options *options);
  * the folder locked can name it. */
 #define CLI_SERVE_URL_FILE "serve.url"
 int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options);
+/* Blocks SIGINT and SIGTERM in the calling thread. Called before the folder is opened: every thread started after
+ * it (the engine's own, such as the write queue's drainer, and the server's) inherits the mask, so that only
+ * cli_serve_run's sigwait receives a stop signal — one delivered to a thread that did not block it would kill the
+ * process before it closes the folder. */
+void cli_serve_block_signals(void);
 
 /* True if any of argv[0..argc) is -h or --help. */
 bool cli_wants_help(int argc, char **argv);

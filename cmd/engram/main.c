@@ -251,6 +251,7 @@ int main(int argc, char **argv) {
         json_decref(request);
         return rc;
     }
+    if (serve) cli_serve_block_signals();
     eg_db *db;
     eg_error err;
     if (eg_open(data, &options, &db, &err) != EG_OK) {

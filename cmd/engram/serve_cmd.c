@@ -77,14 +77,21 @@ static void write_url_file(const char *path, const char *url) {
     fclose(f);
 }
 
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+void cli_serve_block_signals(void) {
+    sigset_t set;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options) {
-    /* The signals are blocked before the server's threads exist, so they inherit the mask and only sigwait here
-     * receives them. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    sigset_t stop_set;
+    stop_signals(&stop_set);
     signal(SIGPIPE, SIG_IGN);
     eg_server *server;
     eg_error err;
@@ -94,14 +101,15 @@ int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *opti
     }
     const char *address = options->http && *options->http ? options->http
                                                            : eg_settings_text(eg_db_settings(db), "serve.http");
-    fprintf(stderr, "engram serve: listening on %s://%s (port %u); SIGINT or SIGTERM stops\n",
-            options->tls_cert_file ? "https" : "http", address, (unsigned)eg_server_port(server));
+    /* The file is there before the line that tells a watcher the server is up. */
     char url[320], url_path[4096];
     local_url(address, options->tls_cert_file != NULL, eg_server_port(server), url, sizeof url);
     snprintf(url_path, sizeof url_path, "%s/%s", data_dir, CLI_SERVE_URL_FILE);
     write_url_file(url_path, url);
+    fprintf(stderr, "engram serve: listening on %s://%s (port %u); SIGINT or SIGTERM stops\n",
+            options->tls_cert_file ? "https" : "http", address, (unsigned)eg_server_port(server));
     int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    sigwait(&stop_set, &signal_number);
     fprintf(stderr, "engram serve: %s: finishing the requests in flight\n", strsignal(signal_number));
     eg_server_stop(server, STOP_WAIT_MS);
     remove(url_path);
