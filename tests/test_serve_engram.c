@@ -196,6 +196,9 @@ TEST(memory_routes_create_get_update_delete) {
     a = http("GET", "/v1/memories/10?type=episode", NULL);
     CHECK(a.status == 200);
     answer_free(&a);
+    a = http("GET", "/v1/memories/010", NULL); /* any spelling of the id, as the memory operations take it */
+    CHECK(a.status == 200);
+    answer_free(&a);
     a = http("GET", "/v1/memories/10?type=entity", NULL); /* a node of that id, but not an entity */
     CHECK(a.status == 404 && strcmp(code_of(&a), "not_found") == 0);
     answer_free(&a);
@@ -303,6 +306,7 @@ TEST(resource_routes_refuse_bad_requests_and_change_nothing) {
     check_refused("DELETE", "/v1/memories/20?type=entity&force=true", NULL, 400, "invalid_argument");
     check_refused("DELETE", "/v1/memories/20", NULL, 400, "invalid_argument"); /* no type */
     check_refused("GET", "/v1/memories/20?type=mood", NULL, 400, "invalid_argument");
+    check_refused("GET", "/v1/memories/not-a-memory-id", NULL, 400, "invalid_argument");
     check_refused("GET", "/v1/memories/20", "{\"type\":\"entity\"}", 400, "invalid_argument");
     check_refused("GET", "/v1/archive?limit=ten", NULL, 400, "invalid_argument");
     check_refused("GET", "/v1/archive?limit=0", NULL, 400, "invalid_argument");
@@ -368,7 +372,7 @@ static double sample(const char *text, const char *series) {
 
 TEST(metrics_count_requests_and_show_the_engine) {
     for (int i = 0; i < 3; i++) {
-        http_answer a = http("GET", "/v1/memories/nobody", NULL);
+        http_answer a = http("GET", "/v1/memories/999999", NULL);
         answer_free(&a);
     }
     http_answer a = http("GET", "/metrics", NULL);

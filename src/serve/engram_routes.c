@@ -111,6 +111,7 @@ typedef struct resource {
     bool id_in_path;                /* the pattern ends in, or holds, {id} */
     bool body;                      /* takes a JSON object body (optional: none means no arguments) */
     bool type_as_label;             /* the query's "type" becomes get_node's "label" */
+    bool memory_id;                 /* the path's id is a memory id, read as the memory operations read theirs */
 } resource;
 
 static bool listed(const char *const *names, const char *name) {
@@ -175,7 +176,17 @@ static eg_status build_request(const resource *r, const eg_http_request *req, co
     if (st == EG_OK && request && json_object_get(request, "op"))
         st = eg_error_set(err, EG_INVALID_ARGUMENT, "'op' is not an argument here: the route names the operation");
     if (st == EG_OK && !request && !(request = json_object())) st = eg_error_set(err, EG_INTERNAL, "out of memory");
-    if (st == EG_OK && r->id_in_path) st = set_once(request, "id", json_string(captures[0]), "in the path", err);
+    char canonical[EG_POINT_ID_TEXT];
+    const char *id = r->id_in_path ? captures[0] : NULL;
+    if (st == EG_OK && id && r->memory_id) {
+        /* get_node takes ids as they are written; a memory's node id is its canonical text ("7", a lower-case UUID),
+         * which the memory operations derive from any spelling ("007", upper case): GET derives it the same way. */
+        eg_point_id parsed;
+        if ((st = eg_point_id_parse(id, &parsed, err)) == EG_OK) eg_point_id_format(&parsed, canonical);
+        else eg_error_prefix(err, st, "id: ");
+        id = canonical;
+    }
+    if (st == EG_OK && id) st = set_once(request, "id", json_string(id), "in the path", err);
     for (size_t i = 0; st == EG_OK && i < req->param_count; i++) {
         const eg_http_param *p = &req->params[i];
         json_t *value;
@@ -219,7 +230,8 @@ static void run_resource(const resource *r, eg_serve_ctx *ctx, const eg_http_req
 
 RESOURCE_ROUTE(create_memory, .op = NULL, .body = true)
 RESOURCE_ROUTE(batch_create_memories, .op = "batch_create_memories", .body = true)
-RESOURCE_ROUTE(get_memory, .id_in_path = true, .op = "get_node", .query = NAMES("type"), .type_as_label = true)
+RESOURCE_ROUTE(get_memory, .id_in_path = true, .op = "get_node", .query = NAMES("type"), .type_as_label = true,
+               .memory_id = true)
 RESOURCE_ROUTE(update_memory, .id_in_path = true, .op = "update_memory", .query = NAMES("type"), .body = true)
 RESOURCE_ROUTE(delete_memory, .id_in_path = true, .op = "delete_memory", .query = NAMES("type"), .body = true)
 RESOURCE_ROUTE(archive_memory, .id_in_path = true, .op = "archive_memory", .query = NAMES("type"), .body = true)
