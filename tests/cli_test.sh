@@ -973,6 +973,9 @@ json_check "faults, queue policy: health is degraded, the graph breaker open" "$
 # ---------------------------------------------------------------------------------------------------------------
 # Client mode: `engram --url` sends each command's exec request to a running `engram serve` and prints what the
 # command prints locally; a command that finds the folder held by the server names the URL to use.
+run eg --help
+expect_in "engram --help mentions --url" "$T/out" '^ +--url URL '
+expect_in "engram --help mentions --api-key" "$T/out" '^ +--api-key KEY '
 S=$T/served
 # --foreground: the stop below is one SIGTERM, as a service manager sends it; without it, timeout passes a signal on
 # twice (to the server, then to its process group).

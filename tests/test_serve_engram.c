@@ -444,6 +444,11 @@ TEST(metrics_observed_from_many_threads_add_up) {
     REQUIRE(m);
     pthread_t threads[OBSERVERS];
     for (int t = 0; t < OBSERVERS; t++) REQUIRE(pthread_create(&threads[t], NULL, observe_many, m) == 0);
+    for (int scrape = 0; scrape < 5; scrape++) { /* scrapes while the observers run: each one well-formed */
+        char *during = eg_serve_metrics_text(m, db);
+        CHECK(during && prometheus_samples(during) > 0);
+        free(during);
+    }
     for (int t = 0; t < OBSERVERS; t++) pthread_join(threads[t], NULL);
     char *text = eg_serve_metrics_text(m, db);
     REQUIRE(text);
