@@ -304,6 +304,7 @@ TEST(resource_routes_refuse_bad_requests_and_change_nothing) {
     check_refused("PATCH", "/v1/memories/20?type=entity", "{\"type\":\"entity\",\"payload\":{\"a\":1}}", 400,
                   "invalid_argument");
     check_refused("DELETE", "/v1/memories/20?type=entity&force=true", NULL, 400, "invalid_argument");
+    check_refused("DELETE", "/v1/memories/20?type=entity&type=episode", NULL, 400, "invalid_argument");
     check_refused("DELETE", "/v1/memories/20", NULL, 400, "invalid_argument"); /* no type */
     check_refused("GET", "/v1/memories/20?type=mood", NULL, 400, "invalid_argument");
     check_refused("GET", "/v1/memories/not-a-memory-id", NULL, 400, "invalid_argument");

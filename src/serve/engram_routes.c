@@ -120,11 +120,12 @@ static bool listed(const char *const *names, const char *name) {
     return false;
 }
 
-static eg_status set_once(json_t *request, const char *name, json_t *value, const char *where, eg_error *err) {
+static eg_status set_once(json_t *request, const char *name, json_t *value, eg_error *err) {
     if (!value) return eg_error_set(err, EG_INTERNAL, "out of memory");
     if (json_object_get(request, name)) {
         json_decref(value);
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "'%s' is given twice (%s, and the body)", name, where);
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "argument '%s' is given more than once (between the path, the query and the body)", name);
     }
     json_object_set_new(request, name, value);
     return EG_OK;
@@ -186,15 +187,14 @@ static eg_status build_request(const resource *r, const eg_http_request *req, co
         else eg_error_prefix(err, st, "id: ");
         id = canonical;
     }
-    if (st == EG_OK && id) st = set_once(request, "id", json_string(id), "in the path", err);
+    if (st == EG_OK && id) st = set_once(request, "id", json_string(id), err);
     for (size_t i = 0; st == EG_OK && i < req->param_count; i++) {
         const eg_http_param *p = &req->params[i];
         json_t *value;
         if (!listed(r->query, p->name))
             st = eg_error_set(err, EG_INVALID_ARGUMENT, "unknown query parameter '%.64s' for this route", p->name);
         else if ((st = query_value(r, p, &value, err)) == EG_OK)
-            st = set_once(request, r->type_as_label && strcmp(p->name, "type") == 0 ? "label" : p->name, value,
-                          "in the query", err);
+            st = set_once(request, r->type_as_label && strcmp(p->name, "type") == 0 ? "label" : p->name, value, err);
     }
     if (st == EG_OK && !r->op) st = create_op(request, err);
     if (st == EG_OK && r->op) json_object_set_new(request, "op", json_string(r->op));
