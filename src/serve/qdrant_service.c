@@ -22,7 +22,9 @@ static eg_status root(eg_serve_ctx *ctx, const eg_http_request *req, const char 
 static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, eg_http_response *resp) {
     (void)ctx, (void)captures;
     if (strcmp(req->path, "/readyz") == 0) {
-        json_t *health = eg_exec(ctx->db, json_pack("{s:s}", "op", "health"));
+        json_t *request = json_pack("{s:s}", "op", "health");
+        json_t *health = request ? eg_exec(ctx->db, request) : NULL;
+        json_decref(request);
         const char *verdict = json_string_value(json_object_get(json_object_get(health, "result"), "status"));
         bool ready = verdict && strcmp(verdict, "down") != 0;
         json_decref(health);
