@@ -28,6 +28,26 @@ eg_status eg_catalog_set_layout(eg_catalog *catalog, const char *collection, con
                                 eg_error *err);
 /* Forgets a deleted collection: its layout and every alias naming it. */
 eg_status eg_catalog_forget(eg_catalog *catalog, const char *collection, eg_error *err);
+/* Does an alias of this name exist? (Qdrant refuses to create a collection named like an alias.) */
+bool eg_catalog_is_alias(eg_catalog *catalog, const char *name);
+
+/* One action of POST /collections/aliases. */
+typedef enum eg_alias_action_kind { EG_ALIAS_CREATE = 0, EG_ALIAS_DELETE, EG_ALIAS_RENAME } eg_alias_action_kind;
+typedef struct eg_alias_action {
+    eg_alias_action_kind kind;
+    const char *alias;      /* create, delete: the alias; rename: the old name */
+    const char *collection; /* create: the collection it names */
+    const char *new_alias;  /* rename */
+} eg_alias_action;
+
+/* Applies the actions in order, all or nothing, and saves the catalog once. As in Qdrant: create needs the
+ * collection to exist (404) and the alias not to be a collection's name (409), and repoints an existing alias;
+ * delete of a missing alias does nothing; rename of a missing alias is a 404. On failure *http_status and err
+ * carry Qdrant's answer and the catalog is unchanged. */
+eg_status eg_catalog_update_aliases(eg_catalog *catalog, eg_vectors *vectors, const eg_alias_action *actions,
+                                    size_t count, unsigned *http_status, eg_error *err);
+/* [{"alias_name", "collection_name"}, ...] sorted by alias: all of them, or those of one collection (not NULL). */
+json_t *eg_catalog_aliases_json(eg_catalog *catalog, const char *collection);
 
 /* ---- Resolving a collection ------------------------------------------------------------------------------ */
 
@@ -56,8 +76,9 @@ eg_status eg_qdrant_vector_selector(json_t *value, const eg_qdrant_layout *layou
 /* ---- Points ------------------------------------------------------------------------------------------- */
 
 /* A point as Qdrant writes it: {"id", "payload", "vector"} (a Record), or with score non-NULL
- * {"id", "version", "score", "payload", "vector"} (a ScoredPoint). payload and vector are null when not asked
- * for; the vector is shaped by the layout. */
+ * {"id", "version", "score", "payload", "vector"} (a ScoredPoint). As Qdrant does, payload and vector are left
+ * out when not asked for; the vector is shaped by the layout. version is always 0: engram keeps no per-point
+ * version (docs/serve.md). */
 json_t *eg_qdrant_point_json(const eg_point *point, const eg_qdrant_layout *layout,
                              const eg_payload_selector *payload, bool with_vector, const double *score);
 
