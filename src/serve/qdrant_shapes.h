@@ -87,4 +87,44 @@ json_t *eg_qdrant_point_json(const eg_point *point, const eg_qdrant_layout *layo
 eg_status eg_qdrant_vector_from_json(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, eg_point *p,
                                      eg_error *err);
 
+/* ---- Request bodies and parameters ------------------------------------------------------------------------
+ * Qdrant answers a body that does not deserialise (a missing required member, a wrong type, an unknown variant)
+ * with 400 "Format error in JSON body: ...", and one that deserialises but breaks a rule (limit 0, size 0) with
+ * 422 "Validation error in JSON body: [field: message]". These helpers give both answers; each sets *http_status
+ * and err and returns EG_INVALID_ARGUMENT. */
+
+eg_status eg_qdrant_format_error(unsigned *http_status, eg_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+eg_status eg_qdrant_validation_error(unsigned *http_status, eg_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* 400 "Wrong input: ...": what engram refuses although Qdrant's shape allows it (an unsupported feature). */
+eg_status eg_qdrant_unsupported(unsigned *http_status, eg_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The request body as an object with no member outside allowed (NULL-terminated): an unknown member is refused
+ * rather than ignored, so a field that would change the meaning is never dropped. A missing body gives NULL,
+ * which reads as {} (jansson's getters answer NULL on it). */
+eg_status eg_qdrant_body(json_t *body, const char *const *allowed, json_t **out, unsigned *http_status,
+                         eg_error *err);
+/* The same check for a nested object; `where` names it ("hnsw_config"). */
+eg_status eg_qdrant_check_members(json_t *object, const char *where, const char *const *allowed,
+                                  unsigned *http_status, eg_error *err);
+/* Members that are present and not null are refused as unsupported, naming the member (shard_key ...). */
+eg_status eg_qdrant_refuse_members(json_t *object, const char *const *names, unsigned *http_status, eg_error *err);
+
+/* Query parameters of a write: wait (bool), ordering (weak, medium, strong) and timeout (seconds >= 1). engram
+ * acknowledges a write only once it is durable, whatever they say. */
+eg_status eg_qdrant_write_params(const eg_http_request *req, unsigned *http_status, eg_error *err);
+/* Query parameters of a read: consistency (an integer >= 1, or majority, quorum, all) and timeout. */
+eg_status eg_qdrant_read_params(const eg_http_request *req, unsigned *http_status, eg_error *err);
+
+/* A JSON array of point ids (at most EG_VECTOR_BATCH_MAX) as a new array (free()). */
+eg_status eg_qdrant_point_ids(json_t *value, const char *what, eg_point_id **ids, size_t *count,
+                              unsigned *http_status, eg_error *err);
+/* A filter member: absent or null gives NULL; a filter engram cannot read is a 400. */
+eg_status eg_qdrant_filter(json_t *value, eg_filter **out, unsigned *http_status, eg_error *err);
+
+/* UpdateResult {"operation_id": n, "status": "completed"}: n from one counter for the whole process, rising. */
+json_t *eg_qdrant_update_result(void);
+
 #endif
