@@ -408,7 +408,9 @@ static eg_status collection_exists(eg_serve_ctx *ctx, const eg_http_request *req
 }
 
 static eg_status name_refused(eg_error *inner, unsigned *http_status, eg_error *err) {
-    return eg_qdrant_validation_error(http_status, err, "collection_name", "%s", inner->message);
+    *http_status = 422;
+    return eg_error_set(err, EG_INVALID_ARGUMENT, "Validation error in path parameters: [collection_name: %s]",
+                        inner->message);
 }
 
 static eg_status create_collection(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures,
