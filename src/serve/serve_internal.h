@@ -35,14 +35,14 @@ typedef struct eg_http_response {
 } eg_http_response;
 
 typedef struct eg_serve_metrics eg_serve_metrics;
-typedef struct eg_aliases eg_aliases;
+typedef struct eg_catalog eg_catalog;
 
 /* What every handler may use: shared by all threads. */
 typedef struct eg_serve_ctx {
     eg_db *db;
     const char *api_key;          /* NULL: no key needed */
     eg_serve_metrics *metrics;
-    eg_aliases *aliases;
+    eg_catalog *catalog;
 } eg_serve_ctx;
 
 #define EG_ROUTE_CAPTURES_MAX 4
@@ -94,11 +94,11 @@ unsigned eg_http_status_of(eg_status st);
 /* Does text nest arrays and objects deeper than max (strings are skipped)? */
 bool eg_json_too_deep(const char *text, size_t len, size_t max);
 
-/* Aliases (aliases.c): Qdrant's collection aliases, kept durably in the data folder. */
-eg_status eg_aliases_open(eg_db *db, eg_aliases **out, eg_error *err);
-void eg_aliases_free(eg_aliases *a);
+/* The Qdrant catalog (catalog.c; see qdrant_shapes.h): aliases and vector names, kept durably in the folder. */
+eg_status eg_catalog_open(eg_db *db, eg_catalog **out, eg_error *err);
+void eg_catalog_free(eg_catalog *a);
 /* The collection that name stands for: the collection an alias names, else name itself (copied into out). */
-void eg_aliases_resolve(eg_aliases *a, const char *name, char out[EG_COLLECTION_NAME_MAX + 1]);
+void eg_catalog_resolve(eg_catalog *a, const char *name, char out[EG_COLLECTION_NAME_MAX + 1]);
 
 /* Metrics (metrics.c): counted for every answered request; route is the matched route's name, or "unmatched". */
 eg_status eg_serve_metrics_new(eg_serve_metrics **out, eg_error *err);

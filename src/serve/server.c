@@ -214,7 +214,7 @@ static eg_status read_pem(const char *path, char **out, eg_error *err) {
 static void server_free(eg_server *s) {
     if (!s) return;
     eg_serve_metrics_free(s->ctx.metrics);
-    eg_aliases_free(s->ctx.aliases);
+    eg_catalog_free(s->ctx.catalog);
     free(s->api_key);
     free(s->tls_cert);
     free(s->tls_key);
@@ -250,7 +250,7 @@ eg_status eg_server_start(eg_db *db, const eg_server_options *options, eg_server
     if (*o.api_key && !(s->api_key = strdup(o.api_key))) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     s->ctx.api_key = s->api_key;
     if (st == EG_OK) st = eg_serve_metrics_new(&s->ctx.metrics, err);
-    if (st == EG_OK) st = eg_aliases_open(db, &s->ctx.aliases, err);
+    if (st == EG_OK) st = eg_catalog_open(db, &s->ctx.catalog, err);
     if (st == EG_OK && o.tls_cert_file) st = read_pem(o.tls_cert_file, &s->tls_cert, err);
     if (st == EG_OK && o.tls_key_file) st = read_pem(o.tls_key_file, &s->tls_key, err);
     if (st != EG_OK) {
