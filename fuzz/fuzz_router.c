@@ -38,10 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static eg_db *db;
 static eg_serve_metrics *metrics;
-static eg_aliases *aliases;
+static eg_catalog *catalog;
 
 static void close_all(void) {
-    eg_aliases_free(aliases);
+    eg_catalog_free(catalog);
     eg_serve_metrics_free(metrics);
     eg_close(db);
     db = NULL;
@@ -57,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     eg_options options = {.durability = EG_DURABILITY_NONE};
     eg_error err;
     if (eg_open(data_dir, &options, &db, &err) != EG_OK || eg_serve_metrics_new(&metrics, &err) != EG_OK ||
-        eg_aliases_open(db, &aliases, &err) != EG_OK) {
+        eg_catalog_open(db, &catalog, &err) != EG_OK) {
         fprintf(stderr, "fuzz_router: setup: %s\n", err.message);
         abort();
     }
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool server_has_key = flags & 1u;
     const char *request_key = (flags & 2u) ? SERVER_KEY : (flags & 4u) ? "not-the-key" : NULL;
     eg_serve_ctx ctx = {.db = db, .api_key = server_has_key ? SERVER_KEY : NULL, .metrics = metrics,
-                        .aliases = aliases};
+                        .catalog = catalog};
     eg_http_request req = {.method = method,
                            .path = path,
                            .params = params,
