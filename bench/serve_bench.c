@@ -140,7 +140,7 @@ typedef struct http_work {
     const char *method, *path;
     char **bodies; /* NULL: no body; else body_count bodies, sent in turn */
     size_t body_count;
-    /* Makes the body of request k of client t into *out (for writes that need fresh ids); NULL: use bodies. */
+    /* Makes the body of request k of client t (malloc'd; for writes that need fresh ids); NULL: use bodies. */
     char *(*make_body)(const struct http_work *work, unsigned client, size_t k);
     const config *cfg;
     double deadline;
