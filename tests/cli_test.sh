@@ -819,6 +819,13 @@ if [ "$got" -eq 19 ]; then pass; else
     fail "config --json: expected 19 settings with a source, got $got"
     detail
 fi
+run eg --data "$C" --set serve.api_key=hunter2-secret config --json
+json_check "config --json: a secret setting shows that it is set, not its value" "$T/out" \
+    "[(s['value'], s['source']) for s in r if s['name'] == 'serve.api_key'] == [('(set)', 'override')]" \
+    '"(set)"'
+expect_not_in "config --json: the API key is never printed" "$T/out" 'hunter2-secret'
+run eg --data "$C" --set serve.api_key=hunter2-secret config
+expect_not_in "config: the API key is never printed" "$T/out" 'hunter2-secret'
 # Bad overrides: usage errors (exit 2) naming the problem, before the data folder is touched.
 S=$T/set-data # never created
 for q in "foo=1|unknown setting 'foo'" "breaker.failure_threshold=0|breaker\.failure_threshold = 0 is out of range 1\.\.1000000" \

@@ -5,7 +5,7 @@
  *
  * Each test starts its own servers on 127.0.0.1 port 0 (the kernel picks a free port) over a scratch data folder,
  * and stops them. Every socket has a receive and send timeout, so no test can hang on a silent server. */
-#define _GNU_SOURCE /* strcasestr, mkdtemp */
+#define _GNU_SOURCE /* popen, setenv */
 #include "serve/serve_internal.h"
 #include "test.h"
 
@@ -430,11 +430,11 @@ TEST(headers_too_large_are_refused_and_the_server_goes_on) {
     int fd = connect_to(port);
     REQUIRE(fd >= 0);
     char line[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-    bool sent = send_all(fd, line, strlen(line)) && send_all(fd, headers, strlen(headers)) && send_all(fd, "\r\n", 2);
+    /* The server answers 4xx as soon as its buffer is full and closes, so the end of the request may fail to
+     * send: only the answer counts. */
+    if (send_all(fd, line, strlen(line)) && send_all(fd, headers, strlen(headers))) send_all(fd, "\r\n", 2);
     http_answer a;
     bool answered = read_answer(fd, &a);
-    /* The server answers 4xx as soon as its buffer is full; the rest may then be refused by a closed socket. */
-    if (!sent) CHECK(answered);
     CHECK(answered && a.status >= 400 && a.status < 500);
     printf("     %zu bytes of headers: %u\n", filler_len, a.status);
     answer_free(&a);
