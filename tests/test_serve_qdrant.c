@@ -713,6 +713,40 @@ TEST(a_large_upsert_lands_whole) {
     close_server();
 }
 
+TEST(qdrant_routes_engram_lacks_name_the_feature) {
+    fresh_server();
+    create_plain("docs", 2);
+    static const struct {
+        const char *method, *target, *needle;
+    } cases[] = {
+        {"PUT", "/collections/docs/vectors/img", "named vector"},
+        {"DELETE", "/collections/docs/vectors/img", "named vector"},
+        {"GET", "/collections/docs/cluster", "cluster"},
+        {"POST", "/collections/docs/cluster", "cluster"},
+        {"GET", "/collections/docs/shards", "shard keys"},
+        {"PUT", "/collections/docs/shards", "shard keys"},
+        {"POST", "/collections/docs/shards/delete", "shard keys"},
+        {"GET", "/collections/docs/optimizations", "optimizer"},
+        {"GET", "/collections/docs/snapshots", "snapshots"},
+        {"POST", "/collections/docs/snapshots", "snapshots"},
+        {"POST", "/collections/docs/snapshots/upload", "snapshots"},
+        {"PUT", "/collections/docs/snapshots/recover", "snapshots"},
+        {"GET", "/collections/docs/snapshots/s1", "snapshots"},
+        {"DELETE", "/collections/docs/snapshots/s1", "snapshots"},
+        {"GET", "/collections/docs/shards/0/snapshot", "snapshots"},
+        {"GET", "/collections/docs/shards/0/snapshots", "snapshots"},
+        {"POST", "/collections/docs/shards/0/snapshots", "snapshots"},
+        {"POST", "/collections/docs/shards/0/snapshots/upload", "snapshots"},
+        {"PUT", "/collections/docs/shards/0/snapshots/recover", "snapshots"},
+        {"GET", "/collections/docs/shards/0/snapshots/s1", "snapshots"},
+        {"DELETE", "/collections/docs/shards/0/snapshots/s1", "snapshots"},
+        {"POST", "/collections/docs/facet", "facets"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        REFUSED(cases[i].method, cases[i].target, "{}", 400, cases[i].needle);
+    close_server();
+}
+
 int main(void) {
     RUN(create_get_list_exists_and_delete_a_collection);
     RUN(create_with_named_vectors_hnsw_and_int8_reports_them);
@@ -731,5 +765,6 @@ int main(void) {
     RUN(batch_update_applies_in_order_and_refuses_a_malformed_batch_whole);
     RUN(scroll_pages_through_filters_and_refuses_what_it_cannot_do);
     RUN(a_large_upsert_lands_whole);
+    RUN(qdrant_routes_engram_lacks_name_the_feature);
     return test_summary();
 }

@@ -694,6 +694,23 @@ static eg_status delete_index(eg_serve_ctx *ctx, const eg_http_request *req, con
     return EG_OK;
 }
 
+/* ---- What engram does not have ------------------------------------------------------------------------------
+ * Qdrant's other collection-level routes answer 400 naming the feature, rather than a bare 404 that a client would
+ * read as a missing collection. */
+
+#define UNSUPPORTED_ROUTE(fn, feature)                                                                               \
+    static eg_status fn(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,    \
+                        json_t **result, unsigned *http_status, eg_error *err) {                                     \
+        (void)ctx, (void)req, (void)captures, (void)body, (void)result;                                              \
+        return eg_qdrant_unsupported(http_status, err, "%s", feature " is not supported by engram");                \
+    }
+
+UNSUPPORTED_ROUTE(vector_names, "adding or removing a named vector of an existing collection")
+UNSUPPORTED_ROUTE(cluster, "cluster information and shard operations (engram is one node with one shard)")
+UNSUPPORTED_ROUTE(shard_keys, "custom sharding (shard keys)")
+UNSUPPORTED_ROUTE(optimizations, "the optimizations report (engram has no background optimizer)")
+UNSUPPORTED_ROUTE(snapshots, "collection snapshots (copy the data folder while no server holds it)")
+
 const eg_route eg_qdrant_collection_routes[] = {
     {.method = "GET", .pattern = "/collections", .qdrant = list_collections},
     {.method = "POST", .pattern = "/collections/aliases", .qdrant = update_aliases},
@@ -706,5 +723,28 @@ const eg_route eg_qdrant_collection_routes[] = {
     {.method = "GET", .pattern = "/collections/{collection_name}/aliases", .qdrant = list_aliases},
     {.method = "PUT", .pattern = "/collections/{collection_name}/index", .qdrant = create_index},
     {.method = "DELETE", .pattern = "/collections/{collection_name}/index/{field_name}", .qdrant = delete_index},
+    {.method = "PUT", .pattern = "/collections/{collection_name}/vectors/{vector_name}", .qdrant = vector_names},
+    {.method = "DELETE", .pattern = "/collections/{collection_name}/vectors/{vector_name}", .qdrant = vector_names},
+    {.method = "GET", .pattern = "/collections/{collection_name}/cluster", .qdrant = cluster},
+    {.method = "POST", .pattern = "/collections/{collection_name}/cluster", .qdrant = cluster},
+    {.method = "GET", .pattern = "/collections/{collection_name}/shards", .qdrant = shard_keys},
+    {.method = "PUT", .pattern = "/collections/{collection_name}/shards", .qdrant = shard_keys},
+    {.method = "POST", .pattern = "/collections/{collection_name}/shards/delete", .qdrant = shard_keys},
+    {.method = "GET", .pattern = "/collections/{collection_name}/optimizations", .qdrant = optimizations},
+    {.method = "GET", .pattern = "/collections/{collection_name}/snapshots", .qdrant = snapshots},
+    {.method = "POST", .pattern = "/collections/{collection_name}/snapshots", .qdrant = snapshots},
+    {.method = "POST", .pattern = "/collections/{collection_name}/snapshots/upload", .qdrant = snapshots},
+    {.method = "PUT", .pattern = "/collections/{collection_name}/snapshots/recover", .qdrant = snapshots},
+    {.method = "GET", .pattern = "/collections/{collection_name}/snapshots/{snapshot_name}", .qdrant = snapshots},
+    {.method = "DELETE", .pattern = "/collections/{collection_name}/snapshots/{snapshot_name}", .qdrant = snapshots},
+    {.method = "GET", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshot", .qdrant = snapshots},
+    {.method = "GET", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshots", .qdrant = snapshots},
+    {.method = "POST", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshots", .qdrant = snapshots},
+    {.method = "POST", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshots/upload", .qdrant = snapshots},
+    {.method = "PUT", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshots/recover", .qdrant = snapshots},
+    {.method = "GET", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
+     .qdrant = snapshots},
+    {.method = "DELETE", .pattern = "/collections/{collection_name}/shards/{shard_id}/snapshots/{snapshot_name}",
+     .qdrant = snapshots},
     {0},
 };

@@ -876,6 +876,13 @@ static eg_status count_points(eg_serve_ctx *ctx, const eg_http_request *req, con
     return *result ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
 }
 
+/* Facets (value counts of a payload field) answer 400 naming the feature rather than a bare 404. */
+static eg_status facet(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,
+                       json_t **result, unsigned *http_status, eg_error *err) {
+    (void)ctx, (void)req, (void)captures, (void)body, (void)result;
+    return eg_qdrant_unsupported(http_status, err, "facets (counts of payload values) are not supported by engram");
+}
+
 const eg_route eg_qdrant_point_routes[] = {
     {.method = "PUT", .pattern = "/collections/{collection_name}/points", .qdrant = upsert_points},
     {.method = "POST", .pattern = "/collections/{collection_name}/points", .qdrant = retrieve_points},
@@ -890,5 +897,6 @@ const eg_route eg_qdrant_point_routes[] = {
     {.method = "POST", .pattern = "/collections/{collection_name}/points/scroll", .qdrant = scroll_points},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/count", .qdrant = count_points},
     {.method = "GET", .pattern = "/collections/{collection_name}/points/{id}", .qdrant = get_point},
+    {.method = "POST", .pattern = "/collections/{collection_name}/facet", .qdrant = facet},
     {0},
 };
