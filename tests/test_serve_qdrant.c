@@ -6,6 +6,7 @@
 #include "serve/qdrant_shapes.h"
 #include "test.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 
 static eg_db *db;
@@ -747,6 +748,69 @@ TEST(qdrant_routes_engram_lacks_name_the_feature) {
     close_server();
 }
 
+/* Writers on their own collections and aliases while readers resolve a shared alias: the catalog's lock and the
+ * create/delete lock keep every answer whole (ThreadSanitizer runs this too). */
+#define WORKERS 4
+#define ROUNDS (40 / TEST_WORK_DIVISOR)
+
+static void *worker(void *arg) {
+    int w = (int)(intptr_t)arg;
+    bool all_ok = true;
+    for (int r = 0; r < ROUNDS; r++) {
+        char target[128], body[256];
+        snprintf(target, sizeof target, "/collections/w%d_%d", w, r);
+        answer a = call("PUT", target, "{\"vectors\":{\"size\":2,\"distance\":\"Dot\"}}");
+        all_ok = all_ok && a.status == 200;
+        json_decref(a.json);
+        snprintf(body, sizeof body,
+                 "{\"actions\":[{\"create_alias\":{\"collection_name\":\"w%d_%d\",\"alias_name\":\"w%d_live\"}}]}", w,
+                 r, w);
+        a = call("POST", "/collections/aliases", body);
+        all_ok = all_ok && a.status == 200;
+        json_decref(a.json);
+        snprintf(target, sizeof target, "/collections/w%d_live/points", w);
+        a = call("PUT", target, "{\"points\":[{\"id\":1,\"vector\":[1,2]}]}");
+        all_ok = all_ok && a.status == 200;
+        json_decref(a.json);
+        a = call("GET", "/collections/shared", NULL);
+        all_ok = all_ok && a.status == 200;
+        json_decref(a.json);
+        if (r > 0) {
+            snprintf(target, sizeof target, "/collections/w%d_%d", w, r - 1);
+            a = call("DELETE", target, NULL);
+            all_ok = all_ok && a.status == 200 && json_is_true(json_object_get(a.json, "result"));
+            json_decref(a.json);
+        }
+    }
+    return (void *)(intptr_t)all_ok;
+}
+
+TEST(concurrent_collection_alias_and_point_writes_stay_consistent) {
+    fresh_server();
+    create_plain("shared", 2);
+    pthread_t threads[WORKERS];
+    for (int w = 0; w < WORKERS; w++) pthread_create(&threads[w], NULL, worker, (void *)(intptr_t)w);
+    for (int w = 0; w < WORKERS; w++) {
+        void *ok;
+        pthread_join(threads[w], &ok);
+        CHECK(ok != NULL);
+    }
+    json_t *aliases = OK("GET", "/aliases", NULL);
+    CHECK(json_array_size(json_object_get(aliases, "aliases")) == WORKERS);
+    json_decref(aliases);
+    for (int w = 0; w < WORKERS; w++) {
+        char target[128];
+        snprintf(target, sizeof target, "/collections/w%d_live/points/count", w);
+        EXPECT("POST", target, NULL, "{\"count\":1}");
+    }
+    close_server();
+    open_server(data_dir);
+    json_t *again = OK("GET", "/aliases", NULL);
+    CHECK(json_array_size(json_object_get(again, "aliases")) == WORKERS);
+    json_decref(again);
+    close_server();
+}
+
 int main(void) {
     RUN(create_get_list_exists_and_delete_a_collection);
     RUN(create_with_named_vectors_hnsw_and_int8_reports_them);
@@ -766,5 +830,6 @@ int main(void) {
     RUN(scroll_pages_through_filters_and_refuses_what_it_cannot_do);
     RUN(a_large_upsert_lands_whole);
     RUN(qdrant_routes_engram_lacks_name_the_feature);
+    RUN(concurrent_collection_alias_and_point_writes_stay_consistent);
     return test_summary();
 }

@@ -367,7 +367,7 @@ static eg_status list_collections(eg_serve_ctx *ctx, const eg_http_request *req,
     eg_string_list names;
     eg_status st = eg_vectors_list_collections(eg_db_vectors(ctx->db), &names, err);
     if (st) return st;
-    qsort(names.items, names.count, sizeof *names.items, by_name);
+    if (names.count > 1) qsort(names.items, names.count, sizeof *names.items, by_name);
     json_t *list = json_array();
     for (size_t i = 0; list && i < names.count; i++)
         if (json_array_append_new(list, json_pack("{s:s}", "name", names.items[i])) != 0) {
