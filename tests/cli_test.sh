@@ -3,8 +3,8 @@
 # JSON-lines loop (one flushed response per line, a line past the request limit), the default data folder, the
 # human subcommands, the memory commands (remember, recall, check, recover), the cold archive (archive run, list,
 # get, restore, purge, verify), the one-process lock, the FORMAT guard, settings (--set, DATA/engram.conf, config)
-# and health (breakers, degraded verdicts, the fallback read cache, under injected faults), and the client mode
-# (--url) against a running engram serve.
+# and health (breakers, degraded verdicts, the fallback read cache, under injected faults), `engram serve` (help,
+# usage errors, refused addresses, the lock, SIGTERM) and the client mode (--url) against a running engram serve.
 # Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
@@ -1044,6 +1044,60 @@ if cmp -s "$T/local-exec.out" "$T/remote-exec.out"; then pass; else
     fail "--url exec prints what exec prints locally" "local: $(cat "$T/local-exec.out")" \
         "remote: $(cat "$T/remote-exec.out")"
 fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# engram serve: help, usage errors (exit 2), an address it cannot use (exit 1), and a folder another process holds:
+# while a server holds it, a second server gets exit 1 and "in use"; the first stops with exit 0 on SIGTERM.
+S=$T/serve-data
+run eg --data "$S" serve --help
+expect_rc "serve --help" 0
+expect_in "serve --help: usage" "$T/out" "^usage: engram .*serve .*--http HOST:PORT"
+usage_error "serve: unknown argument" --data "$S" serve --bogus
+usage_error "serve: --http without a value" --data "$S" serve --http
+usage_error "serve: --tls-cert without --tls-key" --data "$S" serve --tls-cert "$T/cert.pem"
+run eg --data "$S" serve --http no-port-here
+expect_rc "serve: an address without a port" 1
+expect_in "serve: the bad address is named" "$T/err" "no-port-here"
+run eg --data "$S" serve --http 0.0.0.0:0
+expect_rc "serve: a public address without a key" 1
+expect_in "serve: the refusal names --insecure" "$T/err" "--insecure"
+"$ENGRAM" --data "$S" serve --http 127.0.0.1:0 </dev/null >/dev/null 2>"$T/serve.err" &
+BG_PID=$!
+tries=0
+until grep -q "listening on http://127.0.0.1:0 (port [1-9]" "$T/serve.err" || [ $tries -ge $((LIMIT * 10)) ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+expect_in "serve: says where it listens" "$T/serve.err" "listening on http://127.0.0.1:0 \(port [1-9][0-9]*\)"
+# Only the main thread may take SIGINT and SIGTERM (in sigwait): any other thread must block both (bits 2 and 15 of
+# SigBlk, 0x4002), or a signal it takes kills the process instead of stopping it cleanly. The main thread itself
+# shows them unblocked while it waits in sigwait.
+unblocked=
+for status in /proc/"$BG_PID"/task/*/status; do
+    [ "$status" = "/proc/$BG_PID/task/$BG_PID/status" ] && continue
+    mask=$(sed -n 's/^SigBlk:[[:space:]]*//p' "$status")
+    [ $((0x$mask & 0x4002)) -eq $((0x4002)) ] || unblocked="$unblocked $status"
+done
+if [ -z "$unblocked" ]; then pass; else fail "serve: threads that do not block SIGINT and SIGTERM:$unblocked"; fi
+run eg --data "$S" serve --http 127.0.0.1:0
+expect_rc "second server on a folder in use" 1
+expect_in "second server: says the folder is in use" "$T/err" "in use"
+# Two signals at once, as `timeout` or a process-group kill delivers them: the second must not kill the stopping
+# server.
+kill -TERM "$BG_PID"
+kill -TERM "$BG_PID"
+tries=0
+while kill -0 "$BG_PID" 2>/dev/null && [ $tries -lt $((LIMIT * 10)) ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+if [ "$RC" -eq 0 ]; then pass; else
+    fail "serve: expected exit 0 after SIGTERM, got $RC" "stderr: $(cat "$T/serve.err")"
+fi
+expect_in "serve: says it is finishing on SIGTERM" "$T/serve.err" "finishing the requests in flight"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

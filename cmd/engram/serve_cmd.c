@@ -83,6 +83,10 @@ static void stop_signals(sigset_t *set) {
     sigaddset(set, SIGTERM);
 }
 
+/* SIGINT and SIGTERM must be blocked in every thread, so that only sigwait in cli_serve_run receives them: a
+ * thread that left them unblocked would take the default action and kill the process mid-request. Threads inherit
+ * the mask when they start, and opening the folder already starts some (the log's, the write queue's), so main
+ * calls this before it opens the folder. */
 void cli_serve_block_signals(void) {
     sigset_t set;
     stop_signals(&set);
@@ -110,6 +114,10 @@ int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *opti
             options->tls_cert_file ? "https" : "http", address, (unsigned)eg_server_port(server));
     int signal_number = 0;
     sigwait(&stop_set, &signal_number);
+    /* Stopping has begun: further stop signals (a service manager's second one, a process-group kill) are dropped,
+     * pending ones included, so that no thread started from now on, blocked or not, can take one and die. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     fprintf(stderr, "engram serve: %s: finishing the requests in flight\n", strsignal(signal_number));
     eg_server_stop(server, STOP_WAIT_MS);
     remove(url_path);

@@ -1,5 +1,6 @@
 /* qdrant_service.c — the service routes of Qdrant's API: the root (name and version, which the official clients
- * check for compatibility) and the health probes that load balancers and orchestrators poll without a key. */
+ * check for compatibility) and the health probes that load balancers and orchestrators poll. All four are open,
+ * as in Qdrant's API-key whitelist: "/", "/healthz", "/readyz", "/livez". */
 #include "serve/serve_internal.h"
 
 #include <engram/exec.h>
@@ -10,24 +11,25 @@
  * their own major.minor with it and warn when they differ by more than one minor version. */
 #define QDRANT_COMPAT_VERSION "1.19.0"
 
-static eg_status root(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,
-                      json_t **result, unsigned *http_status, eg_error *err) {
-    (void)ctx, (void)req, (void)captures, (void)body, (void)http_status, (void)err;
-    *result = json_pack("{s:s, s:s, s:s}", "title", "engram - vector search engine (Qdrant-compatible API)",
-                        "version", QDRANT_COMPAT_VERSION, "engram_version", EG_VERSION);
-    return EG_OK;
+/* Qdrant answers its root bare (no envelope) and without the API key: the clients' compatibility check reads it
+ * before anything else and expects {"title", "version"[, "commit"]} (VersionInfo in the OpenAPI document). */
+static void root(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, eg_http_response *resp) {
+    (void)ctx, (void)req, (void)captures;
+    eg_http_json(resp, 200,
+                 json_pack("{s:s, s:s, s:s}", "title", "engram - vector search engine (Qdrant-compatible API)",
+                           "version", QDRANT_COMPAT_VERSION, "engram_version", EG_VERSION));
 }
 
 /* The probes answer plain text, as Qdrant's do. /readyz says whether the folder's stores serve. */
 static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, eg_http_response *resp) {
     (void)ctx, (void)captures;
     if (strcmp(req->path, "/readyz") == 0) {
-        json_t *request = json_pack("{s:s}", "op", "health");
+        json_t *request = json_pack("{s:s}", "op", "health"); /* eg_exec borrows it */
         json_t *health = request ? eg_exec(ctx->db, request) : NULL;
-        json_decref(request);
         const char *verdict = json_string_value(json_object_get(json_object_get(health, "result"), "status"));
         bool ready = verdict && strcmp(verdict, "down") != 0;
         json_decref(health);
+        json_decref(request);
         if (!ready) {
             eg_http_text(resp, 503, "text/plain; charset=utf-8", "memory writes are failing: see engram health\n");
             return;
@@ -39,7 +41,7 @@ static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *con
 }
 
 const eg_route eg_qdrant_service_routes[] = {
-    {.method = "GET", .pattern = "/", .qdrant = root, .open = false},
+    {.method = "GET", .pattern = "/", .engram = root, .open = true},
     {.method = "GET", .pattern = "/healthz", .engram = probe, .open = true},
     {.method = "GET", .pattern = "/livez", .engram = probe, .open = true},
     {.method = "GET", .pattern = "/readyz", .engram = probe, .open = true},
