@@ -38,35 +38,6 @@ static eg_status read_ids(json_t *args, bool required, eg_point_id **ids, size_t
     return EG_OK;
 }
 
-static const char *const sparse_fields[] = {"indices", "values", NULL};
-
-/* {"indices": [u32, ...], "values": [number, ...]} of equal lengths into new arrays (free both, also on failure).
- * That the indices are unique is the library's check. */
-static eg_status read_sparse(json_t *object, eg_sparse_vector *out, eg_error *err) {
-    json_t *indices, *values;
-    eg_status st;
-    *out = (eg_sparse_vector){.count = 0};
-    if ((st = eg_check_fields(object, sparse_fields, err)) || (st = eg_arg_array(object, "indices", true, &indices, err)) ||
-        (st = eg_arg_array(object, "values", true, &values, err)))
-        return eg_error_prefix(err, st, "sparse_vector: ");
-    size_t n = json_array_size(indices), value_count;
-    if (json_array_size(values) != n)
-        return eg_error_set(err, EG_INVALID_ARGUMENT,
-                            "sparse_vector: indices has %zu entries and values %zu: they must pair up", n,
-                            json_array_size(values));
-    if ((st = eg_floats_from_json(values, "sparse_vector.values", &out->values, &value_count, err))) return st;
-    if (!(out->indices = malloc((n ? n : 1) * sizeof *out->indices))) return eg_exec_no_memory(err);
-    for (size_t i = 0; i < n; i++) {
-        json_t *index = json_array_get(indices, i);
-        if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > UINT32_MAX)
-            return eg_error_set(err, EG_INVALID_ARGUMENT, "sparse_vector.indices[%zu] must be an integer from 0 to %u",
-                                i, UINT32_MAX);
-        out->indices[i] = (uint32_t)json_integer_value(index);
-    }
-    out->count = n;
-    return EG_OK;
-}
-
 static const char *const point_fields[] = {"id", "vector", "sparse_vector", "payload", NULL};
 static const char *const vector_update_fields[] = {"id", "vector", NULL};
 
@@ -83,7 +54,7 @@ static eg_status read_point(json_t *item, bool full, eg_point *p, eg_error *err)
         return st;
     if (!full) return EG_OK;
     if ((st = eg_arg_object(item, "sparse_vector", false, &sparse, err)) ||
-        (sparse && (st = read_sparse(sparse, &p->sparse, err))) ||
+        (sparse && (st = eg_sparse_from_json(sparse, "sparse_vector", &p->sparse, err))) ||
         (st = eg_arg_object(item, "payload", false, &payload, err)))
         return st;
     p->payload = json_incref(payload);
@@ -560,7 +531,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
         (st = eg_arg_array(args, "dense_vector", true, &dense_json, err)) ||
         (st = eg_arg_object(args, "sparse_vector", true, &sparse_object, err)) ||
         (st = eg_floats_from_json(dense_json, "dense_vector", &dense, &dim, err)) ||
-        (st = read_sparse(sparse_object, &sparse, err)) || (st = read_search_options(args, &o, err))) {
+        (st = eg_sparse_from_json(sparse_object, "sparse_vector", &sparse, err)) || (st = read_search_options(args, &o, err))) {
         free(dense), free(sparse.indices), free(sparse.values);
         return st;
     }
