@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds engram three times (optimised; with AddressSanitizer + UndefinedBehaviorSanitizer,
-# LeakSanitizer included; with ThreadSanitizer) and runs the whole test suite on each build, then runs every fuzzer
-# for a short fixed time (scripts/fuzz.sh).
+# Installs what is missing (Debian packages, and the npm packages of the Qdrant client tests), builds engram three
+# times (optimised; with AddressSanitizer + UndefinedBehaviorSanitizer, LeakSanitizer included; with
+# ThreadSanitizer) and runs the whole test suite on each build, then runs every fuzzer for a short fixed time
+# (scripts/fuzz.sh).
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+scripts/install-node-deps.sh # the Qdrant client tests (ctest qdrant_js): Node, npm and the pinned client
 jobs=$(nproc)
 
 echo "== build (release)"

@@ -11,7 +11,7 @@
  *   Qdrant's HTTP codes.
  * - engram's own API under /v1/: POST /v1/exec (the `engram exec` vocabulary), the memory routes, and
  *   GET /metrics (Prometheus text).
- * - GET /healthz, /livez, /readyz: probes that never need the API key.
+ * - GET / (the version, bare as in Qdrant) and GET /healthz, /livez, /readyz: never need the API key.
  *
  * Security: with an API key, every other route needs the header `api-key: KEY` or `Authorization: Bearer KEY`
  * (401 otherwise). A server refuses to listen on an address other than loopback without a key unless `insecure`

@@ -1,5 +1,6 @@
 /* qdrant_service.c — the service routes of Qdrant's API: the root (name and version, which the official clients
- * check for compatibility) and the health probes that load balancers and orchestrators poll without a key. */
+ * check for compatibility) and the health probes that load balancers and orchestrators poll. All four are open,
+ * as in Qdrant's API-key whitelist: "/", "/healthz", "/readyz", "/livez". */
 #include "serve/serve_internal.h"
 
 #include <engram/exec.h>
@@ -10,12 +11,13 @@
  * their own major.minor with it and warn when they differ by more than one minor version. */
 #define QDRANT_COMPAT_VERSION "1.19.0"
 
-static eg_status root(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,
-                      json_t **result, unsigned *http_status, eg_error *err) {
-    (void)ctx, (void)req, (void)captures, (void)body, (void)http_status, (void)err;
-    *result = json_pack("{s:s, s:s, s:s}", "title", "engram - vector search engine (Qdrant-compatible API)",
-                        "version", QDRANT_COMPAT_VERSION, "engram_version", EG_VERSION);
-    return EG_OK;
+/* Qdrant answers its root bare (no envelope) and without the API key: the clients' compatibility check reads it
+ * before anything else and expects {"title", "version"[, "commit"]} (VersionInfo in the OpenAPI document). */
+static void root(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, eg_http_response *resp) {
+    (void)ctx, (void)req, (void)captures;
+    eg_http_json(resp, 200,
+                 json_pack("{s:s, s:s, s:s}", "title", "engram - vector search engine (Qdrant-compatible API)",
+                           "version", QDRANT_COMPAT_VERSION, "engram_version", EG_VERSION));
 }
 
 /* The probes answer plain text, as Qdrant's do. /readyz says whether the folder's stores serve. */
@@ -37,7 +39,7 @@ static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *con
 }
 
 const eg_route eg_qdrant_service_routes[] = {
-    {.method = "GET", .pattern = "/", .qdrant = root, .open = false},
+    {.method = "GET", .pattern = "/", .engram = root, .open = true},
     {.method = "GET", .pattern = "/healthz", .engram = probe, .open = true},
     {.method = "GET", .pattern = "/livez", .engram = probe, .open = true},
     {.method = "GET", .pattern = "/readyz", .engram = probe, .open = true},

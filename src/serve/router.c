@@ -165,12 +165,13 @@ void eg_serve_route(eg_serve_ctx *ctx, const eg_http_request *req, eg_http_respo
     char *buf = malloc(path_len + 1);
     const char *captures[EG_ROUTE_CAPTURES_MAX] = {0};
     const eg_route *found = NULL;
-    bool path_known = false;
+    bool path_known = false, path_open = false;
     for (size_t t = 0; buf && !found && t < sizeof route_tables / sizeof route_tables[0]; t++) {
         for (const eg_route *r = route_tables[t]; r->method; r++) {
             size_t n;
             if (!match(r->pattern, req->path, buf, captures, &n)) continue;
             path_known = true;
+            path_open |= r->open;
             if (strcmp(r->method, req->method) == 0) {
                 found = r;
                 break;
@@ -178,13 +179,16 @@ void eg_serve_route(eg_serve_ctx *ctx, const eg_http_request *req, eg_http_respo
         }
     }
     const char *route_name = found ? (found->name ? found->name : found->pattern) : "unmatched";
+    /* As in Qdrant, the key is checked before the route is known to exist (only the open routes' paths are
+     * exempt), so that a client without the key cannot map which routes there are. */
+    bool key_needed = ctx->api_key && !(found ? found->open : path_open);
     if (!buf) {
         eg_http_text(resp, 500, "text/plain", "out of memory\n");
+    } else if (key_needed && !key_matches(req->api_key, ctx->api_key)) {
+        qdrant_error(resp, 401, "Must provide an API key or an Authorization bearer token", seconds_since(&start));
     } else if (!found) {
         qdrant_error(resp, path_known ? 405 : 404, path_known ? "Method not allowed" : "Not found",
                      seconds_since(&start));
-    } else if (ctx->api_key && !found->open && !key_matches(req->api_key, ctx->api_key)) {
-        qdrant_error(resp, 401, "Must provide an API key or an Authorization bearer token", seconds_since(&start));
     } else if (found->qdrant) {
         run_qdrant(ctx, found, req, captures, &start, resp);
     } else {

@@ -1,0 +1,120 @@
+#!/bin/sh
+# run.sh — the ctest `qdrant_js`: runs the official Qdrant JavaScript client's tests (tests/qdrant-js/*.test.mjs,
+# `node --test`) against two `engram serve` processes on loopback ports they pick themselves: one without an API
+# key, one with. Then stops both with SIGTERM and checks that each exits 0 within STOP_LIMIT seconds.
+#
+# The tests find the servers in the environment:
+#   ENGRAM_QDRANT_URL          the server without a key, e.g. http://127.0.0.1:40123
+#   ENGRAM_QDRANT_KEYED_URL    the server that needs ENGRAM_QDRANT_API_KEY
+#
+# Usage: sh tests/qdrant-js/run.sh PATH_TO_ENGRAM
+# Exits 77 (ctest's SKIP_RETURN_CODE) when node is not installed; 1 on any failure.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: sh tests/qdrant-js/run.sh PATH_TO_ENGRAM" >&2
+    exit 2
+fi
+ENGRAM=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+START_LIMIT=20  # seconds for a server to print its port and answer /healthz
+TEST_LIMIT=300  # seconds for the whole node --test run
+STOP_LIMIT=15   # seconds for a server to exit after SIGTERM (it waits up to 10 s for requests in flight)
+
+if ! command -v node >/dev/null 2>&1; then
+    echo "qdrant_js: SKIPPED: node is not installed (scripts/install-node-deps.sh installs it)"
+    exit 77
+fi
+if [ ! -d "$HERE/node_modules/@qdrant/js-client-rest" ]; then
+    echo "qdrant_js: the npm packages are missing: run scripts/install-node-deps.sh" >&2
+    exit 1
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/engram-qdrant-js.XXXXXX")
+PIDS=
+cleanup() {
+    for pid in $PIDS; do kill -KILL "$pid" 2>/dev/null || :; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME [serve options...]: starts a server on a port of its choosing (port 0) over a new data folder, then
+# waits for the port in its "listening on ... (port N)" line and for /healthz. Sets PORT. The folder is opened
+# without fsync: these tests check what the API answers, not what a power cut keeps.
+start() {
+    name=$1
+    shift
+    "$ENGRAM" --data "$T/$name-data" --no-sync serve --http 127.0.0.1:0 "$@" 2>"$T/$name.log" &
+    pid=$!
+    PIDS="$PIDS $pid"
+    eval "PID_$name=$pid"
+    PORT=
+    waited=0
+    while [ -z "$PORT" ]; do
+        PORT=$(sed -n 's/.*listening on .*(port \([0-9][0-9]*\)).*/\1/p' "$T/$name.log")
+        if [ -z "$PORT" ]; then
+            if ! kill -0 "$pid" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
+                echo "qdrant_js: engram serve ($name) did not start:" >&2
+                sed 's/^/    | /' "$T/$name.log" >&2
+                exit 1
+            fi
+            sleep 0.1
+            waited=$((waited + 1))
+        fi
+    done
+    if ! node -e '
+        const deadline = Date.now() + Number(process.argv[2]) * 1000;
+        (async () => {
+          for (;;) {
+            try {
+              if ((await fetch(process.argv[1])).ok) return;
+            } catch { /* not accepting yet */ }
+            if (Date.now() > deadline) process.exit(1);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        })();' "http://127.0.0.1:$PORT/healthz" "$START_LIMIT"; then
+        echo "qdrant_js: engram serve ($name) on port $PORT never answered /healthz" >&2
+        exit 1
+    fi
+}
+
+# stop NAME: SIGTERM, then the exit status within STOP_LIMIT seconds must be 0.
+stop() {
+    name=$1
+    eval "pid=\$PID_$name"
+    kill -TERM "$pid"
+    waited=0
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "qdrant_js: engram serve ($name) still running ${STOP_LIMIT} s after SIGTERM" >&2
+        return 1
+    fi
+    rc=0
+    wait "$pid" || rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "qdrant_js: engram serve ($name) exited $rc after SIGTERM:" >&2
+        sed 's/^/    | /' "$T/$name.log" >&2
+        return 1
+    fi
+    echo "qdrant_js: engram serve ($name) stopped cleanly after SIGTERM"
+}
+
+API_KEY=engram-test-key-$$
+start open
+ENGRAM_QDRANT_URL=http://127.0.0.1:$PORT
+start keyed --api-key "$API_KEY"
+ENGRAM_QDRANT_KEYED_URL=http://127.0.0.1:$PORT
+export ENGRAM_QDRANT_URL ENGRAM_QDRANT_KEYED_URL
+ENGRAM_QDRANT_API_KEY=$API_KEY
+export ENGRAM_QDRANT_API_KEY
+
+status=0
+timeout "$TEST_LIMIT" node --test "$HERE"/*.test.mjs || status=1
+stop open || status=1
+stop keyed || status=1
+PIDS=
+exit $status
