@@ -566,7 +566,7 @@ static eg_status op_search_sparse(eg_db *db, json_t *args, json_t **result, eg_e
     if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
         (st = eg_arg_object(args, "sparse_vector", true, &sparse_object, err)) ||
         (st = eg_arg_int(args, "offset", false, 0, EG_SEARCH_LIMIT_MAX, &offset, err)) ||
-        (st = read_sparse(sparse_object, &sparse, err)) || (st = read_search_options(args, &o, err))) {
+        (st = eg_sparse_from_json(sparse_object, "sparse_vector", &sparse, err)) || (st = read_search_options(args, &o, err))) {
         free(sparse.indices), free(sparse.values);
         return st;
     }
