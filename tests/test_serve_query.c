@@ -438,6 +438,22 @@ TEST(unsupported_features_are_named) {
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"params\":{\"mode\":1}}", 400, "unknown field `mode`");
 }
 
+/* Qdrant's other search endpoints answer a refusal naming them. */
+TEST(other_search_endpoints_are_refused_by_name) {
+    static const char *const endpoints[] = {"points/query/groups",         "points/search/groups",
+                                            "points/search/matrix/pairs",  "points/search/matrix/offsets",
+                                            "points/recommend",            "points/recommend/batch",
+                                            "points/recommend/groups",     "points/discover",
+                                            "points/discover/batch",       "facet"};
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
+        char path[96], words[128];
+        snprintf(path, sizeof path, "/collections/h/%s", endpoints[i]);
+        snprintf(words, sizeof words, "Wrong input: POST /collections/{collection_name}/%s is not supported by engram",
+                 endpoints[i]);
+        EXPECT_REFUSAL(path, "{}", 400, words);
+    }
+}
+
 int main(void) {
     fixture();
     RUN(query_by_dense_and_sparse_vectors);
@@ -454,6 +470,7 @@ int main(void) {
     RUN(body_validation_errors);
     RUN(query_structure_errors);
     RUN(unsupported_features_are_named);
+    RUN(other_search_endpoints_are_refused_by_name);
     fixture_close();
     return test_summary();
 }

@@ -760,10 +760,32 @@ static eg_status search_batch(eg_serve_ctx *ctx, const eg_http_request *req, con
     return serve(ctx, req, captures[0], body, true, true, result, http_status, err);
 }
 
+/* Qdrant's other search endpoints (groups, recommend, discover, facet, distance matrices): refused with a
+ * message naming the endpoint, rather than the 404 of a path Qdrant does not have. */
+static eg_status not_supported(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures,
+                               json_t *body, json_t **result, unsigned *http_status, eg_error *err) {
+    (void)ctx, (void)body, (void)result;
+    const char *endpoint = req->path + strlen("/collections/") + strlen(captures[0]) + 1;
+    return eg_qdrant_unsupported(http_status, err,
+                                 "POST /collections/{collection_name}/%.64s is not supported by engram (docs/serve.md "
+                                 "lists what is)",
+                                 endpoint);
+}
+
 const eg_route eg_qdrant_query_routes[] = {
     {.method = "POST", .pattern = "/collections/{collection_name}/points/query", .qdrant = query_points},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/query/batch", .qdrant = query_batch},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/search", .qdrant = search_points},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/search/batch", .qdrant = search_batch},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/query/groups", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/search/groups", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/search/matrix/pairs", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/search/matrix/offsets", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend/batch", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend/groups", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/discover", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/points/discover/batch", .qdrant = not_supported},
+    {.method = "POST", .pattern = "/collections/{collection_name}/facet", .qdrant = not_supported},
     {0},
 };
