@@ -482,6 +482,16 @@ static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *e
                 result, err);
 }
 
+/* The end of every search op: the options' filter freed, and the scored points (a search's outcome st) as the
+ * result. */
+static eg_status search_answer(eg_status st, search_options *o, eg_scored_list *list, json_t **result, eg_error *err) {
+    eg_filter_free(o->filter);
+    if (st) return st;
+    json_t *j = scored_list_json(list, o->with_payload);
+    eg_scored_list_free(list);
+    return eg_exec_result(j, result, err);
+}
+
 static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     const char *name;
     json_t *vector_json;
@@ -511,11 +521,7 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
                                  .params = o.params};
     st = eg_vectors_search(eg_db_vectors(db), name, &request, &list, err);
     free(vector);
-    eg_filter_free(o.filter);
-    if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload);
-    eg_scored_list_free(&list);
-    return eg_exec_result(j, result, err);
+    return search_answer(st, &o, &list, result, err);
 }
 
 static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -548,11 +554,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
                                  .params = o.params};
     st = eg_vectors_search_hybrid(eg_db_vectors(db), name, &request, &list, err);
     free(dense), free(sparse.indices), free(sparse.values);
-    eg_filter_free(o.filter);
-    if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload);
-    eg_scored_list_free(&list);
-    return eg_exec_result(j, result, err);
+    return search_answer(st, &o, &list, result, err);
 }
 
 static eg_status op_search_sparse(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -581,11 +583,7 @@ static eg_status op_search_sparse(eg_db *db, json_t *args, json_t **result, eg_e
                                  .with_vectors = o.with_vectors};
     st = eg_vectors_search_sparse(eg_db_vectors(db), name, &request, &list, err);
     free(sparse.indices), free(sparse.values);
-    eg_filter_free(o.filter);
-    if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload);
-    eg_scored_list_free(&list);
-    return eg_exec_result(j, result, err);
+    return search_answer(st, &o, &list, result, err);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})

@@ -277,10 +277,21 @@ static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collect
     return EG_OK;
 }
 
+/* What a search body reads: its request (an eg_search_request, eg_hybrid_request or eg_sparse_request) and
+ * where its results go. */
 typedef struct search_ctx {
-    const eg_search_request *request;
+    const void *request;
     eg_scored_list *out;
 } search_ctx;
+
+/* Runs a search body in one read transaction; on failure out holds nothing. */
+static eg_status run_search(eg_vectors *v, const char *collection, lv_read_body body, const void *request,
+                            eg_scored_list *out, eg_error *err) {
+    search_ctx x = {request, out};
+    eg_status st = lv_in_read(local_of(v), collection, body, &x, err);
+    if (st) eg_scored_list_free(out);
+    return st;
+}
 
 /* Fills out with the ranked entries of top from `offset` on. */
 static eg_status results_from_top(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_topk *top,
@@ -314,10 +325,7 @@ static eg_status search_body(local_vectors *lv, MDB_txn *txn, const local_collec
 
 eg_status lv_search(eg_vectors *v, const char *collection, const eg_search_request *request, eg_scored_list *out,
                     eg_error *err) {
-    search_ctx x = {request, out};
-    eg_status st = lv_in_read(local_of(v), collection, search_body, &x, err);
-    if (st) eg_scored_list_free(out);
-    return st;
+    return run_search(v, collection, search_body, request, out, err);
 }
 
 /* ---- sparse ranking and hybrid ------------------------------------------------------------------------------ */
@@ -429,13 +437,8 @@ static eg_point_id *ranked_ids(const eg_topk *t) {
     return ids;
 }
 
-typedef struct hybrid_ctx {
-    const eg_hybrid_request *request;
-    eg_scored_list *out;
-} hybrid_ctx;
-
 static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
-    hybrid_ctx *x = ctx;
+    search_ctx *x = ctx;
     const eg_hybrid_request *r = x->request;
     if (!c->config.sparse)
         return eg_error_set(err, EG_INVALID_ARGUMENT,
@@ -470,21 +473,13 @@ static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collec
 
 eg_status lv_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
                            eg_scored_list *out, eg_error *err) {
-    hybrid_ctx x = {request, out};
-    eg_status st = lv_in_read(local_of(v), collection, hybrid_body, &x, err);
-    if (st) eg_scored_list_free(out);
-    return st;
+    return run_search(v, collection, hybrid_body, request, out, err);
 }
 
 /* ---- sparse search ------------------------------------------------------------------------------------------ */
 
-typedef struct sparse_ctx {
-    const eg_sparse_request *request;
-    eg_scored_list *out;
-} sparse_ctx;
-
 static eg_status sparse_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
-    sparse_ctx *x = ctx;
+    search_ctx *x = ctx;
     const eg_sparse_request *r = x->request;
     if (!c->config.sparse)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "search_sparse needs a collection created with sparse vectors");
@@ -499,8 +494,5 @@ static eg_status sparse_body(local_vectors *lv, MDB_txn *txn, const local_collec
 
 eg_status lv_search_sparse(eg_vectors *v, const char *collection, const eg_sparse_request *request,
                            eg_scored_list *out, eg_error *err) {
-    sparse_ctx x = {request, out};
-    eg_status st = lv_in_read(local_of(v), collection, sparse_body, &x, err);
-    if (st) eg_scored_list_free(out);
-    return st;
+    return run_search(v, collection, sparse_body, request, out, err);
 }
