@@ -3,7 +3,8 @@
 # JSON-lines loop (one flushed response per line, a line past the request limit), the default data folder, the
 # human subcommands, the memory commands (remember, recall, check, recover), the cold archive (archive run, list,
 # get, restore, purge, verify), the one-process lock, the FORMAT guard, settings (--set, DATA/engram.conf, config)
-# and health (breakers, degraded verdicts, the fallback read cache, under injected faults).
+# and health (breakers, degraded verdicts, the fallback read cache, under injected faults), and `engram serve`
+# (help, usage errors, refused addresses, the lock, SIGTERM).
 # Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
@@ -769,8 +770,8 @@ run eg --data "$C" config
 expect_rc "config on a fresh folder" 0
 expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
 got=$(grep -c '' "$T/out" || :)
-if [ "$got" -eq 14 ]; then pass; else
-    fail "config: expected a header and 13 settings, got $got lines"
+if [ "$got" -eq 20 ]; then pass; else
+    fail "config: expected a header and 19 settings, got $got lines"
     detail
 fi
 expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
@@ -804,8 +805,8 @@ run eg --data "$C" --durability none config
 expect_in "--durability none without the file" "$T/out" '^durability +none +group +override '
 run eg --data "$C" --set durability=none --set breaker.reset_timeout_ms=50 config --json
 expect_rc "config --json" 0
-json_check "config --json: all 13 settings, in order" "$T/out" \
-    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads']" \
+json_check "config --json: all 19 settings, in order" "$T/out" \
+    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms']" \
     '"name": "archive\.retention_days"'
 json_check "config --json: an integer override" "$T/out" \
     "[s for s in r if s['name'] == 'breaker.reset_timeout_ms'] == [{'name': 'breaker.reset_timeout_ms', 'value': 50, 'default': 60000, 'source': 'override', 'description': s['description'], 'allowed': '1..86400000'} for s in r if s['name'] == 'breaker.reset_timeout_ms']" \
@@ -814,10 +815,17 @@ json_check "config --json: a word override" "$T/out" \
     "[(s['value'], s['default'], s['source'], s['allowed']) for s in r if s['name'] == 'durability'] == [('none', 'group', 'override', 'group|fsync|none')]" \
     '"value": "none",'
 got=$(grep -c '"source":' "$T/out" || :)
-if [ "$got" -eq 13 ]; then pass; else
-    fail "config --json: expected 13 settings with a source, got $got"
+if [ "$got" -eq 19 ]; then pass; else
+    fail "config --json: expected 19 settings with a source, got $got"
     detail
 fi
+run eg --data "$C" --set serve.api_key=hunter2-secret config --json
+json_check "config --json: a secret setting shows that it is set, not its value" "$T/out" \
+    "[(s['value'], s['source']) for s in r if s['name'] == 'serve.api_key'] == [('(set)', 'override')]" \
+    '"(set)"'
+expect_not_in "config --json: the API key is never printed" "$T/out" 'hunter2-secret'
+run eg --data "$C" --set serve.api_key=hunter2-secret config
+expect_not_in "config: the API key is never printed" "$T/out" 'hunter2-secret'
 # Bad overrides: usage errors (exit 2) naming the problem, before the data folder is touched.
 S=$T/set-data # never created
 for q in "foo=1|unknown setting 'foo'" "breaker.failure_threshold=0|breaker\.failure_threshold = 0 is out of range 1\.\.1000000" \
@@ -961,6 +969,60 @@ sed -n 7p "$T/out" >"$T/health.json"
 json_check "faults, queue policy: health is degraded, the graph breaker open" "$T/health.json" \
     "r['result']['status'] == 'degraded' and r['result']['stores']['graph']['breaker']['state'] == 'open' and r['result']['write_policy'] == 'queue'" \
     '"status":"degraded".*"graph":\{"breaker":\{"state":"open"'
+
+# ---------------------------------------------------------------------------------------------------------------
+# engram serve: help, usage errors (exit 2), an address it cannot use (exit 1), and a folder another process holds:
+# while a server holds it, a second server gets exit 1 and "in use"; the first stops with exit 0 on SIGTERM.
+S=$T/serve-data
+run eg --data "$S" serve --help
+expect_rc "serve --help" 0
+expect_in "serve --help: usage" "$T/out" "^usage: engram .*serve .*--http HOST:PORT"
+usage_error "serve: unknown argument" --data "$S" serve --bogus
+usage_error "serve: --http without a value" --data "$S" serve --http
+usage_error "serve: --tls-cert without --tls-key" --data "$S" serve --tls-cert "$T/cert.pem"
+run eg --data "$S" serve --http no-port-here
+expect_rc "serve: an address without a port" 1
+expect_in "serve: the bad address is named" "$T/err" "no-port-here"
+run eg --data "$S" serve --http 0.0.0.0:0
+expect_rc "serve: a public address without a key" 1
+expect_in "serve: the refusal names --insecure" "$T/err" "--insecure"
+"$ENGRAM" --data "$S" serve --http 127.0.0.1:0 </dev/null >/dev/null 2>"$T/serve.err" &
+BG_PID=$!
+tries=0
+until grep -q "listening on http://127.0.0.1:0 (port [1-9]" "$T/serve.err" || [ $tries -ge $((LIMIT * 10)) ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+expect_in "serve: says where it listens" "$T/serve.err" "listening on http://127.0.0.1:0 \(port [1-9][0-9]*\)"
+# Only the main thread may take SIGINT and SIGTERM (in sigwait): any other thread must block both (bits 2 and 15 of
+# SigBlk, 0x4002), or a signal it takes kills the process instead of stopping it cleanly. The main thread itself
+# shows them unblocked while it waits in sigwait.
+unblocked=
+for status in /proc/"$BG_PID"/task/*/status; do
+    [ "$status" = "/proc/$BG_PID/task/$BG_PID/status" ] && continue
+    mask=$(sed -n 's/^SigBlk:[[:space:]]*//p' "$status")
+    [ $((0x$mask & 0x4002)) -eq $((0x4002)) ] || unblocked="$unblocked $status"
+done
+if [ -z "$unblocked" ]; then pass; else fail "serve: threads that do not block SIGINT and SIGTERM:$unblocked"; fi
+run eg --data "$S" serve --http 127.0.0.1:0
+expect_rc "second server on a folder in use" 1
+expect_in "second server: says the folder is in use" "$T/err" "in use"
+# Two signals at once, as `timeout` or a process-group kill delivers them: the second must not kill the stopping
+# server.
+kill -TERM "$BG_PID"
+kill -TERM "$BG_PID"
+tries=0
+while kill -0 "$BG_PID" 2>/dev/null && [ $tries -lt $((LIMIT * 10)) ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+if [ "$RC" -eq 0 ]; then pass; else
+    fail "serve: expected exit 0 after SIGTERM, got $RC" "stderr: $(cat "$T/serve.err")"
+fi
+expect_in "serve: says it is finishing on SIGTERM" "$T/serve.err" "finishing the requests in flight"
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

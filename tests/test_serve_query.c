@@ -252,6 +252,15 @@ TEST(vector_query_rescores_prefetched_points) {
                    "{\"prefetch\":" DENSE_PREFETCH ",\"query\":{\"indices\":[2],\"values\":[1]},\"using\":\"sparse\","
                    "\"limit\":1}",
                    "[[4,5.0]]");
+    /* prefetches that find nothing leave nothing to rescore */
+    EXPECT_RANKING(QUERY,
+                   "{\"prefetch\":{\"query\":[1,0],\"using\":\"dense\",\"filter\":{\"must\":[{\"key\":\"n\",\"range\":"
+                   "{\"gt\":100}}]}},\"query\":[1,0],\"using\":\"dense\"}",
+                   "[]");
+    EXPECT_RANKING(QUERY,
+                   "{\"prefetch\":{\"query\":[1,0],\"using\":\"dense\",\"filter\":{\"must\":[{\"key\":\"n\",\"range\":"
+                   "{\"gt\":100}}]}},\"query\":{\"fusion\":\"dbsf\"}}",
+                   "[]");
 }
 
 /* with_payload and with_vector select what each scored point carries; neither is returned by default. */
@@ -444,7 +453,7 @@ TEST(other_search_endpoints_are_refused_by_name) {
                                             "points/search/matrix/pairs",  "points/search/matrix/offsets",
                                             "points/recommend",            "points/recommend/batch",
                                             "points/recommend/groups",     "points/discover",
-                                            "points/discover/batch",       "facet"};
+                                            "points/discover/batch"};
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
         char path[96], words[128];
         snprintf(path, sizeof path, "/collections/h/%s", endpoints[i]);

@@ -389,19 +389,21 @@ TEST(the_listing) {
     eg_error err;
     CHECK_OK(eg_settings_list(s, &list, &err), &err);
     REQUIRE(json_is_array(list));
-    CHECK(json_array_size(list) == 13);
+    CHECK(json_array_size(list) == 19);
     static const char *const names[] = {"breaker.failure_threshold", "breaker.success_threshold",
                                         "breaker.reset_timeout_ms", "breaker.half_open_max_calls",
                                         "degrade.write_policy", "degrade.cache_entries",
                                         "degrade.queue_max", "durability",
                                         "saga.step_timeout_ms", "saga.compensation_attempts",
                                         "archive.path", "archive.retention_days",
-                                        "vectors.index_threads"};
+                                        "vectors.index_threads", "serve.http", "serve.api_key",
+                                        "serve.threads", "serve.max_body_bytes", "serve.max_connections",
+                                        "serve.idle_timeout_ms"};
     size_t i;
     json_t *entry;
     json_array_foreach(list, i, entry) {
         CHECK(json_object_size(entry) == 6);
-        CHECK(i < 13 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
+        CHECK(i < 19 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
         CHECK(json_is_string(json_object_get(entry, "source")));
         CHECK(json_string_length(json_object_get(entry, "description")) > 10);
         CHECK(json_is_string(json_object_get(entry, "allowed")));

@@ -28,6 +28,22 @@ const char cli_serve_help[] =
     "  --insecure         allow an address other than loopback without an API key\n"
     "Also: serve.threads, serve.max_body_bytes, serve.max_connections, serve.idle_timeout_ms (--set).\n";
 
+static void stop_signal_set(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+/* SIGINT and SIGTERM must be blocked in every thread, so that only sigwait in cli_serve_run receives them: a
+ * thread that left them unblocked would take the default action and kill the process mid-request. Threads inherit
+ * the mask when they start, and opening the folder already starts some (the log's), so the mask is set here, once
+ * the arguments are known good and before main opens the folder. */
+static void block_stop_signals(void) {
+    sigset_t stop_signals;
+    stop_signal_set(&stop_signals);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
 int cli_serve_parse(int argc, char **argv, eg_server_options *o) {
     memset(o, 0, sizeof *o);
     for (int i = 0; i < argc; i++) {
@@ -53,17 +69,13 @@ int cli_serve_parse(int argc, char **argv, eg_server_options *o) {
         fprintf(stderr, "engram serve: --tls-cert and --tls-key go together\n");
         return EXIT_USAGE;
     }
+    block_stop_signals();
     return EXIT_OK;
 }
 
 int cli_serve_run(eg_db *db, const eg_server_options *options) {
-    /* The signals are blocked before the server's threads exist, so they inherit the mask and only sigwait here
-     * receives them. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    sigset_t stop_signals; /* blocked in every thread since cli_serve_parse */
+    stop_signal_set(&stop_signals);
     signal(SIGPIPE, SIG_IGN);
     eg_server *server;
     eg_error err;

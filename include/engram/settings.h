@@ -14,6 +14,9 @@
  *   durability                   group|fsync|none group when an acknowledged write is on disk
  *   saga.step_timeout_ms         1..86400000    60000  a saga step slower than this is treated as failed
  *   saga.compensation_attempts   1..100         3      attempts at each compensation before a dead letter
+ *   archive.path, archive.retention_days, vectors.index_threads, and the serve.* settings of `engram serve`
+ *   (serve.http, serve.api_key, serve.threads, serve.max_body_bytes, serve.max_connections,
+ *   serve.idle_timeout_ms): docs/settings.md
  *
  * Where a value comes from, last one winning: the default; else the line of DATA/engram.conf; else an override
  * given to eg_settings_load (`engram --set NAME=VALUE`), which lasts for that process only.

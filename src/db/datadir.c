@@ -58,7 +58,7 @@ static const char *const graph_writes[] = {"create_node", "update_node", "delete
                                            "delete_relationship", "reweight_relationship",
                                            "batch_decay_relationships", NULL};
 static const char *const vector_writes[] = {"create_collection", "delete_collection", "create_payload_index",
-                                            "upsert", "set_payload", "delete_payload_keys", "update_vectors",
+                                            "delete_payload_index", "upsert", "set_payload", "delete_payload_keys", "update_vectors",
                                             "delete_points", NULL};
 
 static void observe_write(void *self, const char *store, const char *op, eg_status status, const eg_error *err) {

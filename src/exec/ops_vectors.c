@@ -115,7 +115,7 @@ static const char *const scalar_quantization_fields[] = {"type", "quantile", "al
 
 /* "quantization_config": {"scalar": {"type": "int8", "quantile": 1.0, "always_ram": bool}} or null (none).
  * always_ram is accepted and ignored: the index lives in memory either way. */
-static eg_status read_quantization_config(json_t *args, eg_quantization *out, eg_error *err) {
+eg_status eg_quantization_config_from_json(json_t *args, eg_quantization *out, eg_error *err) {
     json_t *config = NULL, *scalar;
     const char *key, *type;
     json_t *value;
@@ -274,7 +274,7 @@ static eg_status op_create_collection(eg_db *db, json_t *args, json_t **result, 
         (st = eg_arg_int(args, "dim", true, 1, EG_VECTOR_DIM_MAX, &dim, err)) ||
         (st = eg_arg_string(args, "distance", false, &distance, err)) ||
         (st = eg_distance_parse(distance, &config.distance, err)) || (st = eg_arg_bool(args, "sparse", &config.sparse, err)) ||
-        (st = read_hnsw_config(args, &config, err)) || (st = read_quantization_config(args, &config.quantization, err)))
+        (st = read_hnsw_config(args, &config, err)) || (st = eg_quantization_config_from_json(args, &config.quantization, err)))
         return st;
     config.dim = (uint32_t)dim;
     if ((st = eg_vectors_create_collection(eg_db_vectors(db), name, &config, err))) return st;
@@ -586,6 +586,16 @@ static eg_status op_search_sparse(eg_db *db, json_t *args, json_t **result, eg_e
     return search_answer(st, &o, &list, result, err);
 }
 
+static eg_status op_delete_payload_index(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name, *field;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_string(args, "field", true, &field, err)) ||
+        (st = eg_vectors_delete_payload_index(eg_db_vectors(db), name, field, err)))
+        return st;
+    return eg_exec_result(json_pack("{s:s, s:s}", "collection", name, "field", field), result, err);
+}
+
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 const eg_exec_op eg_exec_vector_ops[] = {
@@ -594,6 +604,7 @@ const eg_exec_op eg_exec_vector_ops[] = {
     {"list_collections", op_list_collections, ARGS(NULL), EG_READS_VECTORS},
     {"delete_collection", op_delete_collection, ARGS("collection")},
     {"create_payload_index", op_create_payload_index, ARGS("collection", "field", "type")},
+    {"delete_payload_index", op_delete_payload_index, ARGS("collection", "field")},
     {"add", op_upsert, ARGS("collection", "points")},
     {"upsert", op_upsert, ARGS("collection", "points")},
     {"get", op_get, ARGS("collection", "ids", "with_payload", "with_vectors"), EG_READS_VECTORS},

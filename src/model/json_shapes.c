@@ -73,8 +73,14 @@ eg_status eg_sparse_from_json(json_t *object, const char *what, eg_sparse_vector
             return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: unknown field '%.64s'", what, key);
     }
     json_t *indices = json_object_get(object, "indices"), *values = json_object_get(object, "values");
-    if (!json_is_array(indices) || !json_is_array(values))
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: indices and values must both be arrays", what);
+    const char *const names[] = {"indices", "values"};
+    json_t *const members[] = {indices, values};
+    for (size_t m = 0; m < 2; m++) {
+        if (!members[m] || json_is_null(members[m]))
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: argument '%s' is required", what, names[m]);
+        if (!json_is_array(members[m]))
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: argument '%s' must be an array", what, names[m]);
+    }
     size_t n = json_array_size(indices), value_count;
     if (json_array_size(values) != n)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: indices has %zu entries and values %zu: they must pair up",

@@ -760,7 +760,7 @@ static eg_status search_batch(eg_serve_ctx *ctx, const eg_http_request *req, con
     return serve(ctx, req, captures[0], body, true, true, result, http_status, err);
 }
 
-/* Qdrant's other search endpoints (groups, recommend, discover, facet, distance matrices): refused with a
+/* Qdrant's other search endpoints (groups, recommend, discover, distance matrices): refused with a
  * message naming the endpoint, rather than the 404 of a path Qdrant does not have. */
 static eg_status not_supported(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures,
                                json_t *body, json_t **result, unsigned *http_status, eg_error *err) {
@@ -786,6 +786,5 @@ const eg_route eg_qdrant_query_routes[] = {
     {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend/groups", .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/discover", .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/discover/batch", .qdrant = not_supported},
-    {.method = "POST", .pattern = "/collections/{collection_name}/facet", .qdrant = not_supported},
     {0},
 };

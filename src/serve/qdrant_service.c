@@ -24,10 +24,12 @@ static void root(eg_serve_ctx *ctx, const eg_http_request *req, const char *cons
 static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, eg_http_response *resp) {
     (void)ctx, (void)captures;
     if (strcmp(req->path, "/readyz") == 0) {
-        json_t *health = eg_exec(ctx->db, json_pack("{s:s}", "op", "health"));
+        json_t *request = json_pack("{s:s}", "op", "health"); /* eg_exec borrows it */
+        json_t *health = request ? eg_exec(ctx->db, request) : NULL;
         const char *verdict = json_string_value(json_object_get(json_object_get(health, "result"), "status"));
         bool ready = verdict && strcmp(verdict, "down") != 0;
         json_decref(health);
+        json_decref(request);
         if (!ready) {
             eg_http_text(resp, 503, "text/plain; charset=utf-8", "memory writes are failing: see engram health\n");
             return;

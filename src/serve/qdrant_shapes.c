@@ -247,10 +247,13 @@ static eg_status unsupported_input(eg_error *err, const char *name) {
                         name);
 }
 
-eg_status eg_qdrant_vector_from_json(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, eg_point *p,
-                                     eg_error *err) {
+/* The vectors a point's "vector" member gives; require_dense refuses one without the dense vector. */
+static eg_status parse_vectors(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, bool require_dense,
+                               eg_point *p, bool *has_dense, bool *has_sparse, eg_error *err) {
+    *has_dense = *has_sparse = false;
     if (json_is_array(value)) {
         if (layout->dense[0]) return no_such_vector(err, "");
+        *has_dense = true;
         return dense_from_json(value, dim, p, err);
     }
     if (!json_is_object(value)) return unsupported_input(err, "vector");
@@ -264,17 +267,31 @@ eg_status eg_qdrant_vector_from_json(json_t *value, const eg_qdrant_layout *layo
         if (is_sparse && !json_is_object(member)) return unsupported_input(err, name);
     }
     json_t *dense = json_object_get(value, layout->dense);
-    if (!dense)
+    json_t *sparse = layout->sparse[0] ? json_object_get(value, layout->sparse) : NULL;
+    if (!dense && require_dense)
         return eg_error_set(err, EG_INVALID_ARGUMENT,
                             "Wrong input: engram needs the dense vector `%s` on every point (a point without it, or "
                             "with only a sparse vector, cannot be stored)",
                             layout->dense);
-    eg_status st = dense_from_json(dense, dim, p, err);
-    json_t *sparse = layout->sparse[0] ? json_object_get(value, layout->sparse) : NULL;
+    if (!dense && !sparse) return eg_error_set(err, EG_INVALID_ARGUMENT, "Wrong input: no vector given");
+    eg_status st = dense ? dense_from_json(dense, dim, p, err) : EG_OK;
+    *has_dense = dense != NULL;
     if (st == EG_OK && sparse) {
         eg_error inner;
         if (eg_sparse_from_json(sparse, layout->sparse, &p->sparse, &inner) != EG_OK)
             st = eg_error_set(err, EG_INVALID_ARGUMENT, "Wrong input: %s", inner.message);
+        *has_sparse = true;
     }
     return st;
+}
+
+eg_status eg_qdrant_vector_from_json(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, eg_point *p,
+                                     eg_error *err) {
+    bool has_dense, has_sparse;
+    return parse_vectors(value, layout, dim, true, p, &has_dense, &has_sparse, err);
+}
+
+eg_status eg_qdrant_vector_update_from_json(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, eg_point *p,
+                                            bool *has_dense, bool *has_sparse, eg_error *err) {
+    return parse_vectors(value, layout, dim, false, p, has_dense, has_sparse, err);
 }

@@ -86,6 +86,10 @@ json_t *eg_qdrant_point_json(const eg_point *point, const eg_qdrant_layout *layo
  * sparse vectors) into p->vector / p->sparse (allocated; freed by eg_point_clear). */
 eg_status eg_qdrant_vector_from_json(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, eg_point *p,
                                      eg_error *err);
+/* The same for an update of vectors: a named form may give the dense vector, the sparse one or both, and
+ * *has_dense / *has_sparse say which. */
+eg_status eg_qdrant_vector_update_from_json(json_t *value, const eg_qdrant_layout *layout, uint32_t dim, eg_point *p,
+                                            bool *has_dense, bool *has_sparse, eg_error *err);
 
 /* ---- Request bodies and parameters ------------------------------------------------------------------------
  * Qdrant answers a body that does not deserialise (a missing required member, a wrong type, an unknown variant)

@@ -207,7 +207,8 @@ static bool is_loopback(const struct sockaddr_storage *addr) {
 static eg_status read_pem(const char *path, char **out, eg_error *err) {
     if (!(*out = malloc(PEM_BYTES_MAX))) return eg_error_set(err, EG_INTERNAL, "out of memory");
     eg_status st = eg_read_small_file(path, path, *out, PEM_BYTES_MAX, err);
-    return st == EG_OK ? EG_OK : eg_error_prefix(err, st, "TLS: ");
+    /* EG_IO whatever kept the file from being read (missing included), as eg_server_start promises. */
+    return st == EG_OK ? EG_OK : eg_error_prefix(err, EG_IO, "TLS: ");
 }
 
 static void server_free(eg_server *s) {
@@ -265,12 +266,14 @@ eg_status eg_server_start(eg_db *db, const eg_server_options *options, eg_server
         {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* The logger comes first: libmicrohttpd reads options in order and complains about the later ones (a pool of
+     * size 0, for one thread) through whichever logger is set by then. */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, o.threads > 1 ? o.threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
-        o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HEADER_BYTES_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
-        quiet_logger, NULL, MHD_OPTION_ARRAY, s->tls_cert ? tls_options : tls_options + 2, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, quiet_logger, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, o.threads > 1 ? o.threads : 0u,
+        MHD_OPTION_CONNECTION_LIMIT, o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_BYTES_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_ARRAY, s->tls_cert ? tls_options : tls_options + 2, MHD_OPTION_END);
     if (!s->daemon) {
         server_free(s);
         return eg_error_set(err, EG_IO, "cannot listen on %.200s (in use, not a local address, or a bad TLS "

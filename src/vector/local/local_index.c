@@ -156,6 +156,24 @@ eg_status lv_index_backfill(local_vectors *lv, MDB_txn *txn, const local_collect
     return lv_for_each_match(lv, txn, c, NULL, NULL, backfill_one, &b, err);
 }
 
+eg_status lv_index_drop(local_vectors *lv, MDB_txn *txn, uint32_t collection, const eg_payload_index *ix,
+                        eg_error *err) {
+    unsigned char prefix[INDEX_KEY_MAX];
+    size_t prefix_len = index_prefix(collection, ix, prefix);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, lv->pindex, &cur);
+    if (rc) return lv_mdb_error(lv, rc, "delete payload index", err);
+    MDB_val k, v;
+    for (;;) { /* seek again after each delete: the cursor's position after mdb_cursor_del is the next entry */
+        k = (MDB_val){prefix_len, prefix};
+        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))) break;
+        if (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len) != 0) break;
+        if ((rc = mdb_cursor_del(cur, 0))) break;
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete payload index", err);
+}
+
 /* ---- candidates ---------------------------------------------------------------------------------------- */
 
 static eg_status add_candidate(lv_key_list *out, uint32_t collection, const unsigned char point_key[POINT_KEY_SIZE],

@@ -635,6 +635,47 @@ eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const c
     return st;
 }
 
+/* Drops the index's record from the collection's configuration and its entries, in one transaction: a crash
+ * leaves the index whole or gone. Filters on the field then scan, with the same answers. */
+static eg_status delete_payload_index_locked(local_vectors *lv, const char *collection, const char *field,
+                                             eg_error *err) {
+    MDB_txn *txn;
+    local_collection c;
+    eg_status st = lv_begin(lv, true, &txn, err);
+    if (st) return st;
+    if ((st = lv_collection_load(lv, txn, collection, &c, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    size_t found = c.index_count;
+    for (size_t i = 0; i < c.index_count; i++)
+        if (strcmp(c.indexes[i].field, field) == 0) found = i;
+    if (found == c.index_count) { /* nothing to drop: as Qdrant, deleting a missing index succeeds */
+        lv_collection_clear(&c);
+        mdb_txn_abort(txn);
+        return EG_OK;
+    }
+    eg_payload_index dropped = c.indexes[found];
+    c.indexes[found] = c.indexes[--c.index_count];
+    if ((st = lv_collection_store(lv, txn, collection, &c, err)) == EG_OK)
+        st = lv_index_drop(lv, txn, c.number, &dropped, err);
+    free(dropped.field);
+    lv_collection_clear(&c);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lv_commit(lv, txn, "delete_payload_index", err);
+}
+
+eg_status lv_delete_payload_index(eg_vectors *v, const char *collection, const char *field, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    lv_write_lock(lv);
+    eg_status st = delete_payload_index_locked(lv, collection, field, err);
+    lv_write_unlock(lv);
+    return st;
+}
+
 /* ---- opening -------------------------------------------------------------------------------------------- */
 
 static void configs_free(local_vectors *lv) {
@@ -763,6 +804,7 @@ static const eg_vectors_ops local_ops = {
     .list_collections = lv_list_collections,
     .delete_collection = lv_delete_collection,
     .create_payload_index = lv_create_payload_index,
+    .delete_payload_index = lv_delete_payload_index,
     .upsert = lv_upsert,
     .get = lv_get,
     .set_payload = lv_set_payload,
