@@ -410,6 +410,9 @@ TEST(query_structure_errors) {
     EXPECT_REFUSAL(QUERY, "{\"query\":{\"fusion\":\"dbsf\"}}", 400, "cannot apply Fusion without prefetches");
     EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"rrf\":{\"weights\":[1]}}}", 400,
                    "Number of weights in RRF should match number of pre-fetches: got 1, expected 2");
+    EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"rrf\":{\"weights\":[]}}}", 400,
+                   "Number of weights in RRF should match number of pre-fetches: got 0, expected 2");
+    EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"rrf\":{\"weights\":[1,\"a\"]}}}", 400, "query.rrf.weights");
     EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"fusion\":\"max\"}}", 400, "expected `rrf` or `dbsf`");
     EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"rrf\":{\"k\":2,\"bias\":1}}}", 400, "unknown field `bias`");
     EXPECT_REFUSAL(QUERY, "{\"prefetch\":[{\"prefetch\":" DENSE_PREFETCH "}],\"query\":{\"fusion\":\"rrf\"}}", 400,
