@@ -201,7 +201,8 @@ TEST(rrf_fuses_prefetches) {
     EXPECT_RANKING(QUERY, "{" HYBRID ",\"query\":{\"fusion\":\"rrf\"},\"score_threshold\":0.75}",
                    "[[1,0.8333334],[2,0.75]]");
     /* a single prefetch (an object, not a list) */
-    EXPECT_RANKING(QUERY, "{\"prefetch\":" SPARSE_PREFETCH ",\"query\":{\"fusion\":\"rrf\"}}", "[[2,0.5],[1,0.33333334]]");
+    EXPECT_RANKING(QUERY, "{\"prefetch\":" SPARSE_PREFETCH ",\"query\":{\"fusion\":\"rrf\"}}",
+                   "[[2,0.5],[1,0.33333334]]");
 }
 
 /* DBSF: dense scores 1, 0.5, 0, 0 (mean 0.375, sample sd 0.4787) map to 0.7176, 0.5435, 0.3694, 0.3694; sparse
@@ -247,7 +248,8 @@ TEST(prefetch_filters_and_limits) {
 
 /* A vector query over prefetches rescores their points: only they are searched. */
 TEST(vector_query_rescores_prefetched_points) {
-    EXPECT_RANKING(QUERY, "{\"prefetch\":" SPARSE_PREFETCH ",\"query\":[1,0],\"using\":\"dense\"}", "[[1,1.0],[2,0.0]]");
+    EXPECT_RANKING(QUERY, "{\"prefetch\":" SPARSE_PREFETCH ",\"query\":[1,0],\"using\":\"dense\"}",
+                   "[[1,1.0],[2,0.0]]");
     EXPECT_RANKING(QUERY,
                    "{\"prefetch\":" DENSE_PREFETCH ",\"query\":{\"indices\":[2],\"values\":[1]},\"using\":\"sparse\","
                    "\"limit\":1}",
@@ -278,7 +280,8 @@ TEST(selectors) {
     json_decref(want);
     json_decref(body);
 
-    body = expect_ranking_at(__LINE__, QUERY, "{" HYBRID ",\"query\":{\"fusion\":\"rrf\"},\"limit\":1}", "[[1,0.8333334]]");
+    body = expect_ranking_at(__LINE__, QUERY, "{" HYBRID ",\"query\":{\"fusion\":\"rrf\"},\"limit\":1}",
+                             "[[1,0.8333334]]");
     point = json_array_get(json_object_get(json_object_get(body, "result"), "points"), 0);
     CHECK(!json_object_get(point, "payload") && !json_object_get(point, "vector"));
     json_decref(body);
@@ -357,7 +360,8 @@ TEST(collection_vector_and_filter_errors) {
 TEST(body_validation_errors) {
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"limit\":0}", 422,
                    "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
-    EXPECT_REFUSAL(QUERY, "{\"prefetch\":[{\"query\":[1,0],\"using\":\"dense\",\"limit\":0}],\"query\":{\"fusion\":\"rrf\"}}",
+    EXPECT_REFUSAL(QUERY,
+                   "{\"prefetch\":[{\"query\":[1,0],\"using\":\"dense\",\"limit\":0}],\"query\":{\"fusion\":\"rrf\"}}",
                    422, "[prefetch[0].limit: value 0 invalid, must be 1 or larger]");
     EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"rrf\":{\"k\":0}}}", 422, "[query.rrf.k: value 0 invalid");
     EXPECT_REFUSAL(QUERY,
@@ -392,7 +396,8 @@ TEST(body_validation_errors) {
     EXPECT_REFUSAL(SEARCH "/batch", "{}", 400, "missing field `searches`");
     /* read parameters in the query string are checked too */
     eg_http_param bad = {"consistency", "some"};
-    eg_http_request req = {.method = "POST", .path = QUERY, .params = &bad, .param_count = 1, .body = "{}", .body_len = 2};
+    eg_http_request req = {
+        .method = "POST", .path = QUERY, .params = &bad, .param_count = 1, .body = "{}", .body_len = 2};
     eg_http_response resp;
     eg_serve_route(&ctx, &req, &resp);
     CHECK(resp.status == 400 && resp.body && strstr(resp.body, "consistency must be a number of replicas"));
@@ -404,7 +409,8 @@ TEST(query_structure_errors) {
     EXPECT_REFUSAL(QUERY, "{" HYBRID "}", 400,
                    "Bad request: A query is needed to merge the prefetches. Can't have prefetches without defining a "
                    "query.");
-    EXPECT_REFUSAL(QUERY, "{\"score_threshold\":0.5}", 400, "Bad request: A query is needed to use the score_threshold.");
+    EXPECT_REFUSAL(QUERY, "{\"score_threshold\":0.5}", 400,
+                   "Bad request: A query is needed to use the score_threshold.");
     EXPECT_REFUSAL(QUERY, "{" HYBRID ",\"query\":{\"fusion\":\"rrf\"},\"using\":\"dense\"}", 400,
                    "Bad request: Fusion queries cannot be combined with the 'using' field.");
     EXPECT_REFUSAL(QUERY, "{\"query\":{\"fusion\":\"dbsf\"}}", 400, "cannot apply Fusion without prefetches");
@@ -436,7 +442,8 @@ TEST(unsupported_features_are_named) {
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"shard_key\":\"a\"}", 400,
                    "`shard_key` is not supported by engram");
     EXPECT_REFUSAL(SEARCH, "{\"vector\":[1,0],\"limit\":1,\"shard_key\":\"a\"}", 400, "`shard_key` is not supported");
-    EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"group_by\":\"color\"}", 400, "unknown field `group_by`");
+    EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"group_by\":\"color\"}", 400,
+                   "unknown field `group_by`");
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"params\":{\"quantization\":{\"rescore\":false}}}",
                    400, "rescore false is not supported by engram");
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"dense\",\"params\":{\"quantization\":{\"ignore\":true}}}", 400,

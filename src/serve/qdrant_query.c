@@ -18,7 +18,6 @@
 #include <string.h>
 
 #define DEFAULT_LIMIT 10
-#define PREFETCH_DEPTH_MAX 64 /* Qdrant's MAX_PREFETCH_DEPTH */
 #define WHERE_MAX 192         /* the path of a member in messages: "prefetch[0].prefetch[1].limit" */
 
 typedef enum query_kind {
@@ -102,7 +101,8 @@ static eg_status read_limit(reader *r, json_t *object, const char *name, const c
     if (present && *out == 0)
         return eg_qdrant_validation_error(r->http_status, r->err, field, "value 0 invalid, must be 1 or larger");
     if (*out > EG_SEARCH_LIMIT_MAX || offset > EG_SEARCH_LIMIT_MAX - *out)
-        return eg_qdrant_unsupported(r->http_status, r->err, "%s + offset is %zu; engram returns at most %d points", field,
+        return eg_qdrant_unsupported(r->http_status, r->err, "%s + offset is %zu; engram returns at most %d points",
+                                     field,
                                      *out + offset, EG_SEARCH_LIMIT_MAX);
     return EG_OK;
 }
@@ -337,8 +337,8 @@ static eg_status read_query(reader *r, json_t *query, const char *vector_name, c
         if (method && strcmp(method, "rrf") == 0) p->kind = QUERY_RRF, p->rrf_k = EG_RRF_K_DEFAULT;
         else if (method && strcmp(method, "dbsf") == 0) p->kind = QUERY_DBSF;
         else
-            return eg_qdrant_format_error(r->http_status, r->err, "%squery.fusion: unknown variant, expected `rrf` or `dbsf`",
-                                          where);
+            return eg_qdrant_format_error(r->http_status, r->err,
+                                          "%squery.fusion: unknown variant, expected `rrf` or `dbsf`", where);
         return EG_OK;
     }
     if (rrf && json_object_size(query) == 1) {
@@ -360,14 +360,10 @@ static const char *const lookup_members[] = {"lookup_from", "shard_key", NULL};
 
 static eg_status read_plan(reader *r, json_t *object, const char *where, size_t depth, size_t offset, plan *p);
 
+/* Prefetches nest as deep as the body does: the router's bound on JSON nesting (EG_SERVE_JSON_DEPTH_MAX, 64) bounds
+ * this recursion, and matches Qdrant's own bound on prefetch depth (64). */
 static eg_status read_prefetches(reader *r, json_t *prefetch, const char *where, size_t depth, plan *p) {
     if (!prefetch || json_is_null(prefetch)) return EG_OK;
-    if (depth >= PREFETCH_DEPTH_MAX) {
-        char message[96];
-        snprintf(message, sizeof message, "Validation failed: prefetches depth %zu exceeds max depth %d", depth + 1,
-                 PREFETCH_DEPTH_MAX);
-        return eg_qdrant_unsupported(r->http_status, r->err, "%s", message);
-    }
     bool many = json_is_array(prefetch);
     size_t n = many ? json_array_size(prefetch) : 1;
     if (!many && !json_is_object(prefetch))
@@ -399,7 +395,8 @@ static eg_status check_plan(reader *r, const plan *p, bool has_using) {
                               "defining a query.");
     if (fusion && has_using) return bad_request(r, "Fusion queries cannot be combined with the 'using' field.");
     if (fusion && p->prefetch_count == 0)
-        return eg_qdrant_unsupported(r->http_status, r->err, "Validation failed: cannot apply Fusion without prefetches");
+        return eg_qdrant_unsupported(r->http_status, r->err,
+                                     "Validation failed: cannot apply Fusion without prefetches");
     if (p->weights && p->weight_count != p->prefetch_count)
         return eg_qdrant_unsupported(r->http_status, r->err,
                                      "Validation failed: Number of weights in RRF should match number of pre-fetches: "
@@ -600,7 +597,8 @@ static eg_status page_json(eg_serve_ctx *ctx, const eg_collection_info *info, co
             if (next_read == read.count || eg_point_id_compare(&read.items[next_read].id, &point->id) != 0) continue;
             point = &read.items[next_read++];
         }
-        if (json_array_append_new(points, eg_qdrant_point_json(point, layout, payload, with_vector, &scored->score)) != 0) {
+        json_t *one = eg_qdrant_point_json(point, layout, payload, with_vector, &scored->score);
+        if (json_array_append_new(points, one) != 0) {
             json_decref(points);
             points = NULL;
         }
@@ -724,7 +722,8 @@ static eg_status serve(eg_serve_ctx *ctx, const eg_http_request *req, const char
     if (st == EG_OK && is_batch && !json_is_array(searches))
         st = eg_qdrant_format_error(http_status, err, "missing field `searches`: a list of %s requests",
                                     legacy ? "search" : "query");
-    if (st == EG_OK && is_batch) st = eg_qdrant_check_members(body, "the request body", batch_members, http_status, err);
+    if (st == EG_OK && is_batch)
+        st = eg_qdrant_check_members(body, "the request body", batch_members, http_status, err);
     for (size_t i = 0; st == EG_OK && i < (is_batch ? json_array_size(searches) : 1); i++) {
         char where[WHERE_MAX] = "";
         if (is_batch) snprintf(where, sizeof where, "searches[%zu].", i);
@@ -780,7 +779,9 @@ const eg_route eg_qdrant_query_routes[] = {
     {.method = "POST", .pattern = "/collections/{collection_name}/points/query/groups", .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/search/groups", .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/search/matrix/pairs", .qdrant = not_supported},
-    {.method = "POST", .pattern = "/collections/{collection_name}/points/search/matrix/offsets", .qdrant = not_supported},
+    {.method = "POST",
+     .pattern = "/collections/{collection_name}/points/search/matrix/offsets",
+     .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend", .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend/batch", .qdrant = not_supported},
     {.method = "POST", .pattern = "/collections/{collection_name}/points/recommend/groups", .qdrant = not_supported},
