@@ -439,9 +439,10 @@ static eg_status create_collection(eg_serve_ctx *ctx, const eg_http_request *req
         } else if (st == EG_INVALID_ARGUMENT) {
             st = name_refused(&inner, http_status, err);
         } else if (st == EG_NOT_FOUND) {
-            st = eg_vectors_create_collection(v, name, &config, err);
+            st = eg_vectors_create_collection(v, name, &config, &inner);
+            if (st != EG_OK) st = eg_qdrant_store_failure(st, &inner, http_status, err);
             /* Without its layout the collection would answer in the wrong shape: undo it rather than keep it so. */
-            if (st == EG_OK && (st = eg_catalog_set_layout(ctx->catalog, name, &layout, err)) != EG_OK)
+            else if ((st = eg_catalog_set_layout(ctx->catalog, name, &layout, err)) != EG_OK)
                 eg_vectors_delete_collection(v, name, NULL);
         } else if (err) {
             *err = inner;
@@ -664,11 +665,7 @@ static eg_status create_index(eg_serve_ctx *ctx, const eg_http_request *req, con
     st = replace ? eg_vectors_delete_payload_index(v, info.name, name, &inner) : EG_OK;
     if (st == EG_OK) st = eg_vectors_create_payload_index(v, info.name, name, type, &inner);
     eg_collection_info_clear(&info);
-    if (st == EG_INVALID_ARGUMENT) return eg_qdrant_unsupported(http_status, err, "%s", inner.message);
-    if (st) {
-        if (err) *err = inner;
-        return st;
-    }
+    if (st) return eg_qdrant_store_failure(st, &inner, http_status, err);
     *result = eg_qdrant_update_result();
     return EG_OK;
 }
@@ -685,11 +682,7 @@ static eg_status delete_index(eg_serve_ctx *ctx, const eg_http_request *req, con
     eg_error inner;
     st = eg_vectors_delete_payload_index(eg_db_vectors(ctx->db), info.name, captures[1], &inner);
     eg_collection_info_clear(&info);
-    if (st == EG_INVALID_ARGUMENT) return eg_qdrant_unsupported(http_status, err, "%s", inner.message);
-    if (st) {
-        if (err) *err = inner;
-        return st;
-    }
+    if (st) return eg_qdrant_store_failure(st, &inner, http_status, err);
     *result = eg_qdrant_update_result();
     return EG_OK;
 }

@@ -66,13 +66,6 @@ static void op_clear(point_op *op) {
     *op = (point_op){.kind = op->kind};
 }
 
-/* A store call's failure as Qdrant would word it: a refused value is the client's "Wrong input" (400). */
-static eg_status store_failure(eg_status st, const eg_error *inner, unsigned *http_status, eg_error *err) {
-    if (st == EG_INVALID_ARGUMENT) return eg_qdrant_unsupported(http_status, err, "%s", inner->message);
-    if (err) *err = *inner;
-    return st;
-}
-
 /* ---- Reading ops ------------------------------------------------------------------------------------------- */
 
 static eg_status read_selector(json_t *object, const char *where, point_selector *out, unsigned *http_status,
@@ -441,7 +434,7 @@ static eg_status over_chunks(const target *t, const point_op *op, const eg_point
         size_t n = count - done < EG_VECTOR_BATCH_MAX ? count - done : EG_VECTOR_BATCH_MAX;
         eg_error inner;
         eg_status st = fn(t, op, ids + done, n, &inner);
-        if (st) return store_failure(st, &inner, http_status, err);
+        if (st) return eg_qdrant_store_failure(st, &inner, http_status, err);
     }
     return EG_OK;
 }
@@ -464,7 +457,7 @@ static eg_status rewrite_sparse(const target *t, const eg_point_id *ids, size_t 
     eg_point_list list;
     eg_error inner;
     eg_status st = eg_vectors_get(t->v, t->info.name, ids, count, true, true, &list, &inner);
-    if (st) return store_failure(st, &inner, http_status, err);
+    if (st) return eg_qdrant_store_failure(st, &inner, http_status, err);
     for (size_t i = 0; i < list.count; i++) {
         eg_point *p = &list.items[i];
         free(p->sparse.indices);
@@ -486,7 +479,7 @@ static eg_status rewrite_sparse(const target *t, const eg_point_id *ids, size_t 
             }
     }
     if (st == EG_OK && (st = eg_vectors_upsert(t->v, t->info.name, list.items, list.count, &inner)))
-        st = store_failure(st, &inner, http_status, err);
+        st = eg_qdrant_store_failure(st, &inner, http_status, err);
     eg_point_list_free(&list);
     return st;
 }
@@ -522,7 +515,7 @@ static eg_status apply_upsert(const target *t, point_op *op, unsigned *http_stat
     if (has_duplicate_ids(op->points, op->point_count)) op->point_count = keep_last_of_each_id(op->points, op->point_count);
     eg_error inner;
     eg_status st = eg_vectors_upsert(t->v, t->info.name, op->points, op->point_count, &inner);
-    return st ? store_failure(st, &inner, http_status, err) : EG_OK;
+    return st ? eg_qdrant_store_failure(st, &inner, http_status, err) : EG_OK;
 }
 
 static eg_status apply_update_vectors(const target *t, point_op *op, unsigned *http_status, eg_error *err) {
@@ -543,7 +536,7 @@ static eg_status apply_update_vectors(const target *t, point_op *op, unsigned *h
     if (st == EG_OK && dense > 0) {
         eg_error inner;
         if ((st = eg_vectors_update_vectors(t->v, t->info.name, dense_points, dense, &inner)))
-            st = store_failure(st, &inner, http_status, err);
+            st = eg_qdrant_store_failure(st, &inner, http_status, err);
     }
     free(dense_points);
     if (st == EG_OK && any_sparse) {
@@ -564,7 +557,7 @@ static eg_status apply_op(const target *t, point_op *op, unsigned *http_status, 
     if (op->kind == OP_DELETE) {
         st = eg_vectors_delete(t->v, t->info.name, op->selector.filter ? NULL : op->selector.ids,
                                op->selector.filter ? 0 : op->selector.count, op->selector.filter, NULL, &inner);
-        return st ? store_failure(st, &inner, http_status, err) : EG_OK;
+        return st ? eg_qdrant_store_failure(st, &inner, http_status, err) : EG_OK;
     }
     eg_point_id *ids;
     size_t count;
@@ -729,7 +722,7 @@ static eg_status retrieve_points(eg_serve_ctx *ctx, const eg_http_request *req, 
     } else {
         eg_point_list list;
         if ((st = eg_vectors_get(t.v, t.info.name, ids, count, payload.any, with_vector, &list, &inner))) {
-            st = store_failure(st, &inner, http_status, err);
+            st = eg_qdrant_store_failure(st, &inner, http_status, err);
         } else {
             *result = records_json(&list, &t, &payload, with_vector);
             eg_point_list_free(&list);
@@ -758,7 +751,7 @@ static eg_status get_point(eg_serve_ctx *ctx, const eg_http_request *req, const 
     eg_point_list list;
     eg_payload_selector payload = {.any = true};
     if ((st = eg_vectors_get(t.v, t.info.name, &id, 1, true, true, &list, &inner))) {
-        st = store_failure(st, &inner, http_status, err);
+        st = eg_qdrant_store_failure(st, &inner, http_status, err);
     } else {
         if (list.count == 0) {
             *http_status = 404;
@@ -827,7 +820,7 @@ static eg_status scroll_points(eg_serve_ctx *ctx, const eg_http_request *req, co
         eg_point_list page;
         eg_point_id next;
         if ((st = eg_vectors_scroll(t.v, t.info.name, &request, &page, &next, &has_next, &inner))) {
-            st = store_failure(st, &inner, http_status, err);
+            st = eg_qdrant_store_failure(st, &inner, http_status, err);
             break;
         }
         json_t *records = records_json(&page, &t, &payload, with_vector);
@@ -868,7 +861,7 @@ static eg_status count_points(eg_serve_ctx *ctx, const eg_http_request *req, con
     uint64_t n = 0;
     if ((st = eg_qdrant_filter(json_object_get(body, "filter"), &filter, http_status, err)) == EG_OK &&
         (st = eg_vectors_count(t.v, t.info.name, filter, &n, &inner)))
-        st = store_failure(st, &inner, http_status, err);
+        st = eg_qdrant_store_failure(st, &inner, http_status, err);
     eg_filter_free(filter);
     eg_collection_info_clear(&t.info);
     if (st) return st;

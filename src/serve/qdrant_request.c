@@ -44,6 +44,12 @@ eg_status eg_qdrant_unsupported(unsigned *http_status, eg_error *err, const char
     return st;
 }
 
+eg_status eg_qdrant_store_failure(eg_status st, const eg_error *inner, unsigned *http_status, eg_error *err) {
+    if (st == EG_INVALID_ARGUMENT) return eg_qdrant_unsupported(http_status, err, "%s", inner->message);
+    if (err) *err = *inner;
+    return st;
+}
+
 static bool allowed_name(const char *const *allowed, const char *name) {
     for (; *allowed; allowed++)
         if (strcmp(*allowed, name) == 0) return true;

@@ -105,6 +105,10 @@ eg_status eg_qdrant_validation_error(unsigned *http_status, eg_error *err, const
 eg_status eg_qdrant_unsupported(unsigned *http_status, eg_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A store call's failure (st, with the store's message in inner) as Qdrant words it: a value the store refused
+ * is the client's 400 "Wrong input: ..."; any other status keeps its message and HTTP mapping. */
+eg_status eg_qdrant_store_failure(eg_status st, const eg_error *inner, unsigned *http_status, eg_error *err);
+
 /* The request body as an object with no member outside allowed (NULL-terminated): an unknown member is refused
  * rather than ignored, so a field that would change the meaning is never dropped. A missing body gives NULL,
  * which reads as {} (jansson's getters answer NULL on it). */

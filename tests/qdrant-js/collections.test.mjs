@@ -3,38 +3,17 @@
 // delete, list, resolution); payload indexes (create, replace, delete); and the refusals, as raw answers checked
 // against Qdrant's OpenAPI schema. Every collection here is named col_*.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { assertErrorEnvelope, createClient, request, validateResponse } from './helpers.mjs';
+import { collectionsDeletedAfter, refused, rejectsWith } from './answers.mjs';
+import { createClient, request, validateResponse } from './helpers.mjs';
 
 const client = createClient();
-const made = new Set();
+const made = collectionsDeletedAfter(client);
 
 async function create(name, body) {
   made.add(name);
   return client.createCollection(name, body);
-}
-
-after(async () => {
-  for (const name of made) await client.deleteCollection(name);
-});
-
-/** A raw request expected to fail with status, whose Qdrant error message matches pattern. */
-/** Asserts that a client call fails with the HTTP status (the client's ApiError carries it and Qdrant's body). */
-async function rejectsWith(promise, status) {
-  await assert.rejects(promise, (error) => {
-    assert.equal(error.status, status, `expected ${status}, got ${error.status}: ${JSON.stringify(error.data)}`);
-    assertErrorEnvelope(error.data);
-    return true;
-  });
-}
-
-async function refused(method, path, body, status, pattern) {
-  const answer = await request(method, path, { body });
-  assert.equal(answer.status, status, `${method} ${path}: ${answer.text}`);
-  const message = assertErrorEnvelope(answer.json);
-  assert.match(message, pattern);
-  return message;
 }
 
 describe('collections', () => {

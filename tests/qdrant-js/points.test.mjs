@@ -4,46 +4,18 @@
 // point, 400 bad filter, wrong dimension, 422 validation), each raw answer checked against Qdrant's OpenAPI schema.
 // Every collection here is named pts_*.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { assertErrorEnvelope, createClient, request, validateResponse } from './helpers.mjs';
+import { collectionsDeletedAfter, raw, refused, rejectsWith } from './answers.mjs';
+import { createClient } from './helpers.mjs';
 
 const client = createClient();
-const made = new Set();
+const made = collectionsDeletedAfter(client);
 
 async function fresh(name, vectors = { size: 3, distance: 'Dot' }, extra = {}) {
   made.add(name);
   await client.deleteCollection(name);
   await client.createCollection(name, { vectors, ...extra });
-}
-
-after(async () => {
-  for (const name of made) await client.deleteCollection(name);
-});
-
-/** Asserts that a client call fails with the HTTP status (the client's ApiError carries it and Qdrant's body). */
-async function rejectsWith(promise, status) {
-  await assert.rejects(promise, (error) => {
-    assert.equal(error.status, status, `expected ${status}, got ${error.status}: ${JSON.stringify(error.data)}`);
-    assertErrorEnvelope(error.data);
-    return true;
-  });
-}
-
-async function refused(method, path, body, status, pattern) {
-  const answer = await request(method, path, { body });
-  assert.equal(answer.status, status, `${method} ${path}: ${answer.text}`);
-  assert.match(assertErrorEnvelope(answer.json), pattern);
-}
-
-/** A raw request that must succeed and match Qdrant's response schema; returns its result. */
-async function raw(method, path, body) {
-  const answer = await request(method, path, { body });
-  assert.equal(answer.status, 200, `${method} ${path}: ${answer.text}`);
-  // Qdrant's template for the path: the collection's segment as a placeholder, so that a literal segment
-  // (points/payload) is not taken for a placeholder ({id}).
-  validateResponse(path.replace(/^\/collections\/[^/]+/, '/collections/{collection_name}'), method, 200, answer.json);
-  return answer.json.result;
 }
 
 const three = [

@@ -160,18 +160,7 @@ eg_status lv_index_drop(local_vectors *lv, MDB_txn *txn, uint32_t collection, co
                         eg_error *err) {
     unsigned char prefix[INDEX_KEY_MAX];
     size_t prefix_len = index_prefix(collection, ix, prefix);
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, lv->pindex, &cur);
-    if (rc) return lv_mdb_error(lv, rc, "delete payload index", err);
-    MDB_val k, v;
-    for (;;) { /* seek again after each delete: the cursor's position after mdb_cursor_del is the next entry */
-        k = (MDB_val){prefix_len, prefix};
-        if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))) break;
-        if (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len) != 0) break;
-        if ((rc = mdb_cursor_del(cur, 0))) break;
-    }
-    mdb_cursor_close(cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete payload index", err);
+    return lv_drop_prefix(lv, txn, lv->pindex, prefix, prefix_len, "delete payload index", err);
 }
 
 /* ---- candidates ---------------------------------------------------------------------------------------- */

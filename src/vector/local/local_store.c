@@ -526,22 +526,27 @@ eg_status lv_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err)
     return st;
 }
 
-/* Deletes every key of `dbi` that starts with the collection's prefix (seeking again after each delete). */
-static eg_status drop_range(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, uint32_t collection, eg_error *err) {
+eg_status lv_drop_prefix(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, const unsigned char *prefix, size_t len,
+                         const char *what, eg_error *err) {
     MDB_cursor *cur;
-    unsigned char prefix[4];
-    lv_collection_prefix(collection, prefix);
     int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc) return lv_mdb_error(lv, rc, "delete_collection", err);
+    if (rc) return lv_mdb_error(lv, rc, what, err);
     MDB_val k, v;
-    for (;;) {
-        k = (MDB_val){4, prefix};
+    for (;;) { /* seek again after each delete rather than trust the cursor's position after mdb_cursor_del */
+        k = (MDB_val){len, (void *)prefix};
         if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))) break;
-        if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4) != 0) break;
+        if (k.mv_size < len || memcmp(k.mv_data, prefix, len) != 0) break;
         if ((rc = mdb_cursor_del(cur, 0))) break;
     }
     mdb_cursor_close(cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete_collection", err);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, what, err);
+}
+
+/* Deletes every key of `dbi` that belongs to the collection. */
+static eg_status drop_range(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, uint32_t collection, eg_error *err) {
+    unsigned char prefix[4];
+    lv_collection_prefix(collection, prefix);
+    return lv_drop_prefix(lv, txn, dbi, prefix, sizeof prefix, "delete_collection", err);
 }
 
 static eg_status delete_collection_locked(local_vectors *lv, const char *name, eg_error *err) {

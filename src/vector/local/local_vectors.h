@@ -92,6 +92,9 @@ void lv_collection_clear(local_collection *c);
 void lv_row_key(uint32_t collection, const eg_point_id *id, unsigned char out[ROW_KEY_SIZE]);
 void lv_row_key_id(const unsigned char key[ROW_KEY_SIZE], eg_point_id *id);
 void lv_collection_prefix(uint32_t collection, unsigned char out[4]);
+/* Deletes every key of dbi that starts with the len bytes of prefix; `what` names the operation in errors. */
+eg_status lv_drop_prefix(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, const unsigned char *prefix, size_t len,
+                         const char *what, eg_error *err);
 
 eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err);
 /* The u64 counter "<what>.<collection>" of the meta table ("count", "slots", "version"; 0 when absent); add stores
