@@ -332,6 +332,8 @@ TEST(batches_and_legacy_search) {
 TEST(collection_vector_and_filter_errors) {
     EXPECT_REFUSAL("/collections/nope/points/query", "{\"query\":[1,0]}", 404, "Collection `nope` doesn't exist!");
     EXPECT_REFUSAL("/collections/nope/points/search/batch", "{\"searches\":[]}", 404, "doesn't exist");
+    /* a name that is not UTF-8 is quoted with '?' for its bytes: the answer stays JSON */
+    EXPECT_REFUSAL("/collections/\xb7nope/points/query", "{}", 404, "Collection `?nope` doesn't exist!");
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0,0],\"using\":\"dense\"}", 400,
                    "Wrong input: Vector dimension error: expected dim: 2, got 3");
     EXPECT_REFUSAL(QUERY, "{\"query\":[1,0],\"using\":\"x\"}", 400, "Wrong input: Not existing vector name error: x");
