@@ -461,16 +461,6 @@ static eg_status id_filter(const eg_point_id *ids, size_t count, bool exclude, e
     return st;
 }
 
-/* An engine refusal of something the request holds (a bad sparse query, for instance) is the client's error. */
-static eg_status engine_status(eg_status st, unsigned *http_status, eg_error *err) {
-    if (st == EG_INVALID_ARGUMENT) {
-        char message[EG_ERROR_MESSAGE_MAX];
-        snprintf(message, sizeof message, "%s", err->message);
-        return eg_qdrant_unsupported(http_status, err, "%s", message);
-    }
-    return st;
-}
-
 /* The points in id order (a query without a query), each with score 1 as Qdrant gives them. */
 static eg_status scroll_ids(eg_vectors *v, const char *collection, const eg_filter *filter, size_t limit,
                             eg_scored_list *out, eg_error *err) {
@@ -630,8 +620,9 @@ static eg_status run_request(reader *r, plan *p, size_t offset, json_t *object, 
     }
     p->limit += offset;
     eg_scored_list ranked = {0};
-    st = engine_status(run_plan(eg_db_vectors(r->ctx->db), r->info->name, p, NULL, &ranked, r->err), r->http_status,
-                       r->err);
+    eg_error inner;
+    st = run_plan(eg_db_vectors(r->ctx->db), r->info->name, p, NULL, &ranked, &inner);
+    if (st) st = eg_qdrant_store_failure(st, &inner, r->http_status, r->err);
     if (st == EG_OK) st = page_json(r->ctx, r->info, r->layout, &ranked, offset, &payload, with_vector, out, r->err);
     eg_scored_list_free(&ranked);
     return st;

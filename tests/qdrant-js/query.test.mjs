@@ -14,14 +14,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertErrorEnvelope, createClient, request, validateResponse, validateSchema } from './helpers.mjs';
+import { raw, refused } from './answers.mjs';
+import { assertErrorEnvelope, createClient, request, validateSchema } from './helpers.mjs';
 
 const client = createClient();
 const hybrid = 'query_hybrid_1';
 const plain = 'query_plain_1';
 const queryPath = `/collections/${hybrid}/points/query`;
-// Validation is given Qdrant's path templates: a concrete /points/query also matches /points/{id}.
-const queryTemplate = '/collections/{collection_name}/points/query';
 
 const dense = { query: [1, 0], using: 'dense' };
 const sparse = { query: { indices: [1], values: [1] }, using: 'sparse' };
@@ -31,7 +30,15 @@ const blue = { must: [{ key: 'color', match: { value: 'blue' } }] };
 /** [[id, score], ...] of scored points, scores rounded to 6 places. */
 const ranking = (points) => points.map((p) => [p.id, Math.round(p.score * 1e6) / 1e6]);
 
-/** Asserts that promise rejects with the HTTP status and a message holding words. */
+/** The result of an older search route (a raw request that must succeed, in Qdrant's envelope). */
+async function searchResult(path, body) {
+  const answer = await request('POST', path, { body });
+  assert.equal(answer.status, 200, `POST ${path}: ${answer.text}`);
+  assert.equal(answer.json.status, 'ok');
+  return answer.json.result;
+}
+
+/** Asserts that a client call rejects with the HTTP status and a message holding words. */
 async function rejectsWith(promise, status, words) {
   await assert.rejects(promise, (error) => {
     assert.equal(error.status, status, `status of ${JSON.stringify(error.data ?? error.message)}`);
@@ -79,11 +86,9 @@ describe('POST /points/query', () => {
       assert.equal(point.payload, undefined);
       assert.equal(point.vector, undefined);
     }
-    const raw = await request('POST', queryPath, { body: { ...dense, with_payload: true, with_vector: true, limit: 1 } });
-    assert.equal(raw.status, 200);
-    validateResponse(queryTemplate, 'POST', 200, raw.json);
-    assert.deepEqual(raw.json.result.points[0].payload, { color: 'red', n: 1 });
-    assert.deepEqual(raw.json.result.points[0].vector, { dense: [1, 0], sparse: { indices: [1], values: [1] } });
+    const answer = await raw('POST', queryPath, { ...dense, with_payload: true, with_vector: true, limit: 1 });
+    assert.deepEqual(answer.points[0].payload, { color: 'red', n: 1 });
+    assert.deepEqual(answer.points[0].vector, { dense: [1, 0], sparse: { indices: [1], values: [1] } });
   });
 
   test('an unnamed collection takes a plain vector, limit, offset and a payload selector', async () => {
@@ -131,37 +136,31 @@ describe('POST /points/query', () => {
     assert.equal(results.length, 2);
     assert.deepEqual(ranking(results[0].points), [[1, 1]]);
     assert.deepEqual(ranking(results[1].points), [[1, 0.833333], [2, 0.75]]);
-    const raw = await request('POST', `${queryPath}/batch`, { body: { searches: [{ ...dense, limit: 1 }] } });
-    validateResponse(`${queryTemplate}/batch`, 'POST', 200, raw.json);
+    const answer = await raw('POST', `${queryPath}/batch`, { searches: [{ ...dense, limit: 1 }] });
+    assert.deepEqual(ranking(answer[0].points), [[1, 1]]);
   });
 });
 
 describe('the older POST /points/search and /points/search/batch', () => {
   test('named dense and sparse vectors, filter and limit; a list of ScoredPoint', async () => {
-    const raw = await request('POST', `/collections/${hybrid}/points/search`, {
-      body: { vector: { name: 'dense', vector: [1, 0] }, limit: 3, filter: red, with_payload: true },
+    // 1.19's OpenAPI document no longer has these routes: each ScoredPoint is checked against its schema.
+    const points = await searchResult(`/collections/${hybrid}/points/search`,
+      { vector: { name: 'dense', vector: [1, 0] }, limit: 3, filter: red, with_payload: true });
+    assert.deepEqual(ranking(points), [[1, 1], [3, 0.5]]);
+    for (const point of points) validateSchema('ScoredPoint', point);
+    const batch = await searchResult(`/collections/${hybrid}/points/search/batch`, {
+      searches: [
+        { vector: { name: 'sparse', vector: { indices: [2], values: [1] } }, limit: 1 },
+        { vector: { name: 'dense', vector: [0, 1] }, limit: 1 },
+      ],
     });
-    assert.equal(raw.status, 200);
-    assert.deepEqual(ranking(raw.json.result), [[1, 1], [3, 0.5]]);
-    for (const point of raw.json.result) validateSchema('ScoredPoint', point);
-    const batch = await request('POST', `/collections/${hybrid}/points/search/batch`, {
-      body: {
-        searches: [
-          { vector: { name: 'sparse', vector: { indices: [2], values: [1] } }, limit: 1 },
-          { vector: { name: 'dense', vector: [0, 1] }, limit: 1 },
-        ],
-      },
-    });
-    assert.equal(batch.status, 200);
-    assert.deepEqual(batch.json.result.map(ranking), [[[4, 5]], [[2, 1]]]);
+    assert.deepEqual(batch.map(ranking), [[[4, 5]], [[2, 1]]]);
   });
 
   test('a plain vector on an unnamed collection; limit is required', async () => {
-    const raw = await request('POST', `/collections/${plain}/points/search`, { body: { vector: [0, 1, 0], limit: 1 } });
-    assert.deepEqual(ranking(raw.json.result), [[11, 1]]);
-    const missing = await request('POST', `/collections/${plain}/points/search`, { body: { vector: [0, 1, 0] } });
-    assert.equal(missing.status, 400);
-    assert.match(assertErrorEnvelope(missing.json), /missing field `limit`/);
+    const points = await searchResult(`/collections/${plain}/points/search`, { vector: [0, 1, 0], limit: 1 });
+    assert.deepEqual(ranking(points), [[11, 1]]);
+    await refused('POST', `/collections/${plain}/points/search`, { vector: [0, 1, 0] }, 400, /missing field `limit`/);
   });
 });
 
@@ -190,8 +189,7 @@ describe('errors', () => {
   test('what engram does not support is refused by name', async () => {
     await rejectsWith(client.query(hybrid, { query: { recommend: { positive: [1] } }, using: 'dense' }), 400,
       '`recommend` queries are not supported by engram');
-    const raw = await request('POST', `/collections/${hybrid}/points/recommend`, { body: { positive: [1], limit: 1 } });
-    assert.equal(raw.status, 400);
-    assert.match(assertErrorEnvelope(raw.json), /points\/recommend is not supported by engram/);
+    await refused('POST', `/collections/${hybrid}/points/recommend`, { positive: [1], limit: 1 }, 400,
+      /points\/recommend is not supported by engram/);
   });
 });
