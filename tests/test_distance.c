@@ -1,10 +1,12 @@
 /* test_distance.c — the vector arithmetic against plain references: every dense kernel and the block scorer, in
  * both implementations, against double-precision sums on random data of every dimension from 1 to 1100 (so
  * every tail length and alignment is met); normalisation; the sparse dot product and sort; top-k selection
- * against a full sort, with ties, in both orders; reciprocal rank fusion against a hand-computed example. */
+ * against a full sort, with ties, in both orders; Qdrant's fusions (RRF, DBSF) against its own pinned example
+ * and hand-computed ones. */
 #include "test.h"
 
 #include "vector/distance.h"
+#include "vector/fusion.h"
 #include "vector/topk.h"
 
 #include <math.h>
@@ -351,47 +353,105 @@ TEST(topk_ranks_nan_last_and_handles_k_zero) {
     eg_topk_free(&t);
 }
 
-/* ---- reciprocal rank fusion ----------------------------------------------------------------------------- */
+/* ---- fusion (Qdrant's RRF and DBSF) ----------------------------------------------------------------------- */
 
-TEST(rrf_hand_computed) {
-    /* a = [10, 20, 30], b = [30, 40, 10]:
-     *   10: 1/61 + 1/63 = 0.0322664...   30: 1/63 + 1/61, the same: 10 first by id
-     *   20: 1/62 = 0.0161290...          40: 1/62, the same: 20 first by id */
-    eg_point_id a[] = {eg_point_id_num(10), eg_point_id_num(20), eg_point_id_num(30)};
-    eg_point_id b[] = {eg_point_id_num(30), eg_point_id_num(40), eg_point_id_num(10)};
-    eg_rrf_item *fused;
+static eg_ranking ranking_of(const eg_point_id *ids, const float *scores, size_t count) {
+    eg_ranking r = {ids, scores, count};
+    return r;
+}
+
+/* Qdrant's own example (reciprocal_rank_fusion.rs, test_rrf_scoring), whose float32 scores it pins exactly:
+ * lists [2, 1], [1, 2, 3], [5, 3, 1] at k = 2 give 1: 1/3 + 1/2 + 1/4, 2: 1/2 + 1/3, 3: 1/4 + 1/3, 5: 1/2. */
+TEST(rrf_matches_qdrant_to_the_bit) {
+    eg_point_id a[] = {eg_point_id_num(2), eg_point_id_num(1)};
+    eg_point_id b[] = {eg_point_id_num(1), eg_point_id_num(2), eg_point_id_num(3)};
+    eg_point_id c[] = {eg_point_id_num(5), eg_point_id_num(3), eg_point_id_num(1)};
+    eg_ranking rankings[] = {ranking_of(a, NULL, 2), ranking_of(b, NULL, 3), ranking_of(c, NULL, 3)};
+    eg_fused *fused;
     size_t count;
-    REQUIRE(eg_rrf_fuse(a, 3, b, 3, &fused, &count));
+    REQUIRE(eg_fuse_rrf(rankings, 3, EG_RRF_K_DEFAULT, NULL, &fused, &count));
     REQUIRE(count == 4);
-    static const uint64_t want_ids[] = {10, 30, 20, 40};
-    static const size_t want_rank_a[] = {1, 3, 2, 0}, want_rank_b[] = {3, 1, 0, 2};
-    static const double want_score[] = {1.0 / 61 + 1.0 / 63, 1.0 / 61 + 1.0 / 63, 1.0 / 62, 1.0 / 62};
-    for (size_t i = 0; i < 4; i++) {
-        CHECK(!fused[i].id.is_uuid && fused[i].id.num == want_ids[i]);
-        CHECK(fused[i].rank_a == want_rank_a[i] && fused[i].rank_b == want_rank_b[i]);
-        CHECK(fabs(fused[i].score - want_score[i]) < 1e-15);
-    }
+    static const uint64_t want_ids[] = {1, 2, 3, 5};
+    static const float want_scores[] = {1.0833334f, 0.8333334f, 0.5833334f, 0.5f};
+    for (size_t i = 0; i < 4; i++) CHECK(fused[i].id.num == want_ids[i] && fused[i].score == want_scores[i]);
+    free(fused);
+
+    /* one list of one point: 1 / (0 + 2); a larger k: 1 / (0 + 60) */
+    REQUIRE(eg_fuse_rrf(rankings + 2, 1, EG_RRF_K_DEFAULT, NULL, &fused, &count));
+    CHECK(count == 3 && fused[0].id.num == 5 && fused[0].score == 0.5f);
+    free(fused);
+    REQUIRE(eg_fuse_rrf(rankings + 2, 1, 60, NULL, &fused, &count));
+    CHECK(count == 3 && fused[0].score == 1.0f / 60.0f && fused[2].score == 1.0f / 62.0f);
+    free(fused);
+
+    REQUIRE(eg_fuse_rrf(rankings, 0, EG_RRF_K_DEFAULT, NULL, &fused, &count));
+    CHECK(count == 0 && fused == NULL);
+}
+
+/* A weight w turns position p's share into 1 / ((p + 1) / w + k - 1): with [3, 1] over [1, 2] and [2, 1],
+ * 1 earns 1 / (1/3 + 1) + 1 / 3 = 1.0833 and 2 earns 1 / (2/3 + 1) + 1 / 2 = 1.1, so 2 wins (Qdrant's
+ * test_rrf_scoring_weighted). A weight of 0 earns nothing but keeps the point listed. Equal scores go by id. */
+TEST(rrf_weights_and_ties) {
+    eg_point_id a[] = {eg_point_id_num(1), eg_point_id_num(2)}, b[] = {eg_point_id_num(2), eg_point_id_num(1)};
+    eg_ranking rankings[] = {ranking_of(a, NULL, 2), ranking_of(b, NULL, 2)};
+    eg_fused *fused;
+    size_t count;
+    REQUIRE(eg_fuse_rrf(rankings, 2, EG_RRF_K_DEFAULT, NULL, &fused, &count));
+    REQUIRE(count == 2);
+    CHECK(fused[0].id.num == 1 && fused[1].id.num == 2 && fused[0].score == fused[1].score);
+    free(fused);
+
+    const float weights[] = {3.0f, 1.0f};
+    REQUIRE(eg_fuse_rrf(rankings, 2, EG_RRF_K_DEFAULT, weights, &fused, &count));
+    REQUIRE(count == 2);
+    CHECK(fused[0].id.num == 2 && fabsf(fused[0].score - 1.1f) < 1e-6f);
+    CHECK(fused[1].id.num == 1 && fabsf(fused[1].score - (0.75f + 1.0f / 3.0f)) < 1e-6f);
+    free(fused);
+
+    eg_point_id one[] = {eg_point_id_num(1)}, two[] = {eg_point_id_num(2)};
+    eg_ranking apart[] = {ranking_of(one, NULL, 1), ranking_of(two, NULL, 1)};
+    const float muted[] = {1.0f, 0.0f};
+    REQUIRE(eg_fuse_rrf(apart, 2, EG_RRF_K_DEFAULT, muted, &fused, &count));
+    REQUIRE(count == 2);
+    CHECK(fused[0].id.num == 1 && fused[0].score == 0.5f && fused[1].id.num == 2 && fused[1].score == 0.0f);
     free(fused);
 }
 
-TEST(rrf_one_sided_empty_and_repeated) {
-    eg_point_id a[] = {eg_point_id_num(7), eg_point_id_num(3), eg_point_id_num(7)}; /* 7 again: first rank counts */
-    eg_rrf_item *fused;
+/* DBSF by hand. A: scores 0.9, 0.5, 0.1 (mean 0.5, sample sd 0.4: the range is -0.7..1.7) give 2/3, 1/2, 1/3;
+ * B: two equal scores give 0.5 each; C: a single point gives 0.5. Sums: 3: 1/3 + 1/2, 1: 2/3, then 2, 4 and 5
+ * at 0.5, by id. */
+TEST(dbsf_hand_computed) {
+    eg_point_id a[] = {eg_point_id_num(1), eg_point_id_num(2), eg_point_id_num(3)};
+    eg_point_id b[] = {eg_point_id_num(3), eg_point_id_num(4)}, c[] = {eg_point_id_num(5)};
+    const float a_scores[] = {0.9f, 0.5f, 0.1f}, b_scores[] = {2.0f, 2.0f}, c_scores[] = {7.0f};
+    eg_ranking rankings[] = {ranking_of(a, a_scores, 3), ranking_of(b, b_scores, 2), ranking_of(c, c_scores, 1)};
+    eg_fused *fused;
     size_t count;
-    REQUIRE(eg_rrf_fuse(a, 3, NULL, 0, &fused, &count));
-    REQUIRE(count == 2);
-    CHECK(fused[0].id.num == 7 && fused[0].rank_a == 1 && fused[0].rank_b == 0);
-    CHECK(fabs(fused[0].score - 1.0 / 61) < 1e-15);
-    CHECK(fused[1].id.num == 3 && fused[1].rank_a == 2);
+    REQUIRE(eg_fuse_dbsf(rankings, 3, &fused, &count));
+    REQUIRE(count == 5);
+    static const uint64_t want_ids[] = {3, 1, 2, 4, 5};
+    static const double want_scores[] = {1.0 / 3 + 0.5, 2.0 / 3, 0.5, 0.5, 0.5};
+    for (size_t i = 0; i < 5; i++)
+        CHECK(fused[i].id.num == want_ids[i] && fabs(fused[i].score - want_scores[i]) < 1e-6);
     free(fused);
+}
 
-    REQUIRE(eg_rrf_fuse(NULL, 0, a, 2, &fused, &count));
-    REQUIRE(count == 2);
-    CHECK(fused[0].id.num == 7 && fused[0].rank_a == 0 && fused[0].rank_b == 1);
+/* Nothing is clamped: with ten zeros and a one, the one lies 3.015 sample deviations above the mean, so it
+ * normalises above 1 (and the zeros stay above 0). */
+TEST(dbsf_does_not_clamp_outliers) {
+    eg_point_id ids[11];
+    float scores[11];
+    for (size_t i = 0; i < 11; i++) ids[i] = eg_point_id_num(i), scores[i] = i == 0 ? 1.0f : 0.0f;
+    eg_ranking ranking = ranking_of(ids, scores, 11);
+    eg_fused *fused;
+    size_t count;
+    REQUIRE(eg_fuse_dbsf(&ranking, 1, &fused, &count));
+    REQUIRE(count == 11);
+    double mean = 1.0 / 11, deviation = sqrt(1.0 / 11), low = mean - 3 * deviation;
+    CHECK(fused[0].id.num == 0 && fused[0].score > 1.0f);
+    CHECK(fabs(fused[0].score - (1.0 - low) / (6 * deviation)) < 1e-5);
+    CHECK(fabs(fused[1].score - (0.0 - low) / (6 * deviation)) < 1e-5 && fused[1].score > 0.0f);
     free(fused);
-
-    REQUIRE(eg_rrf_fuse(NULL, 0, NULL, 0, &fused, &count));
-    CHECK(count == 0 && fused == NULL);
 }
 
 int main(void) {
@@ -408,7 +468,9 @@ int main(void) {
     RUN(sparse_sort_rejects_duplicates);
     RUN(topk_matches_a_full_sort);
     RUN(topk_ranks_nan_last_and_handles_k_zero);
-    RUN(rrf_hand_computed);
-    RUN(rrf_one_sided_empty_and_repeated);
+    RUN(rrf_matches_qdrant_to_the_bit);
+    RUN(rrf_weights_and_ties);
+    RUN(dbsf_hand_computed);
+    RUN(dbsf_does_not_clamp_outliers);
     return test_summary();
 }

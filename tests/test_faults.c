@@ -85,7 +85,7 @@ static eg_status upsert_one(eg_vectors *v, const char *collection, uint64_t id) 
 /* ---- Every operation once ------------------------------------------------------------------------------- */
 
 #define GRAPH_CALLS 18
-#define VECTORS_CALLS 16
+#define VECTORS_CALLS 17
 
 /* The operation each call of call_every_*_op reaches, in call order. */
 static const char *const graph_calls[GRAPH_CALLS] = {
@@ -95,8 +95,8 @@ static const char *const graph_calls[GRAPH_CALLS] = {
     "count_stale_relationships", "find_path"};
 static const char *const vectors_calls[VECTORS_CALLS] = {
     "create_collection", "create_payload_index", "upsert", "get", "set_payload", "delete_payload_keys",
-    "update_vectors", "count", "scroll", "search", "search_hybrid", "delete_points", "delete_payload_index",
-    "get_collection", "list_collections", "delete_collection"};
+    "update_vectors", "count", "scroll", "search", "search_hybrid", "search_sparse", "delete_points",
+    "delete_payload_index", "get_collection", "list_collections", "delete_collection"};
 
 typedef struct call_results {
     eg_status status[GRAPH_CALLS];
@@ -173,6 +173,7 @@ static void call_every_vectors_op(eg_vectors *v, const char *prefix, call_result
     eg_scroll_request scroll = {.limit = 10, .with_payload = true};
     eg_search_request search = {.vector = v1, .dim = 2, .limit = 5, .with_payload = true};
     eg_hybrid_request hybrid = {.vector = v1, .dim = 2, .sparse = sparse, .limit = 5};
+    eg_sparse_request sparse_search = {.vector = sparse, .limit = 5};
     eg_collection_info info = {0};
     eg_string_list names = {0};
     eg_point_list list = {0};
@@ -195,6 +196,8 @@ static void call_every_vectors_op(eg_vectors *v, const char *prefix, call_result
     note(r, eg_vectors_search(v, name, &search, &scored, &err));
     eg_scored_list_free(&scored);
     note(r, eg_vectors_search_hybrid(v, name, &hybrid, &scored, &err));
+    eg_scored_list_free(&scored);
+    note(r, eg_vectors_search_sparse(v, name, &sparse_search, &scored, &err));
     eg_scored_list_free(&scored);
     note(r, eg_vectors_delete(v, name, ids + 1, 1, NULL, &n, &err));
     note(r, eg_vectors_delete_payload_index(v, name, "k", &err));

@@ -1402,7 +1402,7 @@ static void add_rank(fused *all, size_t *n, const eg_point *p, size_t rank, bool
 }
 
 /* Reference RRF: dense (exact, filtered) and sparse (sharing an index, by dot product) candidate lists of
- * max(limit, ceil(1.5 limit)) each, fused with k = 60; returns every fused point, best first. */
+ * max(limit, ceil(1.5 limit)) each, fused as Qdrant does (k = 2); returns every fused point, best first. */
 static size_t ref_hybrid(const fixture *f, const float *q, const eg_sparse_vector *sq, json_t *filter,
                          const char *session, size_t limit, fused *out) {
     size_t prefetch = (size_t)ceil(1.5 * (double)limit);
@@ -1419,9 +1419,11 @@ static size_t ref_hybrid(const fixture *f, const float *q, const eg_sparse_vecto
     qsort(sparse, ns, sizeof *sparse, sparse_compare);
     for (size_t i = 0; i < nd && i < prefetch; i++) add_rank(out, &n, dense[i].p, i + 1, true);
     for (size_t i = 0; i < ns && i < prefetch; i++) add_rank(out, &n, sparse[i].p, i + 1, false);
-    for (size_t i = 0; i < n; i++)
-        out[i].score = (out[i].dense_rank ? 1.0 / (60.0 + (double)out[i].dense_rank) : 0) +
-                       (out[i].sparse_rank ? 1.0 / (60.0 + (double)out[i].sparse_rank) : 0);
+    for (size_t i = 0; i < n; i++) { /* Qdrant's RRF: 1 / (position + 2), position from 0, in float32 */
+        float dense_share = out[i].dense_rank ? 1.0f / (float)(out[i].dense_rank + 1) : 0.0f;
+        float sparse_share = out[i].sparse_rank ? 1.0f / (float)(out[i].sparse_rank + 1) : 0.0f;
+        out[i].score = dense_share + sparse_share;
+    }
     qsort(out, n, sizeof *out, fused_compare);
     free(dense);
     free(sparse);
@@ -1514,6 +1516,62 @@ TEST(hybrid_matches_reference_rrf) {
         for (int q = 0; q < 60; q++) random_hybrid(&f, q);
         fixture_free(&f);
     }
+    eg_close(db);
+}
+
+/* search_sparse against the reference: the points sharing an index with the query and matching the filter, by
+ * dot product (ties by id), from offset, above an inclusive floor. */
+static void random_sparse_search(fixture *f, int number) {
+    eg_sparse_vector query;
+    random_sparse(&query, 6);
+    size_t limit = PICK(LIMITS), offset = chance(70) ? 0 : rand_below(20), n = 0;
+    json_t *filter_json = chance(50) ? random_filter(f) : NULL;
+    const char *session = chance(20) ? PICK(SESSIONS) : NULL;
+    sparse_ranked *all = malloc((f->count + 1) * sizeof *all);
+    for (size_t i = 0; i < f->count; i++) {
+        bool shared;
+        double score = ref_sparse_dot(&query, &f->points[i].sparse, &shared);
+        if (shared && ref_matches(filter_json, session, &f->points[i]))
+            all[n++] = (sparse_ranked){&f->points[i], (float)score};
+    }
+    qsort(all, n, sizeof *all, sparse_compare);
+    bool has_threshold = chance(25) && n > 0;
+    double threshold = has_threshold ? all[rand_below(n)].score : 0;
+    size_t passing = 0;
+    while (passing < n && (!has_threshold || all[passing].score >= threshold)) passing++;
+    size_t want = passing > offset ? passing - offset : 0;
+    if (want > limit) want = limit;
+    eg_filter *filter = filter_json ? compile(filter_json) : NULL;
+    eg_sparse_request request = {.vector = query, .limit = limit, .offset = offset, .filter = filter,
+                                 .session_id = session, .has_score_threshold = has_threshold,
+                                 .score_threshold = threshold, .with_payload = chance(50), .with_vectors = chance(30)};
+    char t1[ID_TEXT], t2[ID_TEXT];
+    eg_scored_list got;
+    CHECK_OK(eg_vectors_search_sparse(f->v, f->name[0], &request, &got, &err), &err);
+    EXPECT(got.count == want, "sparse #%d: %zu results, want %zu", number, got.count, want);
+    for (size_t i = 0; i < got.count && i < want; i++) {
+        const sparse_ranked *r = &all[offset + i];
+        EXPECT(same_id(&got.items[i].point.id, &r->p->id) && close_enough(got.items[i].score, r->score, 1e-5),
+               "sparse #%d: result %zu is %s score %.9g, want %s score %.9g", number, i,
+               id_text(&got.items[i].point.id, t1), got.items[i].score, id_text(&r->p->id, t2), r->score);
+        if (same_id(&got.items[i].point.id, &r->p->id))
+            check_point(f, r->p, &got.items[i].point, request.with_payload, request.with_vectors, "sparse");
+    }
+    eg_scored_list_free(&got);
+    eg_filter_free(filter);
+    json_decref(filter_json);
+    free(all);
+    free(query.indices);
+    free(query.values);
+}
+
+TEST(sparse_search_matches_reference) {
+    eg_db *db = test_open_fresh();
+    fixture f;
+    fixture_init(&f, eg_db_vectors(db), "sp", 5, EG_DISTANCE_COSINE, true, true);
+    fixture_fill(&f, 200);
+    for (int q = 0; q < 80; q++) random_sparse_search(&f, q);
+    fixture_free(&f);
     eg_close(db);
 }
 
@@ -1723,6 +1781,7 @@ int main(void) {
     RUN(delete_collection_then_recreate_is_empty);
     RUN(upsert_batch_is_all_or_nothing);
     RUN(hybrid_matches_reference_rrf);
+    RUN(sparse_search_matches_reference);
     RUN(hybrid_sparse_candidates_include_zero_and_negative_products);
     RUN(integer_index_range_finds_real_values);
     RUN(index_edge_values_agree_with_scan_and_reference);

@@ -291,6 +291,18 @@ TEST(bad_sparse_vectors) {
                 "argument 'sparse_vector' is required");
     EXPECT_EXEC("{\"op\":\"search_hybrid\",\"collection\":\"hybrid\",\"sparse_vector\":{\"indices\":[1],\"values\":[1]}}",
                 "invalid_argument", "argument 'dense_vector' is required");
+    EXPECT_EXEC("{\"op\":\"search_sparse\",\"collection\":\"hybrid\",\"sparse_vector\":{\"indices\":[2,2],\"values\":[1,1]}}",
+                "invalid_argument", "sparse query: sparse_vector.indices holds 2 twice");
+    EXPECT_EXEC("{\"op\":\"search_sparse\",\"collection\":\"hybrid\"}", "invalid_argument",
+                "argument 'sparse_vector' is required");
+    EXPECT_EXEC("{\"op\":\"search_sparse\",\"collection\":\"hybrid\",\"sparse_vector\":{\"indices\":[1],\"values\":[1]},"
+                "\"limit\":0}",
+                "invalid_argument", "limit");
+    EXPECT_EXEC("{\"op\":\"search_sparse\",\"collection\":\"hybrid\",\"sparse_vector\":{\"indices\":[1],\"values\":[1]},"
+                "\"limit\":10000,\"offset\":1}",
+                "invalid_argument", "limit + offset must be at most 10000");
+    EXPECT_EXEC("{\"op\":\"search_sparse\",\"collection\":\"hybrid\",\"sparse_vector\":{\"indices\":[1],\"values\":[1e39]}}",
+                "invalid_argument", "sparse_vector.values[0]");
 }
 
 TEST(sparse_vectors_need_a_sparse_collection) {
@@ -300,6 +312,8 @@ TEST(sparse_vectors_need_a_sparse_collection) {
     EXPECT_EXEC("{\"op\":\"search_hybrid\",\"collection\":\"dense\",\"dense_vector\":[1,0,0],\"sparse_vector\":"
                 "{\"indices\":[1],\"values\":[1]}}",
                 "invalid_argument", "search_hybrid needs a collection created with sparse vectors");
+    EXPECT_EXEC("{\"op\":\"search_sparse\",\"collection\":\"dense\",\"sparse_vector\":{\"indices\":[1],\"values\":[1]}}",
+                "invalid_argument", "search_sparse needs a collection created with sparse vectors");
     /* batch_update_vectors takes no sparse vectors at all */
     EXPECT_EXEC("{\"op\":\"batch_update_vectors\",\"collection\":\"hybrid\",\"points\":[{\"id\":10,\"vector\":[1,0,0],"
                 "\"sparse_vector\":{\"indices\":[1],\"values\":[1]}}]}",

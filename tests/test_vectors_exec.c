@@ -67,6 +67,20 @@ static void expect_code_at(int line, const char *request, const char *code) {
 }
 #define EXPECT_CODE(request, code) expect_code_at(__LINE__, request, code)
 
+/* Runs request and checks it fails with `code` and a message containing `words`. */
+static void expect_error_at(int line, const char *request, const char *code, const char *words) {
+    json_t *response = test_exec(db, request);
+    const char *got = test_response_code(response);
+    const char *message = json_string_value(json_object_get(json_object_get(response, "error"), "message"));
+    if (!got || strcmp(got, code) != 0 || !message || !strstr(message, words)) {
+        fprintf(stderr, "  %s:%d: %s\n    -> %s (%s), expected %s saying \"%s\"\n", __FILE__, line, request,
+                got ? got : "?", message ? message : "no message", code, words);
+        test_failures_in_current++;
+    }
+    json_decref(response);
+}
+#define EXPECT_ERROR(request, code, words) expect_error_at(__LINE__, request, code, words)
+
 /* A request that must succeed; returns its result (a new reference) for the test to look into. */
 static json_t *result_of(const char *request) {
     json_t *response = test_exec(db, request);
@@ -406,7 +420,8 @@ TEST(search_distances) {
            "[{\"id\":1,\"score\":1.0},{\"id\":3,\"score\":1.0},{\"id\":4,\"score\":0.7071067811865476}]");
 }
 
-/* Dense and sparse rankings fused by reciprocal rank fusion (k = 60); see docs/operations.md. */
+/* Dense and sparse rankings fused by Qdrant's reciprocal rank fusion (1 / (position + 2), position from 0, in
+ * float32); see docs/operations.md. */
 TEST(search_hybrid) {
     EXPECT("{\"op\":\"create_collection\",\"collection\":\"h\",\"dim\":2,\"distance\":\"Dot\",\"sparse\":true}",
            "{\"collection\":\"h\"}");
@@ -418,32 +433,73 @@ TEST(search_hybrid) {
            "{\"session_id\":\"x\"}}]}",
            "{\"upserted\":4}");
     /* limit 2: 3 candidates each. dense [1,0]: 1, 3, 2 (2 and 4 tie at 0); sparse {1:1}: 2 (3), 1 (1); 4 shares no
-     * index. Fused: 1 = 1/61 + 1/62, 2 = 1/63 + 1/61, 3 = 1/62. */
+     * index. Fused: 1 = 1/2 + 1/3, 2 = 1/4 + 1/2, 3 = 1/3. */
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[1],"
            "\"values\":[1]},\"limit\":2,\"with_payload\":false}",
-           "[{\"id\":1,\"score\":0.03252247488101534},{\"id\":2,\"score\":0.032266458495966696}]");
-    /* the default limit 10 reaches every point; 4 is last, 4th of the dense ranking */
+           "[{\"id\":1,\"score\":0.8333334},{\"id\":2,\"score\":0.75}]");
+    /* the default limit 10 reaches every point; 4 is last, 4th of the dense ranking: 1/5 */
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[1],"
            "\"values\":[1]},\"with_payload\":false}",
-           "[{\"id\":1,\"score\":0.03252247488101534},{\"id\":2,\"score\":0.032266458495966696},"
-           "{\"id\":3,\"score\":0.016129032258064516},{\"id\":4,\"score\":0.015625}]");
-    /* score_threshold is on the fused score */
+           "[{\"id\":1,\"score\":0.8333334},{\"id\":2,\"score\":0.75},"
+           "{\"id\":3,\"score\":0.33333334},{\"id\":4,\"score\":0.2}]");
+    /* score_threshold is on the fused score (at most 1, for a point first in both), inclusive */
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[1],"
-           "\"values\":[1]},\"score_threshold\":0.03,\"with_payload\":false}",
-           "[{\"id\":1,\"score\":0.03252247488101534},{\"id\":2,\"score\":0.032266458495966696}]");
+           "\"values\":[1]},\"score_threshold\":0.75,\"with_payload\":false}",
+           "[{\"id\":1,\"score\":0.8333334},{\"id\":2,\"score\":0.75}]");
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[1],"
-           "\"values\":[1]},\"score_threshold\":0.5}",
+           "\"values\":[1]},\"score_threshold\":0.9}",
            "[]");
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[1],"
            "\"values\":[1]},\"session_id\":\"x\"}",
-           "[{\"id\":4,\"score\":0.016393442622950821,\"payload\":{\"session_id\":\"x\"}}]");
+           "[{\"id\":4,\"score\":0.5,\"payload\":{\"session_id\":\"x\"}}]");
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[2],"
            "\"values\":[1]},\"filter\":{\"must\":[{\"has_id\":[2,3]}]},\"with_payload\":false}",
-           "[{\"id\":2,\"score\":0.032522474881015340},{\"id\":3,\"score\":0.016393442622950821}]");
+           "[{\"id\":2,\"score\":0.8333334},{\"id\":3,\"score\":0.5}]");
     EXPECT("{\"op\":\"search_hybrid\",\"collection\":\"h\",\"dense_vector\":[1,0],\"sparse_vector\":{\"indices\":[1],"
            "\"values\":[1]},\"limit\":1,\"with_vectors\":true}",
-           "[{\"id\":1,\"score\":0.03252247488101534,\"payload\":{},\"vector\":[1.0,0.0],\"sparse_vector\":"
+           "[{\"id\":1,\"score\":0.8333334,\"payload\":{},\"vector\":[1.0,0.0],\"sparse_vector\":"
            "{\"indices\":[1],\"values\":[1.0]}}]");
+}
+
+/* The sparse vectors alone: the points sharing an index with the query, by dot product over the shared indices. */
+TEST(search_sparse) {
+    EXPECT("{\"op\":\"create_collection\",\"collection\":\"s\",\"dim\":2,\"distance\":\"Cosine\",\"sparse\":true}",
+           "{\"collection\":\"s\"}");
+    EXPECT("{\"op\":\"upsert\",\"collection\":\"s\",\"points\":["
+           "{\"id\":1,\"vector\":[1,0],\"sparse_vector\":{\"indices\":[1,7],\"values\":[1,2]},\"payload\":{\"k\":\"a\"}},"
+           "{\"id\":2,\"vector\":[0,1],\"sparse_vector\":{\"indices\":[7],\"values\":[-1]},\"payload\":{\"k\":\"b\"}},"
+           "{\"id\":3,\"vector\":[1,1],\"sparse_vector\":{\"indices\":[3],\"values\":[9]},\"payload\":{\"k\":\"a\"}},"
+           "{\"id\":4,\"vector\":[1,1]}]}",
+           "{\"upserted\":4}");
+    /* {1: 2, 7: 1}: 1 = 2*1 + 1*2 = 4, 2 = -1; 3 and 4 share no index */
+    EXPECT("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[7,1],\"values\":[1,2]},"
+           "\"with_payload\":false}",
+           "[{\"id\":1,\"score\":4.0},{\"id\":2,\"score\":-1.0}]");
+    EXPECT("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[7,1],\"values\":[1,2]},"
+           "\"offset\":1,\"limit\":5}",
+           "[{\"id\":2,\"score\":-1.0,\"payload\":{\"k\":\"b\"}}]");
+    EXPECT("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[7,1],\"values\":[1,2]},"
+           "\"score_threshold\":0,\"with_payload\":false}",
+           "[{\"id\":1,\"score\":4.0}]");
+    EXPECT("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[7,3],\"values\":[1,1]},"
+           "\"filter\":{\"must\":[{\"key\":\"k\",\"match\":{\"value\":\"a\"}}]},\"with_payload\":false,\"with_vectors\":true}",
+           "[{\"id\":3,\"score\":9.0,\"vector\":[0.70710677,0.70710677],\"sparse_vector\":{\"indices\":[3],"
+           "\"values\":[9.0]}},{\"id\":1,\"score\":2.0,\"vector\":[1.0,0.0],\"sparse_vector\":{\"indices\":[1,7],"
+           "\"values\":[1.0,2.0]}}]");
+    EXPECT("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[],\"values\":[]}}", "[]");
+    EXPECT_ERROR("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[1,1],\"values\":[1,2]}}",
+                 "invalid_argument", "sparse query: ");
+    EXPECT_ERROR("{\"op\":\"search_sparse\",\"collection\":\"s\",\"sparse_vector\":{\"indices\":[1],\"values\":[1]},"
+                 "\"params\":{\"exact\":true}}",
+                 "invalid_argument", "params");
+    EXPECT("{\"op\":\"create_collection\",\"collection\":\"dense_only\",\"dim\":2,\"distance\":\"Dot\"}",
+           "{\"collection\":\"dense_only\"}");
+    EXPECT_ERROR("{\"op\":\"search_sparse\",\"collection\":\"dense_only\",\"sparse_vector\":{\"indices\":[1],"
+                 "\"values\":[1]}}",
+                 "invalid_argument", "search_sparse needs a collection created with sparse vectors");
+    EXPECT_ERROR("{\"op\":\"search_sparse\",\"collection\":\"missing\",\"sparse_vector\":{\"indices\":[1],"
+                 "\"values\":[1]}}",
+                 "not_found", "missing");
 }
 
 /* Runs request and checks the response's text is exactly expected (not only its value). */
@@ -516,6 +572,7 @@ int main(void) {
     RUN_FRESH(search_dot);
     RUN_FRESH(search_distances);
     RUN_FRESH(search_hybrid);
+    RUN_FRESH(search_sparse);
     RUN_FRESH(ids_beyond_json_integers);
     RUN_FRESH(numbers_come_back_in_their_shortest_form);
     return test_summary();

@@ -15,6 +15,8 @@
  *   is better (as in Qdrant). Ties are broken by id, ascending.
  *
  * Search
+ * - Dense (eg_vectors_search), sparse (eg_vectors_search_sparse) and hybrid (eg_vectors_search_hybrid: both, fused
+ *   by reciprocal rank as Qdrant fuses them).
  * - Exact: every candidate point is scored. Used when the collection holds fewer than its full_scan_threshold
  *   points, when a filter's payload indexes say fewer than that many points can match (the filter is then
  *   evaluated on just those), and when the request asks for `exact`.
@@ -245,6 +247,20 @@ typedef struct eg_search_request {
     eg_search_params params;
 } eg_search_request;
 
+/* A search of the sparse vectors alone: candidates are the points whose sparse vector shares at least one index
+ * with the query, scored by the dot product over the shared indices (as Qdrant scores sparse vectors); higher is
+ * better. */
+typedef struct eg_sparse_request {
+    eg_sparse_vector vector;   /* the query; indices unique, values finite; empty: no results */
+    size_t limit;              /* 1..EG_SEARCH_LIMIT_MAX; default 10 */
+    size_t offset;             /* results skipped before the first returned; default 0 */
+    const eg_filter *filter;   /* NULL: all points */
+    const char *session_id;    /* NULL, or shorthand for must-match payload "session_id" */
+    bool has_score_threshold;
+    double score_threshold;    /* a floor on the score (inclusive) */
+    bool with_payload, with_vectors;
+} eg_sparse_request;
+
 typedef struct eg_hybrid_request {
     const float *vector;       /* dense query, dim values */
     size_t dim;
@@ -253,7 +269,7 @@ typedef struct eg_hybrid_request {
     const eg_filter *filter;
     const char *session_id;
     bool has_score_threshold;
-    double score_threshold;    /* on the fused reciprocal-rank score */
+    double score_threshold;    /* a floor on the fused reciprocal-rank score (inclusive) */
     bool with_payload, with_vectors;
     eg_search_params params;   /* for the dense candidates */
 } eg_hybrid_request;
@@ -288,6 +304,8 @@ typedef struct eg_vectors_ops {
     eg_status (*search)(eg_vectors *v, const char *collection, const eg_search_request *request, eg_scored_list *out,
                         eg_error *err);
     eg_status (*search_hybrid)(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
+                               eg_scored_list *out, eg_error *err);
+    eg_status (*search_sparse)(eg_vectors *v, const char *collection, const eg_sparse_request *request,
                                eg_scored_list *out, eg_error *err);
     void (*close)(eg_vectors *v);
 } eg_vectors_ops;
@@ -358,9 +376,16 @@ eg_status eg_vectors_scroll(eg_vectors *v, const char *collection, const eg_scro
  * "Search" at the top). The filter is applied during the search, never to a global top-k afterwards. */
 eg_status eg_vectors_search(eg_vectors *v, const char *collection, const eg_search_request *request,
                             eg_scored_list *out, eg_error *err);
-/* Dense and sparse candidate lists (max(limit, ceil(1.5 * limit)) each) fused by reciprocal rank fusion
- * (k = 60): score = sum over lists of 1 / (60 + rank), rank from 1. */
+/* Dense and sparse candidate lists (max(limit, ceil(1.5 * limit)) each, the dense one as eg_vectors_search ranks
+ * it, the sparse one as eg_vectors_search_sparse does) fused by reciprocal rank fusion exactly as Qdrant fuses a
+ * query's prefetches with {"fusion": "rrf"}: score = sum over the lists holding the point of 1 / (position + 2),
+ * position from 0, computed in float32 (so 0.5 for the head of one list, 1.0 for the head of both). Equal scores
+ * rank by id. The collection must have sparse vectors; the sparse query must not be empty. */
 eg_status eg_vectors_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
+                                   eg_scored_list *out, eg_error *err);
+/* The best min(limit, candidates - offset) points by their sparse vectors alone (see eg_sparse_request), best
+ * first, equal scores by id; exact (every candidate is scored). The collection must have sparse vectors. */
+eg_status eg_vectors_search_sparse(eg_vectors *v, const char *collection, const eg_sparse_request *request,
                                    eg_scored_list *out, eg_error *err);
 void eg_vectors_close(eg_vectors *v);
 

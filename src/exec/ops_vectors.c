@@ -230,13 +230,11 @@ static json_t *point_list_json(const eg_point_list *list, bool with_payload) {
     return a;
 }
 
-/* A dense or sparse score is a float32 widened to a double, and prints as that float; a fused hybrid score is a
- * double of its own (a sum of reciprocal ranks). */
-static json_t *scored_list_json(const eg_scored_list *list, bool with_payload, bool fused) {
+/* Every score (dense, sparse, fused) is a float32 widened to a double, and prints as that float. */
+static json_t *scored_list_json(const eg_scored_list *list, bool with_payload) {
     json_t *a = json_array();
     for (size_t i = 0; a && i < list->count; i++) {
-        double score = list->items[i].score;
-        json_t *score_json = fused ? json_real(score) : eg_json_float((float)score);
+        json_t *score_json = eg_json_float((float)list->items[i].score);
         if (json_array_append_new(a, eg_point_json(&list->items[i].point, score_json, with_payload)) != 0) {
             json_decref(a);
             return NULL;
@@ -484,6 +482,16 @@ static eg_status op_scroll(eg_db *db, json_t *args, json_t **result, eg_error *e
                 result, err);
 }
 
+/* The end of every search op: the options' filter freed, and the scored points (a search's outcome st) as the
+ * result. */
+static eg_status search_answer(eg_status st, search_options *o, eg_scored_list *list, json_t **result, eg_error *err) {
+    eg_filter_free(o->filter);
+    if (st) return st;
+    json_t *j = scored_list_json(list, o->with_payload);
+    eg_scored_list_free(list);
+    return eg_exec_result(j, result, err);
+}
+
 static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     const char *name;
     json_t *vector_json;
@@ -513,11 +521,7 @@ static eg_status op_search(eg_db *db, json_t *args, json_t **result, eg_error *e
                                  .params = o.params};
     st = eg_vectors_search(eg_db_vectors(db), name, &request, &list, err);
     free(vector);
-    eg_filter_free(o.filter);
-    if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload, false);
-    eg_scored_list_free(&list);
-    return eg_exec_result(j, result, err);
+    return search_answer(st, &o, &list, result, err);
 }
 
 static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -550,11 +554,36 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
                                  .params = o.params};
     st = eg_vectors_search_hybrid(eg_db_vectors(db), name, &request, &list, err);
     free(dense), free(sparse.indices), free(sparse.values);
-    eg_filter_free(o.filter);
-    if (st) return st;
-    json_t *j = scored_list_json(&list, o.with_payload, true);
-    eg_scored_list_free(&list);
-    return eg_exec_result(j, result, err);
+    return search_answer(st, &o, &list, result, err);
+}
+
+static eg_status op_search_sparse(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name;
+    json_t *sparse_object;
+    long long offset = 0;
+    eg_sparse_vector sparse = {.count = 0};
+    search_options o;
+    eg_scored_list list;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_object(args, "sparse_vector", true, &sparse_object, err)) ||
+        (st = eg_arg_int(args, "offset", false, 0, EG_SEARCH_LIMIT_MAX, &offset, err)) ||
+        (st = eg_sparse_from_json(sparse_object, "sparse_vector", &sparse, err)) || (st = read_search_options(args, &o, err))) {
+        free(sparse.indices), free(sparse.values);
+        return st;
+    }
+    eg_sparse_request request = {.vector = sparse,
+                                 .limit = (size_t)o.limit,
+                                 .offset = (size_t)offset,
+                                 .filter = o.filter,
+                                 .session_id = o.session_id,
+                                 .has_score_threshold = o.has_score_threshold,
+                                 .score_threshold = o.score_threshold,
+                                 .with_payload = o.with_payload,
+                                 .with_vectors = o.with_vectors};
+    st = eg_vectors_search_sparse(eg_db_vectors(db), name, &request, &list, err);
+    free(sparse.indices), free(sparse.values);
+    return search_answer(st, &o, &list, result, err);
 }
 
 static eg_status op_delete_payload_index(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -592,5 +621,8 @@ const eg_exec_op eg_exec_vector_ops[] = {
     {"search_hybrid", op_search_hybrid,
      ARGS("collection", "dense_vector", "sparse_vector", "limit", "filter", "session_id", "score_threshold",
           "with_payload", "with_vectors", "params"), EG_READS_VECTORS},
+    {"search_sparse", op_search_sparse,
+     ARGS("collection", "sparse_vector", "limit", "offset", "filter", "session_id", "score_threshold", "with_payload",
+          "with_vectors"), EG_READS_VECTORS},
     {NULL, NULL, NULL},
 };

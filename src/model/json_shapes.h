@@ -19,8 +19,7 @@ json_t *eg_floats_json(const float *values, size_t count);
 /* {"indices": [...], "values": [...]} */
 json_t *eg_sparse_json(const eg_sparse_vector *s);
 /* A point as Qdrant's Record, or with a score its ScoredPoint: the payload when asked for ({} for none), the
- * vectors when they were fetched. score (a reference it takes, or NULL for none) is built by the caller, who
- * knows whether it is a float32 (dense and sparse scores) or a double (fused hybrid scores). */
+ * vectors when they were fetched. score (a reference it takes, or NULL for none) is built by the caller. */
 json_t *eg_point_json(const eg_point *p, json_t *score, bool with_payload);
 
 /* Element i of vector `what` as a float; a number beyond the float range is refused by name. */

@@ -6,8 +6,8 @@
 
 const char *const eg_vectors_op_names[] = {
     "create_collection", "get_collection", "list_collections", "delete_collection", "create_payload_index",
-    "delete_payload_index", "upsert", "get", "set_payload", "delete_payload_keys", "update_vectors", "delete_points", "count", "scroll",
-    "search", "search_hybrid", NULL,
+    "delete_payload_index", "upsert", "get", "set_payload", "delete_payload_keys", "update_vectors", "delete_points",
+    "count", "scroll", "search", "search_hybrid", "search_sparse", NULL,
 };
 
 /* An operation added to the table without a name here (or a forwarder below) fails the build: the NULL stands
@@ -105,6 +105,11 @@ static eg_status search_hybrid(eg_vectors *v, const char *collection, const eg_h
     FORWARD(search_hybrid, collection, request, out);
 }
 
+static eg_status search_sparse(eg_vectors *v, const char *collection, const eg_sparse_request *request,
+                               eg_scored_list *out, eg_error *err) {
+    FORWARD(search_sparse, collection, request, out);
+}
+
 static void close_guarded(eg_vectors *v) {
     guarded_vectors *w = (guarded_vectors *)v;
     w->inner->ops->close(w->inner);
@@ -128,6 +133,7 @@ static const eg_vectors_ops guarded_ops = {
     .scroll = scroll,
     .search = search,
     .search_hybrid = search_hybrid,
+    .search_sparse = search_sparse,
     .close = close_guarded,
 };
 

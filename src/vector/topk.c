@@ -1,4 +1,4 @@
-/* topk.c — bounded top-k selection and reciprocal rank fusion (see topk.h).
+/* topk.c — bounded top-k selection (see topk.h).
  *
  * The selection is a binary heap of k entries with the worst on top: a candidate is compared with that one
  * entry, and a better one replaces it in O(log k). Sorting the heap in place (heapsort, moving the worst to the
@@ -76,49 +76,3 @@ void eg_topk_sort(eg_topk *t) {
     }
 }
 
-/* ---- Reciprocal rank fusion ----------------------------------------------------------------------------- */
-
-static int compare_by_id(const void *x, const void *y) {
-    const eg_rrf_item *a = x, *b = y;
-    return eg_point_id_compare(&a->id, &b->id);
-}
-
-static int compare_fused(const void *x, const void *y) {
-    const eg_rrf_item *a = x, *b = y;
-    if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    return eg_point_id_compare(&a->id, &b->id);
-}
-
-/* The better (smaller, non-zero) of two ranks, 0 meaning absent. */
-static size_t best_rank(size_t r, size_t s) { return r == 0 ? s : s == 0 ? r : r < s ? r : s; }
-
-static double rank_share(size_t rank) { return rank ? 1.0 / (double)(EG_RRF_K + rank) : 0; }
-
-bool eg_rrf_fuse(const eg_point_id *a, size_t a_count, const eg_point_id *b, size_t b_count, eg_rrf_item **out,
-                 size_t *out_count) {
-    *out = NULL;
-    *out_count = 0;
-    size_t total = a_count + b_count;
-    if (total == 0) return true;
-    eg_rrf_item *items = malloc(total * sizeof *items);
-    if (!items) return false;
-    /* every listing becomes one item; sorting by id brings an id's listings together to be merged */
-    for (size_t i = 0; i < a_count; i++) items[i] = (eg_rrf_item){a[i], 0, i + 1, 0};
-    for (size_t j = 0; j < b_count; j++) items[a_count + j] = (eg_rrf_item){b[j], 0, 0, j + 1};
-    qsort(items, total, sizeof *items, compare_by_id);
-    size_t merged = 0;
-    for (size_t i = 0; i < total; i++) {
-        if (merged > 0 && eg_point_id_compare(&items[merged - 1].id, &items[i].id) == 0) {
-            eg_rrf_item *same = &items[merged - 1];
-            same->rank_a = best_rank(same->rank_a, items[i].rank_a);
-            same->rank_b = best_rank(same->rank_b, items[i].rank_b);
-        } else {
-            items[merged++] = items[i];
-        }
-    }
-    for (size_t i = 0; i < merged; i++) items[i].score = rank_share(items[i].rank_a) + rank_share(items[i].rank_b);
-    qsort(items, merged, sizeof *items, compare_fused);
-    *out = items;
-    *out_count = merged;
-    return true;
-}

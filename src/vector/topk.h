@@ -1,5 +1,5 @@
-/* topk.h — ranking for vector search: bounded top-k selection over a stream of scored candidates, and reciprocal
- * rank fusion of two rankings (hybrid search).
+/* topk.h — ranking for vector search: bounded top-k selection over a stream of scored candidates (fusing
+ * rankings is fusion.h's).
  *
  * "Better" follows engram/vectors.h: a higher score for Cosine and Dot, a lower one (a distance) for Euclid and
  * Manhattan; equal scores rank by point id ascending (eg_point_id_compare), so results never depend on the
@@ -46,21 +46,5 @@ void eg_topk_push(eg_topk *t, float score, const eg_point_id *id, uint64_t slot)
 
 /* Orders the kept entries best first in t->items[0..count). Ends the selection: push no more after it. */
 void eg_topk_sort(eg_topk *t);
-
-/* ---- Reciprocal rank fusion ----------------------------------------------------------------------------- */
-
-#define EG_RRF_K 60
-
-typedef struct eg_rrf_item {
-    eg_point_id id;
-    double score;          /* sum over the lists holding id of 1 / (EG_RRF_K + rank) */
-    size_t rank_a, rank_b; /* rank from 1 in each list; 0: not in it */
-} eg_rrf_item;
-
-/* Fuses two rankings (best first) into one, best first by fused score, equal scores by id ascending. An id
- * listed twice in one list counts at its first (best) rank. *out (NULL when both lists are empty) is the
- * caller's to free(); *out_count gets its length. Returns false when out of memory. */
-bool eg_rrf_fuse(const eg_point_id *a, size_t a_count, const eg_point_id *b, size_t b_count, eg_rrf_item **out,
-                 size_t *out_count);
 
 #endif

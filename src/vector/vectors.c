@@ -377,6 +377,25 @@ eg_status eg_vectors_search_hybrid(eg_vectors *v, const char *collection, const 
     return st;
 }
 
+eg_status eg_vectors_search_sparse(eg_vectors *v, const char *collection, const eg_sparse_request *request,
+                                   eg_scored_list *out, eg_error *err) {
+    eg_status st;
+    if ((st = check_store(v, err)) || (st = check_collection_name(collection, err))) return st;
+    if (!request || !out) return eg_error_set(err, EG_INVALID_ARGUMENT, "search_sparse: request or out is NULL");
+    if ((st = eg_error_prefix(err, check_sparse(&request->vector, err), "sparse query: ")) ||
+        (st = check_limit(request->limit, request->offset, err)) ||
+        (st = check_threshold(request->has_score_threshold, request->score_threshold, err)))
+        return st;
+    memset(out, 0, sizeof *out);
+    eg_filter *combined;
+    if ((st = session_filter(request->filter, request->session_id, &combined, err))) return st;
+    eg_sparse_request effective = *request;
+    if (combined) effective.filter = combined, effective.session_id = NULL;
+    st = v->ops->search_sparse(v, collection, &effective, out, err);
+    eg_filter_free(combined);
+    return st;
+}
+
 void eg_vectors_close(eg_vectors *v) {
     if (v && v->ops) v->ops->close(v);
 }

@@ -157,16 +157,22 @@ function check(ref, body, what) {
   }
 }
 
-/** The OpenAPI path template that a concrete path such as /collections/c1/points matches, or undefined. */
+/**
+ * The OpenAPI path template that a concrete path such as /collections/c1/points matches, or undefined. Of several,
+ * the one with the fewest {captures}: /collections/c1/points/query is .../points/query, not .../points/{id}.
+ */
 function templateOf(path) {
   const bare = path.split('?')[0];
   if (validator.paths[bare]) return bare;
   const segments = bare.split('/');
-  return Object.keys(validator.paths).find((template) => {
-    const parts = template.split('/');
-    return parts.length === segments.length &&
-      parts.every((part, i) => (part.startsWith('{') && segments[i] !== '') || part === segments[i]);
-  });
+  const captures = (template) => template.split('/').filter((part) => part.startsWith('{')).length;
+  return Object.keys(validator.paths)
+    .filter((template) => {
+      const parts = template.split('/');
+      return parts.length === segments.length &&
+        parts.every((part, i) => (part.startsWith('{') && segments[i] !== '') || part === segments[i]);
+    })
+    .sort((a, b) => captures(a) - captures(b))[0];
 }
 
 /**

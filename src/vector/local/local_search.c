@@ -1,5 +1,5 @@
-/* local_search.c — exact and approximate similarity search and hybrid (dense + sparse) search of the embedded
- * backend.
+/* local_search.c — exact and approximate similarity search, sparse search and hybrid (dense + sparse, fused by
+ * fusion.h's RRF) search of the embedded backend.
  *
  * Exact search scores every candidate against the query: without a filter, a cursor walks the collection's dense
  * vectors straight from the memory map (no copy); with one, lv_for_each_match yields only matching points (from
@@ -13,6 +13,7 @@
  * candidates the snapshot does not hold are left out when their payload or vector is read; a search that asks for
  * neither may name a point written while it ran. */
 #include "vector/distance.h"
+#include "vector/fusion.h"
 #include "vector/hnsw.h"
 #include "vector/local/local_vectors.h"
 #include "vector/topk.h"
@@ -276,10 +277,39 @@ static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collect
     return EG_OK;
 }
 
+/* What a search body reads: its request (an eg_search_request, eg_hybrid_request or eg_sparse_request) and
+ * where its results go. */
 typedef struct search_ctx {
-    const eg_search_request *request;
+    const void *request;
     eg_scored_list *out;
 } search_ctx;
+
+/* Runs a search body in one read transaction; on failure out holds nothing. */
+static eg_status run_search(eg_vectors *v, const char *collection, lv_read_body body, const void *request,
+                            eg_scored_list *out, eg_error *err) {
+    search_ctx x = {request, out};
+    eg_status st = lv_in_read(local_of(v), collection, body, &x, err);
+    if (st) eg_scored_list_free(out);
+    return st;
+}
+
+/* Fills out with the ranked entries of top from `offset` on. */
+static eg_status results_from_top(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_topk *top,
+                                  size_t offset, bool with_payload, bool with_vectors, eg_scored_list *out,
+                                  eg_error *err) {
+    size_t first = offset < top->count ? offset : top->count, count = top->count - first;
+    eg_point_id *ids = malloc((count ? count : 1) * sizeof *ids);
+    double *scores = malloc((count ? count : 1) * sizeof *scores);
+    eg_status st = ids && scores ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; st == EG_OK && i < count; i++) {
+        ids[i] = top->items[first + i].id;
+        scores[i] = top->items[first + i].score;
+    }
+    if (st == EG_OK) st = build_results(lv, txn, c, ids, scores, count, with_payload, with_vectors, out, err);
+    free(ids);
+    free(scores);
+    return st;
+}
 
 static eg_status search_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
     search_ctx *x = ctx;
@@ -288,30 +318,17 @@ static eg_status search_body(local_vectors *lv, MDB_txn *txn, const local_collec
     eg_status st = rank_dense(lv, txn, c, &r->params, r->vector, r->dim, r->limit + r->offset, r->filter,
                               r->has_score_threshold, r->score_threshold, &top, err);
     if (st) return st;
-    size_t first = r->offset < top.count ? r->offset : top.count, count = top.count - first;
-    eg_point_id *ids = malloc((count ? count : 1) * sizeof *ids);
-    double *scores = malloc((count ? count : 1) * sizeof *scores);
-    if (!ids || !scores) st = eg_error_set(err, EG_INTERNAL, "out of memory");
-    for (size_t i = 0; st == EG_OK && i < count; i++) {
-        ids[i] = top.items[first + i].id;
-        scores[i] = top.items[first + i].score;
-    }
-    if (st == EG_OK) st = build_results(lv, txn, c, ids, scores, count, r->with_payload, r->with_vectors, x->out, err);
-    free(ids);
-    free(scores);
+    st = results_from_top(lv, txn, c, &top, r->offset, r->with_payload, r->with_vectors, x->out, err);
     eg_topk_free(&top);
     return st;
 }
 
 eg_status lv_search(eg_vectors *v, const char *collection, const eg_search_request *request, eg_scored_list *out,
                     eg_error *err) {
-    search_ctx x = {request, out};
-    eg_status st = lv_in_read(local_of(v), collection, search_body, &x, err);
-    if (st) eg_scored_list_free(out);
-    return st;
+    return run_search(v, collection, search_body, request, out, err);
 }
 
-/* ---- hybrid ---------------------------------------------------------------------------------------------- */
+/* ---- sparse ranking and hybrid ------------------------------------------------------------------------------ */
 
 typedef struct sparse_scorer {
     local_vectors *lv;
@@ -321,6 +338,8 @@ typedef struct sparse_scorer {
     uint32_t *scratch; /* indices then values of the stored vector being scored */
     size_t scratch_cap;
     bool failed;       /* out of memory while scoring */
+    bool has_threshold;
+    double threshold;  /* a floor */
 } sparse_scorer;
 
 /* Do two sparse vectors (indices ascending) share an index? */
@@ -349,7 +368,7 @@ static void offer_sparse(sparse_scorer *s, const unsigned char key[ROW_KEY_SIZE]
     eg_sparse_vector stored = {s->scratch, (float *)(s->scratch + n), n};
     if (!sparse_overlap(s->query, &stored)) return;
     float score = eg_sparse_dot(s->query, &stored);
-    if (!eg_topk_may_accept(&s->top, score)) return;
+    if (!eg_topk_may_accept(&s->top, score) || (s->has_threshold && score < s->threshold)) return;
     eg_point_id id;
     lv_row_key_id(key, &id);
     eg_topk_push(&s->top, score, &id, 0);
@@ -371,20 +390,23 @@ static eg_status sparse_all(sparse_scorer *s, uint32_t collection, eg_error *err
     lv_collection_prefix(collection, prefix);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(s->txn, s->lv->sparse, &cur);
-    if (rc) return lv_mdb_error(s->lv, rc, "search_hybrid", err);
+    if (rc) return lv_mdb_error(s->lv, rc, "sparse search", err);
     MDB_val k = {4, prefix}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != ROW_KEY_SIZE || memcmp(k.mv_data, prefix, 4) != 0) break;
         offer_sparse(s, k.mv_data, &v);
     }
     mdb_cursor_close(cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(s->lv, rc, "search_hybrid", err);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(s->lv, rc, "sparse search", err);
 }
 
+/* The best k points by their sparse vectors (see eg_sparse_request) matching filter. */
 static eg_status rank_sparse(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_sparse_vector *q,
-                             size_t k, const eg_filter *filter, eg_topk *out, eg_error *err) {
-    eg_sparse_vector query = {malloc(q->count * sizeof(uint32_t)), malloc(q->count * sizeof(float)), q->count};
-    sparse_scorer s = {lv, txn, &query, {0}, NULL, 0, false};
+                             size_t k, const eg_filter *filter, bool has_threshold, double threshold, eg_topk *out,
+                             eg_error *err) {
+    eg_sparse_vector query = {malloc((q->count ? q->count : 1) * sizeof(uint32_t)),
+                              malloc((q->count ? q->count : 1) * sizeof(float)), q->count};
+    sparse_scorer s = {lv, txn, &query, {0}, NULL, 0, false, has_threshold, threshold};
     eg_status st = EG_OK;
     if (!query.indices || !query.values || !eg_topk_init(&s.top, k, EG_DISTANCE_DOT))
         st = eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -408,19 +430,15 @@ static eg_status rank_sparse(local_vectors *lv, MDB_txn *txn, const local_collec
     return EG_OK;
 }
 
+/* The ids of a ranking, best first, for fusion. */
 static eg_point_id *ranked_ids(const eg_topk *t) {
     eg_point_id *ids = malloc((t->count ? t->count : 1) * sizeof *ids);
     for (size_t i = 0; ids && i < t->count; i++) ids[i] = t->items[i].id;
     return ids;
 }
 
-typedef struct hybrid_ctx {
-    const eg_hybrid_request *request;
-    eg_scored_list *out;
-} hybrid_ctx;
-
 static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
-    hybrid_ctx *x = ctx;
+    search_ctx *x = ctx;
     const eg_hybrid_request *r = x->request;
     if (!c->config.sparse)
         return eg_error_set(err, EG_INVALID_ARGUMENT,
@@ -429,11 +447,13 @@ static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collec
     if (prefetch < r->limit) prefetch = r->limit;
     eg_topk dense = {0}, sparse = {0};
     eg_status st = rank_dense(lv, txn, c, &r->params, r->vector, r->dim, prefetch, r->filter, false, 0, &dense, err);
-    if (st == EG_OK) st = rank_sparse(lv, txn, c, &r->sparse, prefetch, r->filter, &sparse, err);
-    eg_point_id *a = st == EG_OK ? ranked_ids(&dense) : NULL, *b = st == EG_OK ? ranked_ids(&sparse) : NULL;
-    eg_rrf_item *fused = NULL;
+    if (st == EG_OK) st = rank_sparse(lv, txn, c, &r->sparse, prefetch, r->filter, false, 0, &sparse, err);
+    eg_ranking rankings[2] = {{st == EG_OK ? ranked_ids(&dense) : NULL, NULL, dense.count},
+                              {st == EG_OK ? ranked_ids(&sparse) : NULL, NULL, sparse.count}};
+    eg_fused *fused = NULL;
     size_t fused_count = 0;
-    if (st == EG_OK && (!a || !b || !eg_rrf_fuse(a, dense.count, b, sparse.count, &fused, &fused_count)))
+    if (st == EG_OK && (!rankings[0].ids || !rankings[1].ids ||
+                        !eg_fuse_rrf(rankings, 2, EG_RRF_K_DEFAULT, NULL, &fused, &fused_count)))
         st = eg_error_set(err, EG_INTERNAL, "out of memory");
     size_t kept = 0;
     eg_point_id *ids = malloc((fused_count ? fused_count : 1) * sizeof *ids);
@@ -445,7 +465,7 @@ static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collec
         scores[kept++] = fused[i].score;
     }
     if (st == EG_OK) st = build_results(lv, txn, c, ids, scores, kept, r->with_payload, r->with_vectors, x->out, err);
-    free(ids), free(scores), free(fused), free(a), free(b);
+    free(ids), free(scores), free(fused), free((void *)rankings[0].ids), free((void *)rankings[1].ids);
     eg_topk_free(&dense);
     eg_topk_free(&sparse);
     return st;
@@ -453,8 +473,26 @@ static eg_status hybrid_body(local_vectors *lv, MDB_txn *txn, const local_collec
 
 eg_status lv_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
                            eg_scored_list *out, eg_error *err) {
-    hybrid_ctx x = {request, out};
-    eg_status st = lv_in_read(local_of(v), collection, hybrid_body, &x, err);
-    if (st) eg_scored_list_free(out);
+    return run_search(v, collection, hybrid_body, request, out, err);
+}
+
+/* ---- sparse search ------------------------------------------------------------------------------------------ */
+
+static eg_status sparse_body(local_vectors *lv, MDB_txn *txn, const local_collection *c, void *ctx, eg_error *err) {
+    search_ctx *x = ctx;
+    const eg_sparse_request *r = x->request;
+    if (!c->config.sparse)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "search_sparse needs a collection created with sparse vectors");
+    eg_topk top;
+    eg_status st = rank_sparse(lv, txn, c, &r->vector, r->limit + r->offset, r->filter, r->has_score_threshold,
+                               r->score_threshold, &top, err);
+    if (st) return st;
+    st = results_from_top(lv, txn, c, &top, r->offset, r->with_payload, r->with_vectors, x->out, err);
+    eg_topk_free(&top);
     return st;
+}
+
+eg_status lv_search_sparse(eg_vectors *v, const char *collection, const eg_sparse_request *request,
+                           eg_scored_list *out, eg_error *err) {
+    return run_search(v, collection, sparse_body, request, out, err);
 }

@@ -820,5 +820,6 @@ static const eg_vectors_ops local_ops = {
     .scroll = lv_scroll,
     .search = lv_search,
     .search_hybrid = lv_search_hybrid,
+    .search_sparse = lv_search_sparse,
     .close = local_close,
 };

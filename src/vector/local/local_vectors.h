@@ -277,5 +277,7 @@ eg_status lv_search(eg_vectors *v, const char *collection, const eg_search_reque
                     eg_error *err);
 eg_status lv_search_hybrid(eg_vectors *v, const char *collection, const eg_hybrid_request *request,
                            eg_scored_list *out, eg_error *err);
+eg_status lv_search_sparse(eg_vectors *v, const char *collection, const eg_sparse_request *request,
+                           eg_scored_list *out, eg_error *err);
 
 #endif
