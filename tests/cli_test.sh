@@ -3,8 +3,8 @@
 # JSON-lines loop (one flushed response per line, a line past the request limit), the default data folder, the
 # human subcommands, the memory commands (remember, recall, check, recover), the cold archive (archive run, list,
 # get, restore, purge, verify), the one-process lock, the FORMAT guard, settings (--set, DATA/engram.conf, config)
-# and health (breakers, degraded verdicts, the fallback read cache, under injected faults), and `engram serve`
-# (help, usage errors, refused addresses, the lock, SIGTERM).
+# and health (breakers, degraded verdicts, the fallback read cache, under injected faults), `engram serve` (help,
+# usage errors, refused addresses, the lock, SIGTERM) and the client mode (--url) against a running engram serve.
 # Usage: sh tests/cli_test.sh PATH_TO_ENGRAM
 # Prints each failure (what was expected and what came), then one line "N passed, N failed"; exits 1 on failure.
 set -eu
@@ -969,6 +969,81 @@ sed -n 7p "$T/out" >"$T/health.json"
 json_check "faults, queue policy: health is degraded, the graph breaker open" "$T/health.json" \
     "r['result']['status'] == 'degraded' and r['result']['stores']['graph']['breaker']['state'] == 'open' and r['result']['write_policy'] == 'queue'" \
     '"status":"degraded".*"graph":\{"breaker":\{"state":"open"'
+
+# ---------------------------------------------------------------------------------------------------------------
+# Client mode: `engram --url` sends each command's exec request to a running `engram serve` and prints what the
+# command prints locally; a command that finds the folder held by the server names the URL to use.
+run eg --help
+expect_in "engram --help mentions --url" "$T/out" '^ +--url URL '
+expect_in "engram --help mentions --api-key" "$T/out" '^ +--api-key KEY '
+S=$T/served
+# --foreground: the stop below is one SIGTERM, as a service manager sends it; without it, timeout passes a signal on
+# twice (to the server, then to its process group).
+timeout --foreground 60 "$ENGRAM" --data "$S" serve --http 127.0.0.1:0 --api-key k3y 2>"$T/serve.err" &
+BG_PID=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '(port [0-9]*)' "$T/serve.err"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$T/serve.err")
+U=http://127.0.0.1:$PORT
+expect_in "serve: prints the port it picked" "$T/serve.err" '\(port [1-9][0-9]*\)'
+expect_in "serve: DATA/serve.url holds its URL" "$S/serve.url" "^$U\$"
+run eg --data "$S" stats
+expect_rc "a folder held by engram serve" 1
+expect_in "a folder held by engram serve: says it is in use" "$T/err" "in use by another engram process"
+expect_in "a folder held by engram serve: names --url with its URL" "$T/err" "pass --url $U "
+run eg --url "$U" --api-key k3y remember --id 7 "the server remembers this"
+expect_rc "--url remember" 0
+expect_line "--url remember prints the id" "$T/out" 1 '^7$'
+RC=0
+ENGRAM_API_KEY=k3y timeout "$LIMIT" "$ENGRAM" --url "$U/" recall "remembers" >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "--url recall, the key from ENGRAM_API_KEY" 0
+expect_line "--url recall finds it" "$T/out" 1 '^ 1\. [0-9.]+ +7 +the server remembers this$'
+run eg --url "$U" --api-key k3y health
+expect_rc "--url health" 0
+expect_in "--url health: the verdict" "$T/out" '^ok$'
+run eg --url "$U" --api-key k3y stats
+expect_rc "--url stats" 0
+cp "$T/out" "$T/remote-stats.out"
+printf '%s\n' '{"op":"stats"}' '[1]' '{bad' '' '{"op":"no_such_op"}' '5' '{"op":"get_node","id":"7"}' >"$T/lines.in"
+RC=0
+timeout "$LIMIT" "$ENGRAM" --url "$U" --api-key k3y exec <"$T/lines.in" >"$T/remote-exec.out" 2>"$T/err" || RC=$?
+expect_rc "--url exec" 0
+if [ "$(wc -l <"$T/remote-exec.out")" -eq 6 ]; then pass; else
+    fail "--url exec: one line out per request line" "got: $(cat "$T/remote-exec.out")"
+fi
+run eg --url "$U" --api-key wrong stats
+expect_rc "--url with a wrong key" 1
+expect_in "--url with a wrong key: says the server refused (401)" "$T/err" "answered HTTP 401"
+expect_empty "--url with a wrong key: stdout" "$T/out"
+usage_error "--url recover" --url "$U" recover
+usage_error "--url archive run" --url "$U" archive run --older-than 1d
+usage_error "--url serve" --url "$U" serve
+usage_error "--url with --data" --url "$U" --data "$S" stats
+usage_error "--url with --set" --url "$U" --set durability=none stats
+usage_error "--api-key without --url" --api-key k3y stats
+usage_error "--url of another scheme" --url "ftp://127.0.0.1:$PORT" stats
+run eg --url http://127.0.0.1:1 stats
+expect_rc "--url of no server" 1
+expect_in "--url of no server: names the URL" "$T/err" "cannot reach engram serve at http://127.0.0.1:1"
+kill -TERM "$BG_PID"
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+if [ "$RC" -eq 0 ]; then pass; else fail "serve: exit 0 after SIGTERM, got $RC" "stderr: $(cat "$T/serve.err")"; fi
+expect_absent "serve: DATA/serve.url removed at a clean stop" "$S/serve.url"
+run eg --data "$S" stats
+if cmp -s "$T/out" "$T/remote-stats.out"; then pass; else
+    fail "--url stats prints what stats prints locally" "local: $(cat "$T/out")" "remote: $(cat "$T/remote-stats.out")"
+fi
+RC=0
+eg --data "$S" exec <"$T/lines.in" >"$T/local-exec.out" 2>"$T/err" || RC=$?
+if cmp -s "$T/local-exec.out" "$T/remote-exec.out"; then pass; else
+    fail "--url exec prints what exec prints locally" "local: $(cat "$T/local-exec.out")" \
+        "remote: $(cat "$T/remote-exec.out")"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 # engram serve: help, usage errors (exit 2), an address it cannot use (exit 1), and a folder another process holds:

@@ -85,7 +85,7 @@ static eg_status upsert_one(eg_vectors *v, const char *collection, uint64_t id) 
 /* ---- Every operation once ------------------------------------------------------------------------------- */
 
 #define GRAPH_CALLS 18
-#define VECTORS_CALLS 15
+#define VECTORS_CALLS 16
 
 /* The operation each call of call_every_*_op reaches, in call order. */
 static const char *const graph_calls[GRAPH_CALLS] = {
@@ -95,8 +95,8 @@ static const char *const graph_calls[GRAPH_CALLS] = {
     "count_stale_relationships", "find_path"};
 static const char *const vectors_calls[VECTORS_CALLS] = {
     "create_collection", "create_payload_index", "upsert", "get", "set_payload", "delete_payload_keys",
-    "update_vectors", "count", "scroll", "search", "search_hybrid", "delete_points", "get_collection",
-    "list_collections", "delete_collection"};
+    "update_vectors", "count", "scroll", "search", "search_hybrid", "delete_points", "delete_payload_index",
+    "get_collection", "list_collections", "delete_collection"};
 
 typedef struct call_results {
     eg_status status[GRAPH_CALLS];
@@ -197,6 +197,7 @@ static void call_every_vectors_op(eg_vectors *v, const char *prefix, call_result
     note(r, eg_vectors_search_hybrid(v, name, &hybrid, &scored, &err));
     eg_scored_list_free(&scored);
     note(r, eg_vectors_delete(v, name, ids + 1, 1, NULL, &n, &err));
+    note(r, eg_vectors_delete_payload_index(v, name, "k", &err));
     note(r, eg_vectors_get_collection(v, name, &info, &err));
     eg_collection_info_clear(&info);
     note(r, eg_vectors_list_collections(v, &names, &err));

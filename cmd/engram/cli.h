@@ -34,16 +34,38 @@ extern const cli_command cli_archive_commands[];
 /* The subcommand called name, or NULL. */
 const cli_command *cli_find(const char *name);
 
-/* Runs a built request and prints its result; returns what print returns, or EXIT_FAILED (with the error on
- * stderr) if the operation failed. */
-int cli_run(eg_db *db, const cli_command *command, json_t *request);
+/* A running `engram serve` that commands send their exec requests to instead of opening the folder (remote.c). */
+typedef struct cli_remote cli_remote;
+
+/* Runs a built request — in db, or on remote when it is not NULL (db is then NULL) — and prints its result;
+ * returns what print returns, or EXIT_FAILED (with the error on stderr) if the operation failed. */
+int cli_run(eg_db *db, cli_remote *remote, const cli_command *command, json_t *request);
+
+/* Client mode (remote.c). cli_remote_open checks url (http:// or https://; EXIT_USAGE otherwise) and prepares the
+ * connection (api_key: sent as the `api-key` header; NULL or "" for none). */
+int cli_remote_open(const char *url, const char *api_key, cli_remote **out);
+void cli_remote_close(cli_remote *r);
+/* Sends one exec request to POST /v1/exec; returns exec's response object, or NULL with the reason on stderr (the
+ * server unreachable, or an answer that is not exec's: a 401, a 413...). */
+json_t *cli_remote_exec(cli_remote *r, json_t *request);
+/* One `engram exec` line sent to the server: the response line exec would print (malloc'd), or NULL with the
+ * reason on stderr. */
+char *cli_remote_exec_line(cli_remote *r, const char *line, size_t len);
 
 /* `engram serve` (serve_cmd.c): its help, its arguments read before the folder is opened (EXIT_USAGE on a bad
  * one), and the run until a stop signal. */
 #include <engram/serve.h>
 extern const char cli_serve_help[];
 int cli_serve_parse(int argc, char **argv, eg_server_options *options);
-int cli_serve_run(eg_db *db, const eg_server_options *options);
+/* While it runs, the URL it listens on is in data_dir/serve.url (CLI_SERVE_URL_FILE), so that a command that finds
+ * the folder locked can name it. */
+#define CLI_SERVE_URL_FILE "serve.url"
+int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options);
+/* Blocks SIGINT and SIGTERM in the calling thread. Called before the folder is opened: every thread started after
+ * it (the engine's own, such as the write queue's drainer, and the server's) inherits the mask, so that only
+ * cli_serve_run's sigwait receives a stop signal — one delivered to a thread that did not block it would kill the
+ * process before it closes the folder. */
+void cli_serve_block_signals(void);
 
 /* True if any of argv[0..argc) is -h or --help. */
 bool cli_wants_help(int argc, char **argv);

@@ -25,12 +25,13 @@ static const char cli_stats_help[] =
     "\n"
     "Counts nodes (per label) and relationships.\n";
 
-/* Runs a request; prints the error and returns NULL on failure. Takes the request's reference. */
-static json_t *run(eg_db *db, json_t *request) {
-    json_t *response = eg_exec(db, request);
+/* Runs a request, in db or on remote; prints the error and returns NULL on failure. Takes the request's
+ * reference. */
+static json_t *run(eg_db *db, cli_remote *remote, json_t *request) {
+    json_t *response = remote ? cli_remote_exec(remote, request) : eg_exec(db, request);
     json_decref(request);
     if (!response) {
-        fprintf(stderr, "engram: out of memory\n");
+        if (!remote) fprintf(stderr, "engram: out of memory\n"); /* the remote says why itself */
         return NULL;
     }
     if (json_is_true(json_object_get(response, "ok"))) {
@@ -207,14 +208,14 @@ const cli_command *cli_find(const char *name) {
     return NULL;
 }
 
-int cli_run(eg_db *db, const cli_command *command, json_t *request) {
+int cli_run(eg_db *db, cli_remote *remote, const cli_command *command, json_t *request) {
     json_t *op = json_copy(request); /* shallow: the request print sees keeps its "cli" */
     if (!op) {
         fprintf(stderr, "engram: out of memory\n");
         return EXIT_FAILED;
     }
     json_object_del(op, "cli");
-    json_t *result = run(db, op);
+    json_t *result = run(db, remote, op);
     if (!result) return EXIT_FAILED;
     int rc = command->print(db, request, result);
     json_decref(result);

@@ -1,13 +1,16 @@
 /* main.c — the `engram` command: global options, the `exec` JSON-lines loop, and dispatch to the human
- * subcommands (human.c, memory_cmds.c). */
+ * subcommands (human.c, memory_cmds.c), run on the data folder or, with --url, on a running `engram serve`
+ * (remote.c). */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char main_help[] =
     "usage: engram [--data DIR] [--durability MODE] [--set NAME=VALUE]... COMMAND [ARGS]\n"
+    "       engram --url URL [--api-key KEY] COMMAND [ARGS]\n"
     "\n"
     "engram stores the memory of an AI agent: a graph of episodes, entities and procedures.\n"
     "\n"
@@ -34,6 +37,10 @@ static const char main_help[] =
     "                    a killed process loses nothing, a power cut may lose the last writes)\n"
     "  --no-sync         the same as --durability none\n"
     "  --set NAME=VALUE  override a setting of DATA/engram.conf for this run (repeatable; see engram config)\n"
+    "  --url URL         send the command to a running engram serve (http://HOST:PORT) instead of opening\n"
+    "                    the folder: exec, remember, recall, check, health, config, stats, node, path,\n"
+    "                    archive list/get/restore/verify/purge (not serve, recover, archive run)\n"
+    "  --api-key KEY     the server's API key, with --url (default: $ENGRAM_API_KEY)\n"
     "  --version         print the version\n"
     "  -h, --help        this help; every command takes --help too\n"
     "\n"
@@ -80,7 +87,8 @@ static ssize_t read_line(char **line, size_t *cap, FILE *in) {
     return (ssize_t)len;
 }
 
-static int run_exec(eg_db *db) {
+/* Each line runs in db, or on remote when it is not NULL. */
+static int run_exec(eg_db *db, cli_remote *remote) {
     size_t cap = 4096;
     char *line = malloc(cap);
     ssize_t len = line ? 0 : -2;
@@ -88,7 +96,7 @@ static int run_exec(eg_db *db) {
     while (line && (len = read_line(&line, &cap, stdin)) >= 0) {
         while (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (strspn(line, " \t") == (size_t)len) continue;
-        char *response = eg_exec_json(db, line, (size_t)len);
+        char *response = remote ? cli_remote_exec_line(remote, line, (size_t)len) : eg_exec_json(db, line, (size_t)len);
         if (!response || fputs(response, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
             free(response);
             rc = EXIT_FAILED;
@@ -110,6 +118,45 @@ bool cli_wants_help(int argc, char **argv) {
     return false;
 }
 
+/* Why a command cannot run on a server (it needs the folder itself), or NULL when it can. */
+static const char *remote_refusal(const char *name, json_t *request) {
+    if (strcmp(name, "serve") == 0) return "serve opens the folder itself";
+    if (strcmp(name, "recover") == 0) return "recover shows what opening the folder recovered";
+    if (strcmp(name, "archive") != 0) return NULL;
+    const char *sub = json_string_value(json_object_get(json_object_get(request, "cli"), "command"));
+    const char *op = json_string_value(json_object_get(request, "op"));
+    if (sub && strcmp(sub, "run") == 0)
+        return "archive run shows its progress from the folder (POST /v1/archive/run runs it on the server)";
+    if (op && strcmp(op, "cleanup_archive") == 0 && !json_object_get(request, "retention_days"))
+        return "archive purge without --older-than quotes the folder's setting: give --older-than AGE";
+    return NULL;
+}
+
+/* The folder is held by another process. `engram serve` leaves its URL in the folder while it runs; quote it
+ * (its printable characters only: the file is not ours to trust) so that the user can pass it to --url. */
+static void explain_locked(const char *data) {
+    char path[4096], url[256] = "";
+    snprintf(path, sizeof path, "%s/%s", data, CLI_SERVE_URL_FILE);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(url, sizeof url, f)) url[0] = '\0';
+        fclose(f);
+    }
+    size_t n = 0;
+    while (url[n] && isgraph((unsigned char)url[n])) n++;
+    url[n] = '\0';
+    if (n > 0)
+        fprintf(stderr,
+                "engram: the data folder %s is in use by another engram process; %s says `engram serve` listens at "
+                "%s: pass --url %s to send this command to it\n",
+                data, CLI_SERVE_URL_FILE, url, url);
+    else
+        fprintf(stderr,
+                "engram: the data folder %s is in use by another engram process; if it is `engram serve`, pass "
+                "--url http://HOST:PORT to send this command to it\n",
+                data);
+}
+
 static int usage(const char *fmt, const char *arg) {
     fprintf(stderr, "engram: ");
     fprintf(stderr, fmt, arg);
@@ -119,6 +166,7 @@ static int usage(const char *fmt, const char *arg) {
 
 int main(int argc, char **argv) {
     const char *data = getenv("ENGRAM_DATA");
+    const char *url = NULL, *api_key = NULL, *folder_option = NULL;
     eg_options options = {0};
     static const char *overrides[64];
     options.settings = overrides;
@@ -127,7 +175,15 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--data") == 0) {
             if (++i == argc || !*argv[i]) return usage("%s needs a folder", "--data");
             data = argv[i];
+            folder_option = "--data";
+        } else if (strcmp(argv[i], "--url") == 0) {
+            if (++i == argc || !*argv[i]) return usage("%s needs a URL (http://HOST:PORT)", "--url");
+            url = argv[i];
+        } else if (strcmp(argv[i], "--api-key") == 0) {
+            if (++i == argc || !*argv[i]) return usage("%s needs a key", "--api-key");
+            api_key = argv[i];
         } else if (strcmp(argv[i], "--no-sync") == 0 || strcmp(argv[i], "--durability") == 0) {
+            folder_option = argv[i];
             /* Shorthands for --set durability=..., so that engram config shows them as the overrides they are. */
             static char assignment[32];
             eg_durability d = EG_DURABILITY_NONE;
@@ -139,6 +195,7 @@ int main(int argc, char **argv) {
             overrides[options.setting_count++] = assignment;
         } else if (strcmp(argv[i], "--set") == 0) {
             eg_error err;
+            folder_option = "--set";
             if (++i == argc) return usage("%s needs NAME=VALUE (see engram config)", "--set");
             if (eg_settings_validate_override(argv[i], &err) != EG_OK) return usage("%s", err.message);
             if (options.setting_count == sizeof overrides / sizeof overrides[0])
@@ -155,6 +212,9 @@ int main(int argc, char **argv) {
         }
     }
     if (i == argc) return usage("%s", "a command is required");
+    if (url && folder_option) return usage("%s acts on a folder this command opens, which --url does not", folder_option);
+    if (api_key && !url) return usage("%s goes with --url (engram serve takes its own --api-key)", "--api-key");
+    if (url && !api_key) api_key = getenv("ENGRAM_API_KEY");
     if (!data || !*data) data = "engram-data";
     const char *name = argv[i++];
     int sub_argc = argc - i;
@@ -182,14 +242,27 @@ int main(int argc, char **argv) {
             return rc;
         }
     }
+    if (url) {
+        const char *refusal = remote_refusal(name, request);
+        cli_remote *remote = NULL;
+        int rc = refusal ? usage("--url: %s", refusal) : cli_remote_open(url, api_key, &remote);
+        if (rc == EXIT_OK) rc = command ? cli_run(NULL, remote, command, request) : run_exec(NULL, remote);
+        cli_remote_close(remote);
+        json_decref(request);
+        return rc;
+    }
+    if (serve) cli_serve_block_signals();
     eg_db *db;
     eg_error err;
     if (eg_open(data, &options, &db, &err) != EG_OK) {
-        fprintf(stderr, "engram: cannot open the data folder: %s (%s)\n", err.message, eg_status_name(err.code));
+        if (err.code == EG_LOCKED) explain_locked(data);
+        else fprintf(stderr, "engram: cannot open the data folder: %s (%s)\n", err.message, eg_status_name(err.code));
         json_decref(request);
         return EXIT_FAILED;
     }
-    int rc = command ? cli_run(db, command, request) : serve ? cli_serve_run(db, &serve_options) : run_exec(db);
+    int rc = command ? cli_run(db, NULL, command, request)
+             : serve ? cli_serve_run(db, data, &serve_options)
+                     : run_exec(db, NULL);
     json_decref(request);
     eg_close(db);
     return rc;

@@ -1,5 +1,6 @@
 /* serve_cmd.c — `engram serve`: run the network server over the data folder until SIGINT or SIGTERM, then stop
- * accepting, let the requests in flight finish (a bounded wait), and close the folder cleanly. */
+ * accepting, let the requests in flight finish (a bounded wait), and close the folder cleanly. While it runs, the
+ * URL it listens on is in DATA/serve.url, for the commands that find the folder locked to quote. */
 #include "cli.h"
 
 #include <engram/serve.h>
@@ -28,22 +29,6 @@ const char cli_serve_help[] =
     "  --insecure         allow an address other than loopback without an API key\n"
     "Also: serve.threads, serve.max_body_bytes, serve.max_connections, serve.idle_timeout_ms (--set).\n";
 
-static void stop_signal_set(sigset_t *set) {
-    sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-}
-
-/* SIGINT and SIGTERM must be blocked in every thread, so that only sigwait in cli_serve_run receives them: a
- * thread that left them unblocked would take the default action and kill the process mid-request. Threads inherit
- * the mask when they start, and opening the folder already starts some (the log's), so the mask is set here, once
- * the arguments are known good and before main opens the folder. */
-static void block_stop_signals(void) {
-    sigset_t stop_signals;
-    stop_signal_set(&stop_signals);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-}
-
 int cli_serve_parse(int argc, char **argv, eg_server_options *o) {
     memset(o, 0, sizeof *o);
     for (int i = 0; i < argc; i++) {
@@ -69,13 +54,48 @@ int cli_serve_parse(int argc, char **argv, eg_server_options *o) {
         fprintf(stderr, "engram serve: --tls-cert and --tls-key go together\n");
         return EXIT_USAGE;
     }
-    block_stop_signals();
     return EXIT_OK;
 }
 
-int cli_serve_run(eg_db *db, const eg_server_options *options) {
-    sigset_t stop_signals; /* blocked in every thread since cli_serve_parse */
-    stop_signal_set(&stop_signals);
+/* The URL a command on this machine reaches the server at: the address's host (loopback for a wildcard one) and
+ * the port it listens on. */
+static void local_url(const char *address, bool tls, uint16_t port, char *out, size_t size) {
+    size_t host_len = strrchr(address, ':') ? (size_t)(strrchr(address, ':') - address) : strlen(address);
+    const char *host = address;
+    if (host_len == 7 && strncmp(address, "0.0.0.0", 7) == 0) host = "127.0.0.1";
+    else if (host_len == 4 && strncmp(address, "[::]", 4) == 0) host = "[::1]";
+    if (host != address) host_len = strlen(host);
+    snprintf(out, size, "%s://%.*s:%u", tls ? "https" : "http", (int)host_len, host, (unsigned)port);
+}
+
+/* Written in place: only a command reading it to word a message depends on it, and a torn one is not quoted
+ * (explain_locked keeps printable characters only). */
+static void write_url_file(const char *path, const char *url) {
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fprintf(f, "%s\n", url);
+    fclose(f);
+}
+
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+/* SIGINT and SIGTERM must be blocked in every thread, so that only sigwait in cli_serve_run receives them: a
+ * thread that left them unblocked would take the default action and kill the process mid-request. Threads inherit
+ * the mask when they start, and opening the folder already starts some (the log's, the write queue's), so main
+ * calls this before it opens the folder. */
+void cli_serve_block_signals(void) {
+    sigset_t set;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options) {
+    sigset_t stop_set;
+    stop_signals(&stop_set);
     signal(SIGPIPE, SIG_IGN);
     eg_server *server;
     eg_error err;
@@ -85,11 +105,21 @@ int cli_serve_run(eg_db *db, const eg_server_options *options) {
     }
     const char *address = options->http && *options->http ? options->http
                                                            : eg_settings_text(eg_db_settings(db), "serve.http");
+    /* The file is there before the line that tells a watcher the server is up. */
+    char url[320], url_path[4096];
+    local_url(address, options->tls_cert_file != NULL, eg_server_port(server), url, sizeof url);
+    snprintf(url_path, sizeof url_path, "%s/%s", data_dir, CLI_SERVE_URL_FILE);
+    write_url_file(url_path, url);
     fprintf(stderr, "engram serve: listening on %s://%s (port %u); SIGINT or SIGTERM stops\n",
             options->tls_cert_file ? "https" : "http", address, (unsigned)eg_server_port(server));
     int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    sigwait(&stop_set, &signal_number);
+    /* Stopping has begun: further stop signals (a service manager's second one, a process-group kill) are dropped,
+     * pending ones included, so that no thread started from now on, blocked or not, can take one and die. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
     fprintf(stderr, "engram serve: %s: finishing the requests in flight\n", strsignal(signal_number));
     eg_server_stop(server, STOP_WAIT_MS);
+    remove(url_path);
     return EXIT_OK;
 }

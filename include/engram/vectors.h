@@ -270,6 +270,7 @@ typedef struct eg_vectors_ops {
     eg_status (*delete_collection)(eg_vectors *v, const char *name, eg_error *err);
     eg_status (*create_payload_index)(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
                                       eg_error *err);
+    eg_status (*delete_payload_index)(eg_vectors *v, const char *collection, const char *field, eg_error *err);
     eg_status (*upsert)(eg_vectors *v, const char *collection, const eg_point *points, size_t count, eg_error *err);
     eg_status (*get)(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count, bool with_payload,
                      bool with_vectors, eg_point_list *out, eg_error *err);
@@ -322,6 +323,10 @@ eg_status eg_vectors_delete_collection(eg_vectors *v, const char *name, eg_error
 /* Indexes a payload field ("a.b" paths allowed) so filters on it do not scan. Idempotent for the same type. */
 eg_status eg_vectors_create_payload_index(eg_vectors *v, const char *collection, const char *field,
                                           eg_payload_type type, eg_error *err);
+/* Drops the payload index on field (its entries and its record at once); filters on the field then scan, with
+ * the same answers. Deleting an index that does not exist succeeds and changes nothing, as in Qdrant; a missing
+ * collection is EG_NOT_FOUND. */
+eg_status eg_vectors_delete_payload_index(eg_vectors *v, const char *collection, const char *field, eg_error *err);
 
 /* Inserts or replaces up to EG_VECTOR_BATCH_MAX points, all or nothing. An id twice in the batch is
  * EG_INVALID_ARGUMENT. */

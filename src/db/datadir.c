@@ -58,7 +58,7 @@ static const char *const graph_writes[] = {"create_node", "update_node", "delete
                                            "delete_relationship", "reweight_relationship",
                                            "batch_decay_relationships", NULL};
 static const char *const vector_writes[] = {"create_collection", "delete_collection", "create_payload_index",
-                                            "upsert", "set_payload", "delete_payload_keys", "update_vectors",
+                                            "delete_payload_index", "upsert", "set_payload", "delete_payload_keys", "update_vectors",
                                             "delete_points", NULL};
 
 static void observe_write(void *self, const char *store, const char *op, eg_status status, const eg_error *err) {
@@ -187,7 +187,12 @@ eg_status eg_open(const char *dir, const eg_options *options, eg_db **out, eg_er
     eg_db *db = calloc(1, sizeof *db);
     if (!db) return eg_error_set(err, EG_INTERNAL, "out of memory");
     db->lock_fd = -1;
+    if (!(db->dir = strdup(dir))) {
+        free(db);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
     if ((st = eg_lock_file(path, "data folder", &db->lock_fd, err))) {
+        free(db->dir);
         free(db);
         return st;
     }
@@ -243,5 +248,6 @@ void eg_close(eg_db *db) {
     eg_archive_close(db->archive);
     eg_settings_free(db->settings);
     eg_unlock_file(db->lock_fd);
+    free(db->dir);
     free(db);
 }

@@ -19,6 +19,7 @@
  * fallback read cache about acknowledged writes) = the "direct" store -> circuit breaker = the store everything
  * else uses. Compensations use the direct one: they must try even while a breaker fails calls fast. */
 struct eg_db {
+    char *dir;             /* the data folder as opened: parts kept beside the stores (serve/) live in it */
     int lock_fd;
     eg_settings *settings;
     eg_graph *graph;       /* behind the breaker; owns the chain below it */

@@ -54,6 +54,11 @@ eg_status eg_check_fields(json_t *object, const char *const *allowed, eg_error *
 /* Refuses an array of more than max items before any of it is decoded. */
 eg_status eg_check_batch(json_t *items, size_t max, const char *what, eg_error *err);
 
+/* The `quantization_config` argument (Qdrant's shape: {"scalar": {"type": "int8", ...}} or null) into *out,
+ * which a missing or null one leaves as it is; every other kind of quantization is refused by name. Shared with
+ * the Qdrant routes of `engram serve`, which take the same member. */
+eg_status eg_quantization_config_from_json(json_t *args, eg_quantization *out, eg_error *err);
+
 /* Out of memory while building a result. */
 eg_status eg_exec_no_memory(eg_error *err);
 /* Hands a built result to the caller: value (NULL means building it ran out of memory) becomes *result. */

@@ -38,35 +38,6 @@ static eg_status read_ids(json_t *args, bool required, eg_point_id **ids, size_t
     return EG_OK;
 }
 
-static const char *const sparse_fields[] = {"indices", "values", NULL};
-
-/* {"indices": [u32, ...], "values": [number, ...]} of equal lengths into new arrays (free both, also on failure).
- * That the indices are unique is the library's check. */
-static eg_status read_sparse(json_t *object, eg_sparse_vector *out, eg_error *err) {
-    json_t *indices, *values;
-    eg_status st;
-    *out = (eg_sparse_vector){.count = 0};
-    if ((st = eg_check_fields(object, sparse_fields, err)) || (st = eg_arg_array(object, "indices", true, &indices, err)) ||
-        (st = eg_arg_array(object, "values", true, &values, err)))
-        return eg_error_prefix(err, st, "sparse_vector: ");
-    size_t n = json_array_size(indices), value_count;
-    if (json_array_size(values) != n)
-        return eg_error_set(err, EG_INVALID_ARGUMENT,
-                            "sparse_vector: indices has %zu entries and values %zu: they must pair up", n,
-                            json_array_size(values));
-    if ((st = eg_floats_from_json(values, "sparse_vector.values", &out->values, &value_count, err))) return st;
-    if (!(out->indices = malloc((n ? n : 1) * sizeof *out->indices))) return eg_exec_no_memory(err);
-    for (size_t i = 0; i < n; i++) {
-        json_t *index = json_array_get(indices, i);
-        if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > UINT32_MAX)
-            return eg_error_set(err, EG_INVALID_ARGUMENT, "sparse_vector.indices[%zu] must be an integer from 0 to %u",
-                                i, UINT32_MAX);
-        out->indices[i] = (uint32_t)json_integer_value(index);
-    }
-    out->count = n;
-    return EG_OK;
-}
-
 static const char *const point_fields[] = {"id", "vector", "sparse_vector", "payload", NULL};
 static const char *const vector_update_fields[] = {"id", "vector", NULL};
 
@@ -83,7 +54,7 @@ static eg_status read_point(json_t *item, bool full, eg_point *p, eg_error *err)
         return st;
     if (!full) return EG_OK;
     if ((st = eg_arg_object(item, "sparse_vector", false, &sparse, err)) ||
-        (sparse && (st = read_sparse(sparse, &p->sparse, err))) ||
+        (sparse && (st = eg_sparse_from_json(sparse, "sparse_vector", &p->sparse, err))) ||
         (st = eg_arg_object(item, "payload", false, &payload, err)))
         return st;
     p->payload = json_incref(payload);
@@ -144,7 +115,7 @@ static const char *const scalar_quantization_fields[] = {"type", "quantile", "al
 
 /* "quantization_config": {"scalar": {"type": "int8", "quantile": 1.0, "always_ram": bool}} or null (none).
  * always_ram is accepted and ignored: the index lives in memory either way. */
-static eg_status read_quantization_config(json_t *args, eg_quantization *out, eg_error *err) {
+eg_status eg_quantization_config_from_json(json_t *args, eg_quantization *out, eg_error *err) {
     json_t *config = NULL, *scalar;
     const char *key, *type;
     json_t *value;
@@ -305,7 +276,7 @@ static eg_status op_create_collection(eg_db *db, json_t *args, json_t **result, 
         (st = eg_arg_int(args, "dim", true, 1, EG_VECTOR_DIM_MAX, &dim, err)) ||
         (st = eg_arg_string(args, "distance", false, &distance, err)) ||
         (st = eg_distance_parse(distance, &config.distance, err)) || (st = eg_arg_bool(args, "sparse", &config.sparse, err)) ||
-        (st = read_hnsw_config(args, &config, err)) || (st = read_quantization_config(args, &config.quantization, err)))
+        (st = read_hnsw_config(args, &config, err)) || (st = eg_quantization_config_from_json(args, &config.quantization, err)))
         return st;
     config.dim = (uint32_t)dim;
     if ((st = eg_vectors_create_collection(eg_db_vectors(db), name, &config, err))) return st;
@@ -562,7 +533,7 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
         (st = eg_arg_array(args, "dense_vector", true, &dense_json, err)) ||
         (st = eg_arg_object(args, "sparse_vector", true, &sparse_object, err)) ||
         (st = eg_floats_from_json(dense_json, "dense_vector", &dense, &dim, err)) ||
-        (st = read_sparse(sparse_object, &sparse, err)) || (st = read_search_options(args, &o, err))) {
+        (st = eg_sparse_from_json(sparse_object, "sparse_vector", &sparse, err)) || (st = read_search_options(args, &o, err))) {
         free(dense), free(sparse.indices), free(sparse.values);
         return st;
     }
@@ -586,6 +557,16 @@ static eg_status op_search_hybrid(eg_db *db, json_t *args, json_t **result, eg_e
     return eg_exec_result(j, result, err);
 }
 
+static eg_status op_delete_payload_index(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    const char *name, *field;
+    eg_status st;
+    if ((st = eg_arg_string(args, "collection", true, &name, err)) ||
+        (st = eg_arg_string(args, "field", true, &field, err)) ||
+        (st = eg_vectors_delete_payload_index(eg_db_vectors(db), name, field, err)))
+        return st;
+    return eg_exec_result(json_pack("{s:s, s:s}", "collection", name, "field", field), result, err);
+}
+
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 const eg_exec_op eg_exec_vector_ops[] = {
@@ -594,6 +575,7 @@ const eg_exec_op eg_exec_vector_ops[] = {
     {"list_collections", op_list_collections, ARGS(NULL), EG_READS_VECTORS},
     {"delete_collection", op_delete_collection, ARGS("collection")},
     {"create_payload_index", op_create_payload_index, ARGS("collection", "field", "type")},
+    {"delete_payload_index", op_delete_payload_index, ARGS("collection", "field")},
     {"add", op_upsert, ARGS("collection", "points")},
     {"upsert", op_upsert, ARGS("collection", "points")},
     {"get", op_get, ARGS("collection", "ids", "with_payload", "with_vectors"), EG_READS_VECTORS},

@@ -4,7 +4,9 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 json_t *eg_node_json(const eg_node *n) {
     if (n->properties)
@@ -53,6 +55,55 @@ eg_status eg_floats_from_json(json_t *array, const char *what, float **values, s
     *values = out;
     *count = n;
     return st;
+}
+
+void eg_sparse_vector_clear(eg_sparse_vector *s) {
+    free(s->indices);
+    free(s->values);
+    *s = (eg_sparse_vector){.count = 0};
+}
+
+eg_status eg_sparse_from_json(json_t *object, const char *what, eg_sparse_vector *out, eg_error *err) {
+    *out = (eg_sparse_vector){.count = 0};
+    const char *key;
+    json_t *member;
+    if (!json_is_object(object)) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s must be a JSON object", what);
+    json_object_foreach(object, key, member) {
+        if (strcmp(key, "indices") != 0 && strcmp(key, "values") != 0)
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: unknown field '%.64s'", what, key);
+    }
+    json_t *indices = json_object_get(object, "indices"), *values = json_object_get(object, "values");
+    const char *const names[] = {"indices", "values"};
+    json_t *const members[] = {indices, values};
+    for (size_t m = 0; m < 2; m++) {
+        if (!members[m] || json_is_null(members[m]))
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: argument '%s' is required", what, names[m]);
+        if (!json_is_array(members[m]))
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: argument '%s' must be an array", what, names[m]);
+    }
+    size_t n = json_array_size(indices), value_count;
+    if (json_array_size(values) != n)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: indices has %zu entries and values %zu: they must pair up",
+                            what, n, json_array_size(values));
+    char values_what[96];
+    snprintf(values_what, sizeof values_what, "%.80s.values", what);
+    eg_status st = eg_floats_from_json(values, values_what, &out->values, &value_count, err);
+    if (st) return st;
+    if (!(out->indices = malloc((n ? n : 1) * sizeof *out->indices))) {
+        eg_sparse_vector_clear(out);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *index = json_array_get(indices, i);
+        if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > UINT32_MAX) {
+            eg_sparse_vector_clear(out);
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "%s.indices[%zu] must be an integer from 0 to %u", what, i,
+                                UINT32_MAX);
+        }
+        out->indices[i] = (uint32_t)json_integer_value(index);
+    }
+    out->count = n;
+    return EG_OK;
 }
 
 json_t *eg_floats_json(const float *values, size_t count) {

@@ -27,5 +27,10 @@ json_t *eg_point_json(const eg_point *p, json_t *score, bool with_payload);
 eg_status eg_float_from_json(json_t *value, const char *what, size_t i, float *out, eg_error *err);
 /* A JSON array of numbers as new float values (free()); *values is NULL on failure. */
 eg_status eg_floats_from_json(json_t *array, const char *what, float **values, size_t *count, eg_error *err);
+/* {"indices": [u32, ...], "values": [number, ...]} of equal lengths (no other member) into new arrays, freed by
+ * eg_sparse_vector_clear also on failure; `what` names the vector in messages ("sparse_vector"). That the
+ * indices are unique is the store's check. */
+eg_status eg_sparse_from_json(json_t *object, const char *what, eg_sparse_vector *out, eg_error *err);
+void eg_sparse_vector_clear(eg_sparse_vector *s);
 
 #endif

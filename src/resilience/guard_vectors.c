@@ -6,7 +6,7 @@
 
 const char *const eg_vectors_op_names[] = {
     "create_collection", "get_collection", "list_collections", "delete_collection", "create_payload_index",
-    "upsert", "get", "set_payload", "delete_payload_keys", "update_vectors", "delete_points", "count", "scroll",
+    "delete_payload_index", "upsert", "get", "set_payload", "delete_payload_keys", "update_vectors", "delete_points", "count", "scroll",
     "search", "search_hybrid", NULL,
 };
 
@@ -51,6 +51,10 @@ static eg_status delete_collection(eg_vectors *v, const char *name, eg_error *er
 static eg_status create_payload_index(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
                                       eg_error *err) {
     FORWARD(create_payload_index, collection, field, type);
+}
+
+static eg_status delete_payload_index(eg_vectors *v, const char *collection, const char *field, eg_error *err) {
+    FORWARD(delete_payload_index, collection, field);
 }
 
 static eg_status upsert(eg_vectors *v, const char *collection, const eg_point *points, size_t count, eg_error *err) {
@@ -113,6 +117,7 @@ static const eg_vectors_ops guarded_ops = {
     .list_collections = list_collections,
     .delete_collection = delete_collection,
     .create_payload_index = create_payload_index,
+    .delete_payload_index = delete_payload_index,
     .upsert = upsert,
     .get = get,
     .set_payload = set_payload,

@@ -300,6 +300,10 @@ void eg_saga_engine_close(eg_saga_engine *e) {
     free(e);
 }
 
+void eg_saga_outcome_counts(eg_saga_engine *e, uint64_t counts[EG_SAGA_OUTCOME_COUNT]) {
+    for (int i = 0; i < EG_SAGA_OUTCOME_COUNT; i++) counts[i] = atomic_load(&e->outcomes[i]);
+}
+
 static const eg_saga_type *registered(const eg_saga_engine *e, const eg_saga_type *type) {
     for (size_t i = 0; i < e->type_count; i++)
         if (&e->types[i] == type || strcmp(e->types[i].name, type->name) == 0) return &e->types[i];
@@ -332,6 +336,7 @@ eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args,
     }
     eg_saga_pin_set(e, p.id, lsn);
     eg_saga_outcome result = eg_saga_drive(e, &p, 0);
+    atomic_fetch_add(&e->outcomes[result], 1);
     if (outcome) *outcome = result;
     if (result != EG_SAGA_COMMITTED) {
         if (err) *err = p.cause_err;

@@ -104,7 +104,8 @@ typedef enum eg_saga_outcome {
     EG_SAGA_COMMITTED = 0,
     EG_SAGA_COMPENSATED,
     EG_SAGA_FAILED,
-    EG_SAGA_UNFINISHED
+    EG_SAGA_UNFINISHED,
+    EG_SAGA_OUTCOME_COUNT
 } eg_saga_outcome;
 
 typedef struct eg_saga_engine eg_saga_engine;
@@ -126,6 +127,10 @@ eg_status eg_saga_engine_open(eg_wal *wal, const char *dead_letter_dir, void *en
  * of EG_OK when the saga went through past its point of no return (*outcome EG_SAGA_COMMITTED). */
 eg_status eg_saga_run(eg_saga_engine *e, const eg_saga_type *type, json_t *args, void *input, eg_saga_outcome *outcome,
                       char saga_id[EG_SAGA_ID_TEXT], eg_error *err);
+
+/* How many sagas eg_saga_run has run since the engine was opened, by outcome (indexed by eg_saga_outcome;
+ * recovery's are in its report instead). Safe to call while sagas run: each count is read atomically. */
+void eg_saga_outcome_counts(eg_saga_engine *e, uint64_t counts[EG_SAGA_OUTCOME_COUNT]);
 
 /* The unresolved dead letters, oldest first, as a JSON array of reports (a new reference):
  *   {"saga", "type", "failed_step", "error": {code, message}, "compensation_errors": [{step, code, message}],

@@ -6,6 +6,7 @@
 #include "saga/saga.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* A saga whose end is not in the log: its intent's LSN (or a lower bound, while the intent is being appended)
  * must survive checkpoints. */
@@ -25,6 +26,7 @@ struct eg_saga_engine {
     pthread_mutex_t mutex; /* guards pins */
     eg_saga_pin *pins;
     size_t pin_count, pin_cap;
+    atomic_uint_fast64_t outcomes[EG_SAGA_OUTCOME_COUNT]; /* eg_saga_run's sagas by outcome, since open */
 };
 
 /* One saga being driven to its end. */

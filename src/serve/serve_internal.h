@@ -105,5 +105,8 @@ eg_status eg_serve_metrics_new(eg_serve_metrics **out, eg_error *err);
 void eg_serve_metrics_observe(eg_serve_metrics *m, const char *route, const char *method, unsigned status,
                               double seconds);
 void eg_serve_metrics_free(eg_serve_metrics *m);
+/* The Prometheus text exposition of the requests counted so far and of db's state read now (health, sagas, log,
+ * memories per type): malloc'd, NULL when memory runs out. */
+char *eg_serve_metrics_text(eg_serve_metrics *m, eg_db *db);
 
 #endif

@@ -238,6 +238,17 @@ eg_status eg_vectors_create_payload_index(eg_vectors *v, const char *collection,
     return v->ops->create_payload_index(v, collection, field, type, err);
 }
 
+eg_status eg_vectors_delete_payload_index(eg_vectors *v, const char *collection, const char *field, eg_error *err) {
+    eg_status st;
+    if ((st = check_store(v, err)) || (st = check_collection_name(collection, err))) return st;
+    if (!field || !*field || strlen(field) > PAYLOAD_FIELD_MAX)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "field must be a key path of 1 to %d bytes", PAYLOAD_FIELD_MAX);
+    eg_key_path path; /* a field no index could have been created on is a mistake worth naming */
+    if ((st = eg_key_path_parse(field, strlen(field), "field", &path, err))) return st;
+    eg_key_path_clear(&path);
+    return v->ops->delete_payload_index(v, collection, field, err);
+}
+
 eg_status eg_vectors_upsert(eg_vectors *v, const char *collection, const eg_point *points, size_t count,
                             eg_error *err) {
     eg_status st;

@@ -156,6 +156,13 @@ eg_status lv_index_backfill(local_vectors *lv, MDB_txn *txn, const local_collect
     return lv_for_each_match(lv, txn, c, NULL, NULL, backfill_one, &b, err);
 }
 
+eg_status lv_index_drop(local_vectors *lv, MDB_txn *txn, uint32_t collection, const eg_payload_index *ix,
+                        eg_error *err) {
+    unsigned char prefix[INDEX_KEY_MAX];
+    size_t prefix_len = index_prefix(collection, ix, prefix);
+    return lv_drop_prefix(lv, txn, lv->pindex, prefix, prefix_len, "delete payload index", err);
+}
+
 /* ---- candidates ---------------------------------------------------------------------------------------- */
 
 static eg_status add_candidate(lv_key_list *out, uint32_t collection, const unsigned char point_key[POINT_KEY_SIZE],

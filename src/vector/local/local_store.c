@@ -526,22 +526,27 @@ eg_status lv_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err)
     return st;
 }
 
-/* Deletes every key of `dbi` that starts with the collection's prefix (seeking again after each delete). */
-static eg_status drop_range(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, uint32_t collection, eg_error *err) {
+eg_status lv_drop_prefix(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, const unsigned char *prefix, size_t len,
+                         const char *what, eg_error *err) {
     MDB_cursor *cur;
-    unsigned char prefix[4];
-    lv_collection_prefix(collection, prefix);
     int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc) return lv_mdb_error(lv, rc, "delete_collection", err);
+    if (rc) return lv_mdb_error(lv, rc, what, err);
     MDB_val k, v;
-    for (;;) {
-        k = (MDB_val){4, prefix};
+    for (;;) { /* seek again after each delete rather than trust the cursor's position after mdb_cursor_del */
+        k = (MDB_val){len, (void *)prefix};
         if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))) break;
-        if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4) != 0) break;
+        if (k.mv_size < len || memcmp(k.mv_data, prefix, len) != 0) break;
         if ((rc = mdb_cursor_del(cur, 0))) break;
     }
     mdb_cursor_close(cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, "delete_collection", err);
+    return rc == 0 || rc == MDB_NOTFOUND ? EG_OK : lv_mdb_error(lv, rc, what, err);
+}
+
+/* Deletes every key of `dbi` that belongs to the collection. */
+static eg_status drop_range(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, uint32_t collection, eg_error *err) {
+    unsigned char prefix[4];
+    lv_collection_prefix(collection, prefix);
+    return lv_drop_prefix(lv, txn, dbi, prefix, sizeof prefix, "delete_collection", err);
 }
 
 static eg_status delete_collection_locked(local_vectors *lv, const char *name, eg_error *err) {
@@ -631,6 +636,47 @@ eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const c
     local_vectors *lv = local_of(v);
     lv_write_lock(lv);
     eg_status st = create_payload_index_locked(lv, collection, field, type, err);
+    lv_write_unlock(lv);
+    return st;
+}
+
+/* Drops the index's record from the collection's configuration and its entries, in one transaction: a crash
+ * leaves the index whole or gone. Filters on the field then scan, with the same answers. */
+static eg_status delete_payload_index_locked(local_vectors *lv, const char *collection, const char *field,
+                                             eg_error *err) {
+    MDB_txn *txn;
+    local_collection c;
+    eg_status st = lv_begin(lv, true, &txn, err);
+    if (st) return st;
+    if ((st = lv_collection_load(lv, txn, collection, &c, err))) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    size_t found = c.index_count;
+    for (size_t i = 0; i < c.index_count; i++)
+        if (strcmp(c.indexes[i].field, field) == 0) found = i;
+    if (found == c.index_count) { /* nothing to drop: as Qdrant, deleting a missing index succeeds */
+        lv_collection_clear(&c);
+        mdb_txn_abort(txn);
+        return EG_OK;
+    }
+    eg_payload_index dropped = c.indexes[found];
+    c.indexes[found] = c.indexes[--c.index_count];
+    if ((st = lv_collection_store(lv, txn, collection, &c, err)) == EG_OK)
+        st = lv_index_drop(lv, txn, c.number, &dropped, err);
+    free(dropped.field);
+    lv_collection_clear(&c);
+    if (st) {
+        mdb_txn_abort(txn);
+        return st;
+    }
+    return lv_commit(lv, txn, "delete_payload_index", err);
+}
+
+eg_status lv_delete_payload_index(eg_vectors *v, const char *collection, const char *field, eg_error *err) {
+    local_vectors *lv = local_of(v);
+    lv_write_lock(lv);
+    eg_status st = delete_payload_index_locked(lv, collection, field, err);
     lv_write_unlock(lv);
     return st;
 }
@@ -763,6 +809,7 @@ static const eg_vectors_ops local_ops = {
     .list_collections = lv_list_collections,
     .delete_collection = lv_delete_collection,
     .create_payload_index = lv_create_payload_index,
+    .delete_payload_index = lv_delete_payload_index,
     .upsert = lv_upsert,
     .get = lv_get,
     .set_payload = lv_set_payload,

@@ -92,6 +92,9 @@ void lv_collection_clear(local_collection *c);
 void lv_row_key(uint32_t collection, const eg_point_id *id, unsigned char out[ROW_KEY_SIZE]);
 void lv_row_key_id(const unsigned char key[ROW_KEY_SIZE], eg_point_id *id);
 void lv_collection_prefix(uint32_t collection, unsigned char out[4]);
+/* Deletes every key of dbi that starts with the len bytes of prefix; `what` names the operation in errors. */
+eg_status lv_drop_prefix(local_vectors *lv, MDB_txn *txn, MDB_dbi dbi, const unsigned char *prefix, size_t len,
+                         const char *what, eg_error *err);
 
 eg_status lv_count_add(local_vectors *lv, MDB_txn *txn, uint32_t collection, int64_t delta, eg_error *err);
 /* The u64 counter "<what>.<collection>" of the meta table ("count", "slots", "version"; 0 when absent); add stores
@@ -179,8 +182,9 @@ eg_status lv_index_point(local_vectors *lv, MDB_txn *txn, const local_collection
 /* Adds the entries of every existing point for one new index. */
 eg_status lv_index_backfill(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_payload_index *index,
                             eg_error *err);
-/* Removes every entry of a collection (all fields). */
-eg_status lv_index_drop_collection(local_vectors *lv, MDB_txn *txn, uint32_t collection, eg_error *err);
+/* Removes every entry of one index. */
+eg_status lv_index_drop(local_vectors *lv, MDB_txn *txn, uint32_t collection, const eg_payload_index *index,
+                        eg_error *err);
 
 /* Candidates for a filter from the payload indexes: when the filter's top-level `must` has a condition on an
  * indexed field, *used is set and keys receives the row keys of every point that may match (a superset: the
@@ -254,6 +258,7 @@ eg_status lv_list_collections(eg_vectors *v, eg_string_list *out, eg_error *err)
 eg_status lv_delete_collection(eg_vectors *v, const char *name, eg_error *err);
 eg_status lv_create_payload_index(eg_vectors *v, const char *collection, const char *field, eg_payload_type type,
                                   eg_error *err);
+eg_status lv_delete_payload_index(eg_vectors *v, const char *collection, const char *field, eg_error *err);
 eg_status lv_upsert(eg_vectors *v, const char *collection, const eg_point *points, size_t count, eg_error *err);
 eg_status lv_get(eg_vectors *v, const char *collection, const eg_point_id *ids, size_t count, bool with_payload,
                  bool with_vectors, eg_point_list *out, eg_error *err);
