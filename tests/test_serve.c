@@ -505,6 +505,29 @@ TEST(json_too_deep_or_unparseable_is_400_with_the_error_envelope) {
     eg_close(db);
 }
 
+/* An error message that quotes a query parameter with bytes that are not UTF-8 (libmicrohttpd percent-decodes
+ * them) must still be a JSON answer: the router replaces them (found by fuzz_router). */
+TEST(error_messages_quoting_bytes_that_are_not_utf8_stay_json) {
+    static const char *const put[] = {"PUT", NULL};
+    char path[256];
+    const eg_route *route = find_route(eg_qdrant_point_routes, put, path, sizeof path);
+    if (!route) {
+        printf("     SKIPPED: no Qdrant point route takes PUT in this build\n");
+        return;
+    }
+    eg_db *db = test_open_fresh();
+    eg_server *server = start_server(db, (eg_server_options){0});
+    REQUIRE(server);
+    char target[300];
+    snprintf(target, sizeof target, "%s?ordering=%%FE%%E2%%82&wait=true", path);
+    http_answer a = http_once(eg_server_port(server), "PUT", target, NULL, "{\"points\":[]}");
+    CHECK(a.status == 400);
+    CHECK(is_error_envelope(&a, "unknown variant `??"));
+    answer_free(&a);
+    eg_server_stop(server, 1000);
+    eg_close(db);
+}
+
 TEST(idle_connections_are_closed) {
     eg_db *db = test_open_fresh();
     eg_server *server = start_server(db, (eg_server_options){.idle_timeout_ms = 1000});
@@ -885,6 +908,7 @@ int main(void) {
     RUN(bodies_over_the_limit_are_refused_and_the_server_goes_on);
     RUN(headers_too_large_are_refused_and_the_server_goes_on);
     RUN(json_too_deep_or_unparseable_is_400_with_the_error_envelope);
+    RUN(error_messages_quoting_bytes_that_are_not_utf8_stay_json);
     RUN(idle_connections_are_closed);
     RUN(connections_past_the_limit_are_refused_until_one_closes);
     RUN(api_key_is_required_except_on_the_open_routes);

@@ -119,8 +119,38 @@ static double seconds_since(const struct timespec *start) {
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* The length of the valid UTF-8 sequence at text (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF), or
+ * 0 when the bytes there are not one. */
+static size_t utf8_sequence(const unsigned char *text) {
+    unsigned char c = text[0];
+    if (c < 0x80) return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < len; i++)
+        if ((text[i] & 0xc0) != 0x80) return 0;
+    if ((c == 0xe0 && text[1] < 0xa0) || (c == 0xed && text[1] >= 0xa0) || (c == 0xf0 && text[1] < 0x90) ||
+        (c == 0xf4 && text[1] >= 0x90))
+        return 0;
+    return len;
+}
+
+/* An error message quotes what the client sent (a query parameter, a name), cut to a bound that may fall inside a
+ * character; JSON strings must be UTF-8, so each byte that begins no valid sequence becomes '?'. */
 static void qdrant_error(eg_http_response *resp, unsigned status, const char *message, double seconds) {
-    eg_http_json(resp, status, json_pack("{s:{s:s}, s:f}", "status", "error", message, "time", seconds));
+    char clean[EG_ERROR_MESSAGE_MAX];
+    size_t out = 0;
+    for (const unsigned char *p = (const unsigned char *)message; *p && out + 4 < sizeof clean;) {
+        size_t len = utf8_sequence(p);
+        if (len == 0) {
+            clean[out++] = '?';
+            p++;
+        } else {
+            memcpy(clean + out, p, len);
+            out += len;
+            p += len;
+        }
+    }
+    clean[out] = '\0';
+    eg_http_json(resp, status, json_pack("{s:{s:s}, s:f}", "status", "error", clean, "time", seconds));
 }
 
 static void run_qdrant(eg_serve_ctx *ctx, const eg_route *route, const eg_http_request *req,
