@@ -691,13 +691,6 @@ static eg_status delete_index(eg_serve_ctx *ctx, const eg_http_request *req, con
  * Qdrant's other collection-level routes answer 400 naming the feature, rather than a bare 404 that a client would
  * read as a missing collection. */
 
-#define UNSUPPORTED_ROUTE(fn, feature)                                                                               \
-    static eg_status fn(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,    \
-                        json_t **result, unsigned *http_status, eg_error *err) {                                     \
-        (void)ctx, (void)req, (void)captures, (void)body, (void)result;                                              \
-        return eg_qdrant_unsupported(http_status, err, "%s", feature " is not supported by engram");                \
-    }
-
 UNSUPPORTED_ROUTE(vector_names, "adding or removing a named vector of an existing collection")
 UNSUPPORTED_ROUTE(cluster, "cluster information and shard operations (engram is one node with one shard)")
 UNSUPPORTED_ROUTE(shard_keys, "custom sharding (shard keys)")

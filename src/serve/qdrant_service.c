@@ -1,7 +1,7 @@
 /* qdrant_service.c — the service routes of Qdrant's API: the root (name and version, which the official clients
  * check for compatibility) and the health probes that load balancers and orchestrators poll. All four are open,
  * as in Qdrant's API-key whitelist: "/", "/healthz", "/readyz", "/livez". */
-#include "serve/serve_internal.h"
+#include "serve/qdrant_shapes.h"
 
 #include <engram/exec.h>
 
@@ -40,10 +40,31 @@ static void probe(eg_serve_ctx *ctx, const eg_http_request *req, const char *con
     eg_http_text(resp, 200, "text/plain; charset=utf-8", "healthz check passed");
 }
 
+UNSUPPORTED_ROUTE(telemetry, "telemetry (see engram's GET /metrics and GET /v1/health)")
+UNSUPPORTED_ROUTE(issues, "the issues report")
+UNSUPPORTED_ROUTE(cluster, "cluster status and peers (engram is one node)")
+UNSUPPORTED_ROUTE(quotas, "quotas")
+UNSUPPORTED_ROUTE(snapshots, "full-storage snapshots (copy the data folder while no server holds it)")
+
 const eg_route eg_qdrant_service_routes[] = {
     {.method = "GET", .pattern = "/", .engram = root, .open = true},
     {.method = "GET", .pattern = "/healthz", .engram = probe, .open = true},
     {.method = "GET", .pattern = "/livez", .engram = probe, .open = true},
     {.method = "GET", .pattern = "/readyz", .engram = probe, .open = true},
+    {.method = "GET", .pattern = "/telemetry", .qdrant = telemetry},
+    {.method = "GET", .pattern = "/issues", .qdrant = issues},
+    {.method = "DELETE", .pattern = "/issues", .qdrant = issues},
+    {.method = "GET", .pattern = "/cluster", .qdrant = cluster},
+    {.method = "GET", .pattern = "/cluster/telemetry", .qdrant = cluster},
+    {.method = "POST", .pattern = "/cluster/recover", .qdrant = cluster},
+    {.method = "DELETE", .pattern = "/cluster/peer/{peer_id}", .qdrant = cluster},
+    {.method = "GET", .pattern = "/quotas", .qdrant = quotas},
+    {.method = "PUT", .pattern = "/quotas", .qdrant = quotas},
+    {.method = "GET", .pattern = "/snapshots", .qdrant = snapshots},
+    {.method = "POST", .pattern = "/snapshots", .qdrant = snapshots},
+    {.method = "POST", .pattern = "/snapshots/upload", .qdrant = snapshots},
+    {.method = "PUT", .pattern = "/snapshots/recover", .qdrant = snapshots},
+    {.method = "GET", .pattern = "/snapshots/{snapshot_name}", .qdrant = snapshots},
+    {.method = "DELETE", .pattern = "/snapshots/{snapshot_name}", .qdrant = snapshots},
     {0},
 };

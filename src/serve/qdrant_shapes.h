@@ -117,6 +117,15 @@ eg_status eg_qdrant_body(json_t *body, const char *const *allowed, json_t **out,
 /* The same check for a nested object; `where` names it ("hnsw_config"). */
 eg_status eg_qdrant_check_members(json_t *object, const char *where, const char *const *allowed,
                                   unsigned *http_status, eg_error *err);
+/* Defines handler fn for a Qdrant route engram does not have: 400 "Wrong input: FEATURE is not supported by engram",
+ * rather than a bare 404 that a client would read as a missing collection or a wrong URL. */
+#define UNSUPPORTED_ROUTE(fn, feature)                                                                               \
+    static eg_status fn(eg_serve_ctx *ctx, const eg_http_request *req, const char *const *captures, json_t *body,    \
+                        json_t **result, unsigned *http_status, eg_error *err) {                                     \
+        (void)ctx, (void)req, (void)captures, (void)body, (void)result;                                              \
+        return eg_qdrant_unsupported(http_status, err, "%s", feature " is not supported by engram");                \
+    }
+
 /* Members that are present and not null are refused as unsupported, naming the member (shard_key ...). */
 eg_status eg_qdrant_refuse_members(json_t *object, const char *const *names, unsigned *http_status, eg_error *err);
 

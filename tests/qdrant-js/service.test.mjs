@@ -49,6 +49,28 @@ describe('health probes', () => {
   }
 });
 
+describe("Qdrant's service routes that engram does not have", () => {
+  for (const [method, path] of [
+    ['GET', '/telemetry'],
+    ['GET', '/issues'],
+    ['DELETE', '/issues'],
+    ['GET', '/cluster'],
+    ['GET', '/cluster/telemetry'],
+    ['POST', '/cluster/recover'],
+    ['DELETE', '/cluster/peer/3'],
+    ['GET', '/quotas'],
+    ['GET', '/snapshots'],
+    ['POST', '/snapshots'],
+    ['GET', '/snapshots/full.snapshot'],
+  ]) {
+    test(`${method} ${path} answers 400 naming what is not supported`, async () => {
+      const answer = await request(method, path);
+      assert.equal(answer.status, 400);
+      assert.match(assertErrorEnvelope(answer.json), /^Wrong input: .* is not supported by engram$/);
+    });
+  }
+});
+
 describe('unknown routes', () => {
   test('an unknown path is 404 with the error envelope', async () => {
     const answer = await request('GET', '/no/such/route');
