@@ -62,7 +62,9 @@ extern int test_passed, test_failed;
 void test_run(const char *name, void (*fn)(void));
 int test_summary(void);
 
-/* A new empty scratch folder (removed at exit); returns a path valid until exit. */
+/* A new empty scratch folder (removed at exit); returns a path valid until exit. When $ENGRAM_TEST_QDRANT_URL is
+ * set (tests/over_qdrant.sh), the folder and its "data" subfolder each hold an engram.conf that puts their vectors
+ * on that Qdrant server under a prefix of their own, so that the same suites run over the Qdrant backend. */
 const char *test_scratch_dir(void);
 
 /* A data folder path in a new scratch folder; valid until the fourth call after. */

@@ -2,7 +2,10 @@
 #define _GNU_SOURCE /* nftw */
 #include "test.h"
 
+#include <errno.h>
+
 #include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int test_failures_in_current, test_passed, test_failed;
@@ -34,6 +37,30 @@ static void remove_scratch(void) {
     }
 }
 
+/* Writes DATA/engram.conf (creating DATA) so that the folder keeps its vectors on the Qdrant server at url, in
+ * collections named with a prefix no other folder uses: the suites over Qdrant (tests/over_qdrant.sh) share one
+ * server, and a folder must never see another's collections. The prefix joins the scratch folder's random name,
+ * which no live folder shares, with the process id, so that a name mkdtemp reuses after a removal still differs. */
+static void configure_remote_vectors(const char *data_dir, const char *url, const char *tag) {
+    char path[600];
+    if (mkdir(data_dir, 0755) != 0 && errno != EEXIST) {
+        perror("mkdir");
+        exit(2);
+    }
+    snprintf(path, sizeof path, "%s/engram.conf", data_dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror("engram.conf");
+        exit(2);
+    }
+    fprintf(f, "vectors.backend = qdrant\nvectors.url = %s\nvectors.collection_prefix = t%ld_%s_\n", url,
+            (long)getpid(), tag);
+    if (fclose(f) != 0) {
+        perror("engram.conf");
+        exit(2);
+    }
+}
+
 const char *test_scratch_dir(void) {
     char tmpl[] = "/tmp/engram-test-XXXXXX";
     if (!mkdtemp(tmpl) || scratch_count == 256) {
@@ -42,6 +69,17 @@ const char *test_scratch_dir(void) {
     }
     if (scratch_count == 0) atexit(remove_scratch);
     scratch[scratch_count] = strdup(tmpl);
+    const char *qdrant_url = getenv("ENGRAM_TEST_QDRANT_URL");
+    if (qdrant_url && *qdrant_url) {
+        /* Suites open either the scratch folder itself or its "data" (test_data_dir, test_open_fresh): both are
+         * made ready. */
+        const char *random_part = strrchr(tmpl, '-') + 1;
+        char data_dir[600], tag[32];
+        configure_remote_vectors(tmpl, qdrant_url, random_part);
+        snprintf(data_dir, sizeof data_dir, "%s/data", tmpl);
+        snprintf(tag, sizeof tag, "%sd", random_part);
+        configure_remote_vectors(data_dir, qdrant_url, tag);
+    }
     return scratch[scratch_count++];
 }
 

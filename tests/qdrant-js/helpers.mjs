@@ -2,13 +2,10 @@
 // Qdrant client pointed at them (any warning it prints fails the test file), a raw HTTP helper for what the client
 // hides (status codes, bare bodies), and validation of responses against Qdrant's OpenAPI document when present.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { QdrantClient } from '@qdrant/js-client-rest';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+
+import { DOCUMENT_ID, loadOpenApi, pointer, templateOf } from './openapi.mjs';
 
 function requiredEnv(name) {
   const value = process.env[name];
@@ -93,57 +90,10 @@ export function assertErrorEnvelope(body) {
 }
 
 // ---- OpenAPI validation -----------------------------------------------------------------------------------------
-const here = dirname(fileURLToPath(import.meta.url));
-const openapiPath =
-  process.env.ENGRAM_QDRANT_OPENAPI || join(here, '..', '..', '..', 'shared', 'reference', 'qdrant', 'openapi-1.19.json');
-const DOCUMENT_ID = 'qdrant-openapi.json';
-
-/** OpenAPI 3.0's `nullable` as JSON Schema: null joins the type (or the enum); a bare {nullable: true} is any. */
-function toJsonSchema(node) {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (node === null || typeof node !== 'object') return node;
-  const out = {};
-  for (const [key, value] of Object.entries(node)) if (key !== 'nullable') out[key] = toJsonSchema(value);
-  if (node.nullable === true) {
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
-  }
-  return out;
-}
-
-function loadValidator() {
-  if (!existsSync(openapiPath)) {
-    console.log(`OpenAPI schema not found: responses not validated against Qdrant's schema (looked for ${openapiPath}; ` +
-      'set ENGRAM_QDRANT_OPENAPI)');
-    return null;
-  }
-  const document = toJsonSchema(JSON.parse(readFileSync(openapiPath, 'utf8')));
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  // Qdrant's numeric formats: the JSON type already says number or integer; these bound the range.
-  const unsigned = (bits) => (n) => Number.isInteger(n) && n >= 0 && (bits >= 53 || n < 2 ** bits);
-  ajv.addFormat('uint', { type: 'number', validate: unsigned(64) });
-  ajv.addFormat('uint64', { type: 'number', validate: unsigned(64) });
-  ajv.addFormat('uint32', { type: 'number', validate: unsigned(32) });
-  ajv.addFormat('uint8', { type: 'number', validate: unsigned(8) });
-  ajv.addFormat('int64', { type: 'number', validate: Number.isInteger });
-  ajv.addFormat('float', { type: 'number', validate: Number.isFinite });
-  ajv.addFormat('double', { type: 'number', validate: Number.isFinite });
-  ajv.addFormat('partial-date-time', true);
-  ajv.addFormat('binary', true);
-  ajv.addSchema({ $id: DOCUMENT_ID, paths: document.paths, components: document.components });
-  console.log(`responses validated against ${openapiPath}`);
-  return { ajv, paths: document.paths, compiled: new Map() };
-}
-
-const validator = loadValidator();
+const validator = loadOpenApi();
 
 /** Whether responses are validated (the OpenAPI document was found). */
 export const openapiAvailable = validator !== null;
-
-// A JSON pointer as a URI fragment: each part escaped for the pointer (~, /), then for the URI ({, }).
-const pointer = (...parts) =>
-  parts.map((p) => encodeURIComponent(String(p).replaceAll('~', '~0').replaceAll('/', '~1'))).join('/');
 
 function check(ref, body, what) {
   let validate = validator.compiled.get(ref);
@@ -158,31 +108,13 @@ function check(ref, body, what) {
 }
 
 /**
- * The OpenAPI path template that a concrete path such as /collections/c1/points matches, or undefined. Of several,
- * the one with the fewest {captures}: /collections/c1/points/query is .../points/query, not .../points/{id}.
- */
-function templateOf(path) {
-  const bare = path.split('?')[0];
-  if (validator.paths[bare]) return bare;
-  const segments = bare.split('/');
-  const captures = (template) => template.split('/').filter((part) => part.startsWith('{')).length;
-  return Object.keys(validator.paths)
-    .filter((template) => {
-      const parts = template.split('/');
-      return parts.length === segments.length &&
-        parts.every((part, i) => (part.startsWith('{') && segments[i] !== '') || part === segments[i]);
-    })
-    .sort((a, b) => captures(a) - captures(b))[0];
-}
-
-/**
  * Asserts that body, answered with status to method on path (a concrete path or Qdrant's template), matches the
  * response schema Qdrant's OpenAPI document gives for it (the exact status, else 4XX / 5XX, else default).
  * Returns true when it was checked, false when there is no document or it gives no JSON schema for that answer.
  */
 export function validateResponse(path, method, status, body) {
   if (!validator) return false;
-  const template = templateOf(path);
+  const template = templateOf(validator.paths, path);
   assert.ok(template, `${path} is not a path of Qdrant's OpenAPI document`);
   const operation = validator.paths[template][method.toLowerCase()];
   assert.ok(operation, `Qdrant's OpenAPI document has no ${method} ${template}`);

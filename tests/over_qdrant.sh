@@ -1,0 +1,117 @@
+#!/bin/sh
+# over_qdrant.sh — runs one memory-layer test program a second time with its vectors on a Qdrant server: the ctests
+# NAME_over_qdrant (tests/CMakeLists.txt). It starts `engram serve` on a loopback port it picks (port 0) over a
+# scratch folder, puts the recording proxy (tests/qdrant-js/recording-proxy.mjs) in front of it, and runs the
+# program with ENGRAM_TEST_QDRANT_URL set to the proxy: the test harness then writes an engram.conf into every data
+# folder the program makes (vectors.backend = qdrant, vectors.url, a collection prefix of the folder's own), so the
+# program's own assertions run unchanged over the Qdrant backend. At the end it stops the proxy, which fails the run
+# if any request the backend sent did not match Qdrant's OpenAPI document, and the server, which must exit 0 after
+# SIGTERM.
+#
+# The crash programs kill their own client processes mid-saga and reopen the folder; the server outlives them. Their
+# random kills are fewer than in the embedded run (the embedded run is the soak; this one proves the backend under
+# the same kills): ENGRAM_CRASH_KILLS and ENGRAM_ARCHIVE_CRASH_KILLS, when already set, win.
+#
+# Usage: sh tests/over_qdrant.sh PATH_TO_ENGRAM PATH_TO_TEST_PROGRAM
+# Without node (or without the npm packages: scripts/install-node-deps.sh) the program talks to the server directly
+# and the run says that the requests were not validated.
+set -eu
+
+if [ $# -ne 2 ]; then
+    echo "usage: sh tests/over_qdrant.sh PATH_TO_ENGRAM PATH_TO_TEST_PROGRAM" >&2
+    exit 2
+fi
+ENGRAM=$1
+PROGRAM=$2
+NAME=$(basename "$PROGRAM")
+HERE=$(cd "$(dirname "$0")" && pwd)
+START_LIMIT=20 # seconds for the server or the proxy to print its port
+STOP_LIMIT=15  # seconds for either to exit after SIGTERM (the server waits up to 10 s for requests in flight)
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/engram-over-qdrant.XXXXXX")
+SERVER_PID=
+PROXY_PID=
+cleanup() {
+    for pid in $SERVER_PID $PROXY_PID; do kill -KILL "$pid" 2>/dev/null || :; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for_port PID LOG WHAT: waits for the "(port N)" of a "listening on" line in LOG; sets PORT.
+wait_for_port() {
+    PORT=
+    waited=0
+    while [ -z "$PORT" ]; do
+        PORT=$(sed -n 's/.*listening on .*(port \([0-9][0-9]*\)).*/\1/p' "$2")
+        if [ -z "$PORT" ]; then
+            if ! kill -0 "$1" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
+                echo "$NAME over qdrant: $3 did not start:" >&2
+                sed 's/^/    | /' "$2" >&2
+                exit 1
+            fi
+            sleep 0.1
+            waited=$((waited + 1))
+        fi
+    done
+}
+
+# stop PID LOG WHAT: SIGTERM, then the exit status within STOP_LIMIT seconds; returns it (124 if still running).
+stop() {
+    kill -TERM "$1"
+    waited=0
+    while kill -0 "$1" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$1" 2>/dev/null; then
+        echo "$NAME over qdrant: $3 still running ${STOP_LIMIT} s after SIGTERM" >&2
+        return 124
+    fi
+    rc=0
+    wait "$1" || rc=$?
+    return $rc
+}
+
+# The log exists before the process does: the shell opens the redirection in the child, which may run after the
+# first read of the log (and under set -e a sed that cannot open it ends this script).
+: >"$T/server.log"
+"$ENGRAM" --data "$T/server-data" --no-sync serve --http 127.0.0.1:0 2>>"$T/server.log" &
+SERVER_PID=$!
+wait_for_port "$SERVER_PID" "$T/server.log" "engram serve"
+URL=http://127.0.0.1:$PORT
+
+if command -v node >/dev/null 2>&1 && [ -d "$HERE/qdrant-js/node_modules/ajv" ]; then
+    : >"$T/proxy.log"
+    node "$HERE/qdrant-js/recording-proxy.mjs" "$URL" >>"$T/proxy.log" 2>&1 &
+    PROXY_PID=$!
+    wait_for_port "$PROXY_PID" "$T/proxy.log" "the recording proxy"
+    URL=http://127.0.0.1:$PORT
+else
+    echo "$NAME over qdrant: requests not validated: node or the npm packages are missing" \
+        "(scripts/install-node-deps.sh)"
+fi
+
+status=0
+ENGRAM_TEST_QDRANT_URL=$URL ENGRAM_CRASH_KILLS=${ENGRAM_CRASH_KILLS:-40} \
+    ENGRAM_ARCHIVE_CRASH_KILLS=${ENGRAM_ARCHIVE_CRASH_KILLS:-15} "$PROGRAM" || status=1
+
+if [ -n "$PROXY_PID" ]; then
+    rc=0
+    stop "$PROXY_PID" "$T/proxy.log" "the recording proxy" || rc=$?
+    PROXY_PID=
+    cat "$T/proxy.log"
+    if [ $rc -ne 0 ]; then
+        echo "$NAME over qdrant: the recording proxy found invalid requests or failed (exit $rc)" >&2
+        status=1
+    fi
+fi
+rc=0
+stop "$SERVER_PID" "$T/server.log" "engram serve" || rc=$?
+SERVER_PID=
+if [ $rc -ne 0 ]; then
+    echo "$NAME over qdrant: engram serve exited $rc after SIGTERM:" >&2
+    sed 's/^/    | /' "$T/server.log" >&2
+    status=1
+fi
+exit $status
