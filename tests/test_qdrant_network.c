@@ -1,0 +1,877 @@
+/* test_qdrant_network.c — the Qdrant backend when the network or the server misbehaves, and over TLS. Each test
+ * runs its own `engram serve` ($ENGRAM_BIN, set by ctest) on a loopback port, most of them behind a fault proxy
+ * written here (plain sockets, a thread per connection) that forwards requests and, by rule, holds one, delays
+ * them, or answers 500 in the server's place. Every fault test ends the way an operator would: the folder reopened,
+ * `check` (with repair where the fault left an orphan) consistent, and every memory acknowledged before or during
+ * the fault whole, vector bit for bit.
+ *   - the server killed (SIGKILL) while a batch create is in flight: the call fails with EG_UNAVAILABLE, and after a
+ *     restart on the same folder and port nothing of the batch is left half-written;
+ *   - the server slow (vectors.timeout_ms shorter than its delay): EG_UNAVAILABLE, the breaker opens after
+ *     breaker.failure_threshold failures and then fails fast without sending anything;
+ *   - 500s: EG_UNAVAILABLE, the saga undone; a 500 on one chunk of a chunked upsert restores the points that
+ *     existed before the call and removes only the new ones;
+ *   - connection refused at open: eg_open opens (the backend sends nothing at open), a write fails with
+ *     EG_UNAVAILABLE under degrade.write_policy=fail and is queued under =queue;
+ *   - the server restarted while the client queues writes: the queue drains once the server is back and the breaker
+ *     closes;
+ *   - TLS: engram serve with a self-signed certificate; an untrusted certificate is EG_UNAVAILABLE naming the
+ *     certificate, vectors.ca_file trusting it makes the same calls work.
+ * The client killed with -9 mid-saga is the crash suites' work over Qdrant (ctest test_memory_crash_over_qdrant). */
+#define _GNU_SOURCE
+#include "test.h"
+
+#include <engram/engram.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIM 8
+#define START_LIMIT_MS 20000 /* for a server to print its port */
+#define STOP_LIMIT_MS 15000  /* for a server to exit after SIGTERM */
+
+static eg_error err;
+
+static uint64_t now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms) {
+    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* ---- engram serve as a child process ---------------------------------------------------------------------- */
+
+typedef struct server {
+    pid_t pid;
+    uint16_t port;
+    char data[512];
+    char log[600];
+} server;
+
+/* The port of the "listening on ... (port N)" line of log, or 0 while there is none. */
+static uint16_t port_in_log(const char *log) {
+    FILE *f = fopen(log, "r");
+    if (!f) return 0;
+    char line[1024];
+    unsigned port = 0;
+    while (!port && fgets(line, sizeof line, f)) {
+        const char *mark = strstr(line, "(port ");
+        if (strstr(line, "listening on") && mark) port = (unsigned)strtoul(mark + 6, NULL, 10);
+    }
+    fclose(f);
+    return (uint16_t)port;
+}
+
+/* Starts engram serve over s->data on 127.0.0.1:port (0: one it picks), with extra arguments (NULL-terminated, may
+ * be NULL); waits for its port. False, the log shown, when it does not start. */
+static bool server_start(server *s, uint16_t port, const char *const *extra) {
+    const char *engram = getenv("ENGRAM_BIN");
+    if (!engram) {
+        fprintf(stderr, "  ENGRAM_BIN is not set: run this test through ctest\n");
+        return false;
+    }
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%u", (unsigned)port);
+    const char *argv[16] = {engram, "--data", s->data, "--no-sync", "serve", "--http", address};
+    size_t argc = 7;
+    for (size_t i = 0; extra && extra[i] && argc < 15; i++) argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    int log_fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) return false;
+    s->pid = fork();
+    if (s->pid == 0) {
+        dup2(log_fd, STDERR_FILENO);
+        execv(engram, (char *const *)argv);
+        _exit(127);
+    }
+    close(log_fd);
+    for (uint64_t deadline = now_ms() + START_LIMIT_MS; now_ms() < deadline; sleep_ms(20)) {
+        if ((s->port = port_in_log(s->log))) return true;
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) break;
+    }
+    fprintf(stderr, "  engram serve did not start; its log:\n");
+    FILE *f = fopen(s->log, "r");
+    for (char line[1024]; f && fgets(line, sizeof line, f);) fprintf(stderr, "    | %s", line);
+    if (f) fclose(f);
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+    return false;
+}
+
+/* A server over a new data folder on a port of its choosing. */
+static bool server_new(server *s, const char *const *extra) {
+    const char *dir = test_scratch_dir();
+    snprintf(s->data, sizeof s->data, "%s/server-data", dir);
+    snprintf(s->log, sizeof s->log, "%s/server.log", dir);
+    return server_start(s, 0, extra);
+}
+
+static void server_kill(server *s) {
+    if (!s->pid) return;
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+/* SIGTERM; the server must exit 0 within STOP_LIMIT_MS. */
+static bool server_stop(server *s) {
+    if (!s->pid) return true;
+    kill(s->pid, SIGTERM);
+    int status = 0;
+    for (uint64_t deadline = now_ms() + STOP_LIMIT_MS; now_ms() < deadline; sleep_ms(20)) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+            fprintf(stderr, "  engram serve did not exit 0 after SIGTERM (status %d)\n", status);
+            return false;
+        }
+    }
+    fprintf(stderr, "  engram serve still running %d ms after SIGTERM\n", STOP_LIMIT_MS);
+    server_kill(s);
+    return false;
+}
+
+/* ---- The fault proxy --------------------------------------------------------------------------------------- */
+
+typedef enum proxy_action {
+    PROXY_FORWARD,    /* pass the request to the server and its answer back */
+    PROXY_ANSWER_500, /* answer 500 with Qdrant's error envelope, the server never sees it */
+    PROXY_DELAY,      /* forward after delay_ms */
+    PROXY_HOLD,       /* keep the request until proxy_release, then forward it */
+} proxy_action;
+
+#define PROXY_CONNECTIONS_MAX 64
+#define PROXY_HEAD_MAX 16384
+
+/* One rule at a time: requests whose "METHOD PATH" contains `match` take `action`, from the (skip+1)-th such request
+ * on, `times` of them (negative: all). */
+typedef struct fault_proxy {
+    int listen_fd;
+    uint16_t port, upstream_port;
+    pthread_t acceptor;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    char match[128];
+    proxy_action action;
+    int skip, times, delay_ms;
+    int requests, matched, in_flight, holding, connections;
+    bool released, stopping;
+    int fds[PROXY_CONNECTIONS_MAX];
+} fault_proxy;
+
+typedef struct proxy_connection {
+    fault_proxy *proxy;
+    int fd;
+} proxy_connection;
+
+static bool send_all(int fd, const char *data, size_t len) {
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        data += n, len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Reads one HTTP message (head, then Content-Length bytes of body) from fd into buf (cap bytes), *have bytes of
+ * which are already there; returns the message's length, 0 on EOF, error or a message that does not fit. Bytes
+ * past the message stay in buf after it. */
+static size_t read_message(int fd, char *buf, size_t cap, size_t *have) {
+    size_t head = 0;
+    for (;;) {
+        char *end = memmem(buf, *have, "\r\n\r\n", 4);
+        if (end) {
+            head = (size_t)(end - buf) + 4;
+            break;
+        }
+        if (*have == cap) return 0;
+        ssize_t n = recv(fd, buf + *have, cap - *have, 0);
+        if (n <= 0) return 0;
+        *have += (size_t)n;
+    }
+    size_t body = 0;
+    for (char *p = buf; p < buf + head; p = strstr(p, "\r\n") + 2)
+        if (strncasecmp(p, "content-length:", 15) == 0) body = strtoul(p + 15, NULL, 10);
+    if (head + body > cap) return 0;
+    while (*have < head + body) {
+        ssize_t n = recv(fd, buf + *have, cap - *have, 0);
+        if (n <= 0) return 0;
+        *have += (size_t)n;
+    }
+    return head + body;
+}
+
+static int connect_loopback(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) return fd;
+    if (fd >= 0) close(fd);
+    return -1;
+}
+
+/* Sends the request to the server and writes its answer into answer (cap bytes); returns its length, 0 when the
+ * server is gone. One connection per request: the server's keep-alive is not what these tests are about. */
+static size_t forward(uint16_t port, const char *request, size_t len, char *answer, size_t cap) {
+    int fd = connect_loopback(port);
+    if (fd < 0) return 0;
+    size_t have = 0, got = send_all(fd, request, len) ? read_message(fd, answer, cap, &have) : 0;
+    close(fd);
+    return got;
+}
+
+/* What the rule says for one request line; counts it. */
+static proxy_action decide(fault_proxy *p, const char *method_and_path) {
+    pthread_mutex_lock(&p->lock);
+    p->requests++;
+    proxy_action action = PROXY_FORWARD;
+    if (p->action != PROXY_FORWARD && strstr(method_and_path, p->match)) {
+        int index = p->matched++;
+        if (index >= p->skip && (p->times < 0 || index < p->skip + p->times)) action = p->action;
+    }
+    p->in_flight++;
+    pthread_mutex_unlock(&p->lock);
+    return action;
+}
+
+/* Waits as the action says: PROXY_DELAY for delay_ms, PROXY_HOLD until released; both end early when stopping. */
+static void wait_as_told(fault_proxy *p, proxy_action action) {
+    pthread_mutex_lock(&p->lock);
+    if (action == PROXY_HOLD) {
+        p->holding++;
+        pthread_cond_broadcast(&p->changed);
+        while (!p->released && !p->stopping) pthread_cond_wait(&p->changed, &p->lock);
+        p->holding--;
+    } else if (action == PROXY_DELAY) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += p->delay_ms / 1000;
+        until.tv_nsec += (long)(p->delay_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        while (!p->stopping && pthread_cond_timedwait(&p->changed, &p->lock, &until) != ETIMEDOUT) continue;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *serve_connection(void *arg) {
+    proxy_connection *c = arg;
+    fault_proxy *p = c->proxy;
+    enum { BUFFER = 8 << 20 }; /* a chunk of upserted points, or an answer of them, fits */
+    char *in = malloc(BUFFER), *out = malloc(BUFFER);
+    size_t have = 0;
+    for (size_t len; in && out && (len = read_message(c->fd, in, BUFFER, &have));) {
+        char line[256];
+        size_t line_len = strcspn(in, "\r");
+        snprintf(line, sizeof line, "%.*s", (int)(line_len < 255 ? line_len : 255), in);
+        proxy_action action = decide(p, line);
+        wait_as_told(p, action);
+        static const char injected[] = "{\"status\":{\"error\":\"Service internal error: injected by the test\"},"
+                                       "\"time\":0.0}";
+        size_t answer = 0;
+        if (action == PROXY_ANSWER_500)
+            answer = (size_t)snprintf(out, BUFFER,
+                                      "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                                      "Content-Length: %zu\r\n\r\n%s",
+                                      sizeof injected - 1, injected);
+        else
+            answer = forward(p->upstream_port, in, len, out, BUFFER);
+        pthread_mutex_lock(&p->lock);
+        p->in_flight--;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+        /* The server gone: the client sees its connection closed, as it would with no proxy. */
+        if (!answer || !send_all(c->fd, out, answer)) break;
+        memmove(in, in + len, have - len);
+        have -= len;
+    }
+    free(in);
+    free(out);
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < PROXY_CONNECTIONS_MAX; i++)
+        if (p->fds[i] == c->fd) p->fds[i] = -1;
+    close(c->fd);
+    p->connections--;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+    free(c);
+    return NULL;
+}
+
+static void *accept_connections(void *arg) {
+    fault_proxy *p = arg;
+    for (;;) {
+        int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return NULL; /* the listening socket was shut down: proxy_stop */
+        }
+        pthread_mutex_lock(&p->lock);
+        int slot = -1;
+        for (int i = 0; i < PROXY_CONNECTIONS_MAX && slot < 0; i++)
+            if (p->fds[i] < 0) slot = i;
+        proxy_connection *c = slot >= 0 && !p->stopping ? malloc(sizeof *c) : NULL;
+        pthread_t thread;
+        if (c) {
+            *c = (proxy_connection){p, fd};
+            p->fds[slot] = fd;
+            p->connections++;
+            if (pthread_create(&thread, NULL, serve_connection, c) == 0) {
+                pthread_detach(thread);
+            } else {
+                p->fds[slot] = -1;
+                p->connections--;
+                free(c);
+                c = NULL;
+            }
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (!c) close(fd);
+    }
+}
+
+static bool proxy_start(fault_proxy *p, uint16_t upstream_port) {
+    memset(p, 0, sizeof *p);
+    p->upstream_port = upstream_port;
+    for (int i = 0; i < PROXY_CONNECTIONS_MAX; i++) p->fds[i] = -1;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->changed, NULL);
+    p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(p->listen_fd, 64) != 0 ||
+        getsockname(p->listen_fd, (struct sockaddr *)&a, &len) != 0)
+        return false;
+    p->port = ntohs(a.sin_port);
+    return pthread_create(&p->acceptor, NULL, accept_connections, p) == 0;
+}
+
+static void proxy_rule(fault_proxy *p, const char *match, proxy_action action, int skip, int times, int delay_ms) {
+    pthread_mutex_lock(&p->lock);
+    snprintf(p->match, sizeof p->match, "%s", match);
+    p->action = action;
+    p->skip = skip, p->times = times, p->delay_ms = delay_ms;
+    p->matched = 0;
+    p->released = false;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int proxy_requests(fault_proxy *p) {
+    pthread_mutex_lock(&p->lock);
+    int n = p->requests;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* Waits (at most limit_ms) until a request is held; true if one is. */
+static bool proxy_wait_held(fault_proxy *p, unsigned limit_ms) {
+    uint64_t deadline = now_ms() + limit_ms;
+    pthread_mutex_lock(&p->lock);
+    while (!p->holding && now_ms() < deadline) {
+        pthread_mutex_unlock(&p->lock);
+        sleep_ms(5);
+        pthread_mutex_lock(&p->lock);
+    }
+    bool held = p->holding > 0;
+    pthread_mutex_unlock(&p->lock);
+    return held;
+}
+
+static void proxy_release(fault_proxy *p) {
+    pthread_mutex_lock(&p->lock);
+    p->released = true;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Waits (at most limit_ms) until no request is in flight: a delayed request the client gave up on has reached the
+ * server, as a slow server's would have. */
+static bool proxy_wait_idle(fault_proxy *p, unsigned limit_ms) {
+    uint64_t deadline = now_ms() + limit_ms;
+    pthread_mutex_lock(&p->lock);
+    while (p->in_flight && now_ms() < deadline) {
+        pthread_mutex_unlock(&p->lock);
+        sleep_ms(5);
+        pthread_mutex_lock(&p->lock);
+    }
+    bool idle = p->in_flight == 0;
+    pthread_mutex_unlock(&p->lock);
+    return idle;
+}
+
+/* Stops accepting, closes every connection and waits for their threads to end. */
+static void proxy_stop(fault_proxy *p) {
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->changed);
+    for (int i = 0; i < PROXY_CONNECTIONS_MAX; i++)
+        if (p->fds[i] >= 0) shutdown(p->fds[i], SHUT_RDWR);
+    pthread_mutex_unlock(&p->lock);
+    shutdown(p->listen_fd, SHUT_RDWR);
+    pthread_join(p->acceptor, NULL);
+    close(p->listen_fd);
+    pthread_mutex_lock(&p->lock);
+    while (p->connections) pthread_cond_wait(&p->changed, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    pthread_cond_destroy(&p->changed);
+    pthread_mutex_destroy(&p->lock);
+}
+
+/* ---- The client folder ------------------------------------------------------------------------------------- */
+
+#define SETTINGS_MAX 12
+
+/* Opens dir with its vectors on http://127.0.0.1:port plus the given settings (NULL-terminated, may be NULL). */
+static eg_db *open_client(const char *dir, const char *url, const char *const *extra) {
+    static char url_setting[600];
+    snprintf(url_setting, sizeof url_setting, "vectors.url=%s", url);
+    const char *settings[SETTINGS_MAX] = {"vectors.backend=qdrant", url_setting};
+    size_t count = 2;
+    for (size_t i = 0; extra && extra[i] && count < SETTINGS_MAX; i++) settings[count++] = extra[i];
+    eg_options options = {EG_DURABILITY_NONE, settings, count};
+    eg_db *db = NULL;
+    eg_status st = eg_open(dir, &options, &db, &err);
+    if (st != EG_OK) fprintf(stderr, "  eg_open: %s: %s\n", eg_status_name(st), err.message);
+    return db;
+}
+
+static const char *loopback_url(uint16_t port) {
+    static char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)port);
+    return url;
+}
+
+/* Memory n's vector: four of the eight components +-0.5, the others 0 (1120 distinct vectors). Its length is
+ * exactly 1, so the cosine collections' normalisation keeps every bit and a vector read back compares exactly. */
+static void vector_of(int n, float v[DIM]) {
+    int pattern = n % 1120, subset = pattern / 16, signs = pattern % 16, mask = 0;
+    for (int m = 0; m < 256; m++)
+        if (__builtin_popcount((unsigned)m) == 4 && subset-- == 0) {
+            mask = m;
+            break;
+        }
+    for (int d = 0, k = 0; d < DIM; d++) v[d] = mask & (1 << d) ? (signs & (1 << k++) ? -0.5f : 0.5f) : 0.0f;
+}
+
+static eg_status create_memory(eg_db *db, int n) {
+    float v[DIM];
+    vector_of(n, v);
+    char id[32];
+    snprintf(id, sizeof id, "%d", n);
+    eg_memory_spec spec = {.type = EG_MEMORY_ENTITY, .id = id, .vector = v, .dim = DIM};
+    return eg_memory_create(db, &spec, NULL, &err);
+}
+
+typedef struct batch_call {
+    eg_db *db;
+    int first, count;
+    eg_status status;
+    eg_error error;
+} batch_call;
+
+/* Creates memories first..first+count-1 in one eg_memory_batch_create (a thread's body). */
+static void *run_batch(void *arg) {
+    batch_call *call = arg;
+    eg_memory_spec *specs = calloc((size_t)call->count, sizeof *specs);
+    float(*vectors)[DIM] = calloc((size_t)call->count, sizeof *vectors);
+    char(*ids)[32] = calloc((size_t)call->count, sizeof *ids);
+    for (int i = 0; i < call->count; i++) {
+        vector_of(call->first + i, vectors[i]);
+        snprintf(ids[i], sizeof ids[i], "%d", call->first + i);
+        specs[i] = (eg_memory_spec){.type = EG_MEMORY_ENTITY, .id = ids[i], .vector = vectors[i], .dim = DIM};
+    }
+    call->status = eg_memory_batch_create(call->db, specs, (size_t)call->count, NULL, &call->error);
+    free(specs);
+    free(vectors);
+    free(ids);
+    return NULL;
+}
+
+static eg_status create_batch(eg_db *db, int first, int count) {
+    batch_call call = {db, first, count, EG_OK, {0}};
+    run_batch(&call);
+    err = call.error;
+    return call.status;
+}
+
+/* Memory n is in both stores, its vector bit for bit. */
+static bool whole(eg_db *db, int n) {
+    char id[32];
+    snprintf(id, sizeof id, "%d", n);
+    if (!test_has_node(db, id)) return false;
+    eg_point_id pid = eg_point_id_num((uint64_t)n);
+    eg_point_list list = {0};
+    eg_error e;
+    bool good = eg_vectors_get(eg_db_vectors(db), "entities", &pid, 1, false, true, &list, &e) == EG_OK &&
+                list.count == 1 && list.items[0].dim == DIM;
+    float v[DIM];
+    vector_of(n, v);
+    if (good) good = memcmp(list.items[0].vector, v, sizeof v) == 0;
+    eg_point_list_free(&list);
+    return good;
+}
+
+/* Memory n is in neither store. */
+static bool absent(eg_db *db, int n) {
+    char id[32];
+    snprintf(id, sizeof id, "%d", n);
+    return !test_has_node(db, id) && !test_has_point(db, "entities", id);
+}
+
+/* eg_memory_check, with repair first when asked; true when the (last) report says consistent. */
+static bool consistent_after(eg_db *db, bool repair) {
+    json_t *report = NULL;
+    if (repair) {
+        CHECK_OK(eg_memory_check(db, true, &report, &err), &err);
+        json_decref(report);
+        report = NULL;
+    }
+    eg_status st = eg_memory_check(db, false, &report, &err);
+    CHECK_OK(st, &err);
+    bool good = st == EG_OK && json_is_true(json_object_get(report, "consistent"));
+    if (!good && report) {
+        char *text = json_dumps(report, JSON_COMPACT);
+        fprintf(stderr, "  check: %s\n", text);
+        free(text);
+    }
+    json_decref(report);
+    return good;
+}
+
+static json_t *health(eg_db *db) {
+    json_t *r = test_exec(db, "{\"op\":\"health\"}");
+    json_t *h = json_incref(json_object_get(r, "result"));
+    json_decref(r);
+    return h;
+}
+
+static json_t *vectors_health(json_t *h) {
+    return json_object_get(json_object_get(h, "stores"), "vectors");
+}
+
+static const char *vectors_breaker(eg_db *db, char *out, size_t cap) {
+    json_t *h = health(db);
+    snprintf(out, cap, "%s",
+             json_string_value(json_object_get(json_object_get(vectors_health(h), "breaker"), "state")));
+    json_decref(h);
+    return out;
+}
+
+static json_int_t vectors_queue_depth(eg_db *db) {
+    json_t *h = health(db);
+    json_int_t depth = json_integer_value(json_object_get(json_object_get(vectors_health(h), "queue"), "depth"));
+    json_decref(h);
+    return depth;
+}
+
+/* ---- The tests --------------------------------------------------------------------------------------------- */
+
+#define BEFORE 20     /* memories acknowledged before each fault */
+#define BATCH 200     /* memories of the batch the server dies under */
+#define CHUNK "25"    /* vectors.batch_size: the batch's upsert is 8 requests */
+
+TEST(the_server_killed_mid_batch_leaves_nothing_half_written) {
+    server s;
+    REQUIRE(server_new(&s, NULL));
+    fault_proxy p;
+    REQUIRE(proxy_start(&p, s.port));
+    const char *dir = test_data_dir();
+    static const char *const settings[] = {"vectors.batch_size=" CHUNK, NULL};
+    eg_db *db = open_client(dir, loopback_url(p.port), settings);
+    REQUIRE(db);
+    CHECK_OK(create_batch(db, 1, BEFORE), &err);
+
+    /* The third chunk of the batch's upsert is held while the server is killed; then it goes on to a dead server. */
+    proxy_rule(&p, "PUT /collections/", PROXY_HOLD, 2, 1, 0);
+    batch_call call = {db, 1000, BATCH, EG_OK, {0}};
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, NULL, run_batch, &call) == 0);
+    CHECK(proxy_wait_held(&p, 10000));
+    server_kill(&s);
+    proxy_release(&p);
+    pthread_join(thread, NULL);
+    CHECK(call.status == EG_UNAVAILABLE);
+    printf("  the batch failed: %s: %s\n", eg_status_name(call.status), call.error.message);
+    eg_close(db);
+
+    REQUIRE(server_start(&s, s.port, NULL));
+    db = open_client(dir, loopback_url(p.port), settings);
+    REQUIRE(db);
+    CHECK(consistent_after(db, true));
+    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
+    int left = 0;
+    for (int n = 1000; n < 1000 + BATCH; n++) left += !absent(db, n);
+    CHECK(left == 0);
+    /* the ids are free again: the same batch now goes through */
+    CHECK_OK(create_batch(db, 1000, BATCH), &err);
+    CHECK(whole(db, 1000) && whole(db, 1000 + BATCH - 1) && consistent_after(db, false));
+    eg_close(db);
+    proxy_stop(&p);
+    CHECK(server_stop(&s));
+}
+
+TEST(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast) {
+    server s;
+    REQUIRE(server_new(&s, NULL));
+    fault_proxy p;
+    REQUIRE(proxy_start(&p, s.port));
+    const char *dir = test_data_dir();
+    static const char *const settings[] = {"vectors.timeout_ms=200", "breaker.failure_threshold=2",
+                                           "breaker.reset_timeout_ms=600000", NULL};
+    eg_db *db = open_client(dir, loopback_url(p.port), settings);
+    REQUIRE(db);
+    for (int n = 1; n <= BEFORE; n++) CHECK_OK(create_memory(db, n), &err);
+
+    proxy_rule(&p, "", PROXY_DELAY, 0, -1, 1000);
+    char state[32];
+    uint64_t start = now_ms();
+    CHECK_STATUS(create_memory(db, 100), EG_UNAVAILABLE, &err);
+    CHECK(now_ms() - start < 5000); /* the timeout, not the delay, ended it (and the undo's own requests) */
+    CHECK(strcmp(vectors_breaker(db, state, sizeof state), "closed") == 0);
+    CHECK_STATUS(create_memory(db, 101), EG_UNAVAILABLE, &err);
+    CHECK(strcmp(vectors_breaker(db, state, sizeof state), "open") == 0);
+    /* open: fails at once, sending nothing */
+    int sent = proxy_requests(&p);
+    start = now_ms();
+    CHECK_STATUS(create_memory(db, 102), EG_UNAVAILABLE, &err);
+    CHECK(now_ms() - start < 150 && proxy_requests(&p) == sent);
+    CHECK(strstr(err.message, "store unavailable: circuit open") != NULL);
+    eg_close(db);
+
+    /* The server was only slow: what the client gave up on may have landed since, which check repairs. */
+    proxy_rule(&p, "", PROXY_FORWARD, 0, 0, 0);
+    CHECK(proxy_wait_idle(&p, 10000));
+    db = open_client(dir, loopback_url(p.port), NULL);
+    REQUIRE(db);
+    CHECK(consistent_after(db, true));
+    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
+    for (int n = 100; n <= 102; n++) CHECK(absent(db, n));
+    eg_close(db);
+    proxy_stop(&p);
+    CHECK(server_stop(&s));
+}
+
+TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
+    server s;
+    REQUIRE(server_new(&s, NULL));
+    fault_proxy p;
+    REQUIRE(proxy_start(&p, s.port));
+    const char *dir = test_data_dir();
+    static const char *const settings[] = {"breaker.failure_threshold=3", "breaker.reset_timeout_ms=600000", NULL};
+    eg_db *db = open_client(dir, loopback_url(p.port), settings);
+    REQUIRE(db);
+    for (int n = 1; n <= BEFORE; n++) CHECK_OK(create_memory(db, n), &err);
+
+    /* every upsert answered 500: the create fails, its saga undone (the undo's deletes go through, and their
+     * successes keep the breaker closed: its threshold counts failures in a row) */
+    proxy_rule(&p, "PUT /collections/entities/points", PROXY_ANSWER_500, 0, -1, 0);
+    for (int n = 100; n <= 103; n++) {
+        CHECK_STATUS(create_memory(db, n), EG_UNAVAILABLE, &err);
+        CHECK(absent(db, n));
+    }
+    CHECK(strstr(err.message, "injected by the test") != NULL); /* Qdrant's own error text is kept */
+    char state[32];
+    CHECK(strcmp(vectors_breaker(db, state, sizeof state), "closed") == 0);
+    /* every request answered 500: three failures in a row open the breaker */
+    proxy_rule(&p, "", PROXY_ANSWER_500, 0, -1, 0);
+    for (int n = 104; n <= 106; n++) CHECK_STATUS(create_memory(db, n), EG_UNAVAILABLE, &err);
+    CHECK(strcmp(vectors_breaker(db, state, sizeof state), "open") == 0);
+    eg_close(db);
+
+    proxy_rule(&p, "", PROXY_FORWARD, 0, 0, 0);
+    db = open_client(dir, loopback_url(p.port), NULL);
+    REQUIRE(db);
+    CHECK(consistent_after(db, false));
+    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
+    for (int n = 100; n <= 106; n++) CHECK(absent(db, n));
+    eg_close(db);
+    proxy_stop(&p);
+    CHECK(server_stop(&s));
+}
+
+#define OLD_POINTS 15 /* points 1..15 exist before the chunked upsert of 1..30 */
+#define NEW_POINTS 30
+
+/* A chunked upsert whose second chunk is answered 500 fails, and undoes only its own writes: the points that
+ * existed before have their old vectors back, the new ones are gone. */
+TEST(a_500_on_one_chunk_restores_the_points_that_existed_and_removes_the_new_ones) {
+    server s;
+    REQUIRE(server_new(&s, NULL));
+    fault_proxy p;
+    REQUIRE(proxy_start(&p, s.port));
+    static const char *const settings[] = {"vectors.batch_size=10", "vectors.max_concurrency=1", NULL};
+    eg_db *db = open_client(test_data_dir(), loopback_url(p.port), settings);
+    REQUIRE(db);
+    eg_vectors *v = eg_db_vectors(db);
+    eg_collection_config config = {.dim = DIM, .distance = EG_DISTANCE_DOT};
+    CHECK_OK(eg_vectors_create_collection(v, "chunks", &config, &err), &err);
+    eg_point points[NEW_POINTS];
+    float vectors[NEW_POINTS][DIM];
+    for (int i = 0; i < NEW_POINTS; i++) {
+        vector_of(i + 1, vectors[i]);
+        points[i] = (eg_point){.id = eg_point_id_num((uint64_t)i + 1), .vector = vectors[i], .dim = DIM};
+    }
+    CHECK_OK(eg_vectors_upsert(v, "chunks", points, OLD_POINTS, &err), &err);
+    for (int i = 0; i < NEW_POINTS; i++) vector_of(i + 1000, vectors[i]);
+
+    proxy_rule(&p, "PUT /collections/chunks/points", PROXY_ANSWER_500, 1, 1, 0);
+    CHECK_STATUS(eg_vectors_upsert(v, "chunks", points, NEW_POINTS, &err), EG_UNAVAILABLE, &err);
+    proxy_rule(&p, "", PROXY_FORWARD, 0, 0, 0);
+
+    uint64_t count = 0;
+    CHECK_OK(eg_vectors_count(v, "chunks", NULL, &count, &err), &err);
+    CHECK(count == OLD_POINTS);
+    eg_point_id ids[NEW_POINTS];
+    for (int i = 0; i < NEW_POINTS; i++) ids[i] = points[i].id;
+    eg_point_list list = {0};
+    CHECK_OK(eg_vectors_get(v, "chunks", ids, NEW_POINTS, false, true, &list, &err), &err);
+    CHECK(list.count == OLD_POINTS);
+    for (size_t i = 0; i < list.count; i++) {
+        float old[DIM];
+        vector_of((int)list.items[i].id.num, old);
+        CHECK(list.items[i].id.num <= OLD_POINTS && list.items[i].dim == DIM &&
+              memcmp(list.items[i].vector, old, sizeof old) == 0);
+    }
+    eg_point_list_free(&list);
+    eg_close(db);
+    proxy_stop(&p);
+    CHECK(server_stop(&s));
+}
+
+/* A port nothing listens on: bound, read, closed. */
+static uint16_t unused_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+TEST(connection_refused_at_open_opens_and_fails_or_queues_writes_as_the_policy_says) {
+    uint16_t port = unused_port();
+    REQUIRE(port);
+    eg_db *db = open_client(test_data_dir(), loopback_url(port), NULL);
+    REQUIRE(db); /* the backend sends nothing at open */
+    CHECK_STATUS(create_memory(db, 1), EG_UNAVAILABLE, &err);
+    CHECK(strstr(err.message, "127.0.0.1") != NULL || strstr(err.message, "connect") != NULL);
+    json_t *h = health(db);
+    CHECK(strcmp(json_string_value(json_object_get(vectors_health(h), "backend")), "qdrant") == 0);
+    json_decref(h);
+    eg_close(db);
+
+    static const char *const queue[] = {"degrade.write_policy=queue", "breaker.failure_threshold=1", NULL};
+    const char *dir = test_data_dir();
+    db = open_client(dir, loopback_url(port), queue);
+    REQUIRE(db);
+    for (int n = 1; n <= 3; n++) CHECK_OK(create_memory(db, n), &err);
+    CHECK(vectors_queue_depth(db) == 3);
+    eg_close(db);
+}
+
+TEST(writes_queued_while_the_server_restarts_drain_when_it_is_back) {
+    server s;
+    REQUIRE(server_new(&s, NULL));
+    const char *dir = test_data_dir();
+    static const char *const settings[] = {"degrade.write_policy=queue", "breaker.failure_threshold=1",
+                                           "breaker.success_threshold=1", "breaker.reset_timeout_ms=100", NULL};
+    eg_db *db = open_client(dir, loopback_url(s.port), settings);
+    REQUIRE(db);
+    for (int n = 1; n <= BEFORE; n++) CHECK_OK(create_memory(db, n), &err);
+
+    server_kill(&s);
+    for (int n = 100; n < 110; n++) CHECK_OK(create_memory(db, n), &err); /* acknowledged: queued */
+    CHECK(vectors_queue_depth(db) > 0);
+
+    REQUIRE(server_start(&s, s.port, NULL));
+    char state[32] = "";
+    json_int_t depth = -1;
+    for (uint64_t deadline = now_ms() + 15000; now_ms() < deadline; sleep_ms(20)) {
+        depth = vectors_queue_depth(db);
+        if (depth == 0 && strcmp(vectors_breaker(db, state, sizeof state), "closed") == 0) break;
+    }
+    CHECK(depth == 0 && strcmp(state, "closed") == 0);
+    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
+    for (int n = 100; n < 110; n++) CHECK(whole(db, n));
+    CHECK(consistent_after(db, false));
+    eg_close(db);
+    CHECK(server_stop(&s));
+}
+
+/* A self-signed certificate for 127.0.0.1 made with certtool (gnutls-bin, which scripts/install-deps.sh installs)
+ * into dir: cert.pem and key.pem. */
+static bool make_certificate(const char *dir) {
+    char path[600], command[2048];
+    snprintf(path, sizeof path, "%s/cert.cfg", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fputs("cn = 127.0.0.1\nip_address = 127.0.0.1\nexpiration_days = 2\ntls_www_server\nsigning_key\n", f);
+    fclose(f);
+    snprintf(command, sizeof command,
+             "certtool --generate-privkey --key-type=ecdsa --outfile '%s/key.pem' >'%s/certtool.log' 2>&1 && "
+             "certtool --generate-self-signed --load-privkey '%s/key.pem' --template '%s' --outfile '%s/cert.pem' "
+             ">>'%s/certtool.log' 2>&1",
+             dir, dir, dir, path, dir, dir);
+    return system(command) == 0;
+}
+
+TEST(tls_with_a_self_signed_certificate_is_refused_until_vectors_ca_file_trusts_it) {
+    const char *dir = test_scratch_dir();
+    if (!make_certificate(dir)) {
+        fprintf(stderr, "  certtool could not make a certificate (gnutls-bin: scripts/install-deps.sh)\n");
+        CHECK(false);
+        return;
+    }
+    char cert[600], key[600], ca_setting[700];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(ca_setting, sizeof ca_setting, "vectors.ca_file=%s", cert);
+    const char *const tls[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+    server s;
+    REQUIRE(server_new(&s, tls));
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", (unsigned)s.port);
+
+    eg_db *db = open_client(test_data_dir(), url, NULL);
+    REQUIRE(db);
+    CHECK_STATUS(create_memory(db, 1), EG_UNAVAILABLE, &err);
+    CHECK(strstr(err.message, "certificate") != NULL);
+    printf("  untrusted: %s\n", err.message);
+    eg_close(db);
+
+    const char *const trusted[] = {ca_setting, NULL};
+    const char *client = test_data_dir();
+    db = open_client(client, url, trusted);
+    REQUIRE(db);
+    for (int n = 1; n <= 5; n++) CHECK_OK(create_memory(db, n), &err);
+    for (int n = 1; n <= 5; n++) CHECK(whole(db, n));
+    CHECK(consistent_after(db, false));
+    eg_close(db);
+    CHECK(server_stop(&s));
+}
+
+int main(void) {
+    RUN(the_server_killed_mid_batch_leaves_nothing_half_written);
+    RUN(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast);
+    RUN(answers_of_500_are_unavailable_and_the_writes_are_undone);
+    RUN(a_500_on_one_chunk_restores_the_points_that_existed_and_removes_the_new_ones);
+    RUN(connection_refused_at_open_opens_and_fails_or_queues_writes_as_the_policy_says);
+    RUN(writes_queued_while_the_server_restarts_drain_when_it_is_back);
+    RUN(tls_with_a_self_signed_certificate_is_refused_until_vectors_ca_file_trusts_it);
+    return test_summary();
+}
