@@ -770,8 +770,8 @@ run eg --data "$C" config
 expect_rc "config on a fresh folder" 0
 expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
 got=$(grep -c '' "$T/out" || :)
-if [ "$got" -eq 20 ]; then pass; else
-    fail "config: expected a header and 19 settings, got $got lines"
+if [ "$got" -eq 31 ]; then pass; else
+    fail "config: expected a header and 30 settings, got $got lines"
     detail
 fi
 expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
@@ -805,8 +805,8 @@ run eg --data "$C" --durability none config
 expect_in "--durability none without the file" "$T/out" '^durability +none +group +override '
 run eg --data "$C" --set durability=none --set breaker.reset_timeout_ms=50 config --json
 expect_rc "config --json" 0
-json_check "config --json: all 19 settings, in order" "$T/out" \
-    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms']" \
+json_check "config --json: all 30 settings, in order" "$T/out" \
+    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms']" \
     '"name": "archive\.retention_days"'
 json_check "config --json: an integer override" "$T/out" \
     "[s for s in r if s['name'] == 'breaker.reset_timeout_ms'] == [{'name': 'breaker.reset_timeout_ms', 'value': 50, 'default': 60000, 'source': 'override', 'description': s['description'], 'allowed': '1..86400000'} for s in r if s['name'] == 'breaker.reset_timeout_ms']" \
@@ -815,8 +815,8 @@ json_check "config --json: a word override" "$T/out" \
     "[(s['value'], s['default'], s['source'], s['allowed']) for s in r if s['name'] == 'durability'] == [('none', 'group', 'override', 'group|fsync|none')]" \
     '"value": "none",'
 got=$(grep -c '"source":' "$T/out" || :)
-if [ "$got" -eq 19 ]; then pass; else
-    fail "config --json: expected 19 settings with a source, got $got"
+if [ "$got" -eq 30 ]; then pass; else
+    fail "config --json: expected 30 settings with a source, got $got"
     detail
 fi
 run eg --data "$C" --set serve.api_key=hunter2-secret config --json
@@ -826,6 +826,12 @@ json_check "config --json: a secret setting shows that it is set, not its value"
 expect_not_in "config --json: the API key is never printed" "$T/out" 'hunter2-secret'
 run eg --data "$C" --set serve.api_key=hunter2-secret config
 expect_not_in "config: the API key is never printed" "$T/out" 'hunter2-secret'
+run eg --data "$C" --set vectors.api_key=qdrant-secret-7 --set vectors.url=https://alice:pw-9@qdrant.example:6333 config --json
+json_check "config --json: the Qdrant key shows that it is set, the URL without its credentials" "$T/out" \
+    "[s['value'] for s in r if s['name'] in ('vectors.api_key', 'vectors.url')] == ['https://<credentials>@qdrant.example:6333', '(set)']" \
+    '"(set)"'
+expect_not_in "config --json: the Qdrant key is never printed" "$T/out" 'qdrant-secret-7'
+expect_not_in "config --json: URL credentials are never printed" "$T/out" 'pw-9'
 # Bad overrides: usage errors (exit 2) naming the problem, before the data folder is touched.
 S=$T/set-data # never created
 for q in "foo=1|unknown setting 'foo'" "breaker.failure_threshold=0|breaker\.failure_threshold = 0 is out of range 1\.\.1000000" \

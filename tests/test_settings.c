@@ -389,21 +389,26 @@ TEST(the_listing) {
     eg_error err;
     CHECK_OK(eg_settings_list(s, &list, &err), &err);
     REQUIRE(json_is_array(list));
-    CHECK(json_array_size(list) == 19);
+    CHECK(json_array_size(list) == 30);
     static const char *const names[] = {"breaker.failure_threshold", "breaker.success_threshold",
                                         "breaker.reset_timeout_ms", "breaker.half_open_max_calls",
                                         "degrade.write_policy", "degrade.cache_entries",
                                         "degrade.queue_max", "durability",
                                         "saga.step_timeout_ms", "saga.compensation_attempts",
                                         "archive.path", "archive.retention_days",
-                                        "vectors.index_threads", "serve.http", "serve.api_key",
+                                        "vectors.index_threads", "vectors.backend", "vectors.url",
+                                        "vectors.api_key", "vectors.ca_file", "vectors.timeout_ms",
+                                        "vectors.batch_size", "vectors.max_concurrency",
+                                        "vectors.collection_prefix", "vectors.shard_number",
+                                        "vectors.replication_factor", "vectors.write_consistency_factor",
+                                        "serve.http", "serve.api_key",
                                         "serve.threads", "serve.max_body_bytes", "serve.max_connections",
                                         "serve.idle_timeout_ms"};
     size_t i;
     json_t *entry;
     json_array_foreach(list, i, entry) {
         CHECK(json_object_size(entry) == 6);
-        CHECK(i < 19 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
+        CHECK(i < 30 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
         CHECK(json_is_string(json_object_get(entry, "source")));
         CHECK(json_string_length(json_object_get(entry, "description")) > 10);
         CHECK(json_is_string(json_object_get(entry, "allowed")));
@@ -433,6 +438,42 @@ TEST(the_listing) {
     CHECK(json_integer_value(json_object_get(cache, "value")) == 1000);
     json_decref(list);
     eg_settings_free(s);
+}
+
+TEST(the_vector_backend_settings) {
+    eg_settings *s = load(NULL, NULL, 0);
+    REQUIRE(s);
+    CHECK(strcmp(eg_settings_word(s, "vectors.backend"), "lmdb") == 0);
+    CHECK(strcmp(eg_settings_text(s, "vectors.url"), "http://localhost:6333") == 0);
+    CHECK(strcmp(eg_settings_text(s, "vectors.api_key"), "") == 0);
+    CHECK(strcmp(eg_settings_text(s, "vectors.ca_file"), "") == 0);
+    CHECK(strcmp(eg_settings_text(s, "vectors.collection_prefix"), "") == 0);
+    CHECK(eg_settings_int(s, "vectors.timeout_ms") == 30000);
+    CHECK(eg_settings_int(s, "vectors.batch_size") == 100);
+    CHECK(eg_settings_int(s, "vectors.max_concurrency") == 10);
+    CHECK(eg_settings_int(s, "vectors.shard_number") == 1);
+    CHECK(eg_settings_int(s, "vectors.replication_factor") == 1);
+    CHECK(eg_settings_int(s, "vectors.write_consistency_factor") == 1);
+    eg_settings_free(s);
+    const char *const set[] = {"vectors.backend=qdrant", "vectors.url=http://bob:s3cret@127.0.0.1:7000",
+                               "vectors.api_key=key-123", "vectors.collection_prefix=ww_"};
+    REQUIRE((s = load(NULL, set, 4)));
+    CHECK(strcmp(eg_settings_word(s, "vectors.backend"), "qdrant") == 0);
+    CHECK(strcmp(eg_settings_text(s, "vectors.collection_prefix"), "ww_") == 0);
+    json_t *list;
+    json_t *url = listed(s, "vectors.url", &list);
+    CHECK(url && strcmp(json_string_value(json_object_get(url, "value")), "http://<credentials>@127.0.0.1:7000") == 0);
+    json_decref(list);
+    json_t *key = listed(s, "vectors.api_key", &list);
+    CHECK(key && strcmp(json_string_value(json_object_get(key, "value")), "(set)") == 0);
+    json_decref(list);
+    eg_settings_free(s);
+    CHECK(override_refused("vectors.backend=neo4j", "override: vectors.backend = 'neo4j' must be one of lmdb, qdrant"));
+    CHECK(override_refused("vectors.batch_size=0", "override: vectors.batch_size = 0 is out of range 1..10000"));
+    CHECK(override_refused("vectors.max_concurrency=257",
+                           "override: vectors.max_concurrency = 257 is out of range 1..256"));
+    CHECK(override_refused("vectors.timeout_ms=0", "override: vectors.timeout_ms = 0 is out of range 1..86400000"));
+    CHECK(override_refused("vectors.shard_number=0", "override: vectors.shard_number = 0 is out of range 1..1024"));
 }
 
 /* Runs fn in a child process with stderr silenced; true when it died of abort(). */
@@ -485,6 +526,7 @@ int main(void) {
     RUN(an_unreadable_file_is_an_io_error);
     RUN(the_override_validator);
     RUN(the_listing);
+    RUN(the_vector_backend_settings);
     RUN(a_misspelt_name_in_code_aborts);
     return test_summary();
 }

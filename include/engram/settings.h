@@ -14,9 +14,13 @@
  *   durability                   group|fsync|none group when an acknowledged write is on disk
  *   saga.step_timeout_ms         1..86400000    60000  a saga step slower than this is treated as failed
  *   saga.compensation_attempts   1..100         3      attempts at each compensation before a dead letter
- *   archive.path, archive.retention_days, vectors.index_threads, and the serve.* settings of `engram serve`
- *   (serve.http, serve.api_key, serve.threads, serve.max_body_bytes, serve.max_connections,
- *   serve.idle_timeout_ms): docs/settings.md
+ *   archive.path, archive.retention_days, vectors.index_threads, the vector backend's (vectors.backend lmdb|qdrant,
+ *   and for qdrant vectors.url, vectors.api_key, vectors.ca_file, vectors.timeout_ms, vectors.batch_size,
+ *   vectors.max_concurrency, vectors.collection_prefix, vectors.shard_number, vectors.replication_factor,
+ *   vectors.write_consistency_factor: docs/backends.md), and the serve.* settings of `engram serve` (serve.http,
+ *   serve.api_key, serve.threads, serve.max_body_bytes, serve.max_connections, serve.idle_timeout_ms):
+ *   docs/settings.md. Secret settings (the API keys) are listed as "(set)", never shown; a URL is listed without
+ *   its user information.
  *
  * Where a value comes from, last one winning: the default; else the line of DATA/engram.conf; else an override
  * given to eg_settings_load (`engram --set NAME=VALUE`), which lasts for that process only.

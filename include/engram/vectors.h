@@ -3,8 +3,8 @@
  *
  * eg_vectors is an interface, like eg_graph: a table of operations (eg_vectors_ops) behind the eg_vectors_*
  * functions, which validate every argument once for every backend. The embedded backend
- * (eg_vectors_open_lmdb) implements it today; a Qdrant REST backend and the resilience decorators implement the
- * same table. Shapes follow Qdrant's so that both backends answer alike.
+ * (eg_vectors_open_lmdb) and the Qdrant REST backend (eg_vectors_open_qdrant, docs/backends.md) implement it, and so
+ * do the resilience decorators. Shapes follow Qdrant's so that both backends answer alike.
  *
  * Model
  * - A collection has a name (1..255 bytes, no '/', no NUL), a dimension (1..65536), a distance and whether its
@@ -329,6 +329,31 @@ typedef struct eg_vectors_lmdb_options {
  * died after changing them) is dropped and rebuilt when a search next needs it. */
 eg_status eg_vectors_open_lmdb(const char *dir, const eg_vectors_lmdb_options *options, eg_vectors **out,
                                eg_error *err);
+
+/* ---- The Qdrant backend ------------------------------------------------------------------------------- */
+
+#define EG_QDRANT_URL_DEFAULT "http://localhost:6333"
+#define EG_QDRANT_TIMEOUT_MS_DEFAULT 30000
+#define EG_QDRANT_BATCH_SIZE_DEFAULT 100
+#define EG_QDRANT_MAX_CONCURRENCY_DEFAULT 10
+
+/* A zero or NULL field takes its default (the settings vectors.* of docs/settings.md say the same). */
+typedef struct eg_vectors_qdrant_options {
+    const char *url;               /* http:// or https://, user:password@ allowed; default EG_QDRANT_URL_DEFAULT */
+    const char *api_key;           /* sent as the `api-key` header; NULL or "": $ENGRAM_QDRANT_API_KEY, else none */
+    const char *ca_file;           /* PEM file of certificates to trust for https, besides the system's */
+    const char *collection_prefix; /* prepended to every collection name on the server ("ww_": the original's) */
+    unsigned timeout_ms;           /* per request, connecting included */
+    unsigned batch_size;           /* points per upsert request, 1..EG_VECTOR_BATCH_MAX */
+    unsigned max_concurrency;      /* requests in flight at most (and connections kept) */
+    unsigned shard_number, replication_factor, write_consistency_factor; /* sent when creating a collection; 1 */
+} eg_vectors_qdrant_options;
+
+/* A vector store kept by a Qdrant server (or cluster) over its REST API: every operation answers as the embedded
+ * backend's does (docs/backends.md maps each to its REST calls and says where a remote store differs). Nothing is
+ * sent at open: a server that is down fails the first operation with EG_UNAVAILABLE. EG_INVALID_ARGUMENT for a
+ * URL that is not http(s), a prefix with '/', a batch size above EG_VECTOR_BATCH_MAX. */
+eg_status eg_vectors_open_qdrant(const eg_vectors_qdrant_options *options, eg_vectors **out, eg_error *err);
 
 /* ---- Operations (validate, then call the table) -------------------------------------------------------- */
 

@@ -84,17 +84,39 @@ static eg_status wrap(eg_db *db, const eg_guard *guard, eg_error *err) {
     return EG_OK;
 }
 
+/* The vector backend the setting vectors.backend names: the embedded one in DATA/vectors, or a Qdrant server (then
+ * DATA/vectors is not used). */
+static eg_status open_vector_backend(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
+    const eg_settings *s = db->settings;
+    if (strcmp(eg_settings_word(s, "vectors.backend"), "qdrant") == 0) {
+        eg_vectors_qdrant_options options = {
+            .url = eg_settings_text(s, "vectors.url"),
+            .api_key = eg_settings_text(s, "vectors.api_key"),
+            .ca_file = eg_settings_text(s, "vectors.ca_file"),
+            .collection_prefix = eg_settings_text(s, "vectors.collection_prefix"),
+            .timeout_ms = (unsigned)eg_settings_int(s, "vectors.timeout_ms"),
+            .batch_size = (unsigned)eg_settings_int(s, "vectors.batch_size"),
+            .max_concurrency = (unsigned)eg_settings_int(s, "vectors.max_concurrency"),
+            .shard_number = (unsigned)eg_settings_int(s, "vectors.shard_number"),
+            .replication_factor = (unsigned)eg_settings_int(s, "vectors.replication_factor"),
+            .write_consistency_factor = (unsigned)eg_settings_int(s, "vectors.write_consistency_factor"),
+        };
+        return eg_vectors_open_qdrant(&options, &db->vectors, err);
+    }
+    char path[4096];
+    eg_vectors_lmdb_options options = {0, no_sync, (unsigned)eg_settings_int(s, "vectors.index_threads")};
+    eg_status st = eg_path_join(path, sizeof path, dir, "vectors", err);
+    return st ? st : eg_vectors_open_lmdb(path, &options, &db->vectors, err);
+}
+
 /* backend -> fault guard (ENGRAM_ALLOW_FAULTS=1 only) -> write observer = direct -> circuit breaker. */
 static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
     char path[4096];
     eg_graph_lmdb_options graph_options = {0, no_sync};
-    eg_vectors_lmdb_options vector_options = {0, no_sync,
-                                              (unsigned)eg_settings_int(db->settings, "vectors.index_threads")};
     eg_status st;
     if ((st = eg_path_join(path, sizeof path, dir, "graph", err)) ||
         (st = eg_graph_open_lmdb(path, &graph_options, &db->graph, err)) ||
-        (st = eg_path_join(path, sizeof path, dir, "vectors", err)) ||
-        (st = eg_vectors_open_lmdb(path, &vector_options, &db->vectors, err)))
+        (st = open_vector_backend(db, dir, no_sync, err)))
         return st;
     if (eg_faults_allowed()) {
         const char *rules = getenv("ENGRAM_FAULTS");

@@ -4,6 +4,7 @@
 
 #include "util/files.h"
 #include "util/quote.h"
+#include "util/sanitize.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,16 +24,19 @@ typedef struct setting_def {
     const char *const *words;      /* SETTING_WORD: the allowed words, NULL-terminated; the first is default */
     const char *text_default;      /* SETTING_TEXT */
     bool secret;                   /* SETTING_TEXT: listings say whether it is set, never what it is */
+    bool url;                      /* SETTING_TEXT: listings hide the user information of the URL */
     const char *description;
 } setting_def;
 
 static const char *const write_policies[] = {"fail", "queue", NULL};
 static const char *const durabilities[] = {"group", "fsync", "none", NULL};
+static const char *const vector_backends[] = {"lmdb", "qdrant", NULL};
 
 #define INT_SETTING(n, lo, hi, def, text)                                                                             \
     {.name = n, .type = SETTING_INT, .min = lo, .max = hi, .int_default = def, .description = text}
 #define WORD_SETTING(n, list, text) {.name = n, .type = SETTING_WORD, .words = list, .description = text}
 #define TEXT_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .description = text}
+#define URL_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .url = true, .description = text}
 #define SECRET_SETTING(n, text) {.name = n, .type = SETTING_TEXT, .text_default = "", .secret = true, .description = text}
 
 static const setting_def settings_table[] = {
@@ -52,6 +56,20 @@ static const setting_def settings_table[] = {
     INT_SETTING("archive.retention_days", 1, 36500, 1825, "cleanup_archive removes entries archived longer ago"),
     INT_SETTING("vectors.index_threads", 0, 256, 0,
                 "threads that build a collection's HNSW index; 0: one per CPU"),
+    WORD_SETTING("vectors.backend", vector_backends,
+                 "where the vectors are kept: lmdb (DATA/vectors) or qdrant (a Qdrant server at vectors.url)"),
+    URL_SETTING("vectors.url", "http://localhost:6333", "the Qdrant backend: the server's URL, http:// or https://"),
+    SECRET_SETTING("vectors.api_key", "the Qdrant backend: the api-key header; empty: $ENGRAM_QDRANT_API_KEY, else none"),
+    TEXT_SETTING("vectors.ca_file", "", "the Qdrant backend: a PEM file of certificates to trust for https"),
+    INT_SETTING("vectors.timeout_ms", 1, 86400000, 30000, "the Qdrant backend: the time allowed for one request"),
+    INT_SETTING("vectors.batch_size", 1, 10000, 100, "the Qdrant backend: points per upsert request"),
+    INT_SETTING("vectors.max_concurrency", 1, 256, 10, "the Qdrant backend: requests in flight at most"),
+    TEXT_SETTING("vectors.collection_prefix", "",
+                 "the Qdrant backend: prepended to collection names on the server (ww_: the original's)"),
+    INT_SETTING("vectors.shard_number", 1, 1024, 1, "the Qdrant backend: shards of a collection it creates"),
+    INT_SETTING("vectors.replication_factor", 1, 100, 1, "the Qdrant backend: replicas of a collection it creates"),
+    INT_SETTING("vectors.write_consistency_factor", 1, 100, 1,
+                "the Qdrant backend: replicas that acknowledge a write, for a collection it creates"),
     TEXT_SETTING("serve.http", "127.0.0.1:6333", "engram serve: the HTTP address, HOST:PORT ([::1]:PORT for IPv6)"),
     SECRET_SETTING("serve.api_key", "engram serve: the key every route but the health probes requires; empty: none"),
     INT_SETTING("serve.threads", 1, 1024, 16, "engram serve: threads that answer requests"),
@@ -357,6 +375,11 @@ const char *eg_settings_text(const eg_settings *s, const char *name) {
 /* A setting's value (or default) as JSON: an integer, or a word. */
 static json_t *value_json(const setting_def *def, const setting_value *value) {
     if (def->secret) return json_string(value->text[0] ? "(set)" : "");
+    if (def->url) {
+        char shown[TEXT_MAX + 1];
+        eg_sanitize_message(value->text, shown, sizeof shown);
+        return json_string(shown);
+    }
     if (def->type == SETTING_TEXT) return json_string(value->text);
     return def->type == SETTING_INT ? json_integer(value->number) : json_string(def->words[value->word]);
 }

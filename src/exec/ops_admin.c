@@ -35,13 +35,26 @@ static json_t *store_health(eg_db *db, int store, int64_t now, bool *degraded, b
                      "stall_error", q.stalled ? stall : NULL, "degraded_ms", (json_int_t)(since ? now - since : 0));
 }
 
+/* Which backend keeps a store, and for a remote one where (its URL without credentials). */
+static void describe_backend(eg_db *db, int store, json_t *health) {
+    bool qdrant = store == EG_STORE_VECTORS && strcmp(eg_settings_word(db->settings, "vectors.backend"), "qdrant") == 0;
+    json_object_set_new(health, "backend", json_string(qdrant ? "qdrant" : "lmdb"));
+    if (!qdrant) return;
+    char url[1024];
+    eg_sanitize_message(eg_settings_text(db->settings, "vectors.url"), url, sizeof url);
+    json_object_set_new(health, "url", json_string(url));
+}
+
 static eg_status op_health(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     (void)args;
     int64_t now = eg_now_ms();
     bool degraded = false, down = false;
     json_t *stores = json_object();
-    for (int s = 0; stores && s < EG_STORE_COUNT; s++)
-        json_object_set_new(stores, eg_store_name(s), store_health(db, s, now, &degraded, &down));
+    for (int s = 0; stores && s < EG_STORE_COUNT; s++) {
+        json_t *health = store_health(db, s, now, &degraded, &down);
+        if (health) describe_backend(db, s, health);
+        json_object_set_new(stores, eg_store_name(s), health);
+    }
     json_t *letters = NULL;
     eg_status st = eg_saga_dead_letters(db->sagas, &letters, err);
     if (st != EG_OK) {
