@@ -878,6 +878,10 @@ expect_rc "health on a fresh folder" 0
 expect_in "health: the graph breaker closed" "$T/out" '^graph +breaker closed '
 expect_in "health: the vectors breaker closed" "$T/out" '^vectors +breaker closed '
 expect_in "health: the write policy" "$T/out" '^write policy fail, 0 dead letters$'
+expect_in "health: the embedded backends" "$T/out" '^ +backend lmdb$'
+run eg --data "$T/health-qdrant" --set vectors.backend=qdrant --set vectors.url=http://ops:pw-77@127.0.0.1:1 health
+expect_in "health: the Qdrant backend and its URL" "$T/out" '^ +backend qdrant at http://<credentials>@127\.0\.0\.1:1$'
+expect_not_in "health: URL credentials are never printed" "$T/out" 'pw-77'
 last=$(tail -n 1 "$T/out")
 if [ "$last" = ok ]; then pass; else fail "health: expected \"ok\" as the last line" "got: $last"; fi
 expect_empty "health: stderr" "$T/err"

@@ -472,7 +472,7 @@ TEST(points_and_searches_answer_as_the_embedded_store) {
              eg_vectors_delete_payload_keys(p.remote, name, with_missing, 2, keys, 1, &remote_err_),
              "delete keys of a missing point");
         uint32_t dim = collections[c].config->dim;
-        float v1[4] = {0.5f, -0.25f, 1.0f, 0.75f}, v2[4] = {-1.0f, 0.5f, 0.25f, 0.5f};
+        float v1[8] = {0.5f, -0.25f, 1.0f, 0.75f}, v2[8] = {-1.0f, 0.5f, 0.25f, 0.5f}; /* room for dim + 1 */
         eg_point updates[2] = {{.id = id_of(5), .vector = v1, .dim = dim}, {.id = id_of(6), .vector = v2, .dim = dim}};
         BOTH(eg_vectors_update_vectors(p.local, name, updates, 2, &local_err_),
              eg_vectors_update_vectors(p.remote, name, updates, 2, &remote_err_), "update vectors");
