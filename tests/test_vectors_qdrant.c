@@ -2,8 +2,8 @@
  * port: every operation is run on it and on an embedded store with the same data and calls, and the two answers
  * are compared (same status, same points in the same order, scores within 1e-5); then what only a remote store
  * has: a chunked upsert whose third chunk fails (nothing of the call stays, points that existed are restored), a
- * refused connection and a server that never answers (unavailable, within the timeout), the API key (sent, and
- * never shown when wrong), URL credentials kept out of messages, the collection prefix, and the memory layer
+ * refused connection and a server that never answers (unavailable, within the timeout), TLS (verified; a
+ * self-signed certificate trusted through ca_file), the API key (sent, and never shown when wrong), URL credentials kept out of messages, the collection prefix, and the memory layer
  * (create, recall, delete, check, health) over it. */
 #include "test.h"
 
@@ -30,7 +30,8 @@ typedef struct served {
     char url[64];
 } served;
 
-static bool serve_folder(served *s, const char *api_key) {
+/* Serves a new folder on 127.0.0.1 (https with a certificate and key), with an API key when one is given. */
+static bool serve_folder_with(served *s, const char *api_key, const char *cert, const char *key) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/served", test_scratch_dir());
     eg_options options = {.durability = EG_DURABILITY_NONE};
@@ -38,15 +39,18 @@ static bool serve_folder(served *s, const char *api_key) {
         fprintf(stderr, "  eg_open: %s\n", err.message);
         return false;
     }
-    eg_server_options server_options = {.http = "127.0.0.1:0", .api_key = api_key, .threads = 4};
+    eg_server_options server_options = {.http = "127.0.0.1:0", .api_key = api_key, .threads = 4,
+                                         .tls_cert_file = cert, .tls_key_file = key};
     if (eg_server_start(s->db, &server_options, &s->server, &err) != EG_OK) {
         fprintf(stderr, "  eg_server_start: %s\n", err.message);
         eg_close(s->db);
         return false;
     }
-    snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u", (unsigned)eg_server_port(s->server));
+    snprintf(s->url, sizeof s->url, "%s://127.0.0.1:%u", cert ? "https" : "http", (unsigned)eg_server_port(s->server));
     return true;
 }
+
+static bool serve_folder(served *s, const char *api_key) { return serve_folder_with(s, api_key, NULL, NULL); }
 
 static void unserve(served *s) {
     eg_server_stop(s->server, 1000);
@@ -617,6 +621,42 @@ TEST(the_api_key_is_sent_and_never_shown) {
     unserve(&s);
 }
 
+TEST(tls_is_verified_and_a_ca_file_trusts_a_self_signed_certificate) {
+    const char *dir = test_scratch_dir();
+    if (!test_make_certificate(dir)) {
+        printf("     SKIPPED: neither certtool (gnutls-bin) nor openssl could make a certificate\n");
+        return;
+    }
+    char cert[512], key[512];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    served s;
+    REQUIRE(serve_folder_with(&s, NULL, cert, key));
+    /* Verification is on: a certificate no authority of the system signed is refused. */
+    eg_vectors_qdrant_options options = {.url = s.url, .timeout_ms = 5000};
+    eg_vectors *v = open_remote(&options);
+    REQUIRE(v);
+    eg_string_list list;
+    eg_error e;
+    CHECK_STATUS(eg_vectors_list_collections(v, &list, &e), EG_UNAVAILABLE, &e);
+    CHECK(strstr(e.message, "unreachable"));
+    eg_vectors_close(v);
+    /* vectors.ca_file names the certificate to trust. */
+    options.ca_file = cert;
+    REQUIRE((v = open_remote(&options)));
+    eg_collection_config config = {2, EG_DISTANCE_DOT, false, 0, 0, 0, EG_QUANTIZATION_NONE};
+    float vector[2] = {0.5f, 2.0f};
+    eg_point point = {.id = eg_point_id_num(3), .vector = vector, .dim = 2};
+    eg_point_list got;
+    CHECK_OK(eg_vectors_create_collection(v, "c", &config, &e), &e);
+    CHECK_OK(eg_vectors_upsert(v, "c", &point, 1, &e), &e);
+    CHECK_OK(eg_vectors_get(v, "c", &point.id, 1, true, true, &got, &e), &e);
+    CHECK(got.count == 1 && got.items[0].vector[1] == 2.0f);
+    eg_point_list_free(&got);
+    eg_vectors_close(v);
+    unserve(&s);
+}
+
 TEST(bad_options_are_refused_at_open) {
     eg_vectors *v = NULL;
     eg_error e;
@@ -750,6 +790,7 @@ int main(void) {
     RUN(a_refused_connection_is_unavailable);
     RUN(a_server_that_never_answers_times_out);
     RUN(the_api_key_is_sent_and_never_shown);
+    RUN(tls_is_verified_and_a_ca_file_trusts_a_self_signed_certificate);
     RUN(bad_options_are_refused_at_open);
     RUN(the_prefix_is_applied_and_stripped);
     RUN(the_memory_layer_runs_over_qdrant);
