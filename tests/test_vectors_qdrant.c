@@ -783,6 +783,125 @@ TEST(the_memory_layer_runs_over_qdrant) {
     unserve(&s);
 }
 
+/* The response of one exec line, checked for its code; the response is dropped. */
+static void exec_expect(eg_db *db, const char *line, const char *code) {
+    json_t *response = test_exec(db, line);
+    if (strcmp(test_response_code(response), code) != 0) {
+        char *text = json_dumps(response, 0);
+        fprintf(stderr, "  %s\n  -> %s (expected %s)\n", line, text, code);
+        free(text);
+        test_failures_in_current++;
+    }
+    json_decref(response);
+}
+
+/* The number of vector writes waiting in the durable queue. */
+static json_int_t vector_queue_depth(eg_db *db) {
+    json_t *health = test_exec(db, "{\"op\":\"health\"}");
+    json_t *vectors = json_object_get(json_object_get(json_object_get(health, "result"), "stores"), "vectors");
+    json_int_t depth = json_integer_value(json_object_get(json_object_get(vectors, "queue"), "depth"));
+    json_decref(health);
+    return depth;
+}
+
+/* Waits up to 20 s for the vector write queue to drain; true when it did. */
+static bool queue_drains(eg_db *db) {
+    for (int i = 0; i < 400; i++) {
+        if (vector_queue_depth(db) == 0) return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+static bool consistent(eg_db *db) {
+    json_t *check = test_exec(db, "{\"op\":\"check\"}");
+    bool ok = json_is_true(json_object_get(json_object_get(check, "result"), "consistent"));
+    if (!ok) {
+        char *text = json_dumps(check, 0);
+        fprintf(stderr, "  check: %s\n", text);
+        free(text);
+    }
+    json_decref(check);
+    return ok;
+}
+
+#define ENTITY(n) "{\"op\":\"create_entity\",\"id\":" #n ",\"text\":\"entity number " #n "\"}"
+
+/* 503s, a slow server (timeouts) and a server stopped and started again, under the queue policy: every write is
+ * acknowledged, queued while the server cannot take it, drained once it can, and check finds both stores agree. */
+TEST(network_faults_end_with_every_acknowledged_memory_whole) {
+    setenv("ENGRAM_ALLOW_FAULTS", "1", 1); /* the served folder takes fault rules: its store fails, it answers 503 */
+    served s;
+    bool serving = serve_folder(&s, NULL);
+    unsetenv("ENGRAM_ALLOW_FAULTS");
+    REQUIRE(serving);
+    char dir[512], url_setting[128];
+    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
+    snprintf(url_setting, sizeof url_setting, "vectors.url=%s", s.url);
+    const char *const settings[] = {"vectors.backend=qdrant", url_setting, "vectors.timeout_ms=300",
+                                    "degrade.write_policy=queue", "breaker.failure_threshold=2",
+                                    "breaker.reset_timeout_ms=100"};
+    eg_options options = {.durability = EG_DURABILITY_NONE, .settings = settings, .setting_count = 6};
+    eg_db *db;
+    REQUIRE(eg_open(dir, &options, &db, &err) == EG_OK);
+    exec_expect(db, ENTITY(1), "ok");
+    /* The server's store fails: 503. */
+    exec_expect(s.db, "{\"op\":\"set_faults\",\"rules\":\"vectors.upsert=fail\"}", "ok");
+    exec_expect(db, ENTITY(2), "ok");
+    exec_expect(db, ENTITY(3), "ok");
+    CHECK(vector_queue_depth(db) > 0);
+    /* The server is slow: every request times out. */
+    exec_expect(s.db, "{\"op\":\"set_faults\",\"rules\":\"vectors.*=delay_ms:800\"}", "ok");
+    exec_expect(db, ENTITY(4), "ok");
+    exec_expect(s.db, "{\"op\":\"set_faults\",\"rules\":\"\"}", "ok");
+    CHECK(queue_drains(db));
+    /* The server stops; writes queue; it starts again on the same port and the queue drains. */
+    uint16_t port = eg_server_port(s.server);
+    eg_server_stop(s.server, 1000);
+    s.server = NULL;
+    exec_expect(db, ENTITY(5), "ok");
+    exec_expect(db, "{\"op\":\"update_memory\",\"id\":1,\"type\":\"entity\",\"payload\":{\"team\":\"core\"}}", "ok");
+    CHECK(vector_queue_depth(db) > 0);
+    char address[32];
+    snprintf(address, sizeof address, "127.0.0.1:%u", (unsigned)port);
+    eg_server_options again = {.http = address, .threads = 4};
+    bool restarted = false;
+    for (int attempt = 0; attempt < 100 && !restarted; attempt++) { /* the port may linger a moment after a stop */
+        restarted = eg_server_start(s.db, &again, &s.server, &err) == EG_OK;
+        if (!restarted) usleep(100 * 1000);
+    }
+    REQUIRE(restarted);
+    CHECK(queue_drains(db));
+    CHECK(consistent(db));
+    for (int n = 1; n <= 5; n++) {
+        char id[8];
+        snprintf(id, sizeof id, "%d", n);
+        CHECK(test_has_point(s.db, "entities", id));
+    }
+    eg_point_id one = eg_point_id_num(1);
+    eg_point_list got;
+    CHECK_OK(eg_vectors_get(eg_db_vectors(s.db), "entities", &one, 1, true, false, &got, &err), &err);
+    CHECK(got.count == 1 && json_is_string(json_object_get(got.items[0].payload, "team")));
+    eg_point_list_free(&got);
+    eg_close(db);
+    unserve(&s);
+}
+
+/* Nothing listens at open: the folder opens (nothing is sent then), and under the fail policy a memory write
+ * fails unavailable and leaves nothing behind. */
+TEST(a_server_down_at_open_fails_writes_cleanly) {
+    char dir[512], url_setting[128];
+    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
+    snprintf(url_setting, sizeof url_setting, "vectors.url=http://127.0.0.1:%u", closed_port());
+    const char *const settings[] = {"vectors.backend=qdrant", url_setting};
+    eg_options options = {.durability = EG_DURABILITY_NONE, .settings = settings, .setting_count = 2};
+    eg_db *db;
+    REQUIRE(eg_open(dir, &options, &db, &err) == EG_OK);
+    exec_expect(db, ENTITY(1), "unavailable");
+    CHECK(!test_has_node(db, "1"));
+    eg_close(db);
+}
+
 int main(void) {
     RUN(collections_answer_as_the_embedded_store);
     RUN(points_and_searches_answer_as_the_embedded_store);
@@ -794,5 +913,7 @@ int main(void) {
     RUN(bad_options_are_refused_at_open);
     RUN(the_prefix_is_applied_and_stripped);
     RUN(the_memory_layer_runs_over_qdrant);
+    RUN(network_faults_end_with_every_acknowledged_memory_whole);
+    RUN(a_server_down_at_open_fails_writes_cleanly);
     return test_summary();
 }
