@@ -78,6 +78,8 @@ bool test_has_node(eg_db *db, const char *id);
 
 /* Opens a fresh data folder (no fsync: tests measure logic, not disks). */
 eg_db *test_open_fresh(void);
+/* With $ENGRAM_TEST_VECTORS_URL set (tests/over_qdrant.sh sets it), the folder's vectors are kept by the Qdrant
+ * backend at that URL, under a collection prefix of the folder's own. */
 
 /* Runs one exec request line and returns the parsed response (caller decrefs). */
 json_t *test_exec(eg_db *db, const char *line);

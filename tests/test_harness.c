@@ -46,11 +46,21 @@ const char *test_scratch_dir(void) {
 }
 
 eg_db *test_open_fresh(void) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/data", test_scratch_dir());
+    char path[512], url[600], prefix[600];
+    const char *scratch_dir = test_scratch_dir();
+    snprintf(path, sizeof path, "%s/data", scratch_dir);
     eg_db *db;
     eg_error err;
     eg_options options = {.durability = EG_DURABILITY_NONE};
+    /* Over a Qdrant server (tests/over_qdrant.sh): each folder's collections under a prefix of their own. */
+    const char *server = getenv("ENGRAM_TEST_VECTORS_URL");
+    const char *settings[] = {"vectors.backend=qdrant", url, prefix};
+    if (server && *server) {
+        snprintf(url, sizeof url, "vectors.url=%s", server);
+        snprintf(prefix, sizeof prefix, "vectors.collection_prefix=%s_", strrchr(scratch_dir, '-') + 1);
+        options.settings = settings;
+        options.setting_count = 3;
+    }
     if (eg_open(path, &options, &db, &err) != EG_OK) {
         fprintf(stderr, "cannot open a fresh data folder: %s\n", err.message);
         exit(2);
