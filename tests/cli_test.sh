@@ -770,8 +770,8 @@ run eg --data "$C" config
 expect_rc "config on a fresh folder" 0
 expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
 got=$(grep -c '' "$T/out" || :)
-if [ "$got" -eq 20 ]; then pass; else
-    fail "config: expected a header and 19 settings, got $got lines"
+if [ "$got" -eq 31 ]; then pass; else
+    fail "config: expected a header and 30 settings, got $got lines"
     detail
 fi
 expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
@@ -878,6 +878,10 @@ expect_rc "health on a fresh folder" 0
 expect_in "health: the graph breaker closed" "$T/out" '^graph +breaker closed '
 expect_in "health: the vectors breaker closed" "$T/out" '^vectors +breaker closed '
 expect_in "health: the write policy" "$T/out" '^write policy fail, 0 dead letters$'
+expect_in "health: the embedded backends" "$T/out" '^ +backend lmdb$'
+run eg --data "$T/health-qdrant" --set vectors.backend=qdrant --set vectors.url=http://ops:pw-77@127.0.0.1:1 health
+expect_in "health: the Qdrant backend and its URL" "$T/out" '^ +backend qdrant at http://<credentials>@127\.0\.0\.1:1$'
+expect_not_in "health: URL credentials are never printed" "$T/out" 'pw-77'
 last=$(tail -n 1 "$T/out")
 if [ "$last" = ok ]; then pass; else fail "health: expected \"ok\" as the last line" "got: $last"; fi
 expect_empty "health: stderr" "$T/err"

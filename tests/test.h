@@ -91,6 +91,12 @@ const char *test_response_code(json_t *response);
  * stores before and after a rejected request. Caller frees. */
 char *test_graph_snapshot(eg_db *db);
 
+/* Is the program `name` on the PATH? */
+bool test_tool_exists(const char *name);
+/* Makes a self-signed certificate for 127.0.0.1 and localhost in dir (cert.pem, key.pem) with certtool, else
+ * openssl; false when neither could. */
+bool test_make_certificate(const char *dir);
+
 /* xorshift64*: a fixed seed per caller, so that a failure reproduces. */
 static inline uint64_t test_random(uint64_t *state) {
     *state ^= *state >> 12;

@@ -223,3 +223,37 @@ char *test_memory_snapshot(eg_db *db) {
     json_decref(all);
     return text;
 }
+
+bool test_tool_exists(const char *name) {
+    char command[128];
+    snprintf(command, sizeof command, "command -v %s >/dev/null 2>&1", name);
+    return system(command) == 0;
+}
+
+bool test_make_certificate(const char *dir) {
+    char command[2048];
+    if (test_tool_exists("certtool")) {
+        char template_path[512];
+        snprintf(template_path, sizeof template_path, "%s/cert.cfg", dir);
+        FILE *f = fopen(template_path, "w");
+        if (!f) return false;
+        fputs("cn = \"engram test\"\nip_address = \"127.0.0.1\"\ndns_name = \"localhost\"\nexpiration_days = 2\n"
+              "ca\ncert_signing_key\nsigning_key\nencryption_key\ntls_www_server\n",
+              f);
+        fclose(f);
+        snprintf(command, sizeof command,
+                 "certtool --generate-privkey --key-type=ecdsa --outfile '%s/key.pem' >/dev/null 2>&1 && "
+                 "certtool --generate-self-signed --load-privkey '%s/key.pem' --template '%s' "
+                 "--outfile '%s/cert.pem' >/dev/null 2>&1",
+                 dir, dir, template_path, dir);
+    } else if (test_tool_exists("openssl")) {
+        snprintf(command, sizeof command,
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                 "-subj '/CN=engram test' -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' "
+                 "-keyout '%s/key.pem' -out '%s/cert.pem' >/dev/null 2>&1",
+                 dir, dir);
+    } else {
+        return false;
+    }
+    return system(command) == 0;
+}

@@ -1,22 +1,21 @@
-/* test_qdrant_network.c — the Qdrant backend when the network or the server misbehaves, and over TLS. Each test
- * runs its own `engram serve` ($ENGRAM_BIN, set by ctest) on a loopback port, most of them behind a fault proxy
- * written here (plain sockets, a thread per connection) that forwards requests and, by rule, holds one, delays
- * them, or answers 500 in the server's place. Every fault test ends the way an operator would: the folder reopened,
- * `check` (with repair where the fault left an orphan) consistent, and every memory acknowledged before or during
- * the fault whole, vector bit for bit.
+/* test_qdrant_network.c — the memory layer over the Qdrant backend when the network or the server misbehaves. Each
+ * test runs its own `engram serve` ($ENGRAM_BIN, set by ctest) as a child process on a loopback port, most of them
+ * behind a fault proxy written here (plain sockets, a thread per connection) that forwards requests and, by rule,
+ * holds one, delays them, or answers 500 in the server's place. Every test ends the way an operator would: the
+ * folder reopened, `check` (with repair where the fault left an orphan) consistent, and every memory acknowledged
+ * before or during the fault whole, vector bit for bit.
  *   - the server killed (SIGKILL) while a batch create is in flight: the call fails with EG_UNAVAILABLE, and after a
- *     restart on the same folder and port nothing of the batch is left half-written;
+ *     restart on the same folder and port, check with repair leaves nothing of the batch half-written;
  *   - the server slow (vectors.timeout_ms shorter than its delay): EG_UNAVAILABLE, the breaker opens after
- *     breaker.failure_threshold failures and then fails fast without sending anything;
- *   - 500s: EG_UNAVAILABLE, the saga undone; a 500 on one chunk of a chunked upsert restores the points that
- *     existed before the call and removes only the new ones;
+ *     breaker.failure_threshold failures in a row and then fails fast without sending anything;
+ *   - 500s: EG_UNAVAILABLE with Qdrant's error text, the saga undone; the breaker opens when nothing succeeds;
  *   - connection refused at open: eg_open opens (the backend sends nothing at open), a write fails with
  *     EG_UNAVAILABLE under degrade.write_policy=fail and is queued under =queue;
- *   - the server restarted while the client queues writes: the queue drains once the server is back and the breaker
- *     closes;
- *   - TLS: engram serve with a self-signed certificate; an untrusted certificate is EG_UNAVAILABLE naming the
- *     certificate, vectors.ca_file trusting it makes the same calls work.
- * The client killed with -9 mid-saga is the crash suites' work over Qdrant (ctest test_memory_crash_over_qdrant). */
+ *   - the server killed and restarted while the client queues writes: the queue drains once it is back and the
+ *     breaker closes.
+ * test_vectors_qdrant.c has the backend's own fault tests (a failed chunk undone, a server that never answers, 503s
+ * from the server's store, a graceful restart, TLS with a self-signed certificate); the client killed with -9
+ * mid-saga is the crash suites' work over Qdrant (ctest test_memory_crash_over_qdrant, test_archive_crash_...). */
 #define _GNU_SOURCE
 #include "test.h"
 
@@ -30,7 +29,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -702,55 +700,6 @@ TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
     CHECK(server_stop(&s));
 }
 
-#define OLD_POINTS 15 /* points 1..15 exist before the chunked upsert of 1..30 */
-#define NEW_POINTS 30
-
-/* A chunked upsert whose second chunk is answered 500 fails, and undoes only its own writes: the points that
- * existed before have their old vectors back, the new ones are gone. */
-TEST(a_500_on_one_chunk_restores_the_points_that_existed_and_removes_the_new_ones) {
-    server s;
-    REQUIRE(server_new(&s, NULL));
-    fault_proxy p;
-    REQUIRE(proxy_start(&p, s.port));
-    static const char *const settings[] = {"vectors.batch_size=10", "vectors.max_concurrency=1", NULL};
-    eg_db *db = open_client(test_data_dir(), loopback_url(p.port), settings);
-    REQUIRE(db);
-    eg_vectors *v = eg_db_vectors(db);
-    eg_collection_config config = {.dim = DIM, .distance = EG_DISTANCE_DOT};
-    CHECK_OK(eg_vectors_create_collection(v, "chunks", &config, &err), &err);
-    eg_point points[NEW_POINTS];
-    float vectors[NEW_POINTS][DIM];
-    for (int i = 0; i < NEW_POINTS; i++) {
-        vector_of(i + 1, vectors[i]);
-        points[i] = (eg_point){.id = eg_point_id_num((uint64_t)i + 1), .vector = vectors[i], .dim = DIM};
-    }
-    CHECK_OK(eg_vectors_upsert(v, "chunks", points, OLD_POINTS, &err), &err);
-    for (int i = 0; i < NEW_POINTS; i++) vector_of(i + 1000, vectors[i]);
-
-    proxy_rule(&p, "PUT /collections/chunks/points", PROXY_ANSWER_500, 1, 1, 0);
-    CHECK_STATUS(eg_vectors_upsert(v, "chunks", points, NEW_POINTS, &err), EG_UNAVAILABLE, &err);
-    proxy_rule(&p, "", PROXY_FORWARD, 0, 0, 0);
-
-    uint64_t count = 0;
-    CHECK_OK(eg_vectors_count(v, "chunks", NULL, &count, &err), &err);
-    CHECK(count == OLD_POINTS);
-    eg_point_id ids[NEW_POINTS];
-    for (int i = 0; i < NEW_POINTS; i++) ids[i] = points[i].id;
-    eg_point_list list = {0};
-    CHECK_OK(eg_vectors_get(v, "chunks", ids, NEW_POINTS, false, true, &list, &err), &err);
-    CHECK(list.count == OLD_POINTS);
-    for (size_t i = 0; i < list.count; i++) {
-        float old[DIM];
-        vector_of((int)list.items[i].id.num, old);
-        CHECK(list.items[i].id.num <= OLD_POINTS && list.items[i].dim == DIM &&
-              memcmp(list.items[i].vector, old, sizeof old) == 0);
-    }
-    eg_point_list_free(&list);
-    eg_close(db);
-    proxy_stop(&p);
-    CHECK(server_stop(&s));
-}
-
 /* A port nothing listens on: bound, read, closed. */
 static uint16_t unused_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -813,65 +762,11 @@ TEST(writes_queued_while_the_server_restarts_drain_when_it_is_back) {
     CHECK(server_stop(&s));
 }
 
-/* A self-signed certificate for 127.0.0.1 made with certtool (gnutls-bin, which scripts/install-deps.sh installs)
- * into dir: cert.pem and key.pem. */
-static bool make_certificate(const char *dir) {
-    char path[600], command[2048];
-    snprintf(path, sizeof path, "%s/cert.cfg", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return false;
-    fputs("cn = 127.0.0.1\nip_address = 127.0.0.1\nexpiration_days = 2\ntls_www_server\nsigning_key\n", f);
-    fclose(f);
-    snprintf(command, sizeof command,
-             "certtool --generate-privkey --key-type=ecdsa --outfile '%s/key.pem' >'%s/certtool.log' 2>&1 && "
-             "certtool --generate-self-signed --load-privkey '%s/key.pem' --template '%s' --outfile '%s/cert.pem' "
-             ">>'%s/certtool.log' 2>&1",
-             dir, dir, dir, path, dir, dir);
-    return system(command) == 0;
-}
-
-TEST(tls_with_a_self_signed_certificate_is_refused_until_vectors_ca_file_trusts_it) {
-    const char *dir = test_scratch_dir();
-    if (!make_certificate(dir)) {
-        fprintf(stderr, "  certtool could not make a certificate (gnutls-bin: scripts/install-deps.sh)\n");
-        CHECK(false);
-        return;
-    }
-    char cert[600], key[600], ca_setting[700];
-    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
-    snprintf(key, sizeof key, "%s/key.pem", dir);
-    snprintf(ca_setting, sizeof ca_setting, "vectors.ca_file=%s", cert);
-    const char *const tls[] = {"--tls-cert", cert, "--tls-key", key, NULL};
-    server s;
-    REQUIRE(server_new(&s, tls));
-    char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%u", (unsigned)s.port);
-
-    eg_db *db = open_client(test_data_dir(), url, NULL);
-    REQUIRE(db);
-    CHECK_STATUS(create_memory(db, 1), EG_UNAVAILABLE, &err);
-    CHECK(strstr(err.message, "certificate") != NULL);
-    printf("  untrusted: %s\n", err.message);
-    eg_close(db);
-
-    const char *const trusted[] = {ca_setting, NULL};
-    const char *client = test_data_dir();
-    db = open_client(client, url, trusted);
-    REQUIRE(db);
-    for (int n = 1; n <= 5; n++) CHECK_OK(create_memory(db, n), &err);
-    for (int n = 1; n <= 5; n++) CHECK(whole(db, n));
-    CHECK(consistent_after(db, false));
-    eg_close(db);
-    CHECK(server_stop(&s));
-}
-
 int main(void) {
     RUN(the_server_killed_mid_batch_leaves_nothing_half_written);
     RUN(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast);
     RUN(answers_of_500_are_unavailable_and_the_writes_are_undone);
-    RUN(a_500_on_one_chunk_restores_the_points_that_existed_and_removes_the_new_ones);
     RUN(connection_refused_at_open_opens_and_fails_or_queues_writes_as_the_policy_says);
     RUN(writes_queued_while_the_server_restarts_drain_when_it_is_back);
-    RUN(tls_with_a_self_signed_certificate_is_refused_until_vectors_ca_file_trusts_it);
     return test_summary();
 }

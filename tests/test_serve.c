@@ -683,41 +683,6 @@ const char *__lsan_default_suppressions(void) {
     return "leak:gnutls_x509_crt_init\nleak:gnutls_subject_alt_names_init\n";
 }
 
-static bool tool_exists(const char *name) {
-    char command[128];
-    snprintf(command, sizeof command, "command -v %s >/dev/null 2>&1", name);
-    return system(command) == 0;
-}
-
-/* Makes a self-signed certificate for 127.0.0.1 in dir (cert.pem, key.pem) with certtool or openssl. */
-static bool make_certificate(const char *dir) {
-    char command[2048];
-    if (tool_exists("certtool")) {
-        char template_path[512];
-        snprintf(template_path, sizeof template_path, "%s/cert.cfg", dir);
-        FILE *f = fopen(template_path, "w");
-        if (!f) return false;
-        fputs("cn = \"engram test\"\nip_address = \"127.0.0.1\"\ndns_name = \"localhost\"\nexpiration_days = 2\n"
-              "ca\ncert_signing_key\nsigning_key\nencryption_key\ntls_www_server\n",
-              f);
-        fclose(f);
-        snprintf(command, sizeof command,
-                 "certtool --generate-privkey --key-type=ecdsa --outfile '%s/key.pem' >/dev/null 2>&1 && "
-                 "certtool --generate-self-signed --load-privkey '%s/key.pem' --template '%s' "
-                 "--outfile '%s/cert.pem' >/dev/null 2>&1",
-                 dir, dir, template_path, dir);
-    } else if (tool_exists("openssl")) {
-        snprintf(command, sizeof command,
-                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                 "-subj '/CN=engram test' -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' "
-                 "-keyout '%s/key.pem' -out '%s/cert.pem' >/dev/null 2>&1",
-                 dir, dir);
-    } else {
-        return false;
-    }
-    return system(command) == 0;
-}
-
 /* curl's exit status for one HTTPS request (0: the answer was had), the HTTP status in *status. */
 static int curl_https(uint16_t port, const char *path, const char *cacert, unsigned *status) {
     char command[1024];
@@ -734,11 +699,11 @@ static int curl_https(uint16_t port, const char *path, const char *cacert, unsig
 
 TEST(tls_with_a_self_signed_certificate) {
     const char *dir = test_scratch_dir();
-    if (!make_certificate(dir)) {
+    if (!test_make_certificate(dir)) {
         printf("     SKIPPED: neither certtool (gnutls-bin) nor openssl could make a certificate\n");
         return;
     }
-    REQUIRE(tool_exists("curl"));
+    REQUIRE(test_tool_exists("curl"));
     char cert[512], key[512];
     snprintf(cert, sizeof cert, "%s/cert.pem", dir);
     snprintf(key, sizeof key, "%s/key.pem", dir);

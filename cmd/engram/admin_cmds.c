@@ -92,6 +92,9 @@ static int health_print(eg_db *db, json_t *request, json_t *result) {
                (long long)json_integer_value(json_object_get(q, "oldest_age_ms")),
                json_is_true(json_object_get(q, "stalled")) ? ", STALLED" : "",
                (long long)json_integer_value(json_object_get(store, "degraded_ms")));
+        const char *url = json_string_value(json_object_get(store, "url"));
+        printf("         backend %s%s%s\n", json_string_value(json_object_get(store, "backend")), url ? " at " : "",
+               url ? url : "");
         const char *last = json_string_value(json_object_get(b, "last_error"));
         if (last && *last) printf("         last error: %s\n", last);
         const char *stall = json_string_value(json_object_get(q, "stall_error"));

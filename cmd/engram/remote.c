@@ -3,6 +3,7 @@
  * every command prints what it prints locally. One libcurl handle is kept for the whole run, so that the lines of
  * `exec` share one connection. */
 #include "cli.h"
+#include "util/byte_buffer.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -20,31 +21,10 @@ struct cli_remote {
     char curl_error[CURL_ERROR_SIZE];
 };
 
-typedef struct answer {
-    char *bytes;
-    size_t len, cap;
-    bool too_large;
-} answer;
-
+/* libcurl's write callback: the answer's bytes into an eg_byte_buffer (0, which stops the transfer, past
+ * RESPONSE_BYTES_MAX or when out of memory). */
 static size_t collect(char *data, size_t size, size_t count, void *ctx) {
-    answer *a = ctx;
-    size_t n = size * count;
-    if (n > RESPONSE_BYTES_MAX - a->len) {
-        a->too_large = true;
-        return 0;
-    }
-    if (a->len + n + 1 > a->cap) {
-        size_t want = a->cap ? a->cap : 4096;
-        while (want < a->len + n + 1) want *= 2;
-        char *grown = realloc(a->bytes, want);
-        if (!grown) return 0;
-        a->bytes = grown;
-        a->cap = want;
-    }
-    memcpy(a->bytes + a->len, data, n);
-    a->len += n;
-    a->bytes[a->len] = '\0';
-    return n;
+    return eg_byte_buffer_append(ctx, data, size * count, RESPONSE_BYTES_MAX) ? size * count : 0;
 }
 
 int cli_remote_open(const char *url, const char *api_key, cli_remote **out) {
@@ -106,7 +86,7 @@ void cli_remote_close(cli_remote *r) {
  * NULL with the reason on stderr: the server could not be reached, or it answered something else (a 401 for a
  * missing or wrong key, a 413 for a body over its limit, a proxy's page...). */
 static json_t *post(cli_remote *r, const char *body, size_t len) {
-    answer a = {0};
+    eg_byte_buffer a = {0};
     r->curl_error[0] = '\0';
     curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -121,7 +101,7 @@ static json_t *post(cli_remote *r, const char *body, size_t len) {
         else
             fprintf(stderr, "engram: cannot reach engram serve at %s: %s\n", r->url,
                     r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
-    } else if (!(parsed = a.bytes ? json_loadb(a.bytes, a.len, 0, NULL) : NULL) ||
+    } else if (!(parsed = a.data ? json_loadb(a.data, a.len, 0, NULL) : NULL) ||
                !(json_is_array(parsed) || json_object_get(parsed, "ok"))) {
         /* Qdrant's envelope, which the router answers before reaching a route, carries the reason here. */
         const char *reason = json_string_value(json_object_get(json_object_get(parsed, "status"), "error"));
@@ -130,7 +110,7 @@ static json_t *post(cli_remote *r, const char *body, size_t len) {
         json_decref(parsed);
         parsed = NULL;
     }
-    free(a.bytes);
+    free(a.data);
     return parsed;
 }
 

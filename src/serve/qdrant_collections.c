@@ -143,7 +143,7 @@ static eg_status read_vector_params(json_t *params, const char *where, eg_collec
     if (!json_is_integer(size) || json_integer_value(size) < 0)
         return eg_qdrant_format_error(http_status, err, "%s.size must be a non-negative integer", where);
     if (json_integer_value(size) < 1 || json_integer_value(size) > EG_VECTOR_DIM_MAX) {
-        char field[64];
+        char field[128]; /* where is at most "vectors." and a 64-byte name */
         snprintf(field, sizeof field, "%s.size", where);
         return eg_qdrant_validation_error(http_status, err, field, "value %lld invalid, must be from 1 to %d",
                                           (long long)json_integer_value(size), EG_VECTOR_DIM_MAX);

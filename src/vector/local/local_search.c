@@ -410,7 +410,7 @@ static eg_status rank_sparse(local_vectors *lv, MDB_txn *txn, const local_collec
     eg_status st = EG_OK;
     if (!query.indices || !query.values || !eg_topk_init(&s.top, k, EG_DISTANCE_DOT))
         st = eg_error_set(err, EG_INTERNAL, "out of memory");
-    if (st == EG_OK) {
+    if (st == EG_OK && q->count) { /* an empty query's arrays may be NULL: nothing to copy */
         memcpy(query.indices, q->indices, q->count * sizeof(uint32_t));
         memcpy(query.values, q->values, q->count * sizeof(float));
         st = eg_sparse_sort(&query, err);

@@ -2,6 +2,8 @@
  * for a collection's unnamed vector, under their names otherwise), points, records and scored points. */
 #include "vector/qdrant/qdrant_internal.h"
 
+#include "model/json_shapes.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,38 +32,14 @@ eg_status qdrant_ids_json(const eg_point_id *ids, size_t count, json_t **out, eg
     return EG_OK;
 }
 
-json_t *qdrant_dense_json(const float *vector, size_t dim) {
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < dim; i++)
-        if (json_array_append_new(list, json_real(vector[i])) != 0) {
-            json_decref(list);
-            return NULL;
-        }
-    return list;
-}
-
-json_t *qdrant_sparse_json(const eg_sparse_vector *sparse) {
-    json_t *indices = json_array(), *values = json_array();
-    for (size_t i = 0; indices && values && i < sparse->count; i++)
-        if (json_array_append_new(indices, json_integer(sparse->indices[i])) != 0 ||
-            json_array_append_new(values, json_real(sparse->values[i])) != 0)
-            break;
-    if (!indices || !values || json_array_size(values) != sparse->count) {
-        json_decref(indices);
-        json_decref(values);
-        return NULL;
-    }
-    return json_pack("{s:o, s:o}", "indices", indices, "values", values);
-}
-
 json_t *qdrant_point_vector_json(const qdrant_layout *layout, const float *vector, size_t dim,
                                  const eg_sparse_vector *sparse) {
-    json_t *dense = qdrant_dense_json(vector, dim);
+    json_t *dense = eg_floats_json(vector, dim);
     bool with_sparse = sparse && sparse->count > 0 && layout->sparse[0];
     if (!dense || (!layout->dense[0] && !with_sparse)) return dense;
     json_t *named = json_object();
     if (!named || json_object_set_new(named, layout->dense, dense) != 0 ||
-        (with_sparse && json_object_set_new(named, layout->sparse, qdrant_sparse_json(sparse)) != 0)) {
+        (with_sparse && json_object_set_new(named, layout->sparse, eg_sparse_json(sparse)) != 0)) {
         json_decref(named);
         return NULL;
     }
@@ -85,36 +63,16 @@ static eg_status malformed(eg_error *err, const char *what) {
 }
 
 static eg_status dense_from_json(json_t *list, eg_point *p, eg_error *err) {
-    if (!json_is_array(list) || json_array_size(list) == 0) return malformed(err, "dense vector");
-    p->dim = json_array_size(list);
-    if (!(p->vector = malloc(p->dim * sizeof *p->vector))) return eg_error_set(err, EG_INTERNAL, "out of memory");
-    for (size_t i = 0; i < p->dim; i++) {
-        json_t *x = json_array_get(list, i);
-        if (!json_is_number(x)) return malformed(err, "dense vector");
-        p->vector[i] = (float)json_number_value(x);
-    }
+    eg_error inner;
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        eg_floats_from_json(list, "vector", &p->vector, &p->dim, &inner) != EG_OK)
+        return malformed(err, "dense vector");
     return EG_OK;
 }
 
 static eg_status sparse_from_json(json_t *object, eg_sparse_vector *out, eg_error *err) {
-    json_t *indices = json_object_get(object, "indices"), *values = json_object_get(object, "values");
-    size_t n = json_array_size(indices);
-    if (!json_is_array(indices) || !json_is_array(values) || json_array_size(values) != n)
-        return malformed(err, "sparse vector");
-    if (n == 0) return EG_OK;
-    out->indices = malloc(n * sizeof *out->indices);
-    out->values = malloc(n * sizeof *out->values);
-    if (!out->indices || !out->values) return eg_error_set(err, EG_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        json_t *index = json_array_get(indices, i), *value = json_array_get(values, i);
-        if (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > UINT32_MAX ||
-            !json_is_number(value))
-            return malformed(err, "sparse vector");
-        out->indices[i] = (uint32_t)json_integer_value(index);
-        out->values[i] = (float)json_number_value(value);
-        out->count = i + 1;
-    }
-    return EG_OK;
+    eg_error inner;
+    return eg_sparse_from_json(object, "sparse vector", out, &inner) == EG_OK ? EG_OK : malformed(err, "sparse vector");
 }
 
 /* The "vector" member of a record: an array for an unnamed vector, else an object keyed by the layout's names. */

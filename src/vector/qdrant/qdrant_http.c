@@ -4,6 +4,7 @@
  * messages that never show the key or URL credentials. */
 #include "vector/qdrant/qdrant_internal.h"
 
+#include "util/byte_buffer.h"
 #include "util/sanitize.h"
 
 #include <curl/curl.h>
@@ -114,31 +115,10 @@ static void release(qdrant_http *h, CURL *c) {
     pthread_mutex_unlock(&h->lock);
 }
 
-typedef struct buffer {
-    char *data;
-    size_t len, cap;
-    bool too_large;
-} buffer;
-
+/* libcurl's write callback: the answer's bytes into an eg_byte_buffer (0, which stops the transfer, past
+ * RESPONSE_MAX or when out of memory). */
 static size_t collect(char *chunk, size_t size, size_t n, void *ctx) {
-    buffer *b = ctx;
-    size_t add = size * n;
-    if (b->len + add + 1 > RESPONSE_MAX) {
-        b->too_large = true;
-        return 0;
-    }
-    if (b->len + add + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + add + 1) cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) return 0;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, chunk, add);
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
+    return eg_byte_buffer_append(ctx, chunk, size * n, RESPONSE_MAX) ? size * n : 0;
 }
 
 /* Replaces every occurrence of the key in text (in place) by '*': a server might echo what it was sent. */
@@ -190,7 +170,7 @@ static eg_status http_error(const qdrant_http *h, long status, json_t *answer, e
 }
 
 static void set_options(const qdrant_http *h, CURL *c, const char *method, const char *url, const char *body,
-                        buffer *answer, char *detail) {
+                        eg_byte_buffer *answer, char *detail) {
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
@@ -224,7 +204,7 @@ eg_status qdrant_http_call(qdrant_http *h, const char *method, const char *path,
         free(text);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    buffer answer = {0};
+    eg_byte_buffer answer = {0};
     char detail[CURL_ERROR_SIZE] = "";
     curl_easy_reset(c); /* keeps the connection and caches: only the options go */
     set_options(h, c, method, url, text, &answer, detail);

@@ -89,8 +89,6 @@ void qdrant_layout_forget(qdrant_vectors *q, const char *collection);
  * JSON integers that large do not pass through jansson. */
 eg_status qdrant_id_json(const eg_point_id *id, json_t **out, eg_error *err);
 eg_status qdrant_ids_json(const eg_point_id *ids, size_t count, json_t **out, eg_error *err);
-json_t *qdrant_dense_json(const float *vector, size_t dim);
-json_t *qdrant_sparse_json(const eg_sparse_vector *sparse);
 /* The "vector" member of a point for this layout: a plain array, or {dense: [...], sparse: {...}}. */
 json_t *qdrant_point_vector_json(const qdrant_layout *layout, const float *vector, size_t dim,
                                  const eg_sparse_vector *sparse);

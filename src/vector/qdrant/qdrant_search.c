@@ -4,6 +4,8 @@
  * embedded backend computes, with Qdrant's k = 2). */
 #include "vector/qdrant/qdrant_internal.h"
 
+#include "model/json_shapes.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,7 @@ eg_status qdrant_search(eg_vectors *v, const char *collection, const eg_search_r
     json_t *body = query_body(r->limit, r->offset, r->has_score_threshold, r->score_threshold, r->with_payload,
                               r->with_vectors);
     if (body) {
-        json_object_set_new(body, "query", qdrant_dense_json(r->vector, r->dim));
+        json_object_set_new(body, "query", eg_floats_json(r->vector, r->dim));
         set_using(body, layout.dense);
         qdrant_set_filter(body, r->filter);
         set_params(body, &r->params);
@@ -88,7 +90,7 @@ eg_status qdrant_search_sparse(eg_vectors *v, const char *collection, const eg_s
     json_t *body = query_body(r->limit, r->offset, r->has_score_threshold, r->score_threshold, r->with_payload,
                               r->with_vectors);
     if (body) {
-        json_object_set_new(body, "query", qdrant_sparse_json(&r->vector));
+        json_object_set_new(body, "query", eg_sparse_json(&r->vector));
         set_using(body, layout.sparse);
         qdrant_set_filter(body, r->filter);
     }
@@ -103,9 +105,9 @@ eg_status qdrant_search_hybrid(eg_vectors *v, const char *collection, const eg_h
     if (st) return st;
     size_t candidates = (size_t)ceil(1.5 * (double)r->limit);
     if (candidates < r->limit) candidates = r->limit;
-    json_t *dense = json_pack("{s:o, s:I}", "query", qdrant_dense_json(r->vector, r->dim), "limit",
+    json_t *dense = json_pack("{s:o, s:I}", "query", eg_floats_json(r->vector, r->dim), "limit",
                               (json_int_t)candidates);
-    json_t *sparse = json_pack("{s:o, s:I}", "query", qdrant_sparse_json(&r->sparse), "limit", (json_int_t)candidates);
+    json_t *sparse = json_pack("{s:o, s:I}", "query", eg_sparse_json(&r->sparse), "limit", (json_int_t)candidates);
     json_t *body = query_body(r->limit, 0, r->has_score_threshold, r->score_threshold, r->with_payload,
                               r->with_vectors);
     if (dense && sparse && body) {
