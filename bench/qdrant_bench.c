@@ -17,6 +17,7 @@
  *   client_us        the rest: the backend's JSON encoding and decoding, libcurl's work beyond the floor, and the
  *                    memory layer's own (its log, the graph) — compare the embedded mean, which has the last
  *                    without the rest
+ * and one line per route the server answered (route, method, status): its requests and time per operation.
  * The figures print as key=value lines; nothing is asserted (not a test). */
 #define _GNU_SOURCE /* mkdtemp, nftw */
 #include "bench_data.h"
@@ -57,9 +58,29 @@ static int compare_double(const void *a, const void *b) {
 
 /* ---- The server's own account, from /metrics ------------------------------------------------------------- */
 
+#define ROUTES_MAX 64 /* route+method+status label sets kept; the server answers far fewer in this run */
+
+/* One label set of engram_http_request_duration_seconds: its route, method and status, and its totals. */
+typedef struct route_totals {
+    char labels[160];
+    double seconds, requests;
+} route_totals;
+
 typedef struct server_totals {
     double seconds, requests; /* summed over every route but /metrics itself */
+    route_totals routes[ROUTES_MAX];
+    size_t route_count;
 } server_totals;
+
+/* The entry of t for labels (the text between the braces of a metrics line), added if new; NULL when full. */
+static route_totals *route_of(server_totals *t, const char *labels, size_t len) {
+    for (size_t i = 0; i < t->route_count; i++)
+        if (strlen(t->routes[i].labels) == len && strncmp(t->routes[i].labels, labels, len) == 0) return &t->routes[i];
+    if (t->route_count == ROUTES_MAX || len >= sizeof t->routes[0].labels) return NULL;
+    route_totals *r = &t->routes[t->route_count++];
+    snprintf(r->labels, sizeof r->labels, "%.*s", (int)len, labels);
+    return r;
+}
 
 #define ANSWER_MAX (4u << 20) /* bytes of a /metrics answer kept; the rest is dropped */
 
@@ -89,19 +110,26 @@ static char *http_get(CURL *handle, const char *url, answer *a) {
     return a->text;
 }
 
-static server_totals read_metrics(CURL *handle, const char *base, answer *buffer) {
+static server_totals *read_metrics(CURL *handle, const char *base, answer *buffer) {
     char url[128];
     snprintf(url, sizeof url, "%s/metrics", base);
-    server_totals t = {0, 0};
+    server_totals *t = calloc(1, sizeof *t);
+    if (!t) die("read_metrics", "out of memory");
+    static const char sum_name[] = "engram_http_request_duration_seconds_sum{",
+                      count_name[] = "engram_http_request_duration_seconds_count{";
     for (char *line = http_get(handle, url, buffer); line && *line;) { /* line by line, in place */
         char *end = strchr(line, '\n');
         if (end) *end = '\0';
-        bool own = strstr(line, "route=\"/metrics\"") != NULL;
-        const char *value = strrchr(line, ' ');
-        if (!own && value && strncmp(line, "engram_http_request_duration_seconds_sum{", 41) == 0)
-            t.seconds += strtod(value + 1, NULL);
-        else if (!own && value && strncmp(line, "engram_http_request_duration_seconds_count{", 43) == 0)
-            t.requests += strtod(value + 1, NULL);
+        bool is_sum = strncmp(line, sum_name, sizeof sum_name - 1) == 0;
+        bool is_count = strncmp(line, count_name, sizeof count_name - 1) == 0;
+        const char *labels = is_sum ? line + sizeof sum_name - 1 : line + sizeof count_name - 1;
+        const char *close = strrchr(line, '}'); /* the last: route templates have braces of their own */
+        if ((is_sum || is_count) && close && !strstr(line, "route=\"/metrics\"")) {
+            double value = strtod(close + 1, NULL);
+            route_totals *r = route_of(t, labels, (size_t)(close - labels));
+            *(is_sum ? &t->seconds : &t->requests) += value;
+            if (r) *(is_sum ? &r->seconds : &r->requests) += value;
+        }
         line = end ? end + 1 : NULL;
     }
     return t;
@@ -207,14 +235,26 @@ static void print_figures(const char *backend, const char *op, const config *cfg
            f.mean_us);
 }
 
-/* Where a Qdrant run's mean went, from the server's totals before and after it. */
-static void print_breakdown(const char *op, size_t ops, figures f, server_totals before, server_totals after,
-                            double floor_us, double embedded_mean_us) {
-    double requests = (after.requests - before.requests) / (double)ops;
-    double server_us = (after.seconds - before.seconds) * 1e6 / (double)ops, network_us = requests * floor_us;
+/* Where a Qdrant run's mean went, from the server's totals before and after it; then the server's time per route. */
+static void print_breakdown(const char *op, size_t ops, figures f, const server_totals *before,
+                            const server_totals *after, double floor_us, double embedded_mean_us) {
+    double requests = (after->requests - before->requests) / (double)ops;
+    double server_us = (after->seconds - before->seconds) * 1e6 / (double)ops, network_us = requests * floor_us;
     printf("qdrant-bench backend=qdrant op=%s where: requests_per_op=%.2f server_us=%.0f network_us=%.0f "
            "client_us=%.0f remote_overhead_us=%.0f\n",
            op, requests, server_us, network_us, f.mean_us - server_us - network_us, f.mean_us - embedded_mean_us);
+    for (size_t i = 0; i < after->route_count; i++) {
+        const route_totals *a = &after->routes[i];
+        double seconds = a->seconds, count = a->requests;
+        for (size_t j = 0; j < before->route_count; j++)
+            if (strcmp(before->routes[j].labels, a->labels) == 0) {
+                seconds -= before->routes[j].seconds;
+                count -= before->routes[j].requests;
+            }
+        if (count > 0)
+            printf("qdrant-bench backend=qdrant op=%s server_route={%s} requests_per_op=%.2f server_us_per_op=%.0f\n",
+                   op, a->labels, count / (double)ops, seconds * 1e6 / (double)ops);
+    }
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -270,17 +310,20 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/client", root);
     db = open_folder(path, settings, 2);
     make_entities(db, cfg.dim);
-    server_totals t0 = read_metrics(scraper, base, buffer);
+    server_totals *t0 = read_metrics(scraper, base, buffer);
     figures qdrant_create = create_episodes(db, &cfg);
-    server_totals t1 = read_metrics(scraper, base, buffer);
+    server_totals *t1 = read_metrics(scraper, base, buffer);
     figures qdrant_recall = recall_episodes(db, &cfg);
-    server_totals t2 = read_metrics(scraper, base, buffer);
+    server_totals *t2 = read_metrics(scraper, base, buffer);
     eg_close(db);
     print_figures("qdrant", "create", &cfg, qdrant_create);
     print_breakdown("create", cfg.memories, qdrant_create, t0, t1, floor_us, embedded_create.mean_us);
     print_figures("qdrant", "recall", &cfg, qdrant_recall);
     print_breakdown("recall", cfg.queries, qdrant_recall, t1, t2, floor_us, embedded_recall.mean_us);
     printf("qdrant-bench loopback_round_trip_us=%.1f\n", floor_us);
+    free(t0);
+    free(t1);
+    free(t2);
 
     curl_easy_cleanup(scraper);
     free(buffer);
