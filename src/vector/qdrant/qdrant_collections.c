@@ -13,9 +13,12 @@
 #define HYBRID_DENSE_NAME "dense"
 #define HYBRID_SPARSE_NAME "sparse"
 
-/* Qdrant counts full_scan_threshold in KiB of vectors, engram in points. */
+/* Qdrant counts full_scan_threshold in KiB of vectors, engram in points; Qdrant refuses less than 10 KiB. */
+#define QDRANT_FULL_SCAN_KIB_MIN 10ull
+
 static unsigned long long threshold_kib(uint32_t points, uint32_t dim) {
-    return ((unsigned long long)points * 4ull * dim + 1023ull) / 1024ull;
+    unsigned long long kib = ((unsigned long long)points * 4ull * dim + 1023ull) / 1024ull;
+    return kib < QDRANT_FULL_SCAN_KIB_MIN ? QDRANT_FULL_SCAN_KIB_MIN : kib;
 }
 
 static uint32_t threshold_points(unsigned long long kib, uint32_t dim) {
