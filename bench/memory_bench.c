@@ -417,7 +417,8 @@ static int run_recall(const char *dir, int argc, char **argv) {
     latency_summary s = summarise(us, queries);
     printf("memory-recall backend=%s n=%zu dim=%zu queries=%zu expand=%d load=%s load_s=%.1f p50_us=%.0f "
            "p99_us=%.0f mean_us=%.0f memories_per_query=%.1f neighbors_per_query=%.1f relationships_per_query=%.1f\n",
-           qdrant ? "qdrant" : "lmdb", memories, dim, queries, hops, reuse ? "reused" : "fresh", load_s, s.p50, s.p99, s.mean,
+           qdrant ? "qdrant" : "lmdb", memories, dim, queries, hops, reuse ? "reused" : "fresh", load_s, s.p50, s.p99,
+           s.mean,
            (double)hits / (double)queries, (double)neighbors / (double)queries,
            (double)relationships / (double)queries);
     free(vector);

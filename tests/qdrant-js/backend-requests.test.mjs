@@ -14,7 +14,7 @@ import { openapiAvailable, validateRequest } from './helpers.mjs';
 
 const target = new URL(process.env.ENGRAM_QDRANT_URL);
 
-/** A proxy to the open server that keeps {method, path, body} of every request; resolves to {port, recorded, close}. */
+/** A proxy to the open server keeping {method, path, body} of every request; resolves to {port, recorded, close}. */
 function recordingProxy() {
   const recorded = [];
   const server = http.createServer((req, res) => {

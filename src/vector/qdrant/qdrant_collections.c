@@ -114,10 +114,9 @@ static eg_status read_info(const char *name, json_t *info, eg_collection_info *o
     out->config.hnsw_ef_construct = (uint32_t)hnsw_member(vector_hnsw, hnsw, "ef_construct");
     json_int_t kib = hnsw_member(vector_hnsw, hnsw, "full_scan_threshold");
     out->config.full_scan_threshold = threshold_points(kib > 0 ? (unsigned long long)kib : 0, out->config.dim);
-    out->config.quantization =
-        is_int8(json_object_get(dense, "quantization_config")) || is_int8(json_object_get(config, "quantization_config"))
-            ? EG_QUANTIZATION_INT8
-            : EG_QUANTIZATION_NONE;
+    bool int8 = is_int8(json_object_get(dense, "quantization_config")) ||
+                is_int8(json_object_get(config, "quantization_config"));
+    out->config.quantization = int8 ? EG_QUANTIZATION_INT8 : EG_QUANTIZATION_NONE;
     json_t *indexed = json_object_get(info, "indexed_vectors_count");
     out->indexed_vectors_count = json_is_integer(indexed) ? (uint64_t)json_integer_value(indexed) : 0;
     read_indexes(json_object_get(info, "payload_schema"), out);
@@ -259,7 +258,8 @@ eg_status qdrant_list_collections(eg_vectors *v, eg_string_list *out, eg_error *
         const char *name = json_string_value(json_object_get(json_array_get(list, i), "name"));
         if (!name) st = eg_error_set(err, EG_UNAVAILABLE, "qdrant answered a malformed list of collections");
         else if (strncmp(name, q->prefix, prefix_len) != 0 || !name[prefix_len]) continue;
-        else if (!(out->items[out->count] = strdup(name + prefix_len))) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+        else if (!(out->items[out->count] = strdup(name + prefix_len)))
+            st = eg_error_set(err, EG_INTERNAL, "out of memory");
         else out->count++;
     }
     json_decref(result);
