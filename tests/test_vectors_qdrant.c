@@ -714,6 +714,15 @@ TEST(the_prefix_is_applied_and_stripped) {
     CHECK_STATUS(eg_vectors_get_collection(ww, "other", &info, &e), EG_NOT_FOUND, &e);
     CHECK(strcmp(e.message, "collection 'other' does not exist") == 0);
     CHECK_OK(eg_vectors_delete_collection(ww, "episodes", &e), &e);
+    /* Made again with another layout (unnamed, 2 dimensions): the backend does not use the old one's names. */
+    eg_collection_config unnamed = {2, EG_DISTANCE_DOT, false, 0, 0, 0, EG_QUANTIZATION_NONE};
+    CHECK_OK(eg_vectors_create_collection(ww, "episodes", &unnamed, &e), &e);
+    eg_point flat = {.id = eg_point_id_num(8), .vector = vector, .dim = 2};
+    CHECK_OK(eg_vectors_upsert(ww, "episodes", &flat, 1, &e), &e);
+    CHECK_OK(eg_vectors_get(ww, "episodes", &flat.id, 1, false, true, &got, &e), &e);
+    CHECK(got.count == 1 && got.items[0].dim == 2 && got.items[0].sparse.count == 0);
+    eg_point_list_free(&got);
+    CHECK_OK(eg_vectors_delete_collection(ww, "episodes", &e), &e);
     CHECK_STATUS(eg_vectors_delete_collection(ww, "episodes", &e), EG_NOT_FOUND, &e);
     eg_vectors_close(plain);
     eg_vectors_close(ww);

@@ -270,6 +270,7 @@ eg_status qdrant_list_collections(eg_vectors *v, eg_string_list *out, eg_error *
 
 eg_status qdrant_delete_collection(eg_vectors *v, const char *name, eg_error *err) {
     json_t *result;
+    qdrant_layout_forget(qdrant_of(v), name); /* another client may make a collection of that name, named otherwise */
     eg_status st = qdrant_call(qdrant_of(v), "DELETE", name, "", NULL, &result, err);
     /* Qdrant answers a delete of a missing collection with `false`; the embedded backend says not found. */
     if (st == EG_OK && json_is_false(result))
