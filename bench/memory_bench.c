@@ -2,8 +2,13 @@
  * same writes made straight to the two stores, and how long a recall with graph context takes.
  *
  * usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] [--durability group|fsync|none] [--raw]
- *                               [--batch B]
- *        memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] [--load-threads T]
+ *                               [--batch B] [--qdrant]
+ *        memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] [--load-threads T] [--qdrant]
+ *
+ * --qdrant  the vectors go to the Qdrant backend (docs/backends.md) instead of DIR/vectors: an engram serve in
+ *           this process, over the folder DIR-served (same durability) on a loopback port, is the Qdrant server.
+ *           The lines then say backend=qdrant (else backend=lmdb). With --raw, the difference from the lmdb run is
+ *           what HTTP and JSON add per vector call (the server does the embedded store's work).
  *
  * writes  opens a fresh data folder DIR with the durability given and creates N episodes (N/T per thread, T
  *         threads sharing the one eg_db): deterministic random vectors of D dimensions, a small payload, a few
@@ -32,6 +37,7 @@
 #include "bench_data.h"
 
 #include <engram/engram.h>
+#include <engram/serve.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -83,6 +89,36 @@ static bool has_data_folder(const char *dir) {
     struct stat st;
     snprintf(path, sizeof path, "%s/FORMAT", dir);
     return stat(path, &st) == 0;
+}
+
+/* --qdrant: an engram serve over DIR-served, and the settings that put DIR's vectors on it. */
+typedef struct vector_server {
+    eg_db *db;
+    eg_server *server;
+    char url_setting[64];
+    const char *settings[2];
+} vector_server;
+
+static void serve_vectors(const char *dir, eg_options *options, vector_server *vs) {
+    char served[4096];
+    eg_error err;
+    snprintf(served, sizeof served, "%s-served", dir);
+    eg_options served_options = {options->durability};
+    if (eg_open(served, &served_options, &vs->db, &err)) fail("open the served folder", &err);
+    eg_server_options server_options = {.http = "127.0.0.1:0"};
+    if (eg_server_start(vs->db, &server_options, &vs->server, &err)) fail("start engram serve", &err);
+    snprintf(vs->url_setting, sizeof vs->url_setting, "vectors.url=http://127.0.0.1:%u",
+             (unsigned)eg_server_port(vs->server));
+    vs->settings[0] = "vectors.backend=qdrant";
+    vs->settings[1] = vs->url_setting;
+    options->settings = vs->settings;
+    options->setting_count = 2;
+}
+
+static void stop_serving(vector_server *vs) {
+    if (!vs->server) return;
+    eg_server_stop(vs->server, 1000);
+    eg_close(vs->db);
 }
 
 /* Reads the value after option argv[*i] as a positive number. */
@@ -195,10 +231,11 @@ static void create_episode_collection(eg_db *db, size_t dim) {
 static int run_writes(const char *dir, int argc, char **argv) {
     size_t threads = 1, count = 2000, dim = 1024, batch = 1;
     eg_options options = {EG_DURABILITY_GROUP};
-    bool raw = false;
+    bool raw = false, qdrant = false;
     for (int i = 3; i < argc; i++) {
         eg_error err;
-        if (strcmp(argv[i], "--threads") == 0) threads = count_arg(argc, argv, &i);
+        if (strcmp(argv[i], "--qdrant") == 0) qdrant = true;
+        else if (strcmp(argv[i], "--threads") == 0) threads = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--count") == 0) count = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--dim") == 0) dim = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--batch") == 0) batch = count_arg(argc, argv, &i);
@@ -225,6 +262,8 @@ static int run_writes(const char *dir, int argc, char **argv) {
     }
     eg_db *db;
     eg_error err;
+    vector_server vs = {0};
+    if (qdrant) serve_vectors(dir, &options, &vs);
     if (eg_open(dir, &options, &db, &err)) fail("open", &err);
     create_episode_collection(db, dim);
 
@@ -252,12 +291,13 @@ static int run_writes(const char *dir, int argc, char **argv) {
     double elapsed = now_s() - t0;
     pthread_barrier_destroy(&start);
     latency_summary s = summarise(all, sampled);
-    printf("memory-writes mode=%s threads=%zu dim=%zu n=%zu saga=%s batch=%zu creates_per_s=%.0f p50_us=%.0f "
-           "p99_us=%.0f mean_us=%.0f\n",
-           eg_durability_name(options.durability), threads, dim, given, raw ? "no" : "yes", batch,
-           (double)given / elapsed, s.p50, s.p99, s.mean);
+    printf("memory-writes backend=%s mode=%s threads=%zu dim=%zu n=%zu saga=%s batch=%zu creates_per_s=%.0f "
+           "p50_us=%.0f p99_us=%.0f mean_us=%.0f\n",
+           qdrant ? "qdrant" : "lmdb", eg_durability_name(options.durability), threads, dim, given,
+           raw ? "no" : "yes", batch, (double)given / elapsed, s.p50, s.p99, s.mean);
     free(all);
     eg_close(db);
+    stop_serving(&vs);
     return 0;
 }
 
@@ -316,8 +356,10 @@ static uint64_t points_in(eg_db *db, const char *collection) {
 static int run_recall(const char *dir, int argc, char **argv) {
     size_t memories = 100000, dim = 1024, queries = 200, load_threads = 4;
     int hops = 1;
+    bool qdrant = false;
     for (int i = 3; i < argc; i++) {
-        if (strcmp(argv[i], "--memories") == 0) memories = count_arg(argc, argv, &i);
+        if (strcmp(argv[i], "--qdrant") == 0) qdrant = true;
+        else if (strcmp(argv[i], "--memories") == 0) memories = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--dim") == 0) dim = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--queries") == 0) queries = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--load-threads") == 0) load_threads = count_arg(argc, argv, &i);
@@ -331,6 +373,8 @@ static int run_recall(const char *dir, int argc, char **argv) {
     eg_options options = {EG_DURABILITY_NONE};
     eg_db *db;
     eg_error err;
+    vector_server vs = {0};
+    if (qdrant) serve_vectors(dir, &options, &vs);
     if (eg_open(dir, &options, &db, &err)) fail("open", &err);
     uint64_t have_entities = points_in(db, "entities"), have_episodes = points_in(db, "episodes");
     bool reuse = have_entities == ENTITIES && have_episodes == memories;
@@ -340,6 +384,7 @@ static int run_recall(const char *dir, int argc, char **argv) {
                 "interrupted load): remove it\n",
                 dir, (unsigned long long)have_entities, (unsigned long long)have_episodes, ENTITIES, memories);
         eg_close(db);
+        stop_serving(&vs);
         return 2;
     }
     double load_s = 0;
@@ -370,14 +415,16 @@ static int run_recall(const char *dir, int argc, char **argv) {
         json_decref(out);
     }
     latency_summary s = summarise(us, queries);
-    printf("memory-recall n=%zu dim=%zu queries=%zu expand=%d load=%s load_s=%.1f p50_us=%.0f p99_us=%.0f "
-           "mean_us=%.0f memories_per_query=%.1f neighbors_per_query=%.1f relationships_per_query=%.1f\n",
-           memories, dim, queries, hops, reuse ? "reused" : "fresh", load_s, s.p50, s.p99, s.mean,
+    printf("memory-recall backend=%s n=%zu dim=%zu queries=%zu expand=%d load=%s load_s=%.1f p50_us=%.0f "
+           "p99_us=%.0f mean_us=%.0f memories_per_query=%.1f neighbors_per_query=%.1f relationships_per_query=%.1f\n",
+           qdrant ? "qdrant" : "lmdb", memories, dim, queries, hops, reuse ? "reused" : "fresh", load_s, s.p50, s.p99,
+           s.mean,
            (double)hits / (double)queries, (double)neighbors / (double)queries,
            (double)relationships / (double)queries);
     free(vector);
     free(us);
     eg_close(db);
+    stop_serving(&vs);
     return 0;
 }
 
@@ -385,8 +432,8 @@ int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "writes") == 0) return run_writes(argv[2], argc, argv);
     if (argc >= 3 && strcmp(argv[1], "recall") == 0) return run_recall(argv[2], argc, argv);
     fprintf(stderr, "usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] "
-                    "[--durability group|fsync|none] [--raw]\n"
+                    "[--durability group|fsync|none] [--raw] [--batch B] [--qdrant]\n"
                     "       memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] "
-                    "[--load-threads T]\n");
+                    "[--load-threads T] [--qdrant]\n");
     return 2;
 }

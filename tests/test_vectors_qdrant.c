@@ -3,8 +3,10 @@
  * are compared (same status, same points in the same order, scores within 1e-5); then what only a remote store
  * has: a chunked upsert whose third chunk fails (nothing of the call stays, points that existed are restored), a
  * refused connection and a server that never answers (unavailable, within the timeout), TLS (verified; a
- * self-signed certificate trusted through ca_file), the API key (sent, and never shown when wrong), URL credentials kept out of messages, the collection prefix, and the memory layer
- * (create, recall, delete, check, health) over it. */
+ * self-signed certificate trusted through ca_file), the API key (sent, and never shown when wrong), URL
+ * credentials kept out of messages, the collection prefix, the memory layer (create, recall, delete, check,
+ * health) over it, and network faults under it (503s, a slow server, a server stopped and started again while
+ * writes queue, a server down at open). */
 #include "test.h"
 
 #include <engram/engram.h>
@@ -219,7 +221,8 @@ static const char *const FILTERS[] = {
 static void compare_collection(pair *p, const char *name) {
     eg_collection_info a, b;
     eg_error ea, eb;
-    eg_status sa = eg_vectors_get_collection(p->local, name, &a, &ea), sb = eg_vectors_get_collection(p->remote, name, &b, &eb);
+    eg_status sa = eg_vectors_get_collection(p->local, name, &a, &ea);
+    eg_status sb = eg_vectors_get_collection(p->remote, name, &b, &eb);
     CHECK(same_status(sa, &ea, sb, &eb, "get_collection"));
     if (sa || sb) {
         if (!sa) eg_collection_info_clear(&a);
@@ -711,75 +714,18 @@ TEST(the_prefix_is_applied_and_stripped) {
     CHECK_STATUS(eg_vectors_get_collection(ww, "other", &info, &e), EG_NOT_FOUND, &e);
     CHECK(strcmp(e.message, "collection 'other' does not exist") == 0);
     CHECK_OK(eg_vectors_delete_collection(ww, "episodes", &e), &e);
+    /* Made again with another layout (unnamed, 2 dimensions): the backend does not use the old one's names. */
+    eg_collection_config unnamed = {2, EG_DISTANCE_DOT, false, 0, 0, 0, EG_QUANTIZATION_NONE};
+    CHECK_OK(eg_vectors_create_collection(ww, "episodes", &unnamed, &e), &e);
+    eg_point flat = {.id = eg_point_id_num(8), .vector = vector, .dim = 2};
+    CHECK_OK(eg_vectors_upsert(ww, "episodes", &flat, 1, &e), &e);
+    CHECK_OK(eg_vectors_get(ww, "episodes", &flat.id, 1, false, true, &got, &e), &e);
+    CHECK(got.count == 1 && got.items[0].dim == 2 && got.items[0].sparse.count == 0);
+    eg_point_list_free(&got);
+    CHECK_OK(eg_vectors_delete_collection(ww, "episodes", &e), &e);
     CHECK_STATUS(eg_vectors_delete_collection(ww, "episodes", &e), EG_NOT_FOUND, &e);
     eg_vectors_close(plain);
     eg_vectors_close(ww);
-    unserve(&s);
-}
-
-#define EP "6f1c2a4e-0000-4000-8000-00000000000"
-
-TEST(the_memory_layer_runs_over_qdrant) {
-    served s;
-    REQUIRE(serve_folder(&s, NULL));
-    char dir[512], url_setting[128];
-    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
-    snprintf(url_setting, sizeof url_setting, "vectors.url=%s", s.url);
-    const char *const settings[] = {"vectors.backend=qdrant", url_setting, "vectors.collection_prefix=mem_"};
-    eg_options options = {.durability = EG_DURABILITY_NONE, .settings = settings, .setting_count = 3};
-    eg_db *db;
-    REQUIRE(eg_open(dir, &options, &db, &err) == EG_OK);
-    static const struct {
-        const char *line, *code;
-    } lines[] = {
-        {"{\"op\":\"create_entity\",\"id\":1,\"text\":\"Alice writes C\",\"properties\":{\"name\":\"Alice\"}}", "ok"},
-        {"{\"op\":\"create_episode\",\"id\":\"" EP "1\",\"text\":\"Alice fixed the storage engine\","
-         "\"session_id\":\"s1\",\"relationships\":[{\"target_id\":\"1\",\"type\":\"RELATES_TO\"}]}",
-         "ok"},
-        {"{\"op\":\"create_episode\",\"id\":\"" EP "2\",\"text\":\"Bob tuned the network\",\"session_id\":\"s1\"}",
-         "ok"},
-        {"{\"op\":\"update_memory\",\"id\":1,\"type\":\"entity\",\"payload\":{\"team\":\"core\"}}", "ok"},
-        {"{\"op\":\"recall\",\"type\":\"episode\",\"text\":\"storage engine\",\"expand\":1}", "ok"},
-        {"{\"op\":\"delete_memory\",\"id\":\"" EP "2\",\"type\":\"episode\"}", "ok"},
-        {"{\"op\":\"delete_memory\",\"id\":\"" EP "2\",\"type\":\"episode\"}", "not_found"},
-    };
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        json_t *response = test_exec(db, lines[i].line);
-        if (strcmp(test_response_code(response), lines[i].code) != 0) {
-            char *text = json_dumps(response, 0);
-            fprintf(stderr, "  line %zu: %s\n", i, text);
-            free(text);
-            CHECK(false);
-        }
-        if (i == 4) { /* the storage episode first, with its entity as a neighbour */
-            json_t *first = json_array_get(json_object_get(json_object_get(response, "result"), "memories"), 0);
-            CHECK(strcmp(json_string_value(json_object_get(first, "id")), EP "1") == 0);
-        }
-        json_decref(response);
-    }
-    json_t *check = test_exec(db, "{\"op\":\"check\"}");
-    json_t *result = json_object_get(check, "result");
-    CHECK(json_is_true(json_object_get(result, "consistent")) && json_integer_value(json_object_get(result, "memories")) == 2);
-    json_decref(check);
-    json_t *health = test_exec(db, "{\"op\":\"health\"}");
-    json_t *vectors = json_object_get(json_object_get(json_object_get(health, "result"), "stores"), "vectors");
-    CHECK(strcmp(json_string_value(json_object_get(vectors, "backend")), "qdrant") == 0);
-    CHECK(strcmp(json_string_value(json_object_get(vectors, "url")), s.url) == 0);
-    json_decref(health);
-    eg_close(db);
-    /* The points live on the server, under the prefix; the folder holds no vector store. */
-    char vectors_dir[600];
-    snprintf(vectors_dir, sizeof vectors_dir, "%s/vectors", dir);
-    CHECK(access(vectors_dir, F_OK) != 0);
-    CHECK(test_has_point(s.db, "mem_episodes", EP "1"));
-    CHECK(!test_has_point(s.db, "mem_episodes", EP "2"));
-    CHECK(test_has_point(s.db, "mem_entities", "1"));
-    /* Reopened, it finds its memories again. */
-    REQUIRE(eg_open(dir, &options, &db, &err) == EG_OK);
-    check = test_exec(db, "{\"op\":\"check\"}");
-    CHECK(json_is_true(json_object_get(json_object_get(check, "result"), "consistent")));
-    json_decref(check);
-    eg_close(db);
     unserve(&s);
 }
 
@@ -823,6 +769,66 @@ static bool consistent(eg_db *db) {
     }
     json_decref(check);
     return ok;
+}
+
+#define EP "6f1c2a4e-0000-4000-8000-00000000000"
+
+TEST(the_memory_layer_runs_over_qdrant) {
+    served s;
+    REQUIRE(serve_folder(&s, NULL));
+    char dir[512], url_setting[128];
+    snprintf(dir, sizeof dir, "%s/data", test_scratch_dir());
+    snprintf(url_setting, sizeof url_setting, "vectors.url=%s", s.url);
+    const char *const settings[] = {"vectors.backend=qdrant", url_setting, "vectors.collection_prefix=mem_"};
+    eg_options options = {.durability = EG_DURABILITY_NONE, .settings = settings, .setting_count = 3};
+    eg_db *db;
+    REQUIRE(eg_open(dir, &options, &db, &err) == EG_OK);
+    exec_expect(db,
+                "{\"op\":\"create_entity\",\"id\":1,\"text\":\"Alice writes C\",\"properties\":{\"name\":\"Alice\"}}",
+                "ok");
+    exec_expect(db,
+                "{\"op\":\"create_episode\",\"id\":\"" EP "1\",\"text\":\"Alice fixed the storage engine\","
+                "\"session_id\":\"s1\",\"relationships\":[{\"target_id\":\"1\",\"type\":\"RELATES_TO\"}]}",
+                "ok");
+    exec_expect(db,
+                "{\"op\":\"create_episode\",\"id\":\"" EP "2\",\"text\":\"Bob tuned the network\","
+                "\"session_id\":\"s1\"}",
+                "ok");
+    exec_expect(db, "{\"op\":\"update_memory\",\"id\":1,\"type\":\"entity\",\"payload\":{\"team\":\"core\"}}", "ok");
+    /* The storage episode first, with its entity as a neighbour. */
+    json_t *recall = test_exec(db, "{\"op\":\"recall\",\"type\":\"episode\",\"text\":\"storage engine\",\"expand\":1}");
+    json_t *first = json_array_get(json_object_get(json_object_get(recall, "result"), "memories"), 0);
+    CHECK(strcmp(test_response_code(recall), "ok") == 0);
+    CHECK(json_string_value(json_object_get(first, "id")) &&
+          strcmp(json_string_value(json_object_get(first, "id")), EP "1") == 0);
+    CHECK(json_array_size(json_object_get(first, "neighbors")) == 1);
+    json_decref(recall);
+    exec_expect(db, "{\"op\":\"delete_memory\",\"id\":\"" EP "2\",\"type\":\"episode\"}", "ok");
+    exec_expect(db, "{\"op\":\"delete_memory\",\"id\":\"" EP "2\",\"type\":\"episode\"}", "not_found");
+    CHECK(consistent(db));
+    json_t *check = test_exec(db, "{\"op\":\"check\"}");
+    CHECK(json_integer_value(json_object_get(json_object_get(check, "result"), "memories")) == 2);
+    json_decref(check);
+    json_t *health = test_exec(db, "{\"op\":\"health\"}");
+    json_t *vectors = json_object_get(json_object_get(json_object_get(health, "result"), "stores"), "vectors");
+    CHECK(strcmp(json_string_value(json_object_get(vectors, "backend")), "qdrant") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(vectors, "url")), s.url) == 0);
+    json_decref(health);
+    eg_close(db);
+    /* The points live on the server, under the prefix; the folder holds no vector store. */
+    char vectors_dir[600];
+    snprintf(vectors_dir, sizeof vectors_dir, "%s/vectors", dir);
+    CHECK(access(vectors_dir, F_OK) != 0);
+    CHECK(test_has_point(s.db, "mem_episodes", EP "1"));
+    CHECK(!test_has_point(s.db, "mem_episodes", EP "2"));
+    CHECK(test_has_point(s.db, "mem_entities", "1"));
+    /* Reopened, it finds its memories again. */
+    REQUIRE(eg_open(dir, &options, &db, &err) == EG_OK);
+    check = test_exec(db, "{\"op\":\"check\"}");
+    CHECK(json_is_true(json_object_get(json_object_get(check, "result"), "consistent")));
+    json_decref(check);
+    eg_close(db);
+    unserve(&s);
 }
 
 #define ENTITY(n) "{\"op\":\"create_entity\",\"id\":" #n ",\"text\":\"entity number " #n "\"}"

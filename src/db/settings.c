@@ -36,7 +36,8 @@ static const char *const vector_backends[] = {"lmdb", "qdrant", NULL};
     {.name = n, .type = SETTING_INT, .min = lo, .max = hi, .int_default = def, .description = text}
 #define WORD_SETTING(n, list, text) {.name = n, .type = SETTING_WORD, .words = list, .description = text}
 #define TEXT_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .description = text}
-#define URL_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .url = true, .description = text}
+#define URL_SETTING(n, def, text)                                                                                     \
+    {.name = n, .type = SETTING_TEXT, .text_default = def, .url = true, .description = text}
 #define SECRET_SETTING(n, text) {.name = n, .type = SETTING_TEXT, .text_default = "", .secret = true, .description = text}
 
 static const setting_def settings_table[] = {
@@ -59,7 +60,8 @@ static const setting_def settings_table[] = {
     WORD_SETTING("vectors.backend", vector_backends,
                  "where the vectors are kept: lmdb (DATA/vectors) or qdrant (a Qdrant server at vectors.url)"),
     URL_SETTING("vectors.url", "http://localhost:6333", "the Qdrant backend: the server's URL, http:// or https://"),
-    SECRET_SETTING("vectors.api_key", "the Qdrant backend: the api-key header; empty: $ENGRAM_QDRANT_API_KEY, else none"),
+    SECRET_SETTING("vectors.api_key",
+                   "the Qdrant backend: the api-key header; empty: $ENGRAM_QDRANT_API_KEY, else none"),
     TEXT_SETTING("vectors.ca_file", "", "the Qdrant backend: a PEM file of certificates to trust for https"),
     INT_SETTING("vectors.timeout_ms", 1, 86400000, 30000, "the Qdrant backend: the time allowed for one request"),
     INT_SETTING("vectors.batch_size", 1, 10000, 100, "the Qdrant backend: points per upsert request"),

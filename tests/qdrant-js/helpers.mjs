@@ -133,3 +133,21 @@ export function validateSchema(name, value) {
   check(`${DOCUMENT_ID}#/components/schemas/${name}`, value, name);
   return true;
 }
+
+/**
+ * Asserts that body, sent with method to path (a concrete path), matches the request body schema Qdrant's OpenAPI
+ * document gives for that operation. Returns true when it was checked, false when there is no document.
+ */
+export function validateRequest(path, method, body) {
+  if (!validator) return false;
+  const template = templateOf(validator.paths, path);
+  assert.ok(template, `${path} is not a path of Qdrant's OpenAPI document`);
+  const operation = validator.paths[template][method.toLowerCase()];
+  assert.ok(operation, `Qdrant's OpenAPI document has no ${method} ${template}`);
+  const schema = operation.requestBody?.content?.['application/json']?.schema;
+  assert.ok(schema, `Qdrant's OpenAPI document gives ${method} ${template} no JSON request body`);
+  const ref = `${DOCUMENT_ID}#/${pointer('paths', template, method.toLowerCase(), 'requestBody', 'content',
+    'application/json', 'schema')}`;
+  check(ref, body, `the request ${method} ${path}`);
+  return true;
+}

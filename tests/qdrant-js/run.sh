@@ -111,7 +111,8 @@ start open
 ENGRAM_QDRANT_URL=http://127.0.0.1:$PORT
 start keyed --api-key "$API_KEY"
 ENGRAM_QDRANT_KEYED_URL=http://127.0.0.1:$PORT
-export ENGRAM_QDRANT_URL ENGRAM_QDRANT_KEYED_URL
+ENGRAM_BIN=$ENGRAM # backend-requests.test.mjs runs engram with its vectors on the open server
+export ENGRAM_QDRANT_URL ENGRAM_QDRANT_KEYED_URL ENGRAM_BIN
 ENGRAM_QDRANT_API_KEY=$API_KEY
 export ENGRAM_QDRANT_API_KEY
 

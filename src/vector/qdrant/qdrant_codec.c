@@ -77,7 +77,8 @@ static eg_status sparse_from_json(json_t *object, eg_sparse_vector *out, eg_erro
 
 /* The "vector" member of a record: an array for an unnamed vector, else an object keyed by the layout's names. */
 static eg_status vectors_from_json(const qdrant_layout *layout, json_t *vector, eg_point *p, eg_error *err) {
-    if (json_is_array(vector)) return layout->dense[0] ? malformed(err, "point vector") : dense_from_json(vector, p, err);
+    if (json_is_array(vector))
+        return layout->dense[0] ? malformed(err, "point vector") : dense_from_json(vector, p, err);
     if (!json_is_object(vector)) return malformed(err, "point vector");
     eg_status st = dense_from_json(json_object_get(vector, layout->dense), p, err);
     json_t *sparse = layout->sparse[0] ? json_object_get(vector, layout->sparse) : NULL;

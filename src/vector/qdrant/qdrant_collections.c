@@ -13,9 +13,12 @@
 #define HYBRID_DENSE_NAME "dense"
 #define HYBRID_SPARSE_NAME "sparse"
 
-/* Qdrant counts full_scan_threshold in KiB of vectors, engram in points. */
+/* Qdrant counts full_scan_threshold in KiB of vectors, engram in points; Qdrant refuses less than 10 KiB. */
+#define QDRANT_FULL_SCAN_KIB_MIN 10ull
+
 static unsigned long long threshold_kib(uint32_t points, uint32_t dim) {
-    return ((unsigned long long)points * 4ull * dim + 1023ull) / 1024ull;
+    unsigned long long kib = ((unsigned long long)points * 4ull * dim + 1023ull) / 1024ull;
+    return kib < QDRANT_FULL_SCAN_KIB_MIN ? QDRANT_FULL_SCAN_KIB_MIN : kib;
 }
 
 static uint32_t threshold_points(unsigned long long kib, uint32_t dim) {
@@ -111,10 +114,9 @@ static eg_status read_info(const char *name, json_t *info, eg_collection_info *o
     out->config.hnsw_ef_construct = (uint32_t)hnsw_member(vector_hnsw, hnsw, "ef_construct");
     json_int_t kib = hnsw_member(vector_hnsw, hnsw, "full_scan_threshold");
     out->config.full_scan_threshold = threshold_points(kib > 0 ? (unsigned long long)kib : 0, out->config.dim);
-    out->config.quantization =
-        is_int8(json_object_get(dense, "quantization_config")) || is_int8(json_object_get(config, "quantization_config"))
-            ? EG_QUANTIZATION_INT8
-            : EG_QUANTIZATION_NONE;
+    bool int8 = is_int8(json_object_get(dense, "quantization_config")) ||
+                is_int8(json_object_get(config, "quantization_config"));
+    out->config.quantization = int8 ? EG_QUANTIZATION_INT8 : EG_QUANTIZATION_NONE;
     json_t *indexed = json_object_get(info, "indexed_vectors_count");
     out->indexed_vectors_count = json_is_integer(indexed) ? (uint64_t)json_integer_value(indexed) : 0;
     read_indexes(json_object_get(info, "payload_schema"), out);
@@ -256,7 +258,8 @@ eg_status qdrant_list_collections(eg_vectors *v, eg_string_list *out, eg_error *
         const char *name = json_string_value(json_object_get(json_array_get(list, i), "name"));
         if (!name) st = eg_error_set(err, EG_UNAVAILABLE, "qdrant answered a malformed list of collections");
         else if (strncmp(name, q->prefix, prefix_len) != 0 || !name[prefix_len]) continue;
-        else if (!(out->items[out->count] = strdup(name + prefix_len))) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+        else if (!(out->items[out->count] = strdup(name + prefix_len)))
+            st = eg_error_set(err, EG_INTERNAL, "out of memory");
         else out->count++;
     }
     json_decref(result);
@@ -267,6 +270,7 @@ eg_status qdrant_list_collections(eg_vectors *v, eg_string_list *out, eg_error *
 
 eg_status qdrant_delete_collection(eg_vectors *v, const char *name, eg_error *err) {
     json_t *result;
+    qdrant_layout_forget(qdrant_of(v), name); /* another client may make a collection of that name, named otherwise */
     eg_status st = qdrant_call(qdrant_of(v), "DELETE", name, "", NULL, &result, err);
     /* Qdrant answers a delete of a missing collection with `false`; the embedded backend says not found. */
     if (st == EG_OK && json_is_false(result))

@@ -61,7 +61,8 @@ eg_status qdrant_get(eg_vectors *v, const char *collection, const eg_point_id *i
     for (size_t i = 0; i < count && st == EG_OK; i++) {
         size_t at = qdrant_find(&found, &ids[i]);
         if (at == found.count) continue;
-        if (!copy_point(&found.items[at], &out->items[out->count++])) st = eg_error_set(err, EG_INTERNAL, "out of memory");
+        if (!copy_point(&found.items[at], &out->items[out->count++]))
+            st = eg_error_set(err, EG_INTERNAL, "out of memory");
     }
     eg_point_list_free(&found);
     if (st) eg_point_list_free(out);
@@ -201,7 +202,8 @@ eg_status qdrant_delete_points(eg_vectors *v, const char *collection, const eg_p
     qdrant_vectors *q = qdrant_of(v);
     qdrant_layout layout;
     json_t *body = json_object(), *id_list = NULL;
-    eg_status st = body ? qdrant_layout_get(q, collection, &layout, err) : eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_status st =
+        body ? qdrant_layout_get(q, collection, &layout, err) : eg_error_set(err, EG_INTERNAL, "out of memory");
     /* How many existed is counted just before the delete: another client's writes in between would skew it. */
     if (st == EG_OK && filter) {
         st = qdrant_count(v, collection, filter, deleted, err);
@@ -211,7 +213,8 @@ eg_status qdrant_delete_points(eg_vectors *v, const char *collection, const eg_p
         if ((st = qdrant_retrieve(q, collection, &layout, ids, count, false, false, &found, err)) == EG_OK) {
             *deleted = found.count;
             eg_point_list_free(&found);
-            if ((st = qdrant_ids_json(ids, count, &id_list, err)) == EG_OK) json_object_set_new(body, "points", id_list);
+            if ((st = qdrant_ids_json(ids, count, &id_list, err)) == EG_OK)
+                json_object_set_new(body, "points", id_list);
         }
     }
     if (st == EG_OK) st = qdrant_call(q, "POST", collection, "/points/delete?wait=true", body, NULL, err);
