@@ -218,6 +218,30 @@ TEST(delete_removes_point_node_and_relationships) {
     eg_close(db);
 }
 
+/* A create asks the store about its collection once, then remembers it; deleting the collection or one of the
+ * memory layer's payload indexes (here through the store, as exec or a Qdrant client would) makes the next create
+ * ask again, recreate what is missing, and succeed. */
+TEST(a_create_after_its_collection_or_index_was_deleted_recreates_them) {
+    eg_db *db = test_open_fresh();
+    REQUIRE(db);
+    eg_vectors *v = eg_db_vectors(db);
+    CHECK_OK(create(db, EG_MEMORY_ENTITY, "1", 1, NULL, NULL, NULL, 0), &err);
+    CHECK_OK(eg_memory_delete(db, EG_MEMORY_ENTITY, "1", &err), &err);
+    CHECK_OK(eg_vectors_delete_collection(v, "entities", &err), &err);
+    CHECK_OK(create(db, EG_MEMORY_ENTITY, "2", 2, NULL, NULL, NULL, 0), &err);
+    CHECK(test_has_point(db, "entities", "2") && test_has_node(db, "2"));
+    CHECK_OK(eg_vectors_delete_payload_index(v, "entities", "session_id", &err), &err);
+    CHECK_OK(create(db, EG_MEMORY_ENTITY, "3", 3, NULL, NULL, NULL, 0), &err);
+    eg_collection_info info;
+    CHECK_OK(eg_vectors_get_collection(v, "entities", &info, &err), &err);
+    bool indexed = false;
+    for (size_t i = 0; i < info.index_count; i++) indexed |= strcmp(info.indexes[i].field, "session_id") == 0;
+    CHECK(indexed);
+    eg_collection_info_clear(&info);
+    CHECK(consistent(db));
+    eg_close(db);
+}
+
 TEST(recall_returns_hits_with_their_graph_context) {
     eg_db *db = test_open_fresh();
     REQUIRE(db);
@@ -544,6 +568,7 @@ int main(void) {
     RUN(entities_carry_relationships_to_existing_nodes_only);
     RUN(update_changes_both_stores_and_null_removes_a_property);
     RUN(delete_removes_point_node_and_relationships);
+    RUN(a_create_after_its_collection_or_index_was_deleted_recreates_them);
     RUN(recall_returns_hits_with_their_graph_context);
     RUN(a_failing_store_is_compensated_and_nothing_remains);
     RUN(a_compensation_that_fails_leaves_a_dead_letter_that_freezes_the_id_until_repaired);

@@ -52,7 +52,8 @@ static eg_status check_format_file(const char *dir, eg_error *err) {
 
 /* The write observer: a guard that tells the fallback read cache of every acknowledged write, whichever path it
  * took (a request, a saga, a compensation, the write queue's drainer), so that no cached read outlives the data
- * it showed. */
+ * it showed; and tells the memory layer when a collection or a payload index may be gone, so that it asks the
+ * store again before its next create. */
 static const char *const graph_writes[] = {"create_node", "update_node", "delete_node", "batch_create_nodes",
                                            "create_relationship", "batch_create_relationships",
                                            "delete_relationship", "reweight_relationship",
@@ -63,11 +64,15 @@ static const char *const vector_writes[] = {"create_collection", "delete_collect
 
 static void observe_write(void *self, const char *store, const char *op, eg_status status, const eg_error *err) {
     (void)err;
-    if (status != EG_OK) return;
+    eg_db *db = self;
     bool graph = strcmp(store, "graph") == 0;
+    bool gone = status == EG_OK && (strcmp(op, "delete_collection") == 0 || strcmp(op, "delete_payload_index") == 0);
+    bool missing = status == EG_NOT_FOUND && strcmp(op, "upsert") == 0;
+    if (!graph && (gone || missing)) eg_memory_forget_collections(db);
+    if (status != EG_OK) return;
     for (const char *const *w = graph ? graph_writes : vector_writes; *w; w++)
         if (strcmp(*w, op) == 0) {
-            eg_read_cache_note_write(self, graph ? EG_READ_CACHE_GRAPH : EG_READ_CACHE_VECTORS);
+            eg_read_cache_note_write(db->cache, graph ? EG_READ_CACHE_GRAPH : EG_READ_CACHE_VECTORS);
             return;
         }
 }
@@ -127,7 +132,7 @@ static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error 
     size_t entries = (size_t)eg_settings_int(db->settings, "degrade.cache_entries");
     eg_guard observer = {NULL, observe_write, NULL};
     if ((st = eg_read_cache_new(entries, &db->cache, err))) return st;
-    observer.self = db->cache;
+    observer.self = db;
     if ((st = wrap(db, &observer, err))) return st;
     db->graph_direct = db->graph;
     db->vectors_direct = db->vectors;

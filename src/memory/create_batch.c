@@ -157,7 +157,7 @@ static eg_status check_collections(eg_db *db, const batch *b, eg_error *err) {
     }
     for (int t = 0; t < EG_MEMORY_TYPE_COUNT; t++) {
         if (first[t] == SIZE_MAX || !known[t]) continue;
-        eg_status st = eg_memory_ensure_collection(db->vectors, (eg_memory_type)t, b->specs[first[t]].dim, NULL, err);
+        eg_status st = eg_memory_ensure_collection(db, db->vectors, (eg_memory_type)t, b->specs[first[t]].dim, NULL, err);
         if (st != EG_OK) return item_error(err, st, b, first[t]);
     }
     return EG_OK;

@@ -24,6 +24,17 @@ typedef struct eg_memory_state {
     pthread_mutex_t frozen_lock;
     json_t *frozen;
     pthread_mutex_t checkpoint_lock; /* one checkpoint at a time; others skip theirs */
+    /* The memory collections known to exist with their dimension, distance and the memory layer's payload
+     * indexes, so that a create does not ask the store each time (over a remote store that was two requests per
+     * create). Forgotten (the generation moves on) whenever a collection or an index may have gone: see
+     * eg_memory_forget_collections. */
+    pthread_mutex_t ensured_lock;
+    uint64_t ensured_generation;
+    struct {
+        bool known;
+        uint32_t dim;
+        eg_distance distance;
+    } ensured[EG_MEMORY_TYPE_COUNT];
 } eg_memory_state;
 
 /* The saga types of the memory layer, given to the saga engine at open. */
@@ -129,10 +140,15 @@ eg_status eg_memory_write_many(eg_db *db, bool compensation, int store,
 /* Applies one write given in JSON (the drainer's and the compensations' way). */
 eg_status eg_memory_apply(eg_db *db, bool bypass_breaker, int store, eg_memory_type type, const char *id,
                           eg_queued_kind kind, json_t *data, eg_error *err);
-/* The type's collection, created on first use with dim and Cosine, with the memory indexes — added again to a
- * collection that lacks them (made by the caller, or by a process killed between creating it and indexing it).
- * *distance (may be NULL) receives its distance. */
-eg_status eg_memory_ensure_collection(eg_vectors *v, eg_memory_type type, size_t dim, eg_distance *distance,
+/* Forgets which memory collections are known to exist: called by the write observer after a collection or a
+ * payload index was deleted, and after an upsert found no collection (deleted behind this process's back, in a
+ * remote store). */
+void eg_memory_forget_collections(eg_db *db);
+/* The type's collection in v, created on first use with dim and Cosine, with the memory indexes — added again to
+ * a collection that lacks them (made by the caller, or by a process killed between creating it and indexing it).
+ * *distance (may be NULL) receives its distance. Once a collection was found whole, later calls answer from db's
+ * memory of it without asking the store, until eg_memory_forget_collections. */
+eg_status eg_memory_ensure_collection(eg_db *db, eg_vectors *v, eg_memory_type type, size_t dim, eg_distance *distance,
                                       eg_error *err);
 
 eg_status eg_memory_state_init(eg_memory_state *m, eg_error *err);

@@ -87,6 +87,7 @@ eg_status eg_memory_state_init(eg_memory_state *m, eg_error *err) {
     pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&m->frozen_lock, NULL);
     pthread_mutex_init(&m->checkpoint_lock, NULL);
+    pthread_mutex_init(&m->ensured_lock, NULL);
     m->frozen = json_object();
     return m->frozen ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
 }
@@ -96,6 +97,7 @@ void eg_memory_state_destroy(eg_memory_state *m) {
     pthread_rwlock_destroy(&m->scan_lock);
     pthread_mutex_destroy(&m->frozen_lock);
     pthread_mutex_destroy(&m->checkpoint_lock);
+    pthread_mutex_destroy(&m->ensured_lock);
     json_decref(m->frozen);
     m->frozen = NULL;
 }

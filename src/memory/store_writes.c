@@ -26,8 +26,41 @@ static bool has_index(const eg_collection_info *info, const char *field) {
     return false;
 }
 
-eg_status eg_memory_ensure_collection(eg_vectors *v, eg_memory_type type, size_t dim, eg_distance *distance,
+void eg_memory_forget_collections(eg_db *db) {
+    pthread_mutex_lock(&db->memory.ensured_lock);
+    db->memory.ensured_generation++;
+    for (int t = 0; t < EG_MEMORY_TYPE_COUNT; t++) db->memory.ensured[t].known = false;
+    pthread_mutex_unlock(&db->memory.ensured_lock);
+}
+
+/* What db remembers of the type's collection: true (with its distance) when it is known whole with dimension dim;
+ * *generation receives the generation to remember a new finding under. */
+static bool ensured(eg_db *db, eg_memory_type type, size_t dim, eg_distance *distance, uint64_t *generation) {
+    pthread_mutex_lock(&db->memory.ensured_lock);
+    bool known = db->memory.ensured[type].known && db->memory.ensured[type].dim == dim;
+    if (known && distance) *distance = db->memory.ensured[type].distance;
+    *generation = db->memory.ensured_generation;
+    pthread_mutex_unlock(&db->memory.ensured_lock);
+    return known;
+}
+
+/* Remembers a collection found whole, unless something was forgotten since the store was asked (generation): a
+ * deletion that raced with the asking must not be papered over. */
+static void remember_ensured(eg_db *db, eg_memory_type type, uint32_t dim, eg_distance distance,
+                             uint64_t generation) {
+    pthread_mutex_lock(&db->memory.ensured_lock);
+    if (db->memory.ensured_generation == generation) {
+        db->memory.ensured[type].known = true;
+        db->memory.ensured[type].dim = dim;
+        db->memory.ensured[type].distance = distance;
+    }
+    pthread_mutex_unlock(&db->memory.ensured_lock);
+}
+
+eg_status eg_memory_ensure_collection(eg_db *db, eg_vectors *v, eg_memory_type type, size_t dim, eg_distance *distance,
                                       eg_error *err) {
+    uint64_t generation;
+    if (ensured(db, type, dim, distance, &generation)) return EG_OK;
     const char *name = eg_memory_collection(type);
     eg_collection_info info;
     eg_status st = eg_vectors_get_collection(v, name, &info, err);
@@ -49,6 +82,7 @@ eg_status eg_memory_ensure_collection(eg_vectors *v, eg_memory_type type, size_t
     for (size_t i = 0; i < sizeof memory_indexes / sizeof memory_indexes[0] && st == EG_OK; i++)
         if (!has_index(&info, memory_indexes[i].field))
             st = eg_vectors_create_payload_index(v, name, memory_indexes[i].field, memory_indexes[i].type, err);
+    if (st == EG_OK) remember_ensured(db, type, info.config.dim, info.config.distance, generation);
     eg_collection_info_clear(&info);
     return st;
 }
@@ -69,12 +103,12 @@ static eg_status sparse_from_json(json_t *sparse, eg_sparse_vector *out, eg_erro
     return EG_OK;
 }
 
-static eg_status put_point(eg_vectors *v, eg_memory_type type, const eg_point_id *pid, json_t *data, eg_error *err) {
+static eg_status put_point(eg_db *db, eg_vectors *v, eg_memory_type type, const eg_point_id *pid, json_t *data, eg_error *err) {
     eg_point p = {.id = *pid, .payload = json_object_get(data, "payload")};
     eg_status st = eg_floats_from_json(json_object_get(data, "vector"), "vector", &p.vector, &p.dim, err);
     json_t *sparse = json_object_get(data, "sparse_vector");
     if (st == EG_OK && sparse) st = sparse_from_json(sparse, &p.sparse, err);
-    if (st == EG_OK) st = eg_memory_ensure_collection(v, type, p.dim, NULL, err);
+    if (st == EG_OK) st = eg_memory_ensure_collection(db, v, type, p.dim, NULL, err);
     if (st == EG_OK) st = eg_vectors_upsert(v, eg_memory_collection(type), &p, 1, err);
     free(p.vector);
     free(p.sparse.indices);
@@ -165,7 +199,7 @@ eg_status eg_memory_apply(eg_db *db, bool bypass_breaker, int store, eg_memory_t
     if (st != EG_OK) return st;
     const char *collection = eg_memory_collection(type);
     switch (kind) {
-    case EG_QUEUED_PUT: return put_point(v, type, &pid, data, err);
+    case EG_QUEUED_PUT: return put_point(db, v, type, &pid, data, err);
     case EG_QUEUED_PATCH:
         return eg_vectors_set_payload(v, collection, &pid, 1, json_object_get(data, "payload"),
                                       json_is_true(json_object_get(data, "overwrite")) ? EG_PAYLOAD_OVERWRITE

@@ -341,7 +341,7 @@ eg_status eg_memory_plan_create(eg_db *db, const eg_memory_spec *spec, const eg_
         bool same = false;
         if (o.point_known && o.node_known && !(in_vectors && in_graph)) st = orphan_conflict(id, in_vectors, err);
         if (st == EG_OK && in_vectors)
-            st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, &distance, err);
+            st = eg_memory_ensure_collection(db, db->vectors, spec->type, spec->dim, &distance, err);
         if (st == EG_OK)
             st = same_content(db, spec, id, distance, in_vectors ? &o.point.items[0] : NULL, in_graph ? &o.node : NULL,
                               o.queued_rels, plan->payload, plan->properties, &same, err);
@@ -370,7 +370,7 @@ static eg_status create_locked(eg_db *db, const eg_memory_spec *spec, const eg_p
      * unavailable store is left to the queue: its targets cannot be checked, its collection is made on replay. */
     if (st == EG_OK) st = eg_memory_check_not_archived(db, id, err);
     if (st == EG_OK && plan.node_known) st = check_targets(db, spec, id, err);
-    if (st == EG_OK && plan.point_known) st = eg_memory_ensure_collection(db->vectors, spec->type, spec->dim, NULL, err);
+    if (st == EG_OK && plan.point_known) st = eg_memory_ensure_collection(db, db->vectors, spec->type, spec->dim, NULL, err);
     for (size_t i = 0; i < spec->relationship_count && st == EG_OK; i++) {
         const eg_memory_relationship *r = &spec->relationships[i];
         rels[i] = (eg_relationship_spec){id, r->target_id, r->type, r->properties};
