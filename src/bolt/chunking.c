@@ -38,8 +38,10 @@ eg_status eg_bolt_dechunker_feed(eg_bolt_dechunker *d, const uint8_t *bytes, siz
         if (d->header_have < 2) continue;
         d->header_have = 0;
         size_t size = (size_t)d->header[0] << 8 | d->header[1];
-        if (size > 0) d->chunk_left = size;
-        else if (d->message.len > 0) d->complete = true;
+        if (size > 0)
+            d->chunk_left = size;
+        else if (d->message.len > 0)
+            d->complete = true;
         /* else: a NOOP between messages, nothing to keep */
     }
     *used = at;

@@ -25,10 +25,10 @@ typedef struct eg_bolt_dechunker {
     size_t max_message;
     eg_byte_buffer message; /* the message being assembled; complete when `complete` is set */
     bool complete;
-    bool failed;            /* an oversized message: the stream cannot be resynchronised */
+    bool failed; /* an oversized message: the stream cannot be resynchronised */
     uint8_t header[2];
-    size_t header_have;     /* bytes of the next chunk header received */
-    size_t chunk_left;      /* bytes of the current chunk still to come */
+    size_t header_have; /* bytes of the next chunk header received */
+    size_t chunk_left;  /* bytes of the current chunk still to come */
 } eg_bolt_dechunker;
 
 /* Takes bytes[0..len) up to the end of the next complete message: *used says how many were taken (the rest

@@ -41,7 +41,8 @@ void eg_ps_value_free(eg_ps_value *v) {
     case EG_PS_STRING: free(v->as.text.data); break;
     case EG_PS_LIST:
     case EG_PS_STRUCT:
-        for (size_t i = 0; i < v->as.list.count; i++) eg_ps_value_free(&v->as.list.items[i]);
+        for (size_t i = 0; i < v->as.list.count; i++)
+            eg_ps_value_free(&v->as.list.items[i]);
         free(v->as.list.items);
         break;
     case EG_PS_DICT:
@@ -88,21 +89,21 @@ bool eg_ps_value_equal(const eg_ps_value *a, const eg_ps_value *b) {
 int eg_ps_struct_fields(eg_ps_dialect dialect, uint8_t tag) {
     bool v5 = dialect == EG_PS_BOLT_5;
     switch (tag) {
-    case 0x4E: return v5 ? 4 : 3; /* Node: id, labels, properties (5.x: element_id) */
-    case 0x52: return v5 ? 8 : 5; /* Relationship: id, start, end, type, properties (5.x: three element ids) */
-    case 0x72: return v5 ? 4 : 3; /* UnboundRelationship: id, type, properties (5.x: element_id) */
-    case 0x50: return 3;          /* Path: nodes, rels, indices */
-    case 0x44: return 1;          /* Date: days */
-    case 0x54: return 2;          /* Time: nanoseconds, tz_offset_seconds */
-    case 0x74: return 1;          /* LocalTime: nanoseconds */
-    case 0x49: return 3;          /* DateTime: seconds, nanoseconds, tz_offset_seconds (UTC based) */
-    case 0x69: return 3;          /* DateTimeZoneId: seconds, nanoseconds, tz_id (UTC based) */
+    case 0x4E: return v5 ? 4 : 3;  /* Node: id, labels, properties (5.x: element_id) */
+    case 0x52: return v5 ? 8 : 5;  /* Relationship: id, start, end, type, properties (5.x: three element ids) */
+    case 0x72: return v5 ? 4 : 3;  /* UnboundRelationship: id, type, properties (5.x: element_id) */
+    case 0x50: return 3;           /* Path: nodes, rels, indices */
+    case 0x44: return 1;           /* Date: days */
+    case 0x54: return 2;           /* Time: nanoseconds, tz_offset_seconds */
+    case 0x74: return 1;           /* LocalTime: nanoseconds */
+    case 0x49: return 3;           /* DateTime: seconds, nanoseconds, tz_offset_seconds (UTC based) */
+    case 0x69: return 3;           /* DateTimeZoneId: seconds, nanoseconds, tz_id (UTC based) */
     case 0x46: return v5 ? -1 : 3; /* legacy DateTime of 4.4, local-time based */
     case 0x66: return v5 ? -1 : 3; /* legacy DateTimeZoneId of 4.4 */
-    case 0x64: return 2;          /* LocalDateTime: seconds, nanoseconds */
-    case 0x45: return 4;          /* Duration: months, days, seconds, nanoseconds */
-    case 0x58: return 3;          /* Point2D: srid, x, y */
-    case 0x59: return 4;          /* Point3D: srid, x, y, z */
+    case 0x64: return 2;           /* LocalDateTime: seconds, nanoseconds */
+    case 0x45: return 4;           /* Duration: months, days, seconds, nanoseconds */
+    case 0x58: return 3;           /* Point2D: srid, x, y */
+    case 0x59: return 4;           /* Point3D: srid, x, y, z */
     default: return -1;
     }
 }
@@ -117,15 +118,20 @@ bool eg_ps_utf8_valid(const char *s, size_t len) {
         }
         size_t need;
         unsigned lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        if (c >= 0xC2 && c <= 0xDF)
+            need = 1;
         else if (c >= 0xE0 && c <= 0xEF) {
             need = 2;
-            if (c == 0xE0) lo = 0xA0;      /* overlong */
-            else if (c == 0xED) hi = 0x9F; /* surrogates */
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates */
         } else if (c >= 0xF0 && c <= 0xF4) {
             need = 3;
-            if (c == 0xF0) lo = 0x90;      /* overlong */
-            else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F; /* past U+10FFFF */
         } else
             return false;
         if ((size_t)(end - p) <= need) return false;
@@ -163,18 +169,24 @@ static void put(eg_ps_writer *w, const void *bytes, size_t n) {
 static void put_marker_be(eg_ps_writer *w, uint8_t marker, uint64_t value, int n) {
     uint8_t bytes[9];
     bytes[0] = marker;
-    for (int i = 0; i < n; i++) bytes[1 + i] = (uint8_t)(value >> (8 * (n - 1 - i)));
+    for (int i = 0; i < n; i++)
+        bytes[1 + i] = (uint8_t)(value >> (8 * (n - 1 - i)));
     put(w, bytes, (size_t)n + 1);
 }
 
 /* The header of a sized value: the tiny marker when it has one and the size fits 4 bits, else the 8/16/32-bit
  * marker (marker8, marker8+1, marker8+2). */
 static void put_size(eg_ps_writer *w, int tiny, uint8_t marker8, size_t size, const char *what) {
-    if (tiny >= 0 && size < 16) put_marker_be(w, (uint8_t)(tiny | (int)size), 0, 0);
-    else if (size <= UINT8_MAX) put_marker_be(w, marker8, size, 1);
-    else if (size <= UINT16_MAX) put_marker_be(w, (uint8_t)(marker8 + 1), size, 2);
-    else if (size <= UINT32_MAX) put_marker_be(w, (uint8_t)(marker8 + 2), size, 4);
-    else writer_fail(w, EG_INVALID_ARGUMENT, "%s of %zu exceeds PackStream's 32-bit size", what, size);
+    if (tiny >= 0 && size < 16)
+        put_marker_be(w, (uint8_t)(tiny | (int)size), 0, 0);
+    else if (size <= UINT8_MAX)
+        put_marker_be(w, marker8, size, 1);
+    else if (size <= UINT16_MAX)
+        put_marker_be(w, (uint8_t)(marker8 + 1), size, 2);
+    else if (size <= UINT32_MAX)
+        put_marker_be(w, (uint8_t)(marker8 + 2), size, 4);
+    else
+        writer_fail(w, EG_INVALID_ARGUMENT, "%s of %zu exceeds PackStream's 32-bit size", what, size);
 }
 
 void eg_ps_write_null(eg_ps_writer *w) { put_marker_be(w, NULL_MARKER, 0, 0); }
@@ -183,11 +195,16 @@ void eg_ps_write_bool(eg_ps_writer *w, bool value) { put_marker_be(w, value ? TR
 
 void eg_ps_write_int(eg_ps_writer *w, int64_t value) {
     uint64_t bits = (uint64_t)value; /* two's complement, written big-endian and cut to the width */
-    if (value >= -16 && value <= 127) put_marker_be(w, (uint8_t)bits, 0, 0);
-    else if (value >= INT8_MIN && value <= INT8_MAX) put_marker_be(w, INT_8, bits, 1);
-    else if (value >= INT16_MIN && value <= INT16_MAX) put_marker_be(w, INT_16, bits, 2);
-    else if (value >= INT32_MIN && value <= INT32_MAX) put_marker_be(w, INT_32, bits, 4);
-    else put_marker_be(w, INT_64, bits, 8);
+    if (value >= -16 && value <= 127)
+        put_marker_be(w, (uint8_t)bits, 0, 0);
+    else if (value >= INT8_MIN && value <= INT8_MAX)
+        put_marker_be(w, INT_8, bits, 1);
+    else if (value >= INT16_MIN && value <= INT16_MAX)
+        put_marker_be(w, INT_16, bits, 2);
+    else if (value >= INT32_MIN && value <= INT32_MAX)
+        put_marker_be(w, INT_32, bits, 4);
+    else
+        put_marker_be(w, INT_64, bits, 8);
 }
 
 void eg_ps_write_float(eg_ps_writer *w, double value) {
@@ -234,9 +251,12 @@ void eg_ps_write_value(eg_ps_writer *w, const eg_ps_value *v) {
     case EG_PS_STRING: eg_ps_write_string(w, v->as.text.data, v->as.text.len); break;
     case EG_PS_LIST:
     case EG_PS_STRUCT:
-        if (v->kind == EG_PS_LIST) eg_ps_write_list_header(w, v->as.list.count);
-        else eg_ps_write_struct_header(w, v->as.list.tag, v->as.list.count);
-        for (size_t i = 0; i < v->as.list.count; i++) eg_ps_write_value(w, &v->as.list.items[i]);
+        if (v->kind == EG_PS_LIST)
+            eg_ps_write_list_header(w, v->as.list.count);
+        else
+            eg_ps_write_struct_header(w, v->as.list.tag, v->as.list.count);
+        for (size_t i = 0; i < v->as.list.count; i++)
+            eg_ps_write_value(w, &v->as.list.items[i]);
         break;
     case EG_PS_DICT:
         eg_ps_write_dict_header(w, v->as.dict.count);
@@ -278,7 +298,8 @@ static eg_status take_be(reader *r, int n, const char *what, uint64_t *out) {
     if (r->len - r->pos < (size_t)n)
         return refuse(r, r->pos, "truncated %s: needs %d bytes, %zu remain", what, n, r->len - r->pos);
     uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | r->data[r->pos + (size_t)i];
+    for (int i = 0; i < n; i++)
+        v = v << 8 | r->data[r->pos + (size_t)i];
     r->pos += (size_t)n;
     *out = v;
     return EG_OK;
@@ -291,7 +312,8 @@ static eg_status take_text(reader *r, size_t marker_at, size_t len, bool utf8, c
     if (r->len - r->pos < len)
         return refuse(r, marker_at, "truncated %s: declares %zu bytes, %zu remain", what, len, r->len - r->pos);
     const char *start = (const char *)r->data + r->pos;
-    if (utf8 && !eg_ps_utf8_valid(start, len)) return refuse(r, marker_at, "%s of %zu bytes is not valid UTF-8", what, len);
+    if (utf8 && !eg_ps_utf8_valid(start, len))
+        return refuse(r, marker_at, "%s of %zu bytes is not valid UTF-8", what, len);
     char *copy = malloc(len + 1);
     if (!copy) return eg_error_set(r->err, EG_INTERNAL, "packstream: out of memory for a %s of %zu bytes", what, len);
     memcpy(copy, start, len);
@@ -305,7 +327,8 @@ static eg_status take_text(reader *r, size_t marker_at, size_t len, bool utf8, c
  * a header cannot make the decoder reserve memory the message does not carry. */
 static eg_status check_count(reader *r, size_t marker_at, size_t count, size_t bytes_each, const char *what) {
     if (count > (r->len - r->pos) / bytes_each)
-        return refuse(r, marker_at, "%s declares %zu elements, only %zu bytes remain", what, count, r->len - r->pos);
+        return refuse(r, marker_at, "truncated %s: declares %zu elements, only %zu bytes remain", what, count,
+                      r->len - r->pos);
     if (count > EG_PS_MAX_VALUES - r->values)
         return refuse(r, marker_at, "%s of %zu elements passes the limit of %u values in a message", what, count,
                       EG_PS_MAX_VALUES);
@@ -339,7 +362,8 @@ static eg_status drop_repeated_keys(reader *r, eg_ps_value *v) {
     if (count < 2) return EG_OK;
     eg_ps_entry **sorted = malloc(count * sizeof *sorted);
     if (!sorted) return eg_error_set(r->err, EG_INTERNAL, "packstream: out of memory");
-    for (size_t i = 0; i < count; i++) sorted[i] = &v->as.dict.entries[i];
+    for (size_t i = 0; i < count; i++)
+        sorted[i] = &v->as.dict.entries[i];
     qsort(sorted, count, sizeof *sorted, compare_entries);
     bool any = false;
     for (size_t i = 0; i + 1 < count; i++) {
@@ -398,11 +422,12 @@ static eg_status decode_value(reader *r, int depth, bool is_message, eg_ps_value
         out->as.integer = (int8_t)marker;
         return EG_OK;
     }
-    if (high == TINY_STRING || marker == STRING_8 || marker == STRING_16 || marker == STRING_32 ||
-        marker == BYTES_8 || marker == BYTES_16 || marker == BYTES_32) {
+    if (high == TINY_STRING || marker == STRING_8 || marker == STRING_16 || marker == STRING_32 || marker == BYTES_8 ||
+        marker == BYTES_16 || marker == BYTES_32) {
         bool is_bytes = marker >= BYTES_8 && marker <= BYTES_32;
         const char *what = is_bytes ? "byte array" : "string";
-        if (high == TINY_STRING) n = marker & 0x0F;
+        if (high == TINY_STRING)
+            n = marker & 0x0F;
         else {
             int width = 1 << ((marker - (is_bytes ? BYTES_8 : STRING_8)) & 3);
             if ((s = take_be(r, width, is_bytes ? "byte array size" : "string size", &n)) != EG_OK) return s;
@@ -414,15 +439,19 @@ static eg_status decode_value(reader *r, int depth, bool is_message, eg_ps_value
         return s;
     }
     if (high == TINY_LIST || marker == LIST_8 || marker == LIST_16 || marker == LIST_32) {
-        if (high == TINY_LIST) n = marker & 0x0F;
-        else if ((s = take_be(r, 1 << (marker - LIST_8), "list size", &n)) != EG_OK) return s;
+        if (high == TINY_LIST)
+            n = marker & 0x0F;
+        else if ((s = take_be(r, 1 << (marker - LIST_8), "list size", &n)) != EG_OK)
+            return s;
         if ((s = check_count(r, at, (size_t)n, 1, "list")) != EG_OK) return s;
         out->kind = EG_PS_LIST;
         return decode_items(r, depth, (size_t)n, out);
     }
     if (high == TINY_DICT || marker == DICT_8 || marker == DICT_16 || marker == DICT_32) {
-        if (high == TINY_DICT) n = marker & 0x0F;
-        else if ((s = take_be(r, 1 << (marker - DICT_8), "dictionary size", &n)) != EG_OK) return s;
+        if (high == TINY_DICT)
+            n = marker & 0x0F;
+        else if ((s = take_be(r, 1 << (marker - DICT_8), "dictionary size", &n)) != EG_OK)
+            return s;
         if ((s = check_count(r, at, (size_t)n, 2, "dictionary")) != EG_OK) return s;
         out->kind = EG_PS_DICT;
         return decode_entries(r, depth, (size_t)n, out);
