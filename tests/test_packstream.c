@@ -429,9 +429,11 @@ TEST(bombs_are_refused_before_they_cost_memory) {
     CHECK(v.kind == EG_PS_LIST && v.as.list.count == count);
     eg_ps_value_free(&v);
     free(many);
-    /* total size */
-    static uint8_t one_null = 0xC0;
-    CHECK(refused(&one_null, EG_PS_MAX_MESSAGE_BYTES + 1, EG_PS_BOLT_5, false, "exceeds"));
+    /* a message larger than the bound is refused whatever it holds */
+    uint8_t *huge = calloc(EG_PS_MAX_MESSAGE_BYTES + 1, 1);
+    REQUIRE(huge);
+    CHECK(refused(huge, EG_PS_MAX_MESSAGE_BYTES + 1, EG_PS_BOLT_5, false, "message of 16777217 bytes exceeds"));
+    free(huge);
 }
 
 TEST(value_structures_have_their_field_counts_per_version) {
@@ -560,6 +562,22 @@ TEST(an_oversized_message_is_refused_for_good) {
     eg_bolt_dechunker_free(&d);
 }
 
+TEST(the_writer_refuses_a_message_past_the_bound) {
+    uint8_t *big = calloc(EG_PS_MAX_MESSAGE_BYTES, 1);
+    REQUIRE(big);
+    eg_ps_writer w = {0};
+    eg_ps_write_bytes(&w, big, EG_PS_MAX_MESSAGE_BYTES - 5); /* CE and a 4-byte size: exactly the bound */
+    eg_error err;
+    CHECK_OK(eg_ps_writer_status(&w, &err), &err);
+    CHECK(w.out.len == EG_PS_MAX_MESSAGE_BYTES);
+    eg_ps_write_null(&w);
+    CHECK_STATUS(eg_ps_writer_status(&w, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK(strstr(err.message, "message larger than 16777216 bytes") != NULL);
+    CHECK(w.out.len == EG_PS_MAX_MESSAGE_BYTES);
+    free(w.out.data);
+    free(big);
+}
+
 int main(void) {
     RUN(scalars_encode_as_the_specification_shows);
     RUN(integers_take_the_smallest_marker);
@@ -575,6 +593,7 @@ int main(void) {
     RUN(dictionary_keys_must_be_strings_and_the_last_repeat_wins);
     RUN(bombs_are_refused_before_they_cost_memory);
     RUN(value_structures_have_their_field_counts_per_version);
+    RUN(the_writer_refuses_a_message_past_the_bound);
     RUN(messages_are_cut_into_chunks_of_at_most_65535_bytes);
     RUN(reassembly_works_at_every_split_point_and_skips_noops);
     RUN(an_oversized_message_is_refused_for_good);
