@@ -1,0 +1,43 @@
+/* statements.h — the narrow interface through which the Bolt server runs a statement: a table of function
+ * pointers that a statement engine fills, so that the protocol layer (session.c) knows nothing of Cypher and the
+ * Cypher engine plugs in without touching it. Also the one engine that exists today, which answers only
+ * `RETURN <integer or $parameter> AS <name>` and refuses every other statement honestly. */
+#ifndef ENGRAM_BOLT_STATEMENTS_H
+#define ENGRAM_BOLT_STATEMENTS_H
+
+#include "bolt/packstream.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A refusal the client sees as a Bolt FAILURE: a Neo4j status code ("Neo.ClientError.Statement.SyntaxError") and
+ * a message for people. */
+typedef struct eg_bolt_failure {
+    char code[96];
+    char message[512];
+} eg_bolt_failure;
+
+/* A statement's whole result, held until the client has pulled or discarded it. */
+typedef struct eg_bolt_result {
+    eg_ps_value fields;  /* EG_PS_LIST of EG_PS_STRING: the column names */
+    eg_ps_value records; /* EG_PS_LIST of EG_PS_LIST, each as long as fields */
+    const char *type;    /* the query type Neo4j reports at the end of the stream: "r", "w", "rw" or "s" */
+} eg_bolt_result;
+
+/* Frees what a result owns and leaves it empty. */
+void eg_bolt_result_free(eg_bolt_result *result);
+
+typedef struct eg_bolt_statements {
+    void *context;
+    /* Runs statement[0..statement_len) (UTF-8) with its parameters (an EG_PS_DICT). Returns true with *result
+     * filled (owned by the caller), or false with *failure filled and *result left empty. */
+    bool (*run)(void *context, const char *statement, size_t statement_len, const eg_ps_value *parameters,
+                eg_bolt_result *result, eg_bolt_failure *failure);
+} eg_bolt_statements;
+
+/* The engine until Cypher exists: `RETURN 1 AS n` (any integer literal, AS in any case) and `RETURN $x AS y`
+ * (the parameter's value, of any type); anything else is a Neo.ClientError.Statement.SyntaxError FAILURE saying
+ * that Cypher is not supported yet, and a missing parameter is Neo.ClientError.Statement.ParameterMissing. */
+const eg_bolt_statements *eg_bolt_literal_return_statements(void);
+
+#endif

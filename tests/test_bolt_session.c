@@ -1,0 +1,658 @@
+/* test_bolt_session.c — one Bolt connection's protocol driven with byte buffers: the handshake through the
+ * session (plain, ranges, manifest), HELLO and LOGON with right and wrong credentials, RUN/PULL/DISCARD with n,
+ * qid and has_more paging, transactions, ROUTE, TELEMETRY, LOGOFF, GOODBYE, every request in a state that does
+ * not take it, FAILED -> IGNORED -> RESET, a RESET interrupting what arrived before it, NOOPs, split bytes and an
+ * oversized message. */
+#include "bolt/chunking.h"
+#include "bolt/session.h"
+#include "test.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { HELLO = 0x01, GOODBYE = 0x02, RESET = 0x0F, RUN_ = 0x10, BEGIN = 0x11, COMMIT = 0x12, ROLLBACK = 0x13,
+       DISCARD = 0x2F, PULL = 0x3F, TELEMETRY = 0x54, ROUTE = 0x66, LOGON = 0x6A, LOGOFF = 0x6B };
+enum { SUCCESS = 0x70, RECORD = 0x71, IGNORED = 0x7E, FAILURE = 0x7F };
+
+/* ---- a statement engine for paging: `ROWS <k>` answers k records 0..k-1 in a column "i" ---- */
+
+static bool run_rows(void *context, const char *statement, size_t statement_len, const eg_ps_value *parameters,
+                     eg_bolt_result *result, eg_bolt_failure *failure) {
+    (void)context;
+    (void)parameters;
+    *result = (eg_bolt_result){.type = "r"};
+    if (statement_len < 6 || strncmp(statement, "ROWS ", 5) != 0) {
+        snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Statement.SyntaxError");
+        snprintf(failure->message, sizeof failure->message, "not ROWS");
+        return false;
+    }
+    size_t k = (size_t)atoi(statement + 5);
+    result->fields = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
+    result->fields.as.list.items[0] =
+        (eg_ps_value){.kind = EG_PS_STRING, .as.text = {.data = strdup("i"), .len = 1}};
+    result->records = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(k + 1, sizeof(eg_ps_value)), .count = k}};
+    for (size_t i = 0; i < k; i++) {
+        eg_ps_value *record = &result->records.as.list.items[i];
+        *record = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
+        record->as.list.items[0] = (eg_ps_value){.kind = EG_PS_INT, .as.integer = (int64_t)i};
+    }
+    return true;
+}
+
+static const eg_bolt_statements ROWS_ENGINE = {.context = NULL, .run = run_rows};
+
+static eg_bolt_session_config config_with(const eg_bolt_statements *statements) {
+    return (eg_bolt_session_config){.user = "neo4j",
+                                    .password = "secret",
+                                    .peer_is_loopback = true,
+                                    .advertised_address = "127.0.0.1:7687",
+                                    .routing_ttl_seconds = 300,
+                                    .max_message_bytes = 1 << 20,
+                                    .statements = statements};
+}
+
+/* ---- the client side: messages built with the PackStream writer ---- */
+
+typedef struct client {
+    eg_bolt_session *session;
+    eg_byte_buffer wire;    /* what the client is about to send */
+    eg_ps_value replies[64];
+    size_t reply_count;
+    bool open;
+} client;
+
+static void send_framed(client *c, eg_ps_writer *w) {
+    CHECK(eg_bolt_chunk_message((const uint8_t *)w->out.data, w->out.len, &c->wire, SIZE_MAX));
+    free(w->out.data);
+}
+
+static void write_text(eg_ps_writer *w, const char *text) { eg_ps_write_string(w, text, strlen(text)); }
+
+/* A message whose fields are all dictionaries of string pairs: fields given as count then, per field, the pair
+ * count then key, value ... (values "#<n>" are written as integers). */
+static void msg(client *c, uint8_t tag, int field_count, ...) {
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, tag, (size_t)field_count);
+    va_list ap;
+    va_start(ap, field_count);
+    for (int f = 0; f < field_count; f++) {
+        int pairs = va_arg(ap, int);
+        eg_ps_write_dict_header(&w, (size_t)pairs);
+        for (int p = 0; p < pairs; p++) {
+            write_text(&w, va_arg(ap, const char *));
+            const char *value = va_arg(ap, const char *);
+            if (value[0] == '#') eg_ps_write_int(&w, atoll(value + 1));
+            else write_text(&w, value);
+        }
+    }
+    va_end(ap);
+    send_framed(c, &w);
+}
+
+static void run(client *c, const char *statement, const char *db) {
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, RUN_, 3);
+    write_text(&w, statement);
+    eg_ps_write_dict_header(&w, 1);
+    write_text(&w, "x");
+    write_text(&w, "forty-two");
+    eg_ps_write_dict_header(&w, db != NULL);
+    if (db != NULL) {
+        write_text(&w, "db");
+        write_text(&w, db);
+    }
+    send_framed(c, &w);
+}
+
+static void clear_replies(client *c) {
+    for (size_t i = 0; i < c->reply_count; i++) eg_ps_value_free(&c->replies[i]);
+    c->reply_count = 0;
+}
+
+/* Sends the wire (in pieces of `piece` bytes; 0 for all at once) and decodes every answer into c->replies. */
+static void exchange_in_pieces(client *c, size_t piece) {
+    clear_replies(c);
+    eg_byte_buffer out = {0};
+    size_t step = piece == 0 ? c->wire.len : piece;
+    for (size_t at = 0; at < c->wire.len && c->open; at += step) {
+        size_t n = c->wire.len - at < step ? c->wire.len - at : step;
+        c->open = eg_bolt_session_feed(c->session, (const uint8_t *)c->wire.data + at, n, &out);
+    }
+    c->wire.len = 0;
+    eg_bolt_dechunker d = {.max_message = 1 << 24};
+    for (size_t at = 0; at < out.len;) {
+        size_t used;
+        eg_error err;
+        REQUIRE(eg_bolt_dechunker_feed(&d, (const uint8_t *)out.data + at, out.len - at, &used, &err) == EG_OK);
+        at += used;
+        if (!d.complete) continue;
+        REQUIRE(c->reply_count < 64);
+        CHECK_OK(eg_ps_decode((const uint8_t *)d.message.data, d.message.len, EG_PS_BOLT_5, true,
+                              &c->replies[c->reply_count++], &err),
+                 &err);
+        eg_bolt_dechunker_next(&d);
+    }
+    CHECK(!d.complete && d.message.len == 0); /* no partial answer */
+    eg_bolt_dechunker_free(&d);
+    free(out.data);
+}
+
+static void exchange(client *c) { exchange_in_pieces(c, 0); }
+
+static uint8_t reply_tag(const client *c, size_t i) {
+    return i < c->reply_count && c->replies[i].kind == EG_PS_STRUCT ? c->replies[i].as.list.tag : 0;
+}
+
+static const eg_ps_value *meta(const client *c, size_t i, const char *key) {
+    if (i >= c->reply_count || c->replies[i].as.list.count == 0) return NULL;
+    const eg_ps_value *d = &c->replies[i].as.list.items[0];
+    if (d->kind != EG_PS_DICT) return NULL;
+    for (size_t k = 0; k < d->as.dict.count; k++)
+        if (strcmp(d->as.dict.entries[k].key, key) == 0) return &d->as.dict.entries[k].value;
+    return NULL;
+}
+
+static bool meta_text_is(const client *c, size_t i, const char *key, const char *expected) {
+    const eg_ps_value *v = meta(c, i, key);
+    return v != NULL && v->kind == EG_PS_STRING && strcmp(v->as.text.data, expected) == 0;
+}
+
+static bool meta_int_is(const client *c, size_t i, const char *key, int64_t expected) {
+    const eg_ps_value *v = meta(c, i, key);
+    return v != NULL && v->kind == EG_PS_INT && v->as.integer == expected;
+}
+
+/* RECORD i's first value as an integer, or -999. */
+static int64_t record_int(const client *c, size_t i) {
+    if (reply_tag(c, i) != RECORD) return -999;
+    const eg_ps_value *values = &c->replies[i].as.list.items[0];
+    return values->as.list.count > 0 && values->as.list.items[0].kind == EG_PS_INT ? values->as.list.items[0].as.integer
+                                                                                   : -999;
+}
+
+static void handshake_exact(client *c, uint8_t major, uint8_t minor) {
+    uint8_t opening[20] = {0x60, 0x60, 0xB0, 0x17, 0, 0, minor, major};
+    CHECK(eg_byte_buffer_append(&c->wire, (const char *)opening, 20, SIZE_MAX));
+}
+
+/* Sends the handshake proposing exactly major.minor, and checks that the server agreed to it. */
+static void shake_hands(client *c, uint8_t major, uint8_t minor) {
+    handshake_exact(c, major, minor);
+    eg_byte_buffer out = {0};
+    c->open = eg_bolt_session_feed(c->session, (const uint8_t *)c->wire.data, c->wire.len, &out);
+    CHECK(out.len == 4 && (uint8_t)out.data[3] == major && (uint8_t)out.data[2] == minor);
+    free(out.data);
+    c->wire.len = 0;
+}
+
+/* A client connected at major.minor that has sent its handshake, HELLO (with auth for 4.4 and 5.0) and, for
+ * 5.1+, LOGON, all answered with SUCCESS. */
+static void connect_authenticated(client *c, const eg_bolt_session_config *config, uint8_t major, uint8_t minor) {
+    *c = (client){.session = eg_bolt_session_new(config, 7), .open = true};
+    shake_hands(c, major, minor);
+    bool auth_in_hello = major == 4 || minor == 0;
+    if (auth_in_hello)
+        msg(c, HELLO, 1, 4, "user_agent", "test/1", "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    else
+        msg(c, HELLO, 1, 1, "user_agent", "test/1");
+    if (!auth_in_hello) msg(c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    exchange(c);
+    CHECK(reply_tag(c, 0) == SUCCESS);
+    CHECK(!auth_in_hello ? reply_tag(c, 1) == SUCCESS : c->reply_count == 1);
+    CHECK(eg_bolt_session_state(c->session) == EG_BOLT_READY);
+}
+
+static void disconnect(client *c) {
+    clear_replies(c);
+    free(c->wire.data);
+    eg_bolt_session_free(c->session);
+}
+
+/* ---- tests ---- */
+
+TEST(hello_with_auth_in_4_4_and_5_0_reports_a_neo4j_agent) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    const uint8_t versions[2][2] = {{4, 4}, {5, 0}};
+    for (int v = 0; v < 2; v++) {
+        client c;
+        connect_authenticated(&c, &config, versions[v][0], versions[v][1]);
+        CHECK(meta_text_is(&c, 0, "server", EG_BOLT_SERVER_AGENT));
+        CHECK(strncmp(EG_BOLT_SERVER_AGENT, "Neo4j/5.", 8) == 0);
+        CHECK(meta_text_is(&c, 0, "connection_id", "bolt-7"));
+        disconnect(&c);
+    }
+}
+
+TEST(wrong_password_is_unauthorized_and_closes) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    /* 4.4: in HELLO */
+    client c = {.session = eg_bolt_session_new(&config, 1), .open = true};
+    shake_hands(&c, 4, 4);
+    msg(&c, HELLO, 1, 4, "user_agent", "t", "scheme", "basic", "principal", "neo4j", "credentials", "wrong");
+    exchange(&c);
+    CHECK(!c.open);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Security.Unauthorized"));
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_DEFUNCT);
+    disconnect(&c);
+    /* 5.6: in LOGON, after a HELLO that succeeds */
+    c = (client){.session = eg_bolt_session_new(&config, 2), .open = true};
+    shake_hands(&c, 5, 6);
+    msg(&c, HELLO, 1, 1, "user_agent", "t");
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secre");
+    exchange(&c);
+    CHECK(!c.open);
+    REQUIRE(c.reply_count == 2);
+    CHECK(reply_tag(&c, 0) == SUCCESS);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_DEFUNCT);
+    CHECK(reply_tag(&c, 1) == FAILURE);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Security.Unauthorized"));
+    disconnect(&c);
+}
+
+TEST(wrong_user_and_scheme_none_are_refused_when_a_password_is_set) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    const char *auths[2][6] = {{"scheme", "basic", "principal", "admin", "credentials", "secret"},
+                               {"scheme", "none", "principal", "", "credentials", ""}};
+    for (int a = 0; a < 2; a++) {
+        client c = {.session = eg_bolt_session_new(&config, 1), .open = true};
+        shake_hands(&c, 5, 1);
+        msg(&c, HELLO, 1, 1, "user_agent", "t");
+        msg(&c, LOGON, 1, 3, auths[a][0], auths[a][1], auths[a][2], auths[a][3], auths[a][4], auths[a][5]);
+        exchange(&c);
+        CHECK(!c.open);
+        CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Security.Unauthorized"));
+        disconnect(&c);
+    }
+}
+
+TEST(without_a_password_loopback_is_accepted_and_others_refused) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    config.password = "";
+    for (int loopback = 0; loopback < 2; loopback++) {
+        config.peer_is_loopback = loopback;
+        client c = {.session = eg_bolt_session_new(&config, 1), .open = true};
+        shake_hands(&c, 5, 2);
+        msg(&c, HELLO, 1, 1, "user_agent", "t");
+        msg(&c, LOGON, 1, 1, "scheme", "none");
+        exchange(&c);
+        CHECK(c.open == (loopback == 1));
+        CHECK(reply_tag(&c, 1) == (loopback ? SUCCESS : FAILURE));
+        disconnect(&c);
+    }
+}
+
+TEST(run_return_1_as_n_and_a_parameter) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    client c;
+    connect_authenticated(&c, &config, 5, 4);
+    run(&c, "RETURN 1 as n", NULL);
+    msg(&c, PULL, 1, 1, "n", "#1000");
+    exchange(&c);
+    REQUIRE(c.reply_count == 3);
+    CHECK(reply_tag(&c, 0) == SUCCESS);
+    const eg_ps_value *fields = meta(&c, 0, "fields");
+    REQUIRE(fields != NULL && fields->kind == EG_PS_LIST && fields->as.list.count == 1);
+    CHECK(strcmp(fields->as.list.items[0].as.text.data, "n") == 0);
+    CHECK(meta(&c, 0, "t_first") != NULL && meta(&c, 0, "qid") == NULL);
+    CHECK(record_int(&c, 1) == 1);
+    CHECK(reply_tag(&c, 2) == SUCCESS);
+    CHECK(meta_text_is(&c, 2, "type", "r") && meta_text_is(&c, 2, "db", "neo4j"));
+    CHECK(meta(&c, 2, "bookmark") != NULL && meta(&c, 2, "t_last") != NULL && meta(&c, 2, "has_more") == NULL);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_READY);
+
+    run(&c, "  RETURN $x AS y ", "neo4j");
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    exchange(&c);
+    REQUIRE(c.reply_count == 3);
+    const eg_ps_value *values = &c.replies[1].as.list.items[0];
+    REQUIRE(reply_tag(&c, 1) == RECORD && values->as.list.count == 1);
+    CHECK(values->as.list.items[0].kind == EG_PS_STRING && strcmp(values->as.list.items[0].as.text.data, "forty-two") == 0);
+    disconnect(&c);
+}
+
+TEST(other_cypher_fails_then_everything_is_ignored_until_reset) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    client c;
+    connect_authenticated(&c, &config, 5, 0);
+    run(&c, "MATCH (n) RETURN n", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    run(&c, "RETURN 1 AS n", NULL);
+    msg(&c, BEGIN, 1, 0);
+    msg(&c, DISCARD, 1, 1, "n", "#-1");
+    msg(&c, COMMIT, 0);
+    msg(&c, ROLLBACK, 0);
+    msg(&c, ROUTE, 3, 0, 0, 0);
+    exchange(&c);
+    REQUIRE(c.reply_count == 8);
+    CHECK(reply_tag(&c, 0) == FAILURE);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Statement.SyntaxError"));
+    const eg_ps_value *message = meta(&c, 0, "message");
+    CHECK(message != NULL && strstr(message->as.text.data, "not supported") != NULL);
+    for (size_t i = 1; i < 8; i++) CHECK(reply_tag(&c, i) == IGNORED);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_FAILED);
+    msg(&c, RESET, 0);
+    run(&c, "RETURN 1 AS n", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    exchange(&c);
+    REQUIRE(c.reply_count == 4);
+    CHECK(reply_tag(&c, 0) == SUCCESS && reply_tag(&c, 1) == SUCCESS && record_int(&c, 2) == 1);
+    disconnect(&c);
+}
+
+TEST(missing_parameter_and_unknown_database_fail) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    client c;
+    connect_authenticated(&c, &config, 5, 0);
+    /* each failure is read before the RESET is sent: a RESET in the same feed would interrupt it unrun */
+    run(&c, "RETURN $missing AS y", NULL);
+    exchange(&c);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Statement.ParameterMissing"));
+    msg(&c, RESET, 0);
+    run(&c, "RETURN 1 AS n", "other");
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Database.DatabaseNotFound"));
+    msg(&c, RESET, 0);
+    msg(&c, BEGIN, 1, 1, "db", "other");
+    exchange(&c);
+    REQUIRE(c.reply_count == 2);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Database.DatabaseNotFound"));
+    disconnect(&c);
+}
+
+TEST(pull_and_discard_page_with_n_and_has_more) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    run(&c, "ROWS 5", NULL);
+    msg(&c, PULL, 1, 1, "n", "#2");
+    exchange(&c);
+    REQUIRE(c.reply_count == 4);
+    CHECK(record_int(&c, 1) == 0 && record_int(&c, 2) == 1);
+    CHECK(meta(&c, 3, "has_more") != NULL && meta(&c, 3, "has_more")->as.boolean);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_STREAMING);
+    msg(&c, DISCARD, 1, 1, "n", "#2");
+    msg(&c, PULL, 1, 1, "n", "#2");
+    exchange(&c);
+    REQUIRE(c.reply_count == 3);
+    CHECK(meta(&c, 0, "has_more") != NULL);
+    CHECK(record_int(&c, 1) == 4);
+    CHECK(meta(&c, 2, "has_more") == NULL && meta(&c, 2, "bookmark") != NULL);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    /* an empty result ends at once; a DISCARD of all ends without records */
+    run(&c, "ROWS 0", NULL);
+    msg(&c, PULL, 1, 1, "n", "#5");
+    run(&c, "ROWS 3", NULL);
+    msg(&c, DISCARD, 1, 1, "n", "#-1");
+    exchange(&c);
+    REQUIRE(c.reply_count == 4);
+    CHECK(meta(&c, 1, "type") != NULL && meta(&c, 3, "type") != NULL);
+    /* n must be positive or -1 */
+    run(&c, "ROWS 3", NULL);
+    msg(&c, PULL, 1, 1, "n", "#0");
+    exchange(&c);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Request.Invalid"));
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_FAILED);
+    disconnect(&c);
+}
+
+TEST(transaction_streams_are_named_by_qid) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 2", NULL);
+    run(&c, "ROWS 3", NULL);
+    msg(&c, PULL, 1, 2, "n", "#-1", "qid", "#0");
+    exchange(&c);
+    REQUIRE(c.reply_count == 6);
+    CHECK(meta_int_is(&c, 1, "qid", 0) && meta_int_is(&c, 2, "qid", 1));
+    CHECK(record_int(&c, 3) == 0 && record_int(&c, 4) == 1);
+    CHECK(meta(&c, 5, "bookmark") == NULL && meta(&c, 5, "type") != NULL);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_TX_STREAMING);
+    /* a RESET in the same feed interrupts the COMMIT before it, which is not run */
+    msg(&c, COMMIT, 0);
+    msg(&c, RESET, 0);
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 3", NULL);
+    msg(&c, PULL, 1, 2, "n", "#1", "qid", "#-1");
+    msg(&c, DISCARD, 1, 1, "n", "#-1");
+    msg(&c, COMMIT, 0);
+    exchange(&c);
+    REQUIRE(c.reply_count == 8);
+    CHECK(reply_tag(&c, 0) == IGNORED);
+    CHECK(reply_tag(&c, 1) == SUCCESS && reply_tag(&c, 2) == SUCCESS);
+    CHECK(meta_int_is(&c, 3, "qid", 0));
+    CHECK(record_int(&c, 4) == 0);
+    CHECK(meta(&c, 5, "has_more") != NULL);
+    CHECK(reply_tag(&c, 6) == SUCCESS && meta(&c, 6, "has_more") == NULL);
+    CHECK(reply_tag(&c, 7) == SUCCESS && meta(&c, 7, "bookmark") != NULL);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    msg(&c, BEGIN, 1, 0);
+    msg(&c, ROLLBACK, 0);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && reply_tag(&c, 1) == SUCCESS);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    disconnect(&c);
+}
+
+/* Every request message in every authenticated state that does not take it is a Request.Invalid FAILURE (then
+ * FAILED, recoverable by RESET); before authentication anything but HELLO/LOGON ends the connection. */
+TEST(requests_in_states_that_do_not_take_them) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    /* READY: PULL, DISCARD, COMMIT, ROLLBACK, HELLO, LOGON */
+    const uint8_t refused_in_ready[] = {PULL, DISCARD, COMMIT, ROLLBACK, HELLO, LOGON};
+    for (size_t i = 0; i < sizeof refused_in_ready; i++) {
+        client c;
+        connect_authenticated(&c, &config, 5, 6);
+        if (refused_in_ready[i] == PULL || refused_in_ready[i] == DISCARD)
+            msg(&c, refused_in_ready[i], 1, 1, "n", "#-1");
+        else if (refused_in_ready[i] == HELLO)
+            msg(&c, HELLO, 1, 1, "user_agent", "t");
+        else if (refused_in_ready[i] == LOGON)
+            msg(&c, LOGON, 1, 1, "scheme", "none");
+        else
+            msg(&c, refused_in_ready[i], 0);
+        exchange(&c);
+        CHECK(c.open);
+        CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Request.Invalid"));
+        CHECK(eg_bolt_session_state(c.session) == EG_BOLT_FAILED);
+        disconnect(&c);
+    }
+    /* STREAMING: RUN, BEGIN, COMMIT, ROUTE, TELEMETRY, LOGOFF */
+    const uint8_t refused_in_streaming[] = {RUN_, BEGIN, COMMIT, ROUTE, TELEMETRY, LOGOFF};
+    for (size_t i = 0; i < sizeof refused_in_streaming; i++) {
+        client c;
+        connect_authenticated(&c, &config, 5, 6);
+        run(&c, "ROWS 2", NULL);
+        if (refused_in_streaming[i] == RUN_) run(&c, "ROWS 1", NULL);
+        else if (refused_in_streaming[i] == ROUTE) msg(&c, ROUTE, 3, 0, 0, 0);
+        else if (refused_in_streaming[i] == TELEMETRY) msg(&c, TELEMETRY, 1, 0);
+        else msg(&c, refused_in_streaming[i], 0);
+        exchange(&c);
+        CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Request.Invalid"));
+        CHECK(eg_bolt_session_state(c.session) == EG_BOLT_FAILED);
+        disconnect(&c);
+    }
+    /* TX_READY: BEGIN, PULL, ROUTE; TX_STREAMING: COMMIT, ROLLBACK */
+    const uint8_t refused_in_tx_ready[] = {BEGIN, PULL, ROUTE};
+    for (size_t i = 0; i < sizeof refused_in_tx_ready; i++) {
+        client c;
+        connect_authenticated(&c, &config, 5, 6);
+        msg(&c, BEGIN, 1, 0);
+        if (refused_in_tx_ready[i] == PULL) msg(&c, PULL, 1, 1, "n", "#-1");
+        else if (refused_in_tx_ready[i] == ROUTE) msg(&c, ROUTE, 3, 0, 0, 0);
+        else msg(&c, BEGIN, 1, 0);
+        exchange(&c);
+        CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Request.Invalid"));
+        disconnect(&c);
+    }
+    const uint8_t refused_in_tx_streaming[] = {COMMIT, ROLLBACK};
+    for (size_t i = 0; i < sizeof refused_in_tx_streaming; i++) {
+        client c;
+        connect_authenticated(&c, &config, 5, 6);
+        msg(&c, BEGIN, 1, 0);
+        run(&c, "ROWS 2", NULL);
+        msg(&c, refused_in_tx_streaming[i], 0);
+        exchange(&c);
+        CHECK(meta_text_is(&c, 2, "code", "Neo.ClientError.Request.Invalid"));
+        disconnect(&c);
+    }
+    /* before HELLO, and between HELLO and LOGON: the connection ends */
+    for (int stage = 0; stage < 2; stage++) {
+        client c = {.session = eg_bolt_session_new(&config, 1), .open = true};
+        shake_hands(&c, 5, 6);
+        if (stage == 1) msg(&c, HELLO, 1, 1, "user_agent", "t");
+        run(&c, "ROWS 1", NULL);
+        exchange(&c);
+        CHECK(!c.open);
+        CHECK(reply_tag(&c, (size_t)stage) == FAILURE);
+        CHECK(eg_bolt_session_state(c.session) == EG_BOLT_DEFUNCT);
+        disconnect(&c);
+    }
+}
+
+TEST(messages_of_later_versions_break_the_protocol) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 3);
+    msg(&c, TELEMETRY, 1, 0); /* 5.4+ */
+    exchange(&c);
+    CHECK(!c.open && reply_tag(&c, 0) == FAILURE);
+    disconnect(&c);
+    connect_authenticated(&c, &config, 4, 4);
+    msg(&c, LOGOFF, 0); /* 5.1+ */
+    exchange(&c);
+    CHECK(!c.open && reply_tag(&c, 0) == FAILURE);
+    disconnect(&c);
+    connect_authenticated(&c, &config, 5, 6);
+    msg(&c, 0x77, 0); /* no such message */
+    exchange(&c);
+    CHECK(!c.open && meta_text_is(&c, 0, "code", "Neo.ClientError.Request.Invalid"));
+    disconnect(&c);
+}
+
+TEST(route_names_this_server_in_every_role) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    const uint8_t versions[2][2] = {{4, 4}, {5, 6}};
+    for (int v = 0; v < 2; v++) {
+        client c;
+        connect_authenticated(&c, &config, versions[v][0], versions[v][1]);
+        msg(&c, ROUTE, 3, 1, "address", "localhost:7687", 0, 0);
+        exchange(&c);
+        REQUIRE(reply_tag(&c, 0) == SUCCESS);
+        const eg_ps_value *rt = meta(&c, 0, "rt");
+        REQUIRE(rt != NULL && rt->kind == EG_PS_DICT && rt->as.dict.count == 3);
+        CHECK(rt->as.dict.entries[0].value.as.integer == 300);
+        const eg_ps_value *servers = &rt->as.dict.entries[2].value;
+        REQUIRE(servers->kind == EG_PS_LIST && servers->as.list.count == 3);
+        const char *roles[] = {"WRITE", "READ", "ROUTE"};
+        for (size_t i = 0; i < 3; i++) {
+            const eg_ps_value *server = &servers->as.list.items[i];
+            CHECK(strcmp(server->as.dict.entries[0].value.as.list.items[0].as.text.data, "127.0.0.1:7687") == 0);
+            CHECK(strcmp(server->as.dict.entries[1].value.as.text.data, roles[i]) == 0);
+        }
+        CHECK(eg_bolt_session_state(c.session) == EG_BOLT_READY);
+        disconnect(&c);
+    }
+}
+
+TEST(telemetry_logoff_and_goodbye) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 4);
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, TELEMETRY, 1);
+    eg_ps_write_int(&w, 2);
+    send_framed(&c, &w);
+    msg(&c, LOGOFF, 0);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && reply_tag(&c, 1) == SUCCESS);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_AUTHENTICATION);
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    msg(&c, GOODBYE, 0);
+    run(&c, "ROWS 1", NULL); /* after GOODBYE nothing is read */
+    exchange(&c);
+    CHECK(!c.open && c.reply_count == 0);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_DEFUNCT);
+    disconnect(&c);
+}
+
+TEST(manifest_handshake_then_hello_in_one_buffer_byte_by_byte_with_noops) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    client c = {.session = eg_bolt_session_new(&config, 3), .open = true};
+    const uint8_t opening[20] = {0x60, 0x60, 0xB0, 0x17, 0, 0, 1, 0xFF, 0, 8, 8, 5, 0, 0, 4, 4};
+    eg_bolt_session_feed(c.session, opening, 20, &c.wire);
+    REQUIRE(c.wire.len == 14); /* the manifest */
+    c.wire.len = 0;
+    CHECK(eg_byte_buffer_append(&c.wire, "\x00\x00\x04\x05\x00", 5, SIZE_MAX)); /* the client picks 5.4 */
+    CHECK(eg_byte_buffer_append(&c.wire, "\x00\x00", 2, SIZE_MAX));             /* a NOOP */
+    msg(&c, HELLO, 1, 1, "user_agent", "t");
+    CHECK(eg_byte_buffer_append(&c.wire, "\x00\x00\x00\x00", 4, SIZE_MAX)); /* two NOOPs */
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    run(&c, "RETURN 1 AS n", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    exchange_in_pieces(&c, 1);
+    CHECK(c.open);
+    CHECK(eg_bolt_session_version(c.session).major == 5 && eg_bolt_session_version(c.session).minor == 4);
+    REQUIRE(c.reply_count == 5);
+    CHECK(record_int(&c, 3) == 1);
+    CHECK(reply_tag(&c, 4) == SUCCESS);
+    disconnect(&c);
+}
+
+TEST(refused_handshake_and_oversized_message_close) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    client c = {.session = eg_bolt_session_new(&config, 1), .open = true};
+    handshake_exact(&c, 3, 0);
+    eg_byte_buffer out = {0};
+    CHECK(!eg_bolt_session_feed(c.session, (const uint8_t *)c.wire.data, c.wire.len, &out));
+    CHECK(out.len == 4 && memcmp(out.data, "\0\0\0\0", 4) == 0);
+    free(out.data);
+    c.wire.len = 0;
+    disconnect(&c);
+
+    config.max_message_bytes = 128; /* HELLO fits, the RUN below does not */
+    connect_authenticated(&c, &config, 5, 0);
+    char statement[200];
+    memset(statement, 'x', sizeof statement - 1);
+    statement[sizeof statement - 1] = '\0';
+    run(&c, statement, NULL);
+    exchange(&c);
+    CHECK(!c.open);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Request.Invalid"));
+    disconnect(&c);
+}
+
+TEST(a_message_that_is_not_packstream_breaks_the_protocol) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    client c;
+    connect_authenticated(&c, &config, 5, 0);
+    CHECK(eg_byte_buffer_append(&c.wire, "\x00\x02\xC7\x00\x00\x00", 6, SIZE_MAX)); /* a reserved marker */
+    exchange(&c);
+    CHECK(!c.open && meta_text_is(&c, 0, "code", "Neo.ClientError.Request.InvalidFormat"));
+    disconnect(&c);
+}
+
+int main(void) {
+    RUN(hello_with_auth_in_4_4_and_5_0_reports_a_neo4j_agent);
+    RUN(wrong_password_is_unauthorized_and_closes);
+    RUN(wrong_user_and_scheme_none_are_refused_when_a_password_is_set);
+    RUN(without_a_password_loopback_is_accepted_and_others_refused);
+    RUN(run_return_1_as_n_and_a_parameter);
+    RUN(other_cypher_fails_then_everything_is_ignored_until_reset);
+    RUN(missing_parameter_and_unknown_database_fail);
+    RUN(pull_and_discard_page_with_n_and_has_more);
+    RUN(transaction_streams_are_named_by_qid);
+    RUN(requests_in_states_that_do_not_take_them);
+    RUN(messages_of_later_versions_break_the_protocol);
+    RUN(route_names_this_server_in_every_role);
+    RUN(telemetry_logoff_and_goodbye);
+    RUN(manifest_handshake_then_hello_in_one_buffer_byte_by_byte_with_noops);
+    RUN(refused_handshake_and_oversized_message_close);
+    RUN(a_message_that_is_not_packstream_breaks_the_protocol);
+    return test_summary();
+}
