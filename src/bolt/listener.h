@@ -1,0 +1,38 @@
+/* listener.h — the Bolt transport of `engram serve`: a listening TCP socket and one thread per connection, each
+ * running an eg_bolt_session (session.h) over its socket, within a bound on connections open at once and an
+ * idle timeout; and an orderly stop that closes every connection. */
+#ifndef ENGRAM_BOLT_LISTENER_H
+#define ENGRAM_BOLT_LISTENER_H
+
+#include "bolt/statements.h"
+
+#include <engram/status.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct eg_bolt_listener eg_bolt_listener;
+
+typedef struct eg_bolt_listener_options {
+    const char *address;           /* "HOST:PORT" or "[IPv6]:PORT"; port 0 picks a free one */
+    const char *user;              /* basic-auth user */
+    const char *password;          /* "" or NULL: none (loopback clients only, see session.h) */
+    unsigned max_connections;      /* connections open at once; one more is closed as soon as it is accepted */
+    unsigned idle_timeout_ms;      /* a connection silent this long is closed */
+    size_t max_message_bytes;      /* one incoming message, reassembled */
+    int64_t routing_ttl_seconds;   /* the ttl of the routing table ROUTE answers */
+    const eg_bolt_statements *statements;
+} eg_bolt_listener_options;
+
+/* Binds and starts accepting. The options (and what they point to) are copied. EG_INVALID_ARGUMENT for a bad
+ * address, EG_IO when it cannot be bound. */
+eg_status eg_bolt_listener_start(const eg_bolt_listener_options *options, eg_bolt_listener **out, eg_error *err);
+
+/* The port it listens on (the one picked, for port 0). */
+uint16_t eg_bolt_listener_port(const eg_bolt_listener *listener);
+
+/* Stops accepting, closes every connection (a request being answered finishes first: its thread notices the
+ * closed socket at its next read) and frees the listener. NULL is ignored. */
+void eg_bolt_listener_stop(eg_bolt_listener *listener);
+
+#endif
