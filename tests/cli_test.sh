@@ -770,8 +770,8 @@ run eg --data "$C" config
 expect_rc "config on a fresh folder" 0
 expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
 got=$(grep -c '' "$T/out" || :)
-if [ "$got" -eq 31 ]; then pass; else
-    fail "config: expected a header and 30 settings, got $got lines"
+if [ "$got" -eq 34 ]; then pass; else
+    fail "config: expected a header and 33 settings, got $got lines"
     detail
 fi
 expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
@@ -805,8 +805,8 @@ run eg --data "$C" --durability none config
 expect_in "--durability none without the file" "$T/out" '^durability +none +group +override '
 run eg --data "$C" --set durability=none --set breaker.reset_timeout_ms=50 config --json
 expect_rc "config --json" 0
-json_check "config --json: all 30 settings, in order" "$T/out" \
-    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms']" \
+json_check "config --json: all 33 settings, in order" "$T/out" \
+    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms', 'serve.bolt', 'serve.bolt_user', 'serve.bolt_password']" \
     '"name": "archive\.retention_days"'
 json_check "config --json: an integer override" "$T/out" \
     "[s for s in r if s['name'] == 'breaker.reset_timeout_ms'] == [{'name': 'breaker.reset_timeout_ms', 'value': 50, 'default': 60000, 'source': 'override', 'description': s['description'], 'allowed': '1..86400000'} for s in r if s['name'] == 'breaker.reset_timeout_ms']" \
@@ -815,8 +815,8 @@ json_check "config --json: a word override" "$T/out" \
     "[(s['value'], s['default'], s['source'], s['allowed']) for s in r if s['name'] == 'durability'] == [('none', 'group', 'override', 'group|fsync|none')]" \
     '"value": "none",'
 got=$(grep -c '"source":' "$T/out" || :)
-if [ "$got" -eq 30 ]; then pass; else
-    fail "config --json: expected 30 settings with a source, got $got"
+if [ "$got" -eq 33 ]; then pass; else
+    fail "config --json: expected 33 settings with a source, got $got"
     detail
 fi
 run eg --data "$C" --set serve.api_key=hunter2-secret config --json
@@ -989,7 +989,7 @@ expect_in "engram --help mentions --api-key" "$T/out" '^ +--api-key KEY '
 S=$T/served
 # --foreground: the stop below is one SIGTERM, as a service manager sends it; without it, timeout passes a signal on
 # twice (to the server, then to its process group).
-timeout --foreground 60 "$ENGRAM" --data "$S" serve --http 127.0.0.1:0 --api-key k3y 2>"$T/serve.err" &
+timeout --foreground 60 "$ENGRAM" --data "$S" serve --http 127.0.0.1:0 --bolt 127.0.0.1:0 --api-key k3y 2>"$T/serve.err" &
 BG_PID=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q '(port [0-9]*)' "$T/serve.err"; do
@@ -1064,6 +1064,7 @@ expect_rc "serve --help" 0
 expect_in "serve --help: usage" "$T/out" "^usage: engram .*serve .*--http HOST:PORT"
 usage_error "serve: unknown argument" --data "$S" serve --bogus
 usage_error "serve: --http without a value" --data "$S" serve --http
+usage_error "serve: --bolt without a value" --data "$S" serve --bolt
 usage_error "serve: --tls-cert without --tls-key" --data "$S" serve --tls-cert "$T/cert.pem"
 run eg --data "$S" serve --http no-port-here
 expect_rc "serve: an address without a port" 1
@@ -1072,7 +1073,7 @@ run eg --data "$S" serve --http 0.0.0.0:0
 expect_rc "serve: a public address without a key" 1
 expect_in "serve: the refusal names --insecure" "$T/err" "--insecure"
 # Without syncs: a loaded machine's fsyncs must not count against the wait for the server to start.
-"$ENGRAM" --data "$S" --no-sync serve --http 127.0.0.1:0 </dev/null >/dev/null 2>"$T/serve.err" &
+"$ENGRAM" --data "$S" --no-sync serve --http 127.0.0.1:0 --bolt 127.0.0.1:0 </dev/null >/dev/null 2>"$T/serve.err" &
 BG_PID=$!
 tries=0
 until grep -q "listening on http://127.0.0.1:0 (port [1-9]" "$T/serve.err" || [ $tries -ge $((LIMIT * 10)) ]; do
@@ -1081,6 +1082,7 @@ until grep -q "listening on http://127.0.0.1:0 (port [1-9]" "$T/serve.err" || [ 
 done
 cp "$T/serve.err" "$T/err" # so that a failure's detail shows the server's stderr
 expect_in "serve: says where it listens" "$T/err" "listening on http://127.0.0.1:0 \(port [1-9][0-9]*\)"
+expect_in "serve: says where Bolt listens" "$T/err" "Bolt on bolt://127.0.0.1:0, port [1-9][0-9]*"
 # Only the main thread may take SIGINT and SIGTERM (in sigwait): any other thread must block both (bits 2 and 15 of
 # SigBlk, 0x4002), or a signal it takes kills the process instead of stopping it cleanly. The main thread itself
 # shows them unblocked while it waits in sigwait.

@@ -389,7 +389,7 @@ TEST(the_listing) {
     eg_error err;
     CHECK_OK(eg_settings_list(s, &list, &err), &err);
     REQUIRE(json_is_array(list));
-    CHECK(json_array_size(list) == 30);
+    CHECK(json_array_size(list) == 33);
     static const char *const names[] = {"breaker.failure_threshold", "breaker.success_threshold",
                                         "breaker.reset_timeout_ms", "breaker.half_open_max_calls",
                                         "degrade.write_policy", "degrade.cache_entries",
@@ -403,12 +403,13 @@ TEST(the_listing) {
                                         "vectors.replication_factor", "vectors.write_consistency_factor",
                                         "serve.http", "serve.api_key",
                                         "serve.threads", "serve.max_body_bytes", "serve.max_connections",
-                                        "serve.idle_timeout_ms"};
+                                        "serve.idle_timeout_ms", "serve.bolt", "serve.bolt_user",
+                                        "serve.bolt_password"};
     size_t i;
     json_t *entry;
     json_array_foreach(list, i, entry) {
         CHECK(json_object_size(entry) == 6);
-        CHECK(i < 30 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
+        CHECK(i < 33 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
         CHECK(json_is_string(json_object_get(entry, "source")));
         CHECK(json_string_length(json_object_get(entry, "description")) > 10);
         CHECK(json_is_string(json_object_get(entry, "allowed")));

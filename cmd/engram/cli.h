@@ -56,11 +56,15 @@ char *cli_remote_exec_line(cli_remote *r, const char *line, size_t len);
  * one), and the run until a stop signal. */
 #include <engram/serve.h>
 extern const char cli_serve_help[];
-int cli_serve_parse(int argc, char **argv, eg_server_options *options);
+typedef struct cli_serve_options {
+    eg_server_options http;
+    const char *bolt; /* --bolt HOST:PORT; NULL: the serve.bolt setting; "": no Bolt listener */
+} cli_serve_options;
+int cli_serve_parse(int argc, char **argv, cli_serve_options *options);
 /* While it runs, the URL it listens on is in data_dir/serve.url (CLI_SERVE_URL_FILE), so that a command that finds
  * the folder locked can name it. */
 #define CLI_SERVE_URL_FILE "serve.url"
-int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options);
+int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *options);
 /* Blocks SIGINT and SIGTERM in the calling thread. Called before the folder is opened: every thread started after
  * it (the engine's own, such as the write queue's drainer, and the server's) inherits the mask, so that only
  * cli_serve_run's sigwait receives a stop signal — one delivered to a thread that did not block it would kill the

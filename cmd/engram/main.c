@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
         return EXIT_OK;
     }
     json_t *request = NULL;
-    eg_server_options serve_options;
+    cli_serve_options serve_options;
     if (serve) {
         int rc = cli_serve_parse(sub_argc, sub_argv, &serve_options);
         if (rc != EXIT_OK) return rc;

@@ -1,9 +1,13 @@
-/* serve_cmd.c — `engram serve`: run the network server over the data folder until SIGINT or SIGTERM, then stop
- * accepting, let the requests in flight finish (a bounded wait), and close the folder cleanly. While it runs, the
+/* serve_cmd.c — `engram serve`: run the network servers (HTTP, and Bolt unless turned off) over the data folder
+ * until SIGINT or SIGTERM, then stop accepting, let the requests in flight finish (a bounded wait), and close the
+ * folder cleanly. While it runs, the
  * URL it listens on is in DATA/serve.url, for the commands that find the folder locked to quote. */
 #include "cli.h"
 
 #include <engram/serve.h>
+#include <engram/settings.h>
+
+#include "bolt/listener.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -11,14 +15,16 @@
 #include <string.h>
 
 #define STOP_WAIT_MS 10000 /* how long requests in flight may take to finish after a stop signal */
+#define BOLT_ROUTING_TTL_SECONDS 300 /* how long a driver keeps the one-server routing table before asking again */
 
 const char cli_serve_help[] =
-    "usage: engram [--data DIR] serve [--http HOST:PORT] [--api-key KEY] [--tls-cert FILE --tls-key FILE]\n"
-    "                                 [--insecure]\n"
+    "usage: engram [--data DIR] serve [--http HOST:PORT] [--bolt HOST:PORT] [--api-key KEY]\n"
+    "                                 [--tls-cert FILE --tls-key FILE] [--insecure]\n"
     "\n"
     "Serves the data folder over HTTP: engram's API (/v1/...), a Qdrant-compatible REST API, health probes and\n"
-    "Prometheus metrics (docs/serve.md). Runs until SIGINT or SIGTERM, then finishes the requests in flight\n"
-    "(up to 10 s) and closes the folder.\n"
+    "Prometheus metrics (docs/serve.md); and Neo4j's Bolt protocol (docs/bolt.md: the protocol only, Cypher is\n"
+    "not supported yet). Runs until SIGINT or SIGTERM, then finishes the requests in flight (up to 10 s) and\n"
+    "closes the folder.\n"
     "\n"
     "options (each overrides the setting in brackets; engram config lists them):\n"
     "  --http HOST:PORT   address to listen on [serve.http], default 127.0.0.1:6333; [::1]:PORT for IPv6\n"
@@ -27,12 +33,25 @@ const char cli_serve_help[] =
     "  --tls-cert FILE    serve HTTPS with this PEM certificate chain ...\n"
     "  --tls-key FILE     ... and this PEM private key\n"
     "  --insecure         allow an address other than loopback without an API key\n"
-    "Also: serve.threads, serve.max_body_bytes, serve.max_connections, serve.idle_timeout_ms (--set).\n";
+    "  --bolt HOST:PORT   the Bolt address [serve.bolt], default 127.0.0.1:7687; '' turns Bolt off; clients log\n"
+    "                     in as serve.bolt_user with serve.bolt_password (else $ENGRAM_BOLT_PASSWORD; none:\n"
+    "                     loopback clients only)\n"
+    "Also: serve.threads, serve.max_body_bytes, serve.max_connections, serve.idle_timeout_ms (--set); the last\n"
+    "two bound Bolt connections as well.\n";
 
-int cli_serve_parse(int argc, char **argv, eg_server_options *o) {
-    memset(o, 0, sizeof *o);
+int cli_serve_parse(int argc, char **argv, cli_serve_options *options) {
+    memset(options, 0, sizeof *options);
+    eg_server_options *o = &options->http;
     for (int i = 0; i < argc; i++) {
         const char **target = NULL;
+        if (strcmp(argv[i], "--bolt") == 0) { /* may be empty: no Bolt listener */
+            if (++i == argc) {
+                fprintf(stderr, "engram serve: --bolt needs a value\nTry 'engram serve --help'.\n");
+                return EXIT_USAGE;
+            }
+            options->bolt = argv[i];
+            continue;
+        }
         if (strcmp(argv[i], "--http") == 0) target = &o->http;
         else if (strcmp(argv[i], "--api-key") == 0) target = &o->api_key;
         else if (strcmp(argv[i], "--tls-cert") == 0) target = &o->tls_cert_file;
@@ -93,7 +112,30 @@ void cli_serve_block_signals(void) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *options) {
+/* Starts the Bolt listener unless its address is empty (*out stays NULL then). Its connections are bounded by
+ * the same settings as HTTP's. */
+static eg_status start_bolt(eg_db *db, const cli_serve_options *options, eg_bolt_listener **out, eg_error *err) {
+    const eg_settings *settings = eg_db_settings(db);
+    const char *address = options->bolt ? options->bolt : eg_settings_text(settings, "serve.bolt");
+    *out = NULL;
+    if (!*address) return EG_OK;
+    const char *password = eg_settings_text(settings, "serve.bolt_password");
+    if (!*password && getenv("ENGRAM_BOLT_PASSWORD")) password = getenv("ENGRAM_BOLT_PASSWORD");
+    eg_bolt_listener_options bolt = {
+        .address = address,
+        .user = eg_settings_text(settings, "serve.bolt_user"),
+        .password = password,
+        .max_connections = (unsigned)eg_settings_int(settings, "serve.max_connections"),
+        .idle_timeout_ms = (unsigned)eg_settings_int(settings, "serve.idle_timeout_ms"),
+        .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
+        .routing_ttl_seconds = BOLT_ROUTING_TTL_SECONDS,
+        .statements = eg_bolt_literal_return_statements(),
+    };
+    return eg_bolt_listener_start(&bolt, out, err);
+}
+
+int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *serve_options) {
+    const eg_server_options *options = &serve_options->http;
     sigset_t stop_set;
     stop_signals(&stop_set);
     signal(SIGPIPE, SIG_IGN);
@@ -103,6 +145,18 @@ int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *opti
         fprintf(stderr, "engram serve: %s (%s)\n", err.message, eg_status_name(err.code));
         return EXIT_FAILED;
     }
+    eg_bolt_listener *bolt;
+    if (start_bolt(db, serve_options, &bolt, &err) != EG_OK) {
+        fprintf(stderr, "engram serve: %s (%s)\n", err.message, eg_status_name(err.code));
+        eg_server_stop(server, 0);
+        return EXIT_FAILED;
+    }
+    /* Before the HTTP line, which watchers wait for: both are up once it is printed. Worded without "(port", the
+     * pattern they read the HTTP port with. */
+    if (bolt)
+        fprintf(stderr, "engram serve: Bolt on bolt://%s, port %u (Cypher: only RETURN literals so far)\n",
+                serve_options->bolt ? serve_options->bolt : eg_settings_text(eg_db_settings(db), "serve.bolt"),
+                (unsigned)eg_bolt_listener_port(bolt));
     const char *address = options->http && *options->http ? options->http
                                                            : eg_settings_text(eg_db_settings(db), "serve.http");
     /* The file is there before the line that tells a watcher the server is up. */
@@ -119,6 +173,7 @@ int cli_serve_run(eg_db *db, const char *data_dir, const eg_server_options *opti
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     fprintf(stderr, "engram serve: %s: finishing the requests in flight\n", strsignal(signal_number));
+    eg_bolt_listener_stop(bolt);
     eg_server_stop(server, STOP_WAIT_MS);
     remove(url_path);
     return EXIT_OK;

@@ -79,6 +79,11 @@ static const setting_def settings_table[] = {
     INT_SETTING("serve.max_connections", 1, 100000, 1024, "engram serve: connections open at once"),
     INT_SETTING("serve.idle_timeout_ms", 1000, 86400000, 60000,
                 "engram serve: a connection idle this long is closed (whole seconds, rounded up)"),
+    TEXT_SETTING("serve.bolt", "127.0.0.1:7687",
+                 "engram serve: the Bolt (Neo4j protocol) address, HOST:PORT ([::1]:PORT for IPv6); empty: none"),
+    TEXT_SETTING("serve.bolt_user", "neo4j", "engram serve: the user Bolt clients log in as (basic scheme)"),
+    SECRET_SETTING("serve.bolt_password",
+                   "engram serve: the Bolt password; empty: $ENGRAM_BOLT_PASSWORD, else none (loopback clients only)"),
 };
 
 #define SETTING_COUNT (sizeof settings_table / sizeof settings_table[0])

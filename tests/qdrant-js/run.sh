@@ -48,7 +48,7 @@ start() {
     # the log exists before the server does: the shell opens the redirection in the child, which may run after the
     # first read of the log below (and under set -e a sed that cannot open it ends this script)
     : >"$T/$name.log"
-    "$ENGRAM" --data "$T/$name-data" --no-sync serve --http 127.0.0.1:0 "$@" 2>>"$T/$name.log" &
+    "$ENGRAM" --data "$T/$name-data" --no-sync serve --http 127.0.0.1:0 --bolt "" "$@" 2>>"$T/$name.log" &
     pid=$!
     PIDS="$PIDS $pid"
     eval "PID_$name=$pid"
