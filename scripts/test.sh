@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-scripts/install-node-deps.sh # the Qdrant client tests (ctest qdrant_js): Node, npm and the pinned client
+scripts/install-node-deps.sh # the Node client tests (ctest qdrant_js, bolt_js): Node, npm and the pinned clients
 jobs=$(nproc)
 
 echo "== build (release)"
