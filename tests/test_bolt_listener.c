@@ -1,5 +1,5 @@
 /* test_bolt_listener.c — the Bolt transport on loopback: a whole conversation over a real socket, the bound on
- * connections, the idle timeout, and a stop with connections still open. Every read has a 5 s timeout. */
+ * connections (a FAILURE at HELLO past it), the idle timeout, and a stop with connections still open. Every read has a 5 s timeout. */
 #include "bolt/chunking.h"
 #include "bolt/listener.h"
 #include "bolt/packstream.h"
@@ -150,15 +150,20 @@ TEST(wrong_password_is_a_failure_then_close) {
     eg_bolt_listener_stop(l);
 }
 
-TEST(connections_past_the_bound_are_closed_and_idle_ones_time_out) {
-    eg_bolt_listener *l = start(1, 300);
+TEST(connections_past_the_bound_are_refused_at_hello_and_idle_ones_time_out) {
+    eg_bolt_listener *l = start(1, 1000);
     REQUIRE(l != NULL);
     int first = connect_to(eg_bolt_listener_port(l));
     handshake_5_4(first); /* the first is being served */
     int second = connect_to(eg_bolt_listener_port(l));
+    handshake_5_4(second);
+    hello_and_logon(second, "secret");
+    uint8_t tags[1];
+    read_answers(second, 1, tags, NULL);
+    CHECK(tags[0] == 0x7F);
     CHECK(closed_by_server(second));
     close(second);
-    CHECK(closed_by_server(first)); /* silent past 300 ms */
+    CHECK(closed_by_server(first)); /* silent past 1 s */
     close(first);
     eg_bolt_listener_stop(l);
 }
@@ -191,7 +196,7 @@ TEST(bad_addresses_are_refused) {
 int main(void) {
     RUN(return_1_over_a_socket);
     RUN(wrong_password_is_a_failure_then_close);
-    RUN(connections_past_the_bound_are_closed_and_idle_ones_time_out);
+    RUN(connections_past_the_bound_are_refused_at_hello_and_idle_ones_time_out);
     RUN(stop_closes_open_connections);
     RUN(bad_addresses_are_refused);
     return test_summary();

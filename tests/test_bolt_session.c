@@ -637,6 +637,20 @@ TEST(a_message_that_is_not_packstream_breaks_the_protocol) {
     disconnect(&c);
 }
 
+TEST(a_refusing_session_answers_hello_with_its_failure) {
+    eg_bolt_session_config config = config_with(eg_bolt_literal_return_statements());
+    config.refusal_code = "Neo.TransientError.Request.NoThreadsAvailable";
+    config.refusal_message = "full";
+    client c = {.session = eg_bolt_session_new(&config, 1), .open = true};
+    shake_hands(&c, 5, 6);
+    msg(&c, HELLO, 1, 1, "user_agent", "t");
+    exchange(&c);
+    CHECK(!c.open);
+    REQUIRE(c.reply_count == 1);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.TransientError.Request.NoThreadsAvailable"));
+    disconnect(&c);
+}
+
 int main(void) {
     RUN(hello_with_auth_in_4_4_and_5_0_reports_a_neo4j_agent);
     RUN(wrong_password_is_unauthorized_and_closes);
@@ -654,5 +668,6 @@ int main(void) {
     RUN(manifest_handshake_then_hello_in_one_buffer_byte_by_byte_with_noops);
     RUN(refused_handshake_and_oversized_message_close);
     RUN(a_message_that_is_not_packstream_breaks_the_protocol);
+    RUN(a_refusing_session_answers_hello_with_its_failure);
     return test_summary();
 }

@@ -18,6 +18,17 @@
 #include <unistd.h>
 
 #define READ_BYTES 65536 /* bytes taken from the socket per read */
+/* Connections past the bound that are still answered, with a FAILURE at HELLO, so that a driver reports why; more
+ * than these are closed at once. They get a short idle timeout: they have nothing else to wait for. */
+#define REFUSING_MAX 4
+#define REFUSING_IDLE_MS 2000
+/* After the server ends a connection (GOODBYE, refused credentials, a broken protocol) it reads and drops what
+ * the client already sent, for this long at most: closing a socket with unread bytes resets the connection, and a
+ * reset can destroy the FAILURE that explains the close before the client reads it. */
+#define DRAIN_MS 500
+#define DRAIN_BYTES (1u << 20)
+#define REFUSAL_CODE "Neo.TransientError.Request.NoThreadsAvailable"
+#define REFUSAL_MESSAGE "engram serve has serve.max_connections Bolt connections open; try again later"
 
 typedef struct bolt_connection bolt_connection;
 
@@ -31,7 +42,8 @@ struct eg_bolt_listener {
     pthread_mutex_t lock;
     pthread_cond_t all_closed;
     bolt_connection *connections; /* open ones, a doubly linked list under lock */
-    unsigned open_count;
+    unsigned open_count;          /* served connections, within options.max_connections */
+    unsigned refusing_count;      /* connections past the bound being refused, within REFUSING_MAX */
     uint64_t connection_serial;
     atomic_bool stopping;
 };
@@ -42,6 +54,7 @@ struct bolt_connection {
     uint64_t number;
     char advertised_address[80];
     bool peer_is_loopback;
+    bool refusing; /* past the bound: answered with a FAILURE at HELLO */
     bolt_connection *prev, *next;
 };
 
@@ -81,15 +94,28 @@ static bool send_all(int fd, const char *data, size_t len) {
     return true;
 }
 
+static void drain_before_close(int fd, uint8_t *buffer) {
+    shutdown(fd, SHUT_WR);
+    size_t drained = 0;
+    while (drained < DRAIN_BYTES) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, DRAIN_MS) <= 0) return;
+        ssize_t n = recv(fd, buffer, READ_BYTES, 0);
+        if (n <= 0) return;
+        drained += (size_t)n;
+    }
+}
+
 static void forget_connection(bolt_connection *c) {
     eg_bolt_listener *l = c->listener;
     pthread_mutex_lock(&l->lock);
     if (c->prev) c->prev->next = c->next;
     else l->connections = c->next;
     if (c->next) c->next->prev = c->prev;
-    l->open_count--;
+    if (c->refusing) l->refusing_count--;
+    else l->open_count--;
     close(c->fd);
-    if (l->open_count == 0) pthread_cond_broadcast(&l->all_closed);
+    if (l->open_count == 0 && l->refusing_count == 0) pthread_cond_broadcast(&l->all_closed);
     pthread_mutex_unlock(&l->lock);
     free(c);
 }
@@ -103,14 +129,19 @@ static void *serve_connection(void *arg) {
                                      .advertised_address = c->advertised_address,
                                      .routing_ttl_seconds = l->options.routing_ttl_seconds,
                                      .max_message_bytes = l->options.max_message_bytes,
-                                     .statements = l->options.statements};
+                                     .statements = l->options.statements,
+                                     .refusal_code = c->refusing ? REFUSAL_CODE : NULL,
+                                     .refusal_message = c->refusing ? REFUSAL_MESSAGE : NULL};
+    unsigned idle_timeout_ms = c->refusing && l->options.idle_timeout_ms > REFUSING_IDLE_MS
+                                   ? REFUSING_IDLE_MS
+                                   : l->options.idle_timeout_ms;
     eg_bolt_session *session = eg_bolt_session_new(&config, c->number);
     uint8_t *buffer = malloc(READ_BYTES);
     eg_byte_buffer out = {0};
     bool open = session != NULL && buffer != NULL;
     while (open && !atomic_load(&l->stopping)) {
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int ready = poll(&p, 1, (int)l->options.idle_timeout_ms);
+        int ready = poll(&p, 1, (int)idle_timeout_ms);
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) break; /* idle too long, or poll failed */
         ssize_t n = recv(c->fd, buffer, READ_BYTES, 0);
@@ -120,6 +151,7 @@ static void *serve_connection(void *arg) {
         open = eg_bolt_session_feed(session, buffer, (size_t)n, &out);
         if (out.len > 0 && !send_all(c->fd, out.data, out.len)) break;
     }
+    if (!open && buffer != NULL) drain_before_close(c->fd, buffer);
     free(out.data);
     free(buffer);
     eg_bolt_session_free(session);
@@ -127,7 +159,8 @@ static void *serve_connection(void *arg) {
     return NULL;
 }
 
-/* Takes one accepted socket: over the bound it is closed at once; otherwise it gets its thread. */
+/* Takes one accepted socket and gives it a thread: to be served, or, past the bound, to be refused at HELLO;
+ * past REFUSING_MAX refusals too, it is closed at once. */
 static void admit(eg_bolt_listener *l, int fd) {
     struct sockaddr_storage peer, local;
     socklen_t peer_len = sizeof peer, local_len = sizeof local;
@@ -144,7 +177,8 @@ static void admit(eg_bolt_listener *l, int fd) {
     /* the address the client reached this server at is the one it can reach it at again */
     format_address(&local, c->advertised_address, sizeof c->advertised_address);
     pthread_mutex_lock(&l->lock);
-    if (l->open_count >= l->options.max_connections) {
+    c->refusing = l->open_count >= l->options.max_connections;
+    if (c->refusing && l->refusing_count >= REFUSING_MAX) {
         pthread_mutex_unlock(&l->lock);
         free(c);
         close(fd);
@@ -154,7 +188,8 @@ static void admit(eg_bolt_listener *l, int fd) {
     c->next = l->connections;
     if (c->next) c->next->prev = c;
     l->connections = c;
-    l->open_count++;
+    if (c->refusing) l->refusing_count++;
+    else l->open_count++;
     pthread_mutex_unlock(&l->lock);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -278,7 +313,7 @@ void eg_bolt_listener_stop(eg_bolt_listener *l) {
     pthread_join(l->accept_thread, NULL);
     pthread_mutex_lock(&l->lock);
     for (bolt_connection *c = l->connections; c != NULL; c = c->next) shutdown(c->fd, SHUT_RDWR);
-    while (l->open_count > 0) pthread_cond_wait(&l->all_closed, &l->lock);
+    while (l->open_count > 0 || l->refusing_count > 0) pthread_cond_wait(&l->all_closed, &l->lock);
     pthread_mutex_unlock(&l->lock);
     free_listener(l);
 }

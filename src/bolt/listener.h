@@ -17,7 +17,8 @@ typedef struct eg_bolt_listener_options {
     const char *address;           /* "HOST:PORT" or "[IPv6]:PORT"; port 0 picks a free one */
     const char *user;              /* basic-auth user */
     const char *password;          /* "" or NULL: none (loopback clients only, see session.h) */
-    unsigned max_connections;      /* connections open at once; one more is closed as soon as it is accepted */
+    unsigned max_connections;      /* connections served at once; a few more are refused with a FAILURE at
+                                      HELLO (Neo.TransientError.Request.NoThreadsAvailable), the rest closed */
     unsigned idle_timeout_ms;      /* a connection silent this long is closed */
     size_t max_message_bytes;      /* one incoming message, reassembled */
     int64_t routing_ttl_seconds;   /* the ttl of the routing table ROUTE answers */

@@ -251,6 +251,10 @@ static void on_hello(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
                      out);
         return;
     }
+    if (s->config->refusal_code != NULL) {
+        fail_fatally(s, s->config->refusal_code, s->config->refusal_message, out);
+        return;
+    }
     bool auth_in_hello = !version_at_least(s, 5, 1);
     if (auth_in_hello && !authenticate(s, extra)) {
         refuse_credentials(s, out);

@@ -51,6 +51,10 @@ typedef struct eg_bolt_session_config {
     int64_t routing_ttl_seconds;
     size_t max_message_bytes; /* the bound on one incoming message */
     const eg_bolt_statements *statements;
+    /* When set, HELLO is answered with a FAILURE of this code and message and the connection closes: how a server
+     * at its connection bound says so in terms a driver reports. */
+    const char *refusal_code;
+    const char *refusal_message;
 } eg_bolt_session_config;
 
 typedef struct eg_bolt_session eg_bolt_session;
