@@ -210,7 +210,14 @@ static void *accept_loop(void *arg) {
         if (p[1].revents != 0) break;
         if (p[0].revents & POLLIN) {
             int fd = accept(l->listen_fd, NULL, NULL);
-            if (fd >= 0) admit(l, fd);
+            if (fd >= 0) {
+                admit(l, fd);
+            } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* the pending connection stays pending, so the next poll would return at once: pause instead of
+                 * spinning until descriptors or memory free up (a stop still wakes the pause) */
+                struct pollfd wake = {.fd = l->wake_pipe[0], .events = POLLIN};
+                poll(&wake, 1, 100);
+            }
         }
     }
     return NULL;
