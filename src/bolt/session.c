@@ -29,9 +29,6 @@ enum {
 /* Response messages. */
 enum { MSG_SUCCESS = 0x70, MSG_RECORD = 0x71, MSG_IGNORED = 0x7E, MSG_FAILURE = 0x7F };
 
-/* The answers the server sends are bounded like the messages it takes, by PackStream's own bound. */
-#define MAX_REPLY_BYTES EG_PS_MAX_MESSAGE_BYTES
-
 typedef struct bolt_stream {
     eg_bolt_result result;
     size_t next_record;
