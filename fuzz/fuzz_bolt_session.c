@@ -43,16 +43,14 @@ static bool feed(eg_bolt_session *s, const uint8_t *data, size_t size, bool was_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    static const eg_bolt_session_config config = {.user = "neo4j",
-                                                  .password = "",
-                                                  .peer_is_loopback = true,
-                                                  .advertised_address = "127.0.0.1:7687",
-                                                  .routing_ttl_seconds = 300,
-                                                  .max_message_bytes = 1 << 16,
-                                                  .statements = NULL};
-    eg_bolt_session_config with_statements = config;
-    with_statements.statements = eg_bolt_literal_return_statements();
-    eg_bolt_session *s = eg_bolt_session_new(&with_statements, 1);
+    const eg_bolt_session_config config = {.user = "neo4j",
+                                           .password = "",
+                                           .peer_is_loopback = true,
+                                           .advertised_address = "127.0.0.1:7687",
+                                           .routing_ttl_seconds = 300,
+                                           .max_message_bytes = 1 << 16,
+                                           .statements = eg_bolt_literal_return_statements()};
+    eg_bolt_session *s = eg_bolt_session_new(&config, 1);
     if (s == NULL) return 0;
     size_t rest = size - 1, split = rest == 0 ? 0 : data[0] % (rest + 1);
     eg_byte_buffer out = {0};
