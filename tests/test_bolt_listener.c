@@ -1,5 +1,6 @@
 /* test_bolt_listener.c — the Bolt transport on loopback: a whole conversation over a real socket, the bound on
- * connections (a FAILURE at HELLO past it), the idle timeout, and a stop with connections still open. Every read has a 5 s timeout. */
+ * connections (a FAILURE at HELLO past it), the idle timeout, and a stop with connections still open. Every read
+ * has a 5 s timeout. */
 #include "bolt/chunking.h"
 #include "bolt/listener.h"
 #include "bolt/packstream.h"

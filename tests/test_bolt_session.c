@@ -28,10 +28,12 @@ static bool run_rows(void *context, const char *statement, size_t statement_len,
         return false;
     }
     size_t k = (size_t)atoi(statement + 5);
-    result->fields = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
+    result->fields =
+        (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
     result->fields.as.list.items[0] =
         (eg_ps_value){.kind = EG_PS_STRING, .as.text = {.data = strdup("i"), .len = 1}};
-    result->records = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(k + 1, sizeof(eg_ps_value)), .count = k}};
+    result->records =
+        (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(k + 1, sizeof(eg_ps_value)), .count = k}};
     for (size_t i = 0; i < k; i++) {
         eg_ps_value *record = &result->records.as.list.items[i];
         *record = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
@@ -307,7 +309,8 @@ TEST(run_return_1_as_n_and_a_parameter) {
     REQUIRE(c.reply_count == 3);
     const eg_ps_value *values = &c.replies[1].as.list.items[0];
     REQUIRE(reply_tag(&c, 1) == RECORD && values->as.list.count == 1);
-    CHECK(values->as.list.items[0].kind == EG_PS_STRING && strcmp(values->as.list.items[0].as.text.data, "forty-two") == 0);
+    const eg_ps_value *y = &values->as.list.items[0];
+    CHECK(y->kind == EG_PS_STRING && strcmp(y->as.text.data, "forty-two") == 0);
     disconnect(&c);
 }
 
