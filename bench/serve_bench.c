@@ -146,11 +146,12 @@ typedef struct http_work {
     double deadline;
 } http_work;
 
-typedef struct http_client {
-    const http_work *work;
+/* One load thread: its work (an http_work or a c_work), its number, and what it measured. */
+typedef struct bench_client {
+    const void *work;
     unsigned index;
     sampler s;
-} http_client;
+} bench_client;
 
 static int connect_loopback(uint16_t port) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -208,7 +209,7 @@ static unsigned read_status(int fd, char **buf, size_t *cap) {
 }
 
 static void *http_client_run(void *arg) {
-    http_client *c = arg;
+    bench_client *c = arg;
     const http_work *w = c->work;
     size_t cap = 1 << 16, req_cap = 1 << 16;
     char *buf = malloc(cap), *request = malloc(req_cap);
@@ -253,25 +254,31 @@ static void *http_client_run(void *arg) {
     return NULL;
 }
 
-static figure run_http(http_work *work) {
-    http_client clients[64];
+/* Runs clients threads of run over work until *deadline (set here, seconds from now), and sums up what they
+ * measured. */
+static figure run_clients(const void *work, unsigned clients, double seconds, double *deadline,
+                          void *(*run)(void *)) {
+    bench_client states[64];
     pthread_t threads[64];
-    unsigned n = work->cfg->clients;
     double start = now_seconds();
-    work->deadline = start + work->cfg->seconds;
-    for (unsigned t = 0; t < n; t++) {
-        clients[t] = (http_client){.work = work, .index = t};
-        if (!(clients[t].s.latencies_us = malloc(LATENCIES_MAX * sizeof(double)))) die("out of memory", NULL);
-        if (pthread_create(&threads[t], NULL, http_client_run, &clients[t]) != 0) die("pthread_create", NULL);
+    *deadline = start + seconds;
+    for (unsigned t = 0; t < clients; t++) {
+        states[t] = (bench_client){.work = work, .index = t};
+        if (!(states[t].s.latencies_us = malloc(LATENCIES_MAX * sizeof(double)))) die("out of memory", NULL);
+        if (pthread_create(&threads[t], NULL, run, &states[t]) != 0) die("pthread_create", NULL);
     }
     sampler samplers[64];
-    for (unsigned t = 0; t < n; t++) {
+    for (unsigned t = 0; t < clients; t++) {
         pthread_join(threads[t], NULL);
-        samplers[t] = clients[t].s;
+        samplers[t] = states[t].s;
     }
-    figure f = summarize(samplers, n, now_seconds() - start);
-    for (unsigned t = 0; t < n; t++) free(samplers[t].latencies_us);
+    figure f = summarize(samplers, clients, now_seconds() - start);
+    for (unsigned t = 0; t < clients; t++) free(samplers[t].latencies_us);
     return f;
+}
+
+static figure run_http(http_work *work) {
+    return run_clients(work, work->cfg->clients, work->cfg->seconds, &work->deadline, http_client_run);
 }
 
 /* ---- the same work through the C API -------------------------------------------------------------------------- */
@@ -285,14 +292,8 @@ typedef struct c_work {
     double deadline;
 } c_work;
 
-typedef struct c_client {
-    const c_work *work;
-    unsigned index;
-    sampler s;
-} c_client;
-
 static void *c_client_run(void *arg) {
-    c_client *c = arg;
+    bench_client *c = arg;
     const c_work *w = c->work;
     size_t dim = w->cfg->dim, batch = w->cfg->batch;
     eg_point *points = calloc(batch, sizeof *points);
@@ -328,24 +329,7 @@ static void *c_client_run(void *arg) {
 }
 
 static figure run_c(c_work *work) {
-    c_client clients[64];
-    pthread_t threads[64];
-    unsigned n = work->cfg->clients;
-    double start = now_seconds();
-    work->deadline = start + work->cfg->seconds;
-    for (unsigned t = 0; t < n; t++) {
-        clients[t] = (c_client){.work = work, .index = t};
-        if (!(clients[t].s.latencies_us = malloc(LATENCIES_MAX * sizeof(double)))) die("out of memory", NULL);
-        if (pthread_create(&threads[t], NULL, c_client_run, &clients[t]) != 0) die("pthread_create", NULL);
-    }
-    sampler samplers[64];
-    for (unsigned t = 0; t < n; t++) {
-        pthread_join(threads[t], NULL);
-        samplers[t] = clients[t].s;
-    }
-    figure f = summarize(samplers, n, now_seconds() - start);
-    for (unsigned t = 0; t < n; t++) free(samplers[t].latencies_us);
-    return f;
+    return run_clients(work, work->cfg->clients, work->cfg->seconds, &work->deadline, c_client_run);
 }
 
 /* ---- request bodies ---------------------------------------------------------------------------------------------- */

@@ -117,11 +117,27 @@ TEST(paths_and_deletes) {
     expect("{\"op\":\"count_nodes\"}", "3");
 }
 
+/* A parser's message about malformed JSON quotes the bad bytes; when they are not UTF-8 the answer must still be
+ * JSON (with '?' for them), never a NULL that `engram exec` took for running out of memory. */
+TEST(malformed_json_quoting_bytes_that_are_not_utf8_is_answered) {
+    static const char line[] = "{\"op\":\"create_no\\\xcb\xa3\",\"label\":\"Entity\"}";
+    char *response = eg_exec_json(db, line, sizeof line - 1);
+    REQUIRE(response);
+    json_error_t jerr;
+    json_t *parsed = json_loads(response, 0, &jerr);
+    CHECK(parsed && json_is_false(json_object_get(parsed, "ok")));
+    const char *message = json_string_value(json_object_get(json_object_get(parsed, "error"), "message"));
+    CHECK(message && strstr(message, "?"));
+    json_decref(parsed);
+    free(response);
+}
+
 int main(void) {
     db = test_open_fresh();
     RUN(nodes);
     RUN(relationships);
     RUN(paths_and_deletes);
+    RUN(malformed_json_quoting_bytes_that_are_not_utf8_is_answered);
     eg_close(db);
     return test_summary();
 }

@@ -34,7 +34,7 @@ typedef enum eg_status {
 
 typedef struct eg_error {
     eg_status code;
-    char message[EG_ERROR_MESSAGE_MAX];
+    char message[EG_ERROR_MESSAGE_MAX]; /* NUL-terminated, valid UTF-8: a byte of quoted input that is not becomes '?' */
 } eg_error;
 
 /* The stable lower-case name of a code ("invalid_argument", ...). */

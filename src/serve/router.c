@@ -119,18 +119,9 @@ static double seconds_since(const struct timespec *start) {
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* A message may quote the request (a collection name from the path), whose bytes need not be UTF-8, which a JSON
- * string must be: then every byte outside ASCII becomes '?'. */
+/* message must be valid UTF-8, as a JSON string must be: an eg_error's message is (eg_error_set makes it so). */
 static void qdrant_error(eg_http_response *resp, unsigned status, const char *message, double seconds) {
-    json_t *text = json_string(message);
-    if (!text) {
-        char ascii[EG_ERROR_MESSAGE_MAX];
-        snprintf(ascii, sizeof ascii, "%s", message);
-        for (char *c = ascii; *c; c++)
-            if ((unsigned char)*c >= 0x80) *c = '?';
-        text = json_string(ascii);
-    }
-    eg_http_json(resp, status, json_pack("{s:{s:o}, s:f}", "status", "error", text, "time", seconds));
+    eg_http_json(resp, status, json_pack("{s:{s:s}, s:f}", "status", "error", message, "time", seconds));
 }
 
 static void run_qdrant(eg_serve_ctx *ctx, const eg_route *route, const eg_http_request *req,
@@ -144,10 +135,10 @@ static void run_qdrant(eg_serve_ctx *ctx, const eg_route *route, const eg_http_r
         json_error_t jerr;
         body = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         if (!body) {
-            char message[EG_ERROR_MESSAGE_MAX];
-            snprintf(message, sizeof message, "Format error in JSON body: %s at line %d column %d", jerr.text,
-                     jerr.line, jerr.column);
-            qdrant_error(resp, 400, message, seconds_since(start));
+            eg_error format; /* eg_error_set, so that the bytes jansson quotes come out as UTF-8 */
+            eg_error_set(&format, EG_INVALID_ARGUMENT, "Format error in JSON body: %s at line %d column %d", jerr.text,
+                         jerr.line, jerr.column);
+            qdrant_error(resp, 400, format.message, seconds_since(start));
             return;
         }
     }

@@ -33,6 +33,20 @@ bool eg_status_is_store_failure(eg_status code) {
     return code == EG_UNAVAILABLE || code == EG_TIMEOUT || code == EG_IO;
 }
 
+/* The length of the well-formed UTF-8 sequence at text (RFC 3629: no overlong form, no surrogate, nothing past
+ * U+10FFFF), or 0 when the bytes there begin none. */
+static size_t utf8_sequence(const unsigned char *text) {
+    unsigned char c = text[0];
+    if (c < 0x80) return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < len; i++)
+        if ((text[i] & 0xc0) != 0x80) return 0;
+    if ((c == 0xe0 && text[1] < 0xa0) || (c == 0xed && text[1] >= 0xa0) || (c == 0xf0 && text[1] < 0x90) ||
+        (c == 0xf4 && text[1] >= 0x90))
+        return 0;
+    return len;
+}
+
 eg_status eg_error_set(eg_error *err, eg_status code, const char *fmt, ...) {
     if (err) {
         va_list ap;
@@ -40,6 +54,17 @@ eg_status eg_error_set(eg_error *err, eg_status code, const char *fmt, ...) {
         err->code = code;
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
+        /* A message may quote what a caller sent (a name, a parser's view of bad JSON) and be cut inside a
+         * character; every message must be valid UTF-8 to travel in JSON, so each byte that begins no
+         * well-formed sequence becomes '?'. */
+        for (unsigned char *p = (unsigned char *)err->message; *p;) {
+            size_t len = utf8_sequence(p);
+            if (len) {
+                p += len;
+            } else {
+                *p++ = '?';
+            }
+        }
     }
     return code;
 }
