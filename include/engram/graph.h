@@ -175,6 +175,10 @@ typedef struct eg_graph_ops {
                                            eg_error *err);
     eg_status (*find_path)(eg_graph *g, const char *source_id, const char *target_id, int max_depth,
                            eg_rel_type_set types, eg_path *out, eg_error *err);
+    /* Transactions (see eg_graph_begin). begin is NULL for a backend without them. */
+    eg_status (*begin)(eg_graph *g, eg_graph **tx, eg_error *err);
+    eg_status (*commit)(eg_graph *tx, eg_error *err);
+    void (*rollback)(eg_graph *tx);
     void (*close)(eg_graph *g);
 } eg_graph_ops;
 
@@ -289,6 +293,23 @@ eg_status eg_graph_count_stale_relationships(eg_graph *g, double stale_days, con
  * Free with eg_path_clear. */
 eg_status eg_graph_find_path(eg_graph *g, const char *source_id, const char *target_id, int max_depth,
                              eg_rel_type_set types, eg_path *out, eg_error *err);
+
+/* ---- Transactions ------------------------------------------------------------------------------------- */
+
+/* Begins a write transaction: *tx is an eg_graph on which every operation above runs inside it. Its reads see its
+ * own writes; nobody else sees them until eg_graph_commit, and eg_graph_rollback drops them. It is the store's one
+ * writer while open — other writers wait until it ends, readers never do — so keep it short. It belongs to the
+ * thread that began it: every call on tx, its commit and its rollback come from that thread, and that thread makes
+ * no call on g (nor begins another transaction) until tx ends. An operation that fails inside tx leaves tx good
+ * only for eg_graph_rollback (eg_graph_commit then refuses with EG_CONFLICT and drops it). EG_INVALID_ARGUMENT for a
+ * backend without transactions. */
+eg_status eg_graph_begin(eg_graph *g, eg_graph **tx, eg_error *err);
+
+/* Makes tx's writes durable and visible, and ends tx (freed, whatever the outcome). */
+eg_status eg_graph_commit(eg_graph *tx, eg_error *err);
+
+/* Drops tx's writes and ends tx (freed). NULL is ignored. */
+void eg_graph_rollback(eg_graph *tx);
 
 /* Closes the store and frees g. NULL is ignored. */
 void eg_graph_close(eg_graph *g);
