@@ -17,9 +17,10 @@ enum { SUCCESS = 0x70, RECORD = 0x71, IGNORED = 0x7E, FAILURE = 0x7F };
 
 /* ---- a statement engine for paging: `ROWS <k>` answers k records 0..k-1 in a column "i" ---- */
 
-static bool run_rows(void *context, const char *statement, size_t statement_len, const eg_ps_value *parameters,
-                     eg_bolt_result *result, eg_bolt_failure *failure) {
+static bool run_rows(void *context, void *tx, const char *statement, size_t statement_len,
+                     const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
     (void)context;
+    (void)tx;
     (void)parameters;
     *result = (eg_bolt_result){.type = "r"};
     if (statement_len < 6 || strncmp(statement, "ROWS ", 5) != 0) {

@@ -313,7 +313,7 @@ static void on_run(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buffe
     *stream = (bolt_stream){0};
     clock_gettime(CLOCK_MONOTONIC, &stream->started);
     eg_bolt_failure failure = {{0}, {0}};
-    if (!s->config->statements->run(s->config->statements->context, statement->as.text.data,
+    if (!s->config->statements->run(s->config->statements->context, NULL, statement->as.text.data,
                                     statement->as.text.len, parameters, &stream->result, &failure)) {
         fail_recoverably(s, failure.code, failure.message, out);
         return;

@@ -126,9 +126,10 @@ static bool fail(eg_bolt_failure *failure, const char *code, const char *message
     return false;
 }
 
-static bool run_literal_return(void *context, const char *statement, size_t statement_len,
+static bool run_literal_return(void *context, void *tx, const char *statement, size_t statement_len,
                                const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
     (void)context;
+    (void)tx;
     *result = (eg_bolt_result){0};
     statement_cursor c = {statement, statement + statement_len};
     skip_space(&c);

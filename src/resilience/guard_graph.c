@@ -8,7 +8,7 @@ const char *const eg_graph_op_names[] = {
     "create_node", "get_node", "get_nodes", "update_node", "delete_node", "batch_create_nodes", "list_nodes",
     "count_nodes", "create_relationship", "batch_create_relationships", "delete_relationship", "get_relationships",
     "get_relationships_batch", "count_relationships", "reweight_relationship", "batch_decay_relationships",
-    "count_stale_relationships", "find_path", NULL,
+    "count_stale_relationships", "find_path", "begin", "commit", "rollback", NULL,
 };
 
 /* An operation added to the table without a name here (or a forwarder below) fails the build: the NULL stands
