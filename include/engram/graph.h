@@ -25,7 +25,7 @@
  * with the matching eg_*_free / eg_*_clear function.
  *
  * Threads: every function may be called from many threads at once on one eg_graph. Readers never block on the
- * writer; writes are serialized. */
+ * writer; writes are serialized, and a transaction (eg_graph_begin) is one write from its begin to its end. */
 #ifndef ENGRAM_GRAPH_H
 #define ENGRAM_GRAPH_H
 
@@ -175,7 +175,8 @@ typedef struct eg_graph_ops {
                                            eg_error *err);
     eg_status (*find_path)(eg_graph *g, const char *source_id, const char *target_id, int max_depth,
                            eg_rel_type_set types, eg_path *out, eg_error *err);
-    /* Transactions (see eg_graph_begin). begin is NULL for a backend without them. */
+    /* Transactions (see eg_graph_begin). A store's table has begin (NULL for a backend without transactions) and no
+     * commit or rollback; the table of a transaction begin returned has commit and rollback and no begin. */
     eg_status (*begin)(eg_graph *g, eg_graph **tx, eg_error *err);
     eg_status (*commit)(eg_graph *tx, eg_error *err);
     void (*rollback)(eg_graph *tx);
@@ -298,20 +299,31 @@ eg_status eg_graph_find_path(eg_graph *g, const char *source_id, const char *tar
 
 /* Begins a write transaction: *tx is an eg_graph on which every operation above runs inside it. Its reads see its
  * own writes; nobody else sees them until eg_graph_commit, and eg_graph_rollback drops them. It is the store's one
- * writer while open — other writers wait until it ends, readers never do — so keep it short. It belongs to the
- * thread that began it: every call on tx, its commit and its rollback come from that thread, and that thread makes
- * no call on g (nor begins another transaction) until tx ends. An operation that fails inside tx leaves tx good
- * only for eg_graph_rollback (eg_graph_commit then refuses with EG_CONFLICT and drops it). EG_INVALID_ARGUMENT for a
- * backend without transactions. */
+ * writer while open — other writers (and other begins) wait until it ends, readers never do and see the store as
+ * it was before — so keep it short. It belongs to the thread that began it: every call on tx, its commit and its
+ * rollback come from that thread, and that thread makes no call on g (nor begins another transaction) until tx
+ * ends (the embedded store refuses such a write or begin with EG_INVALID_ARGUMENT rather than wait for itself).
+ *
+ * A write operation that fails inside tx — refused by the store (EG_CONFLICT, EG_NOT_FOUND, ...) or by a
+ * decorator such as a circuit breaker or an injected fault — may have done part of its work, so it leaves tx good
+ * only for eg_graph_rollback: eg_graph_commit then refuses with EG_CONFLICT and drops everything. A read that fails
+ * changed nothing and leaves tx as it was, and so does an argument error (caught before anything runs).
+ *
+ * A process that dies with tx open leaves the store as it was at begin. EG_INVALID_ARGUMENT for a NULL g or tx, for
+ * a g that is itself a transaction (they do not nest) and for a backend without transactions. */
 eg_status eg_graph_begin(eg_graph *g, eg_graph **tx, eg_error *err);
 
-/* Makes tx's writes durable and visible, and ends tx (freed, whatever the outcome). */
+/* Makes tx's writes durable (as durable as one operation's: see no_sync) and visible, and ends tx (freed, whatever
+ * the outcome). EG_INVALID_ARGUMENT (and nothing ends) for a NULL tx or a handle that is not a transaction. */
 eg_status eg_graph_commit(eg_graph *tx, eg_error *err);
 
-/* Drops tx's writes and ends tx (freed). NULL is ignored. */
+/* Drops tx's writes and ends tx (freed). It cannot fail. NULL, or a handle that is not a transaction, is ignored.
+ * eg_graph_close(tx) does the same. */
 void eg_graph_rollback(eg_graph *tx);
 
-/* Closes the store and frees g. NULL is ignored. */
+/* Closes the store and frees g. NULL is ignored. A transaction of another thread still open on g is waited for;
+ * one of the calling thread's is rolled back, and its tx then answers every call with EG_CONFLICT until its
+ * eg_graph_commit or eg_graph_rollback frees it. */
 void eg_graph_close(eg_graph *g);
 
 void eg_node_clear(eg_node *node);

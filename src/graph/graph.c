@@ -363,6 +363,35 @@ eg_status eg_graph_find_path(eg_graph *g, const char *source_id, const char *tar
     return g->ops->find_path(g, source_id, target_id, max_depth, types, out, err);
 }
 
+/* A transaction's table has commit and rollback and no begin; a store's (or a decorator's over one) has begin
+ * when its backend has transactions, and never commit. */
+static bool is_transaction(const eg_graph *g) { return g->ops->commit != NULL; }
+
+eg_status eg_graph_begin(eg_graph *g, eg_graph **tx, eg_error *err) {
+    eg_status st;
+    if ((st = check_graph(g, err))) return eg_error_prefix(err, st, "begin: ");
+    if (!tx) return eg_error_set(err, EG_INVALID_ARGUMENT, "begin: tx (where the transaction goes) is NULL");
+    *tx = NULL;
+    if (is_transaction(g))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "begin: the handle is a transaction already (transactions do not nest)");
+    if (!g->ops->begin)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "begin: the %s store has no transactions", g->name);
+    return g->ops->begin(g, tx, err);
+}
+
+eg_status eg_graph_commit(eg_graph *tx, eg_error *err) {
+    if (!tx || !tx->ops) return eg_error_set(err, EG_INVALID_ARGUMENT, "commit: transaction handle is NULL");
+    if (!is_transaction(tx))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "commit: the handle is a store, not a transaction from eg_graph_begin");
+    return tx->ops->commit(tx, err);
+}
+
+void eg_graph_rollback(eg_graph *tx) {
+    if (tx && tx->ops && is_transaction(tx)) tx->ops->rollback(tx);
+}
+
 void eg_graph_close(eg_graph *g) {
     if (g && g->ops) g->ops->close(g);
 }

@@ -17,7 +17,13 @@
  * two inserts: bulk loads are bound by how many B-tree pages each relationship dirties.
  *
  * Invariants: ids, nodes and labels agree; a rels record exists iff its rels_in mirror does; counts equal the
- * number of records. Every operation runs in one LMDB transaction, so each holds across crashes. */
+ * number of records. Every operation runs in one LMDB transaction, so each holds across crashes.
+ *
+ * Graph transactions (lmdb_tx.c): eg_graph_begin returns a view of the store, an lmdb_graph with the same
+ * environment and tables whose tx_txn is one open LMDB write transaction. Every operation asks lg_begin for its
+ * transaction and ends it with lg_commit, lg_end (reads) or lg_abort (failed writes); on a view those hand out
+ * and keep tx_txn, and a failed write marks the view failed instead of aborting, so the operations themselves
+ * do not know whether they run alone or inside a graph transaction. */
 #ifndef ENGRAM_GRAPH_LMDB_H
 #define ENGRAM_GRAPH_LMDB_H
 
@@ -30,10 +36,16 @@
 
 #define LMDB_GRAPH_FORMAT 1u
 
+typedef struct lg_transactions lg_transactions;
+
 typedef struct lmdb_graph {
     eg_graph base;
     eg_lmdb_env lmdb;
     MDB_dbi ids, nodes, labels, rels, rels_in, meta;
+    lg_transactions *transactions; /* the store's record of its open graph transaction; views share it */
+    bool is_view;                  /* a graph transaction's view (below), not the store itself */
+    MDB_txn *tx_txn;               /* a view's open write transaction; NULL once the store was closed under it */
+    bool tx_failed;                /* a view's: a write failed inside it, so it may only be rolled back */
 } lmdb_graph;
 
 typedef struct rel_key {
@@ -57,8 +69,25 @@ static inline lmdb_graph *lmdb_of(eg_graph *g) { return (lmdb_graph *)g; }
 /* LMDB result code -> eg_status with a message naming the operation (see util/lmdb_env.h). */
 eg_status lg_mdb_error(lmdb_graph *lg, int rc, const char *op, eg_error *err);
 
+/* An operation's transaction: a new one on the store, the open one on a graph transaction's view. */
 eg_status lg_begin(lmdb_graph *lg, bool write, MDB_txn **txn, eg_error *err);
+/* Ends a successful write: commits it on the store, keeps it open on a view. */
 eg_status lg_commit(lmdb_graph *lg, MDB_txn *txn, const char *op, eg_error *err);
+/* Ends a read: aborts it on the store, keeps it open on a view. */
+void lg_end(lmdb_graph *lg, MDB_txn *txn);
+/* Ends a failed write: aborts it on the store; on a view, whose transaction may hold part of the write, marks the
+ * view failed (its commit will refuse and drop everything). */
+void lg_abort(lmdb_graph *lg, MDB_txn *txn);
+
+/* Graph transactions (lmdb_tx.c): the store's bookkeeping, made at open and freed at close. */
+eg_status lg_transactions_new(lmdb_graph *store, eg_error *err);
+/* Waits for another thread's open transaction to end; one of this thread's is rolled back and its view left
+ * answering that the store was closed. Then frees the bookkeeping. */
+void lg_transactions_free(lmdb_graph *store);
+/* Whether the calling thread has a transaction open on the store: a write of its own on the store, or another
+ * begin, would wait for that transaction forever. */
+bool lg_in_transaction(lmdb_graph *store);
+eg_status lg_tx_begin(eg_graph *g, eg_graph **tx, eg_error *err);
 
 /* Resolves an id to its nid; EG_NOT_FOUND names the id and `role` ("node", "source node", ...). */
 eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char *role, uint64_t *nid,
@@ -142,5 +171,16 @@ eg_status lg_count_stale_relationships(eg_graph *g, double stale_days, const cha
                                        eg_error *err);
 eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id, int max_depth,
                        eg_rel_type_set types, eg_path *out, eg_error *err);
+
+/* The entries above, for the store's operation table and its transactions' (one list, so they cannot drift). */
+#define LG_OPERATIONS                                                                                                \
+    .create_node = lg_create_node, .get_node = lg_get_node, .get_nodes = lg_get_nodes,                               \
+    .update_node = lg_update_node, .delete_node = lg_delete_node, .batch_create_nodes = lg_batch_create_nodes,        \
+    .list_nodes = lg_list_nodes, .count_nodes = lg_count_nodes, .create_relationship = lg_create_relationship,       \
+    .batch_create_relationships = lg_batch_create_relationships, .delete_relationship = lg_delete_relationship,      \
+    .get_relationships = lg_get_relationships, .get_relationships_batch = lg_get_relationships_batch,                \
+    .count_relationships = lg_count_relationships, .reweight_relationship = lg_reweight_relationship,                \
+    .batch_decay_relationships = lg_batch_decay_relationships,                                                       \
+    .count_stale_relationships = lg_count_stale_relationships, .find_path = lg_find_path
 
 #endif

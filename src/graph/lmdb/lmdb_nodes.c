@@ -92,7 +92,7 @@ eg_status lg_create_node(eg_graph *g, eg_label label, const char *id, json_t *pr
     eg_status st = lg_begin(lg, true, &txn, err);
     if (st) return st;
     if ((st = insert_node(lg, txn, label, id, properties, err))) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     return lg_commit(lg, txn, "create_node", err);
@@ -105,7 +105,7 @@ eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t c
     if (st) return st;
     for (size_t i = 0; i < count; i++)
         if ((st = insert_node(lg, txn, nodes[i].label, nodes[i].id, nodes[i].properties, err))) {
-            mdb_txn_abort(txn);
+            lg_abort(lg, txn);
             return eg_error_prefix(err, st, "nodes[%zu]: ", i);
         }
     return lg_commit(lg, txn, "batch_create_nodes", err);
@@ -132,7 +132,7 @@ eg_status lg_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out,
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
     st = find_node(lg, txn, id, label, &nid, out, true, err);
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     return st;
 }
 
@@ -149,7 +149,7 @@ eg_status lg_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_nod
         if (st == EG_OK) out->count++;
         if (st == EG_NOT_FOUND) st = EG_OK;
     }
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     if (st) eg_node_list_free(out);
     return st;
 }
@@ -162,7 +162,7 @@ eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
     eg_status st = lg_begin(lg, true, &txn, err);
     if (st) return st;
     if ((st = find_node(lg, txn, id, label, &nid, &node, true, err))) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     const char *key;
@@ -176,7 +176,7 @@ eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
     st = put_node_record(lg, txn, nid, node.label, id, node.properties, err);
     eg_node_clear(&node);
     if (st) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     return lg_commit(lg, txn, "update_node", err);
@@ -217,7 +217,7 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
         (st = lg_adjacency_scan(&adjacency, nid, LG_BOTH, collect_key, &keys, err))) {
         lg_adjacency_close(&adjacency);
         free(keys.items);
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     lg_adjacency_close(&adjacency);
@@ -236,7 +236,7 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
         st = lg_mdb_error(lg, rc, "delete node", err);
     if (st == EG_OK) st = lg_count_add(lg, txn, counter, -1, err);
     if (st) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     return lg_commit(lg, txn, "delete_node", err);
@@ -253,7 +253,7 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     bool by_label = label != EG_LABEL_ANY;
     int rc = mdb_cursor_open(txn, by_label ? lg->labels : lg->ids, &cur);
     if (rc) {
-        mdb_txn_abort(txn);
+        lg_end(lg, txn);
         return lg_mdb_error(lg, rc, "list_nodes", err);
     }
     unsigned char start[1 + EG_ID_MAX];
@@ -280,7 +280,7 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     }
     if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(lg, rc, "list_nodes", err);
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     if (st) eg_node_list_free(out);
     return st;
 }
@@ -298,6 +298,6 @@ eg_status lg_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *e
         lg_label_counter((eg_label)l, counter);
         if ((st = lg_count_get(lg, txn, counter, &n, err)) == EG_OK) *out += n;
     }
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     return st;
 }

@@ -186,7 +186,7 @@ done:
         free(sides[i].next.items);
     }
     lg_adjacency_close(&adjacency);
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     if (st) eg_path_clear(out);
     return st;
 }

@@ -157,7 +157,7 @@ static eg_status create_relationships(lmdb_graph *lg, const eg_relationship_spec
     free(pending);
     free(mirrors);
     if (st) {
-        if (txn) mdb_txn_abort(txn);
+        if (txn) lg_abort(lg, txn);
         return st;
     }
     return lg_commit(lg, txn, op, err);
@@ -180,7 +180,7 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
     if (st) return st;
     if ((st = lg_lookup_nid(lg, txn, source_id, "source node", &k.source, err)) ||
         (st = lg_lookup_nid(lg, txn, target_id, "target node", &k.target, err))) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     unsigned char kb[REL_KEY_SIZE];
@@ -195,7 +195,7 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
     else
         st = lg_remove_relationship(lg, txn, &k, err);
     if (st) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     return lg_commit(lg, txn, "delete_relationship", err);
@@ -263,7 +263,7 @@ eg_status lg_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
     st = read_relationships(lg, txn, id, type, dir, out, err);
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     return st;
 }
 
@@ -280,7 +280,7 @@ eg_status lg_get_relationships_batch(eg_graph *g, const char *const *ids, size_t
         if (st != EG_OK)
             for (size_t j = 0; j < i; j++) eg_relationship_list_free(&out[j]);
     }
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     return st;
 }
 
@@ -290,7 +290,7 @@ eg_status lg_count_relationships(eg_graph *g, uint64_t *out, eg_error *err) {
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
     st = lg_count_get(lg, txn, "count.rels", out, err);
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     return st;
 }
 
@@ -347,11 +347,11 @@ eg_status lg_reweight_relationship(eg_graph *g, const char *source_id, const cha
         (st = reweight_direction(lg, txn, s, t, type, rate, strengthen, now, &changed, new_weight, err)) ||
         (changed == 0 && (st = reweight_direction(lg, txn, t, s, type, rate, strengthen, now, &changed, new_weight,
                                                   err)))) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     if (changed == 0) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return eg_error_set(err, EG_NOT_FOUND, "no %s relationship between '%s' and '%s'",
                             type == EG_REL_ANY ? "" : eg_rel_type_name(type), source_id, target_id);
     }
@@ -433,7 +433,7 @@ eg_status lg_count_stale_relationships(eg_graph *g, double stale_days, const cha
     if (st) return st;
     *out = 0;
     st = for_each_stale(lg, txn, stale_days, session_id, count_visit, out, err);
-    mdb_txn_abort(txn);
+    lg_end(lg, txn);
     return st;
 }
 
@@ -498,7 +498,7 @@ eg_status lg_batch_decay_relationships(eg_graph *g, double stale_days, double de
     }
     free(d.prune);
     if (st) {
-        mdb_txn_abort(txn);
+        lg_abort(lg, txn);
         return st;
     }
     if ((st = lg_commit(lg, txn, "batch_decay_relationships", err))) return st;

@@ -16,11 +16,33 @@ eg_status lg_mdb_error(lmdb_graph *lg, int rc, const char *op, eg_error *err) {
 }
 
 eg_status lg_begin(lmdb_graph *lg, bool write, MDB_txn **txn, eg_error *err) {
+    if (lg->is_view) {
+        *txn = lg->tx_txn;
+        return *txn ? EG_OK
+                    : eg_error_set(err, EG_CONFLICT,
+                                   "the graph store was closed while this transaction was open: its writes were "
+                                   "dropped; roll it back");
+    }
+    if (write && lg_in_transaction(lg))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "this thread has a transaction open on the graph store: write through the transaction, "
+                            "or end it first");
     return eg_lmdb_begin(&lg->lmdb, write, txn, err);
 }
 
 eg_status lg_commit(lmdb_graph *lg, MDB_txn *txn, const char *op, eg_error *err) {
-    return eg_lmdb_commit(&lg->lmdb, txn, op, err);
+    return lg->is_view ? EG_OK : eg_lmdb_commit(&lg->lmdb, txn, op, err);
+}
+
+void lg_end(lmdb_graph *lg, MDB_txn *txn) {
+    if (!lg->is_view) mdb_txn_abort(txn);
+}
+
+void lg_abort(lmdb_graph *lg, MDB_txn *txn) {
+    if (lg->is_view)
+        lg->tx_failed = true;
+    else
+        mdb_txn_abort(txn);
 }
 
 eg_status lg_lookup_nid(lmdb_graph *lg, MDB_txn *txn, const char *id, const char *role, uint64_t *nid,
@@ -173,6 +195,7 @@ eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *optio
         {"labels", 0, &lg->labels}, {"rels", 0, &lg->rels}, {"rels_in", 0, &lg->rels_in},
     };
     eg_status st = eg_lmdb_open(dir, &lmdb_options, tables, sizeof tables / sizeof tables[0], &lg->lmdb, err);
+    if (st == EG_OK && (st = lg_transactions_new(lg, err))) eg_lmdb_close(&lg->lmdb);
     if (st) {
         free(lg);
         return st;
@@ -181,30 +204,16 @@ eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *optio
     return EG_OK;
 }
 
+/* A transaction still open is ended first (see lg_transactions_free): LMDB must not close under one. */
 static void lmdb_close(eg_graph *g) {
     lmdb_graph *lg = lmdb_of(g);
+    lg_transactions_free(lg);
     eg_lmdb_close(&lg->lmdb);
     free(lg);
 }
 
 static const eg_graph_ops lmdb_ops = {
-    .create_node = lg_create_node,
-    .get_node = lg_get_node,
-    .get_nodes = lg_get_nodes,
-    .update_node = lg_update_node,
-    .delete_node = lg_delete_node,
-    .batch_create_nodes = lg_batch_create_nodes,
-    .list_nodes = lg_list_nodes,
-    .count_nodes = lg_count_nodes,
-    .create_relationship = lg_create_relationship,
-    .batch_create_relationships = lg_batch_create_relationships,
-    .delete_relationship = lg_delete_relationship,
-    .get_relationships = lg_get_relationships,
-    .get_relationships_batch = lg_get_relationships_batch,
-    .count_relationships = lg_count_relationships,
-    .reweight_relationship = lg_reweight_relationship,
-    .batch_decay_relationships = lg_batch_decay_relationships,
-    .count_stale_relationships = lg_count_stale_relationships,
-    .find_path = lg_find_path,
+    LG_OPERATIONS,
+    .begin = lg_tx_begin,
     .close = lmdb_close,
 };
