@@ -1,7 +1,8 @@
 /* test_faults.c — the guard decorator (src/resilience/guard.h) and the fault rules built on it
  * (src/resilience/faults.h), through the public eg_graph_* / eg_vectors_* API on real embedded stores.
  *
- * Covered: a guard sees every operation of both interfaces under its table name and forwards results unchanged;
+ * Covered: a guard sees every operation of both interfaces under its table name (graph transactions' begin,
+ * commit and rollback included) and forwards results unchanged;
  * a refusing `before` stops the call; every effect (fail, fail_rate, fail_after, delay_ms, kill_at) on both
  * stores; `*`; several rules on one call; replacing and clearing rules at run time (counters restart); every kind
  * of bad rule text refused with a message naming it while the old rules stay in force; caller errors passing
@@ -84,7 +85,7 @@ static eg_status upsert_one(eg_vectors *v, const char *collection, uint64_t id) 
 
 /* ---- Every operation once ------------------------------------------------------------------------------- */
 
-#define GRAPH_CALLS 18
+#define GRAPH_CALLS 22
 #define VECTORS_CALLS 17
 
 /* The operation each call of call_every_*_op reaches, in call order. */
@@ -92,7 +93,7 @@ static const char *const graph_calls[GRAPH_CALLS] = {
     "create_node", "get_node", "get_nodes", "update_node", "delete_node", "batch_create_nodes", "list_nodes",
     "count_nodes", "create_relationship", "batch_create_relationships", "delete_relationship", "get_relationships",
     "get_relationships_batch", "count_relationships", "reweight_relationship", "batch_decay_relationships",
-    "count_stale_relationships", "find_path"};
+    "count_stale_relationships", "find_path", "begin", "commit", "begin", "rollback"};
 static const char *const vectors_calls[VECTORS_CALLS] = {
     "create_collection", "create_payload_index", "upsert", "get", "set_payload", "delete_payload_keys",
     "update_vectors", "count", "scroll", "search", "search_hybrid", "search_sparse", "delete_points",
@@ -152,6 +153,15 @@ static void call_every_graph_op(eg_graph *g, const char *prefix, call_results *r
     note(r, eg_graph_count_stale_relationships(g, 30, NULL, &n, &err));
     note(r, eg_graph_find_path(g, b, d, 3, 0, &path, &err));
     eg_path_clear(&path);
+    /* A transaction committed, then one rolled back; when begin fails, the end of its transaction is noted with
+     * begin's status, having nothing to end. */
+    eg_graph *tx;
+    eg_status begun = eg_graph_begin(g, &tx, &err);
+    note(r, begun);
+    note(r, begun == EG_OK ? eg_graph_commit(tx, &err) : begun);
+    note(r, begun = eg_graph_begin(g, &tx, &err));
+    if (begun == EG_OK) eg_graph_rollback(tx);
+    note(r, begun);
     json_decref(props);
 }
 
@@ -401,7 +411,8 @@ TEST(star_matches_every_operation_of_its_store_only) {
     call_every_graph_op(g, "s", &r);
     CHECK(every_status_is(&r, EG_UNAVAILABLE));
     CHECK(strcmp(r.message[0], "injected fault: graph.*=fail (graph.create_node)") == 0);
-    CHECK(strcmp(r.message[GRAPH_CALLS - 1], "injected fault: graph.*=fail (graph.find_path)") == 0);
+    CHECK(strcmp(r.message[17], "injected fault: graph.*=fail (graph.find_path)") == 0);
+    CHECK(strcmp(r.message[GRAPH_CALLS - 1], "injected fault: graph.*=fail (graph.begin)") == 0);
     call_every_vectors_op(v, "s", &r);
     CHECK(every_status_is(&r, EG_OK));
 

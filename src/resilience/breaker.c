@@ -145,11 +145,14 @@ static eg_status admit(eg_breaker *b, eg_error *err) {
     return EG_OK;
 }
 
+/* A rollback only lets go of a transaction: it is never refused (refusing it would keep the store's writer busy)
+ * and proves nothing either way about the store, so it is not counted (see breaker.h). */
+static bool is_rollback(const char *op) { return strcmp(op, "rollback") == 0; }
+
 static eg_status breaker_before(void *self, const char *store, const char *op, eg_error *err) {
     (void)store;
-    (void)op;
     eg_breaker *b = self;
-    if (atomic_load_explicit(&b->state, memory_order_acquire) == EG_BREAKER_CLOSED) return EG_OK;
+    if (atomic_load_explicit(&b->state, memory_order_acquire) == EG_BREAKER_CLOSED || is_rollback(op)) return EG_OK;
     pthread_mutex_lock(&b->mutex);
     eg_status st = admit(b, err);
     pthread_mutex_unlock(&b->mutex);
@@ -192,7 +195,7 @@ static void record(eg_breaker *b, bool probe, eg_status status, const eg_error *
 
 static void breaker_after(void *self, const char *store, const char *op, eg_status status, const eg_error *err) {
     (void)store;
-    (void)op;
+    if (is_rollback(op)) return;
     eg_breaker *b = self;
     bool probe = thread_probe.breaker == b;
     if (!probe) {

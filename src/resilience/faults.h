@@ -18,6 +18,9 @@
  *     kill_at:N          N >= 1: the process kills itself with SIGKILL just before the Nth matching call would run
  *                        (nothing is flushed or cleaned up: a crash at that exact point)
  * Numbers are plain decimal (P may be a decimal fraction); nothing may follow them.
+ * Graph transactions: `graph.begin`, `graph.commit` and the operations inside a transaction can be failed (a failed
+ * commit rolls the transaction back; a failed write inside one makes its commit refuse); `graph.rollback` can be
+ * delayed or killed at but not failed: a rollback cannot fail (see guard.h).
  *
  * A call matched by several rules gets all of them, in the order written: each rule counts it, delays sleep and
  * kills fire even when an earlier rule already failed the call; the first rule that fails it names the error.

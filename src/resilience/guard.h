@@ -14,6 +14,11 @@
  * mistakes that validation catches never reach a guard. Caller errors found by the store itself (EG_NOT_FOUND,
  * EG_CONFLICT) do reach `after`, which must use eg_status_is_caller_error to tell them from store failures.
  *
+ * Graph transactions: the transaction a guarded begin returns is guarded by the same guard, so every operation
+ * inside it, its "commit" and its "rollback" reach the guard (a commit the guard refuses rolls the transaction
+ * back). A write that fails inside it, refused by the guard or by the store, leaves it good only for rollback.
+ * `before` of "rollback" gets a NULL err and its refusal is ignored: a rollback cannot fail; `after` then sees EG_OK.
+ *
  * Threads: a guarded store is as thread-safe as the store it wraps, provided the guard's callbacks are: they
  * are called concurrently from every thread using the store. */
 #ifndef ENGRAM_RESILIENCE_GUARD_H
