@@ -53,11 +53,13 @@ static eg_status check_format_file(const char *dir, eg_error *err) {
 /* The write observer: a guard that tells the fallback read cache of every acknowledged write, whichever path it
  * took (a request, a saga, a compensation, the write queue's drainer), so that no cached read outlives the data
  * it showed; and tells the memory layer when a collection or a payload index may be gone, so that it asks the
- * store again before its next create. */
+ * store again before its next create. The writes of a graph transaction become visible at its commit, after
+ * each of them was noted: a read between the two still sees the old data and may cache it, so the commit is a
+ * write too. */
 static const char *const graph_writes[] = {"create_node", "update_node", "delete_node", "batch_create_nodes",
                                            "create_relationship", "batch_create_relationships",
                                            "delete_relationship", "reweight_relationship",
-                                           "batch_decay_relationships", NULL};
+                                           "batch_decay_relationships", "commit", NULL};
 static const char *const vector_writes[] = {"create_collection", "delete_collection", "create_payload_index",
                                             "delete_payload_index", "upsert", "set_payload", "delete_payload_keys", "update_vectors",
                                             "delete_points", NULL};
