@@ -6,7 +6,8 @@
  * waiting; a second writer waits for the commit, then runs; a failed write poisons the transaction (commit is
  * EG_CONFLICT and keeps nothing) while a failed read or an argument error does not; every operation kind inside a
  * transaction; transactions through the fault injector (a fault inside, a failed commit) and the circuit breaker
- * (rollback neither refused nor counted); argument errors with clear messages; the calling thread's own write or
+ * (rollback neither refused nor counted); a data folder's read cache forgetting what a commit replaced; argument
+ * errors with clear messages; the calling thread's own write or
  * begin on the store refused instead of deadlocking; closing the store under an open transaction, from its thread
  * and from another; a process killed with SIGKILL inside a transaction of thousands of writes keeps none. */
 #include "test.h"
@@ -392,6 +393,45 @@ TEST(the_breaker_counts_work_inside_transactions_but_never_refuses_or_counts_rol
     eg_faults_free(f);
 }
 
+/* In a data folder, whose write observer makes the fallback read cache forget what a write replaced: the writes
+ * inside a transaction are noted before they become visible, so the commit must be noted too. */
+static void *read_revision(void *arg) {
+    eg_db *db = arg;
+    json_t *r = test_exec(db, "{\"op\":\"get_node\",\"id\":\"x\"}");
+    json_t *rev = json_object_get(json_object_get(json_object_get(r, "result"), "properties"), "rev");
+    intptr_t seen = strcmp(test_response_code(r), "ok") == 0 ? (intptr_t)json_integer_value(rev) : -1;
+    json_decref(r);
+    return (void *)seen;
+}
+
+TEST(the_read_cache_never_serves_what_a_commit_replaced) {
+    setenv("ENGRAM_ALLOW_FAULTS", "1", 1);
+    unsetenv("ENGRAM_FAULTS");
+    eg_options options = {EG_DURABILITY_NONE, NULL, 0};
+    eg_db *db = NULL;
+    eg_status opened = eg_open(test_data_dir(), &options, &db, &err);
+    unsetenv("ENGRAM_ALLOW_FAULTS");
+    REQUIRE(opened == EG_OK);
+    json_t *first = json_pack("{s:i}", "rev", 1), *second = json_pack("{s:i}", "rev", 2);
+    CHECK_OK(eg_graph_create_node(eg_db_graph(db), EG_LABEL_ENTITY, "x", first, &err), &err);
+    eg_graph *tx = begin(eg_db_graph(db));
+    CHECK_OK(eg_graph_update_node(tx, "x", second, EG_LABEL_ANY, &err), &err);
+    pthread_t thread;
+    void *seen = NULL;
+    REQUIRE(pthread_create(&thread, NULL, read_revision, db) == 0);
+    pthread_join(thread, &seen);
+    CHECK((intptr_t)seen == 1); /* read, and cached, between the write inside and the commit */
+    CHECK_OK(eg_graph_commit(tx, &err), &err);
+    json_t *r = test_exec(db, "{\"op\":\"set_faults\",\"rules\":\"graph.*=fail\"}");
+    CHECK(strcmp(test_response_code(r), "ok") == 0);
+    json_decref(r);
+    r = test_exec(db, "{\"op\":\"get_node\",\"id\":\"x\"}"); /* no fallback on revision 1 */
+    CHECK(strcmp(test_response_code(r), "unavailable") == 0);
+    json_decref(r);
+    json_decref(first), json_decref(second);
+    eg_close(db);
+}
+
 /* ---- Misuse --------------------------------------------------------------------------------------------- */
 
 TEST(argument_errors_are_refused_clearly_and_change_nothing) {
@@ -533,6 +573,7 @@ int main(void) {
     RUN(every_operation_runs_inside_a_transaction);
     RUN(a_fault_injected_inside_a_transaction_fails_it);
     RUN(the_breaker_counts_work_inside_transactions_but_never_refuses_or_counts_rollback);
+    RUN(the_read_cache_never_serves_what_a_commit_replaced);
     RUN(argument_errors_are_refused_clearly_and_change_nothing);
     RUN(closing_the_store_under_its_own_transaction_rolls_it_back);
     RUN(closing_the_store_waits_for_another_threads_transaction);
