@@ -214,7 +214,8 @@ static int bench_find_path(eg_graph *g, char (*ids)[ID_CAP], const edge_list *pa
     for (size_t i = 0; i < pairs->count; i++) {
         eg_path path;
         double t0 = now_s();
-        eg_status st = eg_graph_find_path(g, ids[pairs->src[i]], ids[pairs->dst[i]], max_depth, 0, &path, err);
+        eg_status st = eg_graph_find_path(g, ids[pairs->src[i]], ids[pairs->dst[i]], max_depth,
+                                          (eg_rel_type_set){0}, &path, err);
         lat[i] = (now_s() - t0) * 1e6;
         if (st) {
             free(lat);

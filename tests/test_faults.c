@@ -151,7 +151,7 @@ static void call_every_graph_op(eg_graph *g, const char *prefix, call_results *r
     note(r, eg_graph_strengthen_relationship(g, b, c, EG_REL_RELATES_TO, 0.5, &weight, &err));
     note(r, eg_graph_batch_decay_relationships(g, 30, 0.1, 0.01, NULL, &decay, &err));
     note(r, eg_graph_count_stale_relationships(g, 30, NULL, &n, &err));
-    note(r, eg_graph_find_path(g, b, d, 3, 0, &path, &err));
+    note(r, eg_graph_find_path(g, b, d, 3, EG_REL_TYPES_ALL, &path, &err));
     eg_path_clear(&path);
     /* A transaction committed, then one rolled back; when begin fails, the end of its transaction is noted with
      * begin's status, having nothing to end. */

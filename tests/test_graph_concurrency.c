@@ -52,7 +52,7 @@ static void *read_loop(void *arg) {
         else if (st != EG_NOT_FOUND) bad++; /* e.g. an adjacency entry without its relationship */
         snprintf(other, sizeof other, "w%d-%d", rand_r(&seed) % WRITERS, rand_r(&seed) % PER_WRITER);
         eg_path p;
-        st = eg_graph_find_path(g, id, other, 4, 0, &p, &err);
+        st = eg_graph_find_path(g, id, other, 4, EG_REL_TYPES_ALL, &p, &err);
         if (st == EG_OK) eg_path_clear(&p);
         else if (st != EG_NOT_FOUND) bad++;
     }
@@ -83,7 +83,8 @@ TEST(writers_and_readers_at_once) {
     CHECK(nodes == WRITERS * PER_WRITER);
     CHECK(rels >= WRITERS * (PER_WRITER - 1));
     eg_path p;
-    CHECK_OK(eg_graph_find_path(g, "w0-0", "w0-9", 10, EG_REL_TYPE_BIT(EG_REL_RELATES_TO), &p, &err), &err);
+    const eg_rel_type relates_to = EG_REL_RELATES_TO;
+    CHECK_OK(eg_graph_find_path(g, "w0-0", "w0-9", 10, (eg_rel_type_set){&relates_to, 1}, &p, &err), &err);
     CHECK(p.relationship_count == 9);
     eg_path_clear(&p);
     eg_close(db);

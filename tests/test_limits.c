@@ -207,8 +207,8 @@ TEST(path_depth) {
     CHECK_OK(create_node(db, "a", NULL), &err);
     CHECK_OK(create_node(db, "b", NULL), &err);
     eg_path path = {0};
-    CHECK_REFUSED(eg_graph_find_path(eg_db_graph(db), "a", "b", EG_PATH_DEPTH_MAX + 1, 0, &path, &err), "10");
-    CHECK_OK(eg_graph_find_path(eg_db_graph(db), "a", "b", EG_PATH_DEPTH_MAX, 0, &path, &err), &err);
+    CHECK_REFUSED(eg_graph_find_path(eg_db_graph(db), "a", "b", EG_PATH_DEPTH_MAX + 1, EG_REL_TYPES_ALL, &path, &err), "10");
+    CHECK_OK(eg_graph_find_path(eg_db_graph(db), "a", "b", EG_PATH_DEPTH_MAX, EG_REL_TYPES_ALL, &path, &err), &err);
     CHECK(path.node_count == 0);
     eg_path_clear(&path);
     eg_close(db);

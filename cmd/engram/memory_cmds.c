@@ -74,8 +74,9 @@ static const char recover_help[] =
 
 /* ---- Command lines -------------------------------------------------------------------------------------------- */
 
-/* --relate TYPE:TARGET_ID, appended to the request's "relationships" as exec takes them. The type is checked
- * here, so that a typo is a usage error; the target's existence is for the operation to check. */
+/* --relate TYPE:TARGET_ID, appended to the request's "relationships" as exec takes them. The type's spelling is
+ * checked here, so that a malformed one is a usage error; whether the graph's schema (graph.schema) allows it, and
+ * whether the target exists, are for the operation to check. */
 static int add_relationship(const char *command, const char *spec, json_t *request) {
     const char *colon = strchr(spec, ':');
     if (!colon || colon == spec || !colon[1])

@@ -9,11 +9,15 @@
  * circuit breaker).
  *
  * Model
- * - A node has a label (Episode, Entity, Procedure), an id unique across all labels (1..128 characters from
- *   [A-Za-z0-9_.:-]) and a JSON object of properties. Property names match ^[A-Za-z_][A-Za-z0-9_]{0,254}$.
- *   The id is not a property: a properties object may repeat `id` only with the node's own id (it is dropped).
- * - A relationship joins a source node to a target node with one of 17 types. There is at most one relationship
- *   per (source, type, target); creating it again merges properties, so a retried write is harmless.
+ * - A node has one label, an id unique across all labels (1..128 characters from [A-Za-z0-9_.:-]) and a JSON
+ *   object of properties. Property names match ^[A-Za-z_][A-Za-z0-9_]{0,254}$. The id is not a property: a
+ *   properties object may repeat `id` only with the node's own id (it is dropped).
+ * - A relationship joins a source node to a target node with a type. There is at most one relationship per
+ *   (source, type, target); creating it again merges properties, so a retried write is harmless.
+ * - Labels and types come from the graph's schema (eg_graph_schema, the setting graph.schema): the original
+ *   system's 3 labels and 17 types (t4dm, the default), or any plain identifier of at most 64 characters (open),
+ *   which is what Cypher written for Neo4j uses. Every operation refuses a name outside the schema; in the open
+ *   schema, a label or type the store does not hold simply matches nothing.
  *   Three property names are typed and maintained by the store:
  *     weight         a finite number; Hebbian strength (absent means 0.1 to strengthen/decay)
  *     coAccessCount  an integer >= 0; how many times the pair was strengthened
@@ -44,12 +48,15 @@ extern "C" {
 #define EG_GRAPH_BATCH_MAX 1000   /* items in one batch_create_* call */
 #define EG_PATH_DEPTH_MAX 10      /* max_depth of find_path */
 
+/* A label or a relationship type is a small integer code. The original system's vocabulary has fixed codes (the
+ * enumerators below); any other name gets a code when first parsed in this process (eg_label_parse), so codes of
+ * open names are valid only within one process: store names, never codes. */
 typedef enum eg_label {
     EG_LABEL_ANY = -1, /* only where a function says "or any" */
     EG_LABEL_EPISODE = 0,
     EG_LABEL_ENTITY,
     EG_LABEL_PROCEDURE,
-    EG_LABEL_COUNT
+    EG_LABEL_COUNT /* the fixed labels; open ones follow */
 } eg_label;
 
 typedef enum eg_rel_type {
@@ -71,13 +78,25 @@ typedef enum eg_rel_type {
     EG_REL_DEPENDS_ON,
     EG_REL_TEMPORAL_BEFORE,
     EG_REL_TEMPORAL_AFTER,
-    EG_REL_TYPE_COUNT
+    EG_REL_TYPE_COUNT /* the fixed types; open ones follow */
 } eg_rel_type;
+
+#define EG_NAME_MAX 64          /* characters in an open label or type name */
+#define EG_OPEN_NAMES_MAX 4096  /* distinct open labels (and, separately, types) one process can name */
+#define EG_STORE_NAMES_MAX 256  /* distinct labels (and, separately, types) one embedded store can hold */
+
+/* Which labels and relationship types a graph accepts in writes. */
+typedef enum eg_graph_schema {
+    EG_SCHEMA_T4DM = 0, /* Episode, Entity, Procedure; the 17 types of the original system */
+    EG_SCHEMA_OPEN      /* any plain identifier ([A-Za-z_][A-Za-z0-9_]*) of at most EG_NAME_MAX characters */
+} eg_graph_schema;
 
 typedef enum eg_direction { EG_DIR_OUT = 0, EG_DIR_IN, EG_DIR_BOTH } eg_direction;
 
-/* Names <-> values. The parse functions are exact and case-sensitive ("Entity", "RELATES_TO", "out") and name
- * the allowed values in their error. */
+/* Names <-> values. The parse functions are exact and case-sensitive ("Entity", "RELATES_TO", "out"). A label or
+ * type name that is not one of the fixed ones but a plain identifier of at most EG_NAME_MAX characters is given an
+ * open code (whether a graph accepts it is its schema's business); anything else is EG_INVALID_ARGUMENT naming
+ * the rule. eg_label_name and eg_rel_type_name return "?" for a code no name was parsed to. */
 const char *eg_label_name(eg_label label);
 eg_status eg_label_parse(const char *name, eg_label *out, eg_error *err);
 const char *eg_rel_type_name(eg_rel_type type);
@@ -140,9 +159,13 @@ typedef struct eg_decay_result {
     uint64_t pruned;  /* stale relationships removed because they fell below min_weight */
 } eg_decay_result;
 
-/* A set of relationship types for find_path: 0 means every type. */
-typedef uint32_t eg_rel_type_set;
-#define EG_REL_TYPE_BIT(t) ((eg_rel_type_set)1u << (unsigned)(t))
+/* A set of relationship types for find_path: `count` types at `types` (duplicates allowed); count 0 means every
+ * type. */
+typedef struct eg_rel_type_set {
+    const eg_rel_type *types;
+    size_t count;
+} eg_rel_type_set;
+#define EG_REL_TYPES_ALL ((eg_rel_type_set){NULL, 0})
 
 typedef struct eg_graph eg_graph;
 
@@ -185,7 +208,8 @@ typedef struct eg_graph_ops {
 
 struct eg_graph {
     const eg_graph_ops *ops;
-    const char *name; /* "graph": names the store in messages */
+    const char *name;       /* "graph": names the store in messages */
+    eg_graph_schema schema; /* set by the opener (eg_graph_set_schema); decorators and transactions copy it */
 };
 
 /* ---- The embedded backend ------------------------------------------------------------------------------ */
@@ -200,11 +224,20 @@ typedef struct eg_graph_lmdb_options {
 
 /* Opens (creating if needed) the graph store in folder `dir`. Takes an exclusive lock on the folder: a second
  * opener, in this or another process, gets EG_LOCKED. A store written by a newer format gets EG_INCOMPATIBLE.
- * options may be NULL. */
+ * options may be NULL. The store holds up to EG_STORE_NAMES_MAX labels and as many relationship types (the fixed
+ * ones included: one byte each in its records); a write naming one more is EG_CONFLICT. */
 eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *options, eg_graph **out,
                              eg_error *err);
 
 /* ---- Operations (validate, then call the table) -------------------------------------------------------- */
+
+/* The schema writes are checked against (EG_SCHEMA_T4DM until set). Set it before sharing g between threads. */
+void eg_graph_set_schema(eg_graph *g, eg_graph_schema schema);
+const char *eg_graph_schema_name(eg_graph_schema schema);
+eg_status eg_graph_schema_parse(const char *name, eg_graph_schema *out, eg_error *err);
+
+/* Every operation that takes a label or type refuses one outside the graph's schema with EG_INVALID_ARGUMENT
+ * naming it. */
 
 /* Creates a node. Creating an existing id again with the same label and properties is a no-op (EG_OK);
  * with anything different it is EG_CONFLICT. */
@@ -290,7 +323,7 @@ eg_status eg_graph_count_stale_relationships(eg_graph *g, double stale_days, con
                                              uint64_t *out, eg_error *err);
 
 /* A shortest path between two nodes, ignoring direction, of at most max_depth (1..10) relationships, using only
- * the types in `types` (0: all). out->node_count == 0 when there is none. EG_NOT_FOUND names a missing end.
+ * the types in `types` (none: all). out->node_count == 0 when there is none. EG_NOT_FOUND names a missing end.
  * Free with eg_path_clear. */
 eg_status eg_graph_find_path(eg_graph *g, const char *source_id, const char *target_id, int max_depth,
                              eg_rel_type_set types, eg_path *out, eg_error *err);

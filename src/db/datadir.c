@@ -120,11 +120,14 @@ static eg_status open_vector_backend(eg_db *db, const char *dir, bool no_sync, e
 static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
     char path[4096];
     eg_graph_lmdb_options graph_options = {0, no_sync};
+    eg_graph_schema schema;
     eg_status st;
     if ((st = eg_path_join(path, sizeof path, dir, "graph", err)) ||
         (st = eg_graph_open_lmdb(path, &graph_options, &db->graph, err)) ||
+        (st = eg_graph_schema_parse(eg_settings_word(db->settings, "graph.schema"), &schema, err)) ||
         (st = open_vector_backend(db, dir, no_sync, err)))
         return st;
+    eg_graph_set_schema(db->graph, schema); /* before wrapping: every decorator copies it */
     if (eg_faults_allowed()) {
         const char *rules = getenv("ENGRAM_FAULTS");
         if ((st = eg_faults_new(rules ? rules : "", &db->faults, err))) return eg_error_prefix(err, st, "ENGRAM_FAULTS: ");

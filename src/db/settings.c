@@ -31,6 +31,7 @@ typedef struct setting_def {
 static const char *const write_policies[] = {"fail", "queue", NULL};
 static const char *const durabilities[] = {"group", "fsync", "none", NULL};
 static const char *const vector_backends[] = {"lmdb", "qdrant", NULL};
+static const char *const graph_schemas[] = {"t4dm", "open", NULL};
 
 #define INT_SETTING(n, lo, hi, def, text)                                                                             \
     {.name = n, .type = SETTING_INT, .min = lo, .max = hi, .int_default = def, .description = text}
@@ -57,6 +58,9 @@ static const setting_def settings_table[] = {
     INT_SETTING("archive.retention_days", 1, 36500, 1825, "cleanup_archive removes entries archived longer ago"),
     INT_SETTING("vectors.index_threads", 0, 256, 0,
                 "threads that build a collection's HNSW index; 0: one per CPU"),
+    WORD_SETTING("graph.schema", graph_schemas,
+                 "labels and relationship types the graph accepts: t4dm (the original's 3 and 17) or open (any "
+                 "identifier of at most 64 characters)"),
     WORD_SETTING("vectors.backend", vector_backends,
                  "where the vectors are kept: lmdb (DATA/vectors) or qdrant (a Qdrant server at vectors.url)"),
     URL_SETTING("vectors.url", "http://localhost:6333", "the Qdrant backend: the server's URL, http:// or https://"),

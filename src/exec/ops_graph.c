@@ -338,16 +338,21 @@ static eg_status op_count_stale_relationships(eg_db *db, json_t *args, json_t **
     return eg_exec_result(json_integer((json_int_t)n), result, err);
 }
 
-static eg_status type_set(json_t *args, eg_rel_type_set *types, eg_error *err) {
+/* At most this many names in find_path's types: more than any schema's types would be a mistake. */
+#define PATH_TYPES_MAX 64
+
+static eg_status type_set(json_t *args, eg_rel_type buffer[PATH_TYPES_MAX], eg_rel_type_set *types, eg_error *err) {
     json_t *items = NULL;
     eg_status st = eg_arg_array(args, "types", false, &items, err);
-    *types = 0;
+    *types = (eg_rel_type_set){buffer, 0};
+    if (json_array_size(items) > PATH_TYPES_MAX)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "types holds %zu names: at most %d", json_array_size(items),
+                            PATH_TYPES_MAX);
     for (size_t i = 0; st == EG_OK && i < json_array_size(items); i++) {
         const char *name = json_string_value(json_array_get(items, i));
-        eg_rel_type t;
         if (!name) return eg_error_set(err, EG_INVALID_ARGUMENT, "types[%zu] must be a string", i);
-        if ((st = eg_rel_type_parse(name, &t, err))) return st;
-        *types |= EG_REL_TYPE_BIT(t);
+        if ((st = eg_rel_type_parse(name, &buffer[i], err))) return st;
+        types->count++;
     }
     if (st == EG_OK && items && json_array_size(items) == 0)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "types is empty: omit it to allow every type");
@@ -357,13 +362,14 @@ static eg_status type_set(json_t *args, eg_rel_type_set *types, eg_error *err) {
 static eg_status op_find_path(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     const char *src, *tgt;
     long long depth = DEFAULT_MAX_DEPTH;
+    eg_rel_type type_buffer[PATH_TYPES_MAX];
     eg_rel_type_set types;
     eg_path path;
     eg_status st;
     if ((st = eg_arg_string(args, "source_id", true, &src, err)) ||
         (st = eg_arg_string(args, "target_id", true, &tgt, err)) ||
         (st = eg_arg_int(args, "max_depth", false, 1, EG_PATH_DEPTH_MAX, &depth, err)) ||
-        (st = type_set(args, &types, err)) ||
+        (st = type_set(args, type_buffer, &types, err)) ||
         (st = eg_graph_find_path(eg_db_graph(db), src, tgt, (int)depth, types, &path, err)))
         return st;
     if (path.node_count == 0) return eg_exec_result(json_null(), result, err);
@@ -383,10 +389,9 @@ static eg_status op_stats(eg_db *db, json_t *args, json_t **result, eg_error *er
     uint64_t total = 0, n;
     eg_status st = EG_OK;
     for (int l = 0; l < EG_LABEL_COUNT && st == EG_OK; l++)
-        if ((st = eg_graph_count_nodes(eg_db_graph(db), (eg_label)l, &n, err)) == EG_OK) {
+        if ((st = eg_graph_count_nodes(eg_db_graph(db), (eg_label)l, &n, err)) == EG_OK)
             json_object_set_new(by_label, eg_label_name((eg_label)l), json_integer((json_int_t)n));
-            total += n;
-        }
+    if (st == EG_OK) st = eg_graph_count_nodes(eg_db_graph(db), EG_LABEL_ANY, &total, err);
     if (st == EG_OK) st = eg_graph_count_relationships(eg_db_graph(db), &n, err);
     if (st) {
         json_decref(by_label);

@@ -15,16 +15,31 @@ static eg_status check_graph(eg_graph *g, eg_error *err) {
     return EG_OK;
 }
 
-static eg_status check_label(eg_label label, bool any_allowed, eg_error *err) {
-    if ((label == EG_LABEL_ANY && any_allowed) || (label >= 0 && label < EG_LABEL_COUNT)) return EG_OK;
-    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid node label %d: must be one of Episode, Entity, Procedure",
-                        (int)label);
+/* A label or type must be a code handed out by eg_label_parse / eg_rel_type_parse, within the graph's schema;
+ * "any" only where the operation filters. In the t4dm schema an open name is refused even in a read, so a
+ * misspelt label is an error rather than an empty answer. */
+static eg_status check_label(const eg_graph *g, eg_label label, bool any_allowed, eg_error *err) {
+    if (label == EG_LABEL_ANY && any_allowed) return EG_OK;
+    if (!eg_label_is_known(label))
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid node label %d: not a label code (see eg_label_parse)",
+                            (int)label);
+    if (label < EG_LABEL_COUNT || g->schema == EG_SCHEMA_OPEN) return EG_OK;
+    return eg_error_set(err, EG_INVALID_ARGUMENT,
+                        "invalid node label '%s': must be one of Episode, Entity, Procedure (the graph's schema is "
+                        "t4dm; graph.schema=open allows any name)",
+                        eg_label_name(label));
 }
 
-static eg_status check_rel_type(eg_rel_type type, bool any_allowed, eg_error *err) {
-    if ((type == EG_REL_ANY && any_allowed) || (type >= 0 && type < EG_REL_TYPE_COUNT)) return EG_OK;
-    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid relationship type %d: must be one of %s", (int)type,
-                        EG_REL_TYPE_LIST);
+static eg_status check_rel_type(const eg_graph *g, eg_rel_type type, bool any_allowed, eg_error *err) {
+    if (type == EG_REL_ANY && any_allowed) return EG_OK;
+    if (!eg_rel_type_is_known(type))
+        return eg_error_set(err, EG_INVALID_ARGUMENT,
+                            "invalid relationship type %d: not a type code (see eg_rel_type_parse)", (int)type);
+    if (type < EG_REL_TYPE_COUNT || g->schema == EG_SCHEMA_OPEN) return EG_OK;
+    return eg_error_set(err, EG_INVALID_ARGUMENT,
+                        "invalid relationship type '%s': must be one of %s (the graph's schema is t4dm; "
+                        "graph.schema=open allows any name)",
+                        eg_rel_type_name(type), EG_REL_TYPE_LIST);
 }
 
 static eg_status check_id(const char *id, const char *role, eg_error *err) {
@@ -90,7 +105,7 @@ static eg_status relationship_properties(json_t *props, const char *where, eg_er
 eg_status eg_graph_create_node(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err) {
     eg_status st;
     json_t *props;
-    if ((st = check_graph(g, err)) || (st = check_label(label, false, err)) || (st = check_id(id, "id", err)) ||
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, false, err)) || (st = check_id(id, "id", err)) ||
         (st = node_properties(properties, id, "create_node", &props, err)))
         return st;
     st = g->ops->create_node(g, label, id, props, err);
@@ -100,7 +115,7 @@ eg_status eg_graph_create_node(eg_graph *g, eg_label label, const char *id, json
 
 eg_status eg_graph_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out, eg_error *err) {
     eg_status st;
-    if ((st = check_graph(g, err)) || (st = check_label(label, true, err)) || (st = check_id(id, "id", err)))
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err)) || (st = check_id(id, "id", err)))
         return st;
     if (!out) return eg_error_set(err, EG_INVALID_ARGUMENT, "get_node: out is NULL");
     memset(out, 0, sizeof *out);
@@ -129,7 +144,7 @@ static eg_status update_node(eg_graph *g, const char *id, json_t *properties, eg
                              eg_error *err) {
     eg_status st;
     json_t *props;
-    if ((st = check_graph(g, err)) || (st = check_label(label, true, err)) || (st = check_id(id, "id", err)))
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err)) || (st = check_id(id, "id", err)))
         return st;
     if (!properties) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s: properties are missing", op);
     if ((st = node_properties(properties, id, op, &props, err))) return st;
@@ -159,7 +174,7 @@ eg_status eg_graph_update_property(eg_graph *g, const char *id, const char *name
 
 eg_status eg_graph_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *err) {
     eg_status st;
-    if ((st = check_graph(g, err)) || (st = check_label(label, true, err)) || (st = check_id(id, "id", err)))
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err)) || (st = check_id(id, "id", err)))
         return st;
     return g->ops->delete_node(g, id, label, err);
 }
@@ -183,7 +198,8 @@ eg_status eg_graph_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, si
         const eg_node_spec *n = &nodes[i];
         clean[i] = *n;
         clean[i].properties = NULL;
-        if ((st = check_label(n->label, false, err)) || (st = check_id(n->id, "id", err)) ||
+        if ((st = eg_error_prefix(err, check_label(g, n->label, false, err), "label: ")) ||
+            (st = check_id(n->id, "id", err)) ||
             (st = node_properties(n->properties, n->id, "properties", &clean[i].properties, err))) {
             eg_error_prefix(err, st, "nodes[%zu].", i);
             break;
@@ -207,7 +223,7 @@ eg_status eg_graph_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, si
 eg_status eg_graph_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
                               eg_error *err) {
     eg_status st;
-    if ((st = check_graph(g, err)) || (st = check_label(label, true, err))) return st;
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err))) return st;
     if (after_id && (st = check_id(after_id, "cursor", err))) return st;
     if (limit < 1 || limit > MAX_LIST_LIMIT)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "limit must be from 1 to %d, got %zu", MAX_LIST_LIMIT, limit);
@@ -218,15 +234,15 @@ eg_status eg_graph_list_nodes(eg_graph *g, eg_label label, const char *after_id,
 
 eg_status eg_graph_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err) {
     eg_status st;
-    if ((st = check_graph(g, err)) || (st = check_label(label, true, err))) return st;
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err))) return st;
     if (!out) return eg_error_set(err, EG_INVALID_ARGUMENT, "count_nodes: out is NULL");
     return g->ops->count_nodes(g, label, out, err);
 }
 
-static eg_status check_relationship_spec(const eg_relationship_spec *r, eg_error *err) {
+static eg_status check_relationship_spec(const eg_graph *g, const eg_relationship_spec *r, eg_error *err) {
     eg_status st;
     if ((st = check_id(r->source_id, "source_id", err)) || (st = check_id(r->target_id, "target_id", err)) ||
-        (st = check_rel_type(r->type, false, err)))
+        (st = eg_error_prefix(err, check_rel_type(g, r->type, false, err), "type: ")))
         return st;
     return relationship_properties(r->properties, "properties", err);
 }
@@ -236,7 +252,7 @@ eg_status eg_graph_create_relationship(eg_graph *g, const char *source_id, const
     eg_status st;
     eg_relationship_spec spec = {source_id, target_id, type, properties};
     if ((st = check_graph(g, err))) return st;
-    if ((st = check_relationship_spec(&spec, err))) return eg_error_prefix(err, st, "create_relationship: ");
+    if ((st = check_relationship_spec(g, &spec, err))) return eg_error_prefix(err, st, "create_relationship: ");
     return g->ops->create_relationship(g, &spec, err);
 }
 
@@ -246,7 +262,7 @@ eg_status eg_graph_batch_create_relationships(eg_graph *g, const eg_relationship
     if ((st = check_graph(g, err)) || (st = check_batch_size(count, rels, "batch_create_relationships", err)))
         return st;
     for (size_t i = 0; i < count; i++)
-        if ((st = check_relationship_spec(&rels[i], err))) return eg_error_prefix(err, st, "relationships[%zu].", i);
+        if ((st = check_relationship_spec(g, &rels[i], err))) return eg_error_prefix(err, st, "relationships[%zu].", i);
     if (count == 0) return EG_OK;
     return g->ops->batch_create_relationships(g, rels, count, err);
 }
@@ -255,7 +271,7 @@ eg_status eg_graph_delete_relationship(eg_graph *g, const char *source_id, const
                                        eg_error *err) {
     eg_status st;
     if ((st = check_graph(g, err)) || (st = check_id(source_id, "source_id", err)) ||
-        (st = check_id(target_id, "target_id", err)) || (st = check_rel_type(type, false, err)))
+        (st = check_id(target_id, "target_id", err)) || (st = check_rel_type(g, type, false, err)))
         return st;
     return g->ops->delete_relationship(g, source_id, target_id, type, err);
 }
@@ -268,7 +284,7 @@ static eg_status check_direction(eg_direction dir, eg_error *err) {
 eg_status eg_graph_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
                                      eg_relationship_list *out, eg_error *err) {
     eg_status st;
-    if ((st = check_graph(g, err)) || (st = check_id(id, "id", err)) || (st = check_rel_type(type, true, err)) ||
+    if ((st = check_graph(g, err)) || (st = check_id(id, "id", err)) || (st = check_rel_type(g, type, true, err)) ||
         (st = check_direction(dir, err)))
         return st;
     if (!out) return eg_error_set(err, EG_INVALID_ARGUMENT, "get_relationships: out is NULL");
@@ -280,7 +296,7 @@ eg_status eg_graph_get_relationships_batch(eg_graph *g, const char *const *ids, 
                                            eg_direction dir, eg_relationship_list *out, eg_error *err) {
     eg_status st;
     if ((st = check_graph(g, err)) || (st = check_batch_size(count, ids, "get_relationships_batch", err)) ||
-        (st = check_rel_type(type, true, err)) || (st = check_direction(dir, err)))
+        (st = check_rel_type(g, type, true, err)) || (st = check_direction(dir, err)))
         return st;
     for (size_t i = 0; i < count; i++)
         if ((st = check_id(ids[i], "id", err))) return eg_error_prefix(err, st, "ids[%zu].", i);
@@ -300,7 +316,7 @@ static eg_status reweight(eg_graph *g, const char *source_id, const char *target
                           bool strengthen, double *new_weight, eg_error *err) {
     eg_status st;
     if ((st = check_graph(g, err)) || (st = check_id(source_id, "source_id", err)) ||
-        (st = check_id(target_id, "target_id", err)) || (st = check_rel_type(type, true, err)) ||
+        (st = check_id(target_id, "target_id", err)) || (st = check_rel_type(g, type, true, err)) ||
         (st = check_rate(rate, strengthen ? "learning_rate" : "rate", err)))
         return st;
     double ignored;
@@ -356,8 +372,9 @@ eg_status eg_graph_find_path(eg_graph *g, const char *source_id, const char *tar
     if (max_depth < 1 || max_depth > EG_PATH_DEPTH_MAX)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "max_depth must be an integer from 1 to %d, got %d",
                             EG_PATH_DEPTH_MAX, max_depth);
-    if (types >> EG_REL_TYPE_COUNT)
-        return eg_error_set(err, EG_INVALID_ARGUMENT, "types holds an unknown relationship type");
+    if (types.count && !types.types) return eg_error_set(err, EG_INVALID_ARGUMENT, "find_path: types is NULL");
+    for (size_t i = 0; i < types.count; i++)
+        if ((st = check_rel_type(g, types.types[i], false, err))) return eg_error_prefix(err, st, "types[%zu]: ", i);
     if (!out) return eg_error_set(err, EG_INVALID_ARGUMENT, "find_path: out is NULL");
     memset(out, 0, sizeof *out);
     return g->ops->find_path(g, source_id, target_id, max_depth, types, out, err);
@@ -377,7 +394,9 @@ eg_status eg_graph_begin(eg_graph *g, eg_graph **tx, eg_error *err) {
                             "begin: the handle is a transaction already (transactions do not nest)");
     if (!g->ops->begin)
         return eg_error_set(err, EG_INVALID_ARGUMENT, "begin: the %s store has no transactions", g->name);
-    return g->ops->begin(g, tx, err);
+    if ((st = g->ops->begin(g, tx, err))) return st;
+    (*tx)->schema = g->schema; /* validated against here, like the store */
+    return EG_OK;
 }
 
 eg_status eg_graph_commit(eg_graph *tx, eg_error *err) {
@@ -390,6 +409,10 @@ eg_status eg_graph_commit(eg_graph *tx, eg_error *err) {
 
 void eg_graph_rollback(eg_graph *tx) {
     if (tx && tx->ops && is_transaction(tx)) tx->ops->rollback(tx);
+}
+
+void eg_graph_set_schema(eg_graph *g, eg_graph_schema schema) {
+    if (g) g->schema = schema == EG_SCHEMA_OPEN ? EG_SCHEMA_OPEN : EG_SCHEMA_T4DM;
 }
 
 void eg_graph_close(eg_graph *g) {

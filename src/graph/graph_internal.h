@@ -17,5 +17,8 @@
     "CAUSES, CONSOLIDATED_INTO, DEPENDS_ON, DERIVED_FROM, HAS_CONTEXT, IMPLEMENTS, IMPROVES_ON, PART_OF, PRODUCES, "  \
     "RELATES_TO, REQUIRES, SIMILAR_TO, SOURCE_OF, SUPERSEDES, TEMPORAL_AFTER, TEMPORAL_BEFORE, USES"
 
+/* True when the code is a fixed one or one this process has handed out (vocabulary.c). */
+bool eg_label_is_known(eg_label label);
+bool eg_rel_type_is_known(eg_rel_type type);
 
 #endif

@@ -1,52 +1,12 @@
-/* graph_model.c — the graph model's vocabulary: label and relationship-type names, id and property-name
- * validation, and freeing of result structures (see engram/graph.h). Backend-independent. */
+/* graph_model.c — the graph model's small parts: direction names, id and property-name validation, and freeing of
+ * result structures (see engram/graph.h; label and type names are vocabulary.c's). Backend-independent. */
 #include "graph/graph_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const label_names[EG_LABEL_COUNT] = {"Episode", "Entity", "Procedure"};
-
-static const char *const rel_type_names[EG_REL_TYPE_COUNT] = {
-    "USES",         "PRODUCES",       "REQUIRES",          "CAUSES",       "PART_OF",         "SIMILAR_TO",
-    "IMPLEMENTS",   "IMPROVES_ON",    "CONSOLIDATED_INTO", "SOURCE_OF",    "RELATES_TO",      "HAS_CONTEXT",
-    "DERIVED_FROM", "SUPERSEDES",     "DEPENDS_ON",        "TEMPORAL_BEFORE", "TEMPORAL_AFTER",
-};
-
 static const char *const direction_names[] = {"out", "in", "both"};
-
-const char *eg_label_name(eg_label label) {
-    return (label >= 0 && label < EG_LABEL_COUNT) ? label_names[label] : "?";
-}
-
-eg_status eg_label_parse(const char *name, eg_label *out, eg_error *err) {
-    for (int i = 0; name && i < EG_LABEL_COUNT; i++)
-        if (strcmp(name, label_names[i]) == 0) {
-            *out = (eg_label)i;
-            return EG_OK;
-        }
-    char q[256];
-    eg_quote_for_message(name ? name : "", q, sizeof q);
-    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid node label '%s': must be one of Episode, Entity, Procedure",
-                        q);
-}
-
-const char *eg_rel_type_name(eg_rel_type type) {
-    return (type >= 0 && type < EG_REL_TYPE_COUNT) ? rel_type_names[type] : "?";
-}
-
-eg_status eg_rel_type_parse(const char *name, eg_rel_type *out, eg_error *err) {
-    for (int i = 0; name && i < EG_REL_TYPE_COUNT; i++)
-        if (strcmp(name, rel_type_names[i]) == 0) {
-            *out = (eg_rel_type)i;
-            return EG_OK;
-        }
-    char q[256];
-    eg_quote_for_message(name ? name : "", q, sizeof q);
-    return eg_error_set(err, EG_INVALID_ARGUMENT, "invalid relationship type '%s': must be one of %s", q,
-                        EG_REL_TYPE_LIST);
-}
 
 const char *eg_direction_name(eg_direction dir) {
     return (dir >= EG_DIR_OUT && dir <= EG_DIR_BOTH) ? direction_names[dir] : "?";

@@ -218,6 +218,7 @@ eg_status eg_graph_guard(eg_graph *inner, const eg_guard *guard, eg_graph **out,
     if (!w) return eg_error_set(err, EG_INTERNAL, "out of memory");
     w->base.ops = &guarded_ops;
     w->base.name = inner->name;
+    w->base.schema = inner->schema;
     w->inner = inner;
     w->guard = *guard;
     *out = &w->base;

@@ -9,7 +9,11 @@
  *   rels     source nid (u64 BE) | type (u8) | target nid (u64 BE)
  *            -> rel_header | other properties JSON (empty: none)
  *   rels_in  target nid (u64 BE) | type (u8) | source nid (u64 BE) -> empty   (the mirror of rels)
- *   meta     "format" -> u32; "next_nid" -> u64; "count.<label>" and "count.rels" -> u64
+ *   meta     "format" -> u32; "next_nid" -> u64; "count.<label>" and "count.rels" -> u64; the names of the
+ *            label and type codes (lmdb_vocabulary.c)
+ *
+ * A label or type is stored as the store's one-byte code: the fixed vocabulary's codes are its enumerators, open
+ * names get theirs as the store first writes them.
  *
  * Big-endian nids put all of a node's outgoing relationships next to each other in rels and all its incoming
  * ones next to each other in rels_in, so a node's neighbourhood is two short range scans (lmdb_adjacency.c).
@@ -100,7 +104,20 @@ eg_status lg_read_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_node *out,
 /* Adds delta to a meta counter. */
 eg_status lg_count_add(lmdb_graph *lg, MDB_txn *txn, const char *name, int64_t delta, eg_error *err);
 eg_status lg_count_get(lmdb_graph *lg, MDB_txn *txn, const char *name, uint64_t *out, eg_error *err);
-void lg_label_counter(eg_label label, char out[32]);
+/* The meta counter of a label's nodes: "count.<name>". */
+#define LG_COUNTER_MAX (8 + EG_NAME_MAX)
+void lg_label_counter(eg_label label, char out[LG_COUNTER_MAX]);
+
+/* The store's one-byte codes of labels and types (lmdb_vocabulary.c). */
+typedef enum lg_vocab { LG_VOCAB_LABEL, LG_VOCAB_TYPE } lg_vocab;
+/* The code of a label or type (a process code: eg_label or eg_rel_type). One the store does not hold yet is
+ * given the next free code when create (a write transaction), else EG_NOT_FOUND: nothing in the store has it. */
+eg_status lg_vocab_code(lmdb_graph *lg, MDB_txn *txn, lg_vocab which, int global, bool create, uint8_t *code,
+                        eg_error *err);
+/* The process code of a store code. */
+eg_status lg_vocab_global(lmdb_graph *lg, MDB_txn *txn, lg_vocab which, uint8_t code, int *global, eg_error *err);
+/* How many codes the store uses: they are 0 .. *size - 1. */
+eg_status lg_vocab_size(lmdb_graph *lg, MDB_txn *txn, lg_vocab which, unsigned *size, eg_error *err);
 
 /* rels keys, and (mirrored: target first) rels_in keys. */
 void lg_encode_rel_key(const rel_key *k, unsigned char out[REL_KEY_SIZE]);

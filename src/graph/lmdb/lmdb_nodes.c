@@ -19,7 +19,8 @@ static json_t *without_nulls(json_t *props) {
     return copy;
 }
 
-static eg_status put_node_record(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_label label, const char *id,
+/* label_code: the store's code of the node's label (lmdb_vocabulary.c). */
+static eg_status put_node_record(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, uint8_t label_code, const char *id,
                                  json_t *props, eg_error *err) {
     char *text = eg_json_text(props, JSON_COMPACT);
     if (!text) return eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -28,7 +29,7 @@ static eg_status put_node_record(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_
     int rc = mdb_put(txn, lg->nodes, &k, &v, MDB_RESERVE);
     if (rc == 0) {
         unsigned char *p = v.mv_data;
-        p[0] = (unsigned char)label;
+        p[0] = label_code;
         p[1] = (unsigned char)id_len;
         memcpy(p + 2, id, id_len);
         memcpy(p + 2 + id_len, text, text_len);
@@ -68,19 +69,22 @@ static eg_status insert_node(lmdb_graph *lg, MDB_txn *txn, eg_label label, const
         json_decref(props);
         return st;
     }
-    char counter[32];
+    char counter[LG_COUNTER_MAX];
     lg_label_counter(label, counter);
     size_t id_len = strlen(id);
+    uint8_t label_code;
     unsigned char label_key[1 + EG_ID_MAX];
-    label_key[0] = (unsigned char)label;
-    memcpy(label_key + 1, id, id_len);
     MDB_val ik = {id_len, (void *)id}, nv = {sizeof nid, &nid}, lk = {1 + id_len, label_key};
     int rc;
-    if ((st = allocate_nid(lg, txn, &nid, err)) || (st = put_node_record(lg, txn, nid, label, id, props, err))) {
+    if ((st = lg_vocab_code(lg, txn, LG_VOCAB_LABEL, (int)label, true, &label_code, err)) ||
+        (st = allocate_nid(lg, txn, &nid, err)) ||
+        (st = put_node_record(lg, txn, nid, label_code, id, props, err))) {
         json_decref(props);
         return st;
     }
     json_decref(props);
+    label_key[0] = label_code;
+    memcpy(label_key + 1, id, id_len);
     if ((rc = mdb_put(txn, lg->ids, &ik, &nv, 0)) || (rc = mdb_put(txn, lg->labels, &lk, &nv, 0)))
         return lg_mdb_error(lg, rc, "index node", err);
     return lg_count_add(lg, txn, counter, 1, err);
@@ -173,7 +177,9 @@ eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
         else
             json_object_set(node.properties, key, value);
     }
-    st = put_node_record(lg, txn, nid, node.label, id, node.properties, err);
+    uint8_t label_code;
+    if ((st = lg_vocab_code(lg, txn, LG_VOCAB_LABEL, (int)node.label, false, &label_code, err)) == EG_OK)
+        st = put_node_record(lg, txn, nid, label_code, id, node.properties, err);
     eg_node_clear(&node);
     if (st) {
         lg_abort(lg, txn);
@@ -223,11 +229,11 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     lg_adjacency_close(&adjacency);
     for (size_t i = 0; i < keys.count && st == EG_OK; i++) st = lg_remove_relationship(lg, txn, &keys.items[i], err);
     free(keys.items);
-    char counter[32];
+    char counter[LG_COUNTER_MAX];
     lg_label_counter(node.label, counter);
     size_t id_len = strlen(id);
     unsigned char label_key[1 + EG_ID_MAX];
-    label_key[0] = (unsigned char)node.label;
+    if (st == EG_OK) st = lg_vocab_code(lg, txn, LG_VOCAB_LABEL, (int)node.label, false, &label_key[0], err);
     memcpy(label_key + 1, id, id_len);
     MDB_val nk = {sizeof nid, &nid}, ik = {id_len, (void *)id}, lk = {1 + id_len, label_key};
     int rc = 0;
@@ -251,14 +257,17 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
     bool by_label = label != EG_LABEL_ANY;
+    unsigned char start[1 + EG_ID_MAX];
+    if (by_label && (st = lg_vocab_code(lg, txn, LG_VOCAB_LABEL, (int)label, false, &start[0], err))) {
+        lg_end(lg, txn);
+        return st == EG_NOT_FOUND ? EG_OK : st; /* a label the store has never held: no nodes */
+    }
     int rc = mdb_cursor_open(txn, by_label ? lg->labels : lg->ids, &cur);
     if (rc) {
         lg_end(lg, txn);
         return lg_mdb_error(lg, rc, "list_nodes", err);
     }
-    unsigned char start[1 + EG_ID_MAX];
     size_t prefix = by_label ? 1 : 0, start_len = prefix;
-    start[0] = (unsigned char)label;
     if (after_id) {
         memcpy(start + prefix, after_id, strlen(after_id));
         start_len += strlen(after_id);
@@ -268,7 +277,7 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     MDB_val k = {start_len, start}, v;
     rc = start_len ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (st == EG_OK && rc == 0 && out->count < limit) {
-        if (by_label && (k.mv_size < 1 || ((unsigned char *)k.mv_data)[0] != (unsigned char)label)) break;
+        if (by_label && (k.mv_size < 1 || ((unsigned char *)k.mv_data)[0] != start[0])) break;
         bool is_cursor = after_id && k.mv_size == start_len && memcmp(k.mv_data, start, start_len) == 0;
         if (!is_cursor) {
             uint64_t nid;
@@ -291,11 +300,20 @@ eg_status lg_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *e
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
     *out = 0;
-    for (int l = 0; l < EG_LABEL_COUNT && st == EG_OK; l++) {
-        if (label != EG_LABEL_ANY && l != (int)label) continue;
-        char counter[32];
-        uint64_t n;
-        lg_label_counter((eg_label)l, counter);
+    char counter[LG_COUNTER_MAX];
+    uint64_t n;
+    if (label != EG_LABEL_ANY) {
+        lg_label_counter(label, counter);
+        st = lg_count_get(lg, txn, counter, out, err);
+        lg_end(lg, txn);
+        return st;
+    }
+    unsigned codes;
+    st = lg_vocab_size(lg, txn, LG_VOCAB_LABEL, &codes, err);
+    for (unsigned code = 0; code < codes && st == EG_OK; code++) {
+        int global;
+        if ((st = lg_vocab_global(lg, txn, LG_VOCAB_LABEL, (uint8_t)code, &global, err))) break;
+        lg_label_counter((eg_label)global, counter);
         if ((st = lg_count_get(lg, txn, counter, &n, err)) == EG_OK) *out += n;
     }
     lg_end(lg, txn);

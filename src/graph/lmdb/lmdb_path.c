@@ -42,10 +42,20 @@ typedef struct side {
     frontier now, next;
 } side;
 
+/* The relationship types a search may follow, as a set of the store's codes. */
+typedef struct type_filter {
+    bool all;
+    uint8_t allowed[EG_STORE_NAMES_MAX / 8];
+} type_filter;
+
+static bool type_allowed(const type_filter *f, uint8_t code) {
+    return f->all || (f->allowed[code / 8] >> (code % 8) & 1u);
+}
+
 typedef struct expansion {
     side *s;
     const side *other;
-    eg_rel_type_set types;
+    const type_filter *types;
     uint64_t from, meet;
 } expansion;
 
@@ -56,7 +66,7 @@ typedef struct expansion {
 static eg_status visit_neighbour(void *ctx, const rel_key *key, int dir, const MDB_val *record, eg_error *err) {
     (void)record;
     expansion *x = ctx;
-    if (x->types && !(x->types & EG_REL_TYPE_BIT(key->type))) return EG_OK;
+    if (!type_allowed(x->types, key->type)) return EG_OK;
     uint64_t other = dir == LG_OUT ? key->target : key->source;
     int added = eg_u64map_insert(&x->s->seen, other, pack_parent(x->from, key->type, (uint8_t)dir));
     if (added < 0 || (added && !frontier_push(&x->s->next, other)))
@@ -69,7 +79,7 @@ static eg_status visit_neighbour(void *ctx, const rel_key *key, int dir, const M
 }
 
 /* Expands one whole level of `s`; stops at the first node already seen by `other` and stores it in *meet. */
-static eg_status expand_level(lg_adjacency *adjacency, side *s, const side *other, eg_rel_type_set types,
+static eg_status expand_level(lg_adjacency *adjacency, side *s, const side *other, const type_filter *types,
                               uint64_t *meet, eg_error *err) {
     expansion x = {s, other, types, 0, 0};
     s->next.count = 0;
@@ -156,9 +166,16 @@ eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id
     lg_adjacency adjacency = {0};
     uint64_t s, t, meet = 0;
     side sides[2] = {0};
+    type_filter filter = {.all = types.count == 0};
     eg_status st = lg_begin(lg, false, &txn, err);
     if (st) return st;
-    if ((st = lg_lookup_nid(lg, txn, source_id, "source node", &s, err)) ||
+    for (size_t i = 0; i < types.count && st == EG_OK; i++) {
+        uint8_t code;
+        st = lg_vocab_code(lg, txn, LG_VOCAB_TYPE, (int)types.types[i], false, &code, err);
+        if (st == EG_OK) filter.allowed[code / 8] |= (uint8_t)(1u << (code % 8));
+        if (st == EG_NOT_FOUND) st = EG_OK; /* a type the store has never held: nothing to follow */
+    }
+    if (st || (st = lg_lookup_nid(lg, txn, source_id, "source node", &s, err)) ||
         (st = lg_lookup_nid(lg, txn, target_id, "target node", &t, err)))
         goto done;
     if (s == t) {
@@ -176,7 +193,7 @@ eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id
     for (int depth = 0; depth < max_depth && !meet; depth++) {
         int i = sides[0].now.count <= sides[1].now.count ? 0 : 1;
         if (sides[i].now.count == 0) break;
-        if ((st = expand_level(&adjacency, &sides[i], &sides[1 - i], types, &meet, err))) goto done;
+        if ((st = expand_level(&adjacency, &sides[i], &sides[1 - i], &filter, &meet, err))) goto done;
     }
     if (meet) st = assemble(lg, txn, &sides[0], &sides[1], meet, out, err);
 done:

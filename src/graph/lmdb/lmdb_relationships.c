@@ -124,8 +124,9 @@ static eg_status write_relationships(lmdb_graph *lg, MDB_txn *txn, const eg_rela
     eg_status st;
     for (size_t i = 0; i < count; i++) {
         const eg_relationship_spec *r = &rels[i];
-        pending[i] = (pending_rel){{0, (uint8_t)r->type, 0}, i};
-        if ((st = lg_lookup_nid(lg, txn, r->source_id, "source node", &pending[i].key.source, err)) ||
+        pending[i] = (pending_rel){{0, 0, 0}, i};
+        if ((st = lg_vocab_code(lg, txn, LG_VOCAB_TYPE, (int)r->type, true, &pending[i].key.type, err)) ||
+            (st = lg_lookup_nid(lg, txn, r->source_id, "source node", &pending[i].key.source, err)) ||
             (st = lg_lookup_nid(lg, txn, r->target_id, "target node", &pending[i].key.target, err)))
             return count > 1 ? eg_error_prefix(err, st, "relationships[%zu]: ", i) : st;
     }
@@ -175,7 +176,7 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
                                  eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
     MDB_txn *txn;
-    rel_key k = {0, (uint8_t)type, 0};
+    rel_key k = {0, 0, 0};
     eg_status st = lg_begin(lg, true, &txn, err);
     if (st) return st;
     if ((st = lg_lookup_nid(lg, txn, source_id, "source node", &k.source, err)) ||
@@ -183,16 +184,21 @@ eg_status lg_delete_relationship(eg_graph *g, const char *source_id, const char 
         lg_abort(lg, txn);
         return st;
     }
-    unsigned char kb[REL_KEY_SIZE];
-    lg_encode_rel_key(&k, kb);
-    MDB_val key = {REL_KEY_SIZE, kb}, v;
-    int rc = mdb_get(txn, lg->rels, &key, &v);
-    if (rc == MDB_NOTFOUND)
+    /* a type the store has never held: no such relationship */
+    st = lg_vocab_code(lg, txn, LG_VOCAB_TYPE, (int)type, false, &k.type, err);
+    int rc = MDB_NOTFOUND;
+    if (st == EG_OK) {
+        unsigned char kb[REL_KEY_SIZE];
+        lg_encode_rel_key(&k, kb);
+        MDB_val key = {REL_KEY_SIZE, kb}, v;
+        rc = mdb_get(txn, lg->rels, &key, &v);
+    }
+    if (st == EG_NOT_FOUND || (st == EG_OK && rc == MDB_NOTFOUND))
         st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", source_id,
                           eg_rel_type_name(type), target_id);
-    else if (rc)
+    else if (st == EG_OK && rc)
         st = lg_mdb_error(lg, rc, "delete_relationship", err);
-    else
+    else if (st == EG_OK)
         st = lg_remove_relationship(lg, txn, &k, err);
     if (st) {
         lg_abort(lg, txn);
@@ -205,7 +211,7 @@ typedef struct relationship_reader {
     lmdb_graph *lg;
     MDB_txn *txn;
     lg_known_node node; /* the node whose relationships are read */
-    eg_rel_type type;
+    int type_code;      /* the store's code of the type asked; -1: any */
     int dirs;
     eg_relationship_list *out;
     size_t cap;
@@ -213,7 +219,7 @@ typedef struct relationship_reader {
 
 static eg_status append_relationship(void *ctx, const rel_key *key, int dir, const MDB_val *record, eg_error *err) {
     relationship_reader *r = ctx;
-    if (r->type != EG_REL_ANY && key->type != (uint8_t)r->type) return EG_OK;
+    if (r->type_code >= 0 && key->type != (uint8_t)r->type_code) return EG_OK;
     if (dir == LG_IN && r->dirs == LG_BOTH && key->source == key->target) return EG_OK; /* self-loop listed once */
     MDB_val stored;
     if (!record) { /* incoming: the record lives under the forward key */
@@ -243,8 +249,14 @@ static eg_status read_relationships(lmdb_graph *lg, MDB_txn *txn, const char *id
     uint64_t nid;
     lg_adjacency adjacency = {0};
     int dirs = dir == EG_DIR_OUT ? LG_OUT : dir == EG_DIR_IN ? LG_IN : LG_BOTH;
-    relationship_reader reader = {.lg = lg, .txn = txn, .type = type, .dirs = dirs, .out = out};
+    relationship_reader reader = {.lg = lg, .txn = txn, .type_code = -1, .dirs = dirs, .out = out};
     eg_status st = lg_lookup_nid(lg, txn, id, "node", &nid, err);
+    uint8_t code;
+    if (st == EG_OK && type != EG_REL_ANY) {
+        st = lg_vocab_code(lg, txn, LG_VOCAB_TYPE, (int)type, false, &code, err);
+        if (st == EG_NOT_FOUND) return EG_OK; /* a type the store has never held: none */
+        reader.type_code = code;
+    }
     if (st == EG_OK) {
         reader.node.nid = nid;
         snprintf(reader.node.id, sizeof reader.node.id, "%s", id);
@@ -295,11 +307,15 @@ eg_status lg_count_relationships(eg_graph *g, uint64_t *out, eg_error *err) {
 }
 
 /* Strengthens or weakens the relationships between two nodes in one direction; counts how many it changed. */
-static eg_status reweight_direction(lmdb_graph *lg, MDB_txn *txn, uint64_t from, uint64_t to, eg_rel_type type,
+/* The store codes [first, end) of the types a reweight acts on: one type, or every type the store holds. */
+typedef struct code_range {
+    unsigned first, end;
+} code_range;
+
+static eg_status reweight_direction(lmdb_graph *lg, MDB_txn *txn, uint64_t from, uint64_t to, code_range types,
                                     double rate, bool strengthen, int64_t now, size_t *changed, double *best,
                                     eg_error *err) {
-    for (int t = 0; t < EG_REL_TYPE_COUNT; t++) {
-        if (type != EG_REL_ANY && t != (int)type) continue;
+    for (unsigned t = types.first; t < types.end; t++) {
         rel_key k = {from, (uint8_t)t, to};
         unsigned char kb[REL_KEY_SIZE];
         lg_encode_rel_key(&k, kb);
@@ -340,12 +356,20 @@ eg_status lg_reweight_relationship(eg_graph *g, const char *source_id, const cha
     uint64_t s, t;
     size_t changed = 0;
     int64_t now = eg_now_ms();
+    code_range types = {0, 0};
+    uint8_t code;
     eg_status st = lg_begin(lg, true, &txn, err);
     if (st) return st;
-    if ((st = lg_lookup_nid(lg, txn, source_id, "source node", &s, err)) ||
+    if (type == EG_REL_ANY)
+        st = lg_vocab_size(lg, txn, LG_VOCAB_TYPE, &types.end, err);
+    else if ((st = lg_vocab_code(lg, txn, LG_VOCAB_TYPE, (int)type, false, &code, err)) == EG_OK)
+        types = (code_range){code, code + 1u};
+    else if (st == EG_NOT_FOUND) /* a type the store has never held: nothing to reweight */
+        st = EG_OK;
+    if (st || (st = lg_lookup_nid(lg, txn, source_id, "source node", &s, err)) ||
         (st = lg_lookup_nid(lg, txn, target_id, "target node", &t, err)) ||
-        (st = reweight_direction(lg, txn, s, t, type, rate, strengthen, now, &changed, new_weight, err)) ||
-        (changed == 0 && (st = reweight_direction(lg, txn, t, s, type, rate, strengthen, now, &changed, new_weight,
+        (st = reweight_direction(lg, txn, s, t, types, rate, strengthen, now, &changed, new_weight, err)) ||
+        (changed == 0 && (st = reweight_direction(lg, txn, t, s, types, rate, strengthen, now, &changed, new_weight,
                                                   err)))) {
         lg_abort(lg, txn);
         return st;

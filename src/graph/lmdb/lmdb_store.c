@@ -63,9 +63,12 @@ eg_status lg_read_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_node *out,
                                                      (unsigned long long)nid)
                                       : lg_mdb_error(lg, rc, "read node", err);
     const unsigned char *p = v.mv_data;
-    if (v.mv_size < 2 || (size_t)p[1] + 2 > v.mv_size || p[0] >= EG_LABEL_COUNT)
+    if (v.mv_size < 2 || (size_t)p[1] + 2 > v.mv_size)
         return eg_error_set(err, EG_CORRUPT, "node #%llu has a damaged record", (unsigned long long)nid);
-    out->label = (eg_label)p[0];
+    int label;
+    eg_status st = lg_vocab_global(lg, txn, LG_VOCAB_LABEL, p[0], &label, err);
+    if (st) return st;
+    out->label = (eg_label)label;
     memcpy(out->id, p + 2, p[1]);
     out->id[p[1]] = '\0';
     out->properties = NULL;
@@ -77,7 +80,9 @@ eg_status lg_read_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, eg_node *out,
     return EG_OK;
 }
 
-void lg_label_counter(eg_label label, char out[32]) { snprintf(out, 32, "count.%s", eg_label_name(label)); }
+void lg_label_counter(eg_label label, char out[LG_COUNTER_MAX]) {
+    snprintf(out, LG_COUNTER_MAX, "count.%s", eg_label_name(label));
+}
 
 eg_status lg_count_get(lmdb_graph *lg, MDB_txn *txn, const char *name, uint64_t *out, eg_error *err) {
     MDB_val k = {strlen(name), (void *)name}, v;
@@ -161,7 +166,9 @@ eg_status lg_make_relationship(lmdb_graph *lg, MDB_txn *txn, const rel_key *k, c
     if ((st = node_id_of(lg, txn, k->source, known, out->source_id, err)) ||
         (st = node_id_of(lg, txn, k->target, known, out->target_id, err)))
         return st;
-    out->type = (eg_rel_type)k->type;
+    int type;
+    if ((st = lg_vocab_global(lg, txn, LG_VOCAB_TYPE, k->type, &type, err))) return st;
+    out->type = (eg_rel_type)type;
     if (value->mv_size < REL_HEADER_SIZE) return eg_error_set(err, EG_CORRUPT, "a relationship record is damaged");
     rel_header h;
     lg_decode_rel_header(value->mv_data, &h);
