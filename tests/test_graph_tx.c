@@ -289,7 +289,7 @@ TEST(every_operation_runs_inside_a_transaction) {
     CHECK(batch[0].count == 1 && batch[1].count == 1);
     eg_relationship_list_free(&batch[0]), eg_relationship_list_free(&batch[1]);
     eg_path path;
-    CHECK_OK(eg_graph_find_path(tx, "a", "d", 5, 0, &path, &err), &err);
+    CHECK_OK(eg_graph_find_path(tx, "a", "d", 5, EG_REL_TYPES_ALL, &path, &err), &err);
     CHECK(path.node_count == 4);
     eg_path_clear(&path);
 
