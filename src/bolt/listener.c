@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_BYTES 65536 /* bytes taken from the socket per read */
@@ -120,6 +121,18 @@ static void forget_connection(bolt_connection *c) {
     free(c);
 }
 
+/* The session's flush: records sent as they are encoded. */
+static bool send_to_connection(void *context, const eg_byte_buffer *out) {
+    const bolt_connection *c = context;
+    return send_all(c->fd, out->data, out->len);
+}
+
+static int64_t ms_since(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 static void *serve_connection(void *arg) {
     bolt_connection *c = arg;
     eg_bolt_listener *l = c->listener;
@@ -131,7 +144,10 @@ static void *serve_connection(void *arg) {
                                      .max_message_bytes = l->options.max_message_bytes,
                                      .statements = l->options.statements,
                                      .refusal_code = c->refusing ? REFUSAL_CODE : NULL,
-                                     .refusal_message = c->refusing ? REFUSAL_MESSAGE : NULL};
+                                     .refusal_message = c->refusing ? REFUSAL_MESSAGE : NULL,
+                                     .tx_timeout_ms = l->options.tx_timeout_ms,
+                                     .flush = send_to_connection,
+                                     .flush_context = c};
     unsigned idle_timeout_ms = c->refusing && l->options.idle_timeout_ms > REFUSING_IDLE_MS
                                    ? REFUSING_IDLE_MS
                                    : l->options.idle_timeout_ms;
@@ -139,14 +155,26 @@ static void *serve_connection(void *arg) {
     uint8_t *buffer = malloc(READ_BYTES);
     eg_byte_buffer out = {0};
     bool open = session != NULL && buffer != NULL;
+    struct timespec last_heard;
+    clock_gettime(CLOCK_MONOTONIC, &last_heard);
     while (open && !atomic_load(&l->stopping)) {
+        int64_t wait_ms = (int64_t)idle_timeout_ms - ms_since(&last_heard);
+        if (wait_ms <= 0) break; /* idle too long */
+        /* a transaction's deadline wakes this thread even when the client is silent: its rollback belongs here */
+        int64_t to_deadline = eg_bolt_session_ms_to_deadline(session);
+        bool deadline_first = to_deadline >= 0 && to_deadline < wait_ms;
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int ready = poll(&p, 1, (int)idle_timeout_ms);
+        int ready = poll(&p, 1, (int)(deadline_first ? to_deadline : wait_ms));
         if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) break; /* idle too long, or poll failed */
+        if (ready < 0) break;
+        if (ready == 0) {
+            eg_bolt_session_enforce_deadline(session);
+            continue;
+        }
         ssize_t n = recv(c->fd, buffer, READ_BYTES, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
+        clock_gettime(CLOCK_MONOTONIC, &last_heard);
         out.len = 0;
         open = eg_bolt_session_feed(session, buffer, (size_t)n, &out);
         if (out.len > 0 && !send_all(c->fd, out.data, out.len)) break;

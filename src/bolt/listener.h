@@ -23,6 +23,7 @@ typedef struct eg_bolt_listener_options {
     size_t max_message_bytes;      /* one incoming message, reassembled */
     int64_t routing_ttl_seconds;   /* the ttl of the routing table ROUTE answers */
     const eg_bolt_statements *statements;
+    uint64_t tx_timeout_ms;        /* the longest an explicit transaction stays open; 0: no bound (session.h) */
 } eg_bolt_listener_options;
 
 /* Binds and starts accepting. The options (and what they point to) are copied. EG_INVALID_ARGUMENT for a bad
@@ -33,7 +34,8 @@ eg_status eg_bolt_listener_start(const eg_bolt_listener_options *options, eg_bol
 uint16_t eg_bolt_listener_port(const eg_bolt_listener *listener);
 
 /* Stops accepting, closes every connection (a request being answered finishes first: its thread notices the
- * closed socket at its next read) and frees the listener. NULL is ignored. */
+ * closed socket at its next read, and rolls back the connection's open transaction) and frees the listener. NULL
+ * is ignored. */
 void eg_bolt_listener_stop(eg_bolt_listener *listener);
 
 #endif
