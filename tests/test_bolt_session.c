@@ -1002,6 +1002,12 @@ TEST(a_transaction_past_its_time_is_rolled_back_and_the_next_request_fails) {
     CHECK(eg_bolt_session_ms_to_deadline(c.session) == -1);
     msg(&c, ROLLBACK, 0);
     exchange(&c);
+    begin_with(&c, "x", INT64_MAX); /* taken as some 35 years */
+    exchange(&c);
+    CHECK(eg_bolt_session_ms_to_deadline(c.session) > (int64_t)1 << 39);
+    msg(&c, ROLLBACK, 0);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS);
 
     /* tx_timeout must be a count of milliseconds */
     begin_with(&c, "x", -1);

@@ -31,6 +31,10 @@ enum {
 #define TIMED_OUT_BY_SETTING "Neo.ClientError.Transaction.TransactionTimedOut"
 #define TIMED_OUT_BY_CLIENT "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
 
+/* A transaction bound beyond this (some 35 years) is taken as this, so that the deadline's arithmetic in
+ * milliseconds stays far from int64's end. */
+#define MAX_TX_BOUND_MS ((int64_t)1 << 40)
+
 /* Response messages. */
 enum { MSG_SUCCESS = 0x70, MSG_RECORD = 0x71, MSG_IGNORED = 0x7E, MSG_FAILURE = 0x7F };
 
@@ -516,6 +520,7 @@ static void on_begin(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
     int64_t setting_ms = (int64_t)s->config->tx_timeout_ms;
     s->tx_deadline_from_client = client_timeout_ms > 0 && (setting_ms == 0 || client_timeout_ms < setting_ms);
     int64_t bound_ms = s->tx_deadline_from_client ? client_timeout_ms : setting_ms;
+    if (bound_ms > MAX_TX_BOUND_MS) bound_ms = MAX_TX_BOUND_MS;
     s->tx_has_deadline = bound_ms > 0;
     clock_gettime(CLOCK_MONOTONIC, &s->tx_deadline);
     s->tx_deadline.tv_sec += (time_t)(bound_ms / 1000);
@@ -549,15 +554,13 @@ static void on_commit_or_rollback(eg_bolt_session *s, bool commit, eg_byte_buffe
         fail_recoverably(s, failure.code, failure.message, out);
         return;
     }
+    char bookmark[48];
+    next_bookmark(bookmark, sizeof bookmark);
     eg_ps_writer w = {0};
     eg_ps_write_struct_header(&w, MSG_SUCCESS, 1);
-    {
-        char bookmark[48];
-        next_bookmark(bookmark, sizeof bookmark);
-        eg_ps_write_dict_header(&w, 1);
-        write_text(&w, "bookmark");
-        write_text(&w, bookmark);
-    }
+    eg_ps_write_dict_header(&w, 1);
+    write_text(&w, "bookmark");
+    write_text(&w, bookmark);
     send_message(s, &w, out);
     if (!s->closing) s->state = EG_BOLT_READY;
 }
