@@ -1,10 +1,12 @@
 /* fuzz_bolt_session.c — one Bolt connection from outside (src/bolt/session.c with handshake.c, chunking.c and the
- * RETURN-only statements): whatever a client sends, in whatever split.
+ * RETURN-only statements, inside transactions that are counted): whatever a client sends, in whatever split.
  *
  * Input: byte 0 says where to split the rest into two reads; the rest is the client's bytes from the first (the
  * handshake) on. Checked: once the version is agreed, everything the session writes in a read is whole chunked
- * messages, each a response structure (SUCCESS, RECORD, IGNORED or FAILURE); once it says to close, it takes and
- * writes nothing more. Sanitizers catch the rest. */
+ * messages, each a response structure (SUCCESS, RECORD, IGNORED or FAILURE) that the agreed version's decoder
+ * takes; once it says to close, it takes and writes nothing more; a RUN gets either no transaction or the open
+ * one, only an open transaction is committed or rolled back, and none is left open once the session is freed.
+ * Sanitizers catch the rest. */
 #include "bolt/chunking.h"
 #include "bolt/packstream.h"
 #include "bolt/session.h"
@@ -12,7 +14,47 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static void check_answers(const eg_byte_buffer *out, size_t from) {
+/* Transactions begun and not yet ended; the one open transaction's handle is its address. */
+static int open_transactions;
+
+static bool begin_counted(void *context, void **tx, eg_bolt_failure *failure) {
+    (void)context;
+    (void)failure;
+    if (open_transactions != 0) abort(); /* one connection holds one transaction at a time */
+    open_transactions++;
+    *tx = &open_transactions;
+    return true;
+}
+
+static bool run_counted(void *context, void *tx, const char *statement, size_t statement_len,
+                        const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
+    (void)context;
+    if (tx != NULL && (tx != &open_transactions || open_transactions != 1)) abort();
+    const eg_bolt_statements *literal = eg_bolt_literal_return_statements();
+    return literal->run(literal->context, tx, statement, statement_len, parameters, result, failure);
+}
+
+static void end_transaction(void *tx) {
+    if (tx != &open_transactions || open_transactions != 1) abort();
+    open_transactions--;
+}
+
+static bool commit_counted(void *context, void *tx, eg_bolt_failure *failure) {
+    (void)context;
+    (void)failure;
+    end_transaction(tx);
+    return true;
+}
+
+static void rollback_counted(void *context, void *tx) {
+    (void)context;
+    end_transaction(tx);
+}
+
+static const eg_bolt_statements COUNTED = {
+    .begin = begin_counted, .run = run_counted, .commit = commit_counted, .rollback = rollback_counted};
+
+static void check_answers(const eg_byte_buffer *out, size_t from, eg_ps_dialect dialect) {
     eg_bolt_dechunker d = {.max_message = EG_PS_MAX_MESSAGE_BYTES};
     for (size_t at = from; at < out->len;) {
         size_t used;
@@ -21,7 +63,7 @@ static void check_answers(const eg_byte_buffer *out, size_t from) {
         at += used;
         if (!d.complete) continue;
         eg_ps_value v;
-        if (eg_ps_decode((const uint8_t *)d.message.data, d.message.len, EG_PS_BOLT_5, true, &v, &err) != EG_OK)
+        if (eg_ps_decode((const uint8_t *)d.message.data, d.message.len, dialect, true, &v, &err) != EG_OK)
             abort();
         if (v.kind != EG_PS_STRUCT || v.as.list.tag < 0x70 || (v.as.list.tag > 0x71 && v.as.list.tag < 0x7E)) abort();
         eg_ps_value_free(&v);
@@ -37,7 +79,8 @@ static bool feed(eg_bolt_session *s, const uint8_t *data, size_t size, bool was_
     size_t before = out->len;
     bool open = eg_bolt_session_feed(s, data, size, out);
     if (!was_open && (open || out->len != before)) abort();
-    if (agreed_before) check_answers(out, before);
+    if (agreed_before)
+        check_answers(out, before, eg_bolt_session_version(s).major >= 5 ? EG_PS_BOLT_5 : EG_PS_BOLT_4_4);
     return open;
 }
 
@@ -49,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                            .advertised_address = "127.0.0.1:7687",
                                            .routing_ttl_seconds = 300,
                                            .max_message_bytes = 1 << 16,
-                                           .statements = eg_bolt_literal_return_statements()};
+                                           .statements = &COUNTED};
     eg_bolt_session *s = eg_bolt_session_new(&config, 1);
     if (s == NULL) return 0;
     size_t rest = size - 1, split = rest == 0 ? 0 : data[0] % (rest + 1);
@@ -59,5 +102,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     feed(s, data + 1, rest, open, &out);
     free(out.data);
     eg_bolt_session_free(s);
+    if (open_transactions != 0) abort(); /* the end of the connection rolls back */
     return 0;
 }

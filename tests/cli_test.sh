@@ -770,8 +770,8 @@ run eg --data "$C" config
 expect_rc "config on a fresh folder" 0
 expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
 got=$(grep -c '' "$T/out" || :)
-if [ "$got" -eq 35 ]; then pass; else
-    fail "config: expected a header and 34 settings, got $got lines"
+if [ "$got" -eq 36 ]; then pass; else
+    fail "config: expected a header and 35 settings, got $got lines"
     detail
 fi
 expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
@@ -805,8 +805,8 @@ run eg --data "$C" --durability none config
 expect_in "--durability none without the file" "$T/out" '^durability +none +group +override '
 run eg --data "$C" --set durability=none --set breaker.reset_timeout_ms=50 config --json
 expect_rc "config --json" 0
-json_check "config --json: all 34 settings, in order" "$T/out" \
-    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'graph.schema', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms', 'serve.bolt', 'serve.bolt_user', 'serve.bolt_password']" \
+json_check "config --json: all 35 settings, in order" "$T/out" \
+    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'graph.schema', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms', 'serve.bolt', 'serve.bolt_user', 'serve.bolt_password', 'serve.bolt_tx_timeout_ms']" \
     '"name": "archive\.retention_days"'
 json_check "config --json: an integer override" "$T/out" \
     "[s for s in r if s['name'] == 'breaker.reset_timeout_ms'] == [{'name': 'breaker.reset_timeout_ms', 'value': 50, 'default': 60000, 'source': 'override', 'description': s['description'], 'allowed': '1..86400000'} for s in r if s['name'] == 'breaker.reset_timeout_ms']" \
@@ -815,8 +815,8 @@ json_check "config --json: a word override" "$T/out" \
     "[(s['value'], s['default'], s['source'], s['allowed']) for s in r if s['name'] == 'durability'] == [('none', 'group', 'override', 'group|fsync|none')]" \
     '"value": "none",'
 got=$(grep -c '"source":' "$T/out" || :)
-if [ "$got" -eq 34 ]; then pass; else
-    fail "config --json: expected 34 settings with a source, got $got"
+if [ "$got" -eq 35 ]; then pass; else
+    fail "config --json: expected 35 settings with a source, got $got"
     detail
 fi
 run eg --data "$C" --set serve.api_key=hunter2-secret config --json
@@ -1112,6 +1112,30 @@ if [ "$RC" -eq 0 ]; then pass; else
     fail "serve: expected exit 0 after SIGTERM, got $RC" "stderr: $(cat "$T/serve.err")"
 fi
 expect_in "serve: says it is finishing on SIGTERM" "$T/serve.err" "finishing the requests in flight"
+
+# HTTP off (--http '' or serve.http empty): Bolt only, and no DATA/serve.url (no --url can reach it); both off is
+# an error that says so.
+usage_error "serve: --http '' and --bolt ''" --data "$U" serve --http '' --bolt ''
+expect_in "serve: both off: says there is nothing to serve" "$T/err" "nothing to serve"
+run eg --data "$S" --set serve.http= serve --bolt ''
+expect_rc "serve: serve.http empty and --bolt ''" 2
+expect_in "serve: serve.http empty and --bolt '': says both are off" "$T/err" "both off"
+"$ENGRAM" --data "$S" --no-sync serve --http '' --bolt 127.0.0.1:0 </dev/null >/dev/null 2>"$T/serve.err" &
+BG_PID=$!
+tries=0
+until grep -q "HTTP is off" "$T/serve.err" || [ $tries -ge $((LIMIT * 10)) ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+cp "$T/serve.err" "$T/err"
+expect_in "serve --http '': Bolt listens" "$T/err" "Bolt on bolt://127.0.0.1:0, port [1-9][0-9]*"
+expect_in "serve --http '': says HTTP is off" "$T/err" "HTTP is off, Bolt only"
+expect_absent "serve --http '': no DATA/serve.url" "$S/serve.url"
+kill -TERM "$BG_PID"
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+if [ "$RC" -eq 0 ]; then pass; else fail "serve --http '': expected exit 0 after SIGTERM, got $RC" "$(cat "$T/serve.err")"; fi
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -1,49 +1,154 @@
 /* test_bolt_session.c — one Bolt connection's protocol driven with byte buffers: the handshake through the
  * session (plain, ranges, manifest), HELLO and LOGON with right and wrong credentials, RUN/PULL/DISCARD with n,
- * qid and has_more paging, transactions, ROUTE, TELEMETRY, LOGOFF, GOODBYE, every request in a state that does
- * not take it, FAILED -> IGNORED -> RESET, a RESET interrupting what arrived before it, NOOPs, split bytes and an
- * oversized message. */
+ * qid and has_more paging, transactions (which engine transaction each RUN gets; COMMIT, ROLLBACK, RESET, GOODBYE,
+ * a FAILURE, a closed connection and the time bound ending it), bookmarks, stats, records handed to the transport
+ * in bounded pieces, graph structures in 5.x and 4.4 byte for byte, ROUTE, TELEMETRY, LOGOFF, GOODBYE, every
+ * request in a state that does not take it, FAILED -> IGNORED -> RESET, a RESET interrupting what arrived before
+ * it, NOOPs, split bytes and an oversized message. */
 #include "bolt/chunking.h"
 #include "bolt/session.h"
 #include "test.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { HELLO = 0x01, GOODBYE = 0x02, RESET = 0x0F, RUN_ = 0x10, BEGIN = 0x11, COMMIT = 0x12, ROLLBACK = 0x13,
        DISCARD = 0x2F, PULL = 0x3F, TELEMETRY = 0x54, ROUTE = 0x66, LOGON = 0x6A, LOGOFF = 0x6B };
 enum { SUCCESS = 0x70, RECORD = 0x71, IGNORED = 0x7E, FAILURE = 0x7F };
 
-/* ---- a statement engine for paging: `ROWS <k>` answers k records 0..k-1 in a column "i" ---- */
+/* ---- a statement engine for paging and transactions: `ROWS <k>` answers k records 0..k-1 in a column "i";
+ * `ROWS <k> WRITE` also reports stats; `GRAPH` answers one record holding Bolt 5 graph structures (GRAPH_V5).
+ * It records every call, so that a test can tell which transaction each RUN got and how each one ended. ---- */
+
+/* One record's only value, in Bolt 5's encoding: a list of a Node, a dictionary holding a Relationship, and a Path
+ * of two nodes and an UnboundRelationship. */
+static const uint8_t GRAPH_V5[] = {
+    0x93,
+    0xB4, 0x4E, 0x01, 0x91, 0x81, 'L', 0xA0, 0x82, 'n', '1',                   /* Node 1 :L {} "n1" */
+    0xA1, 0x81, 'r',                                                            /* {r: */
+    0xB8, 0x52, 0x07, 0x01, 0x02, 0x81, 'T', 0xA0,                              /* Relationship 7 1->2 :T {} */
+    0x82, 'r', '7', 0x82, 'n', '1', 0x82, 'n', '2',                             /* "r7" "n1" "n2" } */
+    0xB3, 0x50,                                                                 /* Path */
+    0x92, 0xB4, 0x4E, 0x01, 0x90, 0xA0, 0x82, 'n', '1',                         /* [Node 1, */
+    0xB4, 0x4E, 0x02, 0x90, 0xA0, 0x82, 'n', '2',                               /* Node 2] */
+    0x91, 0xB4, 0x72, 0x07, 0x81, 'T', 0xA0, 0x82, 'r', '7',                    /* [UnboundRelationship 7] */
+    0x92, 0x01, 0x01};                                                          /* [1, 1] */
+/* The same value as a 4.4 client must read it: every element id gone, nothing else changed. */
+static const uint8_t GRAPH_V4_4[] = {
+    0x93,
+    0xB3, 0x4E, 0x01, 0x91, 0x81, 'L', 0xA0,
+    0xA1, 0x81, 'r',
+    0xB5, 0x52, 0x07, 0x01, 0x02, 0x81, 'T', 0xA0,
+    0xB3, 0x50,
+    0x92, 0xB3, 0x4E, 0x01, 0x90, 0xA0,
+    0xB3, 0x4E, 0x02, 0x90, 0xA0,
+    0x91, 0xB3, 0x72, 0x07, 0x81, 'T', 0xA0,
+    0x92, 0x01, 0x01};
+
+typedef enum engine_call { CALL_BEGIN, CALL_RUN, CALL_COMMIT, CALL_ROLLBACK } engine_call;
+
+typedef struct engine_record {
+    engine_call call;
+    intptr_t tx; /* 0: auto-commit */
+} engine_record;
+
+typedef struct rows_engine {
+    engine_record calls[32];
+    size_t call_count;
+    intptr_t last_tx;
+    bool refuse_begin, refuse_commit;
+} rows_engine;
+
+static void record_call(rows_engine *e, engine_call call, void *tx) {
+    if (e->call_count < 32) e->calls[e->call_count++] = (engine_record){call, (intptr_t)tx};
+}
+
+/* Whether the engine's calls were exactly these (call, tx) pairs. */
+static bool calls_were(const rows_engine *e, size_t count, ...) {
+    va_list ap;
+    va_start(ap, count);
+    bool same = e->call_count == count;
+    for (size_t i = 0; i < count; i++) {
+        engine_call call = va_arg(ap, engine_call);
+        intptr_t tx = va_arg(ap, int);
+        if (same && (e->calls[i].call != call || e->calls[i].tx != tx)) same = false;
+    }
+    va_end(ap);
+    return same;
+}
+
+static void fail_with(eg_bolt_failure *failure, const char *code, const char *message) {
+    snprintf(failure->code, sizeof failure->code, "%s", code);
+    snprintf(failure->message, sizeof failure->message, "%s", message);
+}
+
+static bool begin_rows(void *context, void **tx, eg_bolt_failure *failure) {
+    rows_engine *e = context;
+    if (e->refuse_begin) {
+        fail_with(failure, "Neo.TransientError.Transaction.LockClientStopped", "begin refused");
+        return false;
+    }
+    *tx = (void *)++e->last_tx;
+    record_call(e, CALL_BEGIN, *tx);
+    return true;
+}
+
+static bool commit_rows(void *context, void *tx, eg_bolt_failure *failure) {
+    rows_engine *e = context;
+    record_call(e, CALL_COMMIT, tx);
+    if (e->refuse_commit) fail_with(failure, "Neo.TransientError.Transaction.Outdated", "commit refused");
+    return !e->refuse_commit;
+}
+
+static void rollback_rows(void *context, void *tx) { record_call(context, CALL_ROLLBACK, tx); }
+
+static eg_ps_value list_of(size_t count) {
+    eg_ps_value *items = calloc(count + 1, sizeof(eg_ps_value));
+    return (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = items, .count = count}};
+}
 
 static bool run_rows(void *context, void *tx, const char *statement, size_t statement_len,
                      const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
-    (void)context;
-    (void)tx;
     (void)parameters;
+    record_call(context, CALL_RUN, tx);
     *result = (eg_bolt_result){.type = "r"};
-    if (statement_len < 6 || strncmp(statement, "ROWS ", 5) != 0) {
-        snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Statement.SyntaxError");
-        snprintf(failure->message, sizeof failure->message, "not ROWS");
+    bool graph = statement_len == 5 && memcmp(statement, "GRAPH", 5) == 0;
+    if (!graph && (statement_len < 6 || strncmp(statement, "ROWS ", 5) != 0)) {
+        fail_with(failure, "Neo.ClientError.Statement.SyntaxError", "not ROWS");
         return false;
     }
-    size_t k = (size_t)atoi(statement + 5);
-    result->fields =
-        (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
-    result->fields.as.list.items[0] =
-        (eg_ps_value){.kind = EG_PS_STRING, .as.text = {.data = strdup("i"), .len = 1}};
-    result->records =
-        (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(k + 1, sizeof(eg_ps_value)), .count = k}};
+    size_t k = graph ? 1 : (size_t)atoi(statement + 5);
+    result->fields = list_of(1);
+    result->fields.as.list.items[0] = (eg_ps_value){.kind = EG_PS_STRING, .as.text = {.data = strdup("i"), .len = 1}};
+    result->records = list_of(k);
     for (size_t i = 0; i < k; i++) {
         eg_ps_value *record = &result->records.as.list.items[i];
-        *record = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = calloc(1, sizeof(eg_ps_value)), .count = 1}};
+        *record = list_of(1);
         record->as.list.items[0] = (eg_ps_value){.kind = EG_PS_INT, .as.integer = (int64_t)i};
+    }
+    eg_error err;
+    if (graph)
+        CHECK_OK(eg_ps_decode(GRAPH_V5, sizeof GRAPH_V5, EG_PS_BOLT_5, false,
+                              &result->records.as.list.items[0].as.list.items[0], &err),
+                 &err);
+    if (strstr(statement, "WRITE") != NULL /* the statement ends with a NUL */) {
+        result->type = "w";
+        result->stats = (eg_ps_value){.kind = EG_PS_DICT,
+                                      .as.dict = {.entries = calloc(2, sizeof(eg_ps_entry)), .count = 2}};
+        result->stats.as.dict.entries[0] =
+            (eg_ps_entry){strdup("nodes-created"), 13, {.kind = EG_PS_INT, .as.integer = 3}};
+        result->stats.as.dict.entries[1] =
+            (eg_ps_entry){strdup("contains-updates"), 16, {.kind = EG_PS_BOOL, .as.boolean = true}};
     }
     return true;
 }
 
-static const eg_bolt_statements ROWS_ENGINE = {.context = NULL, .run = run_rows};
+static rows_engine rows_calls;
+static const eg_bolt_statements ROWS_ENGINE = {
+    .context = &rows_calls, .begin = begin_rows, .run = run_rows, .commit = commit_rows, .rollback = rollback_rows};
 
 static eg_bolt_session_config config_with(const eg_bolt_statements *statements) {
     return (eg_bolt_session_config){.user = "neo4j",
@@ -655,6 +760,383 @@ TEST(a_refusing_session_answers_hello_with_its_failure) {
     disconnect(&c);
 }
 
+
+/* ---- transactions, bookmarks, stats, the time bound, streaming, 4.4 structures ---- */
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&t, NULL);
+}
+
+/* The number after "engram:" in a bookmark, or 0. */
+static unsigned long long bookmark_number(const client *c, size_t i) {
+    const eg_ps_value *v = meta(c, i, "bookmark");
+    if (v == NULL || v->kind != EG_PS_STRING || strncmp(v->as.text.data, "engram:", 7) != 0) return 0;
+    return strtoull(v->as.text.data + 7, NULL, 10);
+}
+
+/* BEGIN with the bookmarks a driver sends after an earlier transaction, and tx_timeout when it is not negative. */
+static void begin_with(client *c, const char *bookmark, int64_t tx_timeout_ms) {
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, BEGIN, 1);
+    eg_ps_write_dict_header(&w, 1 + (tx_timeout_ms >= 0));
+    write_text(&w, "bookmarks");
+    eg_ps_write_list_header(&w, 1);
+    write_text(&w, bookmark);
+    if (tx_timeout_ms >= 0) {
+        write_text(&w, "tx_timeout");
+        eg_ps_write_int(&w, tx_timeout_ms);
+    }
+    send_framed(c, &w);
+}
+
+/* RUN of a statement without parameters whose extra holds one entry: a string, or a list of one string when
+ * as_list. */
+static void run_with_extra(client *c, const char *statement, const char *key, const char *value, bool as_list) {
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, RUN_, 3);
+    write_text(&w, statement);
+    eg_ps_write_dict_header(&w, 0);
+    eg_ps_write_dict_header(&w, 1);
+    write_text(&w, key);
+    if (as_list) eg_ps_write_list_header(&w, 1);
+    write_text(&w, value);
+    send_framed(c, &w);
+}
+
+TEST(each_run_gets_its_transaction_and_commit_and_rollback_end_it) {
+    rows_calls = (rows_engine){0};
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    run(&c, "ROWS 2", NULL);
+    msg(&c, DISCARD, 1, 1, "n", "#-1");
+    msg(&c, COMMIT, 0);
+    exchange(&c);
+    REQUIRE(c.reply_count == 10);
+    unsigned long long auto_commit_bookmark = bookmark_number(&c, 2), commit_bookmark = bookmark_number(&c, 9);
+    CHECK(auto_commit_bookmark > 0 && commit_bookmark > auto_commit_bookmark);
+    CHECK(meta(&c, 6, "bookmark") == NULL); /* a result inside a transaction has none: the COMMIT does */
+    /* the client hands the bookmark back, as drivers do; any bookmark is accepted, in BEGIN and RUN alike */
+    begin_with(&c, "engram:1", -1);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    msg(&c, ROLLBACK, 0);
+    run_with_extra(&c, "ROWS 1", "bookmarks", "engram:2", true);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    exchange(&c);
+    REQUIRE(c.reply_count == 8);
+    CHECK(reply_tag(&c, 0) == SUCCESS && reply_tag(&c, 4) == SUCCESS && meta(&c, 4, "bookmark") == NULL);
+    CHECK(record_int(&c, 6) == 0 && bookmark_number(&c, 7) > commit_bookmark);
+    CHECK(calls_were(&rows_calls, 9, CALL_RUN, 0, CALL_BEGIN, 1, CALL_RUN, 1, CALL_RUN, 1, CALL_COMMIT, 1,
+                     CALL_BEGIN, 2, CALL_RUN, 2, CALL_ROLLBACK, 2, CALL_RUN, 0));
+    disconnect(&c);
+}
+
+TEST(reset_goodbye_a_failure_and_the_end_of_the_connection_roll_back) {
+    rows_calls = (rows_engine){0};
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 3", NULL); /* an open result too */
+    exchange(&c);
+    msg(&c, RESET, 0);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    CHECK(calls_were(&rows_calls, 3, CALL_BEGIN, 1, CALL_RUN, 1, CALL_ROLLBACK, 1));
+    /* a failing statement ends the transaction at once; the RESET after it has nothing left to roll back */
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "nonsense", NULL);
+    msg(&c, COMMIT, 0);
+    exchange(&c);
+    REQUIRE(c.reply_count == 3);
+    CHECK(reply_tag(&c, 1) == FAILURE && reply_tag(&c, 2) == IGNORED);
+    msg(&c, RESET, 0);
+    exchange(&c);
+    CHECK(calls_were(&rows_calls, 6, CALL_BEGIN, 1, CALL_RUN, 1, CALL_ROLLBACK, 1, CALL_BEGIN, 2, CALL_RUN, 2,
+                     CALL_ROLLBACK, 2));
+    /* a request the transaction's state refuses */
+    msg(&c, BEGIN, 1, 0);
+    msg(&c, BEGIN, 1, 0);
+    exchange(&c);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Request.Invalid"));
+    CHECK(rows_calls.call_count == 8 && rows_calls.calls[7].call == CALL_ROLLBACK && rows_calls.calls[7].tx == 3);
+    msg(&c, RESET, 0);
+    /* GOODBYE */
+    msg(&c, BEGIN, 1, 0);
+    exchange(&c);
+    msg(&c, GOODBYE, 0);
+    exchange(&c);
+    CHECK(!c.open);
+    CHECK(rows_calls.call_count == 10 && rows_calls.calls[9].call == CALL_ROLLBACK && rows_calls.calls[9].tx == 4);
+    disconnect(&c);
+    /* a connection that ends (dropped, or the server stopping) with a transaction open */
+    connect_authenticated(&c, &config, 5, 6);
+    msg(&c, BEGIN, 1, 0);
+    exchange(&c);
+    disconnect(&c);
+    CHECK(rows_calls.call_count == 12 && rows_calls.calls[11].call == CALL_ROLLBACK && rows_calls.calls[11].tx == 5);
+}
+
+TEST(a_refused_begin_or_commit_is_a_failure) {
+    rows_calls = (rows_engine){.refuse_begin = true};
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 0);
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 1", NULL);
+    exchange(&c);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.TransientError.Transaction.LockClientStopped"));
+    CHECK(reply_tag(&c, 1) == IGNORED && rows_calls.call_count == 0);
+    msg(&c, RESET, 0);
+    exchange(&c);
+    rows_calls = (rows_engine){.refuse_commit = true};
+    msg(&c, BEGIN, 1, 0);
+    msg(&c, COMMIT, 0);
+    exchange(&c);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.TransientError.Transaction.Outdated"));
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_FAILED);
+    /* commit ended the transaction even though it failed: nothing is rolled back after it */
+    msg(&c, RESET, 0);
+    exchange(&c);
+    disconnect(&c);
+    CHECK(calls_were(&rows_calls, 2, CALL_BEGIN, 1, CALL_COMMIT, 1));
+}
+
+TEST(stats_come_in_the_last_success_of_a_stream_only) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    run(&c, "ROWS 3 WRITE", NULL);
+    msg(&c, PULL, 1, 1, "n", "#2");
+    msg(&c, PULL, 1, 1, "n", "#2");
+    exchange(&c);
+    REQUIRE(c.reply_count == 6);
+    CHECK(meta(&c, 3, "has_more") != NULL && meta(&c, 3, "stats") == NULL);
+    const eg_ps_value *stats = meta(&c, 5, "stats");
+    REQUIRE(stats != NULL && stats->kind == EG_PS_DICT && stats->as.dict.count == 2);
+    CHECK(strcmp(stats->as.dict.entries[0].key, "nodes-created") == 0 &&
+          stats->as.dict.entries[0].value.as.integer == 3);
+    CHECK(strcmp(stats->as.dict.entries[1].key, "contains-updates") == 0 &&
+          stats->as.dict.entries[1].value.as.boolean);
+    CHECK(meta_text_is(&c, 5, "type", "w") && meta(&c, 5, "bookmark") != NULL);
+    /* in a transaction, ended by DISCARD; and a result without stats has no "stats" */
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 1 WRITE", NULL);
+    msg(&c, DISCARD, 1, 1, "n", "#-1");
+    run(&c, "ROWS 1", NULL);
+    msg(&c, DISCARD, 1, 1, "n", "#-1");
+    exchange(&c);
+    REQUIRE(c.reply_count == 5);
+    CHECK(meta(&c, 2, "stats") != NULL && meta(&c, 2, "bookmark") == NULL);
+    CHECK(meta(&c, 4, "stats") == NULL && meta(&c, 4, "type") != NULL);
+    disconnect(&c);
+}
+
+TEST(a_transaction_past_its_time_is_rolled_back_and_the_next_request_fails) {
+    rows_calls = (rows_engine){0};
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    config.tx_timeout_ms = 30;
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    CHECK(eg_bolt_session_ms_to_deadline(c.session) == -1);
+    msg(&c, BEGIN, 1, 0);
+    exchange(&c);
+    int64_t left = eg_bolt_session_ms_to_deadline(c.session);
+    CHECK(left > 0 && left <= 30);
+    sleep_ms(60);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    exchange(&c);
+    REQUIRE(c.reply_count == 2);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Transaction.TransactionTimedOut"));
+    CHECK(reply_tag(&c, 1) == IGNORED && eg_bolt_session_state(c.session) == EG_BOLT_FAILED);
+    CHECK(calls_were(&rows_calls, 2, CALL_BEGIN, 1, CALL_ROLLBACK, 1)); /* the RUN never reached the engine */
+    msg(&c, RESET, 0);
+    run(&c, "ROWS 1", NULL);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && reply_tag(&c, 1) == SUCCESS);
+    msg(&c, RESET, 0);
+    exchange(&c);
+
+    /* the client's bound, smaller than the setting's, and a silent client: the transport's wake-up rolls back */
+    config.tx_timeout_ms = 10000;
+    begin_with(&c, "engram:1", 20);
+    exchange(&c);
+    left = eg_bolt_session_ms_to_deadline(c.session);
+    CHECK(left > 0 && left <= 20);
+    eg_bolt_session_enforce_deadline(c.session); /* too early: nothing happens */
+    CHECK(rows_calls.call_count == 4);
+    sleep_ms(40);
+    CHECK(eg_bolt_session_ms_to_deadline(c.session) == 0);
+    eg_bolt_session_enforce_deadline(c.session);
+    CHECK(rows_calls.call_count == 5 && rows_calls.calls[4].call == CALL_ROLLBACK && rows_calls.calls[4].tx == 2);
+    CHECK(eg_bolt_session_ms_to_deadline(c.session) == -1);
+    msg(&c, COMMIT, 0);
+    exchange(&c);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"));
+    CHECK(rows_calls.call_count == 5);
+    msg(&c, RESET, 0);
+    exchange(&c);
+
+    /* the setting's bound when it is the smaller; no bound when both are 0; a RESET clears a timeout not yet told */
+    config.tx_timeout_ms = 20;
+    begin_with(&c, "x", 5000);
+    exchange(&c);
+    left = eg_bolt_session_ms_to_deadline(c.session);
+    CHECK(left > 0 && left <= 20);
+    sleep_ms(40);
+    eg_bolt_session_enforce_deadline(c.session);
+    msg(&c, RESET, 0);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    config.tx_timeout_ms = 0;
+    begin_with(&c, "x", 0);
+    exchange(&c);
+    CHECK(eg_bolt_session_ms_to_deadline(c.session) == -1);
+    msg(&c, ROLLBACK, 0);
+    exchange(&c);
+    begin_with(&c, "x", INT64_MAX); /* taken as some 35 years */
+    exchange(&c);
+    CHECK(eg_bolt_session_ms_to_deadline(c.session) > (int64_t)1 << 39);
+    msg(&c, ROLLBACK, 0);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS);
+
+    /* tx_timeout must be a count of milliseconds */
+    begin_with(&c, "x", -1);
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS);
+    msg(&c, ROLLBACK, 0);
+    msg(&c, BEGIN, 1, 1, "tx_timeout", "#-5");
+    exchange(&c);
+    CHECK(meta_text_is(&c, 1, "code", "Neo.ClientError.Request.Invalid"));
+    const eg_ps_value *message = meta(&c, 1, "message");
+    CHECK(message != NULL && strstr(message->as.text.data, "tx_timeout") != NULL);
+    msg(&c, RESET, 0);
+    exchange(&c);
+    run_with_extra(&c, "ROWS 1", "tx_timeout", "soon", false);
+    exchange(&c);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Request.Invalid"));
+    disconnect(&c);
+}
+
+typedef struct collected_output {
+    eg_byte_buffer bytes;
+    size_t flushes, largest;
+    bool refuse; /* act as a connection that is gone */
+} collected_output;
+
+static bool collect_output(void *context, const eg_byte_buffer *out) {
+    collected_output *collected = context;
+    collected->flushes++;
+    if (out->len > collected->largest) collected->largest = out->len;
+    return !collected->refuse && eg_byte_buffer_append(&collected->bytes, out->data, out->len, SIZE_MAX);
+}
+
+TEST(a_long_pull_is_handed_to_the_transport_in_bounded_pieces) {
+    enum { ROW_COUNT = 200000 };
+    collected_output collected = {0};
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    config.flush = collect_output;
+    config.flush_context = &collected;
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    char statement[32];
+    snprintf(statement, sizeof statement, "ROWS %d", ROW_COUNT);
+    run(&c, statement, NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    eg_byte_buffer out = {0};
+    c.open = eg_bolt_session_feed(c.session, (const uint8_t *)c.wire.data, c.wire.len, &out);
+    c.wire.len = 0;
+    CHECK(c.open);
+    /* about 2.4 MB of records went out in pieces of 64 KiB, each at most one record over */
+    CHECK(collected.flushes > 30);
+    CHECK(collected.largest >= EG_BOLT_FLUSH_BYTES && collected.largest < EG_BOLT_FLUSH_BYTES + 64);
+    CHECK(out.len < EG_BOLT_FLUSH_BYTES + 64);
+    CHECK(eg_byte_buffer_append(&collected.bytes, out.data, out.len, SIZE_MAX));
+    /* together, in order: the RUN's SUCCESS, every record, the last SUCCESS */
+    eg_bolt_dechunker d = {.max_message = 1 << 20};
+    size_t messages = 0, records = 0;
+    int64_t next_expected = 0;
+    uint8_t last_tag = 0;
+    for (size_t at = 0; at < collected.bytes.len;) {
+        size_t used;
+        eg_error err;
+        REQUIRE(eg_bolt_dechunker_feed(&d, (const uint8_t *)collected.bytes.data + at, collected.bytes.len - at,
+                                       &used, &err) == EG_OK);
+        at += used;
+        if (!d.complete) continue;
+        last_tag = (uint8_t)d.message.data[1];
+        if (last_tag == RECORD) {
+            eg_ps_value record;
+            CHECK_OK(eg_ps_decode((const uint8_t *)d.message.data, d.message.len, EG_PS_BOLT_5, true, &record, &err),
+                     &err);
+            if (record.as.list.items[0].as.list.items[0].as.integer == next_expected) next_expected++;
+            eg_ps_value_free(&record);
+            records++;
+        }
+        messages++;
+        eg_bolt_dechunker_next(&d);
+    }
+    eg_bolt_dechunker_free(&d);
+    CHECK(records == ROW_COUNT && next_expected == ROW_COUNT && messages == ROW_COUNT + 2 && last_tag == SUCCESS);
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_READY);
+    /* a transport that can no longer send ends the session */
+    collected.refuse = true;
+    run(&c, statement, NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    out.len = 0;
+    CHECK(!eg_bolt_session_feed(c.session, (const uint8_t *)c.wire.data, c.wire.len, &out));
+    c.wire.len = 0;
+    CHECK(eg_bolt_session_state(c.session) == EG_BOLT_DEFUNCT);
+    free(out.data);
+    free(collected.bytes.data);
+    disconnect(&c);
+}
+
+static bool holds(const eg_byte_buffer *haystack, const eg_byte_buffer *needle) {
+    for (size_t at = 0; at + needle->len <= haystack->len; at++)
+        if (memcmp(haystack->data + at, needle->data, needle->len) == 0) return true;
+    return false;
+}
+
+TEST(graph_values_keep_their_element_ids_in_5_and_lose_them_in_4_4) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    const uint8_t versions[2][2] = {{5, 0}, {4, 4}};
+    for (int v = 0; v < 2; v++) {
+        const uint8_t *value = v == 0 ? GRAPH_V5 : GRAPH_V4_4;
+        size_t value_len = v == 0 ? sizeof GRAPH_V5 : sizeof GRAPH_V4_4;
+        eg_byte_buffer record = {0}, framed = {0}, out = {0};
+        CHECK(eg_byte_buffer_append(&record, "\xB1\x71\x91", 3, SIZE_MAX)); /* RECORD [value] */
+        CHECK(eg_byte_buffer_append(&record, (const char *)value, value_len, SIZE_MAX));
+        CHECK(eg_bolt_chunk_message((const uint8_t *)record.data, record.len, &framed, SIZE_MAX));
+        client c;
+        connect_authenticated(&c, &config, versions[v][0], versions[v][1]);
+        run(&c, "GRAPH", NULL);
+        msg(&c, PULL, 1, 1, "n", "#-1");
+        c.open = eg_bolt_session_feed(c.session, (const uint8_t *)c.wire.data, c.wire.len, &out);
+        c.wire.len = 0;
+        CHECK(c.open);
+        CHECK(holds(&out, &framed));
+        /* and it is what that version's decoder takes */
+        eg_ps_value decoded;
+        eg_error err;
+        CHECK_OK(eg_ps_decode(value, value_len, v == 0 ? EG_PS_BOLT_5 : EG_PS_BOLT_4_4, false, &decoded, &err), &err);
+        eg_ps_value_free(&decoded);
+        free(record.data);
+        free(framed.data);
+        free(out.data);
+        disconnect(&c);
+    }
+}
+
 int main(void) {
     RUN(hello_with_auth_in_4_4_and_5_0_reports_a_neo4j_agent);
     RUN(wrong_password_is_unauthorized_and_closes);
@@ -673,5 +1155,12 @@ int main(void) {
     RUN(refused_handshake_and_oversized_message_close);
     RUN(a_message_that_is_not_packstream_breaks_the_protocol);
     RUN(a_refusing_session_answers_hello_with_its_failure);
+    RUN(each_run_gets_its_transaction_and_commit_and_rollback_end_it);
+    RUN(reset_goodbye_a_failure_and_the_end_of_the_connection_roll_back);
+    RUN(a_refused_begin_or_commit_is_a_failure);
+    RUN(stats_come_in_the_last_success_of_a_stream_only);
+    RUN(a_transaction_past_its_time_is_rolled_back_and_the_next_request_fails);
+    RUN(a_long_pull_is_handed_to_the_transport_in_bounded_pieces);
+    RUN(graph_values_keep_their_element_ids_in_5_and_lose_them_in_4_4);
     return test_summary();
 }

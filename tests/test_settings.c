@@ -172,6 +172,13 @@ TEST(file_values_are_read) {
     REQUIRE(s);
     CHECK(strcmp(eg_settings_word(s, "durability"), "fsync") == 0);
     eg_settings_free(s);
+
+    /* The server addresses may be empty (that server is off), in the file and as an override. */
+    const char *const http_off[] = {"serve.http="};
+    s = load(folder_with("serve.bolt =\n"), http_off, 1);
+    REQUIRE(s);
+    CHECK(strcmp(eg_settings_text(s, "serve.bolt"), "") == 0 && strcmp(eg_settings_text(s, "serve.http"), "") == 0);
+    eg_settings_free(s);
 }
 
 TEST(overrides_win_over_the_file) {
@@ -376,6 +383,7 @@ TEST(the_override_validator) {
     CHECK(override_refused("breaker.failure_threshold=5x",
                            "override: breaker.failure_threshold = '5x' is not an integer"));
     CHECK(override_refused("degrade.write_policy=", "override: degrade.write_policy has no value"));
+    CHECK(override_refused("serve.bolt_user=", "override: serve.bolt_user has no value"));
     CHECK(override_refused("degrade.write_policy=Queue",
                            "override: degrade.write_policy = 'Queue' must be one of fail, queue"));
     CHECK_STATUS(eg_settings_validate_override(NULL, &err), EG_INVALID_ARGUMENT, &err);
@@ -389,7 +397,7 @@ TEST(the_listing) {
     eg_error err;
     CHECK_OK(eg_settings_list(s, &list, &err), &err);
     REQUIRE(json_is_array(list));
-    CHECK(json_array_size(list) == 34);
+    CHECK(json_array_size(list) == 35);
     static const char *const names[] = {"breaker.failure_threshold", "breaker.success_threshold",
                                         "breaker.reset_timeout_ms", "breaker.half_open_max_calls",
                                         "degrade.write_policy", "degrade.cache_entries",
@@ -404,12 +412,12 @@ TEST(the_listing) {
                                         "serve.http", "serve.api_key",
                                         "serve.threads", "serve.max_body_bytes", "serve.max_connections",
                                         "serve.idle_timeout_ms", "serve.bolt", "serve.bolt_user",
-                                        "serve.bolt_password"};
+                                        "serve.bolt_password", "serve.bolt_tx_timeout_ms"};
     size_t i;
     json_t *entry;
     json_array_foreach(list, i, entry) {
         CHECK(json_object_size(entry) == 6);
-        CHECK(i < 34 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
+        CHECK(i < 35 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
         CHECK(json_is_string(json_object_get(entry, "source")));
         CHECK(json_string_length(json_object_get(entry, "description")) > 10);
         CHECK(json_is_string(json_object_get(entry, "allowed")));

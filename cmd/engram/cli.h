@@ -57,8 +57,8 @@ char *cli_remote_exec_line(cli_remote *r, const char *line, size_t len);
 #include <engram/serve.h>
 extern const char cli_serve_help[];
 typedef struct cli_serve_options {
-    eg_server_options http;
-    const char *bolt; /* --bolt HOST:PORT; NULL: the serve.bolt setting; "": no Bolt listener */
+    eg_server_options http; /* http.http: --http HOST:PORT; NULL: the serve.http setting; "": no HTTP server */
+    const char *bolt;       /* --bolt HOST:PORT; NULL: the serve.bolt setting; "": no Bolt listener */
 } cli_serve_options;
 int cli_serve_parse(int argc, char **argv, cli_serve_options *options);
 /* While it runs, the URL it listens on is in data_dir/serve.url (CLI_SERVE_URL_FILE), so that a command that finds

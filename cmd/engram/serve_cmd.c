@@ -1,7 +1,7 @@
-/* serve_cmd.c — `engram serve`: run the network servers (HTTP, and Bolt unless turned off) over the data folder
- * until SIGINT or SIGTERM, then stop accepting, let the requests in flight finish (a bounded wait), and close the
- * folder cleanly. While it runs, the
- * URL it listens on is in DATA/serve.url, for the commands that find the folder locked to quote. */
+/* serve_cmd.c — `engram serve`: run the network servers (HTTP and Bolt, either of which can be turned off, not
+ * both) over the data folder until SIGINT or SIGTERM, then stop accepting, let the requests in flight finish (a
+ * bounded wait), and close the folder cleanly. While it runs, the HTTP URL it listens on is in DATA/serve.url, for
+ * the commands that find the folder locked to quote. */
 #include "cli.h"
 
 #include <engram/serve.h>
@@ -27,33 +27,34 @@ const char cli_serve_help[] =
     "closes the folder.\n"
     "\n"
     "options (each overrides the setting in brackets; engram config lists them):\n"
-    "  --http HOST:PORT   address to listen on [serve.http], default 127.0.0.1:6333; [::1]:PORT for IPv6\n"
+    "  --http HOST:PORT   address to listen on [serve.http], default 127.0.0.1:6333; [::1]:PORT for IPv6;\n"
+    "                     '' turns HTTP off (Bolt only)\n"
     "  --api-key KEY      require this key (header api-key or Authorization: Bearer) [serve.api_key,\n"
     "                     else $ENGRAM_API_KEY]\n"
-    "  --tls-cert FILE    serve HTTPS with this PEM certificate chain ...\n"
+    "  --tls-cert FILE    serve HTTPS and Bolt over TLS with this PEM certificate chain ...\n"
     "  --tls-key FILE     ... and this PEM private key\n"
     "  --insecure         allow an address other than loopback without an API key\n"
     "  --bolt HOST:PORT   the Bolt address [serve.bolt], default 127.0.0.1:7687; '' turns Bolt off; clients log\n"
     "                     in as serve.bolt_user with serve.bolt_password (else $ENGRAM_BOLT_PASSWORD; none:\n"
     "                     loopback clients only)\n"
     "Also: serve.threads, serve.max_body_bytes, serve.max_connections, serve.idle_timeout_ms (--set); the last\n"
-    "two bound Bolt connections as well.\n";
+    "two bound Bolt connections as well; serve.bolt_tx_timeout_ms bounds a Bolt transaction.\n";
 
 int cli_serve_parse(int argc, char **argv, cli_serve_options *options) {
     memset(options, 0, sizeof *options);
     eg_server_options *o = &options->http;
     for (int i = 0; i < argc; i++) {
         const char **target = NULL;
-        if (strcmp(argv[i], "--bolt") == 0) { /* may be empty: no Bolt listener */
+        bool is_bolt = strcmp(argv[i], "--bolt") == 0;
+        if (is_bolt || strcmp(argv[i], "--http") == 0) { /* may be empty: that server is off */
             if (++i == argc) {
-                fprintf(stderr, "engram serve: --bolt needs a value\nTry 'engram serve --help'.\n");
+                fprintf(stderr, "engram serve: %s needs a value\nTry 'engram serve --help'.\n", argv[i - 1]);
                 return EXIT_USAGE;
             }
-            options->bolt = argv[i];
+            *(is_bolt ? &options->bolt : &o->http) = argv[i];
             continue;
         }
-        if (strcmp(argv[i], "--http") == 0) target = &o->http;
-        else if (strcmp(argv[i], "--api-key") == 0) target = &o->api_key;
+        if (strcmp(argv[i], "--api-key") == 0) target = &o->api_key;
         else if (strcmp(argv[i], "--tls-cert") == 0) target = &o->tls_cert_file;
         else if (strcmp(argv[i], "--tls-key") == 0) target = &o->tls_key_file;
         else if (strcmp(argv[i], "--insecure") == 0) {
@@ -71,6 +72,10 @@ int cli_serve_parse(int argc, char **argv, cli_serve_options *options) {
     }
     if (!o->tls_cert_file != !o->tls_key_file) {
         fprintf(stderr, "engram serve: --tls-cert and --tls-key go together\n");
+        return EXIT_USAGE;
+    }
+    if (o->http && !*o->http && options->bolt && !*options->bolt) {
+        fprintf(stderr, "engram serve: --http '' and --bolt '' turn both servers off: nothing to serve\n");
         return EXIT_USAGE;
     }
     return EXIT_OK;
@@ -112,13 +117,11 @@ void cli_serve_block_signals(void) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-/* Starts the Bolt listener unless its address is empty (*out stays NULL then). Its connections are bounded by
- * the same settings as HTTP's. */
-static eg_status start_bolt(eg_db *db, const cli_serve_options *options, eg_bolt_listener **out, eg_error *err) {
+/* Starts the Bolt listener on `address`. Its connections are bounded by the same settings as HTTP's, and it
+ * speaks TLS with HTTP's certificate. */
+static eg_status start_bolt(eg_db *db, const cli_serve_options *options, const char *address, eg_bolt_listener **out,
+                            eg_error *err) {
     const eg_settings *settings = eg_db_settings(db);
-    const char *address = options->bolt ? options->bolt : eg_settings_text(settings, "serve.bolt");
-    *out = NULL;
-    if (!*address) return EG_OK;
     const char *password = eg_settings_text(settings, "serve.bolt_password");
     if (!*password && getenv("ENGRAM_BOLT_PASSWORD")) password = getenv("ENGRAM_BOLT_PASSWORD");
     eg_bolt_listener_options bolt = {
@@ -130,42 +133,59 @@ static eg_status start_bolt(eg_db *db, const cli_serve_options *options, eg_bolt
         .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
         .routing_ttl_seconds = BOLT_ROUTING_TTL_SECONDS,
         .statements = eg_bolt_literal_return_statements(),
+        .tx_timeout_ms = (uint64_t)eg_settings_int(settings, "serve.bolt_tx_timeout_ms"),
+        .tls_cert_file = options->http.tls_cert_file,
+        .tls_key_file = options->http.tls_key_file,
     };
     return eg_bolt_listener_start(&bolt, out, err);
 }
 
 int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *serve_options) {
     const eg_server_options *options = &serve_options->http;
+    const eg_settings *settings = eg_db_settings(db);
+    /* given on the command line (even empty: that server is off), else the setting */
+    const char *address = options->http ? options->http : eg_settings_text(settings, "serve.http");
+    const char *bolt_address = serve_options->bolt ? serve_options->bolt : eg_settings_text(settings, "serve.bolt");
+    if (!*address && !*bolt_address) {
+        fprintf(stderr, "engram serve: HTTP and Bolt are both off (serve.http and serve.bolt, or --http and --bolt, "
+                        "are empty): nothing to serve\n");
+        return EXIT_USAGE;
+    }
     sigset_t stop_set;
     stop_signals(&stop_set);
     signal(SIGPIPE, SIG_IGN);
-    eg_server *server;
+    eg_server *server = NULL;
     eg_error err;
-    if (eg_server_start(db, options, &server, &err) != EG_OK) {
+    eg_server_options http_options = *options;
+    http_options.http = address;
+    if (*address && eg_server_start(db, &http_options, &server, &err) != EG_OK) {
         fprintf(stderr, "engram serve: %s (%s)\n", err.message, eg_status_name(err.code));
         return EXIT_FAILED;
     }
-    eg_bolt_listener *bolt;
-    if (start_bolt(db, serve_options, &bolt, &err) != EG_OK) {
+    eg_bolt_listener *bolt = NULL;
+    if (*bolt_address && start_bolt(db, serve_options, bolt_address, &bolt, &err) != EG_OK) {
         fprintf(stderr, "engram serve: %s (%s)\n", err.message, eg_status_name(err.code));
-        eg_server_stop(server, 0);
+        if (server) eg_server_stop(server, 0);
         return EXIT_FAILED;
     }
+    bool tls = options->tls_cert_file != NULL;
     /* Before the HTTP line, which watchers wait for: both are up once it is printed. Worded without "(port", the
      * pattern they read the HTTP port with. */
     if (bolt)
-        fprintf(stderr, "engram serve: Bolt on bolt://%s, port %u (Cypher: only RETURN literals so far)\n",
-                serve_options->bolt ? serve_options->bolt : eg_settings_text(eg_db_settings(db), "serve.bolt"),
-                (unsigned)eg_bolt_listener_port(bolt));
-    const char *address = options->http && *options->http ? options->http
-                                                           : eg_settings_text(eg_db_settings(db), "serve.http");
-    /* The file is there before the line that tells a watcher the server is up. */
-    char url[320], url_path[4096];
-    local_url(address, options->tls_cert_file != NULL, eg_server_port(server), url, sizeof url);
+        fprintf(stderr, "engram serve: Bolt on %s://%s, port %u (Cypher: only RETURN literals so far)\n",
+                tls ? "bolt+s" : "bolt", bolt_address, (unsigned)eg_bolt_listener_port(bolt));
+    char url_path[4096];
     snprintf(url_path, sizeof url_path, "%s/%s", data_dir, CLI_SERVE_URL_FILE);
-    write_url_file(url_path, url);
-    fprintf(stderr, "engram serve: listening on %s://%s (port %u); SIGINT or SIGTERM stops\n",
-            options->tls_cert_file ? "https" : "http", address, (unsigned)eg_server_port(server));
+    if (server) {
+        /* The file is there before the line that tells a watcher the server is up. */
+        char url[320];
+        local_url(address, tls, eg_server_port(server), url, sizeof url);
+        write_url_file(url_path, url);
+        fprintf(stderr, "engram serve: listening on %s://%s (port %u); SIGINT or SIGTERM stops\n",
+                tls ? "https" : "http", address, (unsigned)eg_server_port(server));
+    } else {
+        fprintf(stderr, "engram serve: HTTP is off, Bolt only; SIGINT or SIGTERM stops\n");
+    }
     int signal_number = 0;
     sigwait(&stop_set, &signal_number);
     /* Stopping has begun: further stop signals (a service manager's second one, a process-group kill) are dropped,
@@ -174,7 +194,9 @@ int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *serv
     signal(SIGTERM, SIG_IGN);
     fprintf(stderr, "engram serve: %s: finishing the requests in flight\n", strsignal(signal_number));
     eg_bolt_listener_stop(bolt);
-    eg_server_stop(server, STOP_WAIT_MS);
-    remove(url_path);
+    if (server) {
+        eg_server_stop(server, STOP_WAIT_MS);
+        remove(url_path);
+    }
     return EXIT_OK;
 }

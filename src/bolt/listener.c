@@ -1,11 +1,12 @@
-/* listener.c — the Bolt transport: accept loop, a thread per connection, idle timeout, orderly stop (see
- * listener.h). */
+/* listener.c — the Bolt transport: accept loop, a thread per connection (in the clear or over TLS with GnuTLS,
+ * the library libmicrohttpd uses for HTTPS), idle timeout, transaction deadlines, orderly stop (see listener.h). */
 #include "bolt/listener.h"
 
 #include "bolt/session.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_BYTES 65536 /* bytes taken from the socket per read */
@@ -46,6 +48,7 @@ struct eg_bolt_listener {
     unsigned refusing_count;      /* connections past the bound being refused, within REFUSING_MAX */
     uint64_t connection_serial;
     atomic_bool stopping;
+    gnutls_certificate_credentials_t tls_credentials; /* NULL: plain TCP */
 };
 
 struct bolt_connection {
@@ -55,6 +58,7 @@ struct bolt_connection {
     char advertised_address[80];
     bool peer_is_loopback;
     bool refusing; /* past the bound: answered with a FAILURE at HELLO */
+    gnutls_session_t tls; /* NULL: plain TCP */
     bolt_connection *prev, *next;
 };
 
@@ -83,10 +87,10 @@ static void format_address(const struct sockaddr_storage *a, char *out, size_t s
     snprintf(out, size, "%s:%u", host, (unsigned)ntohs(v4->sin_port));
 }
 
-static bool send_all(int fd, const char *data, size_t len) {
+static bool send_all(const bolt_connection *c, const char *data, size_t len) {
     while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
+        ssize_t n = c->tls ? gnutls_record_send(c->tls, data, len) : send(c->fd, data, len, MSG_NOSIGNAL);
+        if (c->tls ? n == GNUTLS_E_INTERRUPTED : n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         data += n;
         len -= (size_t)n;
@@ -94,7 +98,40 @@ static bool send_all(int fd, const char *data, size_t len) {
     return true;
 }
 
-static void drain_before_close(int fd, uint8_t *buffer) {
+/* What the client sent next: a count of bytes, or 0 when the connection is over (closed, broken, or for TLS
+ * stalled inside a record past the receive timeout). */
+static size_t read_some(const bolt_connection *c, uint8_t *buffer) {
+    for (;;) {
+        ssize_t n = c->tls ? gnutls_record_recv(c->tls, buffer, READ_BYTES) : recv(c->fd, buffer, READ_BYTES, 0);
+        if (c->tls ? n == GNUTLS_E_INTERRUPTED : n < 0 && errno == EINTR) continue;
+        return n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* The TLS handshake of a new connection, within the idle timeout. A receive timeout on the socket bounds every
+ * later read too: poll only sees that bytes arrived, and a client that stops in the middle of a TLS record would
+ * otherwise hold the thread in gnutls_record_recv for ever. */
+static bool start_tls(eg_bolt_listener *l, bolt_connection *c, unsigned timeout_ms) {
+    struct timeval receive_timeout = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &receive_timeout, sizeof receive_timeout) != 0 ||
+        gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NO_SIGNAL) != GNUTLS_E_SUCCESS) {
+        c->tls = NULL;
+        return false;
+    }
+    if (gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, l->tls_credentials) != GNUTLS_E_SUCCESS ||
+        gnutls_set_default_priority(c->tls) != GNUTLS_E_SUCCESS)
+        return false;
+    gnutls_transport_set_int(c->tls, c->fd);
+    gnutls_handshake_set_timeout(c->tls, timeout_ms);
+    int done;
+    do done = gnutls_handshake(c->tls);
+    while (done == GNUTLS_E_INTERRUPTED);
+    return done == GNUTLS_E_SUCCESS;
+}
+
+static void drain_before_close(const bolt_connection *c, uint8_t *buffer) {
+    int fd = c->fd;
+    if (c->tls) gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify: the client sees an orderly end of TLS */
     shutdown(fd, SHUT_WR);
     size_t drained = 0;
     while (drained < DRAIN_BYTES) {
@@ -117,7 +154,19 @@ static void forget_connection(bolt_connection *c) {
     close(c->fd);
     if (l->open_count == 0 && l->refusing_count == 0) pthread_cond_broadcast(&l->all_closed);
     pthread_mutex_unlock(&l->lock);
+    if (c->tls) gnutls_deinit(c->tls);
     free(c);
+}
+
+/* The session's flush: records sent as they are encoded. */
+static bool send_to_connection(void *context, const eg_byte_buffer *out) {
+    return send_all(context, out->data, out->len);
+}
+
+static int64_t ms_since(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static void *serve_connection(void *arg) {
@@ -131,27 +180,44 @@ static void *serve_connection(void *arg) {
                                      .max_message_bytes = l->options.max_message_bytes,
                                      .statements = l->options.statements,
                                      .refusal_code = c->refusing ? REFUSAL_CODE : NULL,
-                                     .refusal_message = c->refusing ? REFUSAL_MESSAGE : NULL};
+                                     .refusal_message = c->refusing ? REFUSAL_MESSAGE : NULL,
+                                     .tx_timeout_ms = l->options.tx_timeout_ms,
+                                     .flush = send_to_connection,
+                                     .flush_context = c};
     unsigned idle_timeout_ms = c->refusing && l->options.idle_timeout_ms > REFUSING_IDLE_MS
                                    ? REFUSING_IDLE_MS
                                    : l->options.idle_timeout_ms;
-    eg_bolt_session *session = eg_bolt_session_new(&config, c->number);
+    bool secured = l->tls_credentials == NULL || start_tls(l, c, idle_timeout_ms);
+    eg_bolt_session *session = secured ? eg_bolt_session_new(&config, c->number) : NULL;
     uint8_t *buffer = malloc(READ_BYTES);
     eg_byte_buffer out = {0};
     bool open = session != NULL && buffer != NULL;
+    struct timespec last_heard;
+    clock_gettime(CLOCK_MONOTONIC, &last_heard);
     while (open && !atomic_load(&l->stopping)) {
+        int64_t wait_ms = (int64_t)idle_timeout_ms - ms_since(&last_heard);
+        if (wait_ms <= 0) break; /* idle too long */
+        /* a transaction's deadline wakes this thread even when the client is silent: its rollback belongs here */
+        int64_t to_deadline = eg_bolt_session_ms_to_deadline(session);
+        bool deadline_first = to_deadline >= 0 && to_deadline < wait_ms;
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int ready = poll(&p, 1, (int)idle_timeout_ms);
+        /* bytes GnuTLS already decrypted are not on the socket any more: poll would not see them */
+        bool buffered = c->tls && gnutls_record_check_pending(c->tls) > 0;
+        int ready = buffered ? 1 : poll(&p, 1, (int)(deadline_first ? to_deadline : wait_ms));
         if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) break; /* idle too long, or poll failed */
-        ssize_t n = recv(c->fd, buffer, READ_BYTES, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (ready < 0) break;
+        if (ready == 0) {
+            eg_bolt_session_enforce_deadline(session);
+            continue;
+        }
+        size_t n = read_some(c, buffer);
+        if (n == 0) break;
+        clock_gettime(CLOCK_MONOTONIC, &last_heard);
         out.len = 0;
-        open = eg_bolt_session_feed(session, buffer, (size_t)n, &out);
-        if (out.len > 0 && !send_all(c->fd, out.data, out.len)) break;
+        open = eg_bolt_session_feed(session, buffer, n, &out);
+        if (out.len > 0 && !send_all(c, out.data, out.len)) break;
     }
-    if (!open && buffer != NULL) drain_before_close(c->fd, buffer);
+    if (!open && session != NULL && buffer != NULL) drain_before_close(c, buffer);
     free(out.data);
     free(buffer);
     eg_bolt_session_free(session);
@@ -274,12 +340,32 @@ static eg_status bind_listener(eg_bolt_listener *l, const char *address, eg_erro
     return EG_OK;
 }
 
+/* The certificate chain and key, when TLS is asked for, read once for every connection. */
+static eg_status load_tls(eg_bolt_listener *l, const eg_bolt_listener_options *options, eg_error *err) {
+    bool has_cert = options->tls_cert_file != NULL && *options->tls_cert_file;
+    bool has_key = options->tls_key_file != NULL && *options->tls_key_file;
+    if (!has_cert && !has_key) return EG_OK;
+    if (!has_cert || !has_key)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "bolt: TLS needs both a certificate and its key");
+    if (gnutls_certificate_allocate_credentials(&l->tls_credentials) != GNUTLS_E_SUCCESS) {
+        l->tls_credentials = NULL;
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
+    int loaded = gnutls_certificate_set_x509_key_file(l->tls_credentials, options->tls_cert_file,
+                                                      options->tls_key_file, GNUTLS_X509_FMT_PEM);
+    if (loaded < 0)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "bolt: cannot use the TLS certificate %s with the key %s: %s",
+                            options->tls_cert_file, options->tls_key_file, gnutls_strerror(loaded));
+    return EG_OK;
+}
+
 static void free_listener(eg_bolt_listener *l) {
     if (l->listen_fd >= 0) close(l->listen_fd);
     if (l->wake_pipe[0] >= 0) close(l->wake_pipe[0]);
     if (l->wake_pipe[1] >= 0) close(l->wake_pipe[1]);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->all_closed);
+    if (l->tls_credentials) gnutls_certificate_free_credentials(l->tls_credentials);
     free(l->user);
     free(l->password);
     free(l);
@@ -295,11 +381,13 @@ eg_status eg_bolt_listener_start(const eg_bolt_listener_options *options, eg_bol
     l->user = strdup(options->user != NULL ? options->user : "neo4j");
     l->password = strdup(options->password != NULL ? options->password : "");
     l->options.user = l->options.password = NULL; /* the copies above are the ones used */
+    l->options.tls_cert_file = l->options.tls_key_file = NULL; /* read into tls_credentials below */
     if (l->user == NULL || l->password == NULL || pipe(l->wake_pipe) != 0) {
         free_listener(l);
         return eg_error_set(err, EG_INTERNAL, "out of memory or descriptors");
     }
-    eg_status st = bind_listener(l, options->address, err);
+    eg_status st = load_tls(l, options, err);
+    if (st == EG_OK) st = bind_listener(l, options->address, err);
     if (st == EG_OK && pthread_create(&l->accept_thread, NULL, accept_loop, l) != 0)
         st = eg_error_set(err, EG_INTERNAL, "bolt: cannot start the accept thread");
     if (st != EG_OK) {

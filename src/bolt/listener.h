@@ -1,6 +1,6 @@
 /* listener.h — the Bolt transport of `engram serve`: a listening TCP socket and one thread per connection, each
- * running an eg_bolt_session (session.h) over its socket, within a bound on connections open at once and an
- * idle timeout; and an orderly stop that closes every connection. */
+ * running an eg_bolt_session (session.h) over its socket, in the clear or over TLS (GnuTLS), within a bound on
+ * connections open at once and an idle timeout; and an orderly stop that closes every connection. */
 #ifndef ENGRAM_BOLT_LISTENER_H
 #define ENGRAM_BOLT_LISTENER_H
 
@@ -23,17 +23,24 @@ typedef struct eg_bolt_listener_options {
     size_t max_message_bytes;      /* one incoming message, reassembled */
     int64_t routing_ttl_seconds;   /* the ttl of the routing table ROUTE answers */
     const eg_bolt_statements *statements;
+    uint64_t tx_timeout_ms;        /* the longest an explicit transaction stays open; 0: no bound (session.h) */
+    /* TLS: a PEM certificate chain and its PEM private key (both, or neither: plain TCP). Every connection must
+     * then begin with a TLS handshake (drivers' bolt+s:// and bolt+ssc://). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
 } eg_bolt_listener_options;
 
-/* Binds and starts accepting. The options (and what they point to) are copied. EG_INVALID_ARGUMENT for a bad
- * address, EG_IO when it cannot be bound. */
+/* Binds and starts accepting. The options (and what they point to) are copied; the certificate and key are read
+ * now. EG_INVALID_ARGUMENT for a bad address, or a certificate or key that is missing, unreadable or not a pair;
+ * EG_IO when the address cannot be bound. */
 eg_status eg_bolt_listener_start(const eg_bolt_listener_options *options, eg_bolt_listener **out, eg_error *err);
 
 /* The port it listens on (the one picked, for port 0). */
 uint16_t eg_bolt_listener_port(const eg_bolt_listener *listener);
 
 /* Stops accepting, closes every connection (a request being answered finishes first: its thread notices the
- * closed socket at its next read) and frees the listener. NULL is ignored. */
+ * closed socket at its next read, and rolls back the connection's open transaction) and frees the listener. NULL
+ * is ignored. */
 void eg_bolt_listener_stop(eg_bolt_listener *listener);
 
 #endif

@@ -241,7 +241,17 @@ void eg_ps_write_struct_header(eg_ps_writer *w, uint8_t tag, size_t field_count)
     put(w, bytes, 2);
 }
 
-void eg_ps_write_value(eg_ps_writer *w, const eg_ps_value *v) {
+/* The fields of a graph structure that a 4.4 client knows: Node, Relationship and UnboundRelationship as Bolt 5
+ * sends them, less the element ids that 5.0 appended after the 4.4 fields; any other structure keeps them all. */
+static size_t fields_for_4_4(const eg_ps_value *v) {
+    int in_4_4 = eg_ps_struct_fields(EG_PS_BOLT_4_4, v->as.list.tag);
+    bool element_ids_appended = v->as.list.tag == 0x4E || v->as.list.tag == 0x52 || v->as.list.tag == 0x72;
+    if (!element_ids_appended || (size_t)eg_ps_struct_fields(EG_PS_BOLT_5, v->as.list.tag) != v->as.list.count)
+        return v->as.list.count;
+    return (size_t)in_4_4;
+}
+
+static void write_tree(eg_ps_writer *w, const eg_ps_value *v, bool drop_element_ids) {
     switch (v->kind) {
     case EG_PS_NULL: eg_ps_write_null(w); break;
     case EG_PS_BOOL: eg_ps_write_bool(w, v->as.boolean); break;
@@ -250,22 +260,30 @@ void eg_ps_write_value(eg_ps_writer *w, const eg_ps_value *v) {
     case EG_PS_BYTES: eg_ps_write_bytes(w, v->as.text.data, v->as.text.len); break;
     case EG_PS_STRING: eg_ps_write_string(w, v->as.text.data, v->as.text.len); break;
     case EG_PS_LIST:
-    case EG_PS_STRUCT:
+    case EG_PS_STRUCT: {
+        size_t count = v->kind == EG_PS_STRUCT && drop_element_ids ? fields_for_4_4(v) : v->as.list.count;
         if (v->kind == EG_PS_LIST)
-            eg_ps_write_list_header(w, v->as.list.count);
+            eg_ps_write_list_header(w, count);
         else
-            eg_ps_write_struct_header(w, v->as.list.tag, v->as.list.count);
-        for (size_t i = 0; i < v->as.list.count; i++)
-            eg_ps_write_value(w, &v->as.list.items[i]);
+            eg_ps_write_struct_header(w, v->as.list.tag, count);
+        for (size_t i = 0; i < count; i++)
+            write_tree(w, &v->as.list.items[i], drop_element_ids);
         break;
+    }
     case EG_PS_DICT:
         eg_ps_write_dict_header(w, v->as.dict.count);
         for (size_t i = 0; i < v->as.dict.count; i++) {
             eg_ps_write_string(w, v->as.dict.entries[i].key, v->as.dict.entries[i].key_len);
-            eg_ps_write_value(w, &v->as.dict.entries[i].value);
+            write_tree(w, &v->as.dict.entries[i].value, drop_element_ids);
         }
         break;
     }
+}
+
+void eg_ps_write_value(eg_ps_writer *w, const eg_ps_value *v) { write_tree(w, v, false); }
+
+void eg_ps_write_value_in(eg_ps_writer *w, const eg_ps_value *v, eg_ps_dialect dialect) {
+    write_tree(w, v, dialect == EG_PS_BOLT_4_4);
 }
 
 eg_status eg_ps_writer_status(const eg_ps_writer *w, eg_error *err) {

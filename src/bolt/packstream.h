@@ -117,8 +117,12 @@ void eg_ps_write_string(eg_ps_writer *w, const char *utf8, size_t len);
 void eg_ps_write_list_header(eg_ps_writer *w, size_t count);
 void eg_ps_write_dict_header(eg_ps_writer *w, size_t count);
 void eg_ps_write_struct_header(eg_ps_writer *w, uint8_t tag, size_t field_count);
-/* A whole tree, recursively. */
+/* A whole tree, recursively, as it is. */
 void eg_ps_write_value(eg_ps_writer *w, const eg_ps_value *v);
+/* A whole tree as a client of `dialect` reads it. Values are built in Bolt 5's shape; for 4.4, a Node (4 fields),
+ * Relationship (8) or UnboundRelationship (4) is written without the element ids that 5.0 appended (3, 5 and 3
+ * fields), wherever it is: in a list, a dictionary or a Path. A structure of any other size is written as it is. */
+void eg_ps_write_value_in(eg_ps_writer *w, const eg_ps_value *v, eg_ps_dialect dialect);
 
 /* EG_OK, or the first failure of the writes so far (filling err). */
 eg_status eg_ps_writer_status(const eg_ps_writer *w, eg_error *err);

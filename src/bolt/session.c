@@ -4,6 +4,7 @@
 #include "bolt/chunking.h"
 #include "bolt/packstream.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,14 @@ enum {
     MSG_LOGON = 0x6A,
     MSG_LOGOFF = 0x6B
 };
+
+/* Neo4j's codes for a transaction past its time: its own setting's bound, or the one the client gave at BEGIN. */
+#define TIMED_OUT_BY_SETTING "Neo.ClientError.Transaction.TransactionTimedOut"
+#define TIMED_OUT_BY_CLIENT "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
+
+/* A transaction bound beyond this (some 35 years) is taken as this, so that the deadline's arithmetic in
+ * milliseconds stays far from int64's end. */
+#define MAX_TX_BOUND_MS ((int64_t)1 << 40)
 
 /* Response messages. */
 enum { MSG_SUCCESS = 0x70, MSG_RECORD = 0x71, MSG_IGNORED = 0x7E, MSG_FAILURE = 0x7F };
@@ -49,9 +58,25 @@ struct eg_bolt_session {
     size_t stream_count;
     int64_t next_qid;     /* in the current transaction */
     int64_t last_qid;     /* the qid that -1 names: the last RUN's */
-    uint64_t bookmark_serial;
     size_t resets_pending; /* RESETs among the messages already received and not yet handled */
+    /* The explicit transaction, from BEGIN until COMMIT, ROLLBACK, RESET, GOODBYE, a FAILURE, its deadline or the
+     * session's end, whichever comes first. */
+    bool tx_open;
+    void *tx;
+    bool tx_has_deadline;
+    bool tx_deadline_from_client; /* the client's tx_timeout was the smaller bound, not the setting */
+    struct timespec tx_deadline;  /* CLOCK_MONOTONIC */
+    /* Set when a transaction was rolled back for its time: the code of the FAILURE the next request gets. */
+    const char *timed_out_code;
 };
+
+/* Bookmarks are one counter for the whole process: every commit is visible to every later reader of this single
+ * server at once, so a bookmark only has to be a distinct token; the counter makes them tell their order too. */
+static atomic_uint_fast64_t last_bookmark;
+
+static void next_bookmark(char *text, size_t size) {
+    snprintf(text, size, "engram:%llu", (unsigned long long)(atomic_fetch_add(&last_bookmark, 1) + 1));
+}
 
 const char *eg_bolt_state_name(eg_bolt_state state) {
     switch (state) {
@@ -83,9 +108,23 @@ static void close_streams(eg_bolt_session *s) {
     s->stream_count = 0;
 }
 
+static void roll_back(eg_bolt_session *s) {
+    if (!s->tx_open) return;
+    s->tx_open = false;
+    s->config->statements->rollback(s->config->statements->context, s->tx);
+    s->tx = NULL;
+}
+
+/* Drops the open results and rolls back the open transaction: what RESET, GOODBYE, a FAILURE and the end of the
+ * connection do. */
+static void drop_work(eg_bolt_session *s) {
+    close_streams(s);
+    roll_back(s);
+}
+
 void eg_bolt_session_free(eg_bolt_session *s) {
     if (s == NULL) return;
-    close_streams(s);
+    drop_work(s);
     eg_bolt_dechunker_free(&s->dechunker);
     free(s);
 }
@@ -111,7 +150,30 @@ static int64_t elapsed_ms(const struct timespec *since) {
     return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+int64_t eg_bolt_session_ms_to_deadline(const eg_bolt_session *s) {
+    if (!s->tx_open || !s->tx_has_deadline) return -1;
+    int64_t left = -elapsed_ms(&s->tx_deadline);
+    return left > 0 ? left : 0;
+}
+
+void eg_bolt_session_enforce_deadline(eg_bolt_session *s) {
+    if (eg_bolt_session_ms_to_deadline(s) != 0) return;
+    drop_work(s);
+    s->timed_out_code = s->tx_deadline_from_client ? TIMED_OUT_BY_CLIENT : TIMED_OUT_BY_SETTING;
+}
+
 /* ---- writing answers ---- */
+
+/* Hands out to the transport once it holds EG_BOLT_FLUSH_BYTES, so that a long stream of records is sent as it
+ * is encoded instead of piling up. */
+static void flush_if_full(eg_bolt_session *s, eg_byte_buffer *out) {
+    if (s->config->flush == NULL || out->len < EG_BOLT_FLUSH_BYTES) return;
+    if (!s->config->flush(s->config->flush_context, out)) {
+        s->state = EG_BOLT_DEFUNCT;
+        s->closing = true;
+    }
+    out->len = 0;
+}
 
 /* Frames the encoded message in w onto out; a message that cannot be encoded or framed ends the connection (the
  * client could not make sense of what follows). */
@@ -153,14 +215,14 @@ static void send_failure(eg_bolt_session *s, const char *code, const char *messa
 
 /* A FAILURE after which the client must RESET: an open transaction and its streams are gone. */
 static void fail_recoverably(eg_bolt_session *s, const char *code, const char *message, eg_byte_buffer *out) {
-    close_streams(s);
+    drop_work(s);
     send_failure(s, code, message, out);
     if (!s->closing) s->state = EG_BOLT_FAILED;
 }
 
 /* A FAILURE that ends the connection: a broken protocol or refused credentials. */
 static void fail_fatally(eg_bolt_session *s, const char *code, const char *message, eg_byte_buffer *out) {
-    close_streams(s);
+    drop_work(s);
     send_failure(s, code, message, out);
     s->state = EG_BOLT_DEFUNCT;
     s->closing = true;
@@ -199,6 +261,22 @@ static const eg_ps_value *field(const eg_ps_value *message, size_t i, eg_ps_kind
 
 /* The database a RUN, BEGIN or ROUTE names: absent, null or "neo4j" is this server's one database. */
 static bool names_this_database(const char *db) { return db == NULL || strcmp(db, EG_BOLT_DATABASE) == 0; }
+
+/* The tx_timeout of a BEGIN or RUN into *ms: absent or null is 0, no bound of the client's; otherwise a count of
+ * milliseconds, 0 included (the drivers' "no timeout"). False when it is anything else. */
+static bool read_tx_timeout(const eg_ps_value *extra, int64_t *ms) {
+    const eg_ps_value *v = dict_get(extra, "tx_timeout");
+    *ms = 0;
+    if (v == NULL || v->kind == EG_PS_NULL) return true;
+    if (v->kind != EG_PS_INT || v->as.integer < 0) return false;
+    *ms = v->as.integer;
+    return true;
+}
+
+static void refuse_tx_timeout(eg_bolt_session *s, eg_byte_buffer *out) {
+    fail_recoverably(s, "Neo.ClientError.Request.Invalid",
+                     "tx_timeout must be an integer count of milliseconds, 0 (none) or more", out);
+}
 
 static void refuse_database(eg_bolt_session *s, const char *db, eg_byte_buffer *out) {
     char text[200];
@@ -304,6 +382,11 @@ static void on_run(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buffe
         refuse_database(s, db, out);
         return;
     }
+    int64_t client_timeout_ms;
+    if (!read_tx_timeout(extra, &client_timeout_ms)) {
+        refuse_tx_timeout(s, out);
+        return;
+    }
     if (s->stream_count == EG_BOLT_MAX_OPEN_STREAMS) {
         fail_recoverably(s, "Neo.ClientError.Request.Invalid",
                          "too many open results in this transaction: pull or discard them first", out);
@@ -313,7 +396,8 @@ static void on_run(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buffe
     *stream = (bolt_stream){0};
     clock_gettime(CLOCK_MONOTONIC, &stream->started);
     eg_bolt_failure failure = {{0}, {0}};
-    if (!s->config->statements->run(s->config->statements->context, NULL, statement->as.text.data,
+    void *tx = in_transaction ? s->tx : NULL;
+    if (!s->config->statements->run(s->config->statements->context, tx, statement->as.text.data,
                                     statement->as.text.len, parameters, &stream->result, &failure)) {
         fail_recoverably(s, failure.code, failure.message, out);
         return;
@@ -368,8 +452,9 @@ static void on_pull_or_discard(eg_bolt_session *s, const eg_ps_value *message, b
     for (size_t i = 0; send_records && i < count && !s->closing; i++) {
         eg_ps_writer w = {0};
         eg_ps_write_struct_header(&w, MSG_RECORD, 1);
-        eg_ps_write_value(&w, &records->as.list.items[stream->next_record + i]);
+        eg_ps_write_value_in(&w, &records->as.list.items[stream->next_record + i], dialect_of(s));
         send_message(s, &w, out);
+        flush_if_full(s, out);
     }
     stream->next_record += count;
     if (s->closing) return;
@@ -383,7 +468,8 @@ static void on_pull_or_discard(eg_bolt_session *s, const eg_ps_value *message, b
         return;
     }
     bool in_transaction = s->state == EG_BOLT_TX_STREAMING;
-    eg_ps_write_dict_header(&w, in_transaction ? 3 : 4);
+    bool has_stats = stream->result.stats.kind != EG_PS_NULL;
+    eg_ps_write_dict_header(&w, 3 + !in_transaction + has_stats);
     write_text(&w, "type");
     write_text(&w, stream->result.type != NULL ? stream->result.type : "r");
     write_text(&w, "t_last");
@@ -392,9 +478,13 @@ static void on_pull_or_discard(eg_bolt_session *s, const eg_ps_value *message, b
     write_text(&w, EG_BOLT_DATABASE);
     if (!in_transaction) { /* an auto-commit statement is its own transaction, and ends with its bookmark */
         char bookmark[48];
-        snprintf(bookmark, sizeof bookmark, "engram:%llu", (unsigned long long)++s->bookmark_serial);
+        next_bookmark(bookmark, sizeof bookmark);
         write_text(&w, "bookmark");
         write_text(&w, bookmark);
+    }
+    if (has_stats) {
+        write_text(&w, "stats");
+        eg_ps_write_value(&w, &stream->result.stats);
     }
     send_message(s, &w, out);
     eg_bolt_result_free(&stream->result);
@@ -413,6 +503,32 @@ static void on_begin(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
         refuse_database(s, db, out);
         return;
     }
+    int64_t client_timeout_ms;
+    if (!read_tx_timeout(extra, &client_timeout_ms)) {
+        refuse_tx_timeout(s, out);
+        return;
+    }
+    eg_bolt_failure failure = {{0}, {0}};
+    void *tx = NULL;
+    if (!s->config->statements->begin(s->config->statements->context, &tx, &failure)) {
+        fail_recoverably(s, failure.code, failure.message, out);
+        return;
+    }
+    s->tx_open = true;
+    s->tx = tx;
+    /* the smaller of the two bounds wins; 0 on either side is none */
+    int64_t setting_ms = (int64_t)s->config->tx_timeout_ms;
+    s->tx_deadline_from_client = client_timeout_ms > 0 && (setting_ms == 0 || client_timeout_ms < setting_ms);
+    int64_t bound_ms = s->tx_deadline_from_client ? client_timeout_ms : setting_ms;
+    if (bound_ms > MAX_TX_BOUND_MS) bound_ms = MAX_TX_BOUND_MS;
+    s->tx_has_deadline = bound_ms > 0;
+    clock_gettime(CLOCK_MONOTONIC, &s->tx_deadline);
+    s->tx_deadline.tv_sec += (time_t)(bound_ms / 1000);
+    s->tx_deadline.tv_nsec += (long)(bound_ms % 1000) * 1000000;
+    if (s->tx_deadline.tv_nsec >= 1000000000) {
+        s->tx_deadline.tv_sec++;
+        s->tx_deadline.tv_nsec -= 1000000000;
+    }
     s->next_qid = 0;
     s->last_qid = -1;
     send_empty_success(s, out);
@@ -424,17 +540,27 @@ static void on_commit_or_rollback(eg_bolt_session *s, bool commit, eg_byte_buffe
         refuse_in_state(s, commit ? "COMMIT" : "ROLLBACK", out);
         return;
     }
+    if (!commit) {
+        roll_back(s);
+        send_empty_success(s, out);
+        if (!s->closing) s->state = EG_BOLT_READY;
+        return;
+    }
+    eg_bolt_failure failure = {{0}, {0}};
+    s->tx_open = false; /* ended by commit, whether it succeeds or not */
+    bool committed = s->config->statements->commit(s->config->statements->context, s->tx, &failure);
+    s->tx = NULL;
+    if (!committed) {
+        fail_recoverably(s, failure.code, failure.message, out);
+        return;
+    }
+    char bookmark[48];
+    next_bookmark(bookmark, sizeof bookmark);
     eg_ps_writer w = {0};
     eg_ps_write_struct_header(&w, MSG_SUCCESS, 1);
-    if (commit) {
-        char bookmark[48];
-        snprintf(bookmark, sizeof bookmark, "engram:%llu", (unsigned long long)++s->bookmark_serial);
-        eg_ps_write_dict_header(&w, 1);
-        write_text(&w, "bookmark");
-        write_text(&w, bookmark);
-    } else {
-        eg_ps_write_dict_header(&w, 0);
-    }
+    eg_ps_write_dict_header(&w, 1);
+    write_text(&w, "bookmark");
+    write_text(&w, bookmark);
     send_message(s, &w, out);
     if (!s->closing) s->state = EG_BOLT_READY;
 }
@@ -475,7 +601,8 @@ static void on_route(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
 }
 
 static void on_reset(eg_bolt_session *s, eg_byte_buffer *out) {
-    close_streams(s);
+    drop_work(s);
+    s->timed_out_code = NULL;
     send_empty_success(s, out);
     if (!s->closing) s->state = EG_BOLT_READY;
 }
@@ -508,13 +635,14 @@ static void handle_message(eg_bolt_session *s, const uint8_t *bytes, size_t len,
         return;
     }
     uint8_t tag = message.as.list.tag;
+    eg_bolt_session_enforce_deadline(s); /* a transaction past its time is over before this request is answered */
     if (!known_in_version(s, tag)) {
         char text[96];
         snprintf(text, sizeof text, "message 0x%02X does not exist in Bolt %u.%u", tag, s->handshake.version.major,
                  s->handshake.version.minor);
         fail_fatally(s, "Neo.ClientError.Request.Invalid", text, out);
     } else if (tag == MSG_GOODBYE) {
-        close_streams(s);
+        drop_work(s);
         s->state = EG_BOLT_DEFUNCT;
         s->closing = true;
     } else if (s->state == EG_BOLT_NEGOTIATION) {
@@ -534,6 +662,16 @@ static void handle_message(eg_bolt_session *s, const uint8_t *bytes, size_t len,
         send_ignored(s, out);
     } else if (s->state == EG_BOLT_FAILED) {
         send_ignored(s, out);
+    } else if (s->timed_out_code != NULL) {
+        const char *code = s->timed_out_code;
+        s->timed_out_code = NULL;
+        fail_recoverably(s, code,
+                         strcmp(code, TIMED_OUT_BY_CLIENT) == 0
+                             ? "The transaction has not completed within the timeout specified at its start by the "
+                               "client (tx_timeout), and was rolled back."
+                             : "The transaction has not completed within the specified timeout "
+                               "(serve.bolt_tx_timeout_ms), and was rolled back.",
+                         out);
     } else {
         switch (tag) {
         case MSG_RUN: on_run(s, &message, out); break;

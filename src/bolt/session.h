@@ -2,7 +2,8 @@
  * reassembly of chunked messages, and the server state machine of the Bolt documentation
  * (neo4j.com/docs/bolt/current/bolt/server-state/) — NEGOTIATION, AUTHENTICATION, READY, STREAMING, TX_READY,
  * TX_STREAMING, FAILED, INTERRUPTED, DEFUNCT — answering every request message with SUCCESS, RECORDs, FAILURE or
- * IGNORED. Statements run through an eg_bolt_statements table (statements.h).
+ * IGNORED. Statements run through an eg_bolt_statements table (statements.h), explicit transactions through its
+ * begin / commit / rollback, bounded in time.
  *
  * The transport feeds it whatever bytes arrive and writes out whatever it appends; the tests do the same with
  * byte buffers. */
@@ -27,6 +28,10 @@
 
 /* Streams an explicit transaction may hold open at once (each RUN opens one until it is pulled or discarded). */
 #define EG_BOLT_MAX_OPEN_STREAMS 16
+
+/* While it writes records, the session hands its answers to the transport (the config's flush) whenever they reach
+ * this many bytes: a PULL of a million records holds this, plus one record, of encoded bytes at a time. */
+#define EG_BOLT_FLUSH_BYTES ((size_t)64 << 10)
 
 typedef enum eg_bolt_state {
     EG_BOLT_NEGOTIATION,
@@ -55,14 +60,37 @@ typedef struct eg_bolt_session_config {
      * at its connection bound says so in terms a driver reports. */
     const char *refusal_code;
     const char *refusal_message;
+    /* The longest an explicit transaction may stay open, in ms from its BEGIN; 0: no bound. A client's tx_timeout
+     * (BEGIN's metadata) that is smaller wins. A transaction past its time is rolled back, and the next request is
+     * answered with a FAILURE (Neo.ClientError.Transaction.TransactionTimedOut, or ...TimedOutClientConfiguration
+     * when the client's bound was the one). */
+    uint64_t tx_timeout_ms;
+    /* Called with `out` when it holds at least EG_BOLT_FLUSH_BYTES in the middle of a stream of records: sends
+     * out->data[0..out->len) and returns true, or false when the connection is gone (the session then closes).
+     * The session empties `out` afterwards. NULL: `out` grows until eg_bolt_session_feed returns (byte-buffer
+     * tests). */
+    bool (*flush)(void *flush_context, const eg_byte_buffer *out);
+    void *flush_context;
 } eg_bolt_session_config;
 
 typedef struct eg_bolt_session eg_bolt_session;
 
 /* A new connection; connection_number makes its connection_id ("bolt-<n>"). The config, and what it points to,
- * must outlive the session. NULL when out of memory. */
+ * must outlive the session. NULL when out of memory.
+ *
+ * Every call on one session, free included, must come from one thread: the statement engine's transactions
+ * (LMDB's write transactions among them) belong to the thread that began them. */
 eg_bolt_session *eg_bolt_session_new(const eg_bolt_session_config *config, uint64_t connection_number);
+/* Ends the connection: an open transaction is rolled back (a dropped or closed connection, a stopping server). */
 void eg_bolt_session_free(eg_bolt_session *s);
+
+/* Milliseconds until the open transaction's deadline (0 when it is past); -1 when no transaction with a bound is
+ * open. The transport waits for the client at most this long, then calls eg_bolt_session_enforce_deadline, so that
+ * an idle client's transaction is rolled back on time. */
+int64_t eg_bolt_session_ms_to_deadline(const eg_bolt_session *s);
+/* Rolls back the open transaction when it is past its deadline; the next request is then answered with the
+ * timeout FAILURE (and the connection is FAILED until RESET). Nothing otherwise. */
+void eg_bolt_session_enforce_deadline(eg_bolt_session *s);
 
 /* Takes bytes[0..len) as they arrived, in any split, and appends the server's answers to `out`. Returns false
  * when the connection must be closed once `out` is sent: the handshake was refused, the client said GOODBYE,

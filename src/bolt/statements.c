@@ -10,6 +10,7 @@
 void eg_bolt_result_free(eg_bolt_result *result) {
     eg_ps_value_free(&result->fields);
     eg_ps_value_free(&result->records);
+    eg_ps_value_free(&result->stats);
     result->type = NULL;
 }
 
@@ -172,7 +173,34 @@ static bool run_literal_return(void *context, void *tx, const char *statement, s
     return true;
 }
 
+/* The literal statements read nothing and write nothing, so a transaction of them has nothing to keep or drop:
+ * its handle only has to be distinct from NULL (auto-commit). */
+static char literal_transaction;
+
+static bool begin_literal(void *context, void **tx, eg_bolt_failure *failure) {
+    (void)context;
+    (void)failure;
+    *tx = &literal_transaction;
+    return true;
+}
+
+static bool commit_literal(void *context, void *tx, eg_bolt_failure *failure) {
+    (void)context;
+    (void)tx;
+    (void)failure;
+    return true;
+}
+
+static void rollback_literal(void *context, void *tx) {
+    (void)context;
+    (void)tx;
+}
+
 const eg_bolt_statements *eg_bolt_literal_return_statements(void) {
-    static const eg_bolt_statements literal_return = {.context = NULL, .run = run_literal_return};
+    static const eg_bolt_statements literal_return = {.context = NULL,
+                                                      .begin = begin_literal,
+                                                      .run = run_literal_return,
+                                                      .commit = commit_literal,
+                                                      .rollback = rollback_literal};
     return &literal_return;
 }

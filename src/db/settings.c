@@ -25,6 +25,7 @@ typedef struct setting_def {
     const char *text_default;      /* SETTING_TEXT */
     bool secret;                   /* SETTING_TEXT: listings say whether it is set, never what it is */
     bool url;                      /* SETTING_TEXT: listings hide the user information of the URL */
+    bool may_be_empty;             /* SETTING_TEXT: an empty value means something (a server turned off) */
     const char *description;
 } setting_def;
 
@@ -39,6 +40,9 @@ static const char *const graph_schemas[] = {"t4dm", "open", NULL};
 #define TEXT_SETTING(n, def, text) {.name = n, .type = SETTING_TEXT, .text_default = def, .description = text}
 #define URL_SETTING(n, def, text)                                                                                     \
     {.name = n, .type = SETTING_TEXT, .text_default = def, .url = true, .description = text}
+/* An address whose empty value turns its server off. */
+#define OFF_WHEN_EMPTY_SETTING(n, def, text)                                                                          \
+    {.name = n, .type = SETTING_TEXT, .text_default = def, .may_be_empty = true, .description = text}
 #define SECRET_SETTING(n, text) {.name = n, .type = SETTING_TEXT, .text_default = "", .secret = true, .description = text}
 
 static const setting_def settings_table[] = {
@@ -76,18 +80,21 @@ static const setting_def settings_table[] = {
     INT_SETTING("vectors.replication_factor", 1, 100, 1, "the Qdrant backend: replicas of a collection it creates"),
     INT_SETTING("vectors.write_consistency_factor", 1, 100, 1,
                 "the Qdrant backend: replicas that acknowledge a write, for a collection it creates"),
-    TEXT_SETTING("serve.http", "127.0.0.1:6333", "engram serve: the HTTP address, HOST:PORT ([::1]:PORT for IPv6)"),
+    OFF_WHEN_EMPTY_SETTING("serve.http", "127.0.0.1:6333",
+                 "engram serve: the HTTP address, HOST:PORT ([::1]:PORT for IPv6); empty: none (Bolt only)"),
     SECRET_SETTING("serve.api_key", "engram serve: the key every route but the health probes requires; empty: none"),
     INT_SETTING("serve.threads", 1, 1024, 16, "engram serve: threads that answer requests"),
     INT_SETTING("serve.max_body_bytes", 1024, 1073741824, 33554432, "engram serve: bytes in one request body"),
     INT_SETTING("serve.max_connections", 1, 100000, 1024, "engram serve: connections open at once"),
     INT_SETTING("serve.idle_timeout_ms", 1000, 86400000, 60000,
                 "engram serve: a connection idle this long is closed (whole seconds, rounded up)"),
-    TEXT_SETTING("serve.bolt", "127.0.0.1:7687",
+    OFF_WHEN_EMPTY_SETTING("serve.bolt", "127.0.0.1:7687",
                  "engram serve: the Bolt (Neo4j protocol) address, HOST:PORT ([::1]:PORT for IPv6); empty: none"),
     TEXT_SETTING("serve.bolt_user", "neo4j", "engram serve: the user Bolt clients log in as (basic scheme)"),
     SECRET_SETTING("serve.bolt_password",
                    "engram serve: the Bolt password; empty: $ENGRAM_BOLT_PASSWORD, else none (loopback clients only)"),
+    INT_SETTING("serve.bolt_tx_timeout_ms", 0, 86400000, 60000,
+                "engram serve: the longest a Bolt transaction stays open before it is rolled back; 0: no bound"),
 };
 
 #define SETTING_COUNT (sizeof settings_table / sizeof settings_table[0])
@@ -189,7 +196,7 @@ static bool parse_integer(const char *value, int64_t *out) {
 static eg_status parse_value(const setting_def *def, const char *value, setting_value *out, eg_error *err) {
     char quoted[EG_ERROR_MESSAGE_MAX / 4];
     eg_quote_for_message(value, quoted, sizeof quoted);
-    if (!*value) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s has no value", def->name);
+    if (!*value && !def->may_be_empty) return eg_error_set(err, EG_INVALID_ARGUMENT, "%s has no value", def->name);
     if (def->type == SETTING_INT) {
         int64_t n;
         if (!parse_integer(value, &n))

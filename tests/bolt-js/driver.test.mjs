@@ -1,6 +1,7 @@
 // driver.test.mjs — the official Neo4j JavaScript driver (neo4j-driver, pinned in package-lock.json) against
 // `engram serve --bolt` on loopback: bolt:// and neo4j:// (routing through ROUTE), `RETURN 1 AS n`, a parameter,
-// the refusal of other Cypher, and a wrong password. The server is started by run.sh, found in ENGRAM_BOLT_URL
+// the refusal of other Cypher, a wrong password, an explicit transaction's bookmark passed to the next session,
+// and a transaction past its client timeout. The server is started by run.sh, found in ENGRAM_BOLT_URL
 // ("127.0.0.1:PORT") with the password ENGRAM_BOLT_PASSWORD.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -59,5 +60,52 @@ test('a wrong password is Unauthorized', { timeout: 20000 }, async () => {
       assert.equal(error.code, 'Neo.ClientError.Security.Unauthorized');
       return true;
     });
+  });
+});
+
+test('an explicit transaction commits with a bookmark the next session can pass back', { timeout: 20000 }, async () => {
+  await withDriver(`bolt://${ADDRESS}`, PASSWORD, async (driver) => {
+    const first = driver.session();
+    let bookmarks;
+    try {
+      const tx = await first.beginTransaction();
+      const result = await tx.run('RETURN 7 AS n');
+      assert.equal(neo4j.integer.toNumber(result.records[0].get('n')), 7);
+      await tx.commit();
+      bookmarks = first.lastBookmarks();
+      assert.equal(bookmarks.length, 1);
+      assert.match(bookmarks[0], /^engram:[0-9]+$/);
+    } finally {
+      await first.close();
+    }
+    const second = driver.session({ bookmarks });
+    try {
+      const result = await second.executeRead((tx) => tx.run('RETURN 8 AS n'));
+      assert.equal(neo4j.integer.toNumber(result.records[0].get('n')), 8);
+      const later = second.lastBookmarks();
+      assert.equal(later.length, 1);
+      assert.ok(Number(later[0].split(':')[1]) > Number(bookmarks[0].split(':')[1]));
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+test('a transaction past its client timeout is rolled back and says so', { timeout: 20000 }, async () => {
+  await withDriver(`bolt://${ADDRESS}`, PASSWORD, async (driver) => {
+    const session = driver.session();
+    try {
+      const tx = await session.beginTransaction({ timeout: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await assert.rejects(tx.run('RETURN 1 AS n'), (error) => {
+        assert.equal(error.code, 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration');
+        return true;
+      });
+      // the session recovers (the driver resets the connection) and serves the next query
+      const result = await session.run('RETURN 2 AS n');
+      assert.equal(neo4j.integer.toNumber(result.records[0].get('n')), 2);
+    } finally {
+      await session.close();
+    }
   });
 });

@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh — the ctest `bolt_js`: runs the official Neo4j JavaScript driver's tests (tests/bolt-js/*.test.mjs,
-# `node --test`) against `engram serve --bolt` on a loopback port it picks itself, then stops it with SIGTERM and
-# checks that it exits 0 within STOP_LIMIT seconds.
+# `node --test`) against two `engram serve`s on loopback ports they pick themselves: one with HTTP and plain Bolt
+# (ENGRAM_BOLT_URL), one with Bolt only (`--http ''`) over TLS with a self-signed certificate made here
+# (ENGRAM_BOLT_TLS_URL; the certificate is in NODE_EXTRA_CA_CERTS, so that bolt+s:// can verify it). Then it stops
+# both with SIGTERM and checks that each exits 0 within STOP_LIMIT seconds.
 #
 # Usage: sh tests/bolt-js/run.sh PATH_TO_ENGRAM
 # Exits 77 (ctest's SKIP_RETURN_CODE) when node is not installed; 1 on any failure.
@@ -27,49 +29,82 @@ if [ ! -d "$HERE/node_modules/neo4j-driver" ]; then
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/engram-bolt-js.XXXXXX")
-PID=
+PIDS=
 cleanup() {
-    [ -z "$PID" ] || kill -KILL "$PID" 2>/dev/null || :
+    for pid in $PIDS; do kill -KILL "$pid" 2>/dev/null || :; done
     rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A self-signed certificate for 127.0.0.1 and localhost, as the C tests make theirs (tests/test_harness.c).
+if command -v certtool >/dev/null 2>&1; then
+    printf 'cn = "engram test"\nip_address = "127.0.0.1"\ndns_name = "localhost"\nexpiration_days = 2\nca\n%s\n' \
+        'cert_signing_key
+signing_key
+encryption_key
+tls_www_server' >"$T/cert.cfg"
+    certtool --generate-privkey --key-type=ecdsa --outfile "$T/key.pem" >/dev/null 2>&1
+    certtool --generate-self-signed --load-privkey "$T/key.pem" --template "$T/cert.cfg" --outfile "$T/cert.pem" \
+        >/dev/null 2>&1
+elif command -v openssl >/dev/null 2>&1; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj '/CN=engram test' \
+        -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+else
+    echo "bolt_js: neither certtool (gnutls-bin) nor openssl can make the TLS test's certificate" >&2
+    exit 1
+fi
+
 ENGRAM_BOLT_PASSWORD=bolt-test-password-$$
 export ENGRAM_BOLT_PASSWORD
-: >"$T/serve.log"
-"$ENGRAM" --data "$T/data" --no-sync serve --http 127.0.0.1:0 --bolt 127.0.0.1:0 2>>"$T/serve.log" &
-PID=$!
-PORT=
-waited=0
+
+# start_server NAME READY ARGS...: starts `engram serve ARGS` on the data folder $T/NAME, logging to $T/NAME.log,
+# and waits until the log has a line matching READY.
+start_server() {
+    name=$1
+    ready=$2
+    shift 2
+    : >"$T/$name.log"
+    "$ENGRAM" --data "$T/$name" --no-sync serve "$@" 2>>"$T/$name.log" &
+    PIDS="$PIDS $!"
+    eval "${name}_pid=\$!"
+    waited=0
+    until grep -q "$ready" "$T/$name.log"; do
+        if ! kill -0 "$!" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
+            echo "bolt_js: engram serve ($name) did not start:" >&2
+            sed 's/^/    | /' "$T/$name.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
 # the Bolt line comes before the HTTP one; once the HTTP line is there, both listen
-until grep -q 'listening on http' "$T/serve.log"; do
-    if ! kill -0 "$PID" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
-        echo "bolt_js: engram serve did not start:" >&2
-        sed 's/^/    | /' "$T/serve.log" >&2
-        exit 1
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-done
-PORT=$(sed -n 's/.*Bolt on bolt:.*, port \([0-9][0-9]*\).*/\1/p' "$T/serve.log")
-ENGRAM_BOLT_URL=127.0.0.1:$PORT
-export ENGRAM_BOLT_URL
+start_server plain 'listening on http' --http 127.0.0.1:0 --bolt 127.0.0.1:0
+ENGRAM_BOLT_URL=127.0.0.1:$(sed -n 's/.*Bolt on bolt:.*, port \([0-9][0-9]*\).*/\1/p' "$T/plain.log")
+start_server tls 'HTTP is off' --http '' --bolt 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+ENGRAM_BOLT_TLS_URL=127.0.0.1:$(sed -n 's/.*Bolt on bolt+s:.*, port \([0-9][0-9]*\).*/\1/p' "$T/tls.log")
+NODE_EXTRA_CA_CERTS=$T/cert.pem
+export ENGRAM_BOLT_URL ENGRAM_BOLT_TLS_URL NODE_EXTRA_CA_CERTS
 
 status=0
 timeout "$TEST_LIMIT" node --test "$HERE"/*.test.mjs || status=1
-kill -TERM "$PID"
-waited=0
-while kill -0 "$PID" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
-    sleep 0.1
-    waited=$((waited + 1))
+for pid in $PIDS; do kill -TERM "$pid"; done
+for name in plain tls; do
+    eval "pid=\$${name}_pid"
+    waited=0
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    rc=0
+    wait "$pid" || rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "bolt_js: engram serve ($name) exited $rc after SIGTERM:" >&2
+        sed 's/^/    | /' "$T/$name.log" >&2
+        status=1
+    fi
 done
-rc=0
-wait "$PID" || rc=$?
-PID=
-if [ $rc -ne 0 ]; then
-    echo "bolt_js: engram serve exited $rc after SIGTERM:" >&2
-    sed 's/^/    | /' "$T/serve.log" >&2
-    status=1
-fi
+PIDS=
 exit $status
