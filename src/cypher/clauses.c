@@ -28,6 +28,31 @@ static const char *name_of(cy_clause_kind kind, bool optional) {
     return "?";
 }
 
+/* Whether t can begin an expression, for the refusal of an empty RETURN or WITH: not the end, and not a
+ * reserved word other than those that start expressions themselves. */
+static bool starts_expression(const cy_token *t) {
+    if (t->kind == CY_TOKEN_END || t->kind == CY_TOKEN_SEMICOLON) return false;
+    if (!cy_is_reserved(t)) return true;
+    return cy_is_keyword(t, "TRUE") || cy_is_keyword(t, "FALSE") || cy_is_keyword(t, "NULL") ||
+           cy_is_keyword(t, "CASE") || cy_is_keyword(t, "NOT");
+}
+
+static bool is_clause_start(const cy_token *t) {
+    static const char *const starts[] = {"MATCH", "OPTIONAL", "UNWIND", "WITH",   "RETURN", "CREATE",
+                                         "MERGE", "SET",      "REMOVE", "DELETE", "DETACH", "CALL"};
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++)
+        if (cy_is_keyword(t, starts[i])) return true;
+    return false;
+}
+
+/* Refuses a clause Neo4j has and the subset does not, by name. */
+static void refuse_unsupported_clause(cy_parser *p, const cy_token *t) {
+    for (size_t i = 0; i < sizeof unsupported_clauses / sizeof unsupported_clauses[0]; i++)
+        if (cy_is_keyword(t, unsupported_clauses[i]))
+            cy_fail_at(p, t->at, "%s is not supported by engram's Cypher: expected %s", unsupported_clauses[i],
+                       CLAUSES);
+}
+
 /* expression [AS alias], the column's text being the expression as written. */
 static cy_projection_item parse_projection_item(cy_parser *p) {
     size_t start = cy_peek(p, 0)->at.offset;
@@ -62,7 +87,7 @@ static void parse_projection(cy_parser *p, cy_projection *projection, bool with)
         more = cy_accept(p, CY_TOKEN_COMMA);
     }
     if (more) {
-        if (cy_peek(p, 0)->kind == CY_TOKEN_END || cy_is_reserved(cy_peek(p, 0)))
+        if (!starts_expression(cy_peek(p, 0)))
             cy_fail_expected(p, with ? "an expression, '*' or DISTINCT after WITH"
                                      : "an expression, '*' or DISTINCT after RETURN");
         do {
@@ -225,10 +250,7 @@ static cy_clause parse_clause(cy_parser *p) {
         parse_call(p, &clause);
         return clause;
     } else {
-        for (size_t i = 0; i < sizeof unsupported_clauses / sizeof unsupported_clauses[0]; i++)
-            if (cy_is_keyword(t, unsupported_clauses[i]))
-                cy_fail_at(p, t->at, "%s is not supported by engram's Cypher: expected %s", unsupported_clauses[i],
-                           CLAUSES);
+        refuse_unsupported_clause(p, t);
         cy_fail_expected(p, CLAUSES);
     }
     cy_parse_pattern(p, &clause.pattern);
@@ -239,12 +261,18 @@ static cy_clause parse_clause(cy_parser *p) {
 void cy_parse_query(cy_parser *p, cy_statement *statement) {
     statement->kind = CY_STATEMENT_QUERY;
     size_t capacity = 0;
-    do {
-        if (statement->clause_count > 0 && statement->clauses[statement->clause_count - 1].kind == CY_CLAUSE_RETURN)
-            cy_fail_at(p, statement->clauses[statement->clause_count - 1].at,
-                       "RETURN can only be used at the end of the query");
+    for (;;) {
         CY_PUSH(p, statement->clauses, statement->clause_count, capacity, parse_clause(p));
-    } while (cy_peek(p, 0)->kind != CY_TOKEN_END && cy_peek(p, 0)->kind != CY_TOKEN_SEMICOLON);
+        const cy_token *next = cy_peek(p, 0);
+        if (next->kind == CY_TOKEN_END || next->kind == CY_TOKEN_SEMICOLON) break;
+        if (statement->clauses[statement->clause_count - 1].kind == CY_CLAUSE_RETURN) {
+            refuse_unsupported_clause(p, next);
+            if (is_clause_start(next))
+                cy_fail_at(p, statement->clauses[statement->clause_count - 1].at,
+                           "RETURN can only be used at the end of the query");
+            return; /* cy_parse refuses what follows as not the end of the statement */
+        }
+    }
     const cy_clause *last = &statement->clauses[statement->clause_count - 1];
     if (last->kind == CY_CLAUSE_MATCH || last->kind == CY_CLAUSE_UNWIND || last->kind == CY_CLAUSE_WITH)
         cy_fail_at(p, last->at,

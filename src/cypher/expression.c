@@ -272,6 +272,7 @@ static cy_expr *parse_call(cy_parser *p, const char *name, cy_position at) {
 static cy_expr *parse_case(cy_parser *p, cy_position at) {
     cy_expr *e = new_expr(p, CY_EXPR_CASE, at);
     cy_enter(p);
+    if (cy_peek_keyword(p, 0, "END") || cy_peek_keyword(p, 0, "ELSE")) cy_fail_expected(p, "WHEN");
     if (!cy_peek_keyword(p, 0, "WHEN")) e->operand = cy_parse_expression(p);
     size_t capacity = 0;
     while (cy_accept_keyword(p, "WHEN")) {
