@@ -691,6 +691,7 @@ TEST(refusals_say_what_and_where) {
     CHECK(refused("MATCH (a)-[r]>(b) RETURN a", "Invalid input '>': expected '-' to end", 1, 14, 13));
     CHECK(refused("MATCH (n) WHERE RETURN n", "Invalid input 'RETURN': expected an expression", 1, 17, 16));
     CHECK(refused("RETURN 1 AS", "expected a name after AS", 1, 12, 11));
+    CHECK(refused("RETURN a, MATCH (b)", "Invalid input 'MATCH': expected an expression", 1, 11, 10));
     CHECK(refused("RETURN 1e999", "floating point number is too large", 1, 8, 7));
     CHECK(refused("RETURN 'x'\n  + \n  'y' +", "Unexpected end of input: expected an expression", 3, 8, 23));
 }
