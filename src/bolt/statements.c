@@ -10,6 +10,7 @@
 void eg_bolt_result_free(eg_bolt_result *result) {
     eg_ps_value_free(&result->fields);
     eg_ps_value_free(&result->records);
+    eg_ps_value_free(&result->stats);
     result->type = NULL;
 }
 
