@@ -228,7 +228,7 @@ typedef enum cy_statement_kind {
     CY_STATEMENT_SHOW_INDEXES       /* SHOW [ALL] INDEXES */
 } cy_statement_kind;
 
-typedef struct cy_arena cy_arena; /* parser.c */
+typedef struct cy_arena cy_arena; /* arena.c */
 
 typedef struct cy_statement {
     cy_statement_kind kind;

@@ -27,6 +27,12 @@
 
 /* Bytes of one statement's text. */
 #define CY_MAX_STATEMENT_BYTES ((size_t)1 << 20)
+/* Brackets, parentheses, CASEs and prefix operators open at once while parsing: the parser recurses per level,
+ * so this keeps a hostile statement from overflowing its stack. */
+#define CY_MAX_NESTING 64
+/* Depth of any expression tree a parse returns (`1 + 1 + ... + 1` is as deep as it is long): an executor may
+ * evaluate recursively down to this depth. */
+#define CY_MAX_EXPRESSION_DEPTH 256
 /* Rows a statement may hold at once (in any clause, and in its result): a bound on the memory one statement can
  * take, refused with Neo.ClientError.Statement.ExecutionFailed when passed. */
 #define CY_MAX_ROWS ((size_t)1 << 20)
