@@ -23,19 +23,21 @@ bool cy_fail(cy_run *run, const char *code, const char *fmt, ...) {
 
 bool cy_out_of_memory(cy_run *run) { return cy_fail(run, CY_UNKNOWN_ERROR, "out of memory"); }
 
-bool cy_fail_status(cy_run *run, eg_status status, const eg_error *err, const char *doing) {
-    const char *code;
+const char *cy_status_code(eg_status status) {
     switch (status) {
-    case EG_INVALID_ARGUMENT: code = CY_ARGUMENT_ERROR; break;
-    case EG_NOT_FOUND: code = CY_ENTITY_NOT_FOUND; break;
-    case EG_CONFLICT: code = CY_CONSTRAINT_FAILED; break;
+    case EG_INVALID_ARGUMENT: return CY_ARGUMENT_ERROR;
+    case EG_NOT_FOUND: return CY_ENTITY_NOT_FOUND;
+    case EG_CONFLICT: return CY_CONSTRAINT_FAILED;
     case EG_UNAVAILABLE:
     case EG_TIMEOUT:
-    case EG_LOCKED: code = CY_UNAVAILABLE; break;
-    default: code = CY_UNKNOWN_ERROR; break;
+    case EG_LOCKED: return CY_UNAVAILABLE;
+    default: return CY_UNKNOWN_ERROR;
     }
+}
+
+bool cy_fail_status(cy_run *run, eg_status status, const eg_error *err, const char *doing) {
     /* engram's messages name no server paths (engram/status.h), so they pass through. */
-    return cy_fail(run, code, "%s: %s", doing, err->message);
+    return cy_fail(run, cy_status_code(status), "%s: %s", doing, err->message);
 }
 
 /* ---- names: the one place deciding which labels and relationship types exist ---- */
@@ -192,14 +194,6 @@ static bool run_clause(cy_run *run, const cy_clause *clause, cy_table *table) {
 static bool is_update(cy_clause_kind kind) {
     return kind == CY_CLAUSE_CREATE || kind == CY_CLAUSE_MERGE || kind == CY_CLAUSE_SET ||
            kind == CY_CLAUSE_REMOVE || kind == CY_CLAUSE_DELETE;
-}
-
-bool cy_statement_writes(const cy_statement *statement) {
-    if (statement->kind != CY_STATEMENT_QUERY)
-        return statement->kind != CY_STATEMENT_SHOW_CONSTRAINTS && statement->kind != CY_STATEMENT_SHOW_INDEXES;
-    for (size_t i = 0; i < statement->clause_count; i++)
-        if (is_update(statement->clauses[i].kind)) return true;
-    return false;
 }
 
 /* ---- results ---- */

@@ -94,7 +94,10 @@ typedef enum cy_truth { CY_FALSE, CY_TRUE, CY_UNKNOWN } cy_truth;
 
 /* ---- failures (executor.c) ---- */
 bool cy_fail(cy_run *run, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Maps a graph status to its Neo4j code and returns false. */
+/* The Neo4j status code of a graph status (INVALID_ARGUMENT: ArgumentError, NOT_FOUND: EntityNotFound, CONFLICT:
+ * ConstraintValidationFailed, UNAVAILABLE/TIMEOUT/LOCKED: DatabaseUnavailable, others: UnknownError). */
+const char *cy_status_code(eg_status status);
+/* Fails with the code of a graph status. */
 bool cy_fail_status(cy_run *run, eg_status status, const eg_error *err, const char *doing);
 bool cy_out_of_memory(cy_run *run);
 
@@ -199,7 +202,7 @@ eg_ps_value *cy_row_widen(cy_run *run, const eg_ps_value *row, size_t width, siz
 /* names plus name (when absent); returns the new width. */
 bool cy_scope_add(cy_run *run, const char ***names, size_t *width, const char *name);
 
-/* ---- expressions (expressions.c, functions.c) ---- */
+/* ---- expressions (evaluate.c, functions.c) ---- */
 bool cy_eval(const cy_env *env, const cy_expr *e, eg_ps_value *out);
 /* WHERE: true only for true (null and false drop the row). */
 bool cy_eval_predicate(const cy_env *env, const cy_expr *e, bool *keep);
@@ -213,7 +216,7 @@ bool cy_property_of(cy_run *run, const eg_ps_value *value, const char *key, eg_p
 bool cy_expr_same(const cy_expr *a, const cy_expr *b);
 
 /* ---- clauses ---- */
-bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table);         /* patterns.c */
+bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table);         /* match.c */
 bool cy_create(cy_run *run, const cy_clause *clause, cy_table *table);        /* writes.c */
 bool cy_merge(cy_run *run, const cy_clause *clause, cy_table *table);
 bool cy_set(cy_run *run, const cy_set_list *items, const cy_table *table, size_t row);

@@ -1,4 +1,4 @@
-/* expressions.c — evaluating a Cypher expression in a row: variables, parameters, property access, indexing,
+/* evaluate.c — evaluating a Cypher expression in a row: variables, parameters, property access, indexing,
  * literals, comprehensions, CASE, and the operators with Cypher's semantics (three-valued logic with null,
  * integer arithmetic that fails on overflow and on division by zero instead of wrapping, float arithmetic that
  * follows IEEE 754, string and list concatenation). Function calls are in functions.c. */

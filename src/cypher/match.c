@@ -1,4 +1,4 @@
-/* patterns.c — MATCH and OPTIONAL MATCH: finding the bindings of a pattern in the graph.
+/* match.c — MATCH and OPTIONAL MATCH: finding the bindings of a pattern in the graph.
  *
  * Each comma-separated part of a pattern is matched by depth-first search from one anchor node, chosen for being
  * cheapest to find: a variable bound already, else an `id` in the inline map (one get_node), else a label (pages
