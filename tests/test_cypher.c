@@ -7,13 +7,16 @@
  * graph did not change), the row bound, and the engine's transactions. Results are compared as JSON: a node is
  * {"node": id, "labels": [...], "properties": {...}}, a relationship {"rel": "source>TYPE>target", "properties":
  * {...}}, a path {"path": [nodes], "rels": [...], "indices": [...]}; integers and floats stay distinct. */
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "bolt/cypher_statements.h"
 #include "cypher/cypher.h"
 #include "test.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 static eg_db *db;
 static eg_graph *g;
@@ -588,6 +591,461 @@ TEST(c19_health_checks_and_c25_batch_in_a_transaction) {
     CHECK(strcmp(last_type, "r") == 0);
 }
 
+
+TEST(expressions_null_semantics_and_arithmetic) {
+    CHECK(rows_are("RETURN null = null, null <> 1, 1 = 1.0, 1 < 2.5, 'a' < 'b', [1,2] = [1,2], [1,null] = [1,2], "
+                   "[1,null] = [2,null]",
+                   NULL, "[[null,null,true,true,true,true,null,false]]"));
+    CHECK(rows_are("RETURN true AND null, false AND null, true OR null, false OR null, true XOR null, NOT null, "
+                   "true XOR false",
+                   NULL, "[[null,false,true,null,null,null,true]]"));
+    CHECK(rows_are("RETURN 7 / 2, 7.0 / 2, 7 % 3, -7 % 3, 2 ^ 3, 1 + 2.5, 'a' + 1, 'x' + 'y', [1] + 2, 0 + [1]",
+                   NULL, "[[3,3.5,1,-1,8.0,3.5,\"a1\",\"xy\",[1,2],[0,1]]]"));
+    CHECK(rows_are("RETURN null + 1, -(-3), 1 IN [1,2], 3 IN [1,2], 3 IN [1,null], null IN [1], 1 IN null", NULL,
+                   "[[null,3,true,false,null,null,null]]"));
+    CHECK(rows_are("RETURN 'abc' STARTS WITH 'ab', 'abc' ENDS WITH 'bc', 'abc' CONTAINS 'x', 1 STARTS WITH 'a', "
+                   "'abc' CONTAINS null",
+                   NULL, "[[true,true,false,null,null]]"));
+    CHECK(rows_are("RETURN null IS NULL, 1 IS NULL, 1 IS NOT NULL, [1,2,3][0], [1,2,3][-1], [1,2,3][5], [1,2,3,4][1..3], "
+                   "{a: 1}.a, {a: 1}['a'], {a: 1}.b",
+                   NULL, "[[true,false,true,1,3,null,[2,3],1,1,null]]"));
+    CHECK(rows_are("RETURN CASE 2 WHEN 1 THEN 'one' WHEN 2 THEN 'two' ELSE 'many' END, "
+                   "CASE WHEN 1 > 2 THEN 'x' END, CASE WHEN null THEN 1 ELSE 2 END",
+                   NULL, "[[\"two\",null,2]]"));
+    CHECK(rows_are("RETURN [x IN range(1, 6) WHERE x % 2 = 0 | x * 10], [x IN [1,2] | [x, x]], [x IN null | x]",
+                   NULL, "[[[20,40,60],[[1,1],[2,2]],null]]"));
+    CHECK(rows_are("RETURN $p, $list, $map.k, $f, $b", "{\"p\":\"v\",\"list\":[1,\"a\",null],\"map\":{\"k\":[true]},\"f\":1.5,\"b\":false}",
+                   "[[\"v\",[1,\"a\",null],[true],1.5,false]]"));
+    CHECK(refused("RETURN 9223372036854775807 + 1", NULL, "Neo.ClientError.Statement.ArithmeticError", "overflow"));
+    CHECK(refused("RETURN -9223372036854775807 - 2", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
+    CHECK(refused("RETURN 4611686018427387904 * 2", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
+    CHECK(refused("RETURN 1 / 0", NULL, "Neo.ClientError.Statement.ArithmeticError", "by zero"));
+    CHECK(refused("RETURN 1 % 0", NULL, "Neo.ClientError.Statement.ArithmeticError", "by zero"));
+    CHECK(refused("RETURN $missing", NULL, "Neo.ClientError.Statement.ParameterMissing", "missing"));
+    CHECK(refused("RETURN 1 AND true", NULL, "Neo.ClientError.Statement.TypeError", NULL));
+    CHECK(refused("RETURN 'a' - 1", NULL, "Neo.ClientError.Statement.TypeError", NULL));
+    CHECK(refused("RETURN 1 IN 2", NULL, "Neo.ClientError.Statement.TypeError", NULL));
+    CHECK(refused("RETURN 'a' =~ 'a.*'", NULL, "Neo.ClientError.Statement.SyntaxError", "=~"));
+    CHECK(refused("RETURN nosuch(1)", NULL, "Neo.ClientError.Statement.SyntaxError", "nosuch"));
+    CHECK(refused("RETURN x", NULL, "Neo.ClientError.Statement.SyntaxError", "`x` not defined"));
+    CHECK(rows_are("RETURN 1 / 0.0 > 1e300, toString(0.1), toString(1.0), toString(10), toString(true)", NULL,
+                   "[[true,\"0.1\",\"1.0\",\"10\",\"true\"]]"));
+}
+
+TEST(functions) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "f1", "{\"name\":\"Ünïcode Name\",\"n\":3}");
+    make_node(EG_LABEL_PROCEDURE, "f2", NULL);
+    make_rel("f1", "f2", EG_REL_DEPENDS_ON, "{\"weight\":0.7,\"lastAccessed\":42}");
+    CHECK(rows_are("MATCH (n:Entity {id: 'f1'})-[r]->(m) RETURN labels(n), labels(m), type(r), elementId(n), "
+                   "elementId(r), keys(n), startNode(r).id, endNode(r).id, properties(r)",
+                   NULL,
+                   "[[[\"Entity\"],[\"Procedure\"],\"DEPENDS_ON\",\"f1\",\"f1>DEPENDS_ON>f2\",[\"id\",\"name\",\"n\"],"
+                   "\"f1\",\"f2\",{\"weight\":0.7,\"lastAccessed\":42}]]"));
+    json_t *rows = run("MATCH (n {id: 'f1'})-[r]->(m) RETURN id(n), id(m), id(r)", NULL);
+    REQUIRE(rows);
+    json_t *row = json_array_get(rows, 0);
+    for (int i = 0; i < 3; i++) CHECK(json_is_integer(json_array_get(row, i)) && json_integer_value(json_array_get(row, i)) >= 0);
+    CHECK(json_integer_value(json_array_get(row, 0)) != json_integer_value(json_array_get(row, 1)));
+    json_decref(rows);
+    CHECK(rows_are("MATCH (n {id: 'f1'}) RETURN toLower(n.name), toUpper(n.name), size(n.name), n.n + 1", NULL,
+                   "[[\"ünïcode name\",\"ÜNÏCODE NAME\",12,4]]"));
+    CHECK(rows_are("RETURN coalesce(null, null, 2, 3), coalesce(null), timestamp(), size([1,2]), head([1,2]), last([1,2]), "
+                   "head([]), tail([1,2,3]), range(0, 10, 5), range(3, 1)",
+                   NULL, "[[2,null,1700000000000,2,1,2,null,[2,3],[0,5,10],[]]]"));
+    CHECK(rows_are("RETURN toInteger('42'), toInteger('4.7'), toInteger(4.7), toInteger('x'), toFloat('1.5'), toFloat(2), "
+                   "toBoolean('TRUE'), toString(null)",
+                   NULL, "[[42,4,4,null,1.5,2.0,true,null]]"));
+    CHECK(rows_are("RETURN abs(-3), abs(-2.5), sign(-2), ceil(1.2), floor(1.8), round(2.5), sqrt(16), reverse('abc'), "
+                   "reverse([1,2]), trim('  x '), replace('aXbX', 'X', '-'), substring('hello', 1, 3), split('a,b,c', ','), "
+                   "left('hello', 2), right('hello', 2)",
+                   NULL,
+                   "[[3,2.5,-1,2.0,1.0,3.0,4.0,\"cba\",[2,1],\"x\",\"a-b-\",\"ell\",[\"a\",\"b\",\"c\"],\"he\",\"lo\"]]"));
+    CHECK(rows_are("MATCH (n {id: 'f1'}) RETURN exists(n.name), exists(n.nothing), n.nothing IS NULL", NULL,
+                   "[[true,false,true]]"));
+    CHECK(rows_are("RETURN keys({b: 1, a: 2}), properties({a: 1}), length('abc'), isEmpty([])", NULL,
+                   "[[[\"b\",\"a\"],{\"a\":1},3,true]]"));
+    CHECK(refused("RETURN type(1)", NULL, "Neo.ClientError.Statement.TypeError", "type"));
+    CHECK(refused("RETURN range(1, 2, 0)", NULL, "Neo.ClientError.Statement.ArgumentError", "step"));
+    CHECK(refused("RETURN range(0, 9223372036854775806)", NULL, "Neo.ClientError.Statement.ExecutionFailed", "range"));
+}
+
+TEST(match_where_optional_match_and_patterns) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "m1", "{\"name\":\"alice\",\"age\":30}");
+    make_node(EG_LABEL_ENTITY, "m2", "{\"name\":\"bob\",\"age\":25}");
+    make_node(EG_LABEL_EPISODE, "m3", "{\"name\":\"carol\"}");
+    make_node(EG_LABEL_PROCEDURE, "m4", NULL);
+    make_rel("m1", "m2", EG_REL_RELATES_TO, "{\"weight\":0.9}");
+    make_rel("m2", "m3", EG_REL_RELATES_TO, NULL);
+    make_rel("m3", "m1", EG_REL_SOURCE_OF, NULL);
+    make_rel("m1", "m1", EG_REL_SIMILAR_TO, NULL);
+    CHECK(rows_are("MATCH (n:Entity) RETURN n.name ORDER BY n.name", NULL, "[[\"alice\"],[\"bob\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n.age > 26 OR n.name = 'carol' RETURN n.id ORDER BY n.id", NULL, "[[\"m1\"],[\"m3\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n.age >= 25 AND NOT n.name STARTS WITH 'a' RETURN n.id", NULL, "[[\"m2\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n.id IN ['m2', 'm4', 'zz'] RETURN n.id ORDER BY n.id", NULL, "[[\"m2\"],[\"m4\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n.name IS NULL RETURN n.id", NULL, "[[\"m4\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n:Episode RETURN n.id", NULL, "[[\"m3\"]]"));
+    CHECK(rows_are("MATCH (n:Entity {name: 'bob'}) RETURN n.id", NULL, "[[\"m2\"]]"));
+    CHECK(rows_are("MATCH (n:Contact) RETURN n", NULL, "[]"));
+    CHECK(rows_are("MATCH (a)-[:NOT_A_TYPE]->(b) RETURN a", NULL, "[]"));
+    /* Chains, both directions, and a cycle back to the start. */
+    CHECK(rows_are("MATCH (a {id: 'm1'})-[:RELATES_TO]->(b)-[:RELATES_TO]->(c) RETURN b.id, c.id", NULL, "[[\"m2\",\"m3\"]]"));
+    CHECK(rows_are("MATCH (c)<-[:RELATES_TO]-(b)<-[:RELATES_TO]-(a) RETURN a.id, b.id, c.id", NULL, "[[\"m1\",\"m2\",\"m3\"]]"));
+    CHECK(rows_are("MATCH (a)-[:RELATES_TO]->(b)-[:RELATES_TO]->(c)-[:SOURCE_OF]->(a) RETURN a.id", NULL, "[[\"m1\"]]"));
+    CHECK(rows_are("MATCH (a)-[r]->(a) RETURN a.id, type(r)", NULL, "[[\"m1\",\"SIMILAR_TO\"]]"));
+    CHECK(rows_are("MATCH (a {id: 'm1'})-[r]-(b) RETURN type(r), b.id ORDER BY type(r), b.id", NULL,
+                   "[[\"RELATES_TO\",\"m2\"],[\"SIMILAR_TO\",\"m1\"],[\"SOURCE_OF\",\"m3\"]]"));
+    CHECK(rows_are("MATCH (a)-[r:RELATES_TO {weight: 0.9}]->(b) RETURN a.id, b.id", NULL, "[[\"m1\",\"m2\"]]"));
+    CHECK(rows_are("MATCH (a)-[r:RELATES_TO|SOURCE_OF]->(b:Entity) RETURN a.id, b.id ORDER BY a.id", NULL,
+                   "[[\"m1\",\"m2\"],[\"m3\",\"m1\"]]"));
+    /* Comma-separated parts, and relationships distinct within one MATCH. */
+    CHECK(rows_are("MATCH (a {id: 'm1'}), (b {id: 'm4'}) RETURN a.id, b.id", NULL, "[[\"m1\",\"m4\"]]"));
+    CHECK(rows_are("MATCH (a)-[r1]->(b), (c)-[r2]->(d) WHERE a.id = 'm1' AND c.id = 'm1' RETURN count(*)", NULL, "[[2]]"));
+    CHECK(rows_are("MATCH (a {id: 'm1'})-[r1]-(b)-[r2]-(c) WHERE b.id = 'm1' RETURN count(*)", NULL, "[[2]]"));
+    /* OPTIONAL MATCH keeps the row with nulls. */
+    CHECK(rows_are("MATCH (n {id: 'm4'}) OPTIONAL MATCH (n)-[r]->(m) RETURN n.id, r, m", NULL, "[[\"m4\",null,null]]"));
+    CHECK(rows_are("MATCH (n) OPTIONAL MATCH (n)-[r:RELATES_TO]->(m) WHERE m.age < 30 RETURN n.id, m.id ORDER BY n.id", NULL,
+                   "[[\"m1\",\"m2\"],[\"m2\",null],[\"m3\",null],[\"m4\",null]]"));
+    CHECK(rows_are("OPTIONAL MATCH (n:Contact) RETURN n", NULL, "[[null]]"));
+    CHECK(rows_are("OPTIONAL MATCH (n {id: 'm9'}) MATCH (n)-->(m) RETURN m", NULL, "[]"));
+    /* Whole values: a node and a relationship. */
+    CHECK(rows_are("MATCH (n {id: 'm2'})-[r]->(m) RETURN n", NULL,
+                   "[[{\"node\":\"m2\",\"labels\":[\"Entity\"],\"properties\":{\"id\":\"m2\",\"name\":\"bob\",\"age\":25}}]]"));
+    CHECK(rows_are("MATCH (n {id: 'm1'})-[r:RELATES_TO]->(m) RETURN r.weight, elementId(r)", NULL, "[[0.9,\"m1>RELATES_TO>m2\"]]"));
+    CHECK(rows_are("MATCH p = (a {id: 'm1'})-[:RELATES_TO]->(b)<-[:SOURCE_OF]-(c) RETURN [n IN nodes(p) | n.id], length(p)",
+                   NULL, "[]"));
+    CHECK(rows_are("MATCH p = (a {id: 'm1'})-[:RELATES_TO]->(b)-[:RELATES_TO]->(c) RETURN [n IN nodes(p) | n.id], length(p), "
+                   "[r IN relationships(p) | type(r)]",
+                   NULL, "[[[\"m1\",\"m2\",\"m3\"],2,[\"RELATES_TO\",\"RELATES_TO\"]]]"));
+    CHECK(refused("MATCH (n:Entity:Episode) RETURN n", NULL, "Neo.ClientError.Statement.SyntaxError", "one label"));
+    CHECK(refused("MATCH (a)-[*1..2]->(b) RETURN b", NULL, "Neo.ClientError.Statement.SyntaxError", "variable-length"));
+    CHECK(refused("MATCH (n) WHERE (n)-->() RETURN n", NULL, "Neo.ClientError.Statement.SyntaxError", NULL));
+    CHECK(refused("CALL db.labels()", NULL, "Neo.ClientError.Procedure.ProcedureNotFound", "db.labels"));
+    CHECK(refused("MATCH (n) RETURN n.name AS x, n.id AS x", NULL, "Neo.ClientError.Statement.SyntaxError", "same name"));
+}
+
+TEST(projection_ordering_distinct_skip_limit_with_unwind) {
+    CHECK(rows_are("UNWIND [3, 1, null, 2, 'a', 1.5, true] AS x RETURN x ORDER BY x", NULL,
+                   "[[\"a\"],[true],[1],[1.5],[2],[3],[null]]"));
+    CHECK(rows_are("UNWIND [3, 1, null, 2] AS x RETURN x ORDER BY x DESC", NULL, "[[null],[3],[2],[1]]"));
+    CHECK(rows_are("UNWIND [[2, 'b'], [1, 'z'], [2, 'a']] AS p RETURN p[1] AS s ORDER BY p[0], s DESC", NULL,
+                   "[[\"z\"],[\"b\"],[\"a\"]]"));
+    CHECK(rows_are("UNWIND [1, 1.0, 2, null, null, [1], [1.0]] AS x RETURN DISTINCT x", NULL, "[[1],[2],[null],[[1]]]"));
+    CHECK(rows_are("UNWIND range(1, 10) AS x RETURN x SKIP 2 LIMIT 3", NULL, "[[3],[4],[5]]"));
+    CHECK(rows_are("UNWIND range(1, 10) AS x RETURN x ORDER BY x DESC LIMIT $n", "{\"n\":2}", "[[10],[9]]"));
+    CHECK(rows_are("UNWIND range(1, 3) AS x RETURN x SKIP 5", NULL, "[]"));
+    CHECK(rows_are("UNWIND [] AS x RETURN x", NULL, "[]"));
+    CHECK(rows_are("UNWIND null AS x RETURN x", NULL, "[]"));
+    CHECK(rows_are("UNWIND 5 AS x RETURN x", NULL, "[[5]]"));
+    CHECK(rows_are("WITH 2 AS b, 1 AS a RETURN *, a + b AS s", NULL, "[[1,2,3]]"));
+    CHECK(fields_are("[\"a\",\"b\",\"s\"]"));
+    CHECK(rows_are("UNWIND [1,2,3,4] AS x WITH x WHERE x % 2 = 0 RETURN x", NULL, "[[2],[4]]"));
+    CHECK(rows_are("UNWIND [1,2,3] AS x WITH x ORDER BY x DESC LIMIT 2 RETURN collect(x)", NULL, "[[[3,2]]]"));
+    CHECK(rows_are("UNWIND [1, 2] AS x UNWIND ['a', 'b'] AS y RETURN x, y", NULL,
+                   "[[1,\"a\"],[1,\"b\"],[2,\"a\"],[2,\"b\"]]"));
+    CHECK(rows_are("RETURN 1 + 1, 'a' AS b, [1, 2] ,  {k: 'v'}", NULL, "[[2,\"a\",[1,2],{\"k\":\"v\"}]]"));
+    CHECK(fields_are("[\"1 + 1\",\"b\",\"[1, 2]\",\"{k: 'v'}\"]"));
+    CHECK(refused("UNWIND [1] AS x RETURN x LIMIT -1", NULL, "Neo.ClientError.Statement.ArgumentError", "LIMIT"));
+    CHECK(refused("WITH 1 + 1 RETURN 1", NULL, "Neo.ClientError.Statement.SyntaxError", "aliased"));
+    CHECK(refused("MATCH (n)", NULL, "Neo.ClientError.Statement.SyntaxError", "conclude"));
+}
+
+TEST(aggregation_groups_by_the_other_items) {
+    CHECK(rows_are("UNWIND [1, 2, 2, null, 3] AS x RETURN count(x), count(*), count(DISTINCT x), collect(x), "
+                   "collect(DISTINCT x), sum(x), avg(x), min(x), max(x)",
+                   NULL, "[[4,5,3,[1,2,2,3],[1,2,3],8,2.0,1,3]]"));
+    CHECK(rows_are("UNWIND [] AS x RETURN count(x), count(*), collect(x), sum(x), avg(x), min(x), max(x)", NULL,
+                   "[[0,0,[],0,null,null,null]]"));
+    CHECK(rows_are("UNWIND [1.5, 2] AS x RETURN sum(x)", NULL, "[[3.5]]"));
+    CHECK(rows_are("UNWIND [['a', 1], ['b', 2], ['a', 3], [null, 4], [null, 5]] AS p "
+                   "RETURN p[0] AS k, sum(p[1]) AS total, count(*) * 10 AS c ORDER BY total DESC",
+                   NULL, "[[null,9,20],[\"a\",4,20],[\"b\",2,10]]"));
+    CHECK(rows_are("UNWIND [1, 1.0, 2] AS x RETURN x, count(*) ORDER BY x", NULL, "[[1,2],[2,1]]"));
+    CHECK(rows_are("UNWIND [] AS x RETURN x, count(*)", NULL, "[]"));
+    CHECK(rows_are("UNWIND ['b', 'a', 'b'] AS x RETURN x, count(*) AS c ORDER BY count(*) DESC, x", NULL,
+                   "[[\"b\",2],[\"a\",1]]"));
+    CHECK(rows_are("UNWIND [1, 2, 3] AS x WITH x % 2 AS parity, collect(x) AS xs RETURN parity, xs ORDER BY parity", NULL,
+                   "[[0,[2]],[1,[1,3]]]"));
+    CHECK(rows_are("UNWIND [1, 2, 3] AS x RETURN x % 2 AS parity, size(collect(x)) + 100 AS n ORDER BY parity", NULL,
+                   "[[0,101],[1,102]]"));
+    CHECK(refused("UNWIND [9223372036854775807, 1] AS x RETURN sum(x)", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
+    CHECK(refused("UNWIND ['a'] AS x RETURN sum(x)", NULL, "Neo.ClientError.Statement.TypeError", NULL));
+    CHECK(refused("UNWIND [1] AS x RETURN x + count(*)", NULL, "Neo.ClientError.Statement.SyntaxError", "grouping"));
+    CHECK(refused("UNWIND [1] AS x RETURN count(count(x))", NULL, "Neo.ClientError.Statement.SyntaxError", "inside"));
+    CHECK(refused("UNWIND [1] AS x WITH x WHERE count(x) > 0 RETURN x", NULL, "Neo.ClientError.Statement.SyntaxError", "aggregation"));
+}
+
+
+TEST(create_merge_set_remove_delete) {
+    reset_graph();
+    CHECK(rows_are("CREATE (a:Entity {id: 'w1', name: 'a'})-[r:USES {weight: 0.5}]->(b:Procedure {id: 'w2'}) "
+                   "RETURN a.id, type(r), b.id, r.weight",
+                   NULL, "[[\"w1\",\"USES\",\"w2\",0.5]]"));
+    CHECK(stats_are("{\"nodes-created\":2,\"labels-added\":2,\"relationships-created\":1,\"properties-set\":4,"
+                    "\"contains-updates\":true}"));
+    CHECK(strcmp(last_type, "rw") == 0);
+    CHECK(rows_are("CREATE (a:Episode {id: 'w3'})<-[:CAUSES]-(b:Episode {id: 'w4'})", NULL, "[]"));
+    CHECK(strcmp(last_type, "w") == 0);
+    json_t *p = rel_props("w4", "CAUSES", "w3");
+    CHECK(p != NULL);
+    json_decref(p);
+    CHECK(rows_are("UNWIND ['w5', 'w6'] AS i CREATE (n:Entity {id: i, n: 1}) RETURN count(n)", NULL, "[[2]]"));
+    CHECK(node_props_are("w6", "{\"n\":1}"));
+    /* SET forms. */
+    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n += {age: 3, name: 'b'} RETURN n.name, n.age", NULL, "[[\"b\",3]]"));
+    CHECK(node_props_are("w1", "{\"name\":\"b\",\"age\":3}"));
+    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n = {color: 'red'} RETURN properties(n)", NULL, "[[{\"id\":\"w1\",\"color\":\"red\"}]]"));
+    CHECK(node_props_are("w1", "{\"color\":\"red\"}"));
+    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n = {id: 'w1', size: 2} RETURN n", NULL,
+                   "[[{\"node\":\"w1\",\"labels\":[\"Entity\"],\"properties\":{\"id\":\"w1\",\"size\":2}}]]"));
+    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n:Entity REMOVE n.size RETURN keys(n)", NULL, "[[[\"id\"]]]"));
+    CHECK(node_props_are("w1", "{}"));
+    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n.id = 'w1' RETURN n.id", NULL, "[[\"w1\"]]"));
+    /* A property read after SET in the same row, and across rows of one node. */
+    CHECK(rows_are("MATCH (n {id: 'w5'}) UNWIND [1, 2, 3] AS i SET n.n = n.n + i RETURN n.n", NULL, "[[7],[7],[7]]"));
+    CHECK(node_props_are("w5", "{\"n\":7}"));
+    /* SET on relationships, including the typed ones; null removes. */
+    CHECK(rows_are("MATCH (:Entity {id: 'w1'})-[r:USES]->() SET r.weight = 0.75, r.coAccessCount = 2, r.label = 'x' "
+                   "RETURN r.weight, r.coAccessCount, r.label",
+                   NULL, "[[0.75,2,\"x\"]]"));
+    CHECK(rows_are("MATCH ({id: 'w1'})-[r:USES]->() SET r.label = null, r.weight = null RETURN r.label, r.weight", NULL,
+                   "[[null,null]]"));
+    p = rel_props("w1", "USES", "w2");
+    CHECK(p && !json_object_get(p, "label") && !json_object_get(p, "weight") && json_object_get(p, "coAccessCount"));
+    json_decref(p);
+    CHECK(rows_are("MATCH ({id: 'w1'})-[r:USES]->() SET r = {k: 1} RETURN r.k, r.coAccessCount, r.lastAccessed IS NULL",
+                   NULL, "[[1,null,false]]"));
+    /* MERGE nodes by id: matched, then created; ON MATCH / ON CREATE. */
+    CHECK(rows_are("MERGE (n:Entity {id: 'w5'}) ON CREATE SET n.created = true ON MATCH SET n.matched = true "
+                   "RETURN n.matched, n.created",
+                   NULL, "[[true,null]]"));
+    CHECK(stats_are("{\"properties-set\":1,\"contains-updates\":true}"));
+    CHECK(rows_are("MERGE (n:Entity {id: 'w7', kind: 'k'}) ON CREATE SET n.created = true ON MATCH SET n.matched = true "
+                   "RETURN n.matched, n.created, n.kind",
+                   NULL, "[[null,true,\"k\"]]"));
+    CHECK(stats_are("{\"nodes-created\":1,\"labels-added\":1,\"properties-set\":3,\"contains-updates\":true}"));
+    CHECK(rows_are("UNWIND ['w7', 'w8', 'w8'] AS i MERGE (n:Entity {id: i}) RETURN count(*)", NULL, "[[3]]"));
+    CHECK(stats_are("{\"nodes-created\":1,\"labels-added\":1,\"properties-set\":1,\"contains-updates\":true}"));
+    /* MERGE relationships between bound nodes (the neuro-symbolic caller's form). */
+    CHECK(rows_are("MATCH (a {id: 'w7'}), (b {id: 'w8'}) MERGE (a)-[r:IMPLEMENTS {confidence: 0.9}]->(b) "
+                   "ON CREATE SET r.new = true RETURN r.confidence, r.new",
+                   NULL, "[[0.9,true]]"));
+    CHECK(stats_are("{\"relationships-created\":1,\"properties-set\":2,\"contains-updates\":true}"));
+    CHECK(rows_are("MATCH (a {id: 'w7'}), (b {id: 'w8'}) MERGE (a)-[r:IMPLEMENTS {confidence: 0.9}]->(b) "
+                   "ON MATCH SET r.seen = 1 RETURN r.seen",
+                   NULL, "[[1]]"));
+    CHECK(rows_are("MATCH (a {id: 'w8'}), (b {id: 'w7'}) MERGE (a)-[r:IMPLEMENTS]-(b) RETURN startNode(r).id", NULL,
+                   "[[\"w7\"]]"));
+    CHECK(stats_are("{}"));
+    /* DELETE: a relationship, a node without relationships, both together, DETACH. */
+    CHECK(rows_are("MATCH ({id: 'w7'})-[r:IMPLEMENTS]->() DELETE r RETURN count(r)", NULL, "[[1]]"));
+    CHECK(stats_are("{\"relationships-deleted\":1,\"contains-updates\":true}"));
+    CHECK(rows_are("MATCH (n {id: 'w8'}) DELETE n", NULL, "[]"));
+    CHECK(stats_are("{\"nodes-deleted\":1,\"contains-updates\":true}"));
+    CHECK(rows_are("MATCH (n {id: 'w4'})-[r]-() DELETE r, n", NULL, "[]"));
+    CHECK(stats_are("{\"nodes-deleted\":1,\"relationships-deleted\":1,\"contains-updates\":true}"));
+    CHECK(refused("MATCH (n {id: 'w1'}) DELETE n", NULL, "Neo.ClientError.Schema.ConstraintValidationFailed",
+                  "still has relationships"));
+    CHECK(rows_are("MATCH (n {id: 'w1'}) DETACH DELETE n RETURN count(*)", NULL, "[[1]]"));
+    CHECK(rows_are("OPTIONAL MATCH (n {id: 'gone'}) DELETE n", NULL, "[]"));
+    CHECK(refused("MATCH (n {id: 'w2'}) DETACH DELETE n SET n.x = 1", NULL, "Neo.ClientError.Statement.EntityNotFound", "deleted"));
+    CHECK(refused("MATCH (n {id: 'w2'}) DETACH DELETE n RETURN n.x", NULL, "Neo.ClientError.Statement.EntityNotFound", "deleted"));
+}
+
+TEST(writes_refused_by_engram_model_change_nothing) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "r1", "{\"name\":\"x\"}");
+    make_node(EG_LABEL_ENTITY, "r2", NULL);
+    const char *arg = "Neo.ClientError.Statement.ArgumentError", *type = "Neo.ClientError.Statement.TypeError";
+    CHECK(refused("CREATE (n:Contact {id: 'c1'})", NULL, arg, "Contact"));
+    CHECK(refused("CREATE (n:Contact {id: 'c1'})", NULL, arg, "Episode, Entity, Procedure"));
+    CHECK(refused("CREATE (n {id: 'c1'})", NULL, arg, "label"));
+    CHECK(refused("CREATE (n:Entity:Episode {id: 'c1'})", NULL, "Neo.ClientError.Statement.SyntaxError", "one label"));
+    CHECK(refused("CREATE (n:Entity {name: 'no id'})", NULL, arg, "id"));
+    CHECK(refused("CREATE (n:Entity {id: 'bad id!'})", NULL, arg, NULL));
+    CHECK(refused("CREATE (n:Entity {id: 7})", NULL, type, "id"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:KNOWS]->(b)", NULL, arg, "KNOWS"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES]-(b)", NULL, "Neo.ClientError.Statement.SyntaxError", "directed"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES {weight: 'heavy'}]->(b)", NULL, arg, "weight"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES]->(b), (a)-[:CAUSES]->(c:Nope {id: 'q'})", NULL, arg, "Nope"));
+    /* Values that cannot be properties name the property. */
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = {a: 1}", NULL, type, "'m'"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = [1, 'a']", NULL, type, "'m'"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = [[1]]", NULL, type, "'m'"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = 0.0 / 0.0", NULL, type, "'m'"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = n", NULL, type, "'m'"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.`bad name` = 1", NULL, arg, NULL));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n.id = 'r9'", NULL, arg, "cannot be changed"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n = {id: 'r9'}", NULL, arg, "cannot be changed"));
+    CHECK(refused("MATCH (n {id: 'r1'}) REMOVE n.id", NULL, arg, "cannot be changed"));
+    CHECK(refused("MATCH (n {id: 'r1'}) SET n:Episode", NULL, arg, "exactly one label"));
+    CHECK(refused("MATCH (n {id: 'r1'}) REMOVE n:Entity", NULL, arg, "exactly one label"));
+    CHECK(refused("MERGE (n:Entity {name: 'x'})", NULL, arg, "id"));
+    CHECK(refused("MERGE (n:Episode {id: 'r1'})", NULL, "Neo.ClientError.Schema.ConstraintValidationFailed", "r1"));
+    CHECK(refused("MERGE (n:Entity {id: 'r1', name: 'other'})", NULL, "Neo.ClientError.Schema.ConstraintValidationFailed", "r1"));
+    CHECK(refused("MERGE (a:Entity {id: 'r1'})-[:USES]->(b:Entity {id: 'r2'})", NULL, "Neo.ClientError.Statement.SemanticError", "bound"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) MERGE (a)-[:USES|CAUSES]->(b)", NULL,
+                  "Neo.ClientError.Statement.SyntaxError", NULL));
+    /* A failure after writes: the caller rolls back, so nothing stays (refused() checks the graph). */
+    CHECK(refused("CREATE (a:Entity {id: 'ok1'}) CREATE (b:Entity {id: 'r1'})", NULL,
+                  "Neo.ClientError.Schema.ConstraintValidationFailed", NULL));
+    CHECK(refused("UNWIND [1, 0] AS d MATCH (n {id: 'r1'}) SET n.q = 10 / d", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
+}
+
+TEST(row_bound_is_a_clear_failure) {
+    CHECK(refused("UNWIND range(1, 1024) AS x UNWIND range(1, 1025) AS y RETURN count(*)", NULL,
+                  "Neo.ClientError.Statement.ExecutionFailed", "rows"));
+    CHECK(rows_are("UNWIND range(1, 1000) AS x UNWIND range(1, 1000) AS y RETURN count(*)", NULL, "[[1000000]]"));
+}
+
+TEST(caller_queries_of_section_1_4) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "g1", "{\"name\":\"Ada Lovelace\",\"organization\":\"Analytical\"}");
+    make_node(EG_LABEL_ENTITY, "g2", "{\"name\":\"Bob\",\"organization\":\"LOVE inc\"}");
+    CHECK(rows_are("MATCH (c:Contact) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) CONTAINS "
+                   "toLower($query) RETURN c LIMIT $limit",
+                   "{\"query\":\"love\",\"limit\":10}", "[]"));
+    CHECK(rows_are("MATCH (c:Entity) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) CONTAINS "
+                   "toLower($query) RETURN c.id ORDER BY c.id LIMIT $limit",
+                   "{\"query\":\"LOVE\",\"limit\":10}", "[[\"g1\"],[\"g2\"]]"));
+    /* Temporal functions are outside the subset: refused whatever the data. */
+    CHECK(refused("MATCH (e:CalendarEvent) WHERE toLower(e.title) CONTAINS toLower($query) AND e.start >= datetime($start) "
+                  "RETURN e ORDER BY e.start LIMIT $limit",
+                  "{\"query\":\"x\",\"start\":\"2025-01-01\",\"limit\":3}", "Neo.ClientError.Statement.SyntaxError", "datetime"));
+    CHECK(rows_are("MATCH (a {id: 'g1'}), (b {id: 'g2'}) MERGE (a)-[r:RELATES_TO {confidence: 0.8, source: \"rule\"}]->(b) RETURN r.source",
+                   NULL, "[[\"rule\"]]"));
+}
+
+/* ---- the statement engine ---- */
+
+static eg_bolt_cypher_engine engine;
+static const eg_bolt_statements *engine_table;
+
+static bool engine_run(void *tx, const char *text, const char *params, json_t **rows, eg_bolt_failure *failure) {
+    eg_ps_value p = {.kind = EG_PS_DICT};
+    if (params) {
+        json_t *j = json_loads(params, 0, NULL);
+        ps_from_json(j, &p);
+        json_decref(j);
+    }
+    eg_bolt_result r;
+    bool ok = engine_table->run(engine_table->context, tx, text, strlen(text), &p, &r, failure);
+    eg_ps_value_free(&p);
+    if (ok) {
+        if (rows) *rows = ps_to_json(&r.records);
+        eg_bolt_result_free(&r);
+    } else if (rows) {
+        *rows = NULL;
+    }
+    return ok;
+}
+
+typedef struct probe {
+    const char *id;
+    bool found;
+    eg_status create_status;
+} probe;
+
+static void *probe_read(void *arg) {
+    probe *p = arg;
+    eg_node n;
+    eg_error e;
+    p->found = eg_graph_get_node(g, p->id, EG_LABEL_ANY, &n, &e) == EG_OK;
+    if (p->found) eg_node_clear(&n);
+    return NULL;
+}
+
+static void *probe_write(void *arg) {
+    probe *p = arg;
+    eg_error e;
+    p->create_status = eg_graph_create_node(g, EG_LABEL_ENTITY, p->id, NULL, &e);
+    return NULL;
+}
+
+/* Whether another thread sees node id (a transaction's own thread may not read the store while it is open). */
+static bool has_node_elsewhere(const char *id) {
+    probe p = {.id = id};
+    pthread_t t;
+    pthread_create(&t, NULL, probe_read, &p);
+    pthread_join(t, NULL);
+    return p.found;
+}
+
+TEST(engine_auto_commit_commits_writes_and_rolls_back_failures) {
+    reset_graph();
+    engine_table = eg_bolt_cypher_engine_init(&engine, g);
+    eg_bolt_failure f;
+    json_t *rows;
+    CHECK(engine_run(NULL, "CREATE (n:Entity {id: 'e1'}) RETURN n.id", NULL, &rows, &f));
+    json_decref(rows);
+    CHECK(has_node_elsewhere("e1"));
+    CHECK(!engine_run(NULL, "CREATE (a:Entity {id: 'e2'}) CREATE (b:Entity {id: 'e1'})", NULL, NULL, &f));
+    CHECK(strcmp(f.code, "Neo.ClientError.Schema.ConstraintValidationFailed") == 0);
+    CHECK(!has_node_elsewhere("e2"));
+    CHECK(!engine_run(NULL, "MATCH (n", NULL, NULL, &f));
+    CHECK(strcmp(f.code, "Neo.ClientError.Statement.SyntaxError") == 0);
+    CHECK(engine_run(NULL, "MATCH (n {id: $id}) RETURN n.id", "{\"id\":\"e1\"}", &rows, &f));
+    CHECK(json_array_size(rows) == 1);
+    json_decref(rows);
+}
+
+TEST(engine_transactions_begin_lazily_commit_and_roll_back) {
+    reset_graph();
+    engine_table = eg_bolt_cypher_engine_init(&engine, g);
+    eg_bolt_failure f;
+    json_t *rows;
+    void *tx;
+    /* A read-only transaction takes no writer: another thread's write proceeds while it is open. */
+    REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
+    CHECK(engine_run(tx, "MATCH (n) RETURN count(n)", NULL, &rows, &f));
+    json_decref(rows);
+    probe writer = {.id = "outside"};
+    pthread_t t;
+    pthread_create(&t, NULL, probe_write, &writer);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    bool joined = pthread_timedjoin_np(t, NULL, &deadline) == 0;
+    CHECK(joined);
+    CHECK(engine_table->commit(engine_table->context, tx, &f));
+    if (!joined) pthread_join(t, NULL);
+    CHECK(writer.create_status == EG_OK);
+    /* Writes in a transaction: its own reads see them, others do not until commit (C25: nodes one by one). */
+    REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
+    for (int i = 0; i < 3; i++) {
+        char params[64];
+        snprintf(params, sizeof params, "{\"id\":\"b%d\",\"n\":%d}", i, i);
+        CHECK(engine_run(tx, "\n        CREATE (n:Episode {id: $id, n: $n})\n        RETURN n.id as id\n        ", params, &rows, &f));
+        json_decref(rows);
+    }
+    CHECK(engine_run(tx, "MATCH (n:Episode) RETURN count(n)", NULL, &rows, &f));
+    json_t *want = json_loads("[[3]]", 0, NULL);
+    CHECK(rows && json_equal(rows, want));
+    json_decref(want);
+    json_decref(rows);
+    CHECK(!has_node_elsewhere("b0"));
+    CHECK(engine_table->commit(engine_table->context, tx, &f));
+    CHECK(has_node_elsewhere("b0") && has_node_elsewhere("b2"));
+    /* Rollback drops them. */
+    REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
+    CHECK(engine_run(tx, "CREATE (n:Entity {id: 'dropped'})", NULL, NULL, &f));
+    engine_table->rollback(engine_table->context, tx);
+    CHECK(!has_node_elsewhere("dropped"));
+    /* A failure inside: the transaction is only good for rollback, and nothing of it stays. */
+    REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
+    CHECK(engine_run(tx, "CREATE (n:Entity {id: 'kept-not'})", NULL, NULL, &f));
+    CHECK(!engine_run(tx, "RETURN 1 / 0", NULL, NULL, &f));
+    CHECK(strcmp(f.code, "Neo.ClientError.Statement.ArithmeticError") == 0);
+    CHECK(!engine_run(tx, "RETURN 1", NULL, NULL, &f));
+    CHECK(strcmp(f.code, "Neo.ClientError.Transaction.TransactionMarkedAsFailed") == 0);
+    CHECK(!engine_table->commit(engine_table->context, tx, &f));
+    CHECK(!has_node_elsewhere("kept-not"));
+    /* Rollback of a transaction that never wrote. */
+    REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
+    engine_table->rollback(engine_table->context, tx);
+}
+
 int main(void) {
     db = test_open_fresh();
     g = eg_db_graph(db);
@@ -600,6 +1058,17 @@ int main(void) {
     RUN(c23_c24_strengthen_matches_the_graph_api_formula);
     RUN(c26_find_path_gives_the_graph_api_path);
     RUN(c19_health_checks_and_c25_batch_in_a_transaction);
+    RUN(expressions_null_semantics_and_arithmetic);
+    RUN(functions);
+    RUN(match_where_optional_match_and_patterns);
+    RUN(projection_ordering_distinct_skip_limit_with_unwind);
+    RUN(aggregation_groups_by_the_other_items);
+    RUN(create_merge_set_remove_delete);
+    RUN(writes_refused_by_engram_model_change_nothing);
+    RUN(row_bound_is_a_clear_failure);
+    RUN(caller_queries_of_section_1_4);
+    RUN(engine_auto_commit_commits_writes_and_rolls_back_failures);
+    RUN(engine_transactions_begin_lazily_commit_and_roll_back);
     json_decref(last_stats);
     json_decref(last_fields);
     eg_close(db);

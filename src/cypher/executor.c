@@ -135,7 +135,7 @@ bool cy_scope_add(cy_run *run, const char ***names, size_t *width, const char *n
 static bool unwind(cy_run *run, const cy_clause *clause, cy_table *table) {
     const char **names = malloc((table->width + 1) * sizeof *names);
     if (!names) return cy_out_of_memory(run);
-    memcpy(names, table->names, table->width * sizeof *names);
+    if (table->width) memcpy(names, table->names, table->width * sizeof *names);
     size_t width = table->width;
     if (cy_scope_find(names, width, clause->variable) >= 0) {
         free(names);
@@ -335,6 +335,59 @@ static const char *query_type(const cy_statement *s) {
     return writes ? (reads ? "rw" : "w") : "r";
 }
 
+/* Constructs outside the subset are refused before anything runs, whatever the data: unknown functions, =~ and
+ * pattern expressions anywhere in the statement. */
+static bool check_expression(cy_run *run, const cy_expr *e) {
+    if (!e) return true;
+    if (e->kind == CY_EXPR_CALL && !cy_function_known(e->name)) return cy_unknown_function(run, e);
+    if (e->kind == CY_EXPR_BINARY && e->op == CY_OP_REGEX)
+        return cy_fail(run, CY_SYNTAX_ERROR,
+                       "regular expressions (=~) are not supported by engram (line %u, column %u); use STARTS WITH, "
+                       "ENDS WITH or CONTAINS",
+                       e->at.line, e->at.column);
+    if (e->kind == CY_EXPR_PATTERN)
+        return cy_fail(run, CY_SYNTAX_ERROR,
+                       "pattern expressions (line %u, column %u) are not supported by engram; match the pattern with "
+                       "MATCH or OPTIONAL MATCH instead",
+                       e->at.line, e->at.column);
+    for (size_t i = 0; e->items && i < e->count; i++)
+        if (!check_expression(run, e->items[i])) return false;
+    return check_expression(run, e->operand) && check_expression(run, e->left) && check_expression(run, e->right) &&
+           check_expression(run, e->filter) && check_expression(run, e->projection) &&
+           check_expression(run, e->otherwise);
+}
+
+static bool check_pattern(cy_run *run, const cy_pattern *pattern) {
+    for (size_t p = 0; p < pattern->count; p++) {
+        const cy_pattern_part *part = &pattern->parts[p];
+        for (size_t i = 0; i <= part->rel_count; i++)
+            if (!check_expression(run, part->nodes[i].properties) ||
+                (i < part->rel_count && !check_expression(run, part->rels[i].properties)))
+                return false;
+    }
+    return true;
+}
+
+static bool check_set_list(cy_run *run, const cy_set_list *set) {
+    for (size_t i = 0; i < set->count; i++)
+        if (!check_expression(run, set->items[i].target) || !check_expression(run, set->items[i].value)) return false;
+    return true;
+}
+
+static bool check_clause(cy_run *run, const cy_clause *c) {
+    const cy_projection *p = &c->projection;
+    for (size_t i = 0; i < p->count; i++)
+        if (!check_expression(run, p->items[i].expression)) return false;
+    for (size_t i = 0; i < p->order_count; i++)
+        if (!check_expression(run, p->order[i].expression)) return false;
+    for (size_t i = 0; i < c->expression_count; i++)
+        if (!check_expression(run, c->expressions[i])) return false;
+    return check_expression(run, p->skip) && check_expression(run, p->limit) && check_expression(run, p->where) &&
+           check_expression(run, c->where) && check_expression(run, c->expression) &&
+           check_pattern(run, &c->pattern) && check_set_list(run, &c->set) && check_set_list(run, &c->on_create) &&
+           check_set_list(run, &c->on_match);
+}
+
 static bool check_clause_order(cy_run *run, const cy_statement *s) {
     if (s->clause_count == 0) return cy_fail(run, CY_SYNTAX_ERROR, "an empty statement");
     for (size_t i = 0; i + 1 < s->clause_count; i++)
@@ -364,6 +417,7 @@ bool cy_execute(const cy_statement *statement, eg_graph *graph, const eg_ps_valu
     bool returns = false;
     if (ok && statement->kind == CY_STATEMENT_QUERY) {
         ok = check_clause_order(&run, statement);
+        for (size_t i = 0; ok && i < statement->clause_count; i++) ok = check_clause(&run, &statement->clauses[i]);
         for (size_t i = 0; ok && i < statement->clause_count; i++) ok = run_clause(&run, &statement->clauses[i], &table);
         returns = ok && statement->clauses[statement->clause_count - 1].kind == CY_CLAUSE_RETURN;
     } else if (ok) {

@@ -209,6 +209,9 @@ bool cy_eval_predicate(const cy_env *env, const cy_expr *e, bool *keep);
 /* The variable's value without a copy, or NULL (unbound names fail with a SyntaxError). */
 bool cy_lookup(const cy_env *env, const char *name, const eg_ps_value **out);
 bool cy_is_aggregate_call(const cy_expr *e);
+/* Whether engram knows the function (or aggregation) name; the failure naming an unknown one. */
+bool cy_function_known(const char *name);
+bool cy_unknown_function(cy_run *run, const cy_expr *call);
 bool cy_call_function(const cy_env *env, const cy_expr *call, eg_ps_value *args, size_t count, eg_ps_value *out);
 /* A property of a value: of a map, node or relationship (current), else TypeError; null of null. */
 bool cy_property_of(cy_run *run, const eg_ps_value *value, const char *key, eg_ps_value *out);

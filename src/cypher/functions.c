@@ -27,8 +27,10 @@ bool cy_is_aggregate_call(const cy_expr *e) {
 
 static bool arity(cy_run *run, const char *name, size_t count, size_t min, size_t max) {
     if (count >= min && count <= max) return true;
-    return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes %zu%s argument(s), %zu given", name, min,
-                   max > min ? " or more" : "", count);
+    if (max == min) return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes %zu argument(s), %zu given", name, min, count);
+    if (max == SIZE_MAX)
+        return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes at least %zu argument(s), %zu given", name, min, count);
+    return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes %zu to %zu arguments, %zu given", name, min, max, count);
 }
 
 static bool mismatch(cy_run *run, const char *name, const char *expected, const eg_ps_value *got) {
@@ -491,6 +493,25 @@ static bool apply(cy_run *run, const function_entry *f, eg_ps_value *args, size_
     return true;
 }
 
+bool cy_function_known(const char *name) {
+    for (size_t i = 0; i < sizeof functions / sizeof *functions; i++)
+        if (strcasecmp(functions[i].name, name) == 0) return true;
+    for (size_t i = 0; i < sizeof aggregate_names / sizeof *aggregate_names; i++)
+        if (strcasecmp(aggregate_names[i], name) == 0) return true;
+    return false;
+}
+
+static const char supported_functions[] =
+    "type, properties, labels, id, elementId, nodes, relationships, startNode, endNode, size, length, keys, head, "
+    "last, tail, range, toLower, toUpper, toString, toInteger, toFloat, toBoolean, abs, sign, ceil, floor, round, "
+    "sqrt, reverse, trim, ltrim, rtrim, replace, substring, split, left, right, exists, isEmpty, coalesce, timestamp "
+    "and the aggregations count, collect, sum, avg, min, max";
+
+bool cy_unknown_function(cy_run *run, const cy_expr *call) {
+    return cy_fail(run, CY_SYNTAX_ERROR, "Unknown function '%s' (line %u, column %u): engram supports %s", call->name,
+                   call->at.line, call->at.column, supported_functions);
+}
+
 bool cy_call_function(const cy_env *env, const cy_expr *call, eg_ps_value *args, size_t count, eg_ps_value *out) {
     cy_run *run = env->run;
     *out = cy_null();
@@ -502,11 +523,5 @@ bool cy_call_function(const cy_env *env, const cy_expr *call, eg_ps_value *args,
                            f->name);
         return arity(run, f->name, count, f->min_args, f->max_args) && apply(run, f, args, count, out);
     }
-    return cy_fail(run, CY_SYNTAX_ERROR, "Unknown function '%s' (line %u, column %u): engram supports %s", call->name,
-                   call->at.line, call->at.column,
-                   "type, properties, labels, id, elementId, nodes, relationships, startNode, endNode, size, length, "
-                   "keys, head, last, tail, range, toLower, toUpper, toString, toInteger, toFloat, toBoolean, abs, "
-                   "sign, ceil, floor, round, sqrt, reverse, trim, ltrim, rtrim, replace, substring, split, left, "
-                   "right, exists, isEmpty, coalesce, timestamp and the aggregations count, collect, sum, avg, min, "
-                   "max");
+    return cy_unknown_function(run, call);
 }

@@ -676,7 +676,7 @@ bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table) {
         if (!check_part(run, &clause->pattern.parts[p])) return false;
     const char **names = malloc((table->width + 1) * sizeof *names);
     if (!names) return cy_out_of_memory(run);
-    memcpy(names, table->names, table->width * sizeof *names);
+    if (table->width) memcpy(names, table->names, table->width * sizeof *names);
     size_t width = table->width;
     if (!add_pattern_variables(run, &clause->pattern, &names, &width)) {
         free(names);

@@ -542,7 +542,7 @@ bool cy_project(cy_run *run, const cy_projection *p, cy_table *table, bool is_wi
                 cy_row_free(result.table.rows[r], n);
                 result.table.rows[r] = NULL;
             }
-        memmove(result.table.rows, result.table.rows + from, (to - from) * sizeof *result.table.rows);
+        if (to > from) memmove(result.table.rows, result.table.rows + from, (to - from) * sizeof *result.table.rows);
         for (size_t r = 0; r < count; r++)
             if (result.sort_keys[r]) cy_row_free(result.sort_keys[r], p->order_count), result.sort_keys[r] = NULL;
         result.table.count = to - from;

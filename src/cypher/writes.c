@@ -157,7 +157,7 @@ static bool widen_scope(cy_run *run, const cy_pattern *pattern, const cy_table *
                         size_t *width) {
     *names = malloc((table->width + 1) * sizeof **names);
     if (!*names) return cy_out_of_memory(run);
-    memcpy(*names, table->names, table->width * sizeof **names);
+    if (table->width) memcpy(*names, table->names, table->width * sizeof **names);
     *width = table->width;
     for (size_t p = 0; p < pattern->count; p++) {
         const cy_pattern_part *part = &pattern->parts[p];
@@ -328,15 +328,16 @@ static bool merge_node(cy_run *run, const cy_env *env, const cy_node_pattern *np
 
 /* MERGE of a relationship between two nodes bound by earlier clauses. */
 static bool merge_relationship(cy_run *run, const cy_env *env, const cy_pattern_part *part, eg_ps_value *row,
-                               bool *created) {
+                               size_t bound_width, bool *created) {
     *created = false;
     const cy_rel_pattern *rp = &part->rels[0];
     const eg_ps_value *ends[2];
     for (int e = 0; e < 2; e++) {
         const cy_node_pattern *np = &part->nodes[e];
         long column = np->variable ? cy_scope_find(env->names, env->width, np->variable) : -1;
-        if (column < 0 || np->label_count || np->properties || !cy_is_node(&row[column])) {
-            if (column >= 0 && row[column].kind == EG_PS_NULL)
+        bool bound = column >= 0 && (size_t)column < bound_width;
+        if (!bound || np->label_count || np->properties || !cy_is_node(&row[column])) {
+            if (bound && row[column].kind == EG_PS_NULL)
                 return cy_fail(run, CY_SEMANTIC_ERROR, "Failed to create relationship `%s`, node `%s` is missing. If "
                                                        "you prefer to simply ignore rows where a relationship node is "
                                                        "missing, set 'cypher.lenient_create_relationship = true'",
@@ -376,10 +377,6 @@ static bool merge_relationship(cy_run *run, const cy_env *env, const cy_pattern_
     if (ok) ok = set_cell(run, env, row, rp->variable, &rel);
     if (ok && part->path_variable) {
         eg_ps_value nodes[2], path;
-        const char *source, *type_text, *target;
-        cy_relationship_ends(&rel, &source, &type_text, &target);
-        bool along = strcmp(source, cy_element_id(ends[0])) == 0;
-        (void)along;
         nodes[0] = *ends[0];
         nodes[1] = *ends[1];
         ok = cy_path_value(run, nodes, &rel, 1, &path) && set_cell(run, env, row, part->path_variable, &path);
@@ -433,7 +430,7 @@ bool cy_merge(cy_run *run, const cy_clause *clause, cy_table *table) {
                 eg_ps_value_free(&node);
             }
         } else {
-            ok = merge_relationship(run, &env, part, row, &created);
+            ok = merge_relationship(run, &env, part, row, table->width, &created);
         }
         if (ok) ok = cy_table_add(run, &out, row);
         else cy_row_free(row, width);
@@ -671,20 +668,19 @@ static bool delete_value(cy_run *run, const eg_ps_value *v, bool detach, bool no
     if (cy_is_relationship(v)) return nodes_pass || delete_relationship(run, v);
     if (cy_is_node(v)) return !nodes_pass || delete_node(run, v, detach);
     if (cy_is_path(v)) {
-        const eg_ps_value *nodes = &v->as.list.items[0], *rels = &v->as.list.items[1];
         if (!nodes_pass) {
-            eg_ps_value full;
+            /* relationships() gives the path's relationships with their ends, which deleting needs. */
             cy_env none = {.run = run};
-            eg_ps_value arg;
-            if (!cy_copy(run, v, &arg)) return false;
             cy_expr call = {.kind = CY_EXPR_CALL, .name = "relationships"};
-            bool ok = cy_call_function(&none, &call, &arg, 1, &full);
+            eg_ps_value arg, rels;
+            if (!cy_copy(run, v, &arg)) return false;
+            bool ok = cy_call_function(&none, &call, &arg, 1, &rels);
             eg_ps_value_free(&arg);
-            for (size_t i = 0; ok && i < full.as.list.count; i++) ok = delete_relationship(run, &full.as.list.items[i]);
-            eg_ps_value_free(&full);
-            (void)rels;
+            for (size_t i = 0; ok && i < rels.as.list.count; i++) ok = delete_relationship(run, &rels.as.list.items[i]);
+            eg_ps_value_free(&rels);
             return ok;
         }
+        const eg_ps_value *nodes = &v->as.list.items[0];
         for (size_t i = 0; i < nodes->as.list.count; i++)
             if (!delete_node(run, &nodes->as.list.items[i], detach)) return false;
         return true;
