@@ -129,7 +129,8 @@ static cy_set_item parse_set_item(cy_parser *p) {
         }
     }
     cy_expr *target = cy_parse_postfix_expression(p, false);
-    if (target->kind != CY_EXPR_PROPERTY) cy_fail_expected(p, "'.' and a property name, '=', '+=' or ':' in a SET item");
+    if (target->kind != CY_EXPR_PROPERTY)
+        cy_fail_expected(p, "'.' and a property name, '=', '+=' or ':' in a SET item");
     cy_expect(p, CY_TOKEN_EQ, "'='");
     item.kind = CY_SET_PROPERTY;
     item.target = target->operand;

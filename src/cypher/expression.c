@@ -348,7 +348,8 @@ static cy_expr *parse_atom(cy_parser *p, bool *name_chain) {
             cy_parse_pattern_part(p, e->pattern);
             return e;
         }
-        if (!call && cy_is_reserved(t)) cy_fail_expected(p, EXPRESSION);
+        /* Not even before '(': `RETURN a, MATCH (b)` is a misplaced clause, not a function named MATCH. */
+        if (cy_is_reserved(t)) cy_fail_expected(p, EXPRESSION);
     }
     const char *name = cy_take(p).text;
     if (call) return parse_call(p, name, at);

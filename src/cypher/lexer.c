@@ -324,8 +324,8 @@ static bool read_number(cy_lexer *lx, cy_token *t) {
     }
     if (ok && is_name_char(peek_at(lx, 0))) {
         while (is_name_char(peek_at(lx, 0))) advance(lx);
-        return fail(lx, t->at, "Invalid input '%.*s': expected a number", (int)(lx->offset - start > 60 ? 60 : lx->offset - start),
-                    lx->text + start);
+        size_t len = lx->offset - start > 60 ? 60 : lx->offset - start; /* ASCII: any cut is a whole character */
+        return fail(lx, t->at, "Invalid input '%.*s': expected a number", (int)len, lx->text + start);
     }
     return ok;
 }
