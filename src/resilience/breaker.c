@@ -149,6 +149,10 @@ static eg_status admit(eg_breaker *b, eg_error *err) {
  * and proves nothing either way about the store, so it is not counted (see breaker.h). */
 static bool is_rollback(const char *op) { return strcmp(op, "rollback") == 0; }
 
+/* A begin that succeeded proves nothing about whether the store can serve: counted as a success, it would end the
+ * run of failures of every transaction that fails and is begun again. Taken in like a caller error instead. */
+static bool is_empty_success(const char *op, eg_status status) { return status == EG_OK && strcmp(op, "begin") == 0; }
+
 static eg_status breaker_before(void *self, const char *store, const char *op, eg_error *err) {
     (void)store;
     eg_breaker *b = self;
@@ -159,8 +163,9 @@ static eg_status breaker_before(void *self, const char *store, const char *op, e
     return st;
 }
 
-/* Takes in how a call ended, mutex held. `probe`: the call was this thread's probe of b. */
-static void record(eg_breaker *b, bool probe, eg_status status, const eg_error *err) {
+/* Takes in how a call ended, mutex held. `probe`: the call was this thread's probe of b. `empty`: a success that
+ * counts neither way (is_empty_success). */
+static void record(eg_breaker *b, bool probe, eg_status status, bool empty, const eg_error *err) {
     eg_breaker_state state = atomic_load(&b->state);
     bool current = state == EG_BREAKER_CLOSED; /* the result belongs to the state the breaker is in */
     if (probe) {
@@ -168,7 +173,7 @@ static void record(eg_breaker *b, bool probe, eg_status status, const eg_error *
         current = state == EG_BREAKER_HALF_OPEN && thread_probe.period == b->period;
         thread_probe.breaker = NULL;
     }
-    if (status == EG_OK) {
+    if (status == EG_OK && !empty) {
         if (probe) atomic_fetch_add(&b->successes, 1); /* (other successes were counted without the lock) */
         if (!current) return;
         atomic_store(&b->consecutive_failures, 0);
@@ -197,16 +202,17 @@ static void breaker_after(void *self, const char *store, const char *op, eg_stat
     (void)store;
     if (is_rollback(op)) return;
     eg_breaker *b = self;
-    bool probe = thread_probe.breaker == b;
+    bool probe = thread_probe.breaker == b, empty = is_empty_success(op, status);
     if (!probe) {
         /* Most calls: a success with no run of failures to end, or a status the breaker ignores. */
+        if (empty) return;
         if (status == EG_OK) {
             atomic_fetch_add_explicit(&b->successes, 1, memory_order_relaxed);
             if (atomic_load(&b->consecutive_failures) == 0) return;
         } else if (!eg_status_is_store_failure(status)) return;
     }
     pthread_mutex_lock(&b->mutex);
-    record(b, probe, status, err);
+    record(b, probe, status, empty, err);
     pthread_mutex_unlock(&b->mutex);
 }
 

@@ -20,10 +20,11 @@
  *     another probe and counts neither way: it proves that the store answered, but not that it can serve;
  *   - EG_CORRUPT, EG_INTERNAL, EG_LOCKED and EG_INCOMPATIBLE are bugs or damaged data, which no pause cures:
  *     failing fast on them would only hide them.
- * Graph transactions: begin, commit and each operation inside a transaction count like any call (an open breaker
- * refuses them, which fails the transaction: see eg_graph_begin). A rollback is never refused, since it is what
- * frees the store's writer, and never counted: it succeeds even on a dead store, and would otherwise end every run
- * of failures that a caller answers by rolling back.
+ * Graph transactions: an open breaker refuses begin, commit and each operation inside a transaction (which fails
+ * the transaction: see eg_graph_begin), and their results count like any call's, but for two that prove nothing
+ * about the store and would otherwise end every run of failures of a caller that answers a failure by rolling
+ * back and beginning again: a successful begin counts neither way (like a caller error), and a rollback is never
+ * refused (it is what frees the store's writer) nor counted.
  * A call that started in one state and ends after the breaker left it (a slow call admitted while closed that
  * fails once the breaker is already open; a probe ending after another probe decided) is counted in the totals
  * but changes no state: the breaker already acted on fresher results. A probe is recognised by the thread that
