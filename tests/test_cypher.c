@@ -21,7 +21,7 @@
 static eg_db *db;
 static eg_graph *g;
 static eg_error err;
-static json_t *last_stats;   /* the last successful statement's stats, as JSON ({} for none) */
+static json_t *last_stats;    /* the last successful statement's stats, as JSON ({} for none) */
 static const char *last_type; /* and its query type */
 static json_t *last_fields;
 
@@ -85,10 +85,14 @@ static json_t *ps_to_json(const eg_ps_value *v) {
     case EG_PS_STRUCT: {
         const eg_ps_value *f = v->as.list.items;
         switch (v->as.list.tag) {
-        case 0x4E: return json_pack("{s:o,s:o,s:o}", "node", ps_to_json(&f[3]), "labels", ps_to_json(&f[1]), "properties", ps_to_json(&f[2]));
+        case 0x4E:
+            return json_pack("{s:o,s:o,s:o}", "node", ps_to_json(&f[3]), "labels", ps_to_json(&f[1]), "properties",
+                             ps_to_json(&f[2]));
         case 0x52: return json_pack("{s:o,s:o}", "rel", ps_to_json(&f[5]), "properties", ps_to_json(&f[4]));
         case 0x72: return json_pack("{s:o,s:o}", "unbound", ps_to_json(&f[3]), "properties", ps_to_json(&f[2]));
-        case 0x50: return json_pack("{s:o,s:o,s:o}", "path", ps_to_json(&f[0]), "rels", ps_to_json(&f[1]), "indices", ps_to_json(&f[2]));
+        case 0x50:
+            return json_pack("{s:o,s:o,s:o}", "path", ps_to_json(&f[0]), "rels", ps_to_json(&f[1]), "indices",
+                             ps_to_json(&f[2]));
         default: return json_pack("{s:i}", "struct", v->as.list.tag);
         }
     }
@@ -190,8 +194,8 @@ static bool refused_on(eg_graph *gr, const char *text, const char *params, const
     bool ok = !rows && strcmp(f.code, code) == 0 && (!part || strstr(f.message, part)) &&
               eg_ps_utf8_valid(f.message, strlen(f.message)) && strcmp(before, after) == 0;
     if (!ok)
-        fprintf(stderr, "  %s\n  expected %s (%s), got %s: %s%s\n", text, code, part ? part : "", rows ? "rows" : f.code,
-                f.message, strcmp(before, after) ? " (and the graph changed)" : "");
+        fprintf(stderr, "  %s\n  expected %s (%s), got %s: %s%s\n", text, code, part ? part : "",
+                rows ? "rows" : f.code, f.message, strcmp(before, after) ? " (and the graph changed)" : "");
     json_decref(rows);
     free(before);
     free(after);
@@ -207,14 +211,11 @@ static bool refused(const char *text, const char *params, const char *code, cons
     return ok;
 }
 
-static void reset_graph(void) {
-    json_decref(run("MATCH (n) DETACH DELETE n", NULL));
-}
+static void reset_graph(void) { json_decref(run("MATCH (n) DETACH DELETE n", NULL)); }
 
 static json_t *props(const char *text) { return json_loads(text, 0, NULL); }
 
 /* ---- the statements of the original store (C1–C26) ---- */
-
 
 /* The original's f-string expansions. */
 static const char *const labels[] = {"Episode", "Entity", "Procedure"};
@@ -252,7 +253,8 @@ static json_t *rel_props(const char *source, const char *type, const char *targe
 
 static double rel_weight(const char *source, const char *type, const char *target) {
     json_t *p = rel_props(source, type, target);
-    double w = p && json_is_number(json_object_get(p, "weight")) ? json_number_value(json_object_get(p, "weight")) : NAN;
+    double w =
+        p && json_is_number(json_object_get(p, "weight")) ? json_number_value(json_object_get(p, "weight")) : NAN;
     json_decref(p);
     return w;
 }
@@ -303,8 +305,12 @@ TEST(c10_create_node_then_c11_get_node_round_trip_with_the_graph_api) {
     for (int i = 0; i < 3; i++) {
         char text[256], params[256], id[32];
         snprintf(id, sizeof id, "c10-%d", i);
-        snprintf(text, sizeof text, "\n        CREATE (n:%s {id: $id, sessionId: $sessionId, score: $score, tags: $tags})\n        RETURN n.id as id\n        ", labels[i]);
-        snprintf(params, sizeof params, "{\"id\":\"%s\",\"sessionId\":\"s1\",\"score\":0.5,\"tags\":[\"a\",\"b\"]}", id);
+        snprintf(text, sizeof text,
+                 "\n        CREATE (n:%s {id: $id, sessionId: $sessionId, score: $score, tags: $tags})\n        RETURN "
+                 "n.id as id\n        ",
+                 labels[i]);
+        snprintf(params, sizeof params, "{\"id\":\"%s\",\"sessionId\":\"s1\",\"score\":0.5,\"tags\":[\"a\",\"b\"]}",
+                 id);
         char expected[256];
         snprintf(expected, sizeof expected, "[[\"%s\"]]", id);
         CHECK(rows_are(text, params, expected));
@@ -316,11 +322,14 @@ TEST(c10_create_node_then_c11_get_node_round_trip_with_the_graph_api) {
         eg_node_clear(&n);
         CHECK(node_props_are(id, "{\"sessionId\":\"s1\",\"score\":0.5,\"tags\":[\"a\",\"b\"]}"));
         /* C11 with the label and without. */
-        snprintf(text, sizeof text, "\n        MATCH (n:%s {id: $id})\n        RETURN properties(n) as data\n        ", labels[i]);
+        snprintf(text, sizeof text, "\n        MATCH (n:%s {id: $id})\n        RETURN properties(n) as data\n        ",
+                 labels[i]);
         snprintf(params, sizeof params, "{\"id\":\"%s\"}", id);
-        snprintf(expected, sizeof expected, "[[{\"id\":\"%s\",\"sessionId\":\"s1\",\"score\":0.5,\"tags\":[\"a\",\"b\"]}]]", id);
+        snprintf(expected, sizeof expected,
+                 "[[{\"id\":\"%s\",\"sessionId\":\"s1\",\"score\":0.5,\"tags\":[\"a\",\"b\"]}]]", id);
         CHECK(rows_are(text, params, expected));
-        CHECK(rows_are("\n        MATCH (n {id: $id})\n        RETURN properties(n) as data\n        ", params, expected));
+        CHECK(rows_are("\n        MATCH (n {id: $id})\n        RETURN properties(n) as data\n        ", params,
+                       expected));
         /* Another label finds nothing. */
         snprintf(text, sizeof text, "MATCH (n:%s {id: $id}) RETURN properties(n) as data", labels[(i + 1) % 3]);
         CHECK(rows_are(text, params, "[]"));
@@ -350,7 +359,8 @@ TEST(c12_update_c18_update_property_and_c13_delete_node) {
     CHECK(stats_are("{\"properties-set\":2,\"contains-updates\":true}"));
     CHECK(strcmp(last_type, "rw") == 0);
     CHECK(node_props_are("u1", "{\"name\":\"new\",\"keep\":1,\"age\":41}"));
-    CHECK(rows_are("\n        MATCH (n {id: $id})\n        SET n.name = $name\n        ", "{\"id\":\"u1\",\"name\":\"newer\"}", "[]"));
+    CHECK(rows_are("\n        MATCH (n {id: $id})\n        SET n.name = $name\n        ",
+                   "{\"id\":\"u1\",\"name\":\"newer\"}", "[]"));
     CHECK(node_props_are("u1", "{\"name\":\"newer\",\"keep\":1,\"age\":41}"));
     /* Wrong label: nothing matched, nothing set. */
     CHECK(rows_are("MATCH (n:Episode {id: $id}) SET n.name = $name", "{\"id\":\"u1\",\"name\":\"x\"}", "[]"));
@@ -380,51 +390,69 @@ TEST(c14_create_relationship_and_c16_c17_read_them_in_every_direction) {
     make_node(EG_LABEL_ENTITY, "a", NULL);
     make_node(EG_LABEL_ENTITY, "b", NULL);
     make_node(EG_LABEL_EPISODE, "c", NULL);
-    CHECK(rows_are("\n        MATCH (src {id: $source_id})\n        MATCH (tgt {id: $target_id})\n        CREATE (src)-[r:USES {weight: $weight, note: $note}]->(tgt)\n        ",
+    CHECK(rows_are("\n        MATCH (src {id: $source_id})\n        MATCH (tgt {id: $target_id})\n        CREATE "
+                   "(src)-[r:USES {weight: $weight, note: $note}]->(tgt)\n        ",
                    "{\"source_id\":\"a\",\"target_id\":\"b\",\"weight\":0.5,\"note\":\"n\"}", "[]"));
     CHECK(stats_are("{\"relationships-created\":1,\"properties-set\":2,\"contains-updates\":true}"));
     json_t *p = rel_props("a", "USES", "b");
-    CHECK(p && json_real_value(json_object_get(p, "weight")) == 0.5 && json_is_integer(json_object_get(p, "lastAccessed")));
+    CHECK(p && json_real_value(json_object_get(p, "weight")) == 0.5 &&
+          json_is_integer(json_object_get(p, "lastAccessed")));
     json_decref(p);
-    CHECK(rows_are("\n        MATCH (src {id: $source_id})\n        MATCH (tgt {id: $target_id})\n        CREATE (src)-[r:CAUSES]->(tgt)\n        ",
+    CHECK(rows_are("\n        MATCH (src {id: $source_id})\n        MATCH (tgt {id: $target_id})\n        CREATE "
+                   "(src)-[r:CAUSES]->(tgt)\n        ",
                    "{\"source_id\":\"c\",\"target_id\":\"a\"}", "[]"));
     /* Through the API, read through Cypher. */
     make_rel("b", "c", EG_REL_PART_OF, "{\"weight\":0.25,\"lastAccessed\":5}");
     /* C16, out / in / both, with and without a type. */
-    CHECK(rows_are("\n        MATCH (n {id: $id})-[r:USES]->(other)\n        RETURN {\n            rel_type: type(r),\n            properties: properties(r),\n            source_id: n.id,\n            other_id: other.id\n        } as rel\n        ",
+    CHECK(rows_are("\n        MATCH (n {id: $id})-[r:USES]->(other)\n        RETURN {\n            rel_type: "
+                   "type(r),\n            properties: properties(r),\n            source_id: n.id,\n            "
+                   "other_id: other.id\n        } as rel\n        ",
                    "{\"id\":\"b\"}", "[]"));
-    CHECK(rows_are("MATCH (n {id: $id})-[r]->(other)\nRETURN {rel_type: type(r), properties: properties(r), source_id: n.id, other_id: other.id} as rel",
+    CHECK(rows_are("MATCH (n {id: $id})-[r]->(other)\nRETURN {rel_type: type(r), properties: properties(r), source_id: "
+                   "n.id, other_id: other.id} as rel",
                    "{\"id\":\"b\"}",
-                   "[[{\"rel_type\":\"PART_OF\",\"properties\":{\"weight\":0.25,\"lastAccessed\":5},\"source_id\":\"b\",\"other_id\":\"c\"}]]"));
-    CHECK(rows_are("MATCH (n {id: $id})<-[r]-(other)\nRETURN {rel_type: type(r), source_id: n.id, other_id: other.id} as rel",
-                   "{\"id\":\"b\"}", "[[{\"rel_type\":\"USES\",\"source_id\":\"b\",\"other_id\":\"a\"}]]"));
-    CHECK(rows_are("MATCH (n {id: $id})<-[r:PART_OF]-(other)\nRETURN {rel_type: type(r), source_id: n.id, other_id: other.id} as rel",
+                   "[[{\"rel_type\":\"PART_OF\",\"properties\":{\"weight\":0.25,\"lastAccessed\":5},\"source_id\":"
+                   "\"b\",\"other_id\":\"c\"}]]"));
+    CHECK(rows_are(
+        "MATCH (n {id: $id})<-[r]-(other)\nRETURN {rel_type: type(r), source_id: n.id, other_id: other.id} as rel",
+        "{\"id\":\"b\"}", "[[{\"rel_type\":\"USES\",\"source_id\":\"b\",\"other_id\":\"a\"}]]"));
+    CHECK(rows_are("MATCH (n {id: $id})<-[r:PART_OF]-(other)\nRETURN {rel_type: type(r), source_id: n.id, other_id: "
+                   "other.id} as rel",
                    "{\"id\":\"b\"}", "[]"));
-    CHECK(rows_are("MATCH (n {id: $id})-[r]-(other)\nRETURN {rel_type: type(r), other_id: other.id} as rel ORDER BY rel.other_id",
-                   "{\"id\":\"b\"}", "[[{\"rel_type\":\"USES\",\"other_id\":\"a\"}],[{\"rel_type\":\"PART_OF\",\"other_id\":\"c\"}]]"));
+    CHECK(rows_are(
+        "MATCH (n {id: $id})-[r]-(other)\nRETURN {rel_type: type(r), other_id: other.id} as rel ORDER BY rel.other_id",
+        "{\"id\":\"b\"}",
+        "[[{\"rel_type\":\"USES\",\"other_id\":\"a\"}],[{\"rel_type\":\"PART_OF\",\"other_id\":\"c\"}]]"));
     CHECK(rows_are("MATCH (n {id: $id})-[r:CAUSES]-(other)\nRETURN {rel_type: type(r), other_id: other.id} as rel",
                    "{\"id\":\"a\"}", "[[{\"rel_type\":\"CAUSES\",\"other_id\":\"c\"}]]"));
     /* C17: UNWIND $ids as id with the bare variable in the map (lastAccessed is the store's clock). */
-    json_t *c17 = run("UNWIND $ids as id \nMATCH (n {id: id})-[r]->(other)\nRETURN n.id as node_id, type(r) as rel_type,\n       properties(r) as rel_props, other.id as other_id",
+    json_t *c17 = run("UNWIND $ids as id \nMATCH (n {id: id})-[r]->(other)\nRETURN n.id as node_id, type(r) as "
+                      "rel_type,\n       properties(r) as rel_props, other.id as other_id",
                       "{\"ids\":[\"a\",\"b\",\"nobody\"]}");
-    for (size_t i = 0; c17 && i < json_array_size(c17); i++) json_object_del(json_array_get(json_array_get(c17, i), 2), "lastAccessed");
+    for (size_t i = 0; c17 && i < json_array_size(c17); i++)
+        json_object_del(json_array_get(json_array_get(c17, i), 2), "lastAccessed");
     json_t *c17_expected = json_loads("[[\"a\",\"USES\",{\"weight\":0.5,\"note\":\"n\"},\"b\"],"
-                                      "[\"b\",\"PART_OF\",{\"weight\":0.25},\"c\"]]", 0, NULL);
+                                      "[\"b\",\"PART_OF\",{\"weight\":0.25},\"c\"]]",
+                                      0, NULL);
     CHECK(c17 && json_equal(c17, c17_expected));
     json_decref(c17);
     json_decref(c17_expected);
-    json_t *rows = run("UNWIND $ids as id \nMATCH (n {id: id})<-[r:USES]-(other)\nRETURN n.id as node_id, type(r) as rel_type,\n       properties(r) as rel_props, other.id as other_id",
+    json_t *rows = run("UNWIND $ids as id \nMATCH (n {id: id})<-[r:USES]-(other)\nRETURN n.id as node_id, type(r) as "
+                       "rel_type,\n       properties(r) as rel_props, other.id as other_id",
                        "{\"ids\":[\"a\",\"b\"]}");
-    CHECK(rows && json_array_size(rows) == 1 && strcmp(json_string_value(json_array_get(json_array_get(rows, 0), 3)), "a") == 0);
+    CHECK(rows && json_array_size(rows) == 1 &&
+          strcmp(json_string_value(json_array_get(json_array_get(rows, 0), 3)), "a") == 0);
     json_decref(rows);
     CHECK(fields_are("[\"node_id\",\"rel_type\",\"rel_props\",\"other_id\"]"));
-    rows = run("UNWIND $ids as id \nMATCH (n {id: id})-[r]-(other)\nRETURN n.id as node_id, type(r) as rel_type, properties(r) as rel_props, other.id as other_id",
+    rows = run("UNWIND $ids as id \nMATCH (n {id: id})-[r]-(other)\nRETURN n.id as node_id, type(r) as rel_type, "
+               "properties(r) as rel_props, other.id as other_id",
                "{\"ids\":[\"a\",\"b\",\"c\"]}");
     CHECK(rows && json_array_size(rows) == 6);
     json_decref(rows);
     /* Creating an existing relationship merges its properties (engram holds one per source, type, target). */
-    CHECK(rows_are("MATCH (src {id: 'a'}) MATCH (tgt {id: 'b'}) CREATE (src)-[r:USES {extra: 1}]->(tgt) RETURN r.weight, r.extra",
-                   NULL, "[[0.5,1]]"));
+    CHECK(rows_are(
+        "MATCH (src {id: 'a'}) MATCH (tgt {id: 'b'}) CREATE (src)-[r:USES {extra: 1}]->(tgt) RETURN r.weight, r.extra",
+        NULL, "[[0.5,1]]"));
     CHECK(stats_are("{\"properties-set\":1,\"contains-updates\":true}"));
     /* A missing end: no row, nothing created. */
     CHECK(rows_are("MATCH (src {id: 'a'}) MATCH (tgt {id: 'zzz'}) CREATE (src)-[r:USES]->(tgt)", NULL, "[]"));
@@ -435,7 +463,9 @@ TEST(c15_batch_create_relationships_in_one_statement) {
     make_node(EG_LABEL_ENTITY, "x1", NULL);
     make_node(EG_LABEL_ENTITY, "x2", NULL);
     make_node(EG_LABEL_ENTITY, "x3", NULL);
-    const char *text = "\n            UNWIND $rels AS rel\n            MATCH (src {id: rel.source_id})\n            MATCH (tgt {id: rel.target_id})\n            CREATE (src)-[r:SIMILAR_TO]->(tgt)\n            SET r += rel.props\n            RETURN count(r) as created\n            ";
+    const char *text = "\n            UNWIND $rels AS rel\n            MATCH (src {id: rel.source_id})\n            "
+                       "MATCH (tgt {id: rel.target_id})\n            CREATE (src)-[r:SIMILAR_TO]->(tgt)\n            "
+                       "SET r += rel.props\n            RETURN count(r) as created\n            ";
     CHECK(rows_are(text,
                    "{\"rels\":[{\"source_id\":\"x1\",\"target_id\":\"x2\",\"props\":{\"weight\":0.3,\"kind\":\"k\"}},"
                    "{\"source_id\":\"x2\",\"target_id\":\"x3\",\"props\":{}},"
@@ -464,13 +494,17 @@ TEST(c20_c21_c22_decay_prune_and_count_stale_with_and_without_session) {
     CHECK_OK(make_stale("s1", "t", EG_REL_USES, 0.8, 1000), &err);
     CHECK_OK(make_stale("s2", "t", EG_REL_USES, 0.04, 1000), &err);
     CHECK_OK(make_stale("t", "s1", EG_REL_RELATES_TO, 0.5, 9000), &err);
-    const char *count_text = "\n        MATCH (a)-[r]->(b)\n        WHERE r.lastAccessed < $cutoff\n        AND ($session_id IS NULL OR a.sessionId = $session_id)\n        RETURN count(r) as count\n        ";
+    const char *count_text =
+        "\n        MATCH (a)-[r]->(b)\n        WHERE r.lastAccessed < $cutoff\n        AND ($session_id IS NULL OR "
+        "a.sessionId = $session_id)\n        RETURN count(r) as count\n        ";
     CHECK(rows_are(count_text, "{\"cutoff\":5000,\"session_id\":null}", "[[2]]"));
     CHECK(strcmp(last_type, "r") == 0);
     CHECK(rows_are(count_text, "{\"cutoff\":5000,\"session_id\":\"one\"}", "[[1]]"));
     CHECK(rows_are(count_text, "{\"cutoff\":10000,\"session_id\":null}", "[[3]]"));
     CHECK(rows_are(count_text, "{\"cutoff\":0,\"session_id\":null}", "[[0]]"));
-    const char *decay = "\n        MATCH (a)-[r]->(b)\n        WHERE r.lastAccessed < $cutoff\n        AND ($session_id IS NULL OR a.sessionId = $session_id)\n        SET r.weight = r.weight * (1 - $decay_rate)\n        RETURN count(r) as decayed\n        ";
+    const char *decay = "\n        MATCH (a)-[r]->(b)\n        WHERE r.lastAccessed < $cutoff\n        AND "
+                        "($session_id IS NULL OR a.sessionId = $session_id)\n        SET r.weight = r.weight * (1 - "
+                        "$decay_rate)\n        RETURN count(r) as decayed\n        ";
     CHECK(rows_are(decay, "{\"cutoff\":5000,\"decay_rate\":0.5,\"session_id\":\"one\"}", "[[1]]"));
     CHECK(stats_are("{\"properties-set\":1,\"contains-updates\":true}"));
     CHECK(rel_weight("s1", "USES", "t") == 0.8 * (1 - 0.5));
@@ -479,7 +513,9 @@ TEST(c20_c21_c22_decay_prune_and_count_stale_with_and_without_session) {
     CHECK(rel_weight("s1", "USES", "t") == 0.8 * 0.5 * (1 - 0.1));
     CHECK(rel_weight("s2", "USES", "t") == 0.04 * (1 - 0.1));
     CHECK(rel_weight("t", "RELATES_TO", "s1") == 0.5);
-    const char *prune = "\n        MATCH (a)-[r]->(b)\n        WHERE r.weight < $min_weight\n        AND ($session_id IS NULL OR a.sessionId = $session_id)\n        DELETE r\n        RETURN count(r) as pruned\n        ";
+    const char *prune =
+        "\n        MATCH (a)-[r]->(b)\n        WHERE r.weight < $min_weight\n        AND ($session_id IS NULL OR "
+        "a.sessionId = $session_id)\n        DELETE r\n        RETURN count(r) as pruned\n        ";
     CHECK(rows_are(prune, "{\"min_weight\":0.05,\"session_id\":\"one\"}", "[[0]]"));
     CHECK(rows_are(prune, "{\"min_weight\":0.05,\"session_id\":null}", "[[1]]"));
     CHECK(stats_are("{\"relationships-deleted\":1,\"contains-updates\":true}"));
@@ -497,8 +533,14 @@ TEST(c23_c24_strengthen_matches_the_graph_api_formula) {
     make_node(EG_LABEL_ENTITY, "k2", NULL);
     make_rel("h1", "h2", EG_REL_RELATES_TO, NULL);
     make_rel("k1", "k2", EG_REL_RELATES_TO, NULL);
-    const char *forward = "\n            MATCH (a {id: $source_id})-[r]->(b {id: $target_id})\n            SET r.weight = COALESCE(r.weight, 0.1) + $lr * (1 - COALESCE(r.weight, 0.1)),\n                r.coAccessCount = COALESCE(r.coAccessCount, 0) + 1,\n                r.lastCoAccess = $now\n            RETURN r.weight as new_weight\n            ";
-    const char *reverse = "\n            MATCH (a {id: $target_id})-[r]->(b {id: $source_id})\n            SET r.weight = COALESCE(r.weight, 0.1) + $lr * (1 - COALESCE(r.weight, 0.1)),\n                r.coAccessCount = COALESCE(r.coAccessCount, 0) + 1,\n                r.lastCoAccess = $now\n            RETURN r.weight as new_weight\n            ";
+    const char *forward = "\n            MATCH (a {id: $source_id})-[r]->(b {id: $target_id})\n            SET "
+                          "r.weight = COALESCE(r.weight, 0.1) + $lr * (1 - COALESCE(r.weight, 0.1)),\n                "
+                          "r.coAccessCount = COALESCE(r.coAccessCount, 0) + 1,\n                r.lastCoAccess = "
+                          "$now\n            RETURN r.weight as new_weight\n            ";
+    const char *reverse = "\n            MATCH (a {id: $target_id})-[r]->(b {id: $source_id})\n            SET "
+                          "r.weight = COALESCE(r.weight, 0.1) + $lr * (1 - COALESCE(r.weight, 0.1)),\n                "
+                          "r.coAccessCount = COALESCE(r.coAccessCount, 0) + 1,\n                r.lastCoAccess = "
+                          "$now\n            RETURN r.weight as new_weight\n            ";
     double api;
     for (int round = 0; round < 3; round++) {
         json_t *rows = run(forward, "{\"source_id\":\"h1\",\"target_id\":\"h2\",\"lr\":0.2,\"now\":1234}");
@@ -515,7 +557,8 @@ TEST(c23_c24_strengthen_matches_the_graph_api_formula) {
     CHECK(rows_are(forward, "{\"source_id\":\"h2\",\"target_id\":\"h1\",\"lr\":0.2,\"now\":1}", "[]"));
     json_t *rows = run(reverse, "{\"source_id\":\"h2\",\"target_id\":\"h1\",\"lr\":0.2,\"now\":1}");
     CHECK_OK(eg_graph_strengthen_relationship(g, "k2", "k1", EG_REL_RELATES_TO, 0.2, &api, &err), &err);
-    CHECK(rows && json_array_size(rows) == 1 && fabs(json_real_value(json_array_get(json_array_get(rows, 0), 0)) - api) < 1e-12);
+    CHECK(rows && json_array_size(rows) == 1 &&
+          fabs(json_real_value(json_array_get(json_array_get(rows, 0), 0)) - api) < 1e-12);
     json_decref(rows);
 }
 
@@ -531,7 +574,10 @@ TEST(c26_find_path_gives_the_graph_api_path) {
     for (int depth = 1; depth <= 10; depth++) {
         char text[512];
         snprintf(text, sizeof text,
-                 "\n            MATCH path = shortestPath((source {id: $source_id})-[*..%d]-(target {id: $target_id}))\n            RETURN [node in nodes(path) | {id: node.id, labels: labels(node)}] as nodes,\n                   [rel in relationships(path) | {type: type(rel), properties: properties(rel)}] as relationships\n            ",
+                 "\n            MATCH path = shortestPath((source {id: $source_id})-[*..%d]-(target {id: "
+                 "$target_id}))\n            RETURN [node in nodes(path) | {id: node.id, labels: labels(node)}] as "
+                 "nodes,\n                   [rel in relationships(path) | {type: type(rel), properties: "
+                 "properties(rel)}] as relationships\n            ",
                  depth);
         json_t *rows = run(text, "{\"source_id\":\"p1\",\"target_id\":\"p4\"}");
         eg_path path;
@@ -539,7 +585,8 @@ TEST(c26_find_path_gives_the_graph_api_path) {
         REQUIRE(rows);
         CHECK(json_array_size(rows) == (path.node_count ? 1u : 0u));
         if (path.node_count && json_array_size(rows) == 1) {
-            json_t *nodes = json_array_get(json_array_get(rows, 0), 0), *rels = json_array_get(json_array_get(rows, 0), 1);
+            json_t *nodes = json_array_get(json_array_get(rows, 0), 0),
+                   *rels = json_array_get(json_array_get(rows, 0), 1);
             CHECK(json_array_size(nodes) == path.node_count && json_array_size(rels) == path.relationship_count);
             for (size_t i = 0; i < path.node_count && i < json_array_size(nodes); i++) {
                 json_t *n = json_array_get(nodes, i);
@@ -549,7 +596,8 @@ TEST(c26_find_path_gives_the_graph_api_path) {
             }
             for (size_t i = 0; i < path.relationship_count && i < json_array_size(rels); i++) {
                 json_t *r = json_array_get(rels, i);
-                CHECK(strcmp(json_string_value(json_object_get(r, "type")), eg_rel_type_name(path.relationships[i].type)) == 0);
+                CHECK(strcmp(json_string_value(json_object_get(r, "type")),
+                             eg_rel_type_name(path.relationships[i].type)) == 0);
                 CHECK(json_equal(json_object_get(r, "properties"), path.relationships[i].properties));
             }
         }
@@ -557,13 +605,15 @@ TEST(c26_find_path_gives_the_graph_api_path) {
         eg_path_clear(&path);
         json_decref(rows);
     }
-    CHECK(rows_are("MATCH path = shortestPath((s {id: 'p1'})-[*..5]-(t {id: 'p4'})) RETURN length(path), [n IN nodes(path) | n.id]",
+    CHECK(rows_are("MATCH path = shortestPath((s {id: 'p1'})-[*..5]-(t {id: 'p4'})) RETURN length(path), [n IN "
+                   "nodes(path) | n.id]",
                    NULL, "[[3,[\"p1\",\"p2\",\"p3\",\"p4\"]]]"));
     /* The path value itself: nodes, unbound relationships, and indices with the direction of each step. */
     /* The path value itself: nodes, unbound relationships, and indices with the direction of each step. */
-    CHECK(rows_are("MATCH p = shortestPath((s {id: 'p2'})-[*..2]-(t {id: 'p4'})) RETURN [n IN nodes(p) | elementId(n)], "
-                   "[r IN relationships(p) | elementId(r)], [r IN relationships(p) | startNode(r).id]",
-                   NULL, "[[[\"p2\",\"p3\",\"p4\"],[\"p3>PART_OF>p2\",\"p3>CAUSES>p4\"],[\"p3\",\"p3\"]]]"));
+    CHECK(
+        rows_are("MATCH p = shortestPath((s {id: 'p2'})-[*..2]-(t {id: 'p4'})) RETURN [n IN nodes(p) | elementId(n)], "
+                 "[r IN relationships(p) | elementId(r)], [r IN relationships(p) | startNode(r).id]",
+                 NULL, "[[[\"p2\",\"p3\",\"p4\"],[\"p3>PART_OF>p2\",\"p3>CAUSES>p4\"],[\"p3\",\"p3\"]]]"));
     json_t *rows = run("MATCH p = shortestPath((s {id: 'p2'})-[*..2]-(t {id: 'p4'})) RETURN p", NULL);
     json_t *indices = rows ? json_object_get(json_array_get(json_array_get(rows, 0), 0), "indices") : NULL;
     json_t *want = json_loads("[-1,1,2,2]", 0, NULL);
@@ -572,7 +622,8 @@ TEST(c26_find_path_gives_the_graph_api_path) {
     json_decref(rows);
     /* Types restrict the search; no path gives no row; a missing end gives no row. */
     CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[:USES*..5]-(t {id: 'p4'})) RETURN p", NULL, "[]"));
-    CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[:USES|PART_OF|CAUSES*..5]-(t {id: 'p4'})) RETURN length(p)", NULL, "[[3]]"));
+    CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[:USES|PART_OF|CAUSES*..5]-(t {id: 'p4'})) RETURN length(p)",
+                   NULL, "[[3]]"));
     CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[*..5]-(t {id: 'nobody'})) RETURN p", NULL, "[]"));
     CHECK(refused("MATCH p = shortestPath((s {id: 'p1'})-[*..11]-(t {id: 'p4'})) RETURN p", NULL,
                   "Neo.ClientError.Statement.ArgumentError", "10"));
@@ -591,7 +642,6 @@ TEST(c19_health_checks_and_c25_batch_in_a_transaction) {
     CHECK(strcmp(last_type, "r") == 0);
 }
 
-
 TEST(expressions_null_semantics_and_arithmetic) {
     CHECK(rows_are("RETURN null = null, null <> 1, 1 = 1.0, 1 < 2.5, 'a' < 'b', [1,2] = [1,2], [1,null] = [1,2], "
                    "[1,null] = [2,null]",
@@ -599,22 +649,24 @@ TEST(expressions_null_semantics_and_arithmetic) {
     CHECK(rows_are("RETURN true AND null, false AND null, true OR null, false OR null, true XOR null, NOT null, "
                    "true XOR false",
                    NULL, "[[null,false,true,null,null,null,true]]"));
-    CHECK(rows_are("RETURN 7 / 2, 7.0 / 2, 7 % 3, -7 % 3, 2 ^ 3, 1 + 2.5, 'a' + 1, 'x' + 'y', [1] + 2, 0 + [1]",
-                   NULL, "[[3,3.5,1,-1,8.0,3.5,\"a1\",\"xy\",[1,2],[0,1]]]"));
+    CHECK(rows_are("RETURN 7 / 2, 7.0 / 2, 7 % 3, -7 % 3, 2 ^ 3, 1 + 2.5, 'a' + 1, 'x' + 'y', [1] + 2, 0 + [1]", NULL,
+                   "[[3,3.5,1,-1,8.0,3.5,\"a1\",\"xy\",[1,2],[0,1]]]"));
     CHECK(rows_are("RETURN null + 1, -(-3), 1 IN [1,2], 3 IN [1,2], 3 IN [1,null], null IN [1], 1 IN null", NULL,
                    "[[null,3,true,false,null,null,null]]"));
     CHECK(rows_are("RETURN 'abc' STARTS WITH 'ab', 'abc' ENDS WITH 'bc', 'abc' CONTAINS 'x', 1 STARTS WITH 'a', "
                    "'abc' CONTAINS null",
                    NULL, "[[true,true,false,null,null]]"));
-    CHECK(rows_are("RETURN null IS NULL, 1 IS NULL, 1 IS NOT NULL, [1,2,3][0], [1,2,3][-1], [1,2,3][5], [1,2,3,4][1..3], "
-                   "{a: 1}.a, {a: 1}['a'], {a: 1}.b",
-                   NULL, "[[true,false,true,1,3,null,[2,3],1,1,null]]"));
+    CHECK(
+        rows_are("RETURN null IS NULL, 1 IS NULL, 1 IS NOT NULL, [1,2,3][0], [1,2,3][-1], [1,2,3][5], [1,2,3,4][1..3], "
+                 "{a: 1}.a, {a: 1}['a'], {a: 1}.b",
+                 NULL, "[[true,false,true,1,3,null,[2,3],1,1,null]]"));
     CHECK(rows_are("RETURN CASE 2 WHEN 1 THEN 'one' WHEN 2 THEN 'two' ELSE 'many' END, "
                    "CASE WHEN 1 > 2 THEN 'x' END, CASE WHEN null THEN 1 ELSE 2 END",
                    NULL, "[[\"two\",null,2]]"));
-    CHECK(rows_are("RETURN [x IN range(1, 6) WHERE x % 2 = 0 | x * 10], [x IN [1,2] | [x, x]], [x IN null | x]",
-                   NULL, "[[[20,40,60],[[1,1],[2,2]],null]]"));
-    CHECK(rows_are("RETURN $p, $list, $map.k, $f, $b", "{\"p\":\"v\",\"list\":[1,\"a\",null],\"map\":{\"k\":[true]},\"f\":1.5,\"b\":false}",
+    CHECK(rows_are("RETURN [x IN range(1, 6) WHERE x % 2 = 0 | x * 10], [x IN [1,2] | [x, x]], [x IN null | x]", NULL,
+                   "[[[20,40,60],[[1,1],[2,2]],null]]"));
+    CHECK(rows_are("RETURN $p, $list, $map.k, $f, $b",
+                   "{\"p\":\"v\",\"list\":[1,\"a\",null],\"map\":{\"k\":[true]},\"f\":1.5,\"b\":false}",
                    "[[\"v\",[1,\"a\",null],[true],1.5,false]]"));
     CHECK(refused("RETURN 9223372036854775807 + 1", NULL, "Neo.ClientError.Statement.ArithmeticError", "overflow"));
     CHECK(refused("RETURN -9223372036854775807 - 2", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
@@ -645,22 +697,25 @@ TEST(functions) {
     json_t *rows = run("MATCH (n {id: 'f1'})-[r]->(m) RETURN id(n), id(m), id(r)", NULL);
     REQUIRE(rows);
     json_t *row = json_array_get(rows, 0);
-    for (int i = 0; i < 3; i++) CHECK(json_is_integer(json_array_get(row, i)) && json_integer_value(json_array_get(row, i)) >= 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(json_is_integer(json_array_get(row, i)) && json_integer_value(json_array_get(row, i)) >= 0);
     CHECK(json_integer_value(json_array_get(row, 0)) != json_integer_value(json_array_get(row, 1)));
     json_decref(rows);
     CHECK(rows_are("MATCH (n {id: 'f1'}) RETURN toLower(n.name), toUpper(n.name), size(n.name), n.n + 1", NULL,
                    "[[\"ünïcode name\",\"ÜNÏCODE NAME\",12,4]]"));
-    CHECK(rows_are("RETURN coalesce(null, null, 2, 3), coalesce(null), timestamp(), size([1,2]), head([1,2]), last([1,2]), "
-                   "head([]), tail([1,2,3]), range(0, 10, 5), range(3, 1)",
-                   NULL, "[[2,null,1700000000000,2,1,2,null,[2,3],[0,5,10],[]]]"));
-    CHECK(rows_are("RETURN toInteger('42'), toInteger('4.7'), toInteger(4.7), toInteger('x'), toFloat('1.5'), toFloat(2), "
-                   "toBoolean('TRUE'), toString(null)",
-                   NULL, "[[42,4,4,null,1.5,2.0,true,null]]"));
-    CHECK(rows_are("RETURN abs(-3), abs(-2.5), sign(-2), ceil(1.2), floor(1.8), round(2.5), sqrt(16), reverse('abc'), "
-                   "reverse([1,2]), trim('  x '), replace('aXbX', 'X', '-'), substring('hello', 1, 3), split('a,b,c', ','), "
-                   "left('hello', 2), right('hello', 2)",
-                   NULL,
-                   "[[3,2.5,-1,2.0,1.0,3.0,4.0,\"cba\",[2,1],\"x\",\"a-b-\",\"ell\",[\"a\",\"b\",\"c\"],\"he\",\"lo\"]]"));
+    CHECK(rows_are(
+        "RETURN coalesce(null, null, 2, 3), coalesce(null), timestamp(), size([1,2]), head([1,2]), last([1,2]), "
+        "head([]), tail([1,2,3]), range(0, 10, 5), range(3, 1)",
+        NULL, "[[2,null,1700000000000,2,1,2,null,[2,3],[0,5,10],[]]]"));
+    CHECK(rows_are(
+        "RETURN toInteger('42'), toInteger('4.7'), toInteger(4.7), toInteger('x'), toFloat('1.5'), toFloat(2), "
+        "toBoolean('TRUE'), toString(null)",
+        NULL, "[[42,4,4,null,1.5,2.0,true,null]]"));
+    CHECK(rows_are(
+        "RETURN abs(-3), abs(-2.5), sign(-2), ceil(1.2), floor(1.8), round(2.5), sqrt(16), reverse('abc'), "
+        "reverse([1,2]), trim('  x '), replace('aXbX', 'X', '-'), substring('hello', 1, 3), split('a,b,c', ','), "
+        "left('hello', 2), right('hello', 2)",
+        NULL, "[[3,2.5,-1,2.0,1.0,3.0,4.0,\"cba\",[2,1],\"x\",\"a-b-\",\"ell\",[\"a\",\"b\",\"c\"],\"he\",\"lo\"]]"));
     CHECK(rows_are("MATCH (n {id: 'f1'}) RETURN exists(n.name), exists(n.nothing), n.nothing IS NULL", NULL,
                    "[[true,false,true]]"));
     CHECK(rows_are("RETURN keys({b: 1, a: 2}), properties({a: 1}), length('abc'), isEmpty([])", NULL,
@@ -681,18 +736,23 @@ TEST(match_where_optional_match_and_patterns) {
     make_rel("m3", "m1", EG_REL_SOURCE_OF, NULL);
     make_rel("m1", "m1", EG_REL_SIMILAR_TO, NULL);
     CHECK(rows_are("MATCH (n:Entity) RETURN n.name ORDER BY n.name", NULL, "[[\"alice\"],[\"bob\"]]"));
-    CHECK(rows_are("MATCH (n) WHERE n.age > 26 OR n.name = 'carol' RETURN n.id ORDER BY n.id", NULL, "[[\"m1\"],[\"m3\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n.age > 26 OR n.name = 'carol' RETURN n.id ORDER BY n.id", NULL,
+                   "[[\"m1\"],[\"m3\"]]"));
     CHECK(rows_are("MATCH (n) WHERE n.age >= 25 AND NOT n.name STARTS WITH 'a' RETURN n.id", NULL, "[[\"m2\"]]"));
-    CHECK(rows_are("MATCH (n) WHERE n.id IN ['m2', 'm4', 'zz'] RETURN n.id ORDER BY n.id", NULL, "[[\"m2\"],[\"m4\"]]"));
+    CHECK(
+        rows_are("MATCH (n) WHERE n.id IN ['m2', 'm4', 'zz'] RETURN n.id ORDER BY n.id", NULL, "[[\"m2\"],[\"m4\"]]"));
     CHECK(rows_are("MATCH (n) WHERE n.name IS NULL RETURN n.id", NULL, "[[\"m4\"]]"));
     CHECK(rows_are("MATCH (n) WHERE n:Episode RETURN n.id", NULL, "[[\"m3\"]]"));
     CHECK(rows_are("MATCH (n:Entity {name: 'bob'}) RETURN n.id", NULL, "[[\"m2\"]]"));
     CHECK(rows_are("MATCH (n:Contact) RETURN n", NULL, "[]"));
     CHECK(rows_are("MATCH (a)-[:NOT_A_TYPE]->(b) RETURN a", NULL, "[]"));
     /* Chains, both directions, and a cycle back to the start. */
-    CHECK(rows_are("MATCH (a {id: 'm1'})-[:RELATES_TO]->(b)-[:RELATES_TO]->(c) RETURN b.id, c.id", NULL, "[[\"m2\",\"m3\"]]"));
-    CHECK(rows_are("MATCH (c)<-[:RELATES_TO]-(b)<-[:RELATES_TO]-(a) RETURN a.id, b.id, c.id", NULL, "[[\"m1\",\"m2\",\"m3\"]]"));
-    CHECK(rows_are("MATCH (a)-[:RELATES_TO]->(b)-[:RELATES_TO]->(c)-[:SOURCE_OF]->(a) RETURN a.id", NULL, "[[\"m1\"]]"));
+    CHECK(rows_are("MATCH (a {id: 'm1'})-[:RELATES_TO]->(b)-[:RELATES_TO]->(c) RETURN b.id, c.id", NULL,
+                   "[[\"m2\",\"m3\"]]"));
+    CHECK(rows_are("MATCH (c)<-[:RELATES_TO]-(b)<-[:RELATES_TO]-(a) RETURN a.id, b.id, c.id", NULL,
+                   "[[\"m1\",\"m2\",\"m3\"]]"));
+    CHECK(
+        rows_are("MATCH (a)-[:RELATES_TO]->(b)-[:RELATES_TO]->(c)-[:SOURCE_OF]->(a) RETURN a.id", NULL, "[[\"m1\"]]"));
     CHECK(rows_are("MATCH (a)-[r]->(a) RETURN a.id, type(r)", NULL, "[[\"m1\",\"SIMILAR_TO\"]]"));
     CHECK(rows_are("MATCH (a {id: 'm1'})-[r]-(b) RETURN type(r), b.id ORDER BY type(r), b.id", NULL,
                    "[[\"RELATES_TO\",\"m2\"],[\"SIMILAR_TO\",\"m1\"],[\"SOURCE_OF\",\"m3\"]]"));
@@ -701,28 +761,34 @@ TEST(match_where_optional_match_and_patterns) {
                    "[[\"m1\",\"m2\"],[\"m3\",\"m1\"]]"));
     /* Comma-separated parts, and relationships distinct within one MATCH. */
     CHECK(rows_are("MATCH (a {id: 'm1'}), (b {id: 'm4'}) RETURN a.id, b.id", NULL, "[[\"m1\",\"m4\"]]"));
-    CHECK(rows_are("MATCH (a)-[r1]->(b), (c)-[r2]->(d) WHERE a.id = 'm1' AND c.id = 'm1' RETURN count(*)", NULL, "[[2]]"));
+    CHECK(rows_are("MATCH (a)-[r1]->(b), (c)-[r2]->(d) WHERE a.id = 'm1' AND c.id = 'm1' RETURN count(*)", NULL,
+                   "[[2]]"));
     CHECK(rows_are("MATCH (a {id: 'm1'})-[r1]-(b)-[r2]-(c) WHERE b.id = 'm1' RETURN count(*)", NULL, "[[2]]"));
     /* OPTIONAL MATCH keeps the row with nulls. */
     CHECK(rows_are("MATCH (n {id: 'm4'}) OPTIONAL MATCH (n)-[r]->(m) RETURN n.id, r, m", NULL, "[[\"m4\",null,null]]"));
-    CHECK(rows_are("MATCH (n) OPTIONAL MATCH (n)-[r:RELATES_TO]->(m) WHERE m.age < 30 RETURN n.id, m.id ORDER BY n.id", NULL,
-                   "[[\"m1\",\"m2\"],[\"m2\",null],[\"m3\",null],[\"m4\",null]]"));
+    CHECK(rows_are("MATCH (n) OPTIONAL MATCH (n)-[r:RELATES_TO]->(m) WHERE m.age < 30 RETURN n.id, m.id ORDER BY n.id",
+                   NULL, "[[\"m1\",\"m2\"],[\"m2\",null],[\"m3\",null],[\"m4\",null]]"));
     CHECK(rows_are("OPTIONAL MATCH (n:Contact) RETURN n", NULL, "[[null]]"));
     CHECK(rows_are("OPTIONAL MATCH (n {id: 'm9'}) MATCH (n)-->(m) RETURN m", NULL, "[]"));
     /* Whole values: a node and a relationship. */
-    CHECK(rows_are("MATCH (n {id: 'm2'})-[r]->(m) RETURN n", NULL,
-                   "[[{\"node\":\"m2\",\"labels\":[\"Entity\"],\"properties\":{\"id\":\"m2\",\"name\":\"bob\",\"age\":25}}]]"));
-    CHECK(rows_are("MATCH (n {id: 'm1'})-[r:RELATES_TO]->(m) RETURN r.weight, elementId(r)", NULL, "[[0.9,\"m1>RELATES_TO>m2\"]]"));
-    CHECK(rows_are("MATCH p = (a {id: 'm1'})-[:RELATES_TO]->(b)<-[:SOURCE_OF]-(c) RETURN [n IN nodes(p) | n.id], length(p)",
-                   NULL, "[]"));
-    CHECK(rows_are("MATCH p = (a {id: 'm1'})-[:RELATES_TO]->(b)-[:RELATES_TO]->(c) RETURN [n IN nodes(p) | n.id], length(p), "
-                   "[r IN relationships(p) | type(r)]",
-                   NULL, "[[[\"m1\",\"m2\",\"m3\"],2,[\"RELATES_TO\",\"RELATES_TO\"]]]"));
+    CHECK(rows_are(
+        "MATCH (n {id: 'm2'})-[r]->(m) RETURN n", NULL,
+        "[[{\"node\":\"m2\",\"labels\":[\"Entity\"],\"properties\":{\"id\":\"m2\",\"name\":\"bob\",\"age\":25}}]]"));
+    CHECK(rows_are("MATCH (n {id: 'm1'})-[r:RELATES_TO]->(m) RETURN r.weight, elementId(r)", NULL,
+                   "[[0.9,\"m1>RELATES_TO>m2\"]]"));
+    CHECK(rows_are(
+        "MATCH p = (a {id: 'm1'})-[:RELATES_TO]->(b)<-[:SOURCE_OF]-(c) RETURN [n IN nodes(p) | n.id], length(p)", NULL,
+        "[]"));
+    CHECK(rows_are(
+        "MATCH p = (a {id: 'm1'})-[:RELATES_TO]->(b)-[:RELATES_TO]->(c) RETURN [n IN nodes(p) | n.id], length(p), "
+        "[r IN relationships(p) | type(r)]",
+        NULL, "[[[\"m1\",\"m2\",\"m3\"],2,[\"RELATES_TO\",\"RELATES_TO\"]]]"));
     CHECK(refused("MATCH (n:Entity:Episode) RETURN n", NULL, "Neo.ClientError.Statement.SyntaxError", "one label"));
     CHECK(refused("MATCH (a)-[*1..2]->(b) RETURN b", NULL, "Neo.ClientError.Statement.SyntaxError", "variable-length"));
     CHECK(refused("MATCH (n) WHERE (n)-->() RETURN n", NULL, "Neo.ClientError.Statement.SyntaxError", NULL));
     CHECK(refused("CALL db.labels()", NULL, "Neo.ClientError.Procedure.ProcedureNotFound", "db.labels"));
-    CHECK(refused("MATCH (n) RETURN n.name AS x, n.id AS x", NULL, "Neo.ClientError.Statement.SyntaxError", "same name"));
+    CHECK(
+        refused("MATCH (n) RETURN n.name AS x, n.id AS x", NULL, "Neo.ClientError.Statement.SyntaxError", "same name"));
 }
 
 TEST(projection_ordering_distinct_skip_limit_with_unwind) {
@@ -731,7 +797,8 @@ TEST(projection_ordering_distinct_skip_limit_with_unwind) {
     CHECK(rows_are("UNWIND [3, 1, null, 2] AS x RETURN x ORDER BY x DESC", NULL, "[[null],[3],[2],[1]]"));
     CHECK(rows_are("UNWIND [[2, 'b'], [1, 'z'], [2, 'a']] AS p RETURN p[1] AS s ORDER BY p[0], s DESC", NULL,
                    "[[\"z\"],[\"b\"],[\"a\"]]"));
-    CHECK(rows_are("UNWIND [1, 1.0, 2, null, null, [1], [1.0]] AS x RETURN DISTINCT x", NULL, "[[1],[2],[null],[[1]]]"));
+    CHECK(
+        rows_are("UNWIND [1, 1.0, 2, null, null, [1], [1.0]] AS x RETURN DISTINCT x", NULL, "[[1],[2],[null],[[1]]]"));
     CHECK(rows_are("UNWIND range(1, 10) AS x RETURN x SKIP 2 LIMIT 3", NULL, "[[3],[4],[5]]"));
     CHECK(rows_are("UNWIND range(1, 10) AS x RETURN x ORDER BY x DESC LIMIT $n", "{\"n\":2}", "[[10],[9]]"));
     CHECK(rows_are("UNWIND range(1, 3) AS x RETURN x SKIP 5", NULL, "[]"));
@@ -765,17 +832,18 @@ TEST(aggregation_groups_by_the_other_items) {
     CHECK(rows_are("UNWIND [] AS x RETURN x, count(*)", NULL, "[]"));
     CHECK(rows_are("UNWIND ['b', 'a', 'b'] AS x RETURN x, count(*) AS c ORDER BY count(*) DESC, x", NULL,
                    "[[\"b\",2],[\"a\",1]]"));
-    CHECK(rows_are("UNWIND [1, 2, 3] AS x WITH x % 2 AS parity, collect(x) AS xs RETURN parity, xs ORDER BY parity", NULL,
-                   "[[0,[2]],[1,[1,3]]]"));
+    CHECK(rows_are("UNWIND [1, 2, 3] AS x WITH x % 2 AS parity, collect(x) AS xs RETURN parity, xs ORDER BY parity",
+                   NULL, "[[0,[2]],[1,[1,3]]]"));
     CHECK(rows_are("UNWIND [1, 2, 3] AS x RETURN x % 2 AS parity, size(collect(x)) + 100 AS n ORDER BY parity", NULL,
                    "[[0,101],[1,102]]"));
-    CHECK(refused("UNWIND [9223372036854775807, 1] AS x RETURN sum(x)", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
+    CHECK(refused("UNWIND [9223372036854775807, 1] AS x RETURN sum(x)", NULL,
+                  "Neo.ClientError.Statement.ArithmeticError", NULL));
     CHECK(refused("UNWIND ['a'] AS x RETURN sum(x)", NULL, "Neo.ClientError.Statement.TypeError", NULL));
     CHECK(refused("UNWIND [1] AS x RETURN x + count(*)", NULL, "Neo.ClientError.Statement.SyntaxError", "grouping"));
     CHECK(refused("UNWIND [1] AS x RETURN count(count(x))", NULL, "Neo.ClientError.Statement.SyntaxError", "inside"));
-    CHECK(refused("UNWIND [1] AS x WITH x WHERE count(x) > 0 RETURN x", NULL, "Neo.ClientError.Statement.SyntaxError", "aggregation"));
+    CHECK(refused("UNWIND [1] AS x WITH x WHERE count(x) > 0 RETURN x", NULL, "Neo.ClientError.Statement.SyntaxError",
+                  "aggregation"));
 }
-
 
 TEST(create_merge_set_remove_delete) {
     reset_graph();
@@ -795,7 +863,8 @@ TEST(create_merge_set_remove_delete) {
     /* SET forms. */
     CHECK(rows_are("MATCH (n {id: 'w1'}) SET n += {age: 3, name: 'b'} RETURN n.name, n.age", NULL, "[[\"b\",3]]"));
     CHECK(node_props_are("w1", "{\"name\":\"b\",\"age\":3}"));
-    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n = {color: 'red'} RETURN properties(n)", NULL, "[[{\"id\":\"w1\",\"color\":\"red\"}]]"));
+    CHECK(rows_are("MATCH (n {id: 'w1'}) SET n = {color: 'red'} RETURN properties(n)", NULL,
+                   "[[{\"id\":\"w1\",\"color\":\"red\"}]]"));
     CHECK(node_props_are("w1", "{\"color\":\"red\"}"));
     CHECK(rows_are("MATCH (n {id: 'w1'}) SET n = {id: 'w1', size: 2} RETURN n", NULL,
                    "[[{\"node\":\"w1\",\"labels\":[\"Entity\"],\"properties\":{\"id\":\"w1\",\"size\":2}}]]"));
@@ -821,9 +890,10 @@ TEST(create_merge_set_remove_delete) {
                    "RETURN n.matched, n.created",
                    NULL, "[[true,null]]"));
     CHECK(stats_are("{\"properties-set\":1,\"contains-updates\":true}"));
-    CHECK(rows_are("MERGE (n:Entity {id: 'w7', kind: 'k'}) ON CREATE SET n.created = true ON MATCH SET n.matched = true "
-                   "RETURN n.matched, n.created, n.kind",
-                   NULL, "[[null,true,\"k\"]]"));
+    CHECK(
+        rows_are("MERGE (n:Entity {id: 'w7', kind: 'k'}) ON CREATE SET n.created = true ON MATCH SET n.matched = true "
+                 "RETURN n.matched, n.created, n.kind",
+                 NULL, "[[null,true,\"k\"]]"));
     CHECK(stats_are("{\"nodes-created\":1,\"labels-added\":1,\"properties-set\":3,\"contains-updates\":true}"));
     CHECK(rows_are("UNWIND ['w7', 'w8', 'w8'] AS i MERGE (n:Entity {id: i}) RETURN count(*)", NULL, "[[3]]"));
     CHECK(stats_are("{\"nodes-created\":1,\"labels-added\":1,\"properties-set\":1,\"contains-updates\":true}"));
@@ -849,8 +919,10 @@ TEST(create_merge_set_remove_delete) {
                   "still has relationships"));
     CHECK(rows_are("MATCH (n {id: 'w1'}) DETACH DELETE n RETURN count(*)", NULL, "[[1]]"));
     CHECK(rows_are("OPTIONAL MATCH (n {id: 'gone'}) DELETE n", NULL, "[]"));
-    CHECK(refused("MATCH (n {id: 'w2'}) DETACH DELETE n SET n.x = 1", NULL, "Neo.ClientError.Statement.EntityNotFound", "deleted"));
-    CHECK(refused("MATCH (n {id: 'w2'}) DETACH DELETE n RETURN n.x", NULL, "Neo.ClientError.Statement.EntityNotFound", "deleted"));
+    CHECK(refused("MATCH (n {id: 'w2'}) DETACH DELETE n SET n.x = 1", NULL, "Neo.ClientError.Statement.EntityNotFound",
+                  "deleted"));
+    CHECK(refused("MATCH (n {id: 'w2'}) DETACH DELETE n RETURN n.x", NULL, "Neo.ClientError.Statement.EntityNotFound",
+                  "deleted"));
 }
 
 TEST(writes_refused_by_engram_model_change_nothing) {
@@ -866,9 +938,12 @@ TEST(writes_refused_by_engram_model_change_nothing) {
     CHECK(refused("CREATE (n:Entity {id: 'bad id!'})", NULL, arg, NULL));
     CHECK(refused("CREATE (n:Entity {id: 7})", NULL, type, "id"));
     CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:KNOWS]->(b)", NULL, arg, "KNOWS"));
-    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES]-(b)", NULL, "Neo.ClientError.Statement.SyntaxError", "directed"));
-    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES {weight: 'heavy'}]->(b)", NULL, arg, "weight"));
-    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES]->(b), (a)-[:CAUSES]->(c:Nope {id: 'q'})", NULL, arg, "Nope"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES]-(b)", NULL,
+                  "Neo.ClientError.Statement.SyntaxError", "directed"));
+    CHECK(
+        refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES {weight: 'heavy'}]->(b)", NULL, arg, "weight"));
+    CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) CREATE (a)-[:USES]->(b), (a)-[:CAUSES]->(c:Nope {id: 'q'})",
+                  NULL, arg, "Nope"));
     /* Values that cannot be properties name the property. */
     CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = {a: 1}", NULL, type, "'m'"));
     CHECK(refused("MATCH (n {id: 'r1'}) SET n.m = [1, 'a']", NULL, type, "'m'"));
@@ -883,14 +958,17 @@ TEST(writes_refused_by_engram_model_change_nothing) {
     CHECK(refused("MATCH (n {id: 'r1'}) REMOVE n:Entity", NULL, arg, "exactly one label"));
     CHECK(refused("MERGE (n:Entity {name: 'x'})", NULL, arg, "id"));
     CHECK(refused("MERGE (n:Episode {id: 'r1'})", NULL, "Neo.ClientError.Schema.ConstraintValidationFailed", "r1"));
-    CHECK(refused("MERGE (n:Entity {id: 'r1', name: 'other'})", NULL, "Neo.ClientError.Schema.ConstraintValidationFailed", "r1"));
-    CHECK(refused("MERGE (a:Entity {id: 'r1'})-[:USES]->(b:Entity {id: 'r2'})", NULL, "Neo.ClientError.Statement.SemanticError", "bound"));
+    CHECK(refused("MERGE (n:Entity {id: 'r1', name: 'other'})", NULL,
+                  "Neo.ClientError.Schema.ConstraintValidationFailed", "r1"));
+    CHECK(refused("MERGE (a:Entity {id: 'r1'})-[:USES]->(b:Entity {id: 'r2'})", NULL,
+                  "Neo.ClientError.Statement.SemanticError", "bound"));
     CHECK(refused("MATCH (a {id: 'r1'}), (b {id: 'r2'}) MERGE (a)-[:USES|CAUSES]->(b)", NULL,
                   "Neo.ClientError.Statement.SyntaxError", NULL));
     /* A failure after writes: the caller rolls back, so nothing stays (refused() checks the graph). */
     CHECK(refused("CREATE (a:Entity {id: 'ok1'}) CREATE (b:Entity {id: 'r1'})", NULL,
                   "Neo.ClientError.Schema.ConstraintValidationFailed", NULL));
-    CHECK(refused("UNWIND [1, 0] AS d MATCH (n {id: 'r1'}) SET n.q = 10 / d", NULL, "Neo.ClientError.Statement.ArithmeticError", NULL));
+    CHECK(refused("UNWIND [1, 0] AS d MATCH (n {id: 'r1'}) SET n.q = 10 / d", NULL,
+                  "Neo.ClientError.Statement.ArithmeticError", NULL));
 }
 
 TEST(row_bound_is_a_clear_failure) {
@@ -903,17 +981,21 @@ TEST(caller_queries_of_section_1_4) {
     reset_graph();
     make_node(EG_LABEL_ENTITY, "g1", "{\"name\":\"Ada Lovelace\",\"organization\":\"Analytical\"}");
     make_node(EG_LABEL_ENTITY, "g2", "{\"name\":\"Bob\",\"organization\":\"LOVE inc\"}");
-    CHECK(rows_are("MATCH (c:Contact) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) CONTAINS "
-                   "toLower($query) RETURN c LIMIT $limit",
-                   "{\"query\":\"love\",\"limit\":10}", "[]"));
-    CHECK(rows_are("MATCH (c:Entity) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) CONTAINS "
-                   "toLower($query) RETURN c.id ORDER BY c.id LIMIT $limit",
-                   "{\"query\":\"LOVE\",\"limit\":10}", "[[\"g1\"],[\"g2\"]]"));
+    CHECK(
+        rows_are("MATCH (c:Contact) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) CONTAINS "
+                 "toLower($query) RETURN c LIMIT $limit",
+                 "{\"query\":\"love\",\"limit\":10}", "[]"));
+    CHECK(
+        rows_are("MATCH (c:Entity) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) CONTAINS "
+                 "toLower($query) RETURN c.id ORDER BY c.id LIMIT $limit",
+                 "{\"query\":\"LOVE\",\"limit\":10}", "[[\"g1\"],[\"g2\"]]"));
     /* Temporal functions are outside the subset: refused whatever the data. */
-    CHECK(refused("MATCH (e:CalendarEvent) WHERE toLower(e.title) CONTAINS toLower($query) AND e.start >= datetime($start) "
-                  "RETURN e ORDER BY e.start LIMIT $limit",
-                  "{\"query\":\"x\",\"start\":\"2025-01-01\",\"limit\":3}", "Neo.ClientError.Statement.SyntaxError", "datetime"));
-    CHECK(rows_are("MATCH (a {id: 'g1'}), (b {id: 'g2'}) MERGE (a)-[r:RELATES_TO {confidence: 0.8, source: \"rule\"}]->(b) RETURN r.source",
+    CHECK(refused(
+        "MATCH (e:CalendarEvent) WHERE toLower(e.title) CONTAINS toLower($query) AND e.start >= datetime($start) "
+        "RETURN e ORDER BY e.start LIMIT $limit",
+        "{\"query\":\"x\",\"start\":\"2025-01-01\",\"limit\":3}", "Neo.ClientError.Statement.SyntaxError", "datetime"));
+    CHECK(rows_are("MATCH (a {id: 'g1'}), (b {id: 'g2'}) MERGE (a)-[r:RELATES_TO {confidence: 0.8, source: "
+                   "\"rule\"}]->(b) RETURN r.source",
                    NULL, "[[\"rule\"]]"));
 }
 
@@ -1016,7 +1098,8 @@ TEST(engine_transactions_begin_lazily_commit_and_roll_back) {
     for (int i = 0; i < 3; i++) {
         char params[64];
         snprintf(params, sizeof params, "{\"id\":\"b%d\",\"n\":%d}", i, i);
-        CHECK(engine_run(tx, "\n        CREATE (n:Episode {id: $id, n: $n})\n        RETURN n.id as id\n        ", params, &rows, &f));
+        CHECK(engine_run(tx, "\n        CREATE (n:Episode {id: $id, n: $n})\n        RETURN n.id as id\n        ",
+                         params, &rows, &f));
         json_decref(rows);
     }
     CHECK(engine_run(tx, "MATCH (n:Episode) RETURN count(n)", NULL, &rows, &f));

@@ -58,8 +58,8 @@ static bool run(void *context, void *tx, const char *statement, size_t statement
         if (writes && !t->graph_tx && (st = eg_graph_begin(engine->graph, &t->graph_tx, &err)) != EG_OK) {
             ok = fail_status(failure, st, &err, "beginning a transaction");
         } else {
-            ok = cy_execute(parsed, t->graph_tx ? t->graph_tx : engine->graph, parameters, eg_now_ms(), result,
-                            failure);
+            ok =
+                cy_execute(parsed, t->graph_tx ? t->graph_tx : engine->graph, parameters, eg_now_ms(), result, failure);
         }
         if (!ok) t->failed = true;
     } else if (writes) {

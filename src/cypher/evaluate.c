@@ -56,9 +56,12 @@ static bool eval_view(const cy_env *env, const cy_expr *e, eg_ps_value *owned, c
 }
 
 static bool to_truth(cy_run *run, const eg_ps_value *v, const char *op, cy_truth *out) {
-    if (v->kind == EG_PS_NULL) *out = CY_UNKNOWN;
-    else if (v->kind == EG_PS_BOOL) *out = v->as.boolean ? CY_TRUE : CY_FALSE;
-    else return cy_fail(run, CY_TYPE_ERROR, "Type mismatch: %s expects a Boolean but was %s", op, cy_type_name(v));
+    if (v->kind == EG_PS_NULL)
+        *out = CY_UNKNOWN;
+    else if (v->kind == EG_PS_BOOL)
+        *out = v->as.boolean ? CY_TRUE : CY_FALSE;
+    else
+        return cy_fail(run, CY_TYPE_ERROR, "Type mismatch: %s expects a Boolean but was %s", op, cy_type_name(v));
     return true;
 }
 
@@ -110,12 +113,14 @@ static bool concatenate_text(cy_run *run, const eg_ps_value *a, const eg_ps_valu
             len[p] = v->as.text.len;
             continue;
         }
-        if (v->kind == EG_PS_INT) snprintf(buffers[p], sizeof buffers[p], "%lld", (long long)v->as.integer);
-        else if (v->kind == EG_PS_FLOAT) cy_format_float(v->as.real, buffers[p], sizeof buffers[p]);
-        else if (v->kind == EG_PS_BOOL) snprintf(buffers[p], sizeof buffers[p], "%s", v->as.boolean ? "true" : "false");
+        if (v->kind == EG_PS_INT)
+            snprintf(buffers[p], sizeof buffers[p], "%lld", (long long)v->as.integer);
+        else if (v->kind == EG_PS_FLOAT)
+            cy_format_float(v->as.real, buffers[p], sizeof buffers[p]);
+        else if (v->kind == EG_PS_BOOL)
+            snprintf(buffers[p], sizeof buffers[p], "%s", v->as.boolean ? "true" : "false");
         else
-            return cy_fail(run, CY_TYPE_ERROR, "Type mismatch: cannot add %s and %s", cy_type_name(a),
-                           cy_type_name(b));
+            return cy_fail(run, CY_TYPE_ERROR, "Type mismatch: cannot add %s and %s", cy_type_name(a), cy_type_name(b));
         text[p] = buffers[p];
         len[p] = strlen(buffers[p]);
     }
@@ -135,8 +140,8 @@ static bool arithmetic(cy_run *run, cy_operator op, const eg_ps_value *a, const 
         if (a->kind == EG_PS_LIST || b->kind == EG_PS_LIST) return concatenate_lists(run, a, b, out);
         if (a->kind == EG_PS_STRING || b->kind == EG_PS_STRING) return concatenate_text(run, a, b, out);
     }
-    static const char *const symbols[] = {[CY_OP_ADD] = "+", [CY_OP_SUBTRACT] = "-", [CY_OP_MULTIPLY] = "*",
-                                          [CY_OP_DIVIDE] = "/", [CY_OP_MODULO] = "%", [CY_OP_POWER] = "^"};
+    static const char *const symbols[] = {[CY_OP_ADD] = "+",    [CY_OP_SUBTRACT] = "-", [CY_OP_MULTIPLY] = "*",
+                                          [CY_OP_DIVIDE] = "/", [CY_OP_MODULO] = "%",   [CY_OP_POWER] = "^"};
     if (!cy_is_number(a) || !cy_is_number(b))
         return cy_fail(run, CY_TYPE_ERROR, "Type mismatch: cannot compute %s %s %s", cy_type_name(a), symbols[op],
                        cy_type_name(b));
@@ -185,9 +190,12 @@ static bool string_predicate(cy_operator op, const eg_ps_value *a, const eg_ps_v
     if (a->kind != EG_PS_STRING || b->kind != EG_PS_STRING) return true;
     size_t n = a->as.text.len, m = b->as.text.len;
     bool r;
-    if (op == CY_OP_STARTS_WITH) r = m <= n && memcmp(a->as.text.data, b->as.text.data, m) == 0;
-    else if (op == CY_OP_ENDS_WITH) r = m <= n && memcmp(a->as.text.data + n - m, b->as.text.data, m) == 0;
-    else if (m == 0) r = true;
+    if (op == CY_OP_STARTS_WITH)
+        r = m <= n && memcmp(a->as.text.data, b->as.text.data, m) == 0;
+    else if (op == CY_OP_ENDS_WITH)
+        r = m <= n && memcmp(a->as.text.data + n - m, b->as.text.data, m) == 0;
+    else if (m == 0)
+        r = true;
     else {
         r = false;
         for (size_t i = 0; !r && i + m <= n; i++) r = memcmp(a->as.text.data + i, b->as.text.data, m) == 0;
@@ -294,8 +302,10 @@ static bool unary(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
     } else if (e->op == CY_OP_PLUS) {
         *out = v;
     } else if (v.kind == EG_PS_INT) {
-        if (v.as.integer == INT64_MIN) ok = overflow(env->run, "unary -");
-        else *out = cy_int(-v.as.integer);
+        if (v.as.integer == INT64_MIN)
+            ok = overflow(env->run, "unary -");
+        else
+            *out = cy_int(-v.as.integer);
     } else {
         *out = cy_float(-v.as.real);
     }
@@ -354,7 +364,8 @@ static bool slice(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
             lo = lo < 0 ? 0 : lo > n ? n : lo;
             hi = hi < lo ? lo : hi > n ? n : hi;
             ok = cy_list(env->run, (size_t)(hi - lo), out);
-            for (int64_t i = lo; ok && i < hi; i++) ok = cy_copy(env->run, &list->as.list.items[i], &out->as.list.items[i - lo]);
+            for (int64_t i = lo; ok && i < hi; i++)
+                ok = cy_copy(env->run, &list->as.list.items[i], &out->as.list.items[i - lo]);
         }
     }
     eg_ps_value_free(&owned);
@@ -535,7 +546,7 @@ bool cy_expr_same(const cy_expr *a, const cy_expr *b) {
         if (a->items && !cy_expr_same(a->items[i], b->items[i])) return false;
         if (a->keys && !same_strings(a->keys[i], b->keys[i])) return false;
     }
-    return cy_expr_same(a->operand, b->operand) && cy_expr_same(a->left, b->left) &&
-           cy_expr_same(a->right, b->right) && cy_expr_same(a->filter, b->filter) &&
-           cy_expr_same(a->projection, b->projection) && cy_expr_same(a->otherwise, b->otherwise);
+    return cy_expr_same(a->operand, b->operand) && cy_expr_same(a->left, b->left) && cy_expr_same(a->right, b->right) &&
+           cy_expr_same(a->filter, b->filter) && cy_expr_same(a->projection, b->projection) &&
+           cy_expr_same(a->otherwise, b->otherwise);
 }

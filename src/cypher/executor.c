@@ -60,9 +60,7 @@ bool cy_require_rel_type(cy_run *run, const char *name, eg_rel_type *out) {
 
 /* ---- tables ---- */
 
-void cy_table_init(cy_table *t, const char **names, size_t width) {
-    *t = (cy_table){.names = names, .width = width};
-}
+void cy_table_init(cy_table *t, const char **names, size_t width) { *t = (cy_table){.names = names, .width = width}; }
 
 void cy_row_free(eg_ps_value *row, size_t width) {
     if (!row) return;
@@ -192,8 +190,8 @@ static bool run_clause(cy_run *run, const cy_clause *clause, cy_table *table) {
 }
 
 static bool is_update(cy_clause_kind kind) {
-    return kind == CY_CLAUSE_CREATE || kind == CY_CLAUSE_MERGE || kind == CY_CLAUSE_SET ||
-           kind == CY_CLAUSE_REMOVE || kind == CY_CLAUSE_DELETE;
+    return kind == CY_CLAUSE_CREATE || kind == CY_CLAUSE_MERGE || kind == CY_CLAUSE_SET || kind == CY_CLAUSE_REMOVE ||
+           kind == CY_CLAUSE_DELETE;
 }
 
 /* ---- results ---- */
@@ -257,11 +255,12 @@ static bool put_text(cy_run *run, eg_ps_value *row, size_t column, const char *t
 /* SHOW CONSTRAINTS / SHOW INDEXES: one row per label for the id uniqueness engram keeps (ids are unique across
  * labels, which is stronger) and the id lookup that serves it. */
 static bool show_schema(cy_run *run, bool indexes, cy_table *table) {
-    static const char *const constraint_columns[] = {"id", "name", "type", "entityType", "labelsOrTypes",
-                                                     "properties", "ownedIndex", "propertyType"};
-    static const char *const index_columns[] = {"id", "name", "state", "populationPercent", "type", "entityType",
-                                                "labelsOrTypes", "properties", "indexProvider", "owningConstraint",
-                                                "lastRead", "readCount"};
+    static const char *const constraint_columns[] = {
+        "id", "name", "type", "entityType", "labelsOrTypes", "properties", "ownedIndex", "propertyType"};
+    static const char *const index_columns[] = {
+        "id",         "name",          "state",      "populationPercent", "type",
+        "entityType", "labelsOrTypes", "properties", "indexProvider",     "owningConstraint",
+        "lastRead",   "readCount"};
     const char *const *columns = indexes ? index_columns : constraint_columns;
     size_t width = indexes ? 12 : 8;
     const char **names = malloc(width * sizeof *names);
@@ -282,8 +281,7 @@ static bool show_schema(cy_run *run, bool indexes, cy_table *table) {
             row[3] = cy_float(100.0);
             ok = ok && put_text(run, row, 2, "ONLINE") && put_text(run, row, 4, "RANGE") &&
                  put_text(run, row, 5, "NODE") && string_list(run, label_name, &row[6]) &&
-                 string_list(run, "id", &row[7]) && put_text(run, row, 8, "engram-lmdb") &&
-                 put_text(run, row, 9, name);
+                 string_list(run, "id", &row[7]) && put_text(run, row, 8, "engram-lmdb") && put_text(run, row, 9, name);
         } else {
             ok = ok && put_text(run, row, 2, "UNIQUENESS") && put_text(run, row, 3, "NODE") &&
                  string_list(run, label_name, &row[4]) && string_list(run, "id", &row[5]) &&
@@ -383,9 +381,8 @@ static bool check_clause(cy_run *run, const cy_clause *c) {
     for (size_t i = 0; i < c->expression_count; i++)
         if (!check_expression(run, c->expressions[i])) return false;
     return check_expression(run, p->skip) && check_expression(run, p->limit) && check_expression(run, p->where) &&
-           check_expression(run, c->where) && check_expression(run, c->expression) &&
-           check_pattern(run, &c->pattern) && check_set_list(run, &c->set) && check_set_list(run, &c->on_create) &&
-           check_set_list(run, &c->on_match);
+           check_expression(run, c->where) && check_expression(run, c->expression) && check_pattern(run, &c->pattern) &&
+           check_set_list(run, &c->set) && check_set_list(run, &c->on_create) && check_set_list(run, &c->on_match);
 }
 
 static bool check_clause_order(cy_run *run, const cy_statement *s) {
@@ -418,7 +415,8 @@ bool cy_execute(const cy_statement *statement, eg_graph *graph, const eg_ps_valu
     if (ok && statement->kind == CY_STATEMENT_QUERY) {
         ok = check_clause_order(&run, statement);
         for (size_t i = 0; ok && i < statement->clause_count; i++) ok = check_clause(&run, &statement->clauses[i]);
-        for (size_t i = 0; ok && i < statement->clause_count; i++) ok = run_clause(&run, &statement->clauses[i], &table);
+        for (size_t i = 0; ok && i < statement->clause_count; i++)
+            ok = run_clause(&run, &statement->clauses[i], &table);
         returns = ok && statement->clauses[statement->clause_count - 1].kind == CY_CLAUSE_RETURN;
     } else if (ok) {
         ok = schema_statement(&run, statement, &table, &returns);

@@ -36,8 +36,8 @@
 
 /* What a statement changed, in the order of Neo4j's counter names. */
 typedef struct cy_stats {
-    int64_t nodes_created, nodes_deleted, relationships_created, relationships_deleted, properties_set,
-        labels_added, labels_removed, indexes_added, indexes_removed, constraints_added, constraints_removed;
+    int64_t nodes_created, nodes_deleted, relationships_created, relationships_deleted, properties_set, labels_added,
+        labels_removed, indexes_added, indexes_removed, constraints_added, constraints_removed;
 } cy_stats;
 
 /* A set of strings (open addressing); used for the element ids a statement wrote or deleted. */
@@ -219,16 +219,15 @@ bool cy_property_of(cy_run *run, const eg_ps_value *value, const char *key, eg_p
 bool cy_expr_same(const cy_expr *a, const cy_expr *b);
 
 /* ---- clauses ---- */
-bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table);         /* match.c */
-bool cy_create(cy_run *run, const cy_clause *clause, cy_table *table);        /* writes.c */
+bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table);  /* match.c */
+bool cy_create(cy_run *run, const cy_clause *clause, cy_table *table); /* writes.c */
 bool cy_merge(cy_run *run, const cy_clause *clause, cy_table *table);
 bool cy_set(cy_run *run, const cy_set_list *items, const cy_table *table, size_t row);
 bool cy_delete(cy_run *run, const cy_clause *clause, const cy_table *table);
 /* RETURN (is_with false) and WITH; the table becomes the projection's. */
 bool cy_project(cy_run *run, const cy_projection *projection, cy_table *table, bool is_with); /* projection.c */
 /* Binds a pattern's path variable: the path through nodes[0..rels] with rels[i] between nodes[i] and nodes[i+1]. */
-bool cy_path_value(cy_run *run, const eg_ps_value *nodes, const eg_ps_value *rels, size_t rel_count,
-                   eg_ps_value *out);
+bool cy_path_value(cy_run *run, const eg_ps_value *nodes, const eg_ps_value *rels, size_t rel_count, eg_ps_value *out);
 /* The node a relationship starts or ends at, read from the graph. */
 bool cy_fetch_node(cy_run *run, const char *id, eg_ps_value *out, bool *found);
 

@@ -27,9 +27,11 @@ bool cy_is_aggregate_call(const cy_expr *e) {
 
 static bool arity(cy_run *run, const char *name, size_t count, size_t min, size_t max) {
     if (count >= min && count <= max) return true;
-    if (max == min) return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes %zu argument(s), %zu given", name, min, count);
+    if (max == min)
+        return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes %zu argument(s), %zu given", name, min, count);
     if (max == SIZE_MAX)
-        return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes at least %zu argument(s), %zu given", name, min, count);
+        return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes at least %zu argument(s), %zu given", name, min,
+                       count);
     return cy_fail(run, CY_SYNTAX_ERROR, "function %s() takes %zu to %zu arguments, %zu given", name, min, max, count);
 }
 
@@ -73,9 +75,12 @@ static bool change_case(cy_run *run, const eg_ps_value *v, bool upper, eg_ps_val
         wint_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
         for (int k = 1; k < n && i + (size_t)k < len; k++) cp = (cp << 6) | (s[i + k] & 0x3F);
         i += (size_t)n;
-        if (utf8_locale) cp = upper ? towupper_l(cp, utf8_locale) : towlower_l(cp, utf8_locale);
-        else if (cp < 0x80) cp = (wint_t)(upper ? toupper((int)cp) : tolower((int)cp));
-        if (cp < 0x80) buffer[o++] = (char)cp;
+        if (utf8_locale)
+            cp = upper ? towupper_l(cp, utf8_locale) : towlower_l(cp, utf8_locale);
+        else if (cp < 0x80)
+            cp = (wint_t)(upper ? toupper((int)cp) : tolower((int)cp));
+        if (cp < 0x80)
+            buffer[o++] = (char)cp;
         else if (cp < 0x800) {
             buffer[o++] = (char)(0xC0 | (cp >> 6));
             buffer[o++] = (char)(0x80 | (cp & 0x3F));
@@ -214,11 +219,16 @@ static bool to_string(cy_run *run, const eg_ps_value *v, eg_ps_value *out) {
 }
 
 static bool to_boolean(cy_run *run, const eg_ps_value *v, eg_ps_value *out) {
-    if (v->kind == EG_PS_BOOL) *out = *v;
-    else if (v->kind == EG_PS_INT) *out = cy_bool(v->as.integer != 0);
-    else if (v->kind != EG_PS_STRING) return mismatch(run, "toBoolean", "a String, Integer or Boolean", v);
-    else if (strcasecmp(v->as.text.data, "true") == 0) *out = cy_bool(true);
-    else if (strcasecmp(v->as.text.data, "false") == 0) *out = cy_bool(false);
+    if (v->kind == EG_PS_BOOL)
+        *out = *v;
+    else if (v->kind == EG_PS_INT)
+        *out = cy_bool(v->as.integer != 0);
+    else if (v->kind != EG_PS_STRING)
+        return mismatch(run, "toBoolean", "a String, Integer or Boolean", v);
+    else if (strcasecmp(v->as.text.data, "true") == 0)
+        *out = cy_bool(true);
+    else if (strcasecmp(v->as.text.data, "false") == 0)
+        *out = cy_bool(false);
     return true;
 }
 
@@ -363,8 +373,8 @@ static bool expect(cy_run *run, const char *name, const eg_ps_value *v, arg_kind
     return true;
 }
 
-/* The functions whose arguments are all checked the same way: a name, arity, the kind of the first argument
- * (the others are checked by the function) and whether a null first argument gives null without a call. */
+/* The scalar functions: name, arity, and the kind of the first argument (checked here; the others are checked by
+ * the function). A null argument gives null, except for coalesce, exists and timestamp. */
 typedef struct function_entry {
     const char *name;
     size_t min_args, max_args;
@@ -372,20 +382,47 @@ typedef struct function_entry {
 } function_entry;
 
 static const function_entry functions[] = {
-    {"type", 1, 1, RELATIONSHIP},   {"properties", 1, 1, ANY},  {"labels", 1, 1, NODE},
-    {"id", 1, 1, ENTITY},           {"elementId", 1, 1, ENTITY}, {"nodes", 1, 1, PATH},
-    {"relationships", 1, 1, PATH},  {"startNode", 1, 1, RELATIONSHIP}, {"endNode", 1, 1, RELATIONSHIP},
-    {"size", 1, 1, ANY},            {"length", 1, 1, ANY},      {"keys", 1, 1, ANY},
-    {"head", 1, 1, LIST},           {"last", 1, 1, LIST},       {"tail", 1, 1, LIST},
-    {"range", 2, 3, ANY},           {"toLower", 1, 1, TEXT},    {"toUpper", 1, 1, TEXT},
-    {"toString", 1, 1, ANY},        {"toInteger", 1, 1, ANY},   {"toFloat", 1, 1, ANY},
-    {"toBoolean", 1, 1, ANY},       {"abs", 1, 1, NUMBER},      {"sign", 1, 1, NUMBER},
-    {"ceil", 1, 1, NUMBER},         {"floor", 1, 1, NUMBER},    {"round", 1, 1, NUMBER},
-    {"sqrt", 1, 1, NUMBER},         {"reverse", 1, 1, ANY},     {"trim", 1, 1, TEXT},
-    {"ltrim", 1, 1, TEXT},          {"rtrim", 1, 1, TEXT},      {"replace", 3, 3, TEXT},
-    {"substring", 2, 3, TEXT},      {"split", 2, 2, TEXT},      {"left", 2, 2, TEXT},
-    {"right", 2, 2, TEXT},          {"exists", 1, 1, ANY},      {"coalesce", 1, SIZE_MAX, ANY},
-    {"timestamp", 0, 0, ANY},       {"isEmpty", 1, 1, ANY},
+    {"type", 1, 1, RELATIONSHIP},
+    {"properties", 1, 1, ANY},
+    {"labels", 1, 1, NODE},
+    {"id", 1, 1, ENTITY},
+    {"elementId", 1, 1, ENTITY},
+    {"nodes", 1, 1, PATH},
+    {"relationships", 1, 1, PATH},
+    {"startNode", 1, 1, RELATIONSHIP},
+    {"endNode", 1, 1, RELATIONSHIP},
+    {"size", 1, 1, ANY},
+    {"length", 1, 1, ANY},
+    {"keys", 1, 1, ANY},
+    {"head", 1, 1, LIST},
+    {"last", 1, 1, LIST},
+    {"tail", 1, 1, LIST},
+    {"range", 2, 3, ANY},
+    {"toLower", 1, 1, TEXT},
+    {"toUpper", 1, 1, TEXT},
+    {"toString", 1, 1, ANY},
+    {"toInteger", 1, 1, ANY},
+    {"toFloat", 1, 1, ANY},
+    {"toBoolean", 1, 1, ANY},
+    {"abs", 1, 1, NUMBER},
+    {"sign", 1, 1, NUMBER},
+    {"ceil", 1, 1, NUMBER},
+    {"floor", 1, 1, NUMBER},
+    {"round", 1, 1, NUMBER},
+    {"sqrt", 1, 1, NUMBER},
+    {"reverse", 1, 1, ANY},
+    {"trim", 1, 1, TEXT},
+    {"ltrim", 1, 1, TEXT},
+    {"rtrim", 1, 1, TEXT},
+    {"replace", 3, 3, TEXT},
+    {"substring", 2, 3, TEXT},
+    {"split", 2, 2, TEXT},
+    {"left", 2, 2, TEXT},
+    {"right", 2, 2, TEXT},
+    {"exists", 1, 1, ANY},
+    {"coalesce", 1, SIZE_MAX, ANY},
+    {"timestamp", 0, 0, ANY},
+    {"isEmpty", 1, 1, ANY},
 };
 
 static bool is(const function_entry *f, const char *name) { return strcmp(f->name, name) == 0; }
@@ -427,11 +464,16 @@ static bool apply(cy_run *run, const function_entry *f, eg_ps_value *args, size_
     if (is(f, "startNode") || is(f, "endNode")) return relationship_end(run, a, is(f, "startNode"), out);
     if (is(f, "size") || is(f, "length") || is(f, "isEmpty")) {
         int64_t n;
-        if (a->kind == EG_PS_STRING) n = (int64_t)utf8_length(a->as.text.data, a->as.text.len);
-        else if (a->kind == EG_PS_LIST) n = (int64_t)a->as.list.count;
-        else if (a->kind == EG_PS_DICT && is(f, "isEmpty")) n = (int64_t)a->as.dict.count;
-        else if (cy_is_path(a) && is(f, "length")) n = (int64_t)a->as.list.items[1].as.list.count;
-        else return mismatch(run, f->name, "a String or List", a);
+        if (a->kind == EG_PS_STRING)
+            n = (int64_t)utf8_length(a->as.text.data, a->as.text.len);
+        else if (a->kind == EG_PS_LIST)
+            n = (int64_t)a->as.list.count;
+        else if (a->kind == EG_PS_DICT && is(f, "isEmpty"))
+            n = (int64_t)a->as.dict.count;
+        else if (cy_is_path(a) && is(f, "length"))
+            n = (int64_t)a->as.list.items[1].as.list.count;
+        else
+            return mismatch(run, f->name, "a String or List", a);
         *out = is(f, "isEmpty") ? cy_bool(n == 0) : cy_int(n);
         return true;
     }
@@ -476,20 +518,31 @@ static bool apply(cy_run *run, const function_entry *f, eg_ps_value *args, size_
         *out = cy_int((d > 0) - (d < 0));
         return true;
     }
-    if (is(f, "ceil")) *out = cy_float(ceil(cy_number(a)));
-    else if (is(f, "floor")) *out = cy_float(floor(cy_number(a)));
-    else if (is(f, "round")) *out = cy_float(floor(cy_number(a) + 0.5));
-    else if (is(f, "sqrt")) *out = cy_float(sqrt(cy_number(a)));
+    if (is(f, "ceil"))
+        *out = cy_float(ceil(cy_number(a)));
+    else if (is(f, "floor"))
+        *out = cy_float(floor(cy_number(a)));
+    else if (is(f, "round"))
+        *out = cy_float(floor(cy_number(a) + 0.5));
+    else if (is(f, "sqrt"))
+        *out = cy_float(sqrt(cy_number(a)));
     else if (is(f, "reverse")) {
         if (a->kind != EG_PS_LIST && a->kind != EG_PS_STRING) return mismatch(run, "reverse", "a String or List", a);
         return reverse(run, a, out);
-    } else if (is(f, "trim")) return trim(run, a, true, true, out);
-    else if (is(f, "ltrim")) return trim(run, a, true, false, out);
-    else if (is(f, "rtrim")) return trim(run, a, false, true, out);
-    else if (is(f, "replace")) return replace(run, args, out);
-    else if (is(f, "split")) return split(run, args, out);
-    else if (is(f, "substring")) return substring(run, args, count, out);
-    else if (is(f, "left") || is(f, "right")) return left_right(run, args, is(f, "left"), out);
+    } else if (is(f, "trim"))
+        return trim(run, a, true, true, out);
+    else if (is(f, "ltrim"))
+        return trim(run, a, true, false, out);
+    else if (is(f, "rtrim"))
+        return trim(run, a, false, true, out);
+    else if (is(f, "replace"))
+        return replace(run, args, out);
+    else if (is(f, "split"))
+        return split(run, args, out);
+    else if (is(f, "substring"))
+        return substring(run, args, count, out);
+    else if (is(f, "left") || is(f, "right"))
+        return left_right(run, args, is(f, "left"), out);
     return true;
 }
 

@@ -41,7 +41,7 @@ struct matcher {
     /* Relationships of the anchor's scan page, read in one call (NULL when the anchor was not scanned). */
     eg_relationship_list *prefetched;
     size_t prefetched_index;
-    matcher *outer; /* the matcher of the previous part (to continue with the next part) */
+    matcher *outer;       /* the matcher of the previous part (to continue with the next part) */
     eg_ps_value *collect; /* when set, a completed one-node part adds its node here (shortestPath's ends) */
     cy_table *out;
     size_t emitted;
@@ -76,8 +76,8 @@ static bool inline_map(matcher *m, const cy_expr *properties, eg_ps_value *out) 
     if (!properties) return true;
     if (!cy_eval(&m->env, properties, out)) return false;
     if (out->kind != EG_PS_DICT && out->kind != EG_PS_NULL) {
-        bool ok = cy_fail(m->run, CY_TYPE_ERROR, "a pattern's property map must be a Map but was %s",
-                          cy_type_name(out));
+        bool ok =
+            cy_fail(m->run, CY_TYPE_ERROR, "a pattern's property map must be a Map but was %s", cy_type_name(out));
         eg_ps_value_free(out);
         return ok;
     }
@@ -260,7 +260,7 @@ static bool search_anchor(matcher *m) {
             const cy_rel_pattern *rp = &m->part->rels[second->rel];
             eg_rel_type type = EG_REL_ANY;
             if (rp->type_count == 1 && !cy_resolve_rel_type(rp->types[0], &type)) type = EG_REL_ANY;
-            eg_direction dir = rp->direction == CY_DIR_BOTH                      ? EG_DIR_BOTH
+            eg_direction dir = rp->direction == CY_DIR_BOTH                         ? EG_DIR_BOTH
                                : (rp->direction == CY_DIR_RIGHT) == second->forward ? EG_DIR_OUT
                                                                                     : EG_DIR_IN;
             const char **ids = malloc(page.count * sizeof *ids);
@@ -314,7 +314,7 @@ static bool search_expand(matcher *m, size_t step) {
     size_t from_position = s->forward ? s->rel : s->rel + 1;
     const eg_ps_value *from = &m->nodes[from_position];
     const char *from_id = cy_element_id(from);
-    eg_direction dir = rp->direction == CY_DIR_BOTH ? EG_DIR_BOTH
+    eg_direction dir = rp->direction == CY_DIR_BOTH                    ? EG_DIR_BOTH
                        : (rp->direction == CY_DIR_RIGHT) == s->forward ? EG_DIR_OUT
                                                                        : EG_DIR_IN;
     eg_rel_type type = EG_REL_ANY;
@@ -332,11 +332,14 @@ static bool search_expand(matcher *m, size_t step) {
     eg_ps_value wanted_rel, wanted_node;
     const cy_node_pattern *np = &m->part->nodes[s->node];
     bool ok = inline_map(m, rp->properties, &wanted_rel);
-    if (ok) ok = inline_map(m, np->properties, &wanted_node);
-    else wanted_node = cy_null();
+    if (ok)
+        ok = inline_map(m, np->properties, &wanted_node);
+    else
+        wanted_node = cy_null();
     long rel_column = column_of(m, rp->variable);
     long node_column = column_of(m, np->variable);
-    bool null_map = (rp->properties && wanted_rel.kind == EG_PS_NULL) || (np->properties && wanted_node.kind == EG_PS_NULL);
+    bool null_map =
+        (rp->properties && wanted_rel.kind == EG_PS_NULL) || (np->properties && wanted_node.kind == EG_PS_NULL);
     for (size_t i = 0; ok && !null_map && i < rels->count; i++) {
         const eg_relationship *r = &rels->items[i];
         if (!type_allowed(rp, r->type)) continue;
@@ -358,8 +361,10 @@ static bool search_expand(matcher *m, size_t step) {
             fits = cy_is_relationship(&m->row[rel_column]) &&
                    strcmp(cy_element_id(&m->row[rel_column]), cy_element_id(&rel)) == 0;
         const char *other_id = strcmp(r->source_id, from_id) == 0 ? r->target_id : r->source_id;
-        if (dir == EG_DIR_IN) other_id = r->source_id;
-        else if (dir == EG_DIR_OUT) other_id = r->target_id;
+        if (dir == EG_DIR_IN)
+            other_id = r->source_id;
+        else if (dir == EG_DIR_OUT)
+            other_id = r->target_id;
         if (fits && node_column >= 0 && m->assigned[node_column])
             fits = cy_is_node(&m->row[node_column]) && strcmp(cy_element_id(&m->row[node_column]), other_id) == 0;
         if (!fits) {
@@ -405,19 +410,24 @@ static bool search(matcher *m, size_t step) {
 
 static bool check_shortest(cy_run *run, const cy_pattern_part *part) {
     if (part->function == CY_PATH_ALL_SHORTEST)
-        return cy_fail(run, CY_SYNTAX_ERROR, "allShortestPaths (line %u, column %u) is not supported by engram; use "
-                                             "shortestPath", part->at.line, part->at.column);
+        return cy_fail(run, CY_SYNTAX_ERROR,
+                       "allShortestPaths (line %u, column %u) is not supported by engram; use "
+                       "shortestPath",
+                       part->at.line, part->at.column);
     const cy_rel_pattern *rp = part->rels;
     if (part->rel_count != 1 || !rp->variable_length)
-        return cy_fail(run, CY_SYNTAX_ERROR, "shortestPath takes one variable-length relationship, as in "
-                                             "shortestPath((a)-[*..3]-(b))");
+        return cy_fail(run, CY_SYNTAX_ERROR,
+                       "shortestPath takes one variable-length relationship, as in "
+                       "shortestPath((a)-[*..3]-(b))");
     if (rp->max_hops < 1 || rp->max_hops > EG_PATH_DEPTH_MAX)
         return cy_fail(run, CY_ARGUMENT_ERROR, "shortestPath needs an upper bound of 1 to %d hops ([*..N]) in engram",
                        EG_PATH_DEPTH_MAX);
-    if (rp->min_hops > 1) return cy_fail(run, CY_ARGUMENT_ERROR, "shortestPath in engram takes a lower bound of 0 or 1");
+    if (rp->min_hops > 1)
+        return cy_fail(run, CY_ARGUMENT_ERROR, "shortestPath in engram takes a lower bound of 0 or 1");
     if (rp->direction != CY_DIR_BOTH)
-        return cy_fail(run, CY_SYNTAX_ERROR, "shortestPath in engram follows relationships in both directions: write "
-                                             "the pattern undirected, -[*..N]-");
+        return cy_fail(run, CY_SYNTAX_ERROR,
+                       "shortestPath in engram follows relationships in both directions: write "
+                       "the pattern undirected, -[*..N]-");
     if (rp->properties)
         return cy_fail(run, CY_SYNTAX_ERROR, "shortestPath in engram takes no relationship property map");
     return true;
@@ -449,8 +459,10 @@ static bool shortest_between(matcher *m, const eg_ps_value *source, const eg_ps_
         for (size_t i = 0; ok && i < n; i++) ids[i] = path.nodes[i].id;
         if (ok) {
             st = eg_graph_get_nodes(run->graph, ids, n, &full, &err);
-            if (st != EG_OK) ok = cy_fail_status(run, st, &err, "reading a path's nodes");
-            else if (full.count != n) ok = cy_fail(run, CY_UNKNOWN_ERROR, "a path's node vanished while reading it");
+            if (st != EG_OK)
+                ok = cy_fail_status(run, st, &err, "reading a path's nodes");
+            else if (full.count != n)
+                ok = cy_fail(run, CY_UNKNOWN_ERROR, "a path's node vanished while reading it");
         }
         for (size_t i = 0; ok && i < n; i++) ok = cy_node_value(run, &full.items[i], &nodes[i]);
         for (size_t i = 0; ok && i < r; i++) ok = cy_relationship_value(run, &path.relationships[i], &rels[i]);
@@ -548,7 +560,8 @@ static bool match_part(matcher *previous, size_t index) {
         }
         size_t k = 0;
         m.steps[k++] = (search_step){.node = anchor};
-        for (size_t i = anchor + 1; i < positions; i++) m.steps[k++] = (search_step){.node = i, .rel = i - 1, .forward = true};
+        for (size_t i = anchor + 1; i < positions; i++)
+            m.steps[k++] = (search_step){.node = i, .rel = i - 1, .forward = true};
         for (size_t i = anchor; i-- > 0;) m.steps[k++] = (search_step){.node = i, .rel = i, .forward = false};
         ok = search(&m, 0);
     }
@@ -619,8 +632,7 @@ static bool unbound_relationship(cy_run *run, const eg_ps_value *rel, eg_ps_valu
 /* Bolt's Path: the distinct nodes, the distinct relationships (unbound), and indices: for each step the
  * relationship's 1-based index (negative when walked against its direction) and the next node's index. Unbound
  * relationships carry no ends, so the list of relationships keeps their element ids for the lookup. */
-bool cy_path_value(cy_run *run, const eg_ps_value *nodes, const eg_ps_value *rels, size_t rel_count,
-                   eg_ps_value *out) {
+bool cy_path_value(cy_run *run, const eg_ps_value *nodes, const eg_ps_value *rels, size_t rel_count, eg_ps_value *out) {
     if (!cy_list(run, 3, out)) return false;
     out->kind = EG_PS_STRUCT;
     out->as.list.tag = CY_TAG_PATH;

@@ -78,11 +78,11 @@ static bool value_set_insert(cy_run *run, value_set *s, eg_ps_value *v, size_t *
 
 typedef struct aggregate_state {
     int64_t count;
-    bool is_float;      /* sum/avg: a float was added */
+    bool is_float; /* sum/avg: a float was added */
     int64_t int_sum;
     double float_sum;
-    eg_ps_value value;  /* collect: the list; min/max: the best so far */
-    value_set seen;     /* DISTINCT */
+    eg_ps_value value; /* collect: the list; min/max: the best so far */
+    value_set seen;    /* DISTINCT */
 } aggregate_state;
 
 typedef struct aggregates {
@@ -123,7 +123,8 @@ static bool reads_outside_keys(const cy_expr *e, const cy_expr *const *keys, siz
     if (e->kind == CY_EXPR_COMPREHENSION) local = e->name;
     for (size_t i = 0; e->items && i < e->count; i++)
         if (reads_outside_keys(e->items[i], keys, key_count, local)) return true;
-    return reads_outside_keys(e->operand, keys, key_count, local) || reads_outside_keys(e->left, keys, key_count, local) ||
+    return reads_outside_keys(e->operand, keys, key_count, local) ||
+           reads_outside_keys(e->left, keys, key_count, local) ||
            reads_outside_keys(e->right, keys, key_count, local) ||
            reads_outside_keys(e->filter, keys, key_count, local) ||
            reads_outside_keys(e->projection, keys, key_count, local) ||
@@ -186,14 +187,19 @@ static bool aggregate_add(cy_run *run, const cy_expr *call, aggregate_state *st,
 
 static void aggregate_result(const cy_expr *call, aggregate_state *st, eg_ps_value *out) {
     *out = cy_null();
-    if (call->kind == CY_EXPR_COUNT_STAR || name_is(call, "count")) *out = cy_int(st->count);
+    if (call->kind == CY_EXPR_COUNT_STAR || name_is(call, "count"))
+        *out = cy_int(st->count);
     else if (name_is(call, "collect")) {
-        if (st->value.kind == EG_PS_NULL) *out = (eg_ps_value){.kind = EG_PS_LIST};
-        else cy_move(out, &st->value);
-    } else if (name_is(call, "sum")) *out = st->is_float ? cy_float(st->float_sum) : cy_int(st->int_sum);
+        if (st->value.kind == EG_PS_NULL)
+            *out = (eg_ps_value){.kind = EG_PS_LIST};
+        else
+            cy_move(out, &st->value);
+    } else if (name_is(call, "sum"))
+        *out = st->is_float ? cy_float(st->float_sum) : cy_int(st->int_sum);
     else if (name_is(call, "avg")) {
         if (st->count) *out = cy_float(st->float_sum / (double)st->count);
-    } else cy_move(out, &st->value);
+    } else
+        cy_move(out, &st->value);
 }
 
 /* ---- the projection ---- */
@@ -262,8 +268,7 @@ static bool bound_value(cy_run *run, const cy_expr *e, const char *what, int64_t
     bool ok = v.kind == EG_PS_INT && v.as.integer >= 0;
     if (ok) *out = v.as.integer;
     eg_ps_value_free(&v);
-    return ok ? true
-              : cy_fail(run, CY_ARGUMENT_ERROR, "Invalid input for %s: it must be a non-negative integer", what);
+    return ok ? true : cy_fail(run, CY_ARGUMENT_ERROR, "Invalid input for %s: it must be a non-negative integer", what);
 }
 
 static bool build_columns(cy_run *run, const cy_projection *p, const cy_table *table, bool is_with, column **out,
@@ -288,7 +293,7 @@ static bool build_columns(cy_run *run, const cy_projection *p, const cy_table *t
             free(columns);
             return cy_fail(run, CY_SYNTAX_ERROR, "Expression in WITH must be aliased (use AS): %s", item->text);
         }
-        const char *name = item->alias ? item->alias
+        const char *name = item->alias                                  ? item->alias
                            : item->expression->kind == CY_EXPR_VARIABLE ? item->expression->name
                                                                         : item->text;
         columns[n++] = (column){.expression = item->expression, .name = name, .source = -1};
@@ -296,9 +301,9 @@ static bool build_columns(cy_run *run, const cy_projection *p, const cy_table *t
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(columns[i].name, columns[j].name) == 0) {
-                bool ok = cy_fail(run, CY_SYNTAX_ERROR,
-                                  "Multiple result columns with the same name are not supported: `%s`",
-                                  columns[i].name);
+                bool ok =
+                    cy_fail(run, CY_SYNTAX_ERROR, "Multiple result columns with the same name are not supported: `%s`",
+                            columns[i].name);
                 free(columns);
                 return ok;
             }
@@ -307,8 +312,8 @@ static bool build_columns(cy_run *run, const cy_projection *p, const cy_table *t
     return true;
 }
 
-static bool project_plain(cy_run *run, const cy_projection *p, const cy_table *table, const column *columns,
-                          size_t n, projected *result) {
+static bool project_plain(cy_run *run, const cy_projection *p, const cy_table *table, const column *columns, size_t n,
+                          projected *result) {
     /* ORDER BY sees the projected columns and, unless DISTINCT, the variables before the projection. */
     size_t wide = n + (p->distinct ? 0 : table->width);
     const char **names = malloc((wide + 1) * sizeof *names);
@@ -389,7 +394,8 @@ static bool project_aggregating(cy_run *run, const cy_projection *p, const cy_ta
             if (group_count > CY_MAX_ROWS)
                 ok = cy_fail(run, CY_EXECUTION_FAILED, "more than %zu groups", (size_t)CY_MAX_ROWS);
         }
-        for (size_t a = 0; ok && a < calls->count; a++) ok = aggregate_add(run, calls->calls[a], &groups[index].states[a], &env);
+        for (size_t a = 0; ok && a < calls->count; a++)
+            ok = aggregate_add(run, calls->calls[a], &groups[index].states[a], &env);
     }
     if (ok && group_count == 0 && key_count == 0) {
         /* Aggregating nothing without grouping keys still gives one row: count 0, collect [], ... */
@@ -399,8 +405,10 @@ static bool project_aggregating(cy_run *run, const cy_projection *p, const cy_ta
         size_t index;
         bool added;
         ok = groups && states ? value_set_insert(run, &group_keys, &empty, &index, &added) : cy_out_of_memory(run);
-        if (groups) groups[group_count++] = (group){.representative = SIZE_MAX, .states = states};
-        else free(states);
+        if (groups)
+            groups[group_count++] = (group){.representative = SIZE_MAX, .states = states};
+        else
+            free(states);
     }
     eg_ps_value *values = calloc(calls->count + 1, sizeof *values);
     eg_ps_value *nulls = cy_row_new(run, table->width + 1);
@@ -411,14 +419,17 @@ static bool project_aggregating(cy_run *run, const cy_projection *p, const cy_ta
     for (size_t g = 0; ok && g < group_count; g++) {
         for (size_t a = 0; a < calls->count; a++) aggregate_result(calls->calls[a], &groups[g].states[a], &values[a]);
         cy_aggregate_results results = {.calls = calls->calls, .values = values, .count = calls->count};
-        const eg_ps_value *source = groups[g].representative == SIZE_MAX ? nulls : table->rows[groups[g].representative];
+        const eg_ps_value *source =
+            groups[g].representative == SIZE_MAX ? nulls : table->rows[groups[g].representative];
         cy_env env = {.run = run, .names = table->names, .width = table->width, .row = source, .aggregates = &results};
         eg_ps_value *row = cy_row_new(run, n);
         ok = row != NULL;
         size_t k = 0;
         for (size_t c = 0; ok && c < n; c++) {
-            if (!columns[c].aggregating) ok = cy_copy(run, &group_keys.items[g].as.list.items[k++], &row[c]);
-            else ok = cy_eval(&env, columns[c].expression, &row[c]);
+            if (!columns[c].aggregating)
+                ok = cy_copy(run, &group_keys.items[g].as.list.items[k++], &row[c]);
+            else
+                ok = cy_eval(&env, columns[c].expression, &row[c]);
         }
         eg_ps_value *sort = NULL;
         if (ok) {
@@ -480,8 +491,9 @@ bool cy_project(cy_run *run, const cy_projection *p, cy_table *table, bool is_wi
         if (!result.sort_keys) ok = cy_out_of_memory(run);
     }
     free(names);
-    if (ok) ok = calls.count ? project_aggregating(run, p, table, columns, n, &calls, &result)
-                             : project_plain(run, p, table, columns, n, &result);
+    if (ok)
+        ok = calls.count ? project_aggregating(run, p, table, columns, n, &calls, &result)
+                         : project_plain(run, p, table, columns, n, &result);
     if (ok && p->distinct) {
         value_set seen = {0};
         size_t kept = 0;
@@ -554,8 +566,10 @@ bool cy_project(cy_run *run, const cy_projection *p, cy_table *table, bool is_wi
             cy_env env = {.run = run, .names = result.table.names, .width = n, .row = result.table.rows[r]};
             bool keep = false;
             if (ok) ok = cy_eval_predicate(&env, p->where, &keep);
-            if (keep) result.table.rows[kept++] = result.table.rows[r];
-            else cy_row_free(result.table.rows[r], n);
+            if (keep)
+                result.table.rows[kept++] = result.table.rows[r];
+            else
+                cy_row_free(result.table.rows[r], n);
         }
         result.table.count = kept;
     }

@@ -263,8 +263,8 @@ bool cy_fetch_node(cy_run *run, const char *id, eg_ps_value *out, bool *found) {
     return ok;
 }
 
-bool cy_fetch_relationship(cy_run *run, const char *source, const char *type, const char *target,
-                               eg_ps_value *out, bool *found) {
+bool cy_fetch_relationship(cy_run *run, const char *source, const char *type, const char *target, eg_ps_value *out,
+                           bool *found) {
     eg_rel_type t;
     *found = false;
     *out = cy_null();
@@ -378,8 +378,8 @@ bool cy_property_json(cy_run *run, const char *name, const eg_ps_value *value, j
         /* As in Neo4j: a stored list holds items of one type (integers and floats count as numbers). */
         const eg_ps_value *items = value->as.list.items;
         for (size_t i = 0; i < value->as.list.count; i++) {
-            bool same = i == 0 || items[i].kind == items[0].kind ||
-                        (cy_is_number(&items[i]) && cy_is_number(&items[0]));
+            bool same =
+                i == 0 || items[i].kind == items[0].kind || (cy_is_number(&items[i]) && cy_is_number(&items[0]));
             if (!storable_scalar(&items[i]) || !same)
                 return cy_fail(run, CY_TYPE_ERROR,
                                "property '%s': a stored list holds strings, booleans or finite numbers of one type; "

@@ -84,8 +84,10 @@ static bool create_node(cy_run *run, const cy_env *env, const cy_node_pattern *n
     }
     eg_error err;
     if (!id) {
-        ok = cy_fail(run, CY_ARGUMENT_ERROR, "an engram node needs a String `id` property to be created (line %u, "
-                                             "column %u)", np->at.line, np->at.column);
+        ok = cy_fail(run, CY_ARGUMENT_ERROR,
+                     "an engram node needs a String `id` property to be created (line %u, "
+                     "column %u)",
+                     np->at.line, np->at.column);
     } else if (eg_validate_node_id(id, &err) != EG_OK) {
         ok = cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
     } else {
@@ -93,8 +95,9 @@ static bool create_node(cy_run *run, const cy_env *env, const cy_node_pattern *n
         bool found;
         ok = cy_fetch_node(run, id, &existing, &found);
         if (ok && found)
-            ok = cy_fail(run, CY_CONSTRAINT_FAILED, "Node(%lld) already exists with label `%s` and property `id` = '%s'",
-                         (long long)cy_node_identity(id), cy_node_label(&existing), id);
+            ok =
+                cy_fail(run, CY_CONSTRAINT_FAILED, "Node(%lld) already exists with label `%s` and property `id` = '%s'",
+                        (long long)cy_node_identity(id), cy_node_label(&existing), id);
         eg_ps_value_free(&existing);
         eg_status st = ok ? eg_graph_create_node(run->graph, label, id, props, &err) : EG_OK;
         if (st != EG_OK) ok = cy_fail_status(run, st, &err, "creating a node");
@@ -145,9 +148,8 @@ static bool relationship_type(cy_run *run, const cy_rel_pattern *rp, const char 
         return cy_fail(run, CY_SYNTAX_ERROR, "%s cannot make a variable-length relationship (line %u, column %u)",
                        clause, rp->at.line, rp->at.column);
     if (rp->type_count != 1)
-        return cy_fail(run, CY_SYNTAX_ERROR,
-                       "%s needs exactly one relationship type (line %u, column %u)", clause, rp->at.line,
-                       rp->at.column);
+        return cy_fail(run, CY_SYNTAX_ERROR, "%s needs exactly one relationship type (line %u, column %u)", clause,
+                       rp->at.line, rp->at.column);
     return cy_require_rel_type(run, rp->types[0], type);
 }
 
@@ -163,7 +165,8 @@ static bool widen_scope(cy_run *run, const cy_pattern *pattern, const cy_table *
         const cy_pattern_part *part = &pattern->parts[p];
         for (size_t i = 0; i <= part->rel_count; i++) {
             if (part->nodes[i].variable && !cy_scope_add(run, names, width, part->nodes[i].variable)) return false;
-            if (i < part->rel_count && part->rels[i].variable && !cy_scope_add(run, names, width, part->rels[i].variable))
+            if (i < part->rel_count && part->rels[i].variable &&
+                !cy_scope_add(run, names, width, part->rels[i].variable))
                 return false;
         }
         if (part->path_variable && !cy_scope_add(run, names, width, part->path_variable)) return false;
@@ -179,8 +182,8 @@ static bool set_cell(cy_run *run, const cy_env *env, eg_ps_value *row, const cha
 }
 
 /* The node a CREATE or MERGE pattern position stands for: the bound variable's, or a new one. */
-static bool pattern_node(cy_run *run, const cy_env *env, eg_ps_value *row, const bool *bound,
-                         const cy_node_pattern *np, eg_ps_value *out) {
+static bool pattern_node(cy_run *run, const cy_env *env, eg_ps_value *row, const bool *bound, const cy_node_pattern *np,
+                         eg_ps_value *out) {
     long column = np->variable ? cy_scope_find(env->names, env->width, np->variable) : -1;
     if (column >= 0 && bound[column]) {
         if (np->label_count || np->properties)
@@ -216,8 +219,10 @@ static bool create_part(cy_run *run, const cy_env *env, eg_ps_value *row, bool *
             break;
         }
         if (rp->direction == CY_DIR_BOTH) {
-            ok = cy_fail(run, CY_SYNTAX_ERROR, "Only directed relationships are supported in CREATE (line %u, column "
-                                               "%u)", rp->at.line, rp->at.column);
+            ok = cy_fail(run, CY_SYNTAX_ERROR,
+                         "Only directed relationships are supported in CREATE (line %u, column "
+                         "%u)",
+                         rp->at.line, rp->at.column);
             break;
         }
         eg_ps_value map;
@@ -270,8 +275,10 @@ bool cy_create(cy_run *run, const cy_clause *clause, cy_table *table) {
         cy_env env = {.run = run, .names = names, .width = width, .row = row};
         for (size_t p = 0; ok && p < clause->pattern.count; p++)
             ok = create_part(run, &env, row, bound, &clause->pattern.parts[p]);
-        if (ok) ok = cy_table_add(run, &out, row);
-        else cy_row_free(row, width);
+        if (ok)
+            ok = cy_table_add(run, &out, row);
+        else
+            cy_row_free(row, width);
     }
     free(bound);
     if (!ok) {
@@ -297,13 +304,17 @@ static bool merge_node(cy_run *run, const cy_env *env, const cy_node_pattern *np
     const eg_ps_value *id = cy_dict_get(&map, "id");
     bool ok = true;
     if (!id || id->kind != EG_PS_STRING) {
-        ok = cy_fail(run, CY_ARGUMENT_ERROR, "MERGE of an engram node needs a String `id` in its property map (line "
-                                             "%u, column %u)", np->at.line, np->at.column);
+        ok = cy_fail(run, CY_ARGUMENT_ERROR,
+                     "MERGE of an engram node needs a String `id` in its property map (line "
+                     "%u, column %u)",
+                     np->at.line, np->at.column);
     } else {
         bool found = false;
         eg_error err;
-        if (eg_validate_node_id(id->as.text.data, &err) != EG_OK) ok = cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
-        else ok = cy_fetch_node(run, id->as.text.data, out, &found);
+        if (eg_validate_node_id(id->as.text.data, &err) != EG_OK)
+            ok = cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
+        else
+            ok = cy_fetch_node(run, id->as.text.data, out, &found);
         if (ok && found) {
             const eg_ps_value *props = cy_entity_properties(out);
             bool same = !np->label_count || strcmp(np->labels[0], cy_node_label(out)) == 0;
@@ -338,9 +349,10 @@ static bool merge_relationship(cy_run *run, const cy_env *env, const cy_pattern_
         bool bound = column >= 0 && (size_t)column < bound_width;
         if (!bound || np->label_count || np->properties || !cy_is_node(&row[column])) {
             if (bound && row[column].kind == EG_PS_NULL)
-                return cy_fail(run, CY_SEMANTIC_ERROR, "Failed to create relationship `%s`, node `%s` is missing. If "
-                                                       "you prefer to simply ignore rows where a relationship node is "
-                                                       "missing, set 'cypher.lenient_create_relationship = true'",
+                return cy_fail(run, CY_SEMANTIC_ERROR,
+                               "Failed to create relationship `%s`, node `%s` is missing. If "
+                               "you prefer to simply ignore rows where a relationship node is "
+                               "missing, set 'cypher.lenient_create_relationship = true'",
                                rp->variable ? rp->variable : "", np->variable);
             return cy_fail(run, CY_SEMANTIC_ERROR,
                            "engram's MERGE of a relationship needs both end nodes bound by an earlier clause, as in "
@@ -353,7 +365,8 @@ static bool merge_relationship(cy_run *run, const cy_env *env, const cy_pattern_
     eg_ps_value map;
     if (!relationship_type(run, rp, "MERGE", &type) || !evaluate_map(run, env, rp->properties, &map)) return false;
     const char *type_name = eg_rel_type_name(type);
-    const eg_ps_value *from = ends[rp->direction == CY_DIR_LEFT ? 1 : 0], *to = ends[rp->direction == CY_DIR_LEFT ? 0 : 1];
+    const eg_ps_value *from = ends[rp->direction == CY_DIR_LEFT ? 1 : 0],
+                      *to = ends[rp->direction == CY_DIR_LEFT ? 0 : 1];
     eg_ps_value rel = cy_null();
     bool found = false, ok = true;
     for (int attempt = 0; ok && !found && attempt < (rp->direction == CY_DIR_BOTH ? 2 : 1); attempt++) {
@@ -388,13 +401,14 @@ static bool merge_relationship(cy_run *run, const cy_env *env, const cy_pattern_
 }
 
 bool cy_merge(cy_run *run, const cy_clause *clause, cy_table *table) {
-    if (clause->pattern.count != 1)
-        return cy_fail(run, CY_SYNTAX_ERROR, "MERGE takes one pattern part");
+    if (clause->pattern.count != 1) return cy_fail(run, CY_SYNTAX_ERROR, "MERGE takes one pattern part");
     const cy_pattern_part *part = &clause->pattern.parts[0];
     if (part->function != CY_PATH_PLAIN) return cy_fail(run, CY_SYNTAX_ERROR, "shortestPath cannot be used in MERGE");
     if (part->rel_count > 1)
-        return cy_fail(run, CY_SYNTAX_ERROR, "engram's MERGE takes one node or one relationship between bound nodes, "
-                                             "not a longer pattern (line %u, column %u)", part->at.line, part->at.column);
+        return cy_fail(run, CY_SYNTAX_ERROR,
+                       "engram's MERGE takes one node or one relationship between bound nodes, "
+                       "not a longer pattern (line %u, column %u)",
+                       part->at.line, part->at.column);
     const char **names;
     size_t width;
     if (!widen_scope(run, &clause->pattern, table, &names, &width)) {
@@ -432,8 +446,10 @@ bool cy_merge(cy_run *run, const cy_clause *clause, cy_table *table) {
         } else {
             ok = merge_relationship(run, &env, part, row, table->width, &created);
         }
-        if (ok) ok = cy_table_add(run, &out, row);
-        else cy_row_free(row, width);
+        if (ok)
+            ok = cy_table_add(run, &out, row);
+        else
+            cy_row_free(row, width);
         if (ok) ok = cy_set(run, created ? &clause->on_create : &clause->on_match, &out, out.count - 1);
     }
     if (!ok) {
@@ -506,8 +522,8 @@ static bool set_map(cy_run *run, const eg_ps_value *entity, const eg_ps_value *v
         if (!ok) return false;
         map = &source_props;
     } else if (value->kind != EG_PS_DICT) {
-        return cy_fail(run, CY_TYPE_ERROR, "SET %s expects a Map, Node or Relationship but was %s", replace ? "=" : "+=",
-                       cy_type_name(value));
+        return cy_fail(run, CY_TYPE_ERROR, "SET %s expects a Map, Node or Relationship but was %s",
+                       replace ? "=" : "+=", cy_type_name(value));
     }
     json_t *props = json_object();
     bool ok = props ? true : cy_out_of_memory(run);
@@ -576,7 +592,8 @@ static bool set_item(cy_run *run, const cy_env *env, const cy_set_item *item) {
     eg_ps_value target = cy_null(), value = cy_null();
     bool ok;
     if (item->kind == CY_SET_PROPERTY || item->kind == CY_REMOVE_PROPERTY) {
-        ok = cy_eval(env, item->target, &target) && (item->kind == CY_REMOVE_PROPERTY || cy_eval(env, item->value, &value));
+        ok = cy_eval(env, item->target, &target) &&
+             (item->kind == CY_REMOVE_PROPERTY || cy_eval(env, item->value, &value));
     } else {
         const eg_ps_value *bound;
         ok = cy_lookup(env, item->variable, &bound) && cy_copy(run, bound, &target) &&
