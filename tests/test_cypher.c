@@ -999,6 +999,112 @@ TEST(caller_queries_of_section_1_4) {
                    NULL, "[[\"rule\"]]"));
 }
 
+
+TEST(where_id_equality_reads_the_node_directly_and_stays_exact) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "q1", "{\"name\":\"q2\"}");
+    make_node(EG_LABEL_ENTITY, "q2", "{\"name\":\"q1\"}");
+    make_rel("q1", "q2", EG_REL_USES, NULL);
+    CHECK(rows_are("MATCH (n) WHERE n.id = $id RETURN n.name", "{\"id\":\"q2\"}", "[[\"q1\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE $id = n.id AND n.name = 'q1' RETURN n.id", "{\"id\":\"q2\"}", "[[\"q2\"]]"));
+    CHECK(rows_are("MATCH (n) WHERE n.id = 7 RETURN n", NULL, "[]"));
+    CHECK(rows_are("MATCH (n) WHERE n.id = 'not valid!' RETURN n", NULL, "[]"));
+    CHECK(rows_are("MATCH (n:Episode) WHERE n.id = 'q1' RETURN n", NULL, "[]"));
+    CHECK(rows_are("MATCH (n) WHERE n.id = 'q1' OR n.id = 'q2' RETURN n.id ORDER BY n.id", NULL, "[[\"q1\"],[\"q2\"]]"));
+    /* The other side reads a variable of the same pattern: no shortcut, still exact. */
+    CHECK(rows_are("MATCH (a)-[r]->(b) WHERE a.id = b.name RETURN a.id", NULL, "[[\"q1\"]]"));
+    CHECK(rows_are("MATCH (a {id: 'q1'}) MATCH (b) WHERE b.id = a.name RETURN b.id", NULL, "[[\"q2\"]]"));
+    CHECK(rows_are("MATCH p = shortestPath((a)-[*..2]-(b)) WHERE a.id = 'q1' AND b.id = 'q2' RETURN length(p)", NULL,
+                   "[[1]]"));
+}
+
+/* Runs text with params given as a PackStream dict (taken). */
+static json_t *run_ps(const char *text, eg_ps_value *params, eg_bolt_failure *f) {
+    cy_statement *s;
+    if (!cy_parse(text, strlen(text), &s, f)) return NULL;
+    eg_bolt_result r;
+    bool ok = cy_execute(s, g, params, 0, &r, f);
+    cy_statement_free(s);
+    eg_ps_value_free(params);
+    if (!ok) return NULL;
+    json_t *rows = ps_to_json(&r.records);
+    eg_bolt_result_free(&r);
+    return rows;
+}
+
+static void ps_put(eg_ps_value *dict, const char *key, eg_ps_value value) {
+    dict->as.dict.entries = realloc(dict->as.dict.entries, (dict->as.dict.count + 1) * sizeof *dict->as.dict.entries);
+    eg_ps_entry *e = &dict->as.dict.entries[dict->as.dict.count++];
+    e->key = strdup(key);
+    e->key_len = strlen(key);
+    e->value = value;
+}
+
+static eg_ps_value ps_struct(uint8_t tag, size_t fields) {
+    eg_ps_value v = {.kind = EG_PS_STRUCT};
+    v.as.list.tag = tag;
+    v.as.list.count = fields;
+    v.as.list.items = calloc(fields, sizeof *v.as.list.items);
+    for (size_t i = 0; i < fields; i++) v.as.list.items[i] = (eg_ps_value){.kind = EG_PS_INT, .as.integer = (int64_t)i};
+    return v;
+}
+
+static eg_ps_value all_kinds(void) {
+    eg_ps_value params = {.kind = EG_PS_DICT};
+    eg_ps_value bytes = {.kind = EG_PS_BYTES};
+    bytes.as.text.data = malloc(4);
+    memcpy(bytes.as.text.data, "\x01\x00\x02", 4);
+    bytes.as.text.len = 3;
+    ps_put(&params, "bytes", bytes);
+    ps_put(&params, "date", ps_struct(0x44, 1));
+    ps_put(&params, "point", ps_struct(0x58, 3));
+    ps_put(&params, "duration", ps_struct(0x45, 4));
+    ps_put(&params, "nan", (eg_ps_value){.kind = EG_PS_FLOAT, .as.real = NAN});
+    ps_put(&params, "map", (eg_ps_value){.kind = EG_PS_DICT});
+    return params;
+}
+
+TEST(parameters_of_every_packstream_type_flow_through_and_only_storable_ones_store) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "v1", NULL);
+    eg_bolt_failure f;
+    eg_ps_value params = all_kinds();
+    json_t *rows = run_ps("RETURN $bytes, $date, $point, $duration, $map, [$bytes, $date]", &params, &f);
+    json_t *want = json_loads("[[{\"bytes\":3},{\"struct\":68},{\"struct\":88},{\"struct\":69},{},"
+                              "[{\"bytes\":3},{\"struct\":68}]]]",
+                              0, NULL);
+    CHECK(rows && json_equal(rows, want));
+    json_decref(want);
+    json_decref(rows);
+    params = all_kinds();
+    rows = run_ps("RETURN $nan = $nan, $nan <> $nan, $date = $date, $bytes = $bytes", &params, &f);
+    want = json_loads("[[false,true,true,true]]", 0, NULL);
+    CHECK(rows && json_equal(rows, want));
+    json_decref(want);
+    json_decref(rows);
+    const char *keys[] = {"bytes", "date", "point", "duration", "nan", "map"};
+    for (size_t i = 0; i < 6; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "MATCH (n {id: 'v1'}) SET n.p_%s = $%s", keys[i], keys[i]);
+        params = all_kinds();
+        char *before = graph_dump();
+        rows = run_ps(text, &params, &f);
+        char *after = graph_dump();
+        char named[32];
+        snprintf(named, sizeof named, "'p_%s'", keys[i]);
+        CHECK(!rows && strcmp(f.code, "Neo.ClientError.Statement.TypeError") == 0 && strstr(f.message, named));
+        CHECK(strcmp(before, after) == 0);
+        free(before);
+        free(after);
+        json_decref(rows);
+    }
+    params = all_kinds();
+    rows = run_ps("CREATE (n:Entity {id: 'v2', when: $date})", &params, &f);
+    CHECK(!rows && strcmp(f.code, "Neo.ClientError.Statement.TypeError") == 0 && strstr(f.message, "when"));
+    eg_node n;
+    CHECK_STATUS(eg_graph_get_node(g, "v2", EG_LABEL_ANY, &n, &err), EG_NOT_FOUND, &err);
+}
+
 /* ---- the statement engine ---- */
 
 static eg_bolt_cypher_engine engine;
@@ -1150,6 +1256,8 @@ int main(void) {
     RUN(writes_refused_by_engram_model_change_nothing);
     RUN(row_bound_is_a_clear_failure);
     RUN(caller_queries_of_section_1_4);
+    RUN(where_id_equality_reads_the_node_directly_and_stays_exact);
+    RUN(parameters_of_every_packstream_type_flow_through_and_only_storable_ones_store);
     RUN(engine_auto_commit_commits_writes_and_rolls_back_failures);
     RUN(engine_transactions_begin_lazily_commit_and_roll_back);
     json_decref(last_stats);

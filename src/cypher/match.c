@@ -205,6 +205,40 @@ static void scan_label(const cy_node_pattern *np, eg_label *label, bool *matches
     *matches_nothing = np->label_count && !cy_resolve_label(np->labels[0], label);
 }
 
+/* Whether e can be evaluated now: every variable it reads is bound already (an unbound one would read as null
+ * and wrongly narrow the search). */
+static bool evaluable_now(const matcher *m, const cy_expr *e) {
+    if (!e) return true;
+    if (e->kind == CY_EXPR_VARIABLE) {
+        long column = column_of(m, e->name);
+        return column >= 0 && m->assigned[column];
+    }
+    if (e->kind == CY_EXPR_COMPREHENSION || e->kind == CY_EXPR_PATTERN || cy_is_aggregate_call(e)) return false;
+    for (size_t i = 0; e->items && i < e->count; i++)
+        if (!evaluable_now(m, e->items[i])) return false;
+    return evaluable_now(m, e->operand) && evaluable_now(m, e->left) && evaluable_now(m, e->right) &&
+           evaluable_now(m, e->filter) && evaluable_now(m, e->projection) && evaluable_now(m, e->otherwise);
+}
+
+/* A conjunct `variable.id = e` (or `e = variable.id`) of the WHERE, with e evaluable now: the node can only be
+ * the one with that id, so the search reads it instead of scanning. The WHERE is still evaluated in full. */
+static const cy_expr *id_hint(const matcher *m, const cy_expr *where, const char *variable) {
+    if (!where || !variable || where->kind != CY_EXPR_BINARY) return NULL;
+    if (where->op == CY_OP_AND) {
+        const cy_expr *hint = id_hint(m, where->left, variable);
+        return hint ? hint : id_hint(m, where->right, variable);
+    }
+    if (where->op != CY_OP_EQ) return NULL;
+    for (int side = 0; side < 2; side++) {
+        const cy_expr *property = side ? where->right : where->left, *other = side ? where->left : where->right;
+        if (property->kind == CY_EXPR_PROPERTY && strcmp(property->name, "id") == 0 &&
+            property->operand->kind == CY_EXPR_VARIABLE && strcmp(property->operand->name, variable) == 0 &&
+            evaluable_now(m, other))
+            return other;
+    }
+    return NULL;
+}
+
 /* The first step: every node that may stand at the anchor. */
 static bool search_anchor(matcher *m) {
     const cy_node_pattern *np = &m->part->nodes[m->steps[0].node];
@@ -230,6 +264,18 @@ static bool search_anchor(matcher *m) {
     bool has_id;
     const char *id = wanted_id(&wanted, &has_id);
     if (wanted.kind == EG_PS_NULL && np->properties) has_id = true; /* a null map matches nothing */
+    eg_ps_value hinted = cy_null();
+    const cy_expr *hint = has_id ? NULL : id_hint(m, m->clause->where, np->variable);
+    if (hint) {
+        if (!cy_eval(&m->env, hint, &hinted)) {
+            eg_ps_value_free(&wanted);
+            return false;
+        }
+        has_id = true;
+        id = hinted.kind == EG_PS_STRING && eg_validate_node_id(hinted.as.text.data, NULL) == EG_OK
+                 ? hinted.as.text.data
+                 : NULL;
+    }
     if (has_id) {
         if (id) {
             eg_ps_value node;
@@ -238,6 +284,7 @@ static bool search_anchor(matcher *m) {
             if (ok && found) ok = try_node(m, 0, &node, &wanted);
             eg_ps_value_free(&node);
         }
+        eg_ps_value_free(&hinted);
         eg_ps_value_free(&wanted);
         return ok;
     }
@@ -501,6 +548,7 @@ static size_t anchor_score(const matcher *m, const cy_node_pattern *np) {
     long column = column_of(m, np->variable);
     if (column >= 0 && m->assigned[column]) return 3;
     if (np->properties && np->properties->kind == CY_EXPR_PARAMETER) return 2;
+    if (id_hint(m, m->clause->where, np->variable)) return 2;
     if (np->properties && np->properties->kind == CY_EXPR_MAP)
         for (size_t i = 0; i < np->properties->count; i++)
             if (strcmp(np->properties->keys[i], "id") == 0) return 2;
