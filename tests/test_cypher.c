@@ -620,6 +620,9 @@ TEST(c26_find_path_gives_the_graph_api_path) {
     CHECK(indices && json_equal(indices, want));
     json_decref(want);
     json_decref(rows);
+    CHECK(rows_are("MATCH shortestPath((s {id: 'p1'})-[rs*..5]-(t {id: 'p3'})) RETURN [r IN rs | type(r)]", NULL,
+                   "[[[\"USES\",\"PART_OF\"]]]"));
+    CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[*..5]-(t {id: 'p1'})) RETURN p", NULL, "[]"));
     /* Types restrict the search; no path gives no row; a missing end gives no row. */
     CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[:USES*..5]-(t {id: 'p4'})) RETURN p", NULL, "[]"));
     CHECK(rows_are("MATCH p = shortestPath((s {id: 'p1'})-[:USES|PART_OF|CAUSES*..5]-(t {id: 'p4'})) RETURN length(p)",
