@@ -619,6 +619,14 @@ TEST(lists_maps_comprehensions_case_and_indexing) {
     e = returned("case n.x when 1 then 'one' end", &s);
     CHECK(e && e->kind == CY_EXPR_CASE && e->operand != NULL && e->count == 2 && e->otherwise == NULL);
     cy_statement_free(s);
+    e = returned("any(x IN n.tags WHERE x STARTS WITH 'a')", &s);
+    CHECK(e && is_name(e, CY_EXPR_CALL, "any") && e->count == 1 && e->items[0]->kind == CY_EXPR_COMPREHENSION);
+    CHECK(e && strcmp(e->items[0]->name, "x") == 0 && e->items[0]->filter->op == CY_OP_STARTS_WITH);
+    CHECK(e && e->items[0]->projection == NULL);
+    cy_statement_free(s);
+    CHECK(parses("MATCH (n) WHERE all(t IN $tags WHERE t IN n.tags) AND NONE(x IN [] WHERE x) AND "
+                 "single(y IN [1] WHERE y = 1) RETURN n",
+                 false));
     e = returned("(1 + 2) * 3", &s);
     CHECK(e && e->op == CY_OP_MULTIPLY && e->left->op == CY_OP_ADD);
     cy_statement_free(s);
@@ -693,6 +701,7 @@ TEST(refusals_say_what_and_where) {
     CHECK(refused("MATCH (a)-[r]>(b) RETURN a", "Invalid input '>': expected '-' to end", 1, 14, 13));
     CHECK(refused("MATCH (n) WHERE RETURN n", "Invalid input 'RETURN': expected an expression", 1, 17, 16));
     CHECK(refused("RETURN 1 AS", "expected a name after AS", 1, 12, 11));
+    CHECK(refused("RETURN any(x IN [1] | x)", "Invalid input '|': expected WHERE or ')'", 1, 21, 20));
     CHECK(refused("RETURN a, MATCH (b)", "Invalid input 'MATCH': expected an expression", 1, 11, 10));
     CHECK(refused("RETURN 1e999", "floating point number is too large", 1, 8, 7));
     CHECK(refused("RETURN 'x'\n  + \n  'y' +", "Unexpected end of input: expected an expression", 3, 8, 23));

@@ -34,7 +34,9 @@ typedef enum cy_expr_kind {
     CY_EXPR_LIST,          /* [items...] */
     CY_EXPR_MAP,           /* {keys[i]: items[i], ...} */
     CY_EXPR_COMPREHENSION, /* [name IN operand WHERE filter | projection]; filter and projection may be NULL */
-    CY_EXPR_CALL,          /* name(items...), distinct for count(DISTINCT x) and the like */
+    CY_EXPR_CALL,          /* name(items...), distinct for count(DISTINCT x) and the like; the list predicates
+                              all/any/none/single(x IN list WHERE p) have one item, a COMPREHENSION without
+                              projection */
     CY_EXPR_COUNT_STAR,    /* count(*) */
     CY_EXPR_UNARY,         /* op operand: CY_OP_NOT, CY_OP_NEGATE, CY_OP_PLUS */
     CY_EXPR_BINARY,        /* left op right */

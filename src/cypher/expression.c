@@ -1,7 +1,8 @@
 /* expression.c — Cypher expressions by precedence climbing, loosest first: OR, XOR, AND, NOT, comparisons
  * (= <> < <= > >=), the predicates (IN, STARTS WITH, ENDS WITH, CONTAINS, =~, IS [NOT] NULL), + -, * / %, ^,
  * unary - +, then the postfix forms (.property, [index], [from..to], :Label) on an atom: a literal, a parameter,
- * a variable, a list or map, a list comprehension, a function call (count(*), count(DISTINCT x), dotted names),
+ * a variable, a list or map, a list comprehension, a function call (count(*), count(DISTINCT x), dotted names,
+ * the list predicates any/all/none/single(x IN list WHERE p)),
  * CASE, a parenthesised expression, or shortestPath(...) as a value. Binary operators associate to the left,
  * ^ included, as in Neo4j. */
 #include "cypher/parser_internal.h"
@@ -216,17 +217,26 @@ cy_expr *cy_parse_map_literal(cy_parser *p) {
     return e;
 }
 
+static bool at_comprehension(cy_parser *p) { return cy_peek_name(p, 0) && cy_peek_keyword(p, 1, "IN"); }
+
+/* x IN list [WHERE filter] [| projection], the inside of a list comprehension and (without the projection) of
+ * the list predicates all(...), any(...), none(...) and single(...). */
+static cy_expr *parse_comprehension(cy_parser *p, cy_position at, bool projection_allowed) {
+    cy_expr *e = new_expr(p, CY_EXPR_COMPREHENSION, at);
+    e->name = cy_take(p).text;
+    cy_take(p);
+    e->operand = cy_parse_expression(p);
+    if (cy_accept_keyword(p, "WHERE")) e->filter = cy_parse_expression(p);
+    if (projection_allowed && cy_accept(p, CY_TOKEN_PIPE)) e->projection = cy_parse_expression(p);
+    return e;
+}
+
 /* [x IN list [WHERE filter] [| projection]] or [item, ...]; the '[' is taken. */
 static cy_expr *parse_list(cy_parser *p, cy_position at) {
     cy_enter(p);
     cy_expr *e;
-    if (cy_peek_name(p, 0) && cy_peek_keyword(p, 1, "IN")) {
-        e = new_expr(p, CY_EXPR_COMPREHENSION, at);
-        e->name = cy_take(p).text;
-        cy_take(p);
-        e->operand = cy_parse_expression(p);
-        if (cy_accept_keyword(p, "WHERE")) e->filter = cy_parse_expression(p);
-        if (cy_accept(p, CY_TOKEN_PIPE)) e->projection = cy_parse_expression(p);
+    if (at_comprehension(p)) {
+        e = parse_comprehension(p, at, true);
         cy_expect(p, CY_TOKEN_RBRACKET, e->projection ? "']'" : "WHERE, '|' or ']'");
     } else {
         e = new_expr(p, CY_EXPR_LIST, at);
@@ -242,7 +252,13 @@ static cy_expr *parse_list(cy_parser *p, cy_position at) {
     return e;
 }
 
-/* The arguments of name( ... ), the name and '(' taken: count(*), [DISTINCT] argument, ... */
+static bool is_list_predicate(const char *name) {
+    return strcasecmp(name, "all") == 0 || strcasecmp(name, "any") == 0 || strcasecmp(name, "none") == 0 ||
+           strcasecmp(name, "single") == 0;
+}
+
+/* The arguments of name( ... ), the name taken: count(*), [DISTINCT] argument, ..., or for a list predicate
+ * (any(x IN list WHERE p)) one CY_EXPR_COMPREHENSION argument without projection. */
 static cy_expr *parse_call(cy_parser *p, const char *name, cy_position at) {
     cy_expect(p, CY_TOKEN_LPAREN, "'('");
     if (strcasecmp(name, "count") == 0 && cy_peek(p, 0)->kind == CY_TOKEN_STAR &&
@@ -255,8 +271,16 @@ static cy_expr *parse_call(cy_parser *p, const char *name, cy_position at) {
     }
     cy_expr *e = new_expr(p, CY_EXPR_CALL, at);
     e->name = name;
-    e->distinct = cy_accept_keyword(p, "DISTINCT");
     cy_enter(p);
+    if (is_list_predicate(name) && at_comprehension(p)) {
+        e->items = cy_alloc(p, sizeof *e->items);
+        e->items[0] = parse_comprehension(p, cy_peek(p, 0)->at, false);
+        e->count = 1;
+        cy_expect(p, CY_TOKEN_RPAREN, e->items[0]->filter ? "')'" : "WHERE or ')'");
+        cy_leave(p);
+        return e;
+    }
+    e->distinct = cy_accept_keyword(p, "DISTINCT");
     size_t capacity = 0;
     if (e->distinct || cy_peek(p, 0)->kind != CY_TOKEN_RPAREN) {
         do {

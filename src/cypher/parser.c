@@ -4,6 +4,7 @@
  * clauses.c, schema.c, pattern.c and expression.c (docs/bolt.md, "Cypher grammar"). */
 #include "cypher/parser_internal.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ void cy_leave(cy_parser *p) { p->nesting--; }
 /* ---- tokens ---- */
 
 const cy_token *cy_peek(cy_parser *p, size_t k) {
+    assert(k < CY_LOOKAHEAD);
     while (p->ahead_count <= k) {
         cy_token *t = &p->ahead[p->ahead_count];
         if (!cy_lexer_next(&p->lexer, t)) {

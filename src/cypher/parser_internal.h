@@ -15,8 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Tokens the parser may look at before taking them: `[x IN` (a comprehension) and `count(*)` need three. */
-#define CY_LOOKAHEAD 4
+/* Tokens the parser may look at before taking them: two, for `p =` (a named path), `x IN` (a comprehension),
+ * `* )` (count(*)), `n :` / `n =` / `n +=` (SET items) and `CREATE CONSTRAINT` (a schema command). */
+#define CY_LOOKAHEAD 2
 
 typedef struct cy_parser {
     const char *text;
