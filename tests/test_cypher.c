@@ -723,6 +723,10 @@ TEST(functions) {
                    "[[true,false,true]]"));
     CHECK(rows_are("RETURN keys({b: 1, a: 2}), properties({a: 1}), length('abc'), isEmpty([])", NULL,
                    "[[[\"b\",\"a\"],{\"a\":1},3,true]]"));
+    CHECK(rows_are("RETURN all(x IN [1, 2] WHERE x > 0), any(x IN [1, 2] WHERE x > 1), none(x IN [1, 2] WHERE x > 1), "
+                   "single(x IN [1, 2] WHERE x > 1), all(x IN [1, null] WHERE x > 0), any(x IN [] WHERE x > 0), "
+                   "single(x IN [2, 2] WHERE x > 1), all(x IN null WHERE x > 0)",
+                   NULL, "[[true,true,false,true,null,false,false,null]]"));
     CHECK(refused("RETURN type(1)", NULL, "Neo.ClientError.Statement.TypeError", "type"));
     CHECK(refused("RETURN range(1, 2, 0)", NULL, "Neo.ClientError.Statement.ArgumentError", "step"));
     CHECK(refused("RETURN range(0, 9223372036854775806)", NULL, "Neo.ClientError.Statement.ExecutionFailed", "range"));
@@ -1002,7 +1006,6 @@ TEST(caller_queries_of_section_1_4) {
                    NULL, "[[\"rule\"]]"));
 }
 
-
 TEST(where_id_equality_reads_the_node_directly_and_stays_exact) {
     reset_graph();
     make_node(EG_LABEL_ENTITY, "q1", "{\"name\":\"q2\"}");
@@ -1013,7 +1016,8 @@ TEST(where_id_equality_reads_the_node_directly_and_stays_exact) {
     CHECK(rows_are("MATCH (n) WHERE n.id = 7 RETURN n", NULL, "[]"));
     CHECK(rows_are("MATCH (n) WHERE n.id = 'not valid!' RETURN n", NULL, "[]"));
     CHECK(rows_are("MATCH (n:Episode) WHERE n.id = 'q1' RETURN n", NULL, "[]"));
-    CHECK(rows_are("MATCH (n) WHERE n.id = 'q1' OR n.id = 'q2' RETURN n.id ORDER BY n.id", NULL, "[[\"q1\"],[\"q2\"]]"));
+    CHECK(
+        rows_are("MATCH (n) WHERE n.id = 'q1' OR n.id = 'q2' RETURN n.id ORDER BY n.id", NULL, "[[\"q1\"],[\"q2\"]]"));
     /* The other side reads a variable of the same pattern: no shortcut, still exact. */
     CHECK(rows_are("MATCH (a)-[r]->(b) WHERE a.id = b.name RETURN a.id", NULL, "[[\"q1\"]]"));
     CHECK(rows_are("MATCH (a {id: 'q1'}) MATCH (b) WHERE b.id = a.name RETURN b.id", NULL, "[[\"q2\"]]"));

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool cy_lookup(const cy_env *env, const char *name, const eg_ps_value **out) {
     for (const cy_local *l = env->locals; l; l = l->next)
@@ -446,7 +447,60 @@ static bool has_labels(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
     return ok;
 }
 
+static bool is_list_predicate(const cy_expr *e) {
+    static const char *const names[] = {"all", "any", "none", "single"};
+    if (e->kind != CY_EXPR_CALL || e->count != 1 || e->items[0]->kind != CY_EXPR_COMPREHENSION) return false;
+    for (size_t i = 0; i < 4; i++)
+        if (strcasecmp(e->name, names[i]) == 0) return true;
+    return false;
+}
+
+/* all / any / none / single(x IN list WHERE predicate), three-valued: a null predicate result makes the answer
+ * null when the true and false ones do not decide it. */
+static bool list_predicate(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
+    const cy_expr *c = e->items[0];
+    eg_ps_value owned;
+    const eg_ps_value *list;
+    *out = cy_null();
+    if (!eval_view(env, c->operand, &owned, &list)) return false;
+    if (list->kind == EG_PS_NULL) return true;
+    if (list->kind != EG_PS_LIST) {
+        eg_ps_value_free(&owned);
+        return cy_fail(env->run, CY_TYPE_ERROR, "Type mismatch: %s() iterates a List but was %s", e->name,
+                       cy_type_name(list));
+    }
+    size_t trues = 0, falses = 0, unknowns = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < list->as.list.count; i++) {
+        cy_local local = {c->name, &list->as.list.items[i], env->locals};
+        cy_env inner = *env;
+        inner.locals = &local;
+        eg_ps_value v;
+        cy_truth t = CY_UNKNOWN;
+        ok = c->filter ? cy_eval(&inner, c->filter, &v) : cy_copy(env->run, local.value, &v);
+        if (ok) ok = to_truth(env->run, &v, e->name, &t);
+        eg_ps_value_free(&v);
+        trues += t == CY_TRUE;
+        falses += t == CY_FALSE;
+        unknowns += t == CY_UNKNOWN;
+    }
+    eg_ps_value_free(&owned);
+    if (!ok) return false;
+    cy_truth r;
+    if (strcasecmp(e->name, "all") == 0)
+        r = falses ? CY_FALSE : unknowns ? CY_UNKNOWN : CY_TRUE;
+    else if (strcasecmp(e->name, "any") == 0)
+        r = trues ? CY_TRUE : unknowns ? CY_UNKNOWN : CY_FALSE;
+    else if (strcasecmp(e->name, "none") == 0)
+        r = trues ? CY_FALSE : unknowns ? CY_UNKNOWN : CY_TRUE;
+    else
+        r = trues > 1 ? CY_FALSE : unknowns ? CY_UNKNOWN : trues == 1 ? CY_TRUE : CY_FALSE;
+    *out = truth_value(r);
+    return true;
+}
+
 static bool call(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
+    if (is_list_predicate(e)) return list_predicate(env, e, out);
     if (cy_is_aggregate_call(e)) {
         for (size_t i = 0; env->aggregates && i < env->aggregates->count; i++)
             if (env->aggregates->calls[i] == e) return cy_copy(env->run, &env->aggregates->values[i], out);

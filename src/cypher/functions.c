@@ -547,6 +547,9 @@ static bool apply(cy_run *run, const function_entry *f, eg_ps_value *args, size_
 }
 
 bool cy_function_known(const char *name) {
+    static const char *const list_predicates[] = {"all", "any", "none", "single"};
+    for (size_t i = 0; i < 4; i++)
+        if (strcasecmp(list_predicates[i], name) == 0) return true;
     for (size_t i = 0; i < sizeof functions / sizeof *functions; i++)
         if (strcasecmp(functions[i].name, name) == 0) return true;
     for (size_t i = 0; i < sizeof aggregate_names / sizeof *aggregate_names; i++)
@@ -557,8 +560,8 @@ bool cy_function_known(const char *name) {
 static const char supported_functions[] =
     "type, properties, labels, id, elementId, nodes, relationships, startNode, endNode, size, length, keys, head, "
     "last, tail, range, toLower, toUpper, toString, toInteger, toFloat, toBoolean, abs, sign, ceil, floor, round, "
-    "sqrt, reverse, trim, ltrim, rtrim, replace, substring, split, left, right, exists, isEmpty, coalesce, timestamp "
-    "and the aggregations count, collect, sum, avg, min, max";
+    "sqrt, reverse, trim, ltrim, rtrim, replace, substring, split, left, right, exists, isEmpty, coalesce, timestamp, "
+    "the list predicates all, any, none, single and the aggregations count, collect, sum, avg, min, max";
 
 bool cy_unknown_function(cy_run *run, const cy_expr *call) {
     return cy_fail(run, CY_SYNTAX_ERROR, "Unknown function '%s' (line %u, column %u): engram supports %s", call->name,
