@@ -28,6 +28,10 @@ bool cy_property_of(cy_run *run, const eg_ps_value *value, const char *key, eg_p
         const eg_ps_value *v = cy_dict_get(value, key);
         return v ? cy_copy(run, v, out) : true;
     }
+    if ((cy_is_node(value) || cy_is_relationship(value)) && !cy_string_set_has(&run->changed, cy_element_id(value))) {
+        const eg_ps_value *v = cy_dict_get(cy_entity_properties(value), key);
+        return v ? cy_copy(run, v, out) : true;
+    }
     if (cy_is_node(value) || cy_is_relationship(value)) {
         eg_ps_value current;
         bool gone;

@@ -13,11 +13,11 @@
 
 /* ---- properties from a map ---- */
 
-/* The JSON properties of a CREATE/MERGE map (null values left out, as Cypher ignores them); *id receives the
- * map's `id` (NULL when absent) and *count the properties set. */
+/* The JSON properties of a CREATE/MERGE map (null values left out, as Cypher ignores them) and *count, the
+ * properties set. For a node (id not NULL) the map's `id` goes to *id (NULL when absent), not to the JSON. */
 static bool creation_properties(cy_run *run, const eg_ps_value *map, json_t **out, const char **id, int64_t *count) {
     *out = json_object();
-    *id = NULL;
+    if (id) *id = NULL;
     *count = 0;
     if (!*out) return cy_out_of_memory(run);
     for (size_t i = 0; map->kind == EG_PS_DICT && i < map->as.dict.count; i++) {
@@ -29,7 +29,7 @@ static bool creation_properties(cy_run *run, const eg_ps_value *map, json_t **ou
         }
         if (e->value.kind == EG_PS_NULL) continue;
         (*count)++;
-        if (strcmp(e->key, "id") == 0) {
+        if (id && strcmp(e->key, "id") == 0) {
             if (e->value.kind != EG_PS_STRING) {
                 json_decref(*out);
                 return cy_fail(run, CY_TYPE_ERROR, "property 'id' must be a String but was %s",
@@ -117,14 +117,9 @@ static bool create_node(cy_run *run, const cy_env *env, const cy_node_pattern *n
 static bool create_relationship(cy_run *run, const char *source, const char *target, eg_rel_type type,
                                 const eg_ps_value *map, eg_ps_value *out) {
     json_t *props;
-    const char *id;
     int64_t count;
     *out = cy_null();
-    if (!creation_properties(run, map, &props, &id, &count)) return false;
-    if (id) {
-        json_t *value = json_string(id);
-        json_object_set_new(props, "id", value);
-    }
+    if (!creation_properties(run, map, &props, NULL, &count)) return false;
     const char *type_name = eg_rel_type_name(type);
     eg_ps_value existing;
     bool existed;
@@ -477,8 +472,15 @@ static bool write_properties(cy_run *run, const eg_ps_value *entity, json_t *pro
         const char *source, *type_name, *target;
         eg_rel_type type;
         cy_relationship_ends(entity, &source, &type_name, &target);
-        if (!cy_resolve_rel_type(type_name, &type))
+        /* create_relationship would make a relationship that does not exist (one passed in as a parameter): it
+         * must be there to be written to. */
+        eg_ps_value existing;
+        bool found;
+        if (!cy_resolve_rel_type(type_name, &type) ||
+            !cy_fetch_relationship(run, source, type_name, target, &existing, &found))
             return cy_fail(run, CY_ENTITY_NOT_FOUND, "relationship '%s' does not exist", element);
+        eg_ps_value_free(&existing);
+        if (!found) return cy_fail(run, CY_ENTITY_NOT_FOUND, "relationship '%s' does not exist", element);
         st = eg_graph_create_relationship(run->graph, source, target, type, props, &err);
     }
     if (st != EG_OK) return cy_fail_status(run, st, &err, "setting properties");
@@ -633,9 +635,15 @@ static bool delete_relationship(cy_run *run, const eg_ps_value *rel) {
     eg_rel_type type;
     cy_relationship_ends(rel, &source, &type_name, &target);
     if (cy_string_set_has(&run->deleted, cy_element_id(rel)) || !cy_resolve_rel_type(type_name, &type)) return true;
+    /* Deleting what is not there is a no-op in Cypher, but a failed delete would spoil the graph transaction:
+     * look first. */
+    eg_ps_value existing;
+    bool found;
+    if (!cy_fetch_relationship(run, source, type_name, target, &existing, &found)) return false;
+    eg_ps_value_free(&existing);
+    if (!found) return true;
     eg_error err;
     eg_status st = eg_graph_delete_relationship(run->graph, source, target, type, &err);
-    if (st == EG_NOT_FOUND) return true; /* gone with a node this statement deleted */
     if (st != EG_OK) return cy_fail_status(run, st, &err, "deleting a relationship");
     run->stats.relationships_deleted++;
     return cy_mark_changed(run, cy_element_id(rel), true);
@@ -671,7 +679,6 @@ static bool delete_node(cy_run *run, const eg_ps_value *node, bool detach) {
                        "must first delete its relationships.",
                        (long long)cy_node_identity(id), id);
     st = eg_graph_delete_node(run->graph, id, EG_LABEL_ANY, &err);
-    if (st == EG_NOT_FOUND) return true;
     if (st != EG_OK) return cy_fail_status(run, st, &err, "deleting a node");
     run->stats.nodes_deleted++;
     run->stats.relationships_deleted += (int64_t)attached;
