@@ -683,6 +683,15 @@ TEST(expressions_null_semantics_and_arithmetic) {
     CHECK(refused("RETURN 'a' =~ 'a.*'", NULL, "Neo.ClientError.Statement.SyntaxError", "=~"));
     CHECK(refused("RETURN nosuch(1)", NULL, "Neo.ClientError.Statement.SyntaxError", "nosuch"));
     CHECK(refused("RETURN x", NULL, "Neo.ClientError.Statement.SyntaxError", "`x` not defined"));
+    /* Refused from the text, even when no row would ever reach the expression. */
+    CHECK(refused("MATCH (n:Contact) RETURN x", NULL, "Neo.ClientError.Statement.SyntaxError", "`x` not defined"));
+    CHECK(refused("UNWIND [] AS x RETURN nosuch(x)", NULL, "Neo.ClientError.Statement.SyntaxError", "nosuch"));
+    CHECK(refused("MATCH (n:Contact) WITH n.name AS name RETURN n", NULL, "Neo.ClientError.Statement.SyntaxError",
+                  "`n` not defined"));
+    CHECK(refused("MATCH (n:Contact) SET m.x = 1", NULL, "Neo.ClientError.Statement.SyntaxError", "`m` not defined"));
+    CHECK(refused("MATCH (n:Contact) DELETE m", NULL, "Neo.ClientError.Statement.SyntaxError", "`m` not defined"));
+    CHECK(refused("RETURN [x IN [1] | y]", NULL, "Neo.ClientError.Statement.SyntaxError", "`y` not defined"));
+    CHECK(rows_are("UNWIND [2, 1] AS x WITH x AS y ORDER BY x RETURN y", NULL, "[[1],[2]]"));
     CHECK(rows_are("RETURN 1 / 0.0 > 1e300, toString(0.1), toString(1.0), toString(10), toString(true)", NULL,
                    "[[true,\"0.1\",\"1.0\",\"10\",\"true\"]]"));
 }

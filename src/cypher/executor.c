@@ -189,7 +189,7 @@ static bool run_clause(cy_run *run, const cy_clause *clause, cy_table *table) {
     return cy_fail(run, CY_SYNTAX_ERROR, "unsupported clause");
 }
 
-static bool is_update(cy_clause_kind kind) {
+bool cy_is_update_clause(cy_clause_kind kind) {
     return kind == CY_CLAUSE_CREATE || kind == CY_CLAUSE_MERGE || kind == CY_CLAUSE_SET || kind == CY_CLAUSE_REMOVE ||
            kind == CY_CLAUSE_DELETE;
 }
@@ -327,79 +327,10 @@ static const char *query_type(const cy_statement *s) {
     bool writes = false, reads = false;
     for (size_t i = 0; i < s->clause_count; i++) {
         cy_clause_kind k = s->clauses[i].kind;
-        if (is_update(k)) writes = true;
+        if (cy_is_update_clause(k)) writes = true;
         if (k == CY_CLAUSE_MATCH || k == CY_CLAUSE_RETURN) reads = true;
     }
     return writes ? (reads ? "rw" : "w") : "r";
-}
-
-/* Constructs outside the subset are refused before anything runs, whatever the data: unknown functions, =~ and
- * pattern expressions anywhere in the statement. */
-static bool check_expression(cy_run *run, const cy_expr *e) {
-    if (!e) return true;
-    if (e->kind == CY_EXPR_CALL && !cy_function_known(e->name)) return cy_unknown_function(run, e);
-    if (e->kind == CY_EXPR_BINARY && e->op == CY_OP_REGEX)
-        return cy_fail(run, CY_SYNTAX_ERROR,
-                       "regular expressions (=~) are not supported by engram (line %u, column %u); use STARTS WITH, "
-                       "ENDS WITH or CONTAINS",
-                       e->at.line, e->at.column);
-    if (e->kind == CY_EXPR_PATTERN)
-        return cy_fail(run, CY_SYNTAX_ERROR,
-                       "pattern expressions (line %u, column %u) are not supported by engram; match the pattern with "
-                       "MATCH or OPTIONAL MATCH instead",
-                       e->at.line, e->at.column);
-    for (size_t i = 0; e->items && i < e->count; i++)
-        if (!check_expression(run, e->items[i])) return false;
-    return check_expression(run, e->operand) && check_expression(run, e->left) && check_expression(run, e->right) &&
-           check_expression(run, e->filter) && check_expression(run, e->projection) &&
-           check_expression(run, e->otherwise);
-}
-
-static bool check_pattern(cy_run *run, const cy_pattern *pattern) {
-    for (size_t p = 0; p < pattern->count; p++) {
-        const cy_pattern_part *part = &pattern->parts[p];
-        for (size_t i = 0; i <= part->rel_count; i++)
-            if (!check_expression(run, part->nodes[i].properties) ||
-                (i < part->rel_count && !check_expression(run, part->rels[i].properties)))
-                return false;
-    }
-    return true;
-}
-
-static bool check_set_list(cy_run *run, const cy_set_list *set) {
-    for (size_t i = 0; i < set->count; i++)
-        if (!check_expression(run, set->items[i].target) || !check_expression(run, set->items[i].value)) return false;
-    return true;
-}
-
-static bool check_clause(cy_run *run, const cy_clause *c) {
-    const cy_projection *p = &c->projection;
-    for (size_t i = 0; i < p->count; i++)
-        if (!check_expression(run, p->items[i].expression)) return false;
-    for (size_t i = 0; i < p->order_count; i++)
-        if (!check_expression(run, p->order[i].expression)) return false;
-    for (size_t i = 0; i < c->expression_count; i++)
-        if (!check_expression(run, c->expressions[i])) return false;
-    return check_expression(run, p->skip) && check_expression(run, p->limit) && check_expression(run, p->where) &&
-           check_expression(run, c->where) && check_expression(run, c->expression) && check_pattern(run, &c->pattern) &&
-           check_set_list(run, &c->set) && check_set_list(run, &c->on_create) && check_set_list(run, &c->on_match);
-}
-
-static bool check_clause_order(cy_run *run, const cy_statement *s) {
-    if (s->clause_count == 0) return cy_fail(run, CY_SYNTAX_ERROR, "an empty statement");
-    for (size_t i = 0; i + 1 < s->clause_count; i++)
-        if (s->clauses[i].kind == CY_CLAUSE_RETURN)
-            return cy_fail(run, CY_SYNTAX_ERROR, "RETURN can only be used at the end of the query (line %u, column %u)",
-                           s->clauses[i].at.line, s->clauses[i].at.column);
-    const cy_clause *last = &s->clauses[s->clause_count - 1];
-    if (last->kind != CY_CLAUSE_RETURN && !is_update(last->kind) && last->kind != CY_CLAUSE_CALL)
-        return cy_fail(run, CY_SYNTAX_ERROR,
-                       "Query cannot conclude with %s (must be a RETURN clause or an update clause)",
-                       last->kind == CY_CLAUSE_MATCH    ? "MATCH"
-                       : last->kind == CY_CLAUSE_WITH   ? "WITH"
-                       : last->kind == CY_CLAUSE_UNWIND ? "UNWIND"
-                                                        : "this clause");
-    return true;
 }
 
 bool cy_execute(const cy_statement *statement, eg_graph *graph, const eg_ps_value *parameters, int64_t now_ms,
@@ -413,8 +344,7 @@ bool cy_execute(const cy_statement *statement, eg_graph *graph, const eg_ps_valu
     bool ok = empty && cy_table_add(&run, &table, empty);
     bool returns = false;
     if (ok && statement->kind == CY_STATEMENT_QUERY) {
-        ok = check_clause_order(&run, statement);
-        for (size_t i = 0; ok && i < statement->clause_count; i++) ok = check_clause(&run, &statement->clauses[i]);
+        ok = cy_check_statement(&run, statement);
         for (size_t i = 0; ok && i < statement->clause_count; i++)
             ok = run_clause(&run, &statement->clauses[i], &table);
         returns = ok && statement->clauses[statement->clause_count - 1].kind == CY_CLAUSE_RETURN;

@@ -218,6 +218,13 @@ bool cy_property_of(cy_run *run, const eg_ps_value *value, const char *key, eg_p
 /* Structural equality of two expressions (ORDER BY naming a projected expression). */
 bool cy_expr_same(const cy_expr *a, const cy_expr *b);
 
+/* ---- before running (check.c) ---- */
+/* Refuses, whatever the data, what the statement's text shows is outside the subset or wrong: clause order,
+ * unknown functions, =~, pattern expressions, variables not defined where they are used. */
+bool cy_check_statement(cy_run *run, const cy_statement *statement);
+/* Whether the clause changes the graph (CREATE, MERGE, SET, REMOVE, DELETE). */
+bool cy_is_update_clause(cy_clause_kind kind);
+
 /* ---- clauses ---- */
 bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table);  /* match.c */
 bool cy_create(cy_run *run, const cy_clause *clause, cy_table *table); /* writes.c */
