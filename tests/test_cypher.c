@@ -638,7 +638,7 @@ TEST(c26_find_path_gives_the_graph_api_path) {
                   "variable-length"));
 }
 
-TEST(c19_health_checks_and_c25_batch_in_a_transaction) {
+TEST(c19_health_checks_return_a_literal) {
     CHECK(rows_are("RETURN 1 as test", NULL, "[[1]]"));
     CHECK(rows_are("RETURN 1 as n", NULL, "[[1]]"));
     CHECK(fields_are("[\"n\"]"));
@@ -1299,7 +1299,8 @@ TEST(engine_transactions_begin_lazily_commit_and_roll_back) {
     CHECK(engine_table->commit(engine_table->context, tx, &f));
     if (!joined) pthread_join(t, NULL);
     CHECK(writer.create_status == EG_OK);
-    /* Writes in a transaction: its own reads see them, others do not until commit (C25: nodes one by one). */
+    /* Writes in a transaction: its own reads see them, others do not until commit (C25: the C10 text once per node
+     * in one explicit transaction). */
     REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
     for (int i = 0; i < 3; i++) {
         char params[64];
@@ -1358,7 +1359,7 @@ int main(void) {
     RUN(c20_c21_c22_decay_prune_and_count_stale_with_and_without_session);
     RUN(c23_c24_strengthen_matches_the_graph_api_formula);
     RUN(c26_find_path_gives_the_graph_api_path);
-    RUN(c19_health_checks_and_c25_batch_in_a_transaction);
+    RUN(c19_health_checks_return_a_literal);
     RUN(expressions_null_semantics_and_arithmetic);
     RUN(functions);
     RUN(match_where_optional_match_and_patterns);
