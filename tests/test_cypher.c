@@ -581,7 +581,7 @@ TEST(c26_find_path_gives_the_graph_api_path) {
                  depth);
         json_t *rows = run(text, "{\"source_id\":\"p1\",\"target_id\":\"p4\"}");
         eg_path path;
-        CHECK_OK(eg_graph_find_path(g, "p1", "p4", depth, 0, &path, &err), &err);
+        CHECK_OK(eg_graph_find_path(g, "p1", "p4", depth, EG_REL_TYPES_ALL, &path, &err), &err);
         REQUIRE(rows);
         CHECK(json_array_size(rows) == (path.node_count ? 1u : 0u));
         if (path.node_count && json_array_size(rows) == 1) {
@@ -1037,6 +1037,39 @@ TEST(caller_queries_of_section_1_4) {
                    NULL, "[[\"rule\"]]"));
 }
 
+/* graph.schema: t4dm refuses the labels and types of Neo4j users' own Cypher (a pattern naming one matches
+ * nothing); open takes them, through every clause. */
+TEST(graph_schema_decides_which_labels_and_types_cypher_may_use) {
+    reset_graph();
+    make_node(EG_LABEL_ENTITY, "g1", NULL);
+    CHECK(rows_are("MATCH (c:Contact) RETURN c", NULL, "[]"));
+    CHECK(rows_are("MATCH (a)-[r:KNOWS]-(b) RETURN r", NULL, "[]"));
+    CHECK(refused("CREATE (c:Contact {id: 'c1'})", NULL, "Neo.ClientError.Statement.ArgumentError",
+                  "invalid node label 'Contact'"));
+    CHECK(refused("MERGE (c:Contact {id: 'c1'})", NULL, "Neo.ClientError.Statement.ArgumentError", "graph.schema=open"));
+    CHECK(refused("MATCH (a {id: 'g1'}) CREATE (a)-[:KNOWS]->(a)", NULL, "Neo.ClientError.Statement.ArgumentError",
+                  "invalid relationship type 'KNOWS'"));
+
+    eg_graph_set_schema(g, EG_SCHEMA_OPEN);
+    CHECK(rows_are("CREATE (:Contact {id: 'c1', name: 'Ada Lovelace', organization: 'Analytical'}), "
+                   "(:CalendarEvent {id: 'ev1', title: 'Standup'}) RETURN 1",
+                   NULL, "[[1]]"));
+    CHECK(rows_are("MATCH (c:Contact) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) "
+                   "CONTAINS toLower($query) RETURN c.id, labels(c) LIMIT $limit",
+                   "{\"query\":\"LOVE\",\"limit\":10}", "[[\"c1\",[\"Contact\"]]]"));
+    CHECK(rows_are("MATCH (a {id: 'c1'}), (b {id: 'ev1'}) MERGE (a)-[r:ATTENDS {role: 'host'}]->(b) RETURN type(r)",
+                   NULL, "[[\"ATTENDS\"]]"));
+    CHECK(rows_are("MATCH p = shortestPath((a {id: 'c1'})-[:ATTENDS|KNOWS*..2]-(b {id: 'ev1'})) RETURN length(p)", NULL,
+                   "[[1]]"));
+    CHECK(rows_are("MATCH (:Contact)-[r:ATTENDS]->(e:CalendarEvent) RETURN e.title, r.role", NULL,
+                   "[[\"Standup\",\"host\"]]"));
+    CHECK(rows_are("MATCH (n:NeverWritten) RETURN n", NULL, "[]"));
+    CHECK(refused("CREATE (:`Has-Dash` {id: 'x'})", NULL, "Neo.ClientError.Statement.ArgumentError",
+                  "letters, digits or _"));
+    reset_graph();
+    eg_graph_set_schema(g, EG_SCHEMA_T4DM);
+}
+
 TEST(where_id_equality_reads_the_node_directly_and_stays_exact) {
     reset_graph();
     make_node(EG_LABEL_ENTITY, "q1", "{\"name\":\"q2\"}");
@@ -1370,6 +1403,7 @@ int main(void) {
     RUN(hostile_nesting_and_pattern_length_are_bounded);
     RUN(row_bound_is_a_clear_failure);
     RUN(caller_queries_of_section_1_4);
+    RUN(graph_schema_decides_which_labels_and_types_cypher_may_use);
     RUN(where_id_equality_reads_the_node_directly_and_stays_exact);
     RUN(parameters_of_every_packstream_type_flow_through_and_only_storable_ones_store);
     RUN(statements_run_concurrently_on_one_graph);

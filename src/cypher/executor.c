@@ -42,20 +42,39 @@ bool cy_fail_status(cy_run *run, eg_status status, const eg_error *err, const ch
 
 /* ---- names: the one place deciding which labels and relationship types exist ---- */
 
-bool cy_resolve_label(const char *name, eg_label *out) { return eg_label_parse(name, out, NULL) == EG_OK; }
+/* A name the graph's schema (graph.schema) does not take: in t4dm, anything beyond the original system's
+ * vocabulary. Parsing interns the name (engram/graph.h), so reads of unknown names also count towards the
+ * process's EG_OPEN_NAMES_MAX. */
+static bool outside_schema(const eg_graph *graph, int code, int fixed) {
+    return code >= fixed && graph->schema != EG_SCHEMA_OPEN;
+}
 
-bool cy_resolve_rel_type(const char *name, eg_rel_type *out) { return eg_rel_type_parse(name, out, NULL) == EG_OK; }
+bool cy_resolve_label(const eg_graph *graph, const char *name, eg_label *out) {
+    return eg_label_parse(name, out, NULL) == EG_OK && !outside_schema(graph, (int)*out, EG_LABEL_COUNT);
+}
+
+bool cy_resolve_rel_type(const eg_graph *graph, const char *name, eg_rel_type *out) {
+    return eg_rel_type_parse(name, out, NULL) == EG_OK && !outside_schema(graph, (int)*out, EG_REL_TYPE_COUNT);
+}
 
 bool cy_require_label(cy_run *run, const char *name, eg_label *out) {
     eg_error err;
-    if (eg_label_parse(name, out, &err) == EG_OK) return true;
-    return cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
+    if (eg_label_parse(name, out, &err) != EG_OK) return cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
+    if (!outside_schema(run->graph, (int)*out, EG_LABEL_COUNT)) return true;
+    return cy_fail(run, CY_ARGUMENT_ERROR,
+                   "invalid node label '%s': must be one of Episode, Entity, Procedure (the graph's schema is t4dm; "
+                   "graph.schema=open allows any name)",
+                   name);
 }
 
 bool cy_require_rel_type(cy_run *run, const char *name, eg_rel_type *out) {
     eg_error err;
-    if (eg_rel_type_parse(name, out, &err) == EG_OK) return true;
-    return cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
+    if (eg_rel_type_parse(name, out, &err) != EG_OK) return cy_fail(run, CY_ARGUMENT_ERROR, "%s", err.message);
+    if (!outside_schema(run->graph, (int)*out, EG_REL_TYPE_COUNT)) return true;
+    return cy_fail(run, CY_ARGUMENT_ERROR,
+                   "invalid relationship type '%s': must be one of the 17 types of the t4dm schema (USES, "
+                   "RELATES_TO, ...; docs/operations.md); graph.schema=open allows any name",
+                   name);
 }
 
 /* ---- tables ---- */

@@ -40,6 +40,8 @@
 #define CY_MAX_VALUE_DEPTH 64
 /* Node patterns in one clause's pattern (all its parts): the search recurses a few frames per element. */
 #define CY_MAX_PATTERN_NODES 64
+/* Relationship types shortestPath may name as alternatives (-[:A|B*..3]-): find_path takes them as a list. */
+#define CY_MAX_PATTERN_TYPES 64
 
 /* What a statement changed, in the order of Neo4j's counter names. */
 typedef struct cy_stats {
@@ -109,8 +111,9 @@ bool cy_fail_status(cy_run *run, eg_status status, const eg_error *err, const ch
 bool cy_out_of_memory(cy_run *run);
 
 /* ---- names (executor.c): the one place that decides which labels and types exist ---- */
-bool cy_resolve_label(const char *name, eg_label *out);
-bool cy_resolve_rel_type(const char *name, eg_rel_type *out);
+/* False for a name the graph's schema does not take: a pattern naming it matches nothing. */
+bool cy_resolve_label(const eg_graph *graph, const char *name, eg_label *out);
+bool cy_resolve_rel_type(const eg_graph *graph, const char *name, eg_rel_type *out);
 /* The same, failing with ArgumentError naming the allowed names (for CREATE and MERGE). */
 bool cy_require_label(cy_run *run, const char *name, eg_label *out);
 bool cy_require_rel_type(cy_run *run, const char *name, eg_rel_type *out);

@@ -230,9 +230,9 @@ static const char *wanted_id(const eg_ps_value *wanted, bool *has_id) {
 }
 
 /* The label to scan (or any); *matches_nothing when the pattern names a label engram does not have. */
-static void scan_label(const cy_node_pattern *np, eg_label *label, bool *matches_nothing) {
+static void scan_label(const eg_graph *graph, const cy_node_pattern *np, eg_label *label, bool *matches_nothing) {
     *label = EG_LABEL_ANY;
-    *matches_nothing = np->label_count && !cy_resolve_label(np->labels[0], label);
+    *matches_nothing = np->label_count && !cy_resolve_label(graph, np->labels[0], label);
 }
 
 /* Whether e can be evaluated now: every variable it reads is bound already (an unbound one would read as null
@@ -320,7 +320,7 @@ static bool search_anchor(matcher *m) {
     }
     eg_label label;
     bool nothing;
-    scan_label(np, &label, &nothing);
+    scan_label(m->run->graph, np, &label, &nothing);
     const search_step *second = m->part->rel_count ? &m->steps[1] : NULL;
     char after[EG_ID_MAX + 1] = "";
     while (ok && !nothing) {
@@ -336,7 +336,8 @@ static bool search_anchor(matcher *m) {
             /* The walk's next step leaves the anchor: read the page's relationships in one call. */
             const cy_rel_pattern *rp = &m->part->rels[second->rel];
             eg_rel_type type = EG_REL_ANY;
-            if (rp->type_count == 1 && !cy_resolve_rel_type(rp->types[0], &type)) type = EG_REL_ANY;
+            if (rp->type_count == 1 && !cy_resolve_rel_type(run->graph, rp->types[0], &type))
+                type = EG_REL_ANY;
             eg_direction dir = rp->direction == CY_DIR_BOTH                         ? EG_DIR_BOTH
                                : (rp->direction == CY_DIR_RIGHT) == second->forward ? EG_DIR_OUT
                                                                                     : EG_DIR_IN;
@@ -395,7 +396,7 @@ static bool search_expand(matcher *m, size_t step) {
                        : (rp->direction == CY_DIR_RIGHT) == s->forward ? EG_DIR_OUT
                                                                        : EG_DIR_IN;
     eg_rel_type type = EG_REL_ANY;
-    if (rp->type_count == 1 && !cy_resolve_rel_type(rp->types[0], &type)) return true;
+    if (rp->type_count == 1 && !cy_resolve_rel_type(run->graph, rp->types[0], &type)) return true;
     eg_relationship_list owned = {0};
     const eg_relationship_list *rels = &owned;
     if (step == 1 && m->prefetched) {
@@ -505,6 +506,9 @@ static bool check_shortest(cy_run *run, const cy_pattern_part *part) {
                        "the pattern undirected, -[*..N]-");
     if (rp->properties)
         return cy_fail(run, CY_SYNTAX_ERROR, "shortestPath in engram takes no relationship property map");
+    if (rp->type_count > CY_MAX_PATTERN_TYPES)
+        return cy_fail(run, CY_ARGUMENT_ERROR, "shortestPath in engram takes at most %d relationship types",
+                       CY_MAX_PATTERN_TYPES);
     return true;
 }
 
@@ -512,12 +516,12 @@ static bool shortest_between(matcher *m, const eg_ps_value *source, const eg_ps_
     cy_run *run = m->run;
     const cy_rel_pattern *rp = m->part->rels;
     if (strcmp(cy_element_id(source), cy_element_id(target)) == 0) return true;
-    eg_rel_type_set types = 0;
-    for (size_t i = 0; i < rp->type_count; i++) {
-        eg_rel_type t;
-        if (cy_resolve_rel_type(rp->types[i], &t)) types |= EG_REL_TYPE_BIT(t);
-    }
-    if (rp->type_count && !types) return true;
+    /* The pattern's types the schema takes (the others match nothing); the parser bounds how many there are. */
+    eg_rel_type wanted[CY_MAX_PATTERN_TYPES];
+    eg_rel_type_set types = {wanted, 0};
+    for (size_t i = 0; i < rp->type_count; i++)
+        if (cy_resolve_rel_type(run->graph, rp->types[i], &wanted[types.count])) types.count++;
+    if (rp->type_count && !types.count) return true;
     eg_path path;
     eg_error err;
     eg_status st = eg_graph_find_path(run->graph, cy_element_id(source), cy_element_id(target), (int)rp->max_hops,

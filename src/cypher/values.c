@@ -275,7 +275,7 @@ bool cy_fetch_relationship(cy_run *run, const char *source, const char *type, co
     eg_rel_type t;
     *found = false;
     *out = cy_null();
-    if (!cy_resolve_rel_type(type, &t)) return true;
+    if (!cy_resolve_rel_type(run->graph, type, &t)) return true;
     eg_relationship_list list;
     eg_error err;
     eg_status st = eg_graph_get_relationships(run->graph, source, t, EG_DIR_OUT, &list, &err);

@@ -476,7 +476,7 @@ static bool write_properties(cy_run *run, const eg_ps_value *entity, json_t *pro
          * must be there to be written to. */
         eg_ps_value existing;
         bool found;
-        if (!cy_resolve_rel_type(type_name, &type) ||
+        if (!cy_resolve_rel_type(run->graph, type_name, &type) ||
             !cy_fetch_relationship(run, source, type_name, target, &existing, &found))
             return cy_fail(run, CY_ENTITY_NOT_FOUND, "relationship '%s' does not exist", element);
         eg_ps_value_free(&existing);
@@ -634,7 +634,8 @@ static bool delete_relationship(cy_run *run, const eg_ps_value *rel) {
     const char *source, *type_name, *target;
     eg_rel_type type;
     cy_relationship_ends(rel, &source, &type_name, &target);
-    if (cy_string_set_has(&run->deleted, cy_element_id(rel)) || !cy_resolve_rel_type(type_name, &type)) return true;
+    if (cy_string_set_has(&run->deleted, cy_element_id(rel)) || !cy_resolve_rel_type(run->graph, type_name, &type))
+        return true;
     /* Deleting what is not there is a no-op in Cypher, but a failed delete would spoil the graph transaction:
      * look first. */
     eg_ps_value existing;
