@@ -581,7 +581,7 @@ TEST(c26_find_path_gives_the_graph_api_path) {
                  depth);
         json_t *rows = run(text, "{\"source_id\":\"p1\",\"target_id\":\"p4\"}");
         eg_path path;
-        CHECK_OK(eg_graph_find_path(g, "p1", "p4", depth, 0, &path, &err), &err);
+        CHECK_OK(eg_graph_find_path(g, "p1", "p4", depth, EG_REL_TYPES_ALL, &path, &err), &err);
         REQUIRE(rows);
         CHECK(json_array_size(rows) == (path.node_count ? 1u : 0u));
         if (path.node_count && json_array_size(rows) == 1) {

@@ -484,16 +484,20 @@ static bool shortest_between(matcher *m, const eg_ps_value *source, const eg_ps_
     cy_run *run = m->run;
     const cy_rel_pattern *rp = m->part->rels;
     if (strcmp(cy_element_id(source), cy_element_id(target)) == 0) return true;
-    eg_rel_type_set types = 0;
-    for (size_t i = 0; i < rp->type_count; i++) {
-        eg_rel_type t;
-        if (cy_resolve_rel_type(rp->types[i], &t)) types |= EG_REL_TYPE_BIT(t);
+    eg_rel_type *type_list = rp->type_count ? malloc(rp->type_count * sizeof *type_list) : NULL;
+    if (rp->type_count && !type_list) return cy_out_of_memory(run);
+    eg_rel_type_set types = {type_list, 0};
+    for (size_t i = 0; i < rp->type_count; i++)
+        if (cy_resolve_rel_type(rp->types[i], &type_list[types.count])) types.count++;
+    if (rp->type_count && !types.count) {
+        free(type_list);
+        return true;
     }
-    if (rp->type_count && !types) return true;
     eg_path path;
     eg_error err;
     eg_status st = eg_graph_find_path(run->graph, cy_element_id(source), cy_element_id(target), (int)rp->max_hops,
                                       types, &path, &err);
+    free(type_list);
     if (st == EG_NOT_FOUND) return true;
     if (st != EG_OK) return cy_fail_status(run, st, &err, "finding a path");
     bool ok = true;
