@@ -27,8 +27,15 @@ bool cy_string(cy_run *run, const char *text, size_t len, eg_ps_value *out) {
     return true;
 }
 
+/* Lists are allocated to the next power of two at or above their count, the capacity cy_list_push assumes. */
+static size_t list_capacity(size_t count) {
+    size_t capacity = 1;
+    while (capacity < count) capacity *= 2;
+    return capacity;
+}
+
 bool cy_list(cy_run *run, size_t count, eg_ps_value *out) {
-    eg_ps_value *items = calloc(count ? count : 1, sizeof *items);
+    eg_ps_value *items = calloc(list_capacity(count), sizeof *items);
     if (!items) return cy_out_of_memory(run);
     *out = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = items, .count = count}};
     return true;
@@ -36,8 +43,8 @@ bool cy_list(cy_run *run, size_t count, eg_ps_value *out) {
 
 bool cy_list_push(cy_run *run, eg_ps_value *list, eg_ps_value *value) {
     size_t n = list->as.list.count;
-    /* Grows by doubling: capacity is the next power of two at or above the count. */
-    bool full = n == 0 || (n & (n - 1)) == 0;
+    /* Grows by doubling: a list made by cy_list has the capacity list_capacity(count), full at a power of two. */
+    bool full = n > 0 && list_capacity(n) == n;
     if (full || !list->as.list.items) {
         size_t cap = n ? n * 2 : 1;
         eg_ps_value *items = realloc(list->as.list.items, cap * sizeof *items);
@@ -346,6 +353,25 @@ bool cy_mark_changed(cy_run *run, const char *element_id, bool deleted) {
     if (!cy_string_set_add(&run->changed, element_id) || (deleted && !cy_string_set_add(&run->deleted, element_id)))
         return cy_out_of_memory(run);
     return true;
+}
+
+static bool depth_within(const eg_ps_value *v, int remaining) {
+    if (v->kind != EG_PS_LIST && v->kind != EG_PS_STRUCT && v->kind != EG_PS_DICT) return true;
+    if (remaining == 0) return false;
+    if (v->kind == EG_PS_DICT) {
+        for (size_t i = 0; i < v->as.dict.count; i++)
+            if (!depth_within(&v->as.dict.entries[i].value, remaining - 1)) return false;
+        return true;
+    }
+    for (size_t i = 0; i < v->as.list.count; i++)
+        if (!depth_within(&v->as.list.items[i], remaining - 1)) return false;
+    return true;
+}
+
+bool cy_check_depth(cy_run *run, const eg_ps_value *v) {
+    if (depth_within(v, CY_MAX_VALUE_DEPTH)) return true;
+    return cy_fail(run, CY_EXECUTION_FAILED, "a value would nest more than %d lists or maps deep, engram's bound",
+                   CY_MAX_VALUE_DEPTH);
 }
 
 /* ---- properties: what may be stored ---- */
