@@ -1,7 +1,8 @@
 // values.test.mjs — values through the official Neo4j JavaScript driver against `engram serve --bolt` (run.sh):
 // every parameter type round-tripping through `RETURN $x` (null, booleans, integers to the Int64 extremes, floats
 // with -0.0, NaN and the infinities, strings with NUL and emoji, lists, maps, nesting, bytes, the temporal and
-// spatial values as the driver sends them), and a property value engram refuses; nodes, relationships and paths in
+// spatial values as the driver sends them), parameters past the decoder's bounds refused clearly, and property
+// values engram refuses; nodes, relationships and paths in
 // results (labels, properties, identity, element ids, a shortestPath's segments); large results pulled in pages
 // (`fetchSize` 1000: every record once, in order). Nodes here have ids starting "val-".
 import assert from 'node:assert/strict';
@@ -125,6 +126,31 @@ test('structures inside lists and maps come back too', { timeout: TEST_LIMIT_MS 
     assert.deepEqual(fields(back.where), fields(value.where));
   });
 });
+
+// A list nested `depth` deep around 1.
+function nested(depth) {
+  let value = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+test('parameters within the decoder\'s bounds come back; past them they are a clear InvalidFormat error',
+  { timeout: TEST_LIMIT_MS }, async () => {
+    await withDriver(async (driver) => {
+      // docs/bolt.md: 32 levels in a message (the RUN structure and its parameter map count) and 1,048,576 values
+      assert.deepEqual(await roundTrip(driver, nested(25)), nested(25));
+      const many = Array.from({ length: 1000000 }, (_, i) => i % 100);
+      const { records } = await driver.executeQuery('RETURN size($x) AS n, $x[999999] AS last', { x: many });
+      assert.equal(num(records[0].get('n')), 1000000);
+      assert.equal(records[0].get('last'), 99);
+      await assert.rejects(roundTrip(driver, nested(40)),
+        failsWith(/^Neo\.ClientError\.Request\.InvalidFormat$/, 'nested deeper than 32 levels'));
+      await assert.rejects(roundTrip(driver, Array.from({ length: 1100000 }, () => 0)),
+        failsWith(/^Neo\.ClientError\.Request\.InvalidFormat$/));
+      // the driver opens a new connection and goes on
+      assert.equal(await roundTrip(driver, 'after'), 'after');
+    });
+  });
 
 test('a property value engram cannot store is a TypeError naming the property', { timeout: TEST_LIMIT_MS },
   async () => {
