@@ -1,8 +1,8 @@
 // transactions.test.mjs — Cypher writes through the official Neo4j JavaScript driver against `engram serve --bolt`
 // (run.sh): auto-commit statements, explicit transactions committed (visible to another session only after),
 // rolled back (gone), and failing midway (nothing of them kept, the session usable after), managed transactions
-// (executeWrite / executeRead), a write's bookmark passed to a new session, and 8 sessions writing and reading at
-// once (the final counts exact). Nodes here have ids starting "tx-".
+// (executeWrite / executeRead), a write's bookmark passed to a new session, 8 sessions writing and reading at once
+// (the final counts exact), and writes and reads routed through neo4j://. Nodes here have ids starting "tx-".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import neo4j from 'neo4j-driver';
@@ -166,3 +166,20 @@ test('8 sessions write and read at once; the counts are exact', { timeout: TEST_
     assert.equal(await countWithPrefix(driver, 'tx-concurrent-'), SESSIONS * NODES_EACH);
   });
 });
+
+test('through neo4j:// (routing) a write goes to the writer and a READ-routed query sees it', { timeout: TEST_LIMIT_MS },
+  async () => {
+    await withDriver(async (driver) => {
+      await driver.executeQuery(CREATE, { id: 'tx-routed', name: 'routed' }, { routing: neo4j.routing.WRITE });
+      const { records } = await driver.executeQuery('MATCH (n {id: $id}) RETURN n.name AS name', { id: 'tx-routed' },
+        { routing: neo4j.routing.READ });
+      assert.deepEqual(records.map((r) => r.get('name')), ['routed']);
+      await withSession(driver, async (session) => {
+        await session.executeWrite((tx) => tx.run('MATCH (n {id: $id}) SET n.name = $name', { id: 'tx-routed',
+          name: 'renamed' }));
+        const name = await session.executeRead(async (tx) =>
+          (await tx.run('MATCH (n {id: $id}) RETURN n.name AS name', { id: 'tx-routed' })).records[0].get('name'));
+        assert.equal(name, 'renamed');
+      });
+    }, { scheme: 'neo4j' });
+  });
