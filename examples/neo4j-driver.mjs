@@ -1,7 +1,7 @@
 // neo4j-driver.mjs — the README's example: Neo4j's official JavaScript driver, unchanged, against engram serve's
 // Bolt port. Two memories and a relationship written in one transaction, then a shortest path between them.
 // Usage: ENGRAM_BOLT_URL=bolt://127.0.0.1:7687 [ENGRAM_BOLT_PASSWORD=...] node examples/neo4j-driver.mjs
-// (with neo4j-driver installed: scripts/install-node-deps.sh installs it into tests/bolt-js).
+// (with neo4j-driver installed: scripts/install-node-deps.sh installs it into tests/bolt-js; tests/bolt-js runs it).
 import neo4j from "neo4j-driver";
 
 const driver = neo4j.driver(
