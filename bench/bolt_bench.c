@@ -12,12 +12,15 @@
  *             MATCH (m {id: $id}), (a {id: $a}), (b {id: $b})          create_relationship twice, commit
  *             CREATE (m)-[:RELATES_TO]->(a), (m)-[:TEMPORAL_BEFORE]->(b); COMMIT
  *   floor     RETURN 1 AS n over Bolt only: the protocol's round trip with next to no statement work.
+ * Between the two, each workload also runs through the Cypher statement engine called in-process (via=cypher: the
+ * table Bolt sessions call, with the same statements, parameters and transactions, and no protocol), which splits
+ * Bolt's cost into the executor's and the protocol's.
  * The Bolt transaction takes three round trips, as a driver's does: BEGIN pipelined with the first RUN + PULL,
  * then the second RUN + PULL, then COMMIT. Every Bolt record is decoded, as a driver would.
  *
  * Each figure runs for SECONDS; the Bolt and in-process figures of a workload alternate, RUNS times, and the run
  * with the most operations per second is reported, with its latency p50 / p99 (µs). Then the ratios Bolt over
- * in-process: p50, p99, and in-process throughput over Bolt throughput. There is no peer: nothing in shared/bench
+ * in-process: p50, p99, and in-process throughput over Bolt throughput; and the same for Cypher over in-process. There is no peer: nothing in shared/bench
  * serves Bolt (there is no Neo4j here), so the ratios compare engram over Bolt with engram in-process, in the same
  * run. The graph is opened without fsync (no_sync) for both paths: the figures measure the protocol and the
  * executor, not the disk.
@@ -322,6 +325,7 @@ static const char *const WORKLOAD_NAMES[WORKLOAD_COUNT] = {"get_node", "expand",
 typedef struct bench {
     const config *cfg;
     eg_graph *graph;
+    const eg_bolt_statements *engine;
     bolt_client client;
     eg_ps_writer writer;
     uint64_t random;
@@ -387,6 +391,54 @@ static void bolt_floor(bench *b) {
     expect_success(&b->client, "PULL floor");
 }
 
+/* Runs statement through the engine with string parameters, inside tx (NULL: auto-commit); returns its records. */
+static size_t cypher_run(bench *b, void *tx, const char *statement, size_t parameter_count,
+                         const char *const *names, const char *const *values) {
+    eg_ps_entry entries[3];
+    for (size_t i = 0; i < parameter_count; i++)
+        entries[i] = (eg_ps_entry){.key = (char *)names[i],
+                                   .key_len = strlen(names[i]),
+                                   .value = {.kind = EG_PS_STRING,
+                                             .as.text = {.data = (char *)values[i], .len = strlen(values[i])}}};
+    eg_ps_value parameters = {.kind = EG_PS_DICT, .as.dict = {.entries = entries, .count = parameter_count}};
+    eg_bolt_result result;
+    eg_bolt_failure failure;
+    if (!b->engine->run(b->engine->context, tx, statement, strlen(statement), &parameters, &result, &failure)) {
+        fprintf(stderr, "bolt_bench: %s: %s: %s\n", statement, failure.code, failure.message);
+        exit(1);
+    }
+    size_t records = result.records.as.list.count;
+    eg_bolt_result_free(&result);
+    return records;
+}
+
+static void cypher_get_node(bench *b) {
+    char id[24];
+    entity_id(id, sizeof id, random_index(&b->random, b->cfg->nodes));
+    const char *names[] = {"id"}, *values[] = {id};
+    if (cypher_run(b, NULL, GET_NODE_CYPHER, 1, names, values) != 1) die("get_node", "no single record");
+}
+
+static void cypher_expand(bench *b) {
+    char id[24];
+    entity_id(id, sizeof id, random_index(&b->random, b->cfg->nodes));
+    const char *names[] = {"id"}, *values[] = {id};
+    if (cypher_run(b, NULL, EXPAND_CYPHER, 1, names, values) == 0) die("expand", "no records");
+}
+
+static void cypher_create(bench *b) {
+    char id[24], a[24], target_b[24];
+    memory_ids(b, id, a, target_b);
+    void *tx;
+    eg_bolt_failure failure;
+    if (!b->engine->begin(b->engine->context, &tx, &failure)) die("begin", failure.message);
+    const char *node_names[] = {"id", "text"}, *node_values[] = {id, MEMORY_TEXT};
+    cypher_run(b, tx, CREATE_NODE_CYPHER, 2, node_names, node_values);
+    const char *rel_names[] = {"id", "a", "b"}, *rel_values[] = {id, a, target_b};
+    cypher_run(b, tx, CREATE_RELS_CYPHER, 3, rel_names, rel_values);
+    if (!b->engine->commit(b->engine->context, tx, &failure)) die("commit", failure.message);
+}
+
 static void c_get_node(bench *b) {
     char id[24];
     entity_id(id, sizeof id, random_index(&b->random, b->cfg->nodes));
@@ -424,6 +476,7 @@ static void c_create(bench *b) {
 
 typedef void (*operation)(bench *b);
 static const operation BOLT_OPERATIONS[WORKLOAD_COUNT] = {bolt_get_node, bolt_expand, bolt_create, bolt_floor};
+static const operation CYPHER_OPERATIONS[WORKLOAD_COUNT] = {cypher_get_node, cypher_expand, cypher_create, NULL};
 static const operation C_OPERATIONS[WORKLOAD_COUNT] = {c_get_node, c_expand, c_create, NULL};
 
 /* ---- timing ------------------------------------------------------------------------------------------------------- */
@@ -468,6 +521,16 @@ static figure measure(bench *b, operation op) {
 static void print_figure(workload wl, const char *via, const figure *f) {
     printf("bolt-bench workload=%s via=%s ops=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f mean_us=%.1f\n",
            WORKLOAD_NAMES[wl], via, f->operations, f->per_second, f->p50_us, f->p99_us, f->mean_us);
+}
+
+static void keep_best(figure *best, figure f) {
+    if (f.per_second > best->per_second) *best = f;
+}
+
+static void print_ratios(workload wl, const char *via, const figure *f, const figure *in_process) {
+    printf("bolt-bench workload=%s %s_over_in_process p50_ratio=%.1f p99_ratio=%.1f throughput_ratio=%.1f\n",
+           WORKLOAD_NAMES[wl], via, f->p50_us / in_process->p50_us, f->p99_us / in_process->p99_us,
+           in_process->per_second / f->per_second);
 }
 
 /* ---- main --------------------------------------------------------------------------------------------------------- */
@@ -526,30 +589,29 @@ int main(int argc, char **argv) {
     eg_bolt_listener *listener;
     if (eg_bolt_listener_start(&listen, &listener, &err) != EG_OK) die("starting the Bolt listener", err.message);
 
-    bench b = {.cfg = &cfg, .graph = graph, .random = 0x9E3779B97F4A7C15ull};
+    bench b = {.cfg = &cfg, .graph = graph, .engine = listen.statements, .random = 0x9E3779B97F4A7C15ull};
     bolt_connect(&b.client, eg_bolt_listener_port(listener));
     printf("bolt-bench nodes=%zu relationships=%zu load_s=%.2f seconds=%.2f runs=%u client=C connections=1 "
            "durability=none peer=none note=\"no Bolt server in shared/bench (no Neo4j here): ratios are engram over "
            "Bolt against engram in-process, same run\"\n",
            cfg.nodes, relationships, load_seconds, cfg.seconds, cfg.runs);
 
-    figure best_bolt[WORKLOAD_COUNT] = {0}, best_c[WORKLOAD_COUNT] = {0};
+    figure best_bolt[WORKLOAD_COUNT] = {0}, best_cypher[WORKLOAD_COUNT] = {0}, best_c[WORKLOAD_COUNT] = {0};
     for (unsigned run = 0; run < cfg.runs; run++) {
         for (workload wl = 0; wl < WORKLOAD_COUNT; wl++) {
-            figure f = measure(&b, BOLT_OPERATIONS[wl]);
-            if (f.per_second > best_bolt[wl].per_second) best_bolt[wl] = f;
+            keep_best(&best_bolt[wl], measure(&b, BOLT_OPERATIONS[wl]));
             if (!C_OPERATIONS[wl]) continue;
-            f = measure(&b, C_OPERATIONS[wl]);
-            if (f.per_second > best_c[wl].per_second) best_c[wl] = f;
+            keep_best(&best_cypher[wl], measure(&b, CYPHER_OPERATIONS[wl]));
+            keep_best(&best_c[wl], measure(&b, C_OPERATIONS[wl]));
         }
     }
     for (workload wl = 0; wl < WORKLOAD_COUNT; wl++) {
         print_figure(wl, "bolt", &best_bolt[wl]);
         if (!C_OPERATIONS[wl]) continue;
+        print_figure(wl, "cypher", &best_cypher[wl]);
         print_figure(wl, "in_process", &best_c[wl]);
-        printf("bolt-bench workload=%s bolt_over_in_process p50_ratio=%.1f p99_ratio=%.1f throughput_ratio=%.1f\n",
-               WORKLOAD_NAMES[wl], best_bolt[wl].p50_us / best_c[wl].p50_us, best_bolt[wl].p99_us / best_c[wl].p99_us,
-               best_c[wl].per_second / best_bolt[wl].per_second);
+        print_ratios(wl, "bolt", &best_bolt[wl], &best_c[wl]);
+        print_ratios(wl, "cypher", &best_cypher[wl], &best_c[wl]);
     }
 
     bolt_close(&b.client);
