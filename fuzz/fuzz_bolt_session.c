@@ -1,5 +1,5 @@
 /* fuzz_bolt_session.c — one Bolt connection from outside (src/bolt/session.c with handshake.c, chunking.c and the
- * RETURN-only statements, inside transactions that are counted): whatever a client sends, in whatever split.
+ * a statement engine of its own, which answers every statement with one record and counts transactions): whatever a client sends, in whatever split.
  *
  * Input: byte 0 says where to split the rest into two reads; the rest is the client's bytes from the first (the
  * handshake) on. Checked: once the version is agreed, everything the session writes in a read is whole chunked
@@ -12,7 +12,9 @@
 #include "bolt/session.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Transactions begun and not yet ended; the one open transaction's handle is its address. */
 static int open_transactions;
@@ -30,8 +32,27 @@ static bool run_counted(void *context, void *tx, const char *statement, size_t s
                         const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
     (void)context;
     if (tx != NULL && (tx != &open_transactions || open_transactions != 1)) abort();
-    const eg_bolt_statements *literal = eg_bolt_literal_return_statements();
-    return literal->run(literal->context, tx, statement, statement_len, parameters, result, failure);
+    (void)parameters;
+    /* a statement starting with "!" fails, so that FAILED and its recovery are reached too */
+    if (statement_len > 0 && statement[0] == '!') {
+        snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Statement.SyntaxError");
+        snprintf(failure->message, sizeof failure->message, "refused");
+        return false;
+    }
+    /* one record holding the statement's text, in a column "s" */
+    eg_ps_value *field = calloc(1, sizeof *field), *record = calloc(1, sizeof *record),
+                *value = calloc(1, sizeof *value);
+    char *name = strdup("s"), *text = malloc(statement_len + 1);
+    if (!field || !record || !value || !name || !text) abort();
+    memcpy(text, statement, statement_len);
+    text[statement_len] = '\0';
+    *field = (eg_ps_value){.kind = EG_PS_STRING, .as.text = {.data = name, .len = 1}};
+    *value = (eg_ps_value){.kind = EG_PS_STRING, .as.text = {.data = text, .len = statement_len}};
+    *record = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = value, .count = 1}};
+    *result = (eg_bolt_result){.fields = {.kind = EG_PS_LIST, .as.list = {.items = field, .count = 1}},
+                               .records = {.kind = EG_PS_LIST, .as.list = {.items = record, .count = 1}},
+                               .type = "r"};
+    return true;
 }
 
 static void end_transaction(void *tx) {

@@ -581,7 +581,7 @@ TEST(c26_find_path_gives_the_graph_api_path) {
                  depth);
         json_t *rows = run(text, "{\"source_id\":\"p1\",\"target_id\":\"p4\"}");
         eg_path path;
-        CHECK_OK(eg_graph_find_path(g, "p1", "p4", depth, 0, &path, &err), &err);
+        CHECK_OK(eg_graph_find_path(g, "p1", "p4", depth, EG_REL_TYPES_ALL, &path, &err), &err);
         REQUIRE(rows);
         CHECK(json_array_size(rows) == (path.node_count ? 1u : 0u));
         if (path.node_count && json_array_size(rows) == 1) {
@@ -1143,6 +1143,46 @@ TEST(parameters_of_every_packstream_type_flow_through_and_only_storable_ones_sto
     CHECK_STATUS(eg_graph_get_node(g, "v2", EG_LABEL_ANY, &n, &err), EG_NOT_FOUND, &err);
 }
 
+typedef struct reader_thread {
+    int failures;
+} reader_thread;
+
+static void *concurrent_reads(void *arg) {
+    reader_thread *t = arg;
+    const char *text = "MATCH (n:Entity) RETURN toUpper(n.name) AS name, n.n ORDER BY name DESC LIMIT 2";
+    for (int i = 0; i < 50 / TEST_WORK_DIVISOR + 5; i++) {
+        eg_bolt_failure f;
+        cy_statement *s;
+        eg_bolt_result r;
+        if (!cy_parse(text, strlen(text), &s, &f) || !cy_execute(s, g, NULL, 0, &r, &f)) {
+            t->failures++;
+            continue;
+        }
+        const eg_ps_value *first = &r.records.as.list.items[0].as.list.items[0];
+        if (r.records.as.list.count != 2 || strcmp(first->as.text.data, "N19") != 0) t->failures++;
+        eg_bolt_result_free(&r);
+        cy_statement_free(s);
+    }
+    return NULL;
+}
+
+TEST(statements_run_concurrently_on_one_graph) {
+    reset_graph();
+    for (int i = 0; i < 20; i++) {
+        char id[16], p[64];
+        snprintf(id, sizeof id, "cc%02d", i);
+        snprintf(p, sizeof p, "{\"name\":\"n%02d\",\"n\":%d}", i, i);
+        make_node(EG_LABEL_ENTITY, id, p);
+    }
+    pthread_t threads[4];
+    reader_thread state[4] = {{0}};
+    for (int i = 0; i < 4; i++) pthread_create(&threads[i], NULL, concurrent_reads, &state[i]);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(state[i].failures == 0);
+    }
+}
+
 /* ---- the statement engine ---- */
 
 static eg_bolt_cypher_engine engine;
@@ -1308,6 +1348,7 @@ int main(void) {
     RUN(caller_queries_of_section_1_4);
     RUN(where_id_equality_reads_the_node_directly_and_stays_exact);
     RUN(parameters_of_every_packstream_type_flow_through_and_only_storable_ones_store);
+    RUN(statements_run_concurrently_on_one_graph);
     RUN(engine_auto_commit_commits_writes_and_rolls_back_failures);
     RUN(engine_transactions_begin_lazily_commit_and_roll_back);
     json_decref(last_stats);

@@ -7,6 +7,7 @@
 #include <engram/serve.h>
 #include <engram/settings.h>
 
+#include "bolt/cypher_statements.h"
 #include "bolt/listener.h"
 
 #include <signal.h>
@@ -22,9 +23,9 @@ const char cli_serve_help[] =
     "                                 [--tls-cert FILE --tls-key FILE] [--insecure]\n"
     "\n"
     "Serves the data folder over HTTP: engram's API (/v1/...), a Qdrant-compatible REST API, health probes and\n"
-    "Prometheus metrics (docs/serve.md); and Neo4j's Bolt protocol (docs/bolt.md: the protocol only, Cypher is\n"
-    "not supported yet). Runs until SIGINT or SIGTERM, then finishes the requests in flight (up to 10 s) and\n"
-    "closes the folder.\n"
+    "Prometheus metrics (docs/serve.md); and Neo4j's Bolt protocol, running Cypher over the folder's graph\n"
+    "(docs/bolt.md). Runs until SIGINT or SIGTERM, then finishes the requests in flight (up to 10 s) and closes\n"
+    "the folder.\n"
     "\n"
     "options (each overrides the setting in brackets; engram config lists them):\n"
     "  --http HOST:PORT   address to listen on [serve.http], default 127.0.0.1:6333; [::1]:PORT for IPv6;\n"
@@ -117,10 +118,11 @@ void cli_serve_block_signals(void) {
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-/* Starts the Bolt listener on `address`. Its connections are bounded by the same settings as HTTP's, and it
- * speaks TLS with HTTP's certificate. */
-static eg_status start_bolt(eg_db *db, const cli_serve_options *options, const char *address, eg_bolt_listener **out,
-                            eg_error *err) {
+/* Starts the Bolt listener on `address`, running Cypher through `engine` over the folder's graph (engine must
+ * outlive the listener). Its connections are bounded by the same settings as HTTP's, and it speaks TLS with HTTP's
+ * certificate. */
+static eg_status start_bolt(eg_db *db, const cli_serve_options *options, const char *address,
+                            eg_bolt_cypher_engine *engine, eg_bolt_listener **out, eg_error *err) {
     const eg_settings *settings = eg_db_settings(db);
     const char *password = eg_settings_text(settings, "serve.bolt_password");
     if (!*password && getenv("ENGRAM_BOLT_PASSWORD")) password = getenv("ENGRAM_BOLT_PASSWORD");
@@ -132,7 +134,7 @@ static eg_status start_bolt(eg_db *db, const cli_serve_options *options, const c
         .idle_timeout_ms = (unsigned)eg_settings_int(settings, "serve.idle_timeout_ms"),
         .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
         .routing_ttl_seconds = BOLT_ROUTING_TTL_SECONDS,
-        .statements = eg_bolt_literal_return_statements(),
+        .statements = eg_bolt_cypher_engine_init(engine, eg_db_graph(db)),
         .tx_timeout_ms = (uint64_t)eg_settings_int(settings, "serve.bolt_tx_timeout_ms"),
         .tls_cert_file = options->http.tls_cert_file,
         .tls_key_file = options->http.tls_key_file,
@@ -163,7 +165,8 @@ int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *serv
         return EXIT_FAILED;
     }
     eg_bolt_listener *bolt = NULL;
-    if (*bolt_address && start_bolt(db, serve_options, bolt_address, &bolt, &err) != EG_OK) {
+    eg_bolt_cypher_engine cypher_engine;
+    if (*bolt_address && start_bolt(db, serve_options, bolt_address, &cypher_engine, &bolt, &err) != EG_OK) {
         fprintf(stderr, "engram serve: %s (%s)\n", err.message, eg_status_name(err.code));
         if (server) eg_server_stop(server, 0);
         return EXIT_FAILED;
@@ -172,7 +175,7 @@ int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *serv
     /* Before the HTTP line, which watchers wait for: both are up once it is printed. Worded without "(port", the
      * pattern they read the HTTP port with. */
     if (bolt)
-        fprintf(stderr, "engram serve: Bolt on %s://%s, port %u (Cypher: only RETURN literals so far)\n",
+        fprintf(stderr, "engram serve: Bolt on %s://%s, port %u (Cypher over the graph)\n",
                 tls ? "bolt+s" : "bolt", bolt_address, (unsigned)eg_bolt_listener_port(bolt));
     char url_path[4096];
     snprintf(url_path, sizeof url_path, "%s/%s", data_dir, CLI_SERVE_URL_FILE);

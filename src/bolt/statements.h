@@ -1,7 +1,6 @@
 /* statements.h — the narrow interface through which the Bolt server runs a statement: a table of function
  * pointers that a statement engine fills, so that the protocol layer (session.c) knows nothing of Cypher and the
- * Cypher engine plugs in without touching it. Also the one engine that exists today, which answers only
- * `RETURN <integer or $parameter> AS <name>` and refuses every other statement honestly. */
+ * Cypher engine (cypher_statements.h) plugs in without touching it. */
 #ifndef ENGRAM_BOLT_STATEMENTS_H
 #define ENGRAM_BOLT_STATEMENTS_H
 
@@ -49,10 +48,5 @@ typedef struct eg_bolt_statements {
     /* ROLLBACK (and RESET, timeout, disconnect): drops tx's writes and ends it. */
     void (*rollback)(void *context, void *tx);
 } eg_bolt_statements;
-
-/* The engine until Cypher exists: `RETURN 1 AS n` (any integer literal, AS in any case) and `RETURN $x AS y`
- * (the parameter's value, of any type); anything else is a Neo.ClientError.Statement.SyntaxError FAILURE saying
- * that Cypher is not supported yet, and a missing parameter is Neo.ClientError.Statement.ParameterMissing. */
-const eg_bolt_statements *eg_bolt_literal_return_statements(void);
 
 #endif

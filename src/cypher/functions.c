@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,15 @@ static size_t utf8_offset(const char *s, size_t len, size_t cp) {
     return i;
 }
 
+/* Case mapping follows Unicode through the C.UTF-8 locale, made once for every thread (without it, only ASCII
+ * letters change). */
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_utf8_locale(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
 static bool change_case(cy_run *run, const eg_ps_value *v, bool upper, eg_ps_value *out) {
-    static locale_t utf8_locale;
-    if (!utf8_locale) utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    pthread_once(&utf8_locale_once, make_utf8_locale);
     const unsigned char *s = (const unsigned char *)v->as.text.data;
     size_t len = v->as.text.len;
     /* A case change can lengthen a code point's encoding by at most one byte in three. */

@@ -34,7 +34,10 @@ struct matcher {
     /* The current part. */
     const cy_pattern_part *part;
     search_step *steps;
-    eg_ps_value *nodes, *rels; /* per position, owned while the search holds them */
+    /* Per position, where the search holds its current value: in the row for a variable it bound, else in the
+     * position's scratch slot (nodes, rels: owned). Values move there without copies. */
+    const eg_ps_value **node_at, **rel_at;
+    eg_ps_value *nodes, *rels;
     /* Relationship element ids in use in this MATCH (uniqueness), pointing into rels of the parts. */
     const char **used;
     size_t used_count, used_capacity;
@@ -149,18 +152,46 @@ static void unbind(matcher *m, const char *variable, bool bound_here) {
     m->assigned[column] = false;
 }
 
+/* Places value (taken) at a pattern position: into the row when the position names a variable not bound yet
+ * (*bound_here), else into the scratch slot; *at then points at it. */
+static void place(matcher *m, const char *variable, eg_ps_value *value, eg_ps_value *scratch, const eg_ps_value **at,
+                  bool *bound_here) {
+    long column = column_of(m, variable);
+    *bound_here = column >= 0 && !m->assigned[column];
+    eg_ps_value *slot = *bound_here ? &m->row[column] : scratch;
+    cy_move(slot, value);
+    if (*bound_here) m->assigned[column] = true;
+    *at = slot;
+}
+
+static void unplace(matcher *m, const char *variable, eg_ps_value *scratch, bool bound_here) {
+    if (bound_here)
+        unbind(m, variable, true);
+    else
+        eg_ps_value_free(scratch);
+}
+
 static bool complete_part(matcher *m) {
     const cy_pattern_part *part = m->part;
     if (m->collect) {
         eg_ps_value node;
-        return cy_copy(m->run, &m->nodes[0], &node) && cy_list_push(m->run, m->collect, &node);
+        return cy_copy(m->run, m->node_at[0], &node) && cy_list_push(m->run, m->collect, &node);
     }
     bool bound_path = false;
     if (part->path_variable) {
-        eg_ps_value path;
-        if (!cy_path_value(m->run, m->nodes, m->rels, part->rel_count, &path)) return false;
-        bool ok = bind(m, part->path_variable, &path, &bound_path);
-        eg_ps_value_free(&path);
+        /* cy_path_value reads arrays of values: shallow views of the positions (nothing is freed through them). */
+        size_t n = part->rel_count + 1;
+        eg_ps_value *nodes = malloc(n * sizeof *nodes), *rels = malloc(n * sizeof *rels), path;
+        bool ok = nodes && rels ? true : cy_out_of_memory(m->run);
+        for (size_t i = 0; ok && i < n; i++) {
+            nodes[i] = *m->node_at[i];
+            if (i < part->rel_count) rels[i] = *m->rel_at[i];
+        }
+        ok = ok && cy_path_value(m->run, nodes, rels, part->rel_count, &path);
+        free(nodes);
+        free(rels);
+        if (ok) ok = bind(m, part->path_variable, &path, &bound_path);
+        if (ok) eg_ps_value_free(&path);
         if (!ok) return false;
     }
     bool ok = next_part(m);
@@ -172,8 +203,8 @@ static bool complete_part(matcher *m) {
 
 static bool search(matcher *m, size_t step);
 
-/* Tries node as the value of step's position. */
-static bool try_node(matcher *m, size_t step, const eg_ps_value *node, const eg_ps_value *wanted) {
+/* Tries node (taken when it fits) as the value of step's position. */
+static bool try_node(matcher *m, size_t step, eg_ps_value *node, const eg_ps_value *wanted) {
     const cy_node_pattern *np = &m->part->nodes[m->steps[step].node];
     long column = column_of(m, np->variable);
     if (column >= 0 && m->assigned[column]) {
@@ -181,12 +212,11 @@ static bool try_node(matcher *m, size_t step, const eg_ps_value *node, const eg_
         if (!cy_is_node(bound) || strcmp(cy_element_id(bound), cy_element_id(node)) != 0) return true;
     }
     if (!label_allowed(np, node) || !properties_match(wanted, node)) return true;
-    eg_ps_value *slot = &m->nodes[m->steps[step].node];
-    if (!cy_copy(m->run, node, slot)) return false;
+    size_t position = m->steps[step].node;
     bool bound_here;
-    bool ok = bind(m, np->variable, node, &bound_here) && search(m, step + 1);
-    unbind(m, np->variable, bound_here);
-    eg_ps_value_free(slot);
+    place(m, np->variable, node, &m->nodes[position], &m->node_at[position], &bound_here);
+    bool ok = search(m, step + 1);
+    unplace(m, np->variable, &m->nodes[position], bound_here);
     return ok;
 }
 
@@ -359,7 +389,7 @@ static bool search_expand(matcher *m, size_t step) {
     const search_step *s = &m->steps[step];
     const cy_rel_pattern *rp = &m->part->rels[s->rel];
     size_t from_position = s->forward ? s->rel : s->rel + 1;
-    const eg_ps_value *from = &m->nodes[from_position];
+    const eg_ps_value *from = m->node_at[from_position];
     const char *from_id = cy_element_id(from);
     eg_direction dir = rp->direction == CY_DIR_BOTH                    ? EG_DIR_BOTH
                        : (rp->direction == CY_DIR_RIGHT) == s->forward ? EG_DIR_OUT
@@ -422,22 +452,16 @@ static bool search_expand(matcher *m, size_t step) {
         bool found;
         ok = cy_fetch_node(run, other_id, &other, &found);
         if (ok && found && label_allowed(np, &other) && properties_match(&wanted_node, &other)) {
-            cy_move(&m->rels[s->rel], &rel);
-            bool bound_rel;
-            ok = push_used(m, cy_element_id(&m->rels[s->rel]));
+            bool bound_rel, bound_node;
+            place(m, rp->variable, &rel, &m->rels[s->rel], &m->rel_at[s->rel], &bound_rel);
+            ok = push_used(m, cy_element_id(m->rel_at[s->rel]));
             if (ok) {
-                ok = bind(m, rp->variable, &m->rels[s->rel], &bound_rel);
-                if (ok) {
-                    cy_move(&m->nodes[s->node], &other);
-                    bool bound_node;
-                    ok = bind(m, np->variable, &m->nodes[s->node], &bound_node) && search(m, step + 1);
-                    unbind(m, np->variable, bound_node);
-                    eg_ps_value_free(&m->nodes[s->node]);
-                    unbind(m, rp->variable, bound_rel);
-                }
+                place(m, np->variable, &other, &m->nodes[s->node], &m->node_at[s->node], &bound_node);
+                ok = search(m, step + 1);
+                unplace(m, np->variable, &m->nodes[s->node], bound_node);
                 pop_used(m);
             }
-            eg_ps_value_free(&m->rels[s->rel]);
+            unplace(m, rp->variable, &m->rels[s->rel], bound_rel);
         }
         eg_ps_value_free(&other);
         eg_ps_value_free(&rel);
@@ -484,16 +508,20 @@ static bool shortest_between(matcher *m, const eg_ps_value *source, const eg_ps_
     cy_run *run = m->run;
     const cy_rel_pattern *rp = m->part->rels;
     if (strcmp(cy_element_id(source), cy_element_id(target)) == 0) return true;
-    eg_rel_type_set types = 0;
-    for (size_t i = 0; i < rp->type_count; i++) {
-        eg_rel_type t;
-        if (cy_resolve_rel_type(rp->types[i], &t)) types |= EG_REL_TYPE_BIT(t);
+    eg_rel_type *type_list = rp->type_count ? malloc(rp->type_count * sizeof *type_list) : NULL;
+    if (rp->type_count && !type_list) return cy_out_of_memory(run);
+    eg_rel_type_set types = {type_list, 0};
+    for (size_t i = 0; i < rp->type_count; i++)
+        if (cy_resolve_rel_type(rp->types[i], &type_list[types.count])) types.count++;
+    if (rp->type_count && !types.count) {
+        free(type_list);
+        return true;
     }
-    if (rp->type_count && !types) return true;
     eg_path path;
     eg_error err;
     eg_status st = eg_graph_find_path(run->graph, cy_element_id(source), cy_element_id(target), (int)rp->max_hops,
                                       types, &path, &err);
+    free(type_list);
     if (st == EG_NOT_FOUND) return true;
     if (st != EG_OK) return cy_fail_status(run, st, &err, "finding a path");
     bool ok = true;
@@ -594,7 +622,9 @@ static bool match_part(matcher *previous, size_t index) {
     m.steps = calloc(positions, sizeof *m.steps);
     m.nodes = calloc(positions, sizeof *m.nodes);
     m.rels = calloc(positions, sizeof *m.rels);
-    bool ok = m.steps && m.nodes && m.rels ? true : cy_out_of_memory(run);
+    m.node_at = calloc(positions, sizeof *m.node_at);
+    m.rel_at = calloc(positions, sizeof *m.rel_at);
+    bool ok = m.steps && m.nodes && m.rels && m.node_at && m.rel_at ? true : cy_out_of_memory(run);
     if (ok && part->function != CY_PATH_PLAIN) {
         ok = shortest_part(&m);
     } else if (ok) {
@@ -616,6 +646,8 @@ static bool match_part(matcher *previous, size_t index) {
     free(m.steps);
     free(m.nodes);
     free(m.rels);
+    free(m.node_at);
+    free(m.rel_at);
     previous->emitted = m.emitted;
     return ok;
 }
@@ -630,11 +662,14 @@ static bool shortest_part(matcher *m) {
         cy_pattern_part end_part = {.at = part->at, .nodes = &part->nodes[e], .rel_count = 0};
         search_step step = {.node = 0};
         eg_ps_value slot = cy_null();
+        const eg_ps_value *slot_at = NULL;
         matcher end = *m;
         end.part = &end_part;
         end.steps = &step;
         end.nodes = &slot;
+        end.node_at = &slot_at;
         end.rels = NULL;
+        end.rel_at = NULL;
         end.collect = &ends[e];
         ok = cy_list(m->run, 0, &ends[e]) && search_anchor(&end);
     }

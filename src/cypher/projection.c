@@ -237,25 +237,28 @@ static bool sort_keys_for(cy_run *run, const cy_projection *p, const column *col
     return true;
 }
 
-static const cy_projection *sort_projection;
-static eg_ps_value **sort_key_rows;
+/* What the row comparison needs: the sort directions and each row's keys. */
+typedef struct sort_context {
+    const cy_projection *projection;
+    eg_ps_value **keys;
+} sort_context;
 
-static int compare_rows(size_t a, size_t b) {
-    for (size_t k = 0; k < sort_projection->order_count; k++) {
-        int c = cy_order(&sort_key_rows[a][k], &sort_key_rows[b][k]);
-        if (c) return sort_projection->order[k].descending ? -c : c;
+static int compare_rows(const sort_context *ctx, size_t a, size_t b) {
+    for (size_t k = 0; k < ctx->projection->order_count; k++) {
+        int c = cy_order(&ctx->keys[a][k], &ctx->keys[b][k]);
+        if (c) return ctx->projection->order[k].descending ? -c : c;
     }
     return (a > b) - (a < b);
 }
 
 /* A stable merge sort of row indices (qsort is not stable, and its comparator takes no context). */
-static void merge_sort(size_t *idx, size_t *tmp, size_t n) {
+static void merge_sort(const sort_context *ctx, size_t *idx, size_t *tmp, size_t n) {
     if (n < 2) return;
     size_t half = n / 2;
-    merge_sort(idx, tmp, half);
-    merge_sort(idx + half, tmp, n - half);
+    merge_sort(ctx, idx, tmp, half);
+    merge_sort(ctx, idx + half, tmp, n - half);
     size_t i = 0, j = half, k = 0;
-    while (i < half && j < n) tmp[k++] = compare_rows(idx[i], idx[j]) <= 0 ? idx[i++] : idx[j++];
+    while (i < half && j < n) tmp[k++] = compare_rows(ctx, idx[i], idx[j]) <= 0 ? idx[i++] : idx[j++];
     while (i < half) tmp[k++] = idx[i++];
     while (j < n) tmp[k++] = idx[j++];
     memcpy(idx, tmp, n * sizeof *idx);
@@ -527,9 +530,8 @@ bool cy_project(cy_run *run, const cy_projection *p, cy_table *table, bool is_wi
             ok = cy_out_of_memory(run);
         } else {
             for (size_t i = 0; i < count; i++) idx[i] = i;
-            sort_projection = p;
-            sort_key_rows = result.sort_keys;
-            merge_sort(idx, tmp, count);
+            sort_context ctx = {.projection = p, .keys = result.sort_keys};
+            merge_sort(&ctx, idx, tmp, count);
             for (size_t i = 0; i < count; i++) {
                 rows[i] = result.table.rows[idx[i]];
                 keys[i] = result.sort_keys[idx[i]];

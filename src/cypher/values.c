@@ -27,8 +27,15 @@ bool cy_string(cy_run *run, const char *text, size_t len, eg_ps_value *out) {
     return true;
 }
 
+/* Lists are allocated to the next power of two at or above their count, the capacity cy_list_push assumes. */
+static size_t list_capacity(size_t count) {
+    size_t capacity = 1;
+    while (capacity < count) capacity *= 2;
+    return capacity;
+}
+
 bool cy_list(cy_run *run, size_t count, eg_ps_value *out) {
-    eg_ps_value *items = calloc(count ? count : 1, sizeof *items);
+    eg_ps_value *items = calloc(list_capacity(count), sizeof *items);
     if (!items) return cy_out_of_memory(run);
     *out = (eg_ps_value){.kind = EG_PS_LIST, .as.list = {.items = items, .count = count}};
     return true;
@@ -36,8 +43,8 @@ bool cy_list(cy_run *run, size_t count, eg_ps_value *out) {
 
 bool cy_list_push(cy_run *run, eg_ps_value *list, eg_ps_value *value) {
     size_t n = list->as.list.count;
-    /* Grows by doubling: capacity is the next power of two at or above the count. */
-    bool full = n == 0 || (n & (n - 1)) == 0;
+    /* Grows by doubling: a list made by cy_list has the capacity list_capacity(count), full at a power of two. */
+    bool full = n > 0 && list_capacity(n) == n;
     if (full || !list->as.list.items) {
         size_t cap = n ? n * 2 : 1;
         eg_ps_value *items = realloc(list->as.list.items, cap * sizeof *items);
