@@ -536,7 +536,7 @@ static void print_ratios(workload wl, const char *via, const figure *f, const fi
 /* ---- main --------------------------------------------------------------------------------------------------------- */
 
 static void parse_args(int argc, char **argv, config *cfg) {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (value && strcmp(argv[i], "--nodes") == 0) {
@@ -553,7 +553,6 @@ static void parse_args(int argc, char **argv, config *cfg) {
             fprintf(stderr, "usage: bolt_bench [--nodes 10..10000000] [--seconds 0.2..600] [--runs 1..100]\n");
             exit(2);
         }
-        i++;
     }
 }
 
