@@ -1,5 +1,6 @@
-/* fuzz_bolt_session.c — one Bolt connection from outside (src/bolt/session.c with handshake.c, chunking.c and the
- * a statement engine of its own, which answers every statement with one record and counts transactions): whatever a client sends, in whatever split.
+/* fuzz_bolt_session.c — one Bolt connection from outside (src/bolt/session.c with handshake.c, chunking.c and
+ * a statement engine of its own, which answers a statement starting with RETURN with one record, fails any other,
+ * and counts transactions): whatever a client sends, in whatever split.
  *
  * Input: byte 0 says where to split the rest into two reads; the rest is the client's bytes from the first (the
  * handshake) on. Checked: once the version is agreed, everything the session writes in a read is whole chunked
@@ -33,8 +34,9 @@ static bool run_counted(void *context, void *tx, const char *statement, size_t s
     (void)context;
     if (tx != NULL && (tx != &open_transactions || open_transactions != 1)) abort();
     (void)parameters;
-    /* a statement starting with "!" fails, so that FAILED and its recovery are reached too */
-    if (statement_len > 0 && statement[0] == '!') {
+    /* only a statement starting with RETURN succeeds, so that FAILED and its recovery are reached too (the seeds'
+     * `MATCH (n) RETURN n` fails) */
+    if (statement_len < 6 || memcmp(statement, "RETURN", 6) != 0) {
         snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Statement.SyntaxError");
         snprintf(failure->message, sizeof failure->message, "refused");
         return false;

@@ -638,7 +638,7 @@ TEST(c26_find_path_gives_the_graph_api_path) {
                   "variable-length"));
 }
 
-TEST(c19_health_checks_and_c25_batch_in_a_transaction) {
+TEST(c19_health_checks_return_a_literal) {
     CHECK(rows_are("RETURN 1 as test", NULL, "[[1]]"));
     CHECK(rows_are("RETURN 1 as n", NULL, "[[1]]"));
     CHECK(fields_are("[\"n\"]"));
@@ -987,6 +987,28 @@ TEST(writes_refused_by_engram_model_change_nothing) {
                   "Neo.ClientError.Statement.ArithmeticError", NULL));
 }
 
+/* A statement of many clauses each nesting a value once more, and a very long pattern: refused, not a stack
+ * overflow. */
+TEST(hostile_nesting_and_pattern_length_are_bounded) {
+    size_t cap = 200000;
+    char *text = malloc(cap);
+    size_t len = (size_t)snprintf(text, cap, "WITH 1 AS x ");
+    for (int i = 0; i < 5000; i++) len += (size_t)snprintf(text + len, cap - len, "WITH [x] AS x ");
+    snprintf(text + len, cap - len, "RETURN x");
+    CHECK(refused(text, NULL, "Neo.ClientError.Statement.ExecutionFailed", "nest"));
+    len = (size_t)snprintf(text, cap, "UNWIND range(1, 100) AS i WITH collect([[[[[[[[[[i]]]]]]]]]]) AS x ");
+    for (int i = 0; i < 10; i++)
+        len += (size_t)snprintf(text + len, cap - len, "UNWIND [1] AS u%d WITH collect(x) AS x ", i);
+    snprintf(text + len, cap - len, "RETURN size(x)");
+    CHECK(rows_are(text, NULL, "[[1]]"));
+    len = (size_t)snprintf(text, cap, "MATCH (n0)");
+    for (int i = 1; i < 2000; i++) len += (size_t)snprintf(text + len, cap - len, "-->(n%d)", i);
+    snprintf(text + len, cap - len, " RETURN n0");
+    CHECK(refused(text, NULL, "Neo.ClientError.Statement.ArgumentError", "at most"));
+    CHECK(rows_are("MATCH (a)-->(b)-->(c)-->(d)-->(e)-->(f) RETURN count(*)", NULL, "[[0]]"));
+    free(text);
+}
+
 TEST(row_bound_is_a_clear_failure) {
     CHECK(refused("UNWIND range(1, 1024) AS x UNWIND range(1, 1025) AS y RETURN count(*)", NULL,
                   "Neo.ClientError.Statement.ExecutionFailed", "rows"));
@@ -1277,7 +1299,8 @@ TEST(engine_transactions_begin_lazily_commit_and_roll_back) {
     CHECK(engine_table->commit(engine_table->context, tx, &f));
     if (!joined) pthread_join(t, NULL);
     CHECK(writer.create_status == EG_OK);
-    /* Writes in a transaction: its own reads see them, others do not until commit (C25: nodes one by one). */
+    /* Writes in a transaction: its own reads see them, others do not until commit (C25: the C10 text once per node
+     * in one explicit transaction). */
     REQUIRE(engine_table->begin(engine_table->context, &tx, &f));
     for (int i = 0; i < 3; i++) {
         char params[64];
@@ -1336,7 +1359,7 @@ int main(void) {
     RUN(c20_c21_c22_decay_prune_and_count_stale_with_and_without_session);
     RUN(c23_c24_strengthen_matches_the_graph_api_formula);
     RUN(c26_find_path_gives_the_graph_api_path);
-    RUN(c19_health_checks_and_c25_batch_in_a_transaction);
+    RUN(c19_health_checks_return_a_literal);
     RUN(expressions_null_semantics_and_arithmetic);
     RUN(functions);
     RUN(match_where_optional_match_and_patterns);
@@ -1344,6 +1367,7 @@ int main(void) {
     RUN(aggregation_groups_by_the_other_items);
     RUN(create_merge_set_remove_delete);
     RUN(writes_refused_by_engram_model_change_nothing);
+    RUN(hostile_nesting_and_pattern_length_are_bounded);
     RUN(row_bound_is_a_clear_failure);
     RUN(caller_queries_of_section_1_4);
     RUN(where_id_equality_reads_the_node_directly_and_stays_exact);

@@ -75,6 +75,11 @@ static bool check_expression(cy_run *run, const scope *s, const cy_local *locals
 
 /* Adds the pattern's variables to s, then checks its property maps (which may read them). */
 static bool check_pattern(cy_run *run, scope *s, const cy_pattern *pattern) {
+    size_t nodes = 0;
+    for (size_t p = 0; p < pattern->count; p++) nodes += pattern->parts[p].rel_count + 1;
+    if (nodes > CY_MAX_PATTERN_NODES)
+        return cy_fail(run, CY_ARGUMENT_ERROR, "a pattern of %zu nodes: engram takes at most %d in one clause", nodes,
+                       CY_MAX_PATTERN_NODES);
     for (size_t p = 0; p < pattern->count; p++) {
         const cy_pattern_part *part = &pattern->parts[p];
         for (size_t i = 0; i <= part->rel_count; i++)

@@ -522,7 +522,19 @@ static bool call(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
     return ok;
 }
 
+static bool evaluate(const cy_env *env, const cy_expr *e, eg_ps_value *out);
+
 bool cy_eval(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
+    if (!evaluate(env, e, out)) return false;
+    /* The expressions that build containers are where a value can grow deeper. */
+    bool builds = e->kind == CY_EXPR_LIST || e->kind == CY_EXPR_MAP || e->kind == CY_EXPR_COMPREHENSION ||
+                  (e->kind == CY_EXPR_BINARY && e->op == CY_OP_ADD);
+    if (!builds || cy_check_depth(env->run, out)) return true;
+    eg_ps_value_free(out);
+    return false;
+}
+
+static bool evaluate(const cy_env *env, const cy_expr *e, eg_ps_value *out) {
     cy_run *run = env->run;
     *out = cy_null();
     switch (e->kind) {

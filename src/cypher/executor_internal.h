@@ -34,6 +34,13 @@
 #define CY_TAG_UNBOUND_REL 0x72  /* id, type, properties, element_id */
 #define CY_TAG_PATH 0x50         /* nodes, unbound relationships, indices */
 
+/* Nesting of a value a statement builds (lists, maps, structures inside each other): values are copied, compared
+ * and freed recursively, and statements can nest one level per clause, so a hostile one could otherwise build a
+ * value deep enough to overflow the stack. */
+#define CY_MAX_VALUE_DEPTH 64
+/* Node patterns in one clause's pattern (all its parts): the search recurses a few frames per element. */
+#define CY_MAX_PATTERN_NODES 64
+
 /* What a statement changed, in the order of Neo4j's counter names. */
 typedef struct cy_stats {
     int64_t nodes_created, nodes_deleted, relationships_created, relationships_deleted, properties_set, labels_added,
@@ -166,6 +173,9 @@ bool cy_json_to_value(cy_run *run, const json_t *json, eg_ps_value *out);
 /* A value that may be stored as property `name`: TypeError (naming it) for maps, bytes, structures, NaN or
  * infinities, lists of mixed or unstorable items. */
 bool cy_property_json(cy_run *run, const char *name, const eg_ps_value *value, json_t **out);
+
+/* Fails with ExecutionFailed when v nests deeper than CY_MAX_VALUE_DEPTH (looking no deeper than that). */
+bool cy_check_depth(cy_run *run, const eg_ps_value *v);
 
 /* Three-valued equality (=): null when either side is or holds null where it matters. */
 cy_truth cy_equals(const eg_ps_value *a, const eg_ps_value *b);

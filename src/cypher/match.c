@@ -444,6 +444,10 @@ static bool search_expand(matcher *m, size_t step) {
             other_id = r->target_id;
         if (fits && node_column >= 0 && m->assigned[node_column])
             fits = cy_is_node(&m->row[node_column]) && strcmp(cy_element_id(&m->row[node_column]), other_id) == 0;
+        /* An id in the other end's map decides before the node is read (C23 from a node with many neighbours). */
+        const eg_ps_value *wanted_other = cy_dict_get(&wanted_node, "id");
+        if (fits && wanted_other)
+            fits = wanted_other->kind == EG_PS_STRING && strcmp(wanted_other->as.text.data, other_id) == 0;
         if (!fits) {
             eg_ps_value_free(&rel);
             continue;

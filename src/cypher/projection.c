@@ -163,6 +163,7 @@ static bool aggregate_add(cy_run *run, const cy_expr *call, aggregate_state *st,
         if (st->value.kind == EG_PS_NULL) ok = cy_list(run, 0, &st->value);
         if (ok && st->value.as.list.count >= CY_MAX_ROWS)
             ok = cy_fail(run, CY_EXECUTION_FAILED, "collect() would hold more than %zu values", (size_t)CY_MAX_ROWS);
+        if (ok) ok = cy_check_depth(run, &v);
         if (ok) return cy_list_push(run, &st->value, &v);
     } else if (name_is(call, "sum") || name_is(call, "avg")) {
         if (!cy_is_number(&v)) {

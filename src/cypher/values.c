@@ -355,6 +355,25 @@ bool cy_mark_changed(cy_run *run, const char *element_id, bool deleted) {
     return true;
 }
 
+static bool depth_within(const eg_ps_value *v, int remaining) {
+    if (v->kind != EG_PS_LIST && v->kind != EG_PS_STRUCT && v->kind != EG_PS_DICT) return true;
+    if (remaining == 0) return false;
+    if (v->kind == EG_PS_DICT) {
+        for (size_t i = 0; i < v->as.dict.count; i++)
+            if (!depth_within(&v->as.dict.entries[i].value, remaining - 1)) return false;
+        return true;
+    }
+    for (size_t i = 0; i < v->as.list.count; i++)
+        if (!depth_within(&v->as.list.items[i], remaining - 1)) return false;
+    return true;
+}
+
+bool cy_check_depth(cy_run *run, const eg_ps_value *v) {
+    if (depth_within(v, CY_MAX_VALUE_DEPTH)) return true;
+    return cy_fail(run, CY_EXECUTION_FAILED, "a value would nest more than %d lists or maps deep, engram's bound",
+                   CY_MAX_VALUE_DEPTH);
+}
+
 /* ---- properties: what may be stored ---- */
 
 static bool storable_scalar(const eg_ps_value *v) {

@@ -1,9 +1,11 @@
 #!/bin/sh
 # run.sh — the ctest `bolt_js`: runs the official Neo4j JavaScript driver's tests (tests/bolt-js/*.test.mjs,
-# `node --test`) against two `engram serve`s on loopback ports they pick themselves: one with HTTP and plain Bolt
-# (ENGRAM_BOLT_URL), one with Bolt only (`--http ''`) over TLS with a self-signed certificate made here
-# (ENGRAM_BOLT_TLS_URL; the certificate is in NODE_EXTRA_CA_CERTS, so that bolt+s:// can verify it). Then it stops
-# both with SIGTERM and checks that each exits 0 within STOP_LIMIT seconds.
+# `node --test`) against three `engram serve`s on loopback ports they pick themselves, each on a data folder of its
+# own: one with HTTP and plain Bolt over the default graph.schema, t4dm (ENGRAM_BOLT_URL for Bolt, ENGRAM_HTTP_URL
+# for the same folder's `POST /v1/exec`); one with Bolt only (`--http ''`) over TLS with a self-signed certificate
+# made here (ENGRAM_BOLT_TLS_URL; the certificate is in NODE_EXTRA_CA_CERTS, so that bolt+s:// can verify it); one
+# with Bolt only and `--set graph.schema=open` (ENGRAM_BOLT_OPEN_URL). Then it stops all three with SIGTERM and
+# checks that each exits 0 within STOP_LIMIT seconds.
 #
 # Usage: sh tests/bolt-js/run.sh PATH_TO_ENGRAM
 # Exits 77 (ctest's SKIP_RETURN_CODE) when node is not installed; 1 on any failure.
@@ -58,14 +60,14 @@ fi
 ENGRAM_BOLT_PASSWORD=bolt-test-password-$$
 export ENGRAM_BOLT_PASSWORD
 
-# start_server NAME READY ARGS...: starts `engram serve ARGS` on the data folder $T/NAME, logging to $T/NAME.log,
-# and waits until the log has a line matching READY.
+# start_server NAME READY ARGS...: starts `engram ARGS` (global options, then `serve` and its own) on the data folder
+# $T/NAME, logging to $T/NAME.log, and waits until the log has a line matching READY.
 start_server() {
     name=$1
     ready=$2
     shift 2
     : >"$T/$name.log"
-    "$ENGRAM" --data "$T/$name" --no-sync serve "$@" 2>>"$T/$name.log" &
+    "$ENGRAM" --data "$T/$name" --no-sync "$@" 2>>"$T/$name.log" &
     PIDS="$PIDS $!"
     eval "${name}_pid=\$!"
     waited=0
@@ -81,17 +83,20 @@ start_server() {
 }
 
 # the Bolt line comes before the HTTP one; once the HTTP line is there, both listen
-start_server plain 'listening on http' --http 127.0.0.1:0 --bolt 127.0.0.1:0
+start_server plain 'listening on http' serve --http 127.0.0.1:0 --bolt 127.0.0.1:0
 ENGRAM_BOLT_URL=127.0.0.1:$(sed -n 's/.*Bolt on bolt:.*, port \([0-9][0-9]*\).*/\1/p' "$T/plain.log")
-start_server tls 'HTTP is off' --http '' --bolt 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+ENGRAM_HTTP_URL=http://127.0.0.1:$(sed -n 's/.*listening on http:.*(port \([0-9][0-9]*\)).*/\1/p' "$T/plain.log")
+start_server tls 'HTTP is off' serve --http '' --bolt 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
 ENGRAM_BOLT_TLS_URL=127.0.0.1:$(sed -n 's/.*Bolt on bolt+s:.*, port \([0-9][0-9]*\).*/\1/p' "$T/tls.log")
+start_server open 'HTTP is off' --set graph.schema=open serve --http '' --bolt 127.0.0.1:0
+ENGRAM_BOLT_OPEN_URL=127.0.0.1:$(sed -n 's/.*Bolt on bolt:.*, port \([0-9][0-9]*\).*/\1/p' "$T/open.log")
 NODE_EXTRA_CA_CERTS=$T/cert.pem
-export ENGRAM_BOLT_URL ENGRAM_BOLT_TLS_URL NODE_EXTRA_CA_CERTS
+export ENGRAM_BOLT_URL ENGRAM_HTTP_URL ENGRAM_BOLT_TLS_URL ENGRAM_BOLT_OPEN_URL NODE_EXTRA_CA_CERTS
 
 status=0
 timeout "$TEST_LIMIT" node --test "$HERE"/*.test.mjs || status=1
 for pid in $PIDS; do kill -TERM "$pid"; done
-for name in plain tls; do
+for name in plain tls open; do
     eval "pid=\$${name}_pid"
     waited=0
     while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
