@@ -12,17 +12,17 @@
  *             MATCH (m {id: $id}), (a {id: $a}), (b {id: $b})          create_relationship twice, commit
  *             CREATE (m)-[:RELATES_TO]->(a), (m)-[:TEMPORAL_BEFORE]->(b); COMMIT
  *   floor     RETURN 1 AS n over Bolt only: the protocol's round trip with next to no statement work.
- * Between the two, each workload also runs through the Cypher statement engine called in-process (via=cypher: the
+ * Each workload also runs through the Cypher statement engine called in-process (via=cypher: the
  * table Bolt sessions call, with the same statements, parameters and transactions, and no protocol), which splits
  * Bolt's cost into the executor's and the protocol's.
  * The Bolt transaction takes three round trips, as a driver's does: BEGIN pipelined with the first RUN + PULL,
  * then the second RUN + PULL, then COMMIT. Every Bolt record is decoded, as a driver would.
  *
- * Each figure runs for SECONDS; the Bolt and in-process figures of a workload alternate, RUNS times, and the run
- * with the most operations per second is reported, with its latency p50 / p99 (µs). Then the ratios Bolt over
- * in-process: p50, p99, and in-process throughput over Bolt throughput; and the same for Cypher over in-process. There is no peer: nothing in shared/bench
- * serves Bolt (there is no Neo4j here), so the ratios compare engram over Bolt with engram in-process, in the same
- * run. The graph is opened without fsync (no_sync) for both paths: the figures measure the protocol and the
+ * Each figure runs for SECONDS; the Bolt, Cypher and in-process figures of a workload alternate, RUNS times, and
+ * the run with the most operations per second is reported, with its latency p50 / p99 (µs). Then the ratios Bolt
+ * over in-process: p50, p99, and in-process throughput over Bolt throughput; and the same for Cypher over
+ * in-process. There is no peer: nothing in shared/bench serves Bolt (there is no Neo4j here), so the ratios
+ * compare engram over Bolt with engram in-process, in the same run. The graph is opened without fsync (no_sync) for both paths: the figures measure the protocol and the
  * executor, not the disk.
  *
  * usage: bolt_bench [--nodes N] [--seconds S] [--runs R]
