@@ -22,8 +22,8 @@
  * the run with the most operations per second is reported, with its latency p50 / p99 (µs). Then the ratios Bolt
  * over in-process: p50, p99, and in-process throughput over Bolt throughput; and the same for Cypher over
  * in-process. There is no peer: nothing in shared/bench serves Bolt (there is no Neo4j here), so the ratios
- * compare engram over Bolt with engram in-process, in the same run. The graph is opened without fsync (no_sync) for both paths: the figures measure the protocol and the
- * executor, not the disk.
+ * compare engram over Bolt with engram in-process, in the same run. The graph is opened without fsync (no_sync)
+ * for every path: the figures measure the protocol and the executor, not the disk.
  *
  * usage: bolt_bench [--nodes N] [--seconds S] [--runs R]
  * Defaults: 10000 nodes, 0.5 s per figure, 3 runs. Prints key=value lines. */
@@ -96,7 +96,7 @@ static size_t random_index(uint64_t *state, size_t n) {
 
 static void entity_id(char *out, size_t cap, size_t i) { snprintf(out, cap, "e%zu", i); }
 
-/* ---- the graph ---------------------------------------------------------------------------------------------------- */
+/* ---- the graph --------------------------------------------------------------------------------------------------- */
 
 static size_t similar_target(size_t i, size_t nodes) { return (31 * i + 7) % nodes; }
 
@@ -141,7 +141,7 @@ static void load_graph(eg_graph *g, size_t nodes, size_t *relationships) {
     free(props);
 }
 
-/* ---- the Bolt client ---------------------------------------------------------------------------------------------- */
+/* ---- the Bolt client --------------------------------------------------------------------------------------------- */
 
 typedef struct bolt_client {
     int fd;
@@ -317,7 +317,7 @@ static void bolt_close(bolt_client *c) {
     eg_bolt_dechunker_free(&c->in);
 }
 
-/* ---- the workloads ------------------------------------------------------------------------------------------------ */
+/* ---- the workloads ----------------------------------------------------------------------------------------------- */
 
 typedef enum workload { GET_NODE, EXPAND, CREATE, FLOOR, WORKLOAD_COUNT } workload;
 static const char *const WORKLOAD_NAMES[WORKLOAD_COUNT] = {"get_node", "expand", "create", "floor"};
@@ -479,7 +479,7 @@ static const operation BOLT_OPERATIONS[WORKLOAD_COUNT] = {bolt_get_node, bolt_ex
 static const operation CYPHER_OPERATIONS[WORKLOAD_COUNT] = {cypher_get_node, cypher_expand, cypher_create, NULL};
 static const operation C_OPERATIONS[WORKLOAD_COUNT] = {c_get_node, c_expand, c_create, NULL};
 
-/* ---- timing ------------------------------------------------------------------------------------------------------- */
+/* ---- timing ------------------------------------------------------------------------------------------------------ */
 
 typedef struct figure {
     size_t operations;
@@ -533,7 +533,7 @@ static void print_ratios(workload wl, const char *via, const figure *f, const fi
            in_process->per_second / f->per_second);
 }
 
-/* ---- main --------------------------------------------------------------------------------------------------------- */
+/* ---- main -------------------------------------------------------------------------------------------------------- */
 
 static void parse_args(int argc, char **argv, config *cfg) {
     for (int i = 1; i < argc; i += 2) {

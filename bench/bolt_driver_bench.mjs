@@ -128,8 +128,9 @@ function readBaseline(file) {
 }
 
 function ratioLine(name, label, driver, other) {
-  return `bolt-driver-bench workload=${name} ${label} p50_ratio=${(driver.p50 / other.p50).toFixed(1)} ` +
-    `p99_ratio=${(driver.p99 / other.p99).toFixed(1)} throughput_ratio=${(other.perSecond / driver.perSecond).toFixed(1)}`;
+  const ratio = (x, y) => (x / y).toFixed(1);
+  return `bolt-driver-bench workload=${name} ${label} p50_ratio=${ratio(driver.p50, other.p50)} ` +
+    `p99_ratio=${ratio(driver.p99, other.p99)} throughput_ratio=${ratio(other.perSecond, driver.perSecond)}`;
 }
 
 async function main() {

@@ -38,11 +38,13 @@ build-bench/bench/bolt_bench "${bench_args[@]}" | tee "$scratch/bolt_bench.out"
 
 # The graph of bolt_bench: Entity nodes e0 .. e(N-1) with a name; e(i) -RELATES_TO-> e(i+1) and
 # e(i) -SIMILAR_TO-> e((31 i + 7) mod N), self-loops left out; 1000 nodes or 500 nodes' relationships per batch.
-awk -v n="$nodes" 'BEGIN {
+awk -v n="$nodes" '
+function node(i) { return "{\"label\":\"Entity\",\"id\":\"e" i "\",\"properties\":{\"name\":\"entity e" i "\"}}" }
+function rel(s, t, type) { return "{\"source_id\":\"e" s "\",\"target_id\":\"e" t "\",\"type\":\"" type "\"}" }
+BEGIN {
   for (first = 0; first < n; first += 1000) {
     line = "{\"op\":\"batch_create_nodes\",\"nodes\":["
-    for (i = first; i < n && i < first + 1000; i++)
-      line = line (i > first ? "," : "") "{\"label\":\"Entity\",\"id\":\"e" i "\",\"properties\":{\"name\":\"entity e" i "\"}}"
+    for (i = first; i < n && i < first + 1000; i++) line = line (i > first ? "," : "") node(i)
     print line "]}"
   }
   for (first = 0; first < n; first += 500) {
@@ -50,8 +52,8 @@ awk -v n="$nodes" 'BEGIN {
     sep = ""
     for (i = first; i < n && i < first + 500; i++) {
       next_id = (i + 1) % n; similar = (31 * i + 7) % n
-      if (next_id != i) { line = line sep "{\"source_id\":\"e" i "\",\"target_id\":\"e" next_id "\",\"type\":\"RELATES_TO\"}"; sep = "," }
-      if (similar != i) { line = line sep "{\"source_id\":\"e" i "\",\"target_id\":\"e" similar "\",\"type\":\"SIMILAR_TO\"}"; sep = "," }
+      if (next_id != i) { line = line sep rel(i, next_id, "RELATES_TO"); sep = "," }
+      if (similar != i) { line = line sep rel(i, similar, "SIMILAR_TO"); sep = "," }
     }
     print line "]}"
   }
