@@ -694,6 +694,12 @@ TEST(expressions_null_semantics_and_arithmetic) {
     CHECK(rows_are("UNWIND [2, 1] AS x WITH x AS y ORDER BY x RETURN y", NULL, "[[1],[2]]"));
     CHECK(rows_are("RETURN 1 / 0.0 > 1e300, toString(0.1), toString(1.0), toString(10), toString(true)", NULL,
                    "[[true,\"0.1\",\"1.0\",\"10\",\"true\"]]"));
+    /* Floats print as Neo4j (Java) prints them: plain from 10^-3 to 10^7, else d.dddE<n>. */
+    CHECK(rows_are("RETURN toString(100.0), 'n=' + 2000.0, toString(1.0e7), toString(1.5e-4), toString(-0.0), "
+                   "toString(0.001), toString(123456.789), toString(-2.5e300), toString(9999999.0), toString(1/3.0)",
+                   NULL,
+                   "[[\"100.0\",\"n=2000.0\",\"1.0E7\",\"1.5E-4\",\"-0.0\",\"0.001\",\"123456.789\","
+                   "\"-2.5E300\",\"9999999.0\",\"0.3333333333333333\"]]"));
 }
 
 TEST(functions) {

@@ -9,6 +9,7 @@
 #include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -237,6 +238,11 @@ static void admit(eg_bolt_listener *l, int fd) {
         close(fd);
         return;
     }
+    /* Answers are small and a driver may send one round trip's requests in two writes: with Nagle's algorithm
+     * the second answer waited for the client's delayed ACK, some 40 ms (bench/bolt_driver_bench.mjs). The
+     * session already hands whole answers (or 64 KiB pieces) to the socket, so nothing gains by coalescing. */
+    int no_delay = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay);
     c->listener = l;
     c->fd = fd;
     c->peer_is_loopback = is_loopback(&peer);

@@ -672,15 +672,56 @@ void cy_format_float(double d, char *out, size_t cap) {
         snprintf(out, cap, d > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    /* The shortest text that reads back as the same double, with ".0" when it would look like an integer. */
-    for (int precision = 1; precision <= 17; precision++) {
-        snprintf(out, cap, "%.*g", precision, d);
-        if (strtod(out, NULL) == d) break;
+    if (d == 0) {
+        snprintf(out, cap, signbit(d) ? "-0.0" : "0.0");
+        return;
     }
-    if (!strpbrk(out, ".e")) {
-        size_t n = strlen(out);
-        if (n + 3 <= cap) memcpy(out + n, ".0", 3);
+    /* Neo4j prints a Float as Java does: the shortest digits that read back as the same double, in plain notation
+     * with at least one decimal between 10^-3 and 10^7 ("100.0", "0.001"), else as d.dddE<n> ("1.0E7", "1.5E-4"). */
+    char scientific[40];
+    int precision = 0;
+    for (; precision <= 16; precision++) {
+        snprintf(scientific, sizeof scientific, "%.*e", precision, d);
+        if (strtod(scientific, NULL) == d) break;
     }
+    char digits[24];
+    size_t n = 0;
+    const char *p = scientific;
+    bool negative = *p == '-';
+    if (negative) p++;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.') digits[n++] = *p;
+    digits[n] = '\0';
+    int exponent = atoi(p + 1);
+    double magnitude = fabs(d);
+    char text[64];
+    size_t at = 0;
+    if (negative) text[at++] = '-';
+    if (magnitude >= 1e-3 && magnitude < 1e7) {
+        if (exponent >= 0) {
+            for (int i = 0; i <= exponent; i++) text[at++] = (size_t)i < n ? digits[i] : '0';
+            text[at++] = '.';
+            if ((size_t)exponent + 1 < n)
+                for (size_t i = (size_t)exponent + 1; i < n; i++) text[at++] = digits[i];
+            else
+                text[at++] = '0';
+        } else {
+            text[at++] = '0';
+            text[at++] = '.';
+            for (int i = -1; i > exponent; i--) text[at++] = '0';
+            for (size_t i = 0; i < n; i++) text[at++] = digits[i];
+        }
+        text[at] = '\0';
+    } else {
+        text[at++] = digits[0];
+        text[at++] = '.';
+        if (n > 1)
+            for (size_t i = 1; i < n; i++) text[at++] = digits[i];
+        else
+            text[at++] = '0';
+        snprintf(text + at, sizeof text - at, "E%d", exponent);
+    }
+    snprintf(out, cap, "%s", text);
 }
 
 /* ---- string set ---- */
