@@ -734,6 +734,23 @@ TEST(functions) {
         "reverse([1,2]), trim('  x '), replace('aXbX', 'X', '-'), substring('hello', 1, 3), split('a,b,c', ','), "
         "left('hello', 2), right('hello', 2)",
         NULL, "[[3,2.5,-1,2.0,1.0,3.0,4.0,\"cba\",[2,1],\"x\",\"a-b-\",\"ell\",[\"a\",\"b\",\"c\"],\"he\",\"lo\"]]"));
+    /* As Java's String methods, which Neo4j runs: an empty search matches around every character; ß capitalises
+     * to SS. */
+    CHECK(rows_are("RETURN replace('abc', '', '-'), replace('', '', '-'), replace('h\u00e9!', '', '.'), "
+                   "toUpper('stra\u00dfe'), toLower('\u00c9T\u00c9')",
+                   NULL, "[[\"-a-b-c-\",\"-\",\".h.\u00e9.!.\",\"STRASSE\",\"\u00e9t\u00e9\"]]"));
+    {
+        char params[40000];
+        int at = snprintf(params, sizeof params, "{\"s\":\"");
+        for (int i = 0; i < 1000; i++) params[at++] = 'a';
+        at += snprintf(params + at, sizeof params - (size_t)at, "\",\"big\":\"");
+        for (int i = 0; i < 20000; i++) params[at++] = 'b';
+        snprintf(params + at, sizeof params - (size_t)at, "\"}");
+        CHECK(refused("RETURN replace($s, 'a', $big)", params, "Neo.ClientError.Statement.ExecutionFailed",
+                      "more than 16777216 bytes"));
+        CHECK(refused("RETURN replace($s, '', $big)", params, "Neo.ClientError.Statement.ExecutionFailed",
+                      "more than 16777216 bytes"));
+    }
     CHECK(rows_are("MATCH (n {id: 'f1'}) RETURN exists(n.name), exists(n.nothing), n.nothing IS NULL", NULL,
                    "[[true,false,true]]"));
     CHECK(rows_are("RETURN keys({b: 1, a: 2}), properties({a: 1}), length('abc'), isEmpty([])", NULL,

@@ -82,6 +82,11 @@ static bool change_case(cy_run *run, const eg_ps_value *v, bool upper, eg_ps_val
         wint_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
         for (int k = 1; k < n && i + (size_t)k < len; k++) cp = (cp << 6) | (s[i + k] & 0x3F);
         i += (size_t)n;
+        if (upper && cp == 0xDF) { /* ß has no one-letter capital: Java, and so Neo4j, write SS */
+            buffer[o++] = 'S';
+            buffer[o++] = 'S';
+            continue;
+        }
         if (utf8_locale)
             cp = upper ? towupper_l(cp, utf8_locale) : towlower_l(cp, utf8_locale);
         else if (cp < 0x80)
@@ -262,30 +267,47 @@ static bool trim(cy_run *run, const eg_ps_value *v, bool left, bool right, eg_ps
     return cy_string(run, s + lo, hi - lo, out);
 }
 
+/* replace(s, from, to), as Java's String.replace that Neo4j runs: every occurrence, left to right; an empty `from`
+ * matches before every character and at the end ("abc", "", "-" gives "-a-b-c-"). */
 static bool replace(cy_run *run, const eg_ps_value *args, eg_ps_value *out) {
     const char *s = args[0].as.text.data, *from = args[1].as.text.data, *to = args[2].as.text.data;
     size_t n = args[0].as.text.len, m = args[1].as.text.len, k = args[2].as.text.len;
-    if (m == 0) return cy_copy(run, &args[0], out);
     size_t hits = 0;
     for (size_t i = 0; i + m <= n;) {
-        if (memcmp(s + i, from, m) == 0) {
+        if (m == 0) { /* one place per character (a UTF-8 sequence), and the end */
+            hits++;
+            if (i == n) break;
+            i++;
+            while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+        } else if (memcmp(s + i, from, m) == 0) {
             hits++;
             i += m;
         } else {
             i++;
         }
     }
+    if (k > m && hits > (EG_PS_MAX_MESSAGE_BYTES - n) / (k - m))
+        return cy_fail(run, CY_EXECUTION_FAILED, "replace would build a string of more than %zu bytes",
+                       (size_t)EG_PS_MAX_MESSAGE_BYTES);
     size_t total = n + hits * k - hits * m;
     char *buffer = malloc(total + 1);
     if (!buffer) return cy_out_of_memory(run);
     size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        if (i + m <= n && memcmp(s + i, from, m) == 0) {
+    for (size_t i = 0; i <= n;) {
+        if (m == 0) {
+            memcpy(buffer + o, to, k);
+            o += k;
+            if (i == n) break;
+            do buffer[o++] = s[i++];
+            while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80);
+        } else if (i + m <= n && memcmp(s + i, from, m) == 0) {
             memcpy(buffer + o, to, k);
             o += k;
             i += m;
-        } else {
+        } else if (i < n) {
             buffer[o++] = s[i++];
+        } else {
+            break;
         }
     }
     bool ok = cy_string(run, buffer, o, out);
