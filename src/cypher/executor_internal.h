@@ -214,6 +214,8 @@ long cy_scope_find(const char *const *names, size_t width, const char *name);
 eg_ps_value *cy_row_widen(cy_run *run, const eg_ps_value *row, size_t width, size_t new_width);
 /* names plus name (when absent); returns the new width. */
 bool cy_scope_add(cy_run *run, const char ***names, size_t *width, const char *name);
+/* names plus every variable a pattern introduces (nodes, relationships, paths), in order (match.c). */
+bool cy_scope_add_pattern(cy_run *run, const cy_pattern *pattern, const char ***names, size_t *width);
 
 /* ---- expressions (evaluate.c, functions.c) ---- */
 bool cy_eval(const cy_env *env, const cy_expr *e, eg_ps_value *out);

@@ -756,7 +756,7 @@ bool cy_path_value(cy_run *run, const eg_ps_value *nodes, const eg_ps_value *rel
 
 /* ---- the clause ---- */
 
-static bool add_pattern_variables(cy_run *run, const cy_pattern *pattern, const char ***names, size_t *width) {
+bool cy_scope_add_pattern(cy_run *run, const cy_pattern *pattern, const char ***names, size_t *width) {
     for (size_t p = 0; p < pattern->count; p++) {
         const cy_pattern_part *part = &pattern->parts[p];
         for (size_t i = 0; i <= part->rel_count; i++) {
@@ -777,7 +777,7 @@ bool cy_match(cy_run *run, const cy_clause *clause, cy_table *table) {
     if (!names) return cy_out_of_memory(run);
     if (table->width) memcpy(names, table->names, table->width * sizeof *names);
     size_t width = table->width;
-    if (!add_pattern_variables(run, &clause->pattern, &names, &width)) {
+    if (!cy_scope_add_pattern(run, &clause->pattern, &names, &width)) {
         free(names);
         return false;
     }

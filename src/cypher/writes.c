@@ -156,17 +156,7 @@ static bool widen_scope(cy_run *run, const cy_pattern *pattern, const cy_table *
     if (!*names) return cy_out_of_memory(run);
     if (table->width) memcpy(*names, table->names, table->width * sizeof **names);
     *width = table->width;
-    for (size_t p = 0; p < pattern->count; p++) {
-        const cy_pattern_part *part = &pattern->parts[p];
-        for (size_t i = 0; i <= part->rel_count; i++) {
-            if (part->nodes[i].variable && !cy_scope_add(run, names, width, part->nodes[i].variable)) return false;
-            if (i < part->rel_count && part->rels[i].variable &&
-                !cy_scope_add(run, names, width, part->rels[i].variable))
-                return false;
-        }
-        if (part->path_variable && !cy_scope_add(run, names, width, part->path_variable)) return false;
-    }
-    return true;
+    return cy_scope_add_pattern(run, pattern, names, width);
 }
 
 static bool set_cell(cy_run *run, const cy_env *env, eg_ps_value *row, const char *variable, const eg_ps_value *value) {
