@@ -4,7 +4,9 @@
  * a FAILURE, a closed connection and the time bound ending it), bookmarks, stats, records handed to the transport
  * in bounded pieces, graph structures in 5.x and 4.4 byte for byte, ROUTE, TELEMETRY, LOGOFF, GOODBYE, every
  * request in a state that does not take it, FAILED -> IGNORED -> RESET, a RESET interrupting what arrived before
- * it, NOOPs, split bytes and an oversized message. */
+ * it, NOOPs, split bytes and an oversized message; from 5.7 FAILURE as a GQL status object (byte for byte, and
+ * the GQLSTATUS of each Neo4j code), HELLO's protocol_version after the manifest, and 5.8's home database in
+ * BEGIN's and RUN's SUCCESS and advertised address in LOGON's. */
 #include "bolt/chunking.h"
 #include "bolt/session.h"
 #include "test.h"
@@ -1165,6 +1167,208 @@ TEST(graph_values_keep_their_element_ids_in_5_and_lose_them_in_4_4) {
     }
 }
 
+/* ---- Bolt 5.7 and 5.8 ---- */
+
+/* FAILURE's metadata i as a GQL status object: neo4j_code, message, gql_status, description and the
+ * diagnostic_record (its standard fields at their defaults and the classification), in that order, and no `code`,
+ * which 5.7 renamed. */
+static bool is_gql_failure(const client *c, size_t i, const char *neo4j_code, const char *gql_status,
+                           const char *classification) {
+    static const char *const keys[] = {"neo4j_code", "message", "gql_status", "description", "diagnostic_record"};
+    if (reply_tag(c, i) != FAILURE) return false;
+    const eg_ps_value *d = &c->replies[i].as.list.items[0];
+    if (d->kind != EG_PS_DICT || d->as.dict.count != 5) return false;
+    for (size_t k = 0; k < 5; k++)
+        if (strcmp(d->as.dict.entries[k].key, keys[k]) != 0) return false;
+    const eg_ps_value *record = meta(c, i, "diagnostic_record");
+    if (record->kind != EG_PS_DICT || record->as.dict.count != 4) return false;
+    const eg_ps_entry *r = record->as.dict.entries;
+    const eg_ps_value *description = meta(c, i, "description");
+    return meta_text_is(c, i, "neo4j_code", neo4j_code) && meta_text_is(c, i, "gql_status", gql_status) &&
+           description->kind == EG_PS_STRING && strncmp(description->as.text.data, "error: ", 7) == 0 &&
+           strcmp(r[0].key, "OPERATION") == 0 && strcmp(r[0].value.as.text.data, "") == 0 &&
+           strcmp(r[1].key, "OPERATION_CODE") == 0 && strcmp(r[1].value.as.text.data, "0") == 0 &&
+           strcmp(r[2].key, "CURRENT_SCHEMA") == 0 && strcmp(r[2].value.as.text.data, "/") == 0 &&
+           strcmp(r[3].key, "_classification") == 0 && strcmp(r[3].value.as.text.data, classification) == 0;
+}
+
+/* The framed FAILURE a 5.7 client gets for PULL in READY:
+ * FAILURE {neo4j_code: "Neo.ClientError.Request.Invalid",
+ *          message: "Message PULL cannot be handled by a session in the READY state.", gql_status: "08N10",
+ *          description: "error: connection exception - invalid server state",
+ *          diagnostic_record: {OPERATION: "", OPERATION_CODE: "0", CURRENT_SCHEMA: "/",
+ *                              _classification: "CLIENT_ERROR"}}
+ * written out by hand from the PackStream specification, so that the writer is not checked against itself. */
+static const uint8_t PULL_IN_READY_5_7[] = {
+    0x01, 0x27, 0xB1, 0x7F, 0xA5, 0x8A, 0x6E, 0x65, 0x6F, 0x34, 0x6A, 0x5F, 0x63, 0x6F, 0x64, 0x65,
+    0xD0, 0x1F, 0x4E, 0x65, 0x6F, 0x2E, 0x43, 0x6C, 0x69, 0x65, 0x6E, 0x74, 0x45, 0x72, 0x72, 0x6F,
+    0x72, 0x2E, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74, 0x2E, 0x49, 0x6E, 0x76, 0x61, 0x6C, 0x69,
+    0x64, 0x87, 0x6D, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0xD0, 0x3F, 0x4D, 0x65, 0x73, 0x73, 0x61,
+    0x67, 0x65, 0x20, 0x50, 0x55, 0x4C, 0x4C, 0x20, 0x63, 0x61, 0x6E, 0x6E, 0x6F, 0x74, 0x20, 0x62,
+    0x65, 0x20, 0x68, 0x61, 0x6E, 0x64, 0x6C, 0x65, 0x64, 0x20, 0x62, 0x79, 0x20, 0x61, 0x20, 0x73,
+    0x65, 0x73, 0x73, 0x69, 0x6F, 0x6E, 0x20, 0x69, 0x6E, 0x20, 0x74, 0x68, 0x65, 0x20, 0x52, 0x45,
+    0x41, 0x44, 0x59, 0x20, 0x73, 0x74, 0x61, 0x74, 0x65, 0x2E, 0x8A, 0x67, 0x71, 0x6C, 0x5F, 0x73,
+    0x74, 0x61, 0x74, 0x75, 0x73, 0x85, 0x30, 0x38, 0x4E, 0x31, 0x30, 0x8B, 0x64, 0x65, 0x73, 0x63,
+    0x72, 0x69, 0x70, 0x74, 0x69, 0x6F, 0x6E, 0xD0, 0x32, 0x65, 0x72, 0x72, 0x6F, 0x72, 0x3A, 0x20,
+    0x63, 0x6F, 0x6E, 0x6E, 0x65, 0x63, 0x74, 0x69, 0x6F, 0x6E, 0x20, 0x65, 0x78, 0x63, 0x65, 0x70,
+    0x74, 0x69, 0x6F, 0x6E, 0x20, 0x2D, 0x20, 0x69, 0x6E, 0x76, 0x61, 0x6C, 0x69, 0x64, 0x20, 0x73,
+    0x65, 0x72, 0x76, 0x65, 0x72, 0x20, 0x73, 0x74, 0x61, 0x74, 0x65, 0xD0, 0x11, 0x64, 0x69, 0x61,
+    0x67, 0x6E, 0x6F, 0x73, 0x74, 0x69, 0x63, 0x5F, 0x72, 0x65, 0x63, 0x6F, 0x72, 0x64, 0xA4, 0x89,
+    0x4F, 0x50, 0x45, 0x52, 0x41, 0x54, 0x49, 0x4F, 0x4E, 0x80, 0x8E, 0x4F, 0x50, 0x45, 0x52, 0x41,
+    0x54, 0x49, 0x4F, 0x4E, 0x5F, 0x43, 0x4F, 0x44, 0x45, 0x81, 0x30, 0x8E, 0x43, 0x55, 0x52, 0x52,
+    0x45, 0x4E, 0x54, 0x5F, 0x53, 0x43, 0x48, 0x45, 0x4D, 0x41, 0x81, 0x2F, 0x8F, 0x5F, 0x63, 0x6C,
+    0x61, 0x73, 0x73, 0x69, 0x66, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6F, 0x6E, 0x8C, 0x43, 0x4C, 0x49,
+    0x45, 0x4E, 0x54, 0x5F, 0x45, 0x52, 0x52, 0x4F, 0x52, 0x00, 0x00,
+};
+
+TEST(failure_in_5_7_is_a_gql_status_object_byte_for_byte) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 7);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    eg_byte_buffer out = {0};
+    CHECK(eg_bolt_session_feed(c.session, (const uint8_t *)c.wire.data, c.wire.len, &out));
+    c.wire.len = 0;
+    REQUIRE(out.len == sizeof PULL_IN_READY_5_7);
+    CHECK(memcmp(out.data, PULL_IN_READY_5_7, sizeof PULL_IN_READY_5_7) == 0);
+    free(out.data);
+    disconnect(&c);
+}
+
+TEST(failures_in_5_8_carry_the_gqlstatus_of_their_neo4j_code) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 8);
+    run(&c, "MATCH (n) RETURN n", NULL);
+    exchange(&c);
+    CHECK(is_gql_failure(&c, 0, "Neo.ClientError.Statement.SyntaxError", "42001", "CLIENT_ERROR"));
+    CHECK(meta_text_is(&c, 0, "message", "not ROWS"));
+    CHECK(meta(&c, 0, "code") == NULL && meta(&c, 0, "cause") == NULL);
+    msg(&c, RESET, 0);
+    exchange(&c);
+    run(&c, "PARAM missing", NULL);
+    exchange(&c);
+    CHECK(is_gql_failure(&c, 0, "Neo.ClientError.Statement.ParameterMissing", "42N51", "CLIENT_ERROR"));
+    msg(&c, RESET, 0);
+    exchange(&c);
+    msg(&c, BEGIN, 1, 1, "db", "other");
+    exchange(&c);
+    CHECK(is_gql_failure(&c, 0, "Neo.ClientError.Database.DatabaseNotFound", "22N51", "CLIENT_ERROR"));
+    msg(&c, RESET, 0);
+    exchange(&c);
+    msg(&c, COMMIT, 0); /* a request the state does not take */
+    exchange(&c);
+    CHECK(is_gql_failure(&c, 0, "Neo.ClientError.Request.Invalid", "08N10", "CLIENT_ERROR"));
+    msg(&c, RESET, 0);
+    run(&c, "ROWS 2", NULL);
+    msg(&c, PULL, 1, 1, "n", "#0"); /* a malformed request */
+    exchange(&c);
+    CHECK(reply_tag(&c, 1) == SUCCESS);
+    CHECK(is_gql_failure(&c, 2, "Neo.ClientError.Request.Invalid", "08N06", "CLIENT_ERROR"));
+    msg(&c, RESET, 0);
+    exchange(&c);
+    /* a code without an entry of its own: Neo4j's default 50N42, classified by the code's class */
+    rows_calls.refuse_begin = true;
+    msg(&c, BEGIN, 1, 0);
+    exchange(&c);
+    rows_calls.refuse_begin = false;
+    CHECK(is_gql_failure(&c, 0, "Neo.TransientError.Transaction.LockClientStopped", "50N42", "TRANSIENT_ERROR"));
+    disconnect(&c);
+}
+
+TEST(a_5_6_client_keeps_the_failure_with_code) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 6);
+    run(&c, "MATCH (n) RETURN n", NULL);
+    exchange(&c);
+    REQUIRE(reply_tag(&c, 0) == FAILURE);
+    CHECK(c.replies[0].as.list.items[0].as.dict.count == 2);
+    CHECK(meta_text_is(&c, 0, "code", "Neo.ClientError.Statement.SyntaxError"));
+    CHECK(meta(&c, 0, "gql_status") == NULL && meta(&c, 0, "neo4j_code") == NULL);
+    disconnect(&c);
+}
+
+TEST(wrong_password_in_5_8_is_a_gql_failure_that_closes) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c = {.session = eg_bolt_session_new(&config, 9), .open = true};
+    shake_hands(&c, 5, 8);
+    msg(&c, HELLO, 1, 1, "user_agent", "test/1");
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "wrong");
+    exchange(&c);
+    CHECK(!c.open);
+    CHECK(is_gql_failure(&c, 1, "Neo.ClientError.Security.Unauthorized", "42NFF", "CLIENT_ERROR"));
+    disconnect(&c);
+}
+
+TEST(hello_names_the_version_only_after_the_manifest_and_logon_the_address_from_5_8) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c = {.session = eg_bolt_session_new(&config, 3), .open = true};
+    const uint8_t opening[20] = {0x60, 0x60, 0xB0, 0x17, 0, 0, 1, 0xFF, 0, 8, 8, 5, 0, 2, 4, 4};
+    eg_byte_buffer manifest = {0};
+    eg_bolt_session_feed(c.session, opening, 20, &manifest);
+    REQUIRE(manifest.len == 14);
+    CHECK(memcmp(manifest.data + 4, "\x02\x00\x08\x08\x05\x00\x00\x04\x04\x00", 10) == 0);
+    free(manifest.data);
+    CHECK(eg_byte_buffer_append(&c.wire, "\x00\x00\x08\x05\x00", 5, SIZE_MAX)); /* the client picks 5.8 */
+    msg(&c, HELLO, 1, 1, "user_agent", "t");
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    exchange(&c);
+    REQUIRE(c.reply_count == 2);
+    CHECK(meta_text_is(&c, 0, "protocol_version", "5.8"));
+    CHECK(meta_text_is(&c, 1, "advertised_address", "127.0.0.1:7687"));
+    disconnect(&c);
+    /* a plain handshake agreed 5.8 without the manifest: HELLO does not repeat it */
+    c = (client){.session = eg_bolt_session_new(&config, 4), .open = true};
+    shake_hands(&c, 5, 8);
+    msg(&c, HELLO, 1, 1, "user_agent", "t");
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    exchange(&c);
+    CHECK(reply_tag(&c, 0) == SUCCESS && meta(&c, 0, "protocol_version") == NULL);
+    disconnect(&c);
+    /* 5.7: no advertised_address in LOGON's SUCCESS */
+    c = (client){.session = eg_bolt_session_new(&config, 5), .open = true};
+    shake_hands(&c, 5, 7);
+    msg(&c, HELLO, 1, 1, "user_agent", "t");
+    msg(&c, LOGON, 1, 3, "scheme", "basic", "principal", "neo4j", "credentials", "secret");
+    exchange(&c);
+    CHECK(reply_tag(&c, 1) == SUCCESS && c.replies[1].as.list.items[0].as.dict.count == 0);
+    disconnect(&c);
+}
+
+TEST(begin_and_auto_commit_run_name_the_home_database_in_5_8_when_none_is_given) {
+    eg_bolt_session_config config = config_with(&ROWS_ENGINE);
+    client c;
+    connect_authenticated(&c, &config, 5, 8);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    run(&c, "ROWS 1", "neo4j");
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    msg(&c, BEGIN, 1, 0);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    msg(&c, ROLLBACK, 0);
+    msg(&c, BEGIN, 1, 1, "db", "neo4j");
+    msg(&c, ROLLBACK, 0);
+    exchange(&c);
+    REQUIRE(c.reply_count == 13);
+    CHECK(meta_text_is(&c, 0, "db", "neo4j"));        /* RUN without db */
+    CHECK(meta(&c, 3, "db") == NULL);                 /* RUN naming it */
+    CHECK(meta_text_is(&c, 6, "db", "neo4j"));        /* BEGIN without db */
+    CHECK(meta(&c, 7, "db") == NULL);                 /* RUN in the transaction */
+    CHECK(meta(&c, 11, "db") == NULL);                /* BEGIN naming it */
+    disconnect(&c);
+    /* 5.7 has no home-database resolution */
+    connect_authenticated(&c, &config, 5, 7);
+    run(&c, "ROWS 1", NULL);
+    msg(&c, PULL, 1, 1, "n", "#-1");
+    msg(&c, BEGIN, 1, 0);
+    exchange(&c);
+    REQUIRE(c.reply_count == 4);
+    CHECK(meta(&c, 0, "db") == NULL && meta(&c, 3, "db") == NULL);
+    disconnect(&c);
+}
+
 int main(void) {
     RUN(hello_with_auth_in_4_4_and_5_0_reports_a_neo4j_agent);
     RUN(wrong_password_is_unauthorized_and_closes);
@@ -1190,5 +1394,11 @@ int main(void) {
     RUN(a_transaction_past_its_time_is_rolled_back_and_the_next_request_fails);
     RUN(a_long_pull_is_handed_to_the_transport_in_bounded_pieces);
     RUN(graph_values_keep_their_element_ids_in_5_and_lose_them_in_4_4);
+    RUN(failure_in_5_7_is_a_gql_status_object_byte_for_byte);
+    RUN(failures_in_5_8_carry_the_gqlstatus_of_their_neo4j_code);
+    RUN(a_5_6_client_keeps_the_failure_with_code);
+    RUN(wrong_password_in_5_8_is_a_gql_failure_that_closes);
+    RUN(hello_names_the_version_only_after_the_manifest_and_logon_the_address_from_5_8);
+    RUN(begin_and_auto_commit_run_name_the_home_database_in_5_8_when_none_is_given);
     return test_summary();
 }

@@ -17,9 +17,9 @@
 /* The preamble every Bolt connection starts with. */
 #define EG_BOLT_MAGIC 0x6060B017u
 
-/* The versions this server speaks: 4.4, and 5.0 to 5.6. 5.7 changes FAILURE into GQL status objects and 5.8 adds
- * home-database hints; the server does not produce those yet, so it does not offer them. */
-#define EG_BOLT_MAX_5_MINOR 6
+/* The versions this server speaks: 4.4, and 5.0 to 5.8 (5.7: FAILURE as GQL status objects; 5.8: the home
+ * database in BEGIN's and RUN's SUCCESS). */
+#define EG_BOLT_MAX_5_MINOR 8
 
 typedef struct eg_bolt_version {
     uint8_t major, minor;
@@ -35,10 +35,12 @@ typedef enum eg_bolt_handshake_state {
 typedef struct eg_bolt_handshake {
     eg_bolt_handshake_state state;
     eg_bolt_version version;
+    /* The manifest went out (the client proposed 255.1): the client's choice is read after it, and HELLO's SUCCESS
+     * then names the agreed version (5.7+). */
+    bool manifest_sent;
     /* internal */
     uint8_t preamble[20];
     size_t preamble_have;
-    bool manifest_sent;    /* the manifest went out: the client's choice is being read */
     uint8_t choice[4 + 10]; /* the chosen version and the capabilities varint (at most 10 bytes for 64 bits) */
     size_t choice_have;
 } eg_bolt_handshake;

@@ -2,6 +2,7 @@
 #include "bolt/session.h"
 
 #include "bolt/chunking.h"
+#include "bolt/gql_status.h"
 #include "bolt/packstream.h"
 
 #include <stdatomic.h>
@@ -202,28 +203,63 @@ static void send_ignored(eg_bolt_session *s, eg_byte_buffer *out) {
     send_message(s, &w, out);
 }
 
-static void send_failure(eg_bolt_session *s, const char *code, const char *message, eg_byte_buffer *out) {
+/* FAILURE {code, message} up to 5.6. From 5.7 the Neo4j code is `neo4j_code` and a GQL status object comes with
+ * it: `gql_status`, `description` and the `diagnostic_record`, written whole (its three GQL standard fields at
+ * their defaults, and the classification) although the documentation lets a server leave out defaults: drivers
+ * fill them in either way. engram has no inner cause to give, so `cause` is absent. */
+static void send_failure(eg_bolt_session *s, const char *code, const eg_bolt_gql_status *gql, const char *message,
+                         eg_byte_buffer *out) {
     eg_ps_writer w = {0};
     eg_ps_write_struct_header(&w, MSG_FAILURE, 1);
-    eg_ps_write_dict_header(&w, 2);
-    write_text(&w, "code");
+    if (!version_at_least(s, 5, 7)) {
+        eg_ps_write_dict_header(&w, 2);
+        write_text(&w, "code");
+        write_text(&w, code);
+        write_text(&w, "message");
+        write_text(&w, message);
+        send_message(s, &w, out);
+        return;
+    }
+    eg_ps_write_dict_header(&w, 5);
+    write_text(&w, "neo4j_code");
     write_text(&w, code);
     write_text(&w, "message");
     write_text(&w, message);
+    write_text(&w, "gql_status");
+    write_text(&w, gql->gql_status);
+    write_text(&w, "description");
+    write_text(&w, gql->description);
+    write_text(&w, "diagnostic_record");
+    eg_ps_write_dict_header(&w, 4);
+    write_text(&w, "OPERATION");
+    write_text(&w, "");
+    write_text(&w, "OPERATION_CODE");
+    write_text(&w, "0");
+    write_text(&w, "CURRENT_SCHEMA");
+    write_text(&w, "/");
+    write_text(&w, "_classification");
+    write_text(&w, gql->classification);
     send_message(s, &w, out);
 }
 
 /* A FAILURE after which the client must RESET: an open transaction and its streams are gone. */
-static void fail_recoverably(eg_bolt_session *s, const char *code, const char *message, eg_byte_buffer *out) {
+static void fail_recoverably_as(eg_bolt_session *s, const char *code, const eg_bolt_gql_status *gql,
+                                const char *message, eg_byte_buffer *out) {
     drop_work(s);
-    send_failure(s, code, message, out);
+    send_failure(s, code, gql, message, out);
     if (!s->closing) s->state = EG_BOLT_FAILED;
+}
+
+static void fail_recoverably(eg_bolt_session *s, const char *code, const char *message, eg_byte_buffer *out) {
+    eg_bolt_gql_status gql = eg_bolt_gql_status_for(code);
+    fail_recoverably_as(s, code, &gql, message, out);
 }
 
 /* A FAILURE that ends the connection: a broken protocol or refused credentials. */
 static void fail_fatally(eg_bolt_session *s, const char *code, const char *message, eg_byte_buffer *out) {
+    eg_bolt_gql_status gql = eg_bolt_gql_status_for(code);
     drop_work(s);
-    send_failure(s, code, message, out);
+    send_failure(s, code, &gql, message, out);
     s->state = EG_BOLT_DEFUNCT;
     s->closing = true;
 }
@@ -232,7 +268,8 @@ static void refuse_in_state(eg_bolt_session *s, const char *message_name, eg_byt
     char text[160];
     snprintf(text, sizeof text, "Message %s cannot be handled by a session in the %s state.", message_name,
              eg_bolt_state_name(s->state));
-    fail_recoverably(s, "Neo.ClientError.Request.Invalid", text, out);
+    eg_bolt_gql_status gql = eg_bolt_gql_status_invalid_state();
+    fail_recoverably_as(s, "Neo.ClientError.Request.Invalid", &gql, text, out);
 }
 
 /* ---- reading requests ---- */
@@ -261,6 +298,13 @@ static const eg_ps_value *field(const eg_ps_value *message, size_t i, eg_ps_kind
 
 /* The database a RUN, BEGIN or ROUTE names: absent, null or "neo4j" is this server's one database. */
 static bool names_this_database(const char *db) { return db == NULL || strcmp(db, EG_BOLT_DATABASE) == 0; }
+
+/* Whether the SUCCESS of a BEGIN or an auto-commit RUN names the database the transaction runs in: from 5.8, when
+ * the client named none (absent or null), so that it learns the user's home database — here the one database —
+ * and can route its later transactions there without asking. */
+static bool names_home_database(const eg_bolt_session *s, const char *db) {
+    return db == NULL && version_at_least(s, 5, 8);
+}
 
 /* The tx_timeout of a BEGIN or RUN into *ms: absent or null is 0, no bound of the client's; otherwise a count of
  * milliseconds, 0 included (the drivers' "no timeout"). False when it is anything else. */
@@ -337,15 +381,23 @@ static void on_hello(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
     }
     char connection_id[32];
     snprintf(connection_id, sizeof connection_id, "bolt-%llu", (unsigned long long)s->connection_number);
+    /* 5.7+: a connection agreed through the manifest is told the version it got */
+    bool names_version = s->handshake.manifest_sent && version_at_least(s, 5, 7);
     eg_ps_writer w = {0};
     eg_ps_write_struct_header(&w, MSG_SUCCESS, 1);
-    eg_ps_write_dict_header(&w, 3);
+    eg_ps_write_dict_header(&w, 3 + names_version);
     write_text(&w, "server");
     write_text(&w, EG_BOLT_SERVER_AGENT);
     write_text(&w, "connection_id");
     write_text(&w, connection_id);
     write_text(&w, "hints");
     eg_ps_write_dict_header(&w, 0);
+    if (names_version) {
+        char version[8];
+        snprintf(version, sizeof version, "%u.%u", s->handshake.version.major, s->handshake.version.minor);
+        write_text(&w, "protocol_version");
+        write_text(&w, version);
+    }
     send_message(s, &w, out);
     if (!s->closing) s->state = auth_in_hello ? EG_BOLT_READY : EG_BOLT_AUTHENTICATION;
 }
@@ -360,7 +412,15 @@ static void on_logon(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
         refuse_credentials(s, out);
         return;
     }
-    send_empty_success(s, out);
+    bool names_address = version_at_least(s, 5, 8) && s->config->advertised_address != NULL;
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, MSG_SUCCESS, 1);
+    eg_ps_write_dict_header(&w, names_address);
+    if (names_address) { /* 5.8+: the address the server is configured to be known by */
+        write_text(&w, "advertised_address");
+        write_text(&w, s->config->advertised_address);
+    }
+    send_message(s, &w, out);
     if (!s->closing) s->state = EG_BOLT_READY;
 }
 
@@ -405,9 +465,10 @@ static void on_run(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buffe
     s->stream_count++;
     stream->qid = in_transaction ? s->next_qid++ : -1;
     s->last_qid = stream->qid;
+    bool names_home = !in_transaction && names_home_database(s, db);
     eg_ps_writer w = {0};
     eg_ps_write_struct_header(&w, MSG_SUCCESS, 1);
-    eg_ps_write_dict_header(&w, in_transaction ? 3 : 2);
+    eg_ps_write_dict_header(&w, 2 + in_transaction + names_home);
     write_text(&w, "fields");
     eg_ps_write_value(&w, &stream->result.fields);
     write_text(&w, "t_first");
@@ -415,6 +476,10 @@ static void on_run(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buffe
     if (in_transaction) {
         write_text(&w, "qid");
         eg_ps_write_int(&w, stream->qid);
+    }
+    if (names_home) {
+        write_text(&w, "db");
+        write_text(&w, EG_BOLT_DATABASE);
     }
     send_message(s, &w, out);
     if (!s->closing) s->state = in_transaction ? EG_BOLT_TX_STREAMING : EG_BOLT_STREAMING;
@@ -531,7 +596,15 @@ static void on_begin(eg_bolt_session *s, const eg_ps_value *message, eg_byte_buf
     }
     s->next_qid = 0;
     s->last_qid = -1;
-    send_empty_success(s, out);
+    bool names_home = names_home_database(s, db);
+    eg_ps_writer w = {0};
+    eg_ps_write_struct_header(&w, MSG_SUCCESS, 1);
+    eg_ps_write_dict_header(&w, names_home);
+    if (names_home) {
+        write_text(&w, "db");
+        write_text(&w, EG_BOLT_DATABASE);
+    }
+    send_message(s, &w, out);
     if (!s->closing) s->state = EG_BOLT_TX_READY;
 }
 

@@ -1,6 +1,7 @@
 // driver.test.mjs — the official Neo4j JavaScript driver (neo4j-driver, pinned in package-lock.json) against
 // `engram serve --bolt` on loopback: bolt:// and neo4j:// (routing through ROUTE), `RETURN 1 AS n`, a parameter,
-// a statement refused with Neo4j's code (a procedure CALL, a syntax error), a wrong password, an explicit transaction's bookmark passed to the next session,
+// a statement refused with Neo4j's code (a procedure CALL, a syntax error), the negotiated Bolt 5.8 and its GQL
+// status in a FAILURE, a wrong password, an explicit transaction's bookmark passed to the next session,
 // and a transaction past its client timeout. The server is started by run.sh, found in ENGRAM_BOLT_URL
 // ("127.0.0.1:PORT") with the password ENGRAM_BOLT_PASSWORD.
 import assert from 'node:assert/strict';
@@ -54,6 +55,26 @@ test('a procedure CALL is ProcedureNotFound and a typo a SyntaxError', { timeout
       assert.equal(error.code, 'Neo.ClientError.Statement.SyntaxError');
       return true;
     });
+  });
+});
+
+test('the driver negotiates Bolt 5.8 and reads a 5.7+ FAILURE as a GQL status with the Neo4j code', { timeout: 20000 }, async () => {
+  await withDriver(`bolt://${ADDRESS}`, PASSWORD, async (driver) => {
+    const session = driver.session();
+    try {
+      const summary = await session.run('RETURN 1 AS n').summary();
+      assert.equal(summary.server.protocolVersion.toString(), '5.8');
+      await assert.rejects(session.run('RETRUN 1'), (error) => {
+        assert.equal(error.code, 'Neo.ClientError.Statement.SyntaxError');
+        assert.equal(error.gqlStatus, '42001');
+        assert.equal(error.gqlStatusDescription, 'error: syntax error or access rule violation - invalid syntax');
+        assert.equal(error.classification, 'CLIENT_ERROR');
+        assert.equal(error.diagnosticRecord._classification, 'CLIENT_ERROR');
+        return true;
+      });
+    } finally {
+      await session.close();
+    }
   });
 });
 
