@@ -81,7 +81,7 @@ stop() {
 # The log exists before the process does: the shell opens the redirection in the child, which may run after the
 # first read of the log (and under set -e a sed that cannot open it ends this script).
 : >"$T/server.log"
-"$ENGRAM" --data "$T/server-data" --no-sync serve --http 127.0.0.1:0 2>>"$T/server.log" &
+"$ENGRAM" --data "$T/server-data" --no-sync serve --http 127.0.0.1:0 --bolt "" 2>>"$T/server.log" &
 SERVER_PID=$!
 wait_for_port "$SERVER_PID" "$T/server.log" "engram serve"
 URL=http://127.0.0.1:$PORT
