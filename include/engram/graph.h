@@ -229,6 +229,29 @@ typedef struct eg_graph_lmdb_options {
 eg_status eg_graph_open_lmdb(const char *dir, const eg_graph_lmdb_options *options, eg_graph **out,
                              eg_error *err);
 
+/* ---- The Neo4j backend --------------------------------------------------------------------------------- */
+
+/* A Neo4j server or cluster over Bolt (or `engram serve --bolt`); the fields are the Bolt client's (the pool's
+ * zeros take the defaults: 50 connections, 30 s acquisition, 3600 s lifetime, 30 s timeout). */
+typedef struct eg_graph_neo4j_options {
+    const char *uri;      /* bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc:// HOST[:PORT] */
+    const char *user;     /* NULL or "": no authentication */
+    const char *password;
+    const char *database; /* NULL or "": the server's default database */
+    const char *ca_file;  /* PEM certificates to trust for +s; NULL: the system's */
+    uint32_t max_connections;
+    uint32_t acquisition_timeout_ms;
+    uint32_t max_lifetime_ms;
+    uint32_t timeout_ms;
+} eg_graph_neo4j_options;
+
+/* Opens the graph store on a Neo4j server. It connects lazily, so it opens while the server is down (operations
+ * are then EG_UNAVAILABLE); the first operation runs the schema statements (unique ids, session and timestamp
+ * indexes: IF NOT EXISTS). Property values must be what Neo4j stores: an object, or a list that is nested, holds
+ * nulls or mixes kinds (integers and floats included), is EG_INVALID_ARGUMENT naming the property; the
+ * relationship property name `decayedThrough` is reserved. docs/backends.md lists every statement it sends. */
+eg_status eg_graph_open_neo4j(const eg_graph_neo4j_options *options, eg_graph **out, eg_error *err);
+
 /* ---- Operations (validate, then call the table) -------------------------------------------------------- */
 
 /* The schema writes are checked against (EG_SCHEMA_T4DM until set). Set it before sharing g between threads. */

@@ -1,0 +1,386 @@
+/* neo4j_relationships.c — relationship operations of the Neo4j graph backend: create-or-merge with MERGE (single
+ * and batch), delete, reads by node (one or many), counts, and the Hebbian strengthen / weaken / elapsed-time
+ * decay computed by the server on the relationships' weight, coAccessCount, lastAccessed and decayedThrough. */
+#include "graph/neo4j/neo4j_graph.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATEMENT_MAX 1024
+
+/* ---- create ---- */
+
+/* One statement per type: a relationship not there yet gets lastAccessed = now (a value given in properties wins),
+ * then the properties are merged in (a null removes one). */
+static void merge_statement(eg_rel_type type, char out[STATEMENT_MAX]) {
+    char type_clause[NJ_NAME_CLAUSE_MAX];
+    nj_type_clause(type, type_clause);
+    snprintf(out, STATEMENT_MAX,
+             "UNWIND $relationships AS rel MATCH (a {id: rel.source}) MATCH (b {id: rel.target}) "
+             "MERGE (a)-[r%s]->(b) ON CREATE SET r.lastAccessed = $now SET r += rel.properties "
+             "RETURN count(r) AS count",
+             type_clause);
+}
+
+/* The relationships of rels[] with `type`, as the $relationships parameter. */
+static eg_status relationship_rows(const eg_relationship_spec *rels, size_t count, eg_rel_type type,
+                                   eg_ps_value *out, size_t *rows, eg_error *err) {
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) n += rels[i].type == type;
+    if (!nj_ps_list(n, out)) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_status st = EG_OK;
+    for (size_t i = 0, at = 0; i < count && st == EG_OK; i++) {
+        if (rels[i].type != type) continue;
+        nj_params row;
+        nj_params_init(&row);
+        nj_param_string(&row, "source", rels[i].source_id);
+        nj_param_string(&row, "target", rels[i].target_id);
+        eg_ps_value props;
+        if ((st = nj_properties_to_ps(rels[i].properties, true, true, NULL, &props, err)) == EG_OK)
+            nj_param_take(&row, "properties", &props);
+        if (st == EG_OK) st = nj_params_status(&row, err);
+        if (st) {
+            nj_params_free(&row);
+            if (count > 1) eg_error_prefix(err, st, "relationships[%zu]: ", i);
+        } else {
+            out->as.list.items[at++] = row.dict;
+        }
+    }
+    if (st) eg_ps_value_free(out);
+    *rows = n;
+    return st;
+}
+
+/* Writes every relationship, one statement per type (each type once, in order of first appearance). *written
+ * counts the rows the statements matched: fewer than count means an end was missing. */
+static eg_status merge_relationships(neo4j_graph *ng, const eg_relationship_spec *rels, size_t count,
+                                     int64_t now, size_t *written, eg_error *err) {
+    eg_status st = EG_OK;
+    *written = 0;
+    for (size_t i = 0; i < count && st == EG_OK; i++) {
+        bool first = true;
+        for (size_t j = 0; first && j < i; j++) first = rels[j].type != rels[i].type;
+        if (!first) continue;
+        nj_params p;
+        nj_params_init(&p);
+        eg_ps_value list;
+        size_t rows;
+        if ((st = relationship_rows(rels, count, rels[i].type, &list, &rows, err))) break;
+        nj_param_take(&p, "relationships", &list);
+        nj_param_int(&p, "now", now);
+        char statement[STATEMENT_MAX];
+        merge_statement(rels[i].type, statement);
+        eg_bolt_result r;
+        if ((st = nj_params_status(&p, err)) == EG_OK &&
+            (st = nj_run(ng, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
+            uint64_t matched;
+            if ((st = nj_count_of(&r, "count", &matched, err)) == EG_OK) *written += (size_t)matched;
+            eg_bolt_result_free(&r);
+        }
+        nj_params_free(&p);
+    }
+    return st;
+}
+
+/* Names the first relationship with a missing end (EG_NOT_FOUND). */
+static eg_status name_missing_end(neo4j_graph *ng, const eg_relationship_spec *rels, size_t count, eg_error *err) {
+    for (size_t i = 0; i < count; i++) {
+        eg_status st = nj_check_ends(ng, rels[i].source_id, rels[i].target_id, err);
+        if (st) return count > 1 ? eg_error_prefix(err, st, "relationships[%zu]: ", i) : st;
+    }
+    return eg_error_set(err, EG_NOT_FOUND, "an end node of a relationship does not exist");
+}
+
+static eg_status create_relationships(eg_graph *g, const eg_relationship_spec *rels, size_t count, eg_error *err) {
+    for (size_t i = 0; i < count; i++) { /* refuse unstorable properties before anything is sent */
+        eg_ps_value v;
+        eg_status st = nj_properties_to_ps(rels[i].properties, true, true, NULL, &v, err);
+        if (st) return count > 1 ? eg_error_prefix(err, st, "relationships[%zu]: ", i) : st;
+        eg_ps_value_free(&v);
+    }
+    nj_write w;
+    eg_status st = nj_write_begin(neo4j_of(g), true, &w, err);
+    if (st) return st;
+    size_t written;
+    st = merge_relationships(w.g, rels, count, eg_now_ms(), &written, err);
+    if (st == EG_OK && written < count) st = name_missing_end(w.g, rels, count, err);
+    return nj_write_end(&w, st, err);
+}
+
+eg_status nj_create_relationship(eg_graph *g, const eg_relationship_spec *rel, eg_error *err) {
+    return create_relationships(g, rel, 1, err);
+}
+
+eg_status nj_batch_create_relationships(eg_graph *g, const eg_relationship_spec *rels, size_t count, eg_error *err) {
+    return create_relationships(g, rels, count, err);
+}
+
+/* ---- delete ---- */
+
+eg_status nj_delete_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
+                                 eg_error *err) {
+    char type_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
+    nj_type_clause(type, type_clause);
+    snprintf(statement, sizeof statement,
+             "MATCH (a {id: $source})-[r%s]->(b {id: $target}) WITH r, type(r) AS type DELETE r RETURN type",
+             type_clause);
+    nj_params p;
+    nj_params_init(&p);
+    nj_param_string(&p, "source", source_id);
+    nj_param_string(&p, "target", target_id);
+    nj_write w;
+    eg_bolt_result r;
+    eg_status st = nj_params_status(&p, err);
+    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), false, &w, err)) == EG_OK) {
+        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
+            if (nj_row_count(&r) == 0 && (st = nj_check_ends(w.g, source_id, target_id, err)) == EG_OK)
+                st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", source_id,
+                                  eg_rel_type_name(type), target_id);
+            eg_bolt_result_free(&r);
+        }
+        st = nj_write_end(&w, st, err);
+    }
+    nj_params_free(&p);
+    return st;
+}
+
+/* ---- reads ---- */
+
+/* The relationships of the nodes `ids` (an UNWIND over $ids): one row per node without any (source null) and per
+ * relationship; DISTINCT lists a self-loop once in both directions. */
+static void read_statement(eg_rel_type type, eg_direction dir, char out[STATEMENT_MAX]) {
+    char type_clause[NJ_NAME_CLAUSE_MAX];
+    nj_type_clause(type, type_clause);
+    const char *left = dir == EG_DIR_IN ? "<-" : "-", *right = dir == EG_DIR_OUT ? "->" : "-";
+    snprintf(out, STATEMENT_MAX,
+             "UNWIND $ids AS id MATCH (n {id: id}) OPTIONAL MATCH (n)%s[r%s]%s(m) "
+             "RETURN DISTINCT id, startNode(r).id AS source, type(r) AS type, endNode(r).id AS target, "
+             "properties(r) AS properties",
+             left, type_clause, right);
+}
+
+static eg_status append_relationship(eg_relationship_list *list, const eg_bolt_result *r, size_t row,
+                                     eg_error *err) {
+    eg_relationship *grown = realloc(list->items, (list->count + 1) * sizeof *grown);
+    if (!grown) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    list->items = grown;
+    eg_status st = nj_relationship_from_ps(nj_column(r, row, "source"), nj_column(r, row, "type"),
+                                           nj_column(r, row, "target"), nj_column(r, row, "properties"),
+                                           &list->items[list->count], err);
+    if (st == EG_OK) list->count++;
+    return st;
+}
+
+static int compare_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reads the relationships of ids[0..count) (each id once in the statement; a repeated id gets its list twice).
+ * found[i] says whether ids[i] exists. */
+static eg_status read_relationships(neo4j_graph *ng, const char *const *ids, size_t count, eg_rel_type type,
+                                    eg_direction dir, eg_relationship_list *out, bool *found, eg_error *err) {
+    const char **unique = malloc(count * sizeof *unique);
+    if (!unique) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    memcpy(unique, ids, count * sizeof *unique);
+    qsort(unique, count, sizeof *unique, compare_strings);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (n == 0 || strcmp(unique[n - 1], unique[i]) != 0) unique[n++] = unique[i];
+    nj_params p;
+    nj_params_init(&p);
+    eg_ps_value list;
+    if (nj_ps_string_list(unique, n, &list))
+        nj_param_take(&p, "ids", &list);
+    else
+        p.failed = true;
+    free(unique);
+    char statement[STATEMENT_MAX];
+    read_statement(type, dir, statement);
+    eg_bolt_result r;
+    eg_status st = nj_params_status(&p, err);
+    if (st == EG_OK) st = nj_run(ng, EG_BOLT_READ, statement, &p.dict, &r, err);
+    nj_params_free(&p);
+    if (st) return st;
+    memset(found, 0, count * sizeof *found);
+    for (size_t row = 0; row < nj_row_count(&r) && st == EG_OK; row++) {
+        const eg_ps_value *id = nj_column(&r, row, "id"), *source = nj_column(&r, row, "source");
+        if (!id || id->kind != EG_PS_STRING) {
+            st = nj_bad_answer(err, "a row without its node id");
+            break;
+        }
+        for (size_t i = 0; i < count && st == EG_OK; i++) {
+            if (strcmp(ids[i], id->as.text.data) != 0) continue;
+            found[i] = true;
+            if (source && source->kind != EG_PS_NULL) st = append_relationship(&out[i], &r, row, err);
+        }
+    }
+    eg_bolt_result_free(&r);
+    if (st)
+        for (size_t i = 0; i < count; i++) eg_relationship_list_free(&out[i]);
+    return st;
+}
+
+eg_status nj_get_relationships(eg_graph *g, const char *id, eg_rel_type type, eg_direction dir,
+                               eg_relationship_list *out, eg_error *err) {
+    bool found;
+    eg_status st = read_relationships(neo4j_of(g), &id, 1, type, dir, out, &found, err);
+    if (st == EG_OK && !found) st = eg_error_set(err, EG_NOT_FOUND, "node '%s' does not exist", id);
+    return st;
+}
+
+eg_status nj_get_relationships_batch(eg_graph *g, const char *const *ids, size_t count, eg_rel_type type,
+                                     eg_direction dir, eg_relationship_list *out, eg_error *err) {
+    if (count == 0) return EG_OK;
+    bool *found = malloc(count * sizeof *found);
+    if (!found) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_status st = read_relationships(neo4j_of(g), ids, count, type, dir, out, found, err);
+    free(found);
+    return st;
+}
+
+eg_status nj_count_relationships(eg_graph *g, uint64_t *out, eg_error *err) {
+    eg_bolt_result r;
+    eg_status st = nj_run(neo4j_of(g), EG_BOLT_READ, "MATCH ()-[r]->() RETURN count(r) AS count", NULL, &r, err);
+    if (st) return st;
+    st = nj_count_of(&r, "count", out, err);
+    eg_bolt_result_free(&r);
+    return st;
+}
+
+/* ---- Hebbian strengthen / weaken ---- */
+
+/* The same arithmetic as the embedded store, in the same order: w + rate * (1 - w) and w * (1 - rate), a missing
+ * weight counting as 0.1. */
+static void reweight_statement(eg_rel_type type, bool strengthen, char out[STATEMENT_MAX]) {
+    char type_clause[NJ_NAME_CLAUSE_MAX];
+    nj_type_clause(type, type_clause);
+    snprintf(out, STATEMENT_MAX, "MATCH (a {id: $from})-[r%s]->(b {id: $to}) %s RETURN r.weight AS weight",
+             type_clause,
+             strengthen ? "SET r.weight = coalesce(r.weight, 0.1) + $rate * (1 - coalesce(r.weight, 0.1)), "
+                          "r.coAccessCount = coalesce(r.coAccessCount, 0) + 1, r.lastAccessed = $now"
+                        : "SET r.weight = coalesce(r.weight, 0.1) * (1 - $rate)");
+}
+
+/* Reweights the relationships from -> to; *changed counts them, *best is the highest new weight. */
+static eg_status reweight_direction(neo4j_graph *ng, const char *statement, const char *from, const char *to,
+                                    double rate, int64_t now, size_t *changed, double *best, eg_error *err) {
+    nj_params p;
+    nj_params_init(&p);
+    nj_param_string(&p, "from", from);
+    nj_param_string(&p, "to", to);
+    nj_param_float(&p, "rate", rate);
+    nj_param_int(&p, "now", now);
+    eg_bolt_result r;
+    eg_status st = nj_params_status(&p, err);
+    if (st == EG_OK) st = nj_run(ng, EG_BOLT_WRITE, statement, &p.dict, &r, err);
+    nj_params_free(&p);
+    if (st) return st;
+    for (size_t row = 0; row < nj_row_count(&r) && st == EG_OK; row++) {
+        const eg_ps_value *w = nj_column(&r, row, "weight");
+        if (!w || w->kind != EG_PS_FLOAT) {
+            st = nj_bad_answer(err, "a weight that is not a float");
+            break;
+        }
+        if (*changed == 0 || w->as.real > *best) *best = w->as.real;
+        (*changed)++;
+    }
+    eg_bolt_result_free(&r);
+    return st;
+}
+
+eg_status nj_reweight_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
+                                   double rate, bool strengthen, double *new_weight, eg_error *err) {
+    char statement[STATEMENT_MAX];
+    reweight_statement(type, strengthen, statement);
+    int64_t now = eg_now_ms();
+    size_t changed = 0;
+    nj_write w;
+    eg_status st = nj_write_begin(neo4j_of(g), false, &w, err);
+    if (st) return st;
+    st = reweight_direction(w.g, statement, source_id, target_id, rate, now, &changed, new_weight, err);
+    if (st == EG_OK && changed == 0)
+        st = reweight_direction(w.g, statement, target_id, source_id, rate, now, &changed, new_weight, err);
+    if (st == EG_OK && changed == 0 && (st = nj_check_ends(w.g, source_id, target_id, err)) == EG_OK)
+        st = eg_error_set(err, EG_NOT_FOUND, "no %s relationship between '%s' and '%s'",
+                          type == EG_REL_ANY ? "" : eg_rel_type_name(type), source_id, target_id);
+    return nj_write_end(&w, st, err);
+}
+
+/* ---- decay ---- */
+
+/* A relationship is stale when lastAccessed < $cutoff (now - stale days); in scope when $session_id is null or its
+ * source node's sessionId. Decay is elapsed-time based, as the embedded store's: from start = the later of
+ * lastAccessed + stale time and decayedThrough, every whole day up to now costs a factor (1 - rate), and
+ * decayedThrough moves to the end of the last whole day applied, so a second run in a row changes nothing. */
+#define STALE_SCOPE                                                                                                  \
+    "MATCH (a)-[r]->() WHERE r.lastAccessed < $cutoff AND ($session_id IS NULL OR a.sessionId = $session_id) "
+
+static const char DECAY[] =
+    STALE_SCOPE
+    "WITH r, r.lastAccessed + $stale_ms AS became_stale, coalesce(r.decayedThrough, 0) AS decayed_through "
+    "WITH r, CASE WHEN decayed_through > became_stale THEN decayed_through ELSE became_stale END AS start "
+    "WITH r, start, ($now - start) / $day_ms AS days WHERE days > 0 "
+    "SET r.weight = coalesce(r.weight, 0.1) * (1 - $rate) ^ days, r.decayedThrough = start + days * $day_ms "
+    "RETURN count(r) AS count";
+
+/* After decay: stale relationships below min_weight go. */
+static const char PRUNE[] = STALE_SCOPE "AND coalesce(r.weight, 0.1) < $min_weight "
+                                        "WITH r, type(r) AS type DELETE r RETURN count(type) AS count";
+
+static const char COUNT_STALE[] = STALE_SCOPE "RETURN count(r) AS count";
+
+static void stale_params(nj_params *p, double stale_days, const char *session_id, int64_t now) {
+    int64_t stale_ms = (int64_t)(stale_days * EG_MS_PER_DAY);
+    nj_param_int(p, "cutoff", now - stale_ms);
+    nj_param_int(p, "stale_ms", stale_ms);
+    if (session_id)
+        nj_param_string(p, "session_id", session_id);
+    else
+        nj_param_null(p, "session_id");
+}
+
+static eg_status run_count(neo4j_graph *ng, eg_bolt_access access, const char *statement, const nj_params *p,
+                           uint64_t *out, eg_error *err) {
+    eg_bolt_result r;
+    eg_status st = nj_params_status(p, err);
+    if (st == EG_OK) st = nj_run(ng, access, statement, &p->dict, &r, err);
+    if (st) return st;
+    st = nj_count_of(&r, "count", out, err);
+    eg_bolt_result_free(&r);
+    return st;
+}
+
+eg_status nj_batch_decay_relationships(eg_graph *g, double stale_days, double decay_rate, double min_weight,
+                                       const char *session_id, eg_decay_result *out, eg_error *err) {
+    int64_t now = eg_now_ms();
+    nj_params p;
+    nj_params_init(&p);
+    stale_params(&p, stale_days, session_id, now);
+    nj_param_int(&p, "now", now);
+    nj_param_int(&p, "day_ms", (int64_t)EG_MS_PER_DAY);
+    nj_param_float(&p, "rate", decay_rate);
+    nj_param_float(&p, "min_weight", min_weight);
+    eg_decay_result result = {0, 0};
+    nj_write w;
+    eg_status st = nj_write_begin(neo4j_of(g), true, &w, err);
+    if (st == EG_OK) {
+        if (decay_rate > 0) st = run_count(w.g, EG_BOLT_WRITE, DECAY, &p, &result.decayed, err);
+        if (st == EG_OK) st = run_count(w.g, EG_BOLT_WRITE, PRUNE, &p, &result.pruned, err);
+        st = nj_write_end(&w, st, err);
+    }
+    nj_params_free(&p);
+    if (st == EG_OK) *out = result;
+    return st;
+}
+
+eg_status nj_count_stale_relationships(eg_graph *g, double stale_days, const char *session_id, uint64_t *out,
+                                       eg_error *err) {
+    nj_params p;
+    nj_params_init(&p);
+    stale_params(&p, stale_days, session_id, eg_now_ms());
+    eg_status st = run_count(neo4j_of(g), EG_BOLT_READ, COUNT_STALE, &p, out, err);
+    nj_params_free(&p);
+    return st;
+}
