@@ -6,9 +6,10 @@ set -euo pipefail
 # clang and libclang-rt-14-dev (Debian 12's libFuzzer) build the fuzzers (scripts/fuzz.sh).
 # libmicrohttpd-dev: the HTTP server of `engram serve`; libgnutls28-dev: TLS on Bolt; gnutls-bin: certtool, which
 # makes the TLS tests' certificate;
-# libcurl4-openssl-dev: the Qdrant vector backend and the `engram` command's client mode (--url); curl: the TLS test's HTTPS client.
+# libcurl4-openssl-dev: the Qdrant vector backend and the `engram` command's client mode (--url); curl: the TLS test's HTTPS client;
+# libssl-dev: TLS of the Bolt client (bolt+s://, neo4j+s://), with OpenSSL.
 packages=(build-essential cmake pkg-config liblmdb-dev libjansson-dev zlib1g-dev clang libclang-rt-14-dev
-          libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-openssl-dev curl)
+          libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-openssl-dev curl libssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -51,7 +51,8 @@ typedef enum eg_bolt_access { EG_BOLT_READ, EG_BOLT_WRITE } eg_bolt_access;
 /* One statement in a transaction of its own (auto-commit), on a writer or a reader. A transient failure or a
  * lost connection before any record arrived is retried (with bounded backoff, within timeout_ms); a write is sent
  * again only when the server cannot have run it (the connection failed before RUN was sent). *result is owned by
- * the caller (eg_bolt_result_free). Reads after writes see them: the client carries the last bookmark. */
+ * the caller (eg_bolt_result_free); result NULL: the records are not wanted (DISCARD), as for a write that returns
+ * nothing. Reads after writes see them: the client carries the last bookmark. */
 eg_status eg_bolt_client_run(eg_bolt_client *client, eg_bolt_access access, const char *statement,
                              const eg_ps_value *parameters, eg_bolt_result *result, eg_error *err);
 
@@ -59,7 +60,7 @@ eg_status eg_bolt_client_run(eg_bolt_client *client, eg_bolt_access access, cons
 typedef struct eg_bolt_tx eg_bolt_tx;
 
 eg_status eg_bolt_client_begin(eg_bolt_client *client, eg_bolt_access access, eg_bolt_tx **out, eg_error *err);
-/* A failure leaves tx good only for rollback. */
+/* A failure leaves tx good only for rollback. result NULL: the records are not wanted (DISCARD). */
 eg_status eg_bolt_tx_run(eg_bolt_tx *tx, const char *statement, const eg_ps_value *parameters,
                          eg_bolt_result *result, eg_error *err);
 /* Commits and frees tx (whatever the outcome). */
