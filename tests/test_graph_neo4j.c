@@ -13,6 +13,8 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -451,10 +453,13 @@ static void stale_edge(const char *s, const char *t, double days_ago, double wei
     json_decref(p);
 }
 
+static uint64_t decay_work; /* relationships decayed or pruned by the checks so far */
+
 static void check_decay(double stale_days, double rate, double min_weight, const char *session, int line) {
     eg_decay_result r[TWINS];
     for (int i = 0; i < TWINS; i++)
         CHECK_OK(eg_graph_batch_decay_relationships(G[i], stale_days, rate, min_weight, session, &r[i], &err), &err);
+    decay_work += r[NEO4J].decayed + r[NEO4J].pruned;
     if (r[EMBEDDED].decayed != r[NEO4J].decayed || r[EMBEDDED].pruned != r[NEO4J].pruned) {
         fprintf(stderr, "  %s:%d: decay results differ: %llu/%llu decayed, %llu/%llu pruned\n", __FILE__, line,
                 (unsigned long long)r[EMBEDDED].decayed, (unsigned long long)r[NEO4J].decayed,
@@ -486,8 +491,9 @@ TEST(decay_is_elapsed_time_based_idempotent_and_equal) {
     CHECK_OK(eg_graph_batch_decay_relationships(G[NEO4J], 30, 0.01, 0.01, NULL, &again, &err), &err);
     CHECK(again.decayed == 0 && again.pruned == 0);
     check_decay(30, 0.01, 0.01, NULL, __LINE__);
-    check_decay(20, 0.5, 0.05, "alpha", __LINE__); /* a shorter stale time: later days count */
+    check_decay(20, 0.5, 0.05, "alpha", __LINE__); /* a shorter stale time: decayedThrough still holds */
     for (int k = 0; k < 4; k++) check_relationships(ids[k], EG_REL_ANY, EG_DIR_OUT, false, __LINE__);
+    CHECK(decay_work == 5); /* beta: 1 decayed and pruned; then alpha and beta: 3; nothing twice */
     CHECK_COUNTS();
     twins_close();
 }
@@ -587,6 +593,9 @@ TEST(transactions_commit_and_roll_back_like_the_embedded_store) {
         CHECK_OK(eg_graph_create_node(tx[i], EG_LABEL_EPISODE, "t3", NULL, &err), &err);
         CHECK_STATUS(eg_graph_create_relationship(tx[i], "t3", "nobody", EG_REL_USES, NULL, &err), EG_NOT_FOUND,
                      &err);
+        eg_node n; /* still readable, as in the embedded store */
+        CHECK_OK(eg_graph_get_node(tx[i], "t3", EG_LABEL_ANY, &n, &err), &err);
+        eg_node_clear(&n);
         CHECK_STATUS(eg_graph_commit(tx[i], &err), EG_CONFLICT, &err);
     }
     CHECK_NODE("t3", EG_LABEL_ANY, EG_NOT_FOUND);
@@ -624,6 +633,90 @@ TEST(closing_the_store_rolls_back_its_own_threads_transaction) {
     CHECK_STATUS(eg_graph_commit(tx, &err), EG_CONFLICT, &err);
     G[NEO4J] = open_neo4j(eg_bolt_listener_port(listener));
     CHECK_STATUS(eg_graph_get_node(G[NEO4J], "t1", EG_LABEL_ANY, &(eg_node){0}, &err), EG_NOT_FOUND, &err);
+    twins_close();
+}
+
+TEST(a_statement_the_server_refuses_leaves_the_transaction_only_for_rollback) {
+    twins_open();
+    eg_graph *tx;
+    CHECK_OK(eg_graph_begin(G[NEO4J], &tx, &err), &err);
+    CHECK_OK(eg_graph_create_node(tx, EG_LABEL_EPISODE, "t1", NULL, &err), &err);
+    eg_graph_set_schema(server_store, EG_SCHEMA_T4DM); /* the server refuses what this handle's schema allows */
+    eg_graph_set_schema(tx, EG_SCHEMA_OPEN);
+    eg_label open_label;
+    CHECK_OK(eg_label_parse("Contact", &open_label, &err), &err);
+    eg_status st = eg_graph_create_node(tx, open_label, "c1", NULL, &err);
+    CHECK(st == EG_INVALID_ARGUMENT);
+    CHECK(!eg_status_is_store_failure(st));
+    CHECK_STATUS(eg_graph_get_node(tx, "t1", EG_LABEL_ANY, &(eg_node){0}, &err), EG_CONFLICT, &err);
+    CHECK_STATUS(eg_graph_commit(tx, &err), EG_CONFLICT, &err);
+    CHECK_STATUS(eg_graph_get_node(G[NEO4J], "t1", EG_LABEL_ANY, &(eg_node){0}, &err), EG_NOT_FOUND, &err);
+    twins_close();
+}
+
+/* ---- the open schema, threads ---- */
+
+TEST(open_schema_names_go_through_every_kind_of_operation) {
+    twins_open();
+    eg_graph_set_schema(server_store, EG_SCHEMA_OPEN);
+    for (int i = 0; i < TWINS; i++) eg_graph_set_schema(G[i], EG_SCHEMA_OPEN);
+    eg_label contact;
+    eg_rel_type knows;
+    CHECK_OK(eg_label_parse("Contact", &contact, &err), &err);
+    CHECK_OK(eg_rel_type_parse("KNOWS", &knows, &err), &err);
+    json_t *p = json_pack("{s:s}", "name", "Ann");
+    BOTH(EG_OK, eg_graph_create_node(g, contact, "c1", p, &err));
+    BOTH(EG_OK, eg_graph_create_node(g, contact, "c2", NULL, &err));
+    BOTH(EG_OK, eg_graph_create_relationship(g, "c1", "c2", knows, NULL, &err));
+    CHECK_NODE("c1", contact, EG_OK);
+    CHECK_RELS("c2", knows, EG_DIR_IN);
+    double w[TWINS];
+    for (int i = 0; i < TWINS; i++)
+        CHECK_OK(eg_graph_strengthen_relationship(G[i], "c2", "c1", knows, 0.5, &w[i], &err), &err);
+    CHECK(w[EMBEDDED] == w[NEO4J]);
+    eg_path path;
+    CHECK_OK(eg_graph_find_path(G[NEO4J], "c1", "c2", 1, (eg_rel_type_set){&knows, 1}, &path, &err), &err);
+    CHECK(path.node_count == 2 && path.nodes[1].label == contact && path.relationships[0].type == knows);
+    eg_path_clear(&path);
+    CHECK_COUNTS();
+    json_decref(p);
+    twins_close();
+}
+
+#define THREADS 4
+#define WRITES_PER_THREAD 25
+
+static void *write_and_read(void *arg) {
+    int t = (int)(intptr_t)arg;
+    eg_error e;
+    for (int k = 0; k < WRITES_PER_THREAD; k++) {
+        char id[32], prev[32];
+        snprintf(id, sizeof id, "w%d-%d", t, k);
+        snprintf(prev, sizeof prev, "w%d-%d", t, k - 1);
+        if (eg_graph_create_node(G[NEO4J], EG_LABEL_EPISODE, id, NULL, &e) != EG_OK) return (void *)1;
+        if (k > 0 && eg_graph_create_relationship(G[NEO4J], prev, id, EG_REL_TEMPORAL_BEFORE, NULL, &e) != EG_OK)
+            return (void *)1;
+        eg_node n;
+        if (eg_graph_get_node(G[NEO4J], id, EG_LABEL_EPISODE, &n, &e) != EG_OK) return (void *)1;
+        eg_node_clear(&n);
+    }
+    return NULL;
+}
+
+TEST(threads_share_one_store) {
+    twins_open();
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) pthread_create(&threads[t], NULL, write_and_read, (void *)(intptr_t)t);
+    for (int t = 0; t < THREADS; t++) {
+        void *failed;
+        pthread_join(threads[t], &failed);
+        CHECK(failed == NULL);
+    }
+    uint64_t n;
+    CHECK_OK(eg_graph_count_nodes(G[NEO4J], EG_LABEL_EPISODE, &n, &err), &err);
+    CHECK(n == THREADS * WRITES_PER_THREAD);
+    CHECK_OK(eg_graph_count_relationships(G[NEO4J], &n, &err), &err);
+    CHECK(n == THREADS * (WRITES_PER_THREAD - 1));
     twins_close();
 }
 
@@ -684,6 +777,9 @@ int main(void) {
     RUN(find_path_matches_the_embedded_store_on_a_random_graph);
     RUN(transactions_commit_and_roll_back_like_the_embedded_store);
     RUN(closing_the_store_rolls_back_its_own_threads_transaction);
+    RUN(a_statement_the_server_refuses_leaves_the_transaction_only_for_rollback);
+    RUN(open_schema_names_go_through_every_kind_of_operation);
+    RUN(threads_share_one_store);
     RUN(values_neo4j_cannot_store_are_caller_errors_naming_the_property);
     RUN(a_server_that_is_down_is_unavailable_and_the_store_opens_anyway);
     return test_summary();

@@ -39,7 +39,8 @@ typedef struct neo4j_graph {
     nj_shared *shared;
     bool is_tx;               /* a graph transaction (neo4j_tx.c), not the store */
     eg_bolt_tx *tx;           /* a transaction's Bolt transaction; NULL once ended or closed under it */
-    bool tx_failed;           /* a write failed inside the transaction: only rollback is left */
+    bool tx_failed;           /* a write failed inside the transaction: commit will refuse */
+    bool tx_broken;           /* the server refused a statement: the Bolt transaction runs nothing more */
     pthread_t owner;          /* the thread that began the transaction */
     struct neo4j_graph *next_open;
 } neo4j_graph;
@@ -53,8 +54,8 @@ static inline neo4j_graph *neo4j_of(eg_graph *g) { return (neo4j_graph *)g; }
  * lock. */
 eg_status nj_ensure_schema(nj_shared *shared, eg_error *err);
 
-/* Runs one statement: in ng's Bolt transaction when it has one (a failure there breaks it: tx_failed), else on
- * its own (auto-commit) with `access`. Runs the schema statements first when they have not run yet. */
+/* Runs one statement: in ng's Bolt transaction when it has one (a failure there breaks it: tx_broken), else on
+ * its own (auto-commit) with `access`, after the schema statements when they have not run yet. */
 eg_status nj_run(neo4j_graph *ng, eg_bolt_access access, const char *statement, const eg_ps_value *parameters,
                  eg_bolt_result *result, eg_error *err);
 

@@ -39,6 +39,7 @@ static int compare_nodes(const void *a, const void *b) {
 
 /* A node of a list sorted by id (read_node_set), or NULL. */
 static const eg_node *find_sorted(const eg_node_list *sorted, const char *id) {
+    if (sorted->count == 0) return NULL;
     eg_node key;
     snprintf(key.id, sizeof key.id, "%s", id);
     return bsearch(&key, sorted->items, sorted->count, sizeof key, compare_nodes);
@@ -78,7 +79,7 @@ static eg_status read_node_set(neo4j_graph *ng, const char *const *ids, size_t c
         eg_bolt_result_free(&r);
     }
     nj_params_free(&p);
-    if (st == EG_OK) qsort(out->items, out->count, sizeof *out->items, compare_nodes);
+    if (st == EG_OK && out->count > 1) qsort(out->items, out->count, sizeof *out->items, compare_nodes);
     return st;
 }
 

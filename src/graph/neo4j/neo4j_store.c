@@ -37,10 +37,11 @@ eg_status nj_run(neo4j_graph *ng, eg_bolt_access access, const char *statement, 
     if (ng->is_tx) {
         if (!ng->tx)
             return eg_error_set(err, EG_CONFLICT, "the graph store was closed under this transaction; roll it back");
-        if (ng->tx_failed)
-            return eg_error_set(err, EG_CONFLICT, "an earlier statement of this transaction failed; roll it back");
+        if (ng->tx_broken)
+            return eg_error_set(err, EG_CONFLICT, "the server refused an earlier statement of this transaction; roll "
+                                                  "it back");
         eg_status st = eg_bolt_tx_run(ng->tx, statement, parameters, result, err);
-        if (st) ng->tx_failed = true; /* Bolt: a failed statement leaves its transaction good only for rollback */
+        if (st) ng->tx_broken = true; /* Bolt: a failed statement leaves its transaction good only for rollback */
         return st;
     }
     eg_status st = nj_ensure_schema(ng->shared, err);
@@ -64,7 +65,7 @@ eg_status nj_write_begin(neo4j_graph *ng, bool atomic, nj_write *w, eg_error *er
 
 eg_status nj_write_end(nj_write *w, eg_status st, eg_error *err) {
     if (w->own_tx) {
-        if (st == EG_OK && !w->own.tx_failed) return eg_bolt_tx_commit(w->own.tx, err);
+        if (st == EG_OK) return eg_bolt_tx_commit(w->own.tx, err);
         eg_bolt_tx_rollback(w->own.tx);
         return st;
     }

@@ -4,9 +4,10 @@
  *
  * Isolation is the server's: Neo4j's read-committed transactions with write locks taken as statements run (engram
  * serve: its one writer from the first write). A write that fails inside the transaction — refused by the server,
- * or found wrong by the backend (a missing node, a conflicting create) — marks it failed: commit then rolls back
- * and answers EG_CONFLICT. Unlike the embedded store, a statement the server refuses breaks a Bolt transaction
- * whatever it was, so a failed read that reached the server also leaves it good only for rollback.
+ * or found wrong by the backend (a missing node, a conflicting create) — marks it failed: later operations still
+ * run, as in the embedded store, but commit rolls back and answers EG_CONFLICT. Unlike the embedded store, a
+ * statement the server refuses breaks a Bolt transaction whatever it was (tx_broken): every later operation is
+ * EG_CONFLICT, so a failed read that reached the server also leaves it good only for rollback.
  *
  * The store keeps a list of open transactions so that closing it can roll back the calling thread's (its view then
  * answers EG_CONFLICT until freed) and wait for the others', as graph.h asks. */
@@ -30,6 +31,7 @@ eg_status nj_tx_begin(eg_graph *g, eg_graph **tx, eg_error *err) {
     view->base.ops = &tx_ops;
     view->is_tx = true;
     view->tx_failed = false;
+    view->tx_broken = false;
     view->owner = pthread_self();
     if ((st = eg_bolt_client_begin(store->shared->client, EG_BOLT_WRITE, &view->tx, err))) {
         free(view);
@@ -64,7 +66,7 @@ static eg_bolt_tx *unlink_tx(neo4j_graph *view) {
 
 static eg_status tx_commit(eg_graph *g, eg_error *err) {
     neo4j_graph *view = neo4j_of(g);
-    bool failed = view->tx_failed;
+    bool failed = view->tx_failed || view->tx_broken;
     eg_bolt_tx *tx = unlink_tx(view);
     free(view);
     if (!tx) return eg_error_set(err, EG_CONFLICT, "commit: the graph store was closed under this transaction");
