@@ -7,22 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATEMENT_MAX (1024 + EG_REL_TYPE_COUNT * NJ_NAME_CLAUSE_MAX)
-
-/* ":`A`|`B`" for the allowed types, each once; empty for all. */
-static eg_status type_filter(eg_rel_type_set types, char *out, size_t cap, eg_error *err) {
+/* ":`A`|`B`" for the allowed types, each once; empty for all. NULL when out of memory; the caller frees. */
+static char *type_filter(eg_rel_type_set types) {
+    char *out = malloc(types.count * (EG_NAME_MAX + 4) + 1);
+    if (!out) return NULL;
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < types.count; i++) {
         bool repeated = false;
         for (size_t j = 0; j < i && !repeated; j++) repeated = types.types[j] == types.types[i];
-        if (repeated) continue;
-        int n = snprintf(out + len, cap - len, "%s`%s`", len ? "|" : ":", eg_rel_type_name(types.types[i]));
-        if (n < 0 || (size_t)n >= cap - len)
-            return eg_error_set(err, EG_INVALID_ARGUMENT, "find_path: too many relationship types");
-        len += (size_t)n;
+        if (!repeated) len += (size_t)sprintf(out + len, "%s`%s`", len ? "|" : ":", eg_rel_type_name(types.types[i]));
     }
-    return EG_OK;
+    return out;
 }
 
 static const eg_ps_value *list_column(const eg_bolt_result *r, const char *name, size_t count) {
@@ -86,17 +82,19 @@ eg_status nj_find_path(eg_graph *g, const char *source_id, const char *target_id
         return st;
     }
     neo4j_graph *ng = neo4j_of(g);
-    char filter[EG_REL_TYPE_COUNT * NJ_NAME_CLAUSE_MAX + 64], statement[STATEMENT_MAX];
-    eg_status st = type_filter(types, filter, sizeof filter, err);
-    if (st) return st;
-    snprintf(statement, sizeof statement,
-             "MATCH (s {id: $source}) MATCH (t {id: $target}) "
-             "OPTIONAL MATCH p = shortestPath((s)-[%s*..%d]-(t)) "
-             "RETURN [x IN nodes(p) | x.id] AS ids, [x IN nodes(p) | labels(x)[0]] AS labels, "
-             "[r IN relationships(p) | startNode(r).id] AS sources, [r IN relationships(p) | type(r)] AS types, "
-             "[r IN relationships(p) | endNode(r).id] AS targets, "
-             "[r IN relationships(p) | properties(r)] AS properties",
-             filter, max_depth);
+    static const char STATEMENT[] =
+        "MATCH (s {id: $source}) MATCH (t {id: $target}) "
+        "OPTIONAL MATCH p = shortestPath((s)-[%s*..%d]-(t)) "
+        "RETURN [x IN nodes(p) | x.id] AS ids, [x IN nodes(p) | labels(x)[0]] AS labels, "
+        "[r IN relationships(p) | startNode(r).id] AS sources, [r IN relationships(p) | type(r)] AS types, "
+        "[r IN relationships(p) | endNode(r).id] AS targets, [r IN relationships(p) | properties(r)] AS properties";
+    char *filter = type_filter(types), *statement = NULL;
+    int len = filter ? snprintf(NULL, 0, STATEMENT, filter, max_depth) : -1;
+    if (len >= 0 && (statement = malloc((size_t)len + 1)))
+        snprintf(statement, (size_t)len + 1, STATEMENT, filter, max_depth);
+    free(filter);
+    if (!statement) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    eg_status st;
     nj_params p;
     nj_params_init(&p);
     nj_param_string(&p, "source", source_id);
@@ -104,6 +102,7 @@ eg_status nj_find_path(eg_graph *g, const char *source_id, const char *target_id
     eg_bolt_result r;
     if ((st = nj_params_status(&p, err)) == EG_OK) st = nj_run(ng, EG_BOLT_READ, statement, &p.dict, &r, err);
     nj_params_free(&p);
+    free(statement);
     if (st) return st;
     if (nj_row_count(&r) == 0)
         st = nj_check_ends(ng, source_id, target_id, err);
