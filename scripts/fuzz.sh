@@ -7,7 +7,8 @@
 # fixed) and fix the bug.
 #
 # usage: scripts/fuzz.sh [SECONDS] [NAME...]    SECONDS per target (default 30; hours for a long run: 3600 ...),
-#                                               NAMEs among exec filter wal archive settings router packstream bolt_session cypher cypher_exec (default: all)
+#                                               NAMEs among exec filter wal archive settings router packstream bolt_session bolt_client cypher cypher_exec
+#                                               (default: all)
 #        ENGRAM_FUZZ_SEED=N                     libFuzzer's random seed (default: a new one each run); a fixed
 #                                               seed replays the same inputs in the same order
 set -euo pipefail

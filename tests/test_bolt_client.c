@@ -3,7 +3,8 @@
  * kind, a result paged over several PULLs, explicit transactions, FAILUREs mapped to statuses with the connection
  * usable after, refused credentials, a server that stops and comes back on its port, an exhausted pool, TLS with a
  * self-signed certificate, many threads at once, and neo4j:// routing — against the server itself (it names itself
- * in ROUTE) and against a small fake cluster member in this file that refuses the first write as NotALeader. */
+ * in ROUTE), and against a fake router in this file naming a writer and two readers (engram listeners behind an
+ * engine that counts statements and refuses the first write as NotALeader), with a reader going away. */
 #include "bolt/client.h"
 #include "bolt/chunking.h"
 #include "bolt/cypher_statements.h"
@@ -17,6 +18,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -455,6 +457,238 @@ TEST(neo4j_scheme_routes_through_the_server_itself) {
     eg_bolt_client_close(client);
 }
 
+/* ---- a routed cluster: a fake router naming a writer and two readers, each an engram listener over the same
+ * graph behind a statement engine that counts its statements and can refuse writes as a follower does ---- */
+
+typedef struct member_engine {
+    eg_bolt_statements table;
+    atomic_int runs;
+    atomic_int writes_to_refuse; /* the next this many CREATEs fail with NotALeader */
+} member_engine;
+
+static bool member_begin(void *context, void **tx, eg_bolt_failure *failure) {
+    (void)context;
+    return the_server.engine.statements.begin(the_server.engine.statements.context, tx, failure);
+}
+
+static bool member_run(void *context, void *tx, const char *statement, size_t statement_len,
+                       const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
+    member_engine *member = context;
+    atomic_fetch_add(&member->runs, 1);
+    if (statement_len >= 6 && memcmp(statement, "CREATE", 6) == 0 && atomic_load(&member->writes_to_refuse) > 0) {
+        atomic_fetch_sub(&member->writes_to_refuse, 1);
+        snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Cluster.NotALeader");
+        snprintf(failure->message, sizeof failure->message, "No write operations are allowed on this database.");
+        return false;
+    }
+    return the_server.engine.statements.run(the_server.engine.statements.context, tx, statement, statement_len,
+                                            parameters, result, failure);
+}
+
+static bool member_commit(void *context, void *tx, eg_bolt_failure *failure) {
+    (void)context;
+    return the_server.engine.statements.commit(the_server.engine.statements.context, tx, failure);
+}
+
+static void member_rollback(void *context, void *tx) {
+    (void)context;
+    the_server.engine.statements.rollback(the_server.engine.statements.context, tx);
+}
+
+static eg_bolt_listener *start_member(member_engine *member) {
+    member->table = (eg_bolt_statements){.context = member,
+                                         .begin = member_begin,
+                                         .run = member_run,
+                                         .commit = member_commit,
+                                         .rollback = member_rollback};
+    eg_bolt_listener_options options = {.address = "127.0.0.1:0",
+                                        .user = USER,
+                                        .password = PASSWORD,
+                                        .max_connections = 16,
+                                        .idle_timeout_ms = 60000,
+                                        .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
+                                        .routing_ttl_seconds = 300,
+                                        .statements = &member->table};
+    eg_bolt_listener *listener = NULL;
+    eg_error err;
+    CHECK_OK(eg_bolt_listener_start(&options, &listener, &err), &err);
+    return listener;
+}
+
+typedef struct fake_router {
+    int listening;
+    uint16_t port;
+    char writer[32], readers[2][32];
+    atomic_int routes; /* ROUTE requests answered */
+    atomic_bool stop;
+    pthread_t thread;
+} fake_router;
+
+static bool send_all(int fd, const void *data, size_t len) {
+    return send(fd, data, len, MSG_NOSIGNAL) == (ssize_t)len;
+}
+
+static bool answer(int fd, eg_ps_writer *w) {
+    eg_byte_buffer framed = {0};
+    bool sent = eg_bolt_chunk_message((const uint8_t *)w->out.data, w->out.len, &framed, SIZE_MAX) &&
+                send_all(fd, framed.data, framed.len);
+    free(framed.data);
+    free(w->out.data);
+    *w = (eg_ps_writer){0};
+    return sent;
+}
+
+/* The routing table: this router routes; the writer writes; the two readers read. */
+static void write_table(fake_router *router, eg_ps_writer *w) {
+    char self[32];
+    snprintf(self, sizeof self, "127.0.0.1:%u", router->port);
+    eg_ps_write_struct_header(w, 0x70, 1);
+    eg_ps_write_dict_header(w, 1);
+    write_text(w, "rt");
+    eg_ps_write_dict_header(w, 3);
+    write_text(w, "ttl");
+    eg_ps_write_int(w, 300);
+    write_text(w, "db");
+    write_text(w, "neo4j");
+    write_text(w, "servers");
+    eg_ps_write_list_header(w, 3);
+    const char *roles[] = {"WRITE", "READ", "ROUTE"};
+    for (int i = 0; i < 3; i++) {
+        eg_ps_write_dict_header(w, 2);
+        write_text(w, "addresses");
+        eg_ps_write_list_header(w, i == 1 ? 2 : 1);
+        write_text(w, i == 0 ? router->writer : i == 1 ? router->readers[0] : self);
+        if (i == 1) write_text(w, router->readers[1]);
+        write_text(w, "role");
+        write_text(w, roles[i]);
+    }
+}
+
+/* One connection: the handshake (5.4 chosen), then SUCCESS to HELLO and LOGON, the table to ROUTE, until GOODBYE
+ * or the end; anything else is a FAILURE. */
+static void route_connection(fake_router *router, int fd) {
+    uint8_t preamble[20];
+    if (recv(fd, preamble, sizeof preamble, MSG_WAITALL) != (ssize_t)sizeof preamble) return;
+    const uint8_t agreed[4] = {0, 0, 4, 5};
+    if (!send_all(fd, agreed, sizeof agreed)) return;
+    eg_bolt_dechunker d = {.max_message = 1 << 20};
+    uint8_t buffer[4096];
+    bool open = true;
+    while (open) {
+        ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        for (size_t at = 0; at < (size_t)n && open;) {
+            size_t used;
+            eg_error err;
+            if (eg_bolt_dechunker_feed(&d, buffer + at, (size_t)n - at, &used, &err) != EG_OK) open = false;
+            at += used;
+            if (!d.complete) continue;
+            eg_ps_value message;
+            open = eg_ps_decode((const uint8_t *)d.message.data, d.message.len, EG_PS_BOLT_5, true, &message, &err) ==
+                   EG_OK;
+            eg_bolt_dechunker_next(&d);
+            if (!open) break;
+            uint8_t tag = message.as.list.tag;
+            eg_ps_value_free(&message);
+            eg_ps_writer w = {0};
+            if (tag == 0x02) { /* GOODBYE */
+                open = false;
+            } else if (tag == 0x66) { /* ROUTE */
+                atomic_fetch_add(&router->routes, 1);
+                write_table(router, &w);
+                open = answer(fd, &w);
+            } else if (tag == 0x01 || tag == 0x6A) { /* HELLO, LOGON */
+                eg_ps_write_struct_header(&w, 0x70, 1);
+                eg_ps_write_dict_header(&w, 0);
+                open = answer(fd, &w);
+            } else {
+                eg_ps_write_struct_header(&w, 0x7F, 1);
+                eg_ps_write_dict_header(&w, 2);
+                write_text(&w, "code");
+                write_text(&w, "Neo.ClientError.Request.Invalid");
+                write_text(&w, "message");
+                write_text(&w, "this server only routes");
+                open = answer(fd, &w);
+            }
+        }
+    }
+    eg_bolt_dechunker_free(&d);
+}
+
+/* Connections one at a time: the client keeps its one router connection in its pool and reuses it. */
+static void *route_forever(void *argument) {
+    fake_router *router = argument;
+    while (!atomic_load(&router->stop)) {
+        struct timeval wait = {.tv_usec = 100000};
+        fd_set ready;
+        FD_ZERO(&ready);
+        FD_SET(router->listening, &ready);
+        if (select(router->listening + 1, &ready, NULL, NULL, &wait) <= 0) continue;
+        int fd = accept(router->listening, NULL, NULL);
+        if (fd < 0) continue;
+        struct timeval timeout = {.tv_sec = 5};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        route_connection(router, fd);
+        close(fd);
+    }
+    return NULL;
+}
+
+static bool fake_router_start(fake_router *router) {
+    router->listening = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(router->listening, (struct sockaddr *)&a, sizeof a) != 0 || listen(router->listening, 8) != 0 ||
+        getsockname(router->listening, (struct sockaddr *)&a, &len) != 0)
+        return false;
+    router->port = ntohs(a.sin_port);
+    return pthread_create(&router->thread, NULL, route_forever, router) == 0;
+}
+
+static void fake_router_stop(fake_router *router) {
+    atomic_store(&router->stop, true);
+    pthread_join(router->thread, NULL);
+    close(router->listening);
+}
+
+TEST(routing_follows_the_table_and_retries_a_refused_write) {
+    static member_engine writer_engine, reader_engines[2];
+    eg_bolt_listener *writer = start_member(&writer_engine);
+    eg_bolt_listener *readers[2] = {start_member(&reader_engines[0]), start_member(&reader_engines[1])};
+    REQUIRE(writer != NULL && readers[0] != NULL && readers[1] != NULL);
+    static fake_router router;
+    snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(writer));
+    for (int i = 0; i < 2; i++)
+        snprintf(router.readers[i], sizeof router.readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
+    REQUIRE(fake_router_start(&router));
+
+    eg_bolt_client_options options = options_for("neo4j", router.port);
+    eg_bolt_client *client = open_client(&options);
+    REQUIRE(client != NULL);
+    eg_error err;
+    /* the writer refuses the first write as a follower would: the client forgets it, asks for the table again
+     * and retries on the writer the new table names */
+    atomic_store(&writer_engine.writes_to_refuse, 1);
+    CHECK_OK(eg_bolt_client_run(client, EG_BOLT_WRITE, "CREATE (n:Entity {id: 'routed-write'})", NULL, NULL, &err),
+             &err);
+    CHECK(atomic_load(&router.routes) == 2);
+    CHECK(atomic_load(&writer_engine.runs) == 2);
+    /* reads go to the readers, round-robin */
+    for (int i = 0; i < 4; i++)
+        CHECK(single_int(client, "MATCH (n:Entity {id: 'routed-write'}) RETURN count(n)") == 1);
+    CHECK(atomic_load(&reader_engines[0].runs) == 2 && atomic_load(&reader_engines[1].runs) == 2);
+    CHECK(atomic_load(&writer_engine.runs) == 2);
+    /* a reader going away: reads carry on on the other */
+    eg_bolt_listener_stop(readers[0]);
+    for (int i = 0; i < 4; i++) CHECK(single_int(client, "RETURN 5") == 5);
+    CHECK(atomic_load(&reader_engines[1].runs) == 6);
+    eg_bolt_client_close(client);
+    fake_router_stop(&router);
+    eg_bolt_listener_stop(readers[1]);
+    eg_bolt_listener_stop(writer);
+}
+
 int main(void) {
     server_start();
     RUN(auto_commit_create_and_match);
@@ -468,6 +702,7 @@ int main(void) {
     RUN(tls_with_a_self_signed_certificate);
     RUN(eight_threads_share_the_pool);
     RUN(neo4j_scheme_routes_through_the_server_itself);
+    RUN(routing_follows_the_table_and_retries_a_refused_write);
     eg_bolt_listener_stop(the_server.listener);
     eg_graph_close(the_server.graph);
     return test_summary();

@@ -70,11 +70,10 @@ eg_status eg_bolt_status_for_code(const char *code) {
 }
 
 eg_status eg_bolt_failure_error(const eg_bolt_server_failure *failure, eg_status status, eg_error *err) {
-    char raw[EG_ERROR_MESSAGE_MAX];
+    char raw[EG_ERROR_MESSAGE_MAX], clean[EG_ERROR_MESSAGE_MAX];
     snprintf(raw, sizeof raw, "neo4j: %s: %s", failure->code, failure->message);
-    eg_error_set(err, status, "%s", "");
-    if (err != NULL) eg_sanitize_message(raw, err->message, sizeof err->message);
-    return status;
+    eg_sanitize_message(raw, clean, sizeof clean);
+    return eg_error_set(err, status, "%s", clean); /* which also mends a character cut by the bounds */
 }
 
 /* A failure of the connection itself: it is marked broken and will be closed. */
