@@ -8,6 +8,7 @@
  * field is used; anything unexpected breaks the connection (it is then closed, never reused) with an error. Every
  * wait is bounded by the connection's timeout. */
 #include "bolt/client_internal.h"
+#include "bolt/messages.h"
 
 #include "util/clock.h"
 #include "util/sanitize.h"
@@ -30,24 +31,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-enum {
-    MSG_HELLO = 0x01,
-    MSG_GOODBYE = 0x02,
-    MSG_RESET = 0x0F,
-    MSG_RUN = 0x10,
-    MSG_BEGIN = 0x11,
-    MSG_COMMIT = 0x12,
-    MSG_ROLLBACK = 0x13,
-    MSG_DISCARD = 0x2F,
-    MSG_PULL = 0x3F,
-    MSG_ROUTE = 0x66,
-    MSG_LOGON = 0x6A,
-    MSG_SUCCESS = 0x70,
-    MSG_RECORD = 0x71,
-    MSG_IGNORED = 0x7E,
-    MSG_FAILURE = 0x7F
-};
 
 /* The manifest negotiation's pseudo-version (255.1) as it travels, and as a server's answer. */
 static const uint8_t MANIFEST_V1[4] = {0x00, 0x00, 0x01, 0xFF};
