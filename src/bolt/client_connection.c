@@ -702,6 +702,11 @@ static eg_bolt_conn *conn_new(int fd, const char *address, const eg_bolt_connect
     conn->opened_ns = eg_monotonic_ns();
     conn->dechunker.max_message = EG_PS_MAX_MESSAGE_BYTES;
     snprintf(conn->address, sizeof conn->address, "%s", address);
+    /* reads wait in poll with the request's deadline; these bound what cannot: a send to a server that stopped
+     * reading, and TLS's blocking handshake and record reads */
+    struct timeval tv = {.tv_sec = config->timeout_ms / 1000, .tv_usec = (config->timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return conn;
 }
 
@@ -804,10 +809,6 @@ static eg_status start_tls(eg_bolt_conn *conn, const char *host, const eg_bolt_c
             SSL_set_tlsext_host_name(conn->ssl, host);
         }
     }
-    /* the blocking handshake is bounded by the socket's timeouts */
-    struct timeval tv = {.tv_sec = config->timeout_ms / 1000, .tv_usec = (config->timeout_ms % 1000) * 1000};
-    setsockopt(conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (SSL_connect(conn->ssl) == 1) return EG_OK;
     long verified = SSL_get_verify_result(conn->ssl);
     ERR_clear_error();
