@@ -4,7 +4,8 @@
  * usable after, refused credentials, a server that stops and comes back on its port, an exhausted pool, TLS with a
  * self-signed certificate, many threads at once, and neo4j:// routing — against the server itself (it names itself
  * in ROUTE), and against a fake router in this file naming a writer and two readers (engram listeners behind an
- * engine that counts statements and refuses the first write as NotALeader), with a reader going away. */
+ * engine that counts statements and refuses the first write as NotALeader), with a reader going away; and
+ * transient errors retried with backoff within the timeout. */
 #include "bolt/client.h"
 #include "bolt/chunking.h"
 #include "bolt/cypher_statements.h"
@@ -458,12 +459,14 @@ TEST(neo4j_scheme_routes_through_the_server_itself) {
 }
 
 /* ---- a routed cluster: a fake router naming a writer and two readers, each an engram listener over the same
- * graph behind a statement engine that counts its statements and can refuse writes as a follower does ---- */
+ * graph behind a statement engine that counts its statements and can refuse writes as a follower does, or fail
+ * with a transient error ---- */
 
 typedef struct member_engine {
     eg_bolt_statements table;
     atomic_int runs;
     atomic_int writes_to_refuse; /* the next this many CREATEs fail with NotALeader */
+    atomic_int transient_failures; /* the next this many statements fail with a transient error */
 } member_engine;
 
 static bool member_begin(void *context, void **tx, eg_bolt_failure *failure) {
@@ -475,6 +478,12 @@ static bool member_run(void *context, void *tx, const char *statement, size_t st
                        const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
     member_engine *member = context;
     atomic_fetch_add(&member->runs, 1);
+    if (atomic_load(&member->transient_failures) > 0) {
+        atomic_fetch_sub(&member->transient_failures, 1);
+        snprintf(failure->code, sizeof failure->code, "Neo.TransientError.Transaction.DeadlockDetected");
+        snprintf(failure->message, sizeof failure->message, "a deadlock, try again");
+        return false;
+    }
     if (statement_len >= 6 && memcmp(statement, "CREATE", 6) == 0 && atomic_load(&member->writes_to_refuse) > 0) {
         atomic_fetch_sub(&member->writes_to_refuse, 1);
         snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Cluster.NotALeader");
@@ -689,6 +698,36 @@ TEST(routing_follows_the_table_and_retries_a_refused_write) {
     eg_bolt_listener_stop(writer);
 }
 
+TEST(transient_errors_are_retried_with_backoff_within_the_timeout) {
+    static member_engine member;
+    eg_bolt_listener *listener = start_member(&member);
+    REQUIRE(listener != NULL);
+    eg_bolt_client_options options = options_for("bolt", eg_bolt_listener_port(listener));
+    options.timeout_ms = 300;
+    eg_bolt_client *client = open_client(&options);
+    REQUIRE(client != NULL);
+    eg_error err;
+    atomic_store(&member.transient_failures, 2);
+    CHECK_OK(eg_bolt_client_run(client, EG_BOLT_WRITE, "CREATE (n:Entity {id: 'after-deadlocks'})", NULL, NULL, &err),
+             &err);
+    CHECK(atomic_load(&member.runs) == 3);
+    CHECK(single_int(client, "MATCH (n:Entity {id: 'after-deadlocks'}) RETURN count(n)") == 1);
+    /* a transient error that lasts: given up once the next attempt would start past timeout_ms (10 + 20 + 40 +
+     * 80 ms of backoff fit in 300 ms, 160 more do not) */
+    atomic_store(&member.transient_failures, 1000);
+    atomic_store(&member.runs, 0);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    CHECK_STATUS(eg_bolt_client_run(client, EG_BOLT_READ, "RETURN 1", NULL, NULL, &err), EG_UNAVAILABLE, &err);
+    CHECK(strstr(err.message, "Neo.TransientError.Transaction.DeadlockDetected") != NULL);
+    CHECK(ms_since(&start) < 1000);
+    int attempts = atomic_load(&member.runs); /* 5, fewer on a slow machine */
+    CHECK(attempts >= 3 && attempts <= 5);
+    atomic_store(&member.transient_failures, 0);
+    eg_bolt_client_close(client);
+    eg_bolt_listener_stop(listener);
+}
+
 int main(void) {
     server_start();
     RUN(auto_commit_create_and_match);
@@ -703,6 +742,7 @@ int main(void) {
     RUN(eight_threads_share_the_pool);
     RUN(neo4j_scheme_routes_through_the_server_itself);
     RUN(routing_follows_the_table_and_retries_a_refused_write);
+    RUN(transient_errors_are_retried_with_backoff_within_the_timeout);
     eg_bolt_listener_stop(the_server.listener);
     eg_graph_close(the_server.graph);
     return test_summary();
