@@ -699,6 +699,8 @@ static void *write_and_read(void *arg) {
         eg_node n;
         if (eg_graph_get_node(G[NEO4J], id, EG_LABEL_EPISODE, &n, &e) != EG_OK) return (void *)1;
         eg_node_clear(&n);
+        snprintf(id, sizeof id, "shared-%d", k); /* every thread creates it, the same: a no-op but for the first */
+        if (eg_graph_create_node(G[NEO4J], EG_LABEL_ENTITY, id, NULL, &e) != EG_OK) return (void *)1;
     }
     return NULL;
 }
@@ -715,6 +717,8 @@ TEST(threads_share_one_store) {
     uint64_t n;
     CHECK_OK(eg_graph_count_nodes(G[NEO4J], EG_LABEL_EPISODE, &n, &err), &err);
     CHECK(n == THREADS * WRITES_PER_THREAD);
+    CHECK_OK(eg_graph_count_nodes(G[NEO4J], EG_LABEL_ENTITY, &n, &err), &err);
+    CHECK(n == WRITES_PER_THREAD);
     CHECK_OK(eg_graph_count_relationships(G[NEO4J], &n, &err), &err);
     CHECK(n == THREADS * (WRITES_PER_THREAD - 1));
     twins_close();
