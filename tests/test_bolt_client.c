@@ -2,10 +2,10 @@
  * process on loopback over a scratch graph with the Cypher engine: auto-commit round trips, parameters of every
  * kind, a result paged over several PULLs, explicit transactions, FAILUREs mapped to statuses with the connection
  * usable after, refused credentials, a server that stops and comes back on its port, an exhausted pool, TLS with a
- * self-signed certificate, many threads at once, and neo4j:// routing — against the server itself (it names itself
- * in ROUTE), and against a fake router in this file naming a writer and two readers (engram listeners behind an
- * engine that counts statements and refuses the first write as NotALeader), with a reader going away and the
- * write's bookmark in the next ROUTE; a router speaking 4.4 (credentials in HELLO, no LOGON); and transient
+ * self-signed certificate, bad URIs, IPv6 loopback, many threads at once, and neo4j:// routing — against the
+ * server itself (it names itself in ROUTE), and against a fake router in this file naming a writer and two readers
+ * (engram listeners behind an engine that counts statements and refuses the first write as NotALeader), with a
+ * reader going away and the write's bookmark in the next ROUTE; a router speaking 4.4 (credentials in HELLO, no LOGON); and transient
  * errors retried with backoff within the timeout. */
 #include "bolt/client.h"
 #include "bolt/chunking.h"
@@ -421,6 +421,48 @@ static void *work(void *argument) {
     return NULL;
 }
 
+TEST(bad_uris_are_refused_at_open) {
+    const char *bad[] = {"http://127.0.0.1:7687", "bolt://", "bolt://[::1:7687", "neo4j+x://host", "127.0.0.1:7687"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        eg_bolt_client_options options = {.uri = bad[i]};
+        eg_bolt_client *client = NULL;
+        eg_error err;
+        CHECK_STATUS(eg_bolt_client_open(&options, &client, &err), EG_INVALID_ARGUMENT, &err);
+        CHECK(client == NULL);
+    }
+    /* a server that is down does not stop a client from opening: it connects on first use */
+    eg_bolt_client_options options = {.uri = "bolt://127.0.0.1:1", .timeout_ms = 200};
+    eg_bolt_client *client = open_client(&options);
+    eg_error err;
+    CHECK_STATUS(eg_bolt_client_run(client, EG_BOLT_READ, "RETURN 1", NULL, NULL, &err), EG_UNAVAILABLE, &err);
+    eg_bolt_client_close(client);
+}
+
+TEST(ipv6_loopback) {
+    eg_bolt_listener_options listen = {.address = "[::1]:0",
+                                       .user = USER,
+                                       .password = PASSWORD,
+                                       .max_connections = 4,
+                                       .idle_timeout_ms = 60000,
+                                       .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
+                                       .routing_ttl_seconds = 300,
+                                       .statements = &the_server.engine.statements};
+    eg_bolt_listener *listener = NULL;
+    eg_error err;
+    if (eg_bolt_listener_start(&listen, &listener, &err) != EG_OK) {
+        fprintf(stderr, "  skipped: no IPv6 loopback here (%s)\n", err.message);
+        return;
+    }
+    char uri[64];
+    snprintf(uri, sizeof uri, "bolt://[::1]:%u", eg_bolt_listener_port(listener));
+    eg_bolt_client_options options = options_for("bolt", 0);
+    options.uri = uri;
+    eg_bolt_client *client = open_client(&options);
+    CHECK(client != NULL && single_int(client, "RETURN 6") == 6);
+    eg_bolt_client_close(client);
+    eg_bolt_listener_stop(listener);
+}
+
 TEST(eight_threads_share_the_pool) {
     eg_bolt_client_options options = options_for("bolt", the_server.port);
     options.max_connections = 4;
@@ -797,6 +839,8 @@ int main(void) {
     RUN(a_stopped_server_is_unavailable_and_a_restarted_one_serves_again);
     RUN(an_exhausted_pool_times_out_with_a_clear_error);
     RUN(tls_with_a_self_signed_certificate);
+    RUN(bad_uris_are_refused_at_open);
+    RUN(ipv6_loopback);
     RUN(eight_threads_share_the_pool);
     RUN(neo4j_scheme_routes_through_the_server_itself);
     RUN(routing_follows_the_table_and_retries_a_refused_write);
