@@ -2,9 +2,11 @@
  * process on loopback over a scratch graph with the Cypher engine: auto-commit round trips, parameters of every
  * kind, a result paged over several PULLs, explicit transactions, FAILUREs mapped to statuses with the connection
  * usable after, refused credentials, a server that stops and comes back on its port, an exhausted pool, TLS with a
- * self-signed certificate, many threads at once, and neo4j:// routing — against the server itself (it names itself
- * in ROUTE), and against a fake router in this file naming a writer and two readers (engram listeners behind an
- * engine that counts statements and refuses the first write as NotALeader), with a reader going away. */
+ * self-signed certificate, bad URIs, IPv6 loopback, many threads at once, and neo4j:// routing — against the
+ * server itself (it names itself in ROUTE), and against a fake router in this file naming a writer and two readers
+ * (engram listeners behind an engine that counts statements and refuses the first write as NotALeader), with a
+ * reader going away and the write's bookmark in the next ROUTE; a router speaking 4.4 (credentials in HELLO, no LOGON); and transient
+ * errors retried with backoff within the timeout. */
 #include "bolt/client.h"
 #include "bolt/chunking.h"
 #include "bolt/cypher_statements.h"
@@ -419,6 +421,48 @@ static void *work(void *argument) {
     return NULL;
 }
 
+TEST(bad_uris_are_refused_at_open) {
+    const char *bad[] = {"http://127.0.0.1:7687", "bolt://", "bolt://[::1:7687", "neo4j+x://host", "127.0.0.1:7687"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        eg_bolt_client_options options = {.uri = bad[i]};
+        eg_bolt_client *client = NULL;
+        eg_error err;
+        CHECK_STATUS(eg_bolt_client_open(&options, &client, &err), EG_INVALID_ARGUMENT, &err);
+        CHECK(client == NULL);
+    }
+    /* a server that is down does not stop a client from opening: it connects on first use */
+    eg_bolt_client_options options = {.uri = "bolt://127.0.0.1:1", .timeout_ms = 200};
+    eg_bolt_client *client = open_client(&options);
+    eg_error err;
+    CHECK_STATUS(eg_bolt_client_run(client, EG_BOLT_READ, "RETURN 1", NULL, NULL, &err), EG_UNAVAILABLE, &err);
+    eg_bolt_client_close(client);
+}
+
+TEST(ipv6_loopback) {
+    eg_bolt_listener_options listen = {.address = "[::1]:0",
+                                       .user = USER,
+                                       .password = PASSWORD,
+                                       .max_connections = 4,
+                                       .idle_timeout_ms = 60000,
+                                       .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
+                                       .routing_ttl_seconds = 300,
+                                       .statements = &the_server.engine.statements};
+    eg_bolt_listener *listener = NULL;
+    eg_error err;
+    if (eg_bolt_listener_start(&listen, &listener, &err) != EG_OK) {
+        fprintf(stderr, "  skipped: no IPv6 loopback here (%s)\n", err.message);
+        return;
+    }
+    char uri[64];
+    snprintf(uri, sizeof uri, "bolt://[::1]:%u", eg_bolt_listener_port(listener));
+    eg_bolt_client_options options = options_for("bolt", 0);
+    options.uri = uri;
+    eg_bolt_client *client = open_client(&options);
+    CHECK(client != NULL && single_int(client, "RETURN 6") == 6);
+    eg_bolt_client_close(client);
+    eg_bolt_listener_stop(listener);
+}
+
 TEST(eight_threads_share_the_pool) {
     eg_bolt_client_options options = options_for("bolt", the_server.port);
     options.max_connections = 4;
@@ -458,12 +502,14 @@ TEST(neo4j_scheme_routes_through_the_server_itself) {
 }
 
 /* ---- a routed cluster: a fake router naming a writer and two readers, each an engram listener over the same
- * graph behind a statement engine that counts its statements and can refuse writes as a follower does ---- */
+ * graph behind a statement engine that counts its statements and can refuse writes as a follower does, or fail
+ * with a transient error ---- */
 
 typedef struct member_engine {
     eg_bolt_statements table;
     atomic_int runs;
     atomic_int writes_to_refuse; /* the next this many CREATEs fail with NotALeader */
+    atomic_int transient_failures; /* the next this many statements fail with a transient error */
 } member_engine;
 
 static bool member_begin(void *context, void **tx, eg_bolt_failure *failure) {
@@ -475,6 +521,12 @@ static bool member_run(void *context, void *tx, const char *statement, size_t st
                        const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
     member_engine *member = context;
     atomic_fetch_add(&member->runs, 1);
+    if (atomic_load(&member->transient_failures) > 0) {
+        atomic_fetch_sub(&member->transient_failures, 1);
+        snprintf(failure->code, sizeof failure->code, "Neo.TransientError.Transaction.DeadlockDetected");
+        snprintf(failure->message, sizeof failure->message, "a deadlock, try again");
+        return false;
+    }
     if (statement_len >= 6 && memcmp(statement, "CREATE", 6) == 0 && atomic_load(&member->writes_to_refuse) > 0) {
         atomic_fetch_sub(&member->writes_to_refuse, 1);
         snprintf(failure->code, sizeof failure->code, "Neo.ClientError.Cluster.NotALeader");
@@ -519,10 +571,36 @@ typedef struct fake_router {
     int listening;
     uint16_t port;
     char writer[32], readers[2][32];
-    atomic_int routes; /* ROUTE requests answered */
+    uint8_t major, minor; /* the version it answers the handshake with */
+    atomic_int routes;    /* ROUTE requests answered */
     atomic_bool stop;
     pthread_t thread;
+    pthread_mutex_t seen_lock; /* what it was sent, as the test reads it */
+    bool hello_had_password;
+    int logons;
+    char last_route_bookmark[64];
 } fake_router;
+
+static void fake_router_saw(fake_router *router, uint8_t tag, const eg_ps_value *message) {
+    pthread_mutex_lock(&router->seen_lock);
+    const eg_ps_value *first = message->as.list.count > 0 ? &message->as.list.items[0] : NULL;
+    if (tag == 0x01 && first != NULL && first->kind == EG_PS_DICT)
+        for (size_t i = 0; i < first->as.dict.count; i++)
+            if (strcmp(first->as.dict.entries[i].key, "credentials") == 0 &&
+                first->as.dict.entries[i].value.kind == EG_PS_STRING &&
+                strcmp(first->as.dict.entries[i].value.as.text.data, PASSWORD) == 0)
+                router->hello_had_password = true;
+    if (tag == 0x6A) router->logons++;
+    if (tag == 0x66 && message->as.list.count == 3) {
+        const eg_ps_value *bookmarks = &message->as.list.items[1];
+        router->last_route_bookmark[0] = '\0';
+        if (bookmarks->kind == EG_PS_LIST && bookmarks->as.list.count == 1 &&
+            bookmarks->as.list.items[0].kind == EG_PS_STRING)
+            snprintf(router->last_route_bookmark, sizeof router->last_route_bookmark, "%s",
+                     bookmarks->as.list.items[0].as.text.data);
+    }
+    pthread_mutex_unlock(&router->seen_lock);
+}
 
 static bool send_all(int fd, const void *data, size_t len) {
     return send(fd, data, len, MSG_NOSIGNAL) == (ssize_t)len;
@@ -564,12 +642,12 @@ static void write_table(fake_router *router, eg_ps_writer *w) {
     }
 }
 
-/* One connection: the handshake (5.4 chosen), then SUCCESS to HELLO and LOGON, the table to ROUTE, until GOODBYE
+/* One connection: the handshake (the router's version chosen), then SUCCESS to HELLO and LOGON, the table to ROUTE, until GOODBYE
  * or the end; anything else is a FAILURE. */
 static void route_connection(fake_router *router, int fd) {
     uint8_t preamble[20];
     if (recv(fd, preamble, sizeof preamble, MSG_WAITALL) != (ssize_t)sizeof preamble) return;
-    const uint8_t agreed[4] = {0, 0, 4, 5};
+    const uint8_t agreed[4] = {0, 0, router->minor, router->major};
     if (!send_all(fd, agreed, sizeof agreed)) return;
     eg_bolt_dechunker d = {.max_message = 1 << 20};
     uint8_t buffer[4096];
@@ -589,6 +667,7 @@ static void route_connection(fake_router *router, int fd) {
             eg_bolt_dechunker_next(&d);
             if (!open) break;
             uint8_t tag = message.as.list.tag;
+            fake_router_saw(router, tag, &message);
             eg_ps_value_free(&message);
             eg_ps_writer w = {0};
             if (tag == 0x02) { /* GOODBYE */
@@ -634,7 +713,10 @@ static void *route_forever(void *argument) {
     return NULL;
 }
 
-static bool fake_router_start(fake_router *router) {
+static bool fake_router_start(fake_router *router, uint8_t major, uint8_t minor) {
+    router->major = major;
+    router->minor = minor;
+    pthread_mutex_init(&router->seen_lock, NULL);
     router->listening = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -650,6 +732,7 @@ static void fake_router_stop(fake_router *router) {
     atomic_store(&router->stop, true);
     pthread_join(router->thread, NULL);
     close(router->listening);
+    pthread_mutex_destroy(&router->seen_lock);
 }
 
 TEST(routing_follows_the_table_and_retries_a_refused_write) {
@@ -661,7 +744,7 @@ TEST(routing_follows_the_table_and_retries_a_refused_write) {
     snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(writer));
     for (int i = 0; i < 2; i++)
         snprintf(router.readers[i], sizeof router.readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
-    REQUIRE(fake_router_start(&router));
+    REQUIRE(fake_router_start(&router, 5, 4));
 
     eg_bolt_client_options options = options_for("neo4j", router.port);
     eg_bolt_client *client = open_client(&options);
@@ -683,10 +766,66 @@ TEST(routing_follows_the_table_and_retries_a_refused_write) {
     eg_bolt_listener_stop(readers[0]);
     for (int i = 0; i < 4; i++) CHECK(single_int(client, "RETURN 5") == 5);
     CHECK(atomic_load(&reader_engines[1].runs) == 6);
+    pthread_mutex_lock(&router.seen_lock);
+    /* 5.4: credentials in LOGON, not HELLO; the ROUTE after the write carried the write's bookmark */
+    CHECK(!router.hello_had_password && router.logons == 1);
+    CHECK(strncmp(router.last_route_bookmark, "engram:", 7) == 0);
+    pthread_mutex_unlock(&router.seen_lock);
     eg_bolt_client_close(client);
     fake_router_stop(&router);
     eg_bolt_listener_stop(readers[1]);
     eg_bolt_listener_stop(writer);
+}
+
+TEST(bolt_4_4_sends_credentials_in_hello_and_routes) {
+    static member_engine reader_engine;
+    eg_bolt_listener *reader = start_member(&reader_engine);
+    REQUIRE(reader != NULL);
+    static fake_router router;
+    snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(reader));
+    for (int i = 0; i < 2; i++) memcpy(router.readers[i], router.writer, sizeof router.writer);
+    REQUIRE(fake_router_start(&router, 4, 4));
+    eg_bolt_client_options options = options_for("neo4j", router.port);
+    eg_bolt_client *client = open_client(&options);
+    REQUIRE(client != NULL);
+    CHECK(single_int(client, "RETURN 44") == 44);
+    CHECK(atomic_load(&router.routes) == 1 && atomic_load(&reader_engine.runs) == 1);
+    pthread_mutex_lock(&router.seen_lock);
+    CHECK(router.hello_had_password && router.logons == 0);
+    pthread_mutex_unlock(&router.seen_lock);
+    eg_bolt_client_close(client);
+    fake_router_stop(&router);
+    eg_bolt_listener_stop(reader);
+}
+
+TEST(transient_errors_are_retried_with_backoff_within_the_timeout) {
+    static member_engine member;
+    eg_bolt_listener *listener = start_member(&member);
+    REQUIRE(listener != NULL);
+    eg_bolt_client_options options = options_for("bolt", eg_bolt_listener_port(listener));
+    options.timeout_ms = 300;
+    eg_bolt_client *client = open_client(&options);
+    REQUIRE(client != NULL);
+    eg_error err;
+    atomic_store(&member.transient_failures, 2);
+    CHECK_OK(eg_bolt_client_run(client, EG_BOLT_WRITE, "CREATE (n:Entity {id: 'after-deadlocks'})", NULL, NULL, &err),
+             &err);
+    CHECK(atomic_load(&member.runs) == 3);
+    CHECK(single_int(client, "MATCH (n:Entity {id: 'after-deadlocks'}) RETURN count(n)") == 1);
+    /* a transient error that lasts: given up once the next attempt would start past timeout_ms (10 + 20 + 40 +
+     * 80 ms of backoff fit in 300 ms, 160 more do not) */
+    atomic_store(&member.transient_failures, 1000);
+    atomic_store(&member.runs, 0);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    CHECK_STATUS(eg_bolt_client_run(client, EG_BOLT_READ, "RETURN 1", NULL, NULL, &err), EG_UNAVAILABLE, &err);
+    CHECK(strstr(err.message, "Neo.TransientError.Transaction.DeadlockDetected") != NULL);
+    CHECK(ms_since(&start) < 1000);
+    int attempts = atomic_load(&member.runs); /* 5, fewer on a slow machine */
+    CHECK(attempts >= 3 && attempts <= 5);
+    atomic_store(&member.transient_failures, 0);
+    eg_bolt_client_close(client);
+    eg_bolt_listener_stop(listener);
 }
 
 int main(void) {
@@ -700,9 +839,13 @@ int main(void) {
     RUN(a_stopped_server_is_unavailable_and_a_restarted_one_serves_again);
     RUN(an_exhausted_pool_times_out_with_a_clear_error);
     RUN(tls_with_a_self_signed_certificate);
+    RUN(bad_uris_are_refused_at_open);
+    RUN(ipv6_loopback);
     RUN(eight_threads_share_the_pool);
     RUN(neo4j_scheme_routes_through_the_server_itself);
     RUN(routing_follows_the_table_and_retries_a_refused_write);
+    RUN(bolt_4_4_sends_credentials_in_hello_and_routes);
+    RUN(transient_errors_are_retried_with_backoff_within_the_timeout);
     eg_bolt_listener_stop(the_server.listener);
     eg_graph_close(the_server.graph);
     return test_summary();

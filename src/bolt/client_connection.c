@@ -8,6 +8,7 @@
  * field is used; anything unexpected breaks the connection (it is then closed, never reused) with an error. Every
  * wait is bounded by the connection's timeout. */
 #include "bolt/client_internal.h"
+#include "bolt/messages.h"
 
 #include "util/clock.h"
 #include "util/sanitize.h"
@@ -30,24 +31,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-enum {
-    MSG_HELLO = 0x01,
-    MSG_GOODBYE = 0x02,
-    MSG_RESET = 0x0F,
-    MSG_RUN = 0x10,
-    MSG_BEGIN = 0x11,
-    MSG_COMMIT = 0x12,
-    MSG_ROLLBACK = 0x13,
-    MSG_DISCARD = 0x2F,
-    MSG_PULL = 0x3F,
-    MSG_ROUTE = 0x66,
-    MSG_LOGON = 0x6A,
-    MSG_SUCCESS = 0x70,
-    MSG_RECORD = 0x71,
-    MSG_IGNORED = 0x7E,
-    MSG_FAILURE = 0x7F
-};
 
 /* The manifest negotiation's pseudo-version (255.1) as it travels, and as a server's answer. */
 static const uint8_t MANIFEST_V1[4] = {0x00, 0x00, 0x01, 0xFF};
@@ -719,6 +702,11 @@ static eg_bolt_conn *conn_new(int fd, const char *address, const eg_bolt_connect
     conn->opened_ns = eg_monotonic_ns();
     conn->dechunker.max_message = EG_PS_MAX_MESSAGE_BYTES;
     snprintf(conn->address, sizeof conn->address, "%s", address);
+    /* reads wait in poll with the request's deadline; these bound what cannot: a send to a server that stopped
+     * reading, and TLS's blocking handshake and record reads */
+    struct timeval tv = {.tv_sec = config->timeout_ms / 1000, .tv_usec = (config->timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return conn;
 }
 
@@ -821,10 +809,6 @@ static eg_status start_tls(eg_bolt_conn *conn, const char *host, const eg_bolt_c
             SSL_set_tlsext_host_name(conn->ssl, host);
         }
     }
-    /* the blocking handshake is bounded by the socket's timeouts */
-    struct timeval tv = {.tv_sec = config->timeout_ms / 1000, .tv_usec = (config->timeout_ms % 1000) * 1000};
-    setsockopt(conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(conn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (SSL_connect(conn->ssl) == 1) return EG_OK;
     long verified = SSL_get_verify_result(conn->ssl);
     ERR_clear_error();

@@ -3,6 +3,7 @@
 
 #include "bolt/chunking.h"
 #include "bolt/gql_status.h"
+#include "bolt/messages.h"
 #include "bolt/packstream.h"
 
 #include <stdatomic.h>
@@ -11,23 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Request messages (the tag of the message's structure). */
-enum {
-    MSG_HELLO = 0x01,
-    MSG_GOODBYE = 0x02,
-    MSG_RESET = 0x0F,
-    MSG_RUN = 0x10,
-    MSG_BEGIN = 0x11,
-    MSG_COMMIT = 0x12,
-    MSG_ROLLBACK = 0x13,
-    MSG_DISCARD = 0x2F,
-    MSG_PULL = 0x3F,
-    MSG_TELEMETRY = 0x54,
-    MSG_ROUTE = 0x66,
-    MSG_LOGON = 0x6A,
-    MSG_LOGOFF = 0x6B
-};
-
 /* Neo4j's codes for a transaction past its time: its own setting's bound, or the one the client gave at BEGIN. */
 #define TIMED_OUT_BY_SETTING "Neo.ClientError.Transaction.TransactionTimedOut"
 #define TIMED_OUT_BY_CLIENT "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
@@ -35,9 +19,6 @@ enum {
 /* A transaction bound beyond this (some 35 years) is taken as this, so that the deadline's arithmetic in
  * milliseconds stays far from int64's end. */
 #define MAX_TX_BOUND_MS ((int64_t)1 << 40)
-
-/* Response messages. */
-enum { MSG_SUCCESS = 0x70, MSG_RECORD = 0x71, MSG_IGNORED = 0x7E, MSG_FAILURE = 0x7F };
 
 typedef struct bolt_stream {
     eg_bolt_result result;
