@@ -5,8 +5,8 @@
  * self-signed certificate, bad URIs, IPv6 loopback, many threads at once, and neo4j:// routing — against the
  * server itself (it names itself in ROUTE), and against a fake router in this file naming a writer and two readers
  * (engram listeners behind an engine that counts statements and refuses the first write as NotALeader), with a
- * reader going away and the write's bookmark in the next ROUTE; a router speaking 4.4 (credentials in HELLO, no LOGON); and transient
- * errors retried with backoff within the timeout. */
+ * reader going away and the write's bookmark in the next ROUTE; a router speaking 4.4 (credentials in HELLO, no
+ * LOGON); and transient errors retried with backoff within the timeout. */
 #include "bolt/client.h"
 #include "bolt/chunking.h"
 #include "bolt/cypher_statements.h"
@@ -128,7 +128,9 @@ static bool cell_is_int(const eg_bolt_result *r, size_t row, size_t column, int6
     return v != NULL && v->kind == EG_PS_INT && v->as.integer == n;
 }
 
-static size_t row_count(const eg_bolt_result *r) { return r->records.kind == EG_PS_LIST ? r->records.as.list.count : 0; }
+static size_t row_count(const eg_bolt_result *r) {
+    return r->records.kind == EG_PS_LIST ? r->records.as.list.count : 0;
+}
 
 /* The one integer a statement returns (-1 when it fails). */
 static int64_t single_int(eg_bolt_client *client, const char *statement) {
@@ -216,7 +218,8 @@ TEST(parameters_of_several_types) {
     REQUIRE(row_count(&r) == 1);
     const eg_ps_value *record = &r.records.as.list.items[0];
     REQUIRE(record->as.list.count == 7);
-    for (size_t i = 0; i < 7; i++) CHECK(eg_ps_value_equal(&record->as.list.items[i], &parameters->as.dict.entries[i].value));
+    for (size_t i = 0; i < 7; i++)
+        CHECK(eg_ps_value_equal(&record->as.list.items[i], &parameters->as.dict.entries[i].value));
     eg_bolt_result_free(&r);
     eg_ps_value_free(&p.value);
     eg_bolt_client_close(client);
@@ -642,8 +645,8 @@ static void write_table(fake_router *router, eg_ps_writer *w) {
     }
 }
 
-/* One connection: the handshake (the router's version chosen), then SUCCESS to HELLO and LOGON, the table to ROUTE, until GOODBYE
- * or the end; anything else is a FAILURE. */
+/* One connection: the handshake (the router's version chosen), then SUCCESS to HELLO and LOGON, the table to
+ * ROUTE, until GOODBYE or the end; anything else is a FAILURE. */
 static void route_connection(fake_router *router, int fd) {
     uint8_t preamble[20];
     if (recv(fd, preamble, sizeof preamble, MSG_WAITALL) != (ssize_t)sizeof preamble) return;

@@ -199,12 +199,15 @@ static void keep_bookmark(eg_bolt_client *client, const char *bookmark) {
 
 static eg_status acquire(eg_bolt_client *client, eg_bolt_access access, const char *bookmark, eg_bolt_pool **pool,
                          eg_bolt_conn **conn, eg_bolt_outcome *outcome, eg_error *err) {
-    if (client->router != NULL) return eg_bolt_router_acquire(client->router, access, bookmark, pool, conn, outcome, err);
+    if (client->router != NULL)
+        return eg_bolt_router_acquire(client->router, access, bookmark, pool, conn, outcome, err);
     *pool = client->pool;
     return eg_bolt_pool_acquire(client->pool, conn, outcome, err);
 }
 
-static bool code_is(const eg_bolt_outcome *outcome, const char *code) { return strcmp(outcome->failure.code, code) == 0; }
+static bool code_is(const eg_bolt_outcome *outcome, const char *code) {
+    return strcmp(outcome->failure.code, code) == 0;
+}
 
 /* The server named cannot serve this role now (a follower asked to write, a member going away). */
 static bool server_unfit(const eg_bolt_outcome *outcome) {
