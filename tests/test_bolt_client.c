@@ -2,10 +2,11 @@
  * process on loopback over a scratch graph with the Cypher engine: auto-commit round trips, parameters of every
  * kind, a result paged over several PULLs, explicit transactions, FAILUREs mapped to statuses with the connection
  * usable after, refused credentials, a server that stops and comes back on its port, an exhausted pool, TLS with a
- * self-signed certificate, many threads at once, and neo4j:// routing — against the server itself (it names itself
- * in ROUTE), and against a fake router in this file naming a writer and two readers (engram listeners behind an
- * engine that counts statements and refuses the first write as NotALeader), with a reader going away; and
- * transient errors retried with backoff within the timeout. */
+ * self-signed certificate, bad URIs, IPv6 loopback, many threads at once, and neo4j:// routing — against the
+ * server itself (it names itself in ROUTE), and against a fake router in this file naming a writer and two readers
+ * (engram listeners behind an engine that counts statements and refuses the first write as NotALeader), with a
+ * reader going away and the write's bookmark in the next ROUTE; a router speaking 4.4 (credentials in HELLO, no
+ * LOGON); and transient errors retried with backoff within the timeout. */
 #include "bolt/client.h"
 #include "bolt/chunking.h"
 #include "bolt/cypher_statements.h"
@@ -127,7 +128,9 @@ static bool cell_is_int(const eg_bolt_result *r, size_t row, size_t column, int6
     return v != NULL && v->kind == EG_PS_INT && v->as.integer == n;
 }
 
-static size_t row_count(const eg_bolt_result *r) { return r->records.kind == EG_PS_LIST ? r->records.as.list.count : 0; }
+static size_t row_count(const eg_bolt_result *r) {
+    return r->records.kind == EG_PS_LIST ? r->records.as.list.count : 0;
+}
 
 /* The one integer a statement returns (-1 when it fails). */
 static int64_t single_int(eg_bolt_client *client, const char *statement) {
@@ -215,7 +218,8 @@ TEST(parameters_of_several_types) {
     REQUIRE(row_count(&r) == 1);
     const eg_ps_value *record = &r.records.as.list.items[0];
     REQUIRE(record->as.list.count == 7);
-    for (size_t i = 0; i < 7; i++) CHECK(eg_ps_value_equal(&record->as.list.items[i], &parameters->as.dict.entries[i].value));
+    for (size_t i = 0; i < 7; i++)
+        CHECK(eg_ps_value_equal(&record->as.list.items[i], &parameters->as.dict.entries[i].value));
     eg_bolt_result_free(&r);
     eg_ps_value_free(&p.value);
     eg_bolt_client_close(client);
@@ -420,6 +424,48 @@ static void *work(void *argument) {
     return NULL;
 }
 
+TEST(bad_uris_are_refused_at_open) {
+    const char *bad[] = {"http://127.0.0.1:7687", "bolt://", "bolt://[::1:7687", "neo4j+x://host", "127.0.0.1:7687"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        eg_bolt_client_options options = {.uri = bad[i]};
+        eg_bolt_client *client = NULL;
+        eg_error err;
+        CHECK_STATUS(eg_bolt_client_open(&options, &client, &err), EG_INVALID_ARGUMENT, &err);
+        CHECK(client == NULL);
+    }
+    /* a server that is down does not stop a client from opening: it connects on first use */
+    eg_bolt_client_options options = {.uri = "bolt://127.0.0.1:1", .timeout_ms = 200};
+    eg_bolt_client *client = open_client(&options);
+    eg_error err;
+    CHECK_STATUS(eg_bolt_client_run(client, EG_BOLT_READ, "RETURN 1", NULL, NULL, &err), EG_UNAVAILABLE, &err);
+    eg_bolt_client_close(client);
+}
+
+TEST(ipv6_loopback) {
+    eg_bolt_listener_options listen = {.address = "[::1]:0",
+                                       .user = USER,
+                                       .password = PASSWORD,
+                                       .max_connections = 4,
+                                       .idle_timeout_ms = 60000,
+                                       .max_message_bytes = EG_PS_MAX_MESSAGE_BYTES,
+                                       .routing_ttl_seconds = 300,
+                                       .statements = &the_server.engine.statements};
+    eg_bolt_listener *listener = NULL;
+    eg_error err;
+    if (eg_bolt_listener_start(&listen, &listener, &err) != EG_OK) {
+        fprintf(stderr, "  skipped: no IPv6 loopback here (%s)\n", err.message);
+        return;
+    }
+    char uri[64];
+    snprintf(uri, sizeof uri, "bolt://[::1]:%u", eg_bolt_listener_port(listener));
+    eg_bolt_client_options options = options_for("bolt", 0);
+    options.uri = uri;
+    eg_bolt_client *client = open_client(&options);
+    CHECK(client != NULL && single_int(client, "RETURN 6") == 6);
+    eg_bolt_client_close(client);
+    eg_bolt_listener_stop(listener);
+}
+
 TEST(eight_threads_share_the_pool) {
     eg_bolt_client_options options = options_for("bolt", the_server.port);
     options.max_connections = 4;
@@ -528,10 +574,36 @@ typedef struct fake_router {
     int listening;
     uint16_t port;
     char writer[32], readers[2][32];
-    atomic_int routes; /* ROUTE requests answered */
+    uint8_t major, minor; /* the version it answers the handshake with */
+    atomic_int routes;    /* ROUTE requests answered */
     atomic_bool stop;
     pthread_t thread;
+    pthread_mutex_t seen_lock; /* what it was sent, as the test reads it */
+    bool hello_had_password;
+    int logons;
+    char last_route_bookmark[64];
 } fake_router;
+
+static void fake_router_saw(fake_router *router, uint8_t tag, const eg_ps_value *message) {
+    pthread_mutex_lock(&router->seen_lock);
+    const eg_ps_value *first = message->as.list.count > 0 ? &message->as.list.items[0] : NULL;
+    if (tag == 0x01 && first != NULL && first->kind == EG_PS_DICT)
+        for (size_t i = 0; i < first->as.dict.count; i++)
+            if (strcmp(first->as.dict.entries[i].key, "credentials") == 0 &&
+                first->as.dict.entries[i].value.kind == EG_PS_STRING &&
+                strcmp(first->as.dict.entries[i].value.as.text.data, PASSWORD) == 0)
+                router->hello_had_password = true;
+    if (tag == 0x6A) router->logons++;
+    if (tag == 0x66 && message->as.list.count == 3) {
+        const eg_ps_value *bookmarks = &message->as.list.items[1];
+        router->last_route_bookmark[0] = '\0';
+        if (bookmarks->kind == EG_PS_LIST && bookmarks->as.list.count == 1 &&
+            bookmarks->as.list.items[0].kind == EG_PS_STRING)
+            snprintf(router->last_route_bookmark, sizeof router->last_route_bookmark, "%s",
+                     bookmarks->as.list.items[0].as.text.data);
+    }
+    pthread_mutex_unlock(&router->seen_lock);
+}
 
 static bool send_all(int fd, const void *data, size_t len) {
     return send(fd, data, len, MSG_NOSIGNAL) == (ssize_t)len;
@@ -573,12 +645,12 @@ static void write_table(fake_router *router, eg_ps_writer *w) {
     }
 }
 
-/* One connection: the handshake (5.4 chosen), then SUCCESS to HELLO and LOGON, the table to ROUTE, until GOODBYE
- * or the end; anything else is a FAILURE. */
+/* One connection: the handshake (the router's version chosen), then SUCCESS to HELLO and LOGON, the table to
+ * ROUTE, until GOODBYE or the end; anything else is a FAILURE. */
 static void route_connection(fake_router *router, int fd) {
     uint8_t preamble[20];
     if (recv(fd, preamble, sizeof preamble, MSG_WAITALL) != (ssize_t)sizeof preamble) return;
-    const uint8_t agreed[4] = {0, 0, 4, 5};
+    const uint8_t agreed[4] = {0, 0, router->minor, router->major};
     if (!send_all(fd, agreed, sizeof agreed)) return;
     eg_bolt_dechunker d = {.max_message = 1 << 20};
     uint8_t buffer[4096];
@@ -598,6 +670,7 @@ static void route_connection(fake_router *router, int fd) {
             eg_bolt_dechunker_next(&d);
             if (!open) break;
             uint8_t tag = message.as.list.tag;
+            fake_router_saw(router, tag, &message);
             eg_ps_value_free(&message);
             eg_ps_writer w = {0};
             if (tag == 0x02) { /* GOODBYE */
@@ -643,7 +716,10 @@ static void *route_forever(void *argument) {
     return NULL;
 }
 
-static bool fake_router_start(fake_router *router) {
+static bool fake_router_start(fake_router *router, uint8_t major, uint8_t minor) {
+    router->major = major;
+    router->minor = minor;
+    pthread_mutex_init(&router->seen_lock, NULL);
     router->listening = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -659,6 +735,7 @@ static void fake_router_stop(fake_router *router) {
     atomic_store(&router->stop, true);
     pthread_join(router->thread, NULL);
     close(router->listening);
+    pthread_mutex_destroy(&router->seen_lock);
 }
 
 TEST(routing_follows_the_table_and_retries_a_refused_write) {
@@ -670,7 +747,7 @@ TEST(routing_follows_the_table_and_retries_a_refused_write) {
     snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(writer));
     for (int i = 0; i < 2; i++)
         snprintf(router.readers[i], sizeof router.readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
-    REQUIRE(fake_router_start(&router));
+    REQUIRE(fake_router_start(&router, 5, 4));
 
     eg_bolt_client_options options = options_for("neo4j", router.port);
     eg_bolt_client *client = open_client(&options);
@@ -692,10 +769,36 @@ TEST(routing_follows_the_table_and_retries_a_refused_write) {
     eg_bolt_listener_stop(readers[0]);
     for (int i = 0; i < 4; i++) CHECK(single_int(client, "RETURN 5") == 5);
     CHECK(atomic_load(&reader_engines[1].runs) == 6);
+    pthread_mutex_lock(&router.seen_lock);
+    /* 5.4: credentials in LOGON, not HELLO; the ROUTE after the write carried the write's bookmark */
+    CHECK(!router.hello_had_password && router.logons == 1);
+    CHECK(strncmp(router.last_route_bookmark, "engram:", 7) == 0);
+    pthread_mutex_unlock(&router.seen_lock);
     eg_bolt_client_close(client);
     fake_router_stop(&router);
     eg_bolt_listener_stop(readers[1]);
     eg_bolt_listener_stop(writer);
+}
+
+TEST(bolt_4_4_sends_credentials_in_hello_and_routes) {
+    static member_engine reader_engine;
+    eg_bolt_listener *reader = start_member(&reader_engine);
+    REQUIRE(reader != NULL);
+    static fake_router router;
+    snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(reader));
+    for (int i = 0; i < 2; i++) memcpy(router.readers[i], router.writer, sizeof router.writer);
+    REQUIRE(fake_router_start(&router, 4, 4));
+    eg_bolt_client_options options = options_for("neo4j", router.port);
+    eg_bolt_client *client = open_client(&options);
+    REQUIRE(client != NULL);
+    CHECK(single_int(client, "RETURN 44") == 44);
+    CHECK(atomic_load(&router.routes) == 1 && atomic_load(&reader_engine.runs) == 1);
+    pthread_mutex_lock(&router.seen_lock);
+    CHECK(router.hello_had_password && router.logons == 0);
+    pthread_mutex_unlock(&router.seen_lock);
+    eg_bolt_client_close(client);
+    fake_router_stop(&router);
+    eg_bolt_listener_stop(reader);
 }
 
 TEST(transient_errors_are_retried_with_backoff_within_the_timeout) {
@@ -739,9 +842,12 @@ int main(void) {
     RUN(a_stopped_server_is_unavailable_and_a_restarted_one_serves_again);
     RUN(an_exhausted_pool_times_out_with_a_clear_error);
     RUN(tls_with_a_self_signed_certificate);
+    RUN(bad_uris_are_refused_at_open);
+    RUN(ipv6_loopback);
     RUN(eight_threads_share_the_pool);
     RUN(neo4j_scheme_routes_through_the_server_itself);
     RUN(routing_follows_the_table_and_retries_a_refused_write);
+    RUN(bolt_4_4_sends_credentials_in_hello_and_routes);
     RUN(transient_errors_are_retried_with_backoff_within_the_timeout);
     eg_bolt_listener_stop(the_server.listener);
     eg_graph_close(the_server.graph);

@@ -699,6 +699,8 @@ static void *write_and_read(void *arg) {
         eg_node n;
         if (eg_graph_get_node(G[NEO4J], id, EG_LABEL_EPISODE, &n, &e) != EG_OK) return (void *)1;
         eg_node_clear(&n);
+        snprintf(id, sizeof id, "shared-%d", k); /* every thread creates it, the same: a no-op but for the first */
+        if (eg_graph_create_node(G[NEO4J], EG_LABEL_ENTITY, id, NULL, &e) != EG_OK) return (void *)1;
     }
     return NULL;
 }
@@ -715,8 +717,51 @@ TEST(threads_share_one_store) {
     uint64_t n;
     CHECK_OK(eg_graph_count_nodes(G[NEO4J], EG_LABEL_EPISODE, &n, &err), &err);
     CHECK(n == THREADS * WRITES_PER_THREAD);
+    CHECK_OK(eg_graph_count_nodes(G[NEO4J], EG_LABEL_ENTITY, &n, &err), &err);
+    CHECK(n == WRITES_PER_THREAD);
     CHECK_OK(eg_graph_count_relationships(G[NEO4J], &n, &err), &err);
     CHECK(n == THREADS * (WRITES_PER_THREAD - 1));
+    twins_close();
+}
+
+typedef struct late_writer {
+    pthread_mutex_t lock;
+    pthread_cond_t begun_cond;
+    bool begun;
+} late_writer;
+
+/* Begins a transaction on its own thread, says so, and commits a node 200 ms later. */
+static void *commit_later(void *arg) {
+    late_writer *w = arg;
+    eg_error e;
+    eg_graph *tx;
+    eg_status st = eg_graph_begin(G[NEO4J], &tx, &e);
+    pthread_mutex_lock(&w->lock);
+    w->begun = true;
+    pthread_cond_signal(&w->begun_cond);
+    pthread_mutex_unlock(&w->lock);
+    if (st) return (void *)1;
+    usleep(200 * 1000); /* the main thread is closing the store meanwhile */
+    if (eg_graph_create_node(tx, EG_LABEL_EPISODE, "late", NULL, &e) != EG_OK) return (void *)1;
+    return eg_graph_commit(tx, &e) == EG_OK ? NULL : (void *)1;
+}
+
+TEST(closing_the_store_waits_for_another_threads_transaction) {
+    twins_open();
+    late_writer w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    pthread_t other;
+    pthread_create(&other, NULL, commit_later, &w);
+    pthread_mutex_lock(&w.lock);
+    while (!w.begun) pthread_cond_wait(&w.begun_cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    eg_graph_close(G[NEO4J]); /* waits for the commit */
+    void *failed;
+    pthread_join(other, &failed);
+    CHECK(failed == NULL);
+    G[NEO4J] = open_neo4j(eg_bolt_listener_port(listener));
+    eg_node n;
+    CHECK_OK(eg_graph_get_node(G[NEO4J], "late", EG_LABEL_ANY, &n, &err), &err);
+    eg_node_clear(&n);
     twins_close();
 }
 
@@ -777,6 +822,7 @@ int main(void) {
     RUN(find_path_matches_the_embedded_store_on_a_random_graph);
     RUN(transactions_commit_and_roll_back_like_the_embedded_store);
     RUN(closing_the_store_rolls_back_its_own_threads_transaction);
+    RUN(closing_the_store_waits_for_another_threads_transaction);
     RUN(a_statement_the_server_refuses_leaves_the_transaction_only_for_rollback);
     RUN(open_schema_names_go_through_every_kind_of_operation);
     RUN(threads_share_one_store);

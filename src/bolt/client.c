@@ -199,12 +199,15 @@ static void keep_bookmark(eg_bolt_client *client, const char *bookmark) {
 
 static eg_status acquire(eg_bolt_client *client, eg_bolt_access access, const char *bookmark, eg_bolt_pool **pool,
                          eg_bolt_conn **conn, eg_bolt_outcome *outcome, eg_error *err) {
-    if (client->router != NULL) return eg_bolt_router_acquire(client->router, access, bookmark, pool, conn, outcome, err);
+    if (client->router != NULL)
+        return eg_bolt_router_acquire(client->router, access, bookmark, pool, conn, outcome, err);
     *pool = client->pool;
     return eg_bolt_pool_acquire(client->pool, conn, outcome, err);
 }
 
-static bool code_is(const eg_bolt_outcome *outcome, const char *code) { return strcmp(outcome->failure.code, code) == 0; }
+static bool code_is(const eg_bolt_outcome *outcome, const char *code) {
+    return strcmp(outcome->failure.code, code) == 0;
+}
 
 /* The server named cannot serve this role now (a follower asked to write, a member going away). */
 static bool server_unfit(const eg_bolt_outcome *outcome) {
@@ -230,8 +233,11 @@ static void sleep_ms(uint64_t ms) {
 typedef eg_status (*attempt_fn)(eg_bolt_conn *conn, void *argument, const eg_bolt_request_context *context,
                                 eg_bolt_outcome *outcome, eg_error *err);
 
-/* Runs attempt on a connection of the role, retrying as the top comment says. With keep, the connection of the
- * successful attempt is handed out (*pool_out, *conn_out) instead of going back to its pool. */
+/* Runs attempt on a connection of the role, retrying as the top comment says. With keep (BEGIN), the connection
+ * of the successful attempt is handed out (*pool_out, *conn_out) instead of going back to its pool. Without it (an
+ * auto-commit statement), the statement carries timeout_ms as its tx_timeout: the server gives up when the client
+ * stops waiting, rather than holding locks for an answer no one reads. A transaction spans requests, each with its
+ * own wait, so BEGIN leaves its bound to the server. */
 static eg_status with_retries(eg_bolt_client *client, eg_bolt_access access, attempt_fn attempt, void *argument,
                               bool keep, eg_bolt_pool **pool_out, eg_bolt_conn **conn_out, eg_error *err) {
     uint64_t deadline = eg_monotonic_ns() + (uint64_t)client->timeout_ms * 1000000u;
@@ -239,8 +245,10 @@ static eg_status with_retries(eg_bolt_client *client, eg_bolt_access access, att
     for (;;) {
         char bookmark[EG_BOLT_BOOKMARK_MAX];
         current_bookmark(client, bookmark);
-        eg_bolt_request_context context = {
-            .database = client->database, .read = access == EG_BOLT_READ, .bookmark = bookmark};
+        eg_bolt_request_context context = {.database = client->database,
+                                           .read = access == EG_BOLT_READ,
+                                           .bookmark = bookmark,
+                                           .tx_timeout_ms = keep ? 0 : client->timeout_ms};
         eg_bolt_outcome outcome = {{{0}}};
         eg_bolt_pool *pool = NULL;
         eg_bolt_conn *conn = NULL;

@@ -258,7 +258,8 @@ static eg_status recover_from_failure(eg_bolt_conn *conn, const eg_ps_value *fai
     eg_error local;
     for (int i = 0; i < answers_pending; i++) {
         eg_ps_value answer;
-        if (read_answer(conn, deadline, &answer, outcome, &local) != EG_OK) return eg_bolt_failure_error(&outcome->failure, mapped, err);
+        if (read_answer(conn, deadline, &answer, outcome, &local) != EG_OK)
+            return eg_bolt_failure_error(&outcome->failure, mapped, err);
         eg_ps_value_free(&answer);
     }
     eg_ps_writer w = {0};
@@ -414,8 +415,10 @@ static eg_status read_result(eg_bolt_conn *conn, eg_bolt_result *result, char *b
         if (tag == MSG_RECORD) {
             eg_ps_value *values = &answer.as.list.items[0];
             outcome->records_received = true;
-            if (values->as.list.count != result->fields.as.list.count) s = protocol_error(conn, err, "a record of the wrong length");
-            else if (!append_record(&result->records, &capacity, values)) s = eg_error_set(err, EG_INTERNAL, "bolt: out of memory for a result");
+            if (values->as.list.count != result->fields.as.list.count)
+                s = protocol_error(conn, err, "a record of the wrong length");
+            else if (!append_record(&result->records, &capacity, values))
+                s = eg_error_set(err, EG_INTERNAL, "bolt: out of memory for a result");
             eg_ps_value_free(&answer);
             if (s != EG_OK) return s;
             continue;

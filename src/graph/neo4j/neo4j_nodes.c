@@ -148,11 +148,22 @@ static eg_status create_nodes(neo4j_graph *ng, const eg_node_spec *nodes, size_t
     return st;
 }
 
+/* Another writer may create one of the ids between the read and the create: the server's unique constraint (or
+ * engram serve's id rule) then refuses the create as a conflict. Outside a graph transaction the operation runs
+ * once more, so that it compares with what that writer made: the same content is then a no-op, as a retry
+ * should be. Inside one, the refused statement has ended the Bolt transaction and the conflict stands. */
 eg_status nj_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err) {
-    nj_write w;
     eg_status st = check_storable(nodes, count, err);
-    if (st || (st = nj_write_begin(neo4j_of(g), true, &w, err))) return st;
-    return nj_write_end(&w, create_nodes(w.g, nodes, count, err), err);
+    for (int attempt = 0; st == EG_OK; attempt++) {
+        nj_write w;
+        if ((st = nj_write_begin(neo4j_of(g), true, &w, err))) return st;
+        st = create_nodes(w.g, nodes, count, err);
+        bool raced = st == EG_CONFLICT && w.own_tx && w.own.tx_broken;
+        st = nj_write_end(&w, st, err);
+        if (!raced || attempt > 0) return st;
+        st = EG_OK;
+    }
+    return st;
 }
 
 eg_status nj_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out, eg_error *err) {

@@ -46,41 +46,46 @@ eg_status nj_tx_begin(eg_graph *g, eg_graph **tx, eg_error *err) {
     return EG_OK;
 }
 
-/* Takes the transaction off the store's list; returns its Bolt transaction (NULL when close already ended it). */
-static eg_bolt_tx *unlink_tx(neo4j_graph *view) {
+/* Takes an ended transaction off the store's list, after its Bolt transaction ended: a close waiting for it may
+ * free the client as soon as it is off. Only the owner's thread clears view->tx (at its end, or closing the store
+ * under it), so the owner reads it unlocked; after such a close the shared state is gone and is not touched. */
+static void unlink_tx(neo4j_graph *view) {
     nj_shared *shared = view->shared;
     pthread_mutex_lock(&shared->lock);
-    eg_bolt_tx *tx = view->tx;
-    if (tx) {
-        for (neo4j_graph **at = &shared->open; *at; at = &(*at)->next_open)
-            if (*at == view) {
-                *at = view->next_open;
-                break;
-            }
-        view->tx = NULL;
-        pthread_cond_broadcast(&shared->tx_ended);
-    }
+    for (neo4j_graph **at = &shared->open; *at; at = &(*at)->next_open)
+        if (*at == view) {
+            *at = view->next_open;
+            break;
+        }
+    view->tx = NULL;
+    pthread_cond_broadcast(&shared->tx_ended);
     pthread_mutex_unlock(&shared->lock);
-    return tx;
 }
 
 static eg_status tx_commit(eg_graph *g, eg_error *err) {
     neo4j_graph *view = neo4j_of(g);
-    bool failed = view->tx_failed || view->tx_broken;
-    eg_bolt_tx *tx = unlink_tx(view);
-    free(view);
-    if (!tx) return eg_error_set(err, EG_CONFLICT, "commit: the graph store was closed under this transaction");
-    if (failed) {
-        eg_bolt_tx_rollback(tx);
-        return eg_error_set(err, EG_CONFLICT,
-                            "commit: a write failed inside this transaction; everything in it was rolled back");
+    eg_status st;
+    if (!view->tx) {
+        st = eg_error_set(err, EG_CONFLICT, "commit: the graph store was closed under this transaction");
+    } else if (view->tx_failed || view->tx_broken) {
+        eg_bolt_tx_rollback(view->tx);
+        unlink_tx(view);
+        st = eg_error_set(err, EG_CONFLICT,
+                          "commit: a write failed inside this transaction; everything in it was rolled back");
+    } else {
+        st = eg_error_prefix(err, eg_bolt_tx_commit(view->tx, err), "commit: ");
+        unlink_tx(view);
     }
-    return eg_error_prefix(err, eg_bolt_tx_commit(tx, err), "commit: ");
+    free(view);
+    return st;
 }
 
 static void tx_rollback(eg_graph *g) {
     neo4j_graph *view = neo4j_of(g);
-    eg_bolt_tx_rollback(unlink_tx(view));
+    if (view->tx) {
+        eg_bolt_tx_rollback(view->tx);
+        unlink_tx(view);
+    }
     free(view);
 }
 
