@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,21 @@ static void remove_tree(const char *path) {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Prints the stderr of the graph server over dir (dir.log), indented. */
+static void show_server_log(const char *dir) {
+    char command[700];
+    snprintf(command, sizeof command, "sed 's/^/    | /' '%s.log' >&2", dir);
+    if (system(command) != 0) fprintf(stderr, "    (no log)\n");
+}
+
+/* Removes a stopped graph server's folder and log. */
+static void remove_server_files(const char *dir) {
+    char log[600];
+    snprintf(log, sizeof log, "%s.log", dir);
+    remove(log);
+    remove_tree(dir);
+}
+
 /* SIGTERM to every graph server, then their exit statuses: a server that does not exit 0 fails the run. */
 static bool stop_graph_servers(void) {
     bool clean = true;
@@ -62,15 +78,10 @@ static bool stop_graph_servers(void) {
         if (waitpid(servers[i].pid, &status, 0) != servers[i].pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
             fprintf(stderr, "the graph server over %s did not exit 0 after SIGTERM (status %d); its log:\n",
                     servers[i].dir, status);
-            char command[700];
-            snprintf(command, sizeof command, "sed 's/^/    | /' '%s.log' >&2", servers[i].dir);
-            if (system(command) != 0) fprintf(stderr, "    (no log)\n");
+            show_server_log(servers[i].dir);
             clean = false;
         }
-        char log[600];
-        snprintf(log, sizeof log, "%s.log", servers[i].dir);
-        remove(log);
-        remove_tree(servers[i].dir);
+        remove_server_files(servers[i].dir);
         free(servers[i].dir);
     }
     server_count = 0;
@@ -104,12 +115,14 @@ static unsigned start_graph_server(const char *server_dir) {
         exit(2);
     }
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         perror("fork");
         exit(2);
     }
     if (pid == 0) {
+        /* A harness killed before its exit (a ctest timeout) takes its servers with it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(127);
         unsetenv("ENGRAM_ALLOW_FAULTS");
@@ -132,13 +145,19 @@ static unsigned start_graph_server(const char *server_dir) {
         if (in) fclose(in);
         if (port) return port;
         if (waitpid(pid, NULL, WNOHANG) == pid) {
-            free(servers[--server_count].dir); /* exited: nothing to stop */
-            break;
+            server_count--; /* exited: nothing to stop */
+            fprintf(stderr, "the graph server over %s exited at start; its log:\n", server_dir);
+            show_server_log(server_dir);
+            remove_server_files(server_dir);
+            free(servers[server_count].dir);
+            exit(2);
         }
         usleep(10000);
     }
-    fprintf(stderr, "the graph server over %s did not start (its log: %s)\n", server_dir, log);
-    exit(2);
+    fprintf(stderr, "the graph server over %s printed no Bolt port within %d ms; its log:\n", server_dir,
+            SERVER_START_LIMIT_MS);
+    show_server_log(server_dir);
+    exit(2); /* stopped at exit with the others */
 }
 
 bool test_graph_over_neo4j(void) {
