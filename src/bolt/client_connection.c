@@ -239,7 +239,10 @@ static eg_status read_answer(eg_bolt_conn *conn, uint64_t deadline, eg_ps_value 
 }
 
 static uint8_t tag_of(const eg_ps_value *answer) { return answer->as.list.tag; }
-static const eg_ps_value *metadata_of(const eg_ps_value *answer) { return &answer->as.list.items[0]; }
+/* The metadata dictionary of an answer; NULL for one without fields (IGNORED), which every reader of it takes. */
+static const eg_ps_value *metadata_of(const eg_ps_value *answer) {
+    return answer->as.list.count > 0 ? &answer->as.list.items[0] : NULL;
+}
 
 static void read_failure(const eg_ps_value *answer, eg_bolt_server_failure *failure) {
     const eg_ps_value *meta = metadata_of(answer);

@@ -92,11 +92,10 @@ static eg_status create_label_group(neo4j_graph *ng, eg_label label, const eg_no
     if (!nj_ps_list(n, &list)) return eg_error_set(err, EG_INTERNAL, "out of memory");
     eg_status st = EG_OK;
     for (size_t i = 0, at = 0; i < count && st == EG_OK; i++)
-        if (create[i] && nodes[i].label == label)
-            st = eg_error_prefix(err,
-                                 nj_properties_to_ps(nodes[i].properties, false, false, nodes[i].id,
-                                                     &list.as.list.items[at++], err),
-                                 count > 1 ? "nodes[%zu]: " : "", i);
+        if (create[i] && nodes[i].label == label) {
+            st = nj_properties_to_ps(nodes[i].properties, false, false, nodes[i].id, &list.as.list.items[at++], err);
+            if (count > 1) st = eg_error_prefix(err, st, "nodes[%zu]: ", i);
+        }
     nj_params p;
     nj_params_init(&p);
     nj_param_take(&p, "nodes", &list);
