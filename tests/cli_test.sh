@@ -770,8 +770,8 @@ run eg --data "$C" config
 expect_rc "config on a fresh folder" 0
 expect_line "config: the header" "$T/out" 1 '^setting +value +default +source +allowed$'
 got=$(grep -c '' "$T/out" || :)
-if [ "$got" -eq 36 ]; then pass; else
-    fail "config: expected a header and 35 settings, got $got lines"
+if [ "$got" -eq 46 ]; then pass; else
+    fail "config: expected a header and 45 settings, got $got lines"
     detail
 fi
 expect_in "config: a default" "$T/out" '^breaker\.failure_threshold +5 +5 +default +1\.\.1000000$'
@@ -805,8 +805,8 @@ run eg --data "$C" --durability none config
 expect_in "--durability none without the file" "$T/out" '^durability +none +group +override '
 run eg --data "$C" --set durability=none --set breaker.reset_timeout_ms=50 config --json
 expect_rc "config --json" 0
-json_check "config --json: all 35 settings, in order" "$T/out" \
-    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'graph.schema', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms', 'serve.bolt', 'serve.bolt_user', 'serve.bolt_password', 'serve.bolt_tx_timeout_ms']" \
+json_check "config --json: all 45 settings, in order" "$T/out" \
+    "[s['name'] for s in r] == ['breaker.failure_threshold', 'breaker.success_threshold', 'breaker.reset_timeout_ms', 'breaker.half_open_max_calls', 'degrade.write_policy', 'degrade.cache_entries', 'degrade.queue_max', 'durability', 'saga.step_timeout_ms', 'saga.compensation_attempts', 'archive.path', 'archive.retention_days', 'vectors.index_threads', 'graph.schema', 'graph.backend', 'graph.uri', 'graph.user', 'graph.password', 'graph.database', 'graph.ca_file', 'graph.max_connections', 'graph.acquisition_timeout_ms', 'graph.max_lifetime_ms', 'graph.timeout_ms', 'vectors.backend', 'vectors.url', 'vectors.api_key', 'vectors.ca_file', 'vectors.timeout_ms', 'vectors.batch_size', 'vectors.max_concurrency', 'vectors.collection_prefix', 'vectors.shard_number', 'vectors.replication_factor', 'vectors.write_consistency_factor', 'serve.http', 'serve.api_key', 'serve.threads', 'serve.max_body_bytes', 'serve.max_connections', 'serve.idle_timeout_ms', 'serve.bolt', 'serve.bolt_user', 'serve.bolt_password', 'serve.bolt_tx_timeout_ms']" \
     '"name": "archive\.retention_days"'
 json_check "config --json: an integer override" "$T/out" \
     "[s for s in r if s['name'] == 'breaker.reset_timeout_ms'] == [{'name': 'breaker.reset_timeout_ms', 'value': 50, 'default': 60000, 'source': 'override', 'description': s['description'], 'allowed': '1..86400000'} for s in r if s['name'] == 'breaker.reset_timeout_ms']" \
@@ -815,8 +815,8 @@ json_check "config --json: a word override" "$T/out" \
     "[(s['value'], s['default'], s['source'], s['allowed']) for s in r if s['name'] == 'durability'] == [('none', 'group', 'override', 'group|fsync|none')]" \
     '"value": "none",'
 got=$(grep -c '"source":' "$T/out" || :)
-if [ "$got" -eq 35 ]; then pass; else
-    fail "config --json: expected 35 settings with a source, got $got"
+if [ "$got" -eq 45 ]; then pass; else
+    fail "config --json: expected 45 settings with a source, got $got"
     detail
 fi
 run eg --data "$C" --set serve.api_key=hunter2-secret config --json
@@ -832,6 +832,12 @@ json_check "config --json: the Qdrant key shows that it is set, the URL without 
     '"(set)"'
 expect_not_in "config --json: the Qdrant key is never printed" "$T/out" 'qdrant-secret-7'
 expect_not_in "config --json: URL credentials are never printed" "$T/out" 'pw-9'
+run eg --data "$C" --set graph.password=neo4j-secret-5 --set graph.uri=neo4j://bob:pw-8@neo4j.example:7687 config --json
+json_check "config --json: the Neo4j password shows that it is set, the URI without its credentials" "$T/out" \
+    "[s['value'] for s in r if s['name'] in ('graph.uri', 'graph.password')] == ['neo4j://<credentials>@neo4j.example:7687', '(set)']" \
+    '"(set)"'
+expect_not_in "config --json: the Neo4j password is never printed" "$T/out" 'neo4j-secret-5'
+expect_not_in "config --json: Bolt URI credentials are never printed" "$T/out" 'pw-8'
 # Bad overrides: usage errors (exit 2) naming the problem, before the data folder is touched.
 S=$T/set-data # never created
 for q in "foo=1|unknown setting 'foo'" "breaker.failure_threshold=0|breaker\.failure_threshold = 0 is out of range 1\.\.1000000" \
@@ -882,6 +888,10 @@ expect_in "health: the embedded backends" "$T/out" '^ +backend lmdb$'
 run eg --data "$T/health-qdrant" --set vectors.backend=qdrant --set vectors.url=http://ops:pw-77@127.0.0.1:1 health
 expect_in "health: the Qdrant backend and its URL" "$T/out" '^ +backend qdrant at http://<credentials>@127\.0\.0\.1:1$'
 expect_not_in "health: URL credentials are never printed" "$T/out" 'pw-77'
+run eg --data "$T/health-neo4j" --set graph.backend=neo4j --set graph.uri=bolt://127.0.0.1:1 --set graph.password=pw-78 health
+expect_in "health: the Neo4j backend and its URI" "$T/out" '^ +backend neo4j at bolt://127\.0\.0\.1:1$'
+expect_not_in "health: the Neo4j password is never printed" "$T/out" 'pw-78'
+expect_absent "health: the Neo4j backend leaves DATA/graph uncreated" "$T/health-neo4j/graph"
 last=$(tail -n 1 "$T/out")
 if [ "$last" = ok ]; then pass; else fail "health: expected \"ok\" as the last line" "got: $last"; fi
 expect_empty "health: stderr" "$T/err"

@@ -62,10 +62,16 @@ extern int test_passed, test_failed;
 void test_run(const char *name, void (*fn)(void));
 int test_summary(void);
 
-/* A new empty scratch folder (removed at exit); returns a path valid until exit. When $ENGRAM_TEST_QDRANT_URL is
- * set (tests/over_qdrant.sh), the folder and its "data" subfolder each hold an engram.conf that puts their vectors
- * on that Qdrant server under a prefix of their own, so that the same suites run over the Qdrant backend. */
+/* A new empty scratch folder (removed at exit); returns a path valid until exit. Over remote stores
+ * (tests/over_remote.sh) the folder and its "data" subfolder each hold an engram.conf that puts their stores there,
+ * so that the same suites run over the remote backends: with $ENGRAM_TEST_QDRANT_URL, the vectors on that Qdrant
+ * server under a collection prefix of their own; with $ENGRAM_TEST_GRAPH_BACKEND=neo4j, the graph on an
+ * `$ENGRAM_BIN serve --bolt` of their own (over a sibling folder, stopped at exit). */
 const char *test_scratch_dir(void);
+
+/* Whether the scratch folders keep their graph on a Bolt server ($ENGRAM_TEST_GRAPH_BACKEND=neo4j): properties must
+ * then be what Neo4j stores (no objects, no nested or mixed lists). */
+bool test_graph_over_neo4j(void);
 
 /* A data folder path in a new scratch folder; valid until the fourth call after. */
 const char *test_data_dir(void);

@@ -1,17 +1,37 @@
-/* test_harness.c — the implementation of test.h. */
+/* test_harness.c — the implementation of test.h: running tests, scratch folders (over remote stores when a run
+ * asks: tests/over_remote.sh), snapshots of a folder's stores. */
 #define _GNU_SOURCE /* nftw */
 #include "test.h"
 
 #include <errno.h>
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int test_failures_in_current, test_passed, test_failed;
 
-static char *scratch[256];
+#define SCRATCH_MAX 256
+#define SERVER_START_LIMIT_MS 20000 /* for a graph server to print its Bolt port */
+
+static char *scratch[SCRATCH_MAX];
 static int scratch_count;
+
+/* The graph servers of the suites over Neo4j ($ENGRAM_TEST_GRAPH_BACKEND=neo4j): one `engram serve --bolt` per data
+ * folder a scratch folder offers, over a sibling folder of its own, stopped at exit by the process that started
+ * them (forked children that reopen a folder find its server still up). */
+typedef struct graph_server {
+    pid_t pid;
+    char *dir;
+} graph_server;
+
+static graph_server servers[2 * SCRATCH_MAX];
+static int server_count;
+static pid_t harness_pid;
 
 void test_run(const char *name, void (*fn)(void)) {
     test_failures_in_current = 0;
@@ -30,18 +50,131 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-static void remove_scratch(void) {
-    for (int i = 0; i < scratch_count; i++) {
-        nftw(scratch[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(scratch[i]);
-    }
+static void remove_tree(const char *path) {
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Writes DATA/engram.conf (creating DATA) so that the folder keeps its vectors on the Qdrant server at url, in
- * collections named with a prefix no other folder uses: the suites over Qdrant (tests/over_qdrant.sh) share one
- * server, and a folder must never see another's collections. The prefix joins the scratch folder's random name,
- * which no live folder shares, with the process id, so that a name mkdtemp reuses after a removal still differs. */
-static void configure_remote_vectors(const char *data_dir, const char *url, const char *tag) {
+/* Prints the stderr of the graph server over dir (dir.log), indented. */
+static void show_server_log(const char *dir) {
+    char command[700];
+    snprintf(command, sizeof command, "sed 's/^/    | /' '%s.log' >&2", dir);
+    if (system(command) != 0) fprintf(stderr, "    (no log)\n");
+}
+
+/* Removes a stopped graph server's folder and log. */
+static void remove_server_files(const char *dir) {
+    char log[600];
+    snprintf(log, sizeof log, "%s.log", dir);
+    remove(log);
+    remove_tree(dir);
+}
+
+/* SIGTERM to every graph server, then their exit statuses: a server that does not exit 0 fails the run. */
+static bool stop_graph_servers(void) {
+    bool clean = true;
+    for (int i = 0; i < server_count; i++) kill(servers[i].pid, SIGTERM);
+    for (int i = 0; i < server_count; i++) {
+        int status = 0;
+        if (waitpid(servers[i].pid, &status, 0) != servers[i].pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+            fprintf(stderr, "the graph server over %s did not exit 0 after SIGTERM (status %d); its log:\n",
+                    servers[i].dir, status);
+            show_server_log(servers[i].dir);
+            clean = false;
+        }
+        remove_server_files(servers[i].dir);
+        free(servers[i].dir);
+    }
+    server_count = 0;
+    return clean;
+}
+
+static void remove_scratch(void) {
+    bool clean = getpid() != harness_pid || stop_graph_servers();
+    for (int i = 0; i < scratch_count; i++) {
+        remove_tree(scratch[i]);
+        free(scratch[i]);
+    }
+    if (!clean) _exit(1);
+}
+
+/* Starts `$ENGRAM_BIN serve --http '' --bolt 127.0.0.1:0` over the folder server_dir (its graph accepts any label:
+ * the schema is the client's to enforce) and returns the Bolt port it printed on stderr (to server_dir.log). The
+ * server runs without the test's fault rules: they are for the client's stores. */
+static unsigned start_graph_server(const char *server_dir) {
+    const char *engram = getenv("ENGRAM_BIN");
+    char log[600], conf[600];
+    if (!engram || !*engram) {
+        fprintf(stderr, "ENGRAM_TEST_GRAPH_BACKEND=neo4j needs ENGRAM_BIN, the engram program to serve the graph\n");
+        exit(2);
+    }
+    snprintf(conf, sizeof conf, "%s/engram.conf", server_dir);
+    snprintf(log, sizeof log, "%s.log", server_dir);
+    FILE *f = mkdir(server_dir, 0755) == 0 ? fopen(conf, "w") : NULL;
+    if (!f || fputs("graph.schema = open\n", f) == EOF || fclose(f) != 0) {
+        perror(conf);
+        exit(2);
+    }
+    fflush(NULL);
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        /* A harness killed before its exit (a ctest timeout) takes its servers with it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(127);
+        unsetenv("ENGRAM_ALLOW_FAULTS");
+        unsetenv("ENGRAM_FAULTS");
+        execl(engram, engram, "--data", server_dir, "--no-sync", "serve", "--http", "", "--bolt", "127.0.0.1:0",
+              (char *)NULL);
+        _exit(127);
+    }
+    servers[server_count].pid = pid;
+    servers[server_count].dir = strdup(server_dir);
+    server_count++;
+    for (int waited = 0; waited < SERVER_START_LIMIT_MS; waited += 10) {
+        char line[512];
+        unsigned port = 0;
+        FILE *in = fopen(log, "r");
+        while (in && !port && fgets(line, sizeof line, in)) {
+            const char *at = strstr(line, "Bolt on bolt://");
+            if (at && (at = strstr(at, ", port "))) port = (unsigned)strtoul(at + 7, NULL, 10);
+        }
+        if (in) fclose(in);
+        if (port) return port;
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            server_count--; /* exited: nothing to stop */
+            fprintf(stderr, "the graph server over %s exited at start; its log:\n", server_dir);
+            show_server_log(server_dir);
+            remove_server_files(server_dir);
+            free(servers[server_count].dir);
+            exit(2);
+        }
+        usleep(10000);
+    }
+    fprintf(stderr, "the graph server over %s printed no Bolt port within %d ms; its log:\n", server_dir,
+            SERVER_START_LIMIT_MS);
+    show_server_log(server_dir);
+    exit(2); /* stopped at exit with the others */
+}
+
+bool test_graph_over_neo4j(void) {
+    const char *graph_backend = getenv("ENGRAM_TEST_GRAPH_BACKEND");
+    return graph_backend && strcmp(graph_backend, "neo4j") == 0;
+}
+
+/* Writes DATA/engram.conf (creating DATA) for the remote backends the run asks for. Vectors on the Qdrant server at
+ * $ENGRAM_TEST_QDRANT_URL, in collections named with a prefix no other folder uses: the suites over Qdrant share
+ * one server, and a folder must never see another's collections. The prefix joins the scratch folder's random
+ * name, which no live folder shares, with the process id, so that a name mkdtemp reuses after a removal still
+ * differs. The graph, when $ENGRAM_TEST_GRAPH_BACKEND is neo4j, on a Bolt server of the folder's own (a graph has
+ * no prefix): server_dir, a sibling that no folder of the suite opens. */
+static void configure_remote_stores(const char *data_dir, const char *tag, const char *server_dir) {
+    const char *qdrant_url = getenv("ENGRAM_TEST_QDRANT_URL");
+    bool qdrant = qdrant_url && *qdrant_url, neo4j = test_graph_over_neo4j();
+    if (!qdrant && !neo4j) return;
     char path[600];
     if (mkdir(data_dir, 0755) != 0 && errno != EEXIST) {
         perror("mkdir");
@@ -53,8 +186,10 @@ static void configure_remote_vectors(const char *data_dir, const char *url, cons
         perror("engram.conf");
         exit(2);
     }
-    fprintf(f, "vectors.backend = qdrant\nvectors.url = %s\nvectors.collection_prefix = t%ld_%s_\n", url,
-            (long)getpid(), tag);
+    if (qdrant)
+        fprintf(f, "vectors.backend = qdrant\nvectors.url = %s\nvectors.collection_prefix = t%ld_%s_\n", qdrant_url,
+                (long)getpid(), tag);
+    if (neo4j) fprintf(f, "graph.backend = neo4j\ngraph.uri = bolt://127.0.0.1:%u\n", start_graph_server(server_dir));
     if (fclose(f) != 0) {
         perror("engram.conf");
         exit(2);
@@ -63,23 +198,25 @@ static void configure_remote_vectors(const char *data_dir, const char *url, cons
 
 const char *test_scratch_dir(void) {
     char tmpl[] = "/tmp/engram-test-XXXXXX";
-    if (!mkdtemp(tmpl) || scratch_count == 256) {
+    if (!mkdtemp(tmpl) || scratch_count == SCRATCH_MAX) {
         perror("mkdtemp");
         exit(2);
     }
-    if (scratch_count == 0) atexit(remove_scratch);
-    scratch[scratch_count] = strdup(tmpl);
-    const char *qdrant_url = getenv("ENGRAM_TEST_QDRANT_URL");
-    if (qdrant_url && *qdrant_url) {
-        /* Suites open either the scratch folder itself or its "data" (test_data_dir, test_open_fresh): both are
-         * made ready. */
-        const char *random_part = strrchr(tmpl, '-') + 1;
-        char data_dir[600], tag[32];
-        configure_remote_vectors(tmpl, qdrant_url, random_part);
-        snprintf(data_dir, sizeof data_dir, "%s/data", tmpl);
-        snprintf(tag, sizeof tag, "%sd", random_part);
-        configure_remote_vectors(data_dir, qdrant_url, tag);
+    if (scratch_count == 0) {
+        harness_pid = getpid();
+        atexit(remove_scratch);
     }
+    scratch[scratch_count] = strdup(tmpl);
+    /* Suites open either the scratch folder itself or its "data" (test_data_dir, test_open_fresh): both are made
+     * ready, each with stores of its own. */
+    const char *random_part = strrchr(tmpl, '-') + 1;
+    char data_dir[600], tag[32], server_dir[600];
+    snprintf(server_dir, sizeof server_dir, "%s.graph", tmpl);
+    configure_remote_stores(tmpl, random_part, server_dir);
+    snprintf(data_dir, sizeof data_dir, "%s/data", tmpl);
+    snprintf(tag, sizeof tag, "%sd", random_part);
+    snprintf(server_dir, sizeof server_dir, "%s.data-graph", tmpl);
+    configure_remote_stores(data_dir, tag, server_dir);
     return scratch[scratch_count++];
 }
 

@@ -397,14 +397,17 @@ TEST(the_listing) {
     eg_error err;
     CHECK_OK(eg_settings_list(s, &list, &err), &err);
     REQUIRE(json_is_array(list));
-    CHECK(json_array_size(list) == 35);
+    CHECK(json_array_size(list) == 45);
     static const char *const names[] = {"breaker.failure_threshold", "breaker.success_threshold",
                                         "breaker.reset_timeout_ms", "breaker.half_open_max_calls",
                                         "degrade.write_policy", "degrade.cache_entries",
                                         "degrade.queue_max", "durability",
                                         "saga.step_timeout_ms", "saga.compensation_attempts",
                                         "archive.path", "archive.retention_days",
-                                        "vectors.index_threads", "graph.schema", "vectors.backend", "vectors.url",
+                                        "vectors.index_threads", "graph.schema", "graph.backend", "graph.uri",
+                                        "graph.user", "graph.password", "graph.database", "graph.ca_file",
+                                        "graph.max_connections", "graph.acquisition_timeout_ms",
+                                        "graph.max_lifetime_ms", "graph.timeout_ms", "vectors.backend", "vectors.url",
                                         "vectors.api_key", "vectors.ca_file", "vectors.timeout_ms",
                                         "vectors.batch_size", "vectors.max_concurrency",
                                         "vectors.collection_prefix", "vectors.shard_number",
@@ -417,7 +420,7 @@ TEST(the_listing) {
     json_t *entry;
     json_array_foreach(list, i, entry) {
         CHECK(json_object_size(entry) == 6);
-        CHECK(i < 35 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
+        CHECK(i < 45 && strcmp(json_string_value(json_object_get(entry, "name")), names[i]) == 0);
         CHECK(json_is_string(json_object_get(entry, "source")));
         CHECK(json_string_length(json_object_get(entry, "description")) > 10);
         CHECK(json_is_string(json_object_get(entry, "allowed")));

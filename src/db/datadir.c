@@ -116,14 +116,38 @@ static eg_status open_vector_backend(eg_db *db, const char *dir, bool no_sync, e
     return st ? st : eg_vectors_open_lmdb(path, &options, &db->vectors, err);
 }
 
+/* The graph backend the setting graph.backend names: the embedded one in DATA/graph, or a Neo4j server over Bolt
+ * (then DATA/graph is not used). An empty graph.password is $ENGRAM_NEO4J_PASSWORD's. */
+static eg_status open_graph_backend(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
+    const eg_settings *s = db->settings;
+    if (strcmp(eg_settings_word(s, "graph.backend"), "neo4j") == 0) {
+        const char *password = eg_settings_text(s, "graph.password");
+        if (!*password) password = getenv("ENGRAM_NEO4J_PASSWORD");
+        const char *ca_file = eg_settings_text(s, "graph.ca_file");
+        eg_graph_neo4j_options options = {
+            .uri = eg_settings_text(s, "graph.uri"),
+            .user = eg_settings_text(s, "graph.user"),
+            .password = password ? password : "",
+            .database = eg_settings_text(s, "graph.database"),
+            .ca_file = *ca_file ? ca_file : NULL,
+            .max_connections = (uint32_t)eg_settings_int(s, "graph.max_connections"),
+            .acquisition_timeout_ms = (uint32_t)eg_settings_int(s, "graph.acquisition_timeout_ms"),
+            .max_lifetime_ms = (uint32_t)eg_settings_int(s, "graph.max_lifetime_ms"),
+            .timeout_ms = (uint32_t)eg_settings_int(s, "graph.timeout_ms"),
+        };
+        return eg_graph_open_neo4j(&options, &db->graph, err);
+    }
+    char path[4096];
+    eg_graph_lmdb_options options = {0, no_sync};
+    eg_status st = eg_path_join(path, sizeof path, dir, "graph", err);
+    return st ? st : eg_graph_open_lmdb(path, &options, &db->graph, err);
+}
+
 /* backend -> fault guard (ENGRAM_ALLOW_FAULTS=1 only) -> write observer = direct -> circuit breaker. */
 static eg_status open_stores(eg_db *db, const char *dir, bool no_sync, eg_error *err) {
-    char path[4096];
-    eg_graph_lmdb_options graph_options = {0, no_sync};
     eg_graph_schema schema;
     eg_status st;
-    if ((st = eg_path_join(path, sizeof path, dir, "graph", err)) ||
-        (st = eg_graph_open_lmdb(path, &graph_options, &db->graph, err)) ||
+    if ((st = open_graph_backend(db, dir, no_sync, err)) ||
         (st = eg_graph_schema_parse(eg_settings_word(db->settings, "graph.schema"), &schema, err)) ||
         (st = open_vector_backend(db, dir, no_sync, err)))
         return st;

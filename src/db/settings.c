@@ -33,6 +33,7 @@ static const char *const write_policies[] = {"fail", "queue", NULL};
 static const char *const durabilities[] = {"group", "fsync", "none", NULL};
 static const char *const vector_backends[] = {"lmdb", "qdrant", NULL};
 static const char *const graph_schemas[] = {"t4dm", "open", NULL};
+static const char *const graph_backends[] = {"lmdb", "neo4j", NULL};
 
 #define INT_SETTING(n, lo, hi, def, text)                                                                             \
     {.name = n, .type = SETTING_INT, .min = lo, .max = hi, .int_default = def, .description = text}
@@ -65,6 +66,21 @@ static const setting_def settings_table[] = {
     WORD_SETTING("graph.schema", graph_schemas,
                  "labels and relationship types the graph accepts: t4dm (the original's 3 and 17) or open (any "
                  "identifier of at most 64 characters)"),
+    WORD_SETTING("graph.backend", graph_backends,
+                 "where the graph is kept: lmdb (DATA/graph) or neo4j (a Neo4j server, or engram serve --bolt, at "
+                 "graph.uri)"),
+    URL_SETTING("graph.uri", "bolt://localhost:7687",
+                "the Neo4j backend: bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s:// or neo4j+ssc:// HOST[:PORT]"),
+    TEXT_SETTING("graph.user", "neo4j", "the Neo4j backend: the user it logs in as; empty: no authentication"),
+    SECRET_SETTING("graph.password", "the Neo4j backend: the password; empty: $ENGRAM_NEO4J_PASSWORD, else none"),
+    TEXT_SETTING("graph.database", "", "the Neo4j backend: the database; empty: the server's default"),
+    TEXT_SETTING("graph.ca_file", "", "the Neo4j backend: a PEM file of certificates to trust for +s schemes"),
+    INT_SETTING("graph.max_connections", 1, 10000, 50, "the Neo4j backend: connections in the pool at most"),
+    INT_SETTING("graph.acquisition_timeout_ms", 1, 86400000, 30000,
+                "the Neo4j backend: the longest a call waits for a connection of the pool"),
+    INT_SETTING("graph.max_lifetime_ms", 1, 86400000, 3600000,
+                "the Neo4j backend: a connection older than this is closed instead of reused"),
+    INT_SETTING("graph.timeout_ms", 1, 86400000, 30000, "the Neo4j backend: the time allowed for one request"),
     WORD_SETTING("vectors.backend", vector_backends,
                  "where the vectors are kept: lmdb (DATA/vectors) or qdrant (a Qdrant server at vectors.url)"),
     URL_SETTING("vectors.url", "http://localhost:6333", "the Qdrant backend: the server's URL, http:// or https://"),

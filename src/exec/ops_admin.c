@@ -37,11 +37,12 @@ static json_t *store_health(eg_db *db, int store, int64_t now, bool *degraded, b
 
 /* Which backend keeps a store, and for a remote one where (its URL without credentials). */
 static void describe_backend(eg_db *db, int store, json_t *health) {
-    bool qdrant = store == EG_STORE_VECTORS && strcmp(eg_settings_word(db->settings, "vectors.backend"), "qdrant") == 0;
-    json_object_set_new(health, "backend", json_string(qdrant ? "qdrant" : "lmdb"));
-    if (!qdrant) return;
+    bool graph = store == EG_STORE_GRAPH;
+    const char *backend = eg_settings_word(db->settings, graph ? "graph.backend" : "vectors.backend");
+    json_object_set_new(health, "backend", json_string(backend));
+    if (strcmp(backend, "lmdb") == 0) return;
     char url[1024];
-    eg_sanitize_message(eg_settings_text(db->settings, "vectors.url"), url, sizeof url);
+    eg_sanitize_message(eg_settings_text(db->settings, graph ? "graph.uri" : "vectors.url"), url, sizeof url);
     json_object_set_new(health, "url", json_string(url));
 }
 

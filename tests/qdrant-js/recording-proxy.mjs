@@ -1,5 +1,5 @@
 // recording-proxy.mjs — stands between engram's Qdrant backend and `engram serve` in the suites over Qdrant
-// (tests/over_qdrant.sh): forwards every request unchanged and checks what the backend sent against Qdrant's
+// (tests/over_remote.sh qdrant): forwards every request unchanged and checks what the backend sent against Qdrant's
 // OpenAPI document (openapi.mjs): the path and method exist, the JSON body matches the operation's request-body
 // schema, the query parameters are ones the operation declares, with values of their schema, and every operation
 // that takes `wait` gets wait=true (the backend's promise: acknowledged means durable on the server).

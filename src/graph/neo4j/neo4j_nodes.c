@@ -155,7 +155,7 @@ eg_status nj_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t c
     eg_status st = check_storable(nodes, count, err);
     for (int attempt = 0; st == EG_OK; attempt++) {
         nj_write w;
-        if ((st = nj_write_begin(neo4j_of(g), true, &w, err))) return st;
+        if ((st = nj_write_begin(neo4j_of(g), &w, err))) return st;
         st = create_nodes(w.g, nodes, count, err);
         bool raced = st == EG_CONFLICT && w.own_tx && w.own.tx_broken;
         st = nj_write_end(&w, st, err);
@@ -221,7 +221,7 @@ eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
              label_clause);
     nj_write w;
     eg_bolt_result r;
-    if ((st = nj_params_status(&p, err)) == EG_OK && (st = nj_write_begin(neo4j_of(g), false, &w, err)) == EG_OK) {
+    if ((st = nj_params_status(&p, err)) == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
         if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
             if (nj_row_count(&r) == 0)
                 st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,
@@ -246,7 +246,7 @@ eg_status nj_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     nj_write w;
     eg_bolt_result r;
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), false, &w, err)) == EG_OK) {
+    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
         if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
             if (nj_row_count(&r) == 0)
                 st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,

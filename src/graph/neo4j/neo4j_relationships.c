@@ -101,7 +101,7 @@ static eg_status create_relationships(eg_graph *g, const eg_relationship_spec *r
         eg_ps_value_free(&v);
     }
     nj_write w;
-    eg_status st = nj_write_begin(neo4j_of(g), true, &w, err);
+    eg_status st = nj_write_begin(neo4j_of(g), &w, err);
     if (st) return st;
     size_t written;
     st = merge_relationships(w.g, rels, count, eg_now_ms(), &written, err);
@@ -133,7 +133,7 @@ eg_status nj_delete_relationship(eg_graph *g, const char *source_id, const char 
     nj_write w;
     eg_bolt_result r;
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), false, &w, err)) == EG_OK) {
+    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
         if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
             if (nj_row_count(&r) == 0 && (st = nj_check_ends(w.g, source_id, target_id, err)) == EG_OK)
                 st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", source_id,
@@ -297,7 +297,7 @@ eg_status nj_reweight_relationship(eg_graph *g, const char *source_id, const cha
     int64_t now = eg_now_ms();
     size_t changed = 0;
     nj_write w;
-    eg_status st = nj_write_begin(neo4j_of(g), false, &w, err);
+    eg_status st = nj_write_begin(neo4j_of(g), &w, err);
     if (st) return st;
     st = reweight_direction(w.g, statement, source_id, target_id, rate, now, &changed, new_weight, err);
     if (st == EG_OK && changed == 0)
@@ -364,7 +364,7 @@ eg_status nj_batch_decay_relationships(eg_graph *g, double stale_days, double de
     nj_param_float(&p, "min_weight", min_weight);
     eg_decay_result result = {0, 0};
     nj_write w;
-    eg_status st = nj_write_begin(neo4j_of(g), true, &w, err);
+    eg_status st = nj_write_begin(neo4j_of(g), &w, err);
     if (st == EG_OK) {
         if (decay_rate > 0) st = run_count(w.g, EG_BOLT_WRITE, DECAY, &p, &result.decayed, err);
         if (st == EG_OK) st = run_count(w.g, EG_BOLT_WRITE, PRUNE, &p, &result.pruned, err);

@@ -49,10 +49,10 @@ eg_status nj_run(neo4j_graph *ng, eg_bolt_access access, const char *statement, 
     return eg_bolt_client_run(ng->shared->client, access, statement, parameters, result, err);
 }
 
-eg_status nj_write_begin(neo4j_graph *ng, bool atomic, nj_write *w, eg_error *err) {
+eg_status nj_write_begin(neo4j_graph *ng, nj_write *w, eg_error *err) {
     memset(w, 0, sizeof *w);
     w->g = ng;
-    if (ng->is_tx || !atomic) return EG_OK;
+    if (ng->is_tx) return EG_OK;
     eg_status st = nj_ensure_schema(ng->shared, err);
     if (st) return st;
     w->own = *ng;
