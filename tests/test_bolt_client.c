@@ -831,6 +831,75 @@ TEST(transient_errors_are_retried_with_backoff_within_the_timeout) {
     eg_bolt_listener_stop(listener);
 }
 
+/* ---- managed transactions ---- */
+
+typedef struct counted_work {
+    const char *statement;
+    eg_status own_status; /* what the work answers after its statement succeeded */
+    int runs;
+} counted_work;
+
+static eg_status run_counted_work(eg_bolt_tx *tx, void *context, eg_error *err) {
+    counted_work *work = context;
+    work->runs++;
+    eg_status st = eg_bolt_tx_run(tx, work->statement, NULL, NULL, err);
+    if (st == EG_OK && work->own_status != EG_OK) st = eg_error_set(err, work->own_status, "the work's own failure");
+    return st;
+}
+
+TEST(managed_transactions_run_again_what_the_server_cannot_have_committed) {
+    static member_engine writer_engine, reader_engines[2];
+    eg_bolt_listener *writer = start_member(&writer_engine);
+    eg_bolt_listener *readers[2] = {start_member(&reader_engines[0]), start_member(&reader_engines[1])};
+    REQUIRE(writer != NULL && readers[0] != NULL && readers[1] != NULL);
+    static fake_router router;
+    snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(writer));
+    for (int i = 0; i < 2; i++)
+        snprintf(router.readers[i], sizeof router.readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
+    REQUIRE(fake_router_start(&router, 5, 4));
+    eg_bolt_client_options options = options_for("neo4j", router.port);
+    eg_bolt_client *client = open_client(&options);
+    REQUIRE(client != NULL);
+    eg_error err;
+
+    /* NotALeader inside a transaction: rolled back, the table asked for again, the work run once more */
+    atomic_store(&writer_engine.writes_to_refuse, 1);
+    counted_work refused = {"CREATE (n:Entity {id: 'managed-refused'})", EG_OK, 0};
+    CHECK_OK(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &refused, &err), &err);
+    CHECK(refused.runs == 2);
+    CHECK(atomic_load(&router.routes) == 2);
+    CHECK(single_int(client, "MATCH (n:Entity {id: 'managed-refused'}) RETURN count(n)") == 1);
+
+    /* a transient error inside a transaction: run again, committed once */
+    atomic_store(&writer_engine.transient_failures, 1);
+    counted_work transient = {"CREATE (n:Entity {id: 'managed-transient'})", EG_OK, 0};
+    CHECK_OK(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &transient, &err), &err);
+    CHECK(transient.runs == 2);
+    CHECK(single_int(client, "MATCH (n:Entity {id: 'managed-transient'}) RETURN count(n)") == 1);
+
+    /* the work's own failure: rolled back, not run again */
+    counted_work own = {"CREATE (n:Entity {id: 'managed-own-failure'})", EG_NOT_FOUND, 0};
+    CHECK_STATUS(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &own, &err), EG_NOT_FOUND, &err);
+    CHECK(own.runs == 1);
+    CHECK(strstr(err.message, "the work's own failure") != NULL);
+    CHECK(single_int(client, "MATCH (n:Entity {id: 'managed-own-failure'}) RETURN count(n)") == 0);
+
+    /* a client error from the server: not run again */
+    counted_work syntax = {"CREATE (n:Entity {id: 'managed-syntax'", EG_OK, 0};
+    CHECK_STATUS(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &syntax, &err),
+                 EG_INVALID_ARGUMENT, &err);
+    CHECK(syntax.runs == 1);
+
+    /* the writer gone: no transaction can begin, and the attempts end within the timeout as unavailable */
+    eg_bolt_listener_stop(writer);
+    counted_work lost = {"CREATE (n:Entity {id: 'managed-lost'})", EG_OK, 0};
+    CHECK_STATUS(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &lost, &err), EG_UNAVAILABLE,
+                 &err);
+    eg_bolt_client_close(client);
+    fake_router_stop(&router);
+    for (int i = 0; i < 2; i++) eg_bolt_listener_stop(readers[i]);
+}
+
 int main(void) {
     server_start();
     RUN(auto_commit_create_and_match);
@@ -849,6 +918,7 @@ int main(void) {
     RUN(routing_follows_the_table_and_retries_a_refused_write);
     RUN(bolt_4_4_sends_credentials_in_hello_and_routes);
     RUN(transient_errors_are_retried_with_backoff_within_the_timeout);
+    RUN(managed_transactions_run_again_what_the_server_cannot_have_committed);
     eg_bolt_listener_stop(the_server.listener);
     eg_graph_close(the_server.graph);
     return test_summary();

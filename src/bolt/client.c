@@ -6,7 +6,9 @@
  * timeout_ms of the first — when the server cannot have applied it: a Neo.TransientError.* (the server rolled the
  * statement back), a connection that failed before the request was written whole, for reads also a connection
  * lost before any record arrived, and on a routed target a server that is not the leader (it refused the write).
- * Any other failure is returned at once: a write whose connection dropped after it was sent may have committed. */
+ * Any other failure is returned at once: a write whose connection dropped after it was sent may have committed.
+ * A managed transaction (eg_bolt_client_transact) is retried whole on the same grounds, where a connection lost
+ * anywhere before COMMIT was written counts as not applied: the server rolls back what it had begun. */
 #include "bolt/client_internal.h"
 
 #include "util/clock.h"
@@ -37,7 +39,8 @@ struct eg_bolt_tx {
     eg_bolt_access access;
     eg_bolt_pool *pool;
     eg_bolt_conn *conn;
-    bool failed; /* a statement failed: the server has dropped the transaction (RESET) */
+    bool failed;    /* a statement failed: the server has dropped the transaction (RESET) */
+    bool retryable; /* ... in a way that means it cannot have committed (eg_bolt_client_transact) */
 };
 
 /* ---- opening ---- */
@@ -323,11 +326,19 @@ eg_status eg_bolt_client_begin(eg_bolt_client *client, eg_bolt_access access, eg
     return EG_OK;
 }
 
-/* A lost connection inside a transaction tells the router the server may be gone. */
-static void note_failure(eg_bolt_tx *tx, const eg_bolt_outcome *outcome) {
+/* A failure inside a transaction: whether the server cannot have committed it (client.h, eg_bolt_client_transact)
+ * — a COMMIT written whole over a connection that then failed may have — and, for a lost connection or a server
+ * unfit for the role, word to the router that the server may be gone. */
+static void note_failure(eg_bolt_tx *tx, const eg_bolt_outcome *outcome, bool committing) {
     tx->failed = true;
-    if (tx->client->router != NULL && server_unfit(outcome))
-        eg_bolt_router_forget(tx->client->router, tx->access, eg_bolt_pool_address(tx->pool));
+    eg_bolt_client *client = tx->client;
+    if (outcome->failure.code[0] != '\0')
+        tx->retryable = strncmp(outcome->failure.code, "Neo.TransientError.", 19) == 0 ||
+                        (client->router != NULL && server_unfit(outcome));
+    else
+        tx->retryable = outcome->connection_failed && (!committing || !outcome->request_written);
+    if (client->router != NULL && server_unfit(outcome))
+        eg_bolt_router_forget(client->router, tx->access, eg_bolt_pool_address(tx->pool));
 }
 
 eg_status eg_bolt_tx_run(eg_bolt_tx *tx, const char *statement, const eg_ps_value *parameters,
@@ -339,7 +350,7 @@ eg_status eg_bolt_tx_run(eg_bolt_tx *tx, const char *statement, const eg_ps_valu
     eg_bolt_outcome outcome = {{{0}}};
     eg_status s = result != NULL ? eg_bolt_conn_run(tx->conn, statement, parameters, NULL, result, NULL, &outcome, err)
                                  : eg_bolt_conn_run_discard(tx->conn, statement, parameters, NULL, NULL, &outcome, err);
-    if (s != EG_OK) note_failure(tx, &outcome);
+    if (s != EG_OK) note_failure(tx, &outcome, false);
     return s;
 }
 
@@ -348,19 +359,23 @@ static void end_tx(eg_bolt_tx *tx) {
     free(tx);
 }
 
-eg_status eg_bolt_tx_commit(eg_bolt_tx *tx, eg_error *err) {
-    if (tx->failed) {
-        end_tx(tx);
+/* COMMIT, leaving tx to the caller (tx->retryable tells whether a failure may be retried). */
+static eg_status commit_tx(eg_bolt_tx *tx, eg_error *err) {
+    if (tx->failed)
         return eg_error_set(err, EG_INVALID_ARGUMENT,
                             "bolt: the transaction failed before and was rolled back; nothing was committed");
-    }
     eg_bolt_outcome outcome = {{{0}}};
     char bookmark[EG_BOLT_BOOKMARK_MAX] = "";
     eg_status s = eg_bolt_conn_commit(tx->conn, bookmark, &outcome, err);
     if (s == EG_OK)
         keep_bookmark(tx->client, bookmark);
     else
-        note_failure(tx, &outcome);
+        note_failure(tx, &outcome, true);
+    return s;
+}
+
+eg_status eg_bolt_tx_commit(eg_bolt_tx *tx, eg_error *err) {
+    eg_status s = commit_tx(tx, err);
     end_tx(tx);
     return s;
 }
@@ -372,4 +387,27 @@ void eg_bolt_tx_rollback(eg_bolt_tx *tx) {
         eg_bolt_conn_rollback(tx->conn, &outcome, NULL);
     }
     end_tx(tx);
+}
+
+/* ---- managed transactions ---- */
+
+eg_status eg_bolt_client_transact(eg_bolt_client *client, eg_bolt_access access, eg_bolt_work work, void *context,
+                                  eg_error *err) {
+    uint64_t deadline = eg_monotonic_ns() + (uint64_t)client->timeout_ms * 1000000u;
+    uint64_t backoff_ms = FIRST_BACKOFF_MS;
+    for (;;) {
+        eg_bolt_tx *tx;
+        eg_status s = eg_bolt_client_begin(client, access, &tx, err);
+        if (s != EG_OK) return s;
+        s = work(tx, context, err);
+        if (s == EG_OK) s = commit_tx(tx, err);
+        bool retryable = s != EG_OK && tx->retryable;
+        if (s == EG_OK)
+            end_tx(tx);
+        else
+            eg_bolt_tx_rollback(tx);
+        if (!retryable || eg_monotonic_ns() + backoff_ms * 1000000u > deadline) return s;
+        sleep_ms(backoff_ms);
+        backoff_ms *= 2;
+    }
 }

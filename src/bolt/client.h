@@ -68,4 +68,18 @@ eg_status eg_bolt_tx_commit(eg_bolt_tx *tx, eg_error *err);
 /* Rolls back and frees tx. NULL ignored. */
 void eg_bolt_tx_rollback(eg_bolt_tx *tx);
 
+/* The work of a managed transaction: statements run in tx; its own failure is returned as is. */
+typedef eg_status (*eg_bolt_work)(eg_bolt_tx *tx, void *context, eg_error *err);
+
+/* Runs work in a transaction of its own and commits it, as the drivers' managed transactions do: when a statement
+ * or the COMMIT fails in a way that means the server cannot have committed — a Neo.TransientError.* (the server
+ * rolled back), on a routed target a server that is not the leader, or a connection that ended before COMMIT was
+ * written whole (the server rolls back an open transaction whose connection ends) — the transaction is rolled
+ * back and work runs again from the start in a new one, after the same backoff as eg_bolt_client_run, while the
+ * next attempt starts within timeout_ms of the first. work must therefore set its outputs afresh on every run.
+ * A failure of work's own (a status it decided, the server's answer intact) rolls back and is returned; a
+ * connection lost after COMMIT was sent is EG_UNAVAILABLE and not retried: the transaction may have committed. */
+eg_status eg_bolt_client_transact(eg_bolt_client *client, eg_bolt_access access, eg_bolt_work work, void *context,
+                                  eg_error *err);
+
 #endif

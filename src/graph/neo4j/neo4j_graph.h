@@ -10,7 +10,7 @@
  * A graph transaction (neo4j_tx.c) is a copy of the store's neo4j_graph holding one Bolt explicit transaction:
  * every statement an operation runs goes through nj_run, which sends it in that transaction when there is one, so
  * the operations themselves do not know whether they run alone or inside a graph transaction. A write operation
- * opens its own transaction when it does not run in one (nj_write_begin); reads run on their own. */
+ * opens its own transaction when it does not run in one (nj_write); reads run on their own. */
 #ifndef ENGRAM_GRAPH_NEO4J_H
 #define ENGRAM_GRAPH_NEO4J_H
 
@@ -58,23 +58,21 @@ eg_status nj_ensure_schema(nj_shared *shared, eg_error *err);
 eg_status nj_run(neo4j_graph *ng, eg_bolt_access access, const char *statement, const eg_ps_value *parameters,
                  eg_bolt_result *result, eg_error *err);
 
-/* A write operation's unit of work: the caller's graph transaction, or else an explicit transaction of its own —
- * never an auto-commit statement, even for a write of one statement. Why: a statement sent by a process killed
+/* The statements of one write operation, run on g (the caller's graph transaction or the operation's own); a
+ * status it decides itself (a missing node) is returned like a failed statement's. */
+typedef eg_status (*nj_write_fn)(neo4j_graph *g, void *context, eg_error *err);
+
+/* Runs a write operation: in the caller's graph transaction, marking it failed when the write fails (a failed write
+ * may have done part of its work), or else in a managed transaction of its own (eg_bolt_client_transact), which
+ * runs work again when the server cannot have committed it — so work sets its outputs afresh on every run.
+ *
+ * Never as an auto-commit statement, even for a write of one statement. Why: a statement sent by a process killed
  * before its answer may still sit in the server's socket buffer and run after a new process has recovered the
  * saga it belonged to (undoing its step), then undo the recovery. In an explicit transaction the COMMIT is sent
  * only after the statement's answer arrived: until then the server rolls the transaction back when the dead
  * client's connection ends, and once the answer arrived the statement already holds its write locks (engram
- * serve: the writer), which recovery's own writes then wait for. nj_write_end commits or rolls back an own
- * transaction, and marks a graph transaction in which the write failed (a failed write may have done part of its
- * work). */
-typedef struct nj_write {
-    neo4j_graph *g; /* where the statements go */
-    neo4j_graph own;
-    bool own_tx;
-} nj_write;
-
-eg_status nj_write_begin(neo4j_graph *ng, nj_write *w, eg_error *err);
-eg_status nj_write_end(nj_write *w, eg_status st, eg_error *err);
+ * serve: the writer), which recovery's own writes then wait for. */
+eg_status nj_write(neo4j_graph *ng, nj_write_fn work, void *context, eg_error *err);
 
 /* ---- parameters and values (neo4j_values.c) ---- */
 

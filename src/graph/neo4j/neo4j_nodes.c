@@ -122,8 +122,18 @@ static eg_status check_storable(const eg_node_spec *nodes, size_t count, eg_erro
     return EG_OK;
 }
 
-static eg_status create_nodes(neo4j_graph *ng, const eg_node_spec *nodes, size_t count, eg_error *err) {
-    const char **ids = malloc(count * sizeof *ids);
+typedef struct create_request {
+    const eg_node_spec *nodes;
+    size_t count;
+    bool refused; /* the server refused a create (its unique constraint): another writer came first */
+} create_request;
+
+static eg_status create_nodes(neo4j_graph *ng, void *context, eg_error *err) {
+    create_request *request = context;
+    const eg_node_spec *nodes = request->nodes;
+    size_t count = request->count;
+    request->refused = false;
+    const char **ids = calloc(count, sizeof *ids);
     bool *create = calloc(count, sizeof *create);
     eg_node_list existing = {0};
     eg_status st = ids && create ? EG_OK : eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -139,7 +149,8 @@ static eg_status create_nodes(neo4j_graph *ng, const eg_node_spec *nodes, size_t
     for (size_t i = 0; st == EG_OK && i < count; i++) {
         bool first = create[i];
         for (size_t j = 0; first && j < i; j++) first = !(create[j] && nodes[j].label == nodes[i].label);
-        if (first) st = create_label_group(ng, nodes[i].label, nodes, count, create, err);
+        if (first && (st = create_label_group(ng, nodes[i].label, nodes, count, create, err)) == EG_CONFLICT)
+            request->refused = true;
     }
     eg_node_list_free(&existing);
     free(ids);
@@ -152,16 +163,12 @@ static eg_status create_nodes(neo4j_graph *ng, const eg_node_spec *nodes, size_t
  * once more, so that it compares with what that writer made: the same content is then a no-op, as a retry
  * should be. Inside one, the refused statement has ended the Bolt transaction and the conflict stands. */
 eg_status nj_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err) {
+    neo4j_graph *ng = neo4j_of(g);
     eg_status st = check_storable(nodes, count, err);
-    for (int attempt = 0; st == EG_OK; attempt++) {
-        nj_write w;
-        if ((st = nj_write_begin(neo4j_of(g), &w, err))) return st;
-        st = create_nodes(w.g, nodes, count, err);
-        bool raced = st == EG_CONFLICT && w.own_tx && w.own.tx_broken;
-        st = nj_write_end(&w, st, err);
-        if (!raced || attempt > 0) return st;
-        st = EG_OK;
-    }
+    if (st) return st;
+    create_request request = {nodes, count, false};
+    st = nj_write(ng, create_nodes, &request, err);
+    if (st == EG_CONFLICT && request.refused && !ng->is_tx) st = nj_write(ng, create_nodes, &request, err);
     return st;
 }
 
@@ -207,6 +214,27 @@ eg_status nj_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_nod
     return st;
 }
 
+/* One statement writing the node of an id (and label), returning a row when there was one. */
+typedef struct node_write {
+    const char *statement;
+    const eg_ps_value *parameters;
+    const char *id;
+    eg_label label;
+} node_write;
+
+static eg_status write_node(neo4j_graph *ng, void *context, eg_error *err) {
+    node_write *w = context;
+    eg_bolt_result r;
+    eg_status st = nj_run(ng, EG_BOLT_WRITE, w->statement, w->parameters, &r, err);
+    if (st) return st;
+    if (nj_row_count(&r) == 0)
+        st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", w->id,
+                          w->label == EG_LABEL_ANY ? "" : " with label ",
+                          w->label == EG_LABEL_ANY ? "" : eg_label_name(w->label));
+    eg_bolt_result_free(&r);
+    return st;
+}
+
 eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
     eg_ps_value props;
     eg_status st = nj_properties_to_ps(properties, true, false, NULL, &props, err);
@@ -219,18 +247,8 @@ eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
     nj_label_clause(label, label_clause);
     snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) SET n += $properties RETURN n.id AS id",
              label_clause);
-    nj_write w;
-    eg_bolt_result r;
-    if ((st = nj_params_status(&p, err)) == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
-        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
-            if (nj_row_count(&r) == 0)
-                st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,
-                                  label == EG_LABEL_ANY ? "" : " with label ",
-                                  label == EG_LABEL_ANY ? "" : eg_label_name(label));
-            eg_bolt_result_free(&r);
-        }
-        st = nj_write_end(&w, st, err);
-    }
+    node_write w = {statement, &p.dict, id, label};
+    if ((st = nj_params_status(&p, err)) == EG_OK) st = nj_write(neo4j_of(g), write_node, &w, err);
     nj_params_free(&p);
     return st;
 }
@@ -243,19 +261,9 @@ eg_status nj_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     nj_label_clause(label, label_clause);
     snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) WITH n, n.id AS id DETACH DELETE n RETURN id",
              label_clause);
-    nj_write w;
-    eg_bolt_result r;
+    node_write w = {statement, &p.dict, id, label};
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
-        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
-            if (nj_row_count(&r) == 0)
-                st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,
-                                  label == EG_LABEL_ANY ? "" : " with label ",
-                                  label == EG_LABEL_ANY ? "" : eg_label_name(label));
-            eg_bolt_result_free(&r);
-        }
-        st = nj_write_end(&w, st, err);
-    }
+    if (st == EG_OK) st = nj_write(neo4j_of(g), write_node, &w, err);
     nj_params_free(&p);
     return st;
 }

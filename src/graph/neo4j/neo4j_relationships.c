@@ -93,6 +93,20 @@ static eg_status name_missing_end(neo4j_graph *ng, const eg_relationship_spec *r
     return eg_error_set(err, EG_NOT_FOUND, "an end node of a relationship does not exist");
 }
 
+typedef struct relationship_batch {
+    const eg_relationship_spec *rels;
+    size_t count;
+    int64_t now;
+} relationship_batch;
+
+static eg_status write_relationships(neo4j_graph *ng, void *context, eg_error *err) {
+    relationship_batch *batch = context;
+    size_t written;
+    eg_status st = merge_relationships(ng, batch->rels, batch->count, batch->now, &written, err);
+    if (st == EG_OK && written < batch->count) st = name_missing_end(ng, batch->rels, batch->count, err);
+    return st;
+}
+
 static eg_status create_relationships(eg_graph *g, const eg_relationship_spec *rels, size_t count, eg_error *err) {
     for (size_t i = 0; i < count; i++) { /* refuse unstorable properties before anything is sent */
         eg_ps_value v;
@@ -100,13 +114,8 @@ static eg_status create_relationships(eg_graph *g, const eg_relationship_spec *r
         if (st) return count > 1 ? eg_error_prefix(err, st, "relationships[%zu]: ", i) : st;
         eg_ps_value_free(&v);
     }
-    nj_write w;
-    eg_status st = nj_write_begin(neo4j_of(g), &w, err);
-    if (st) return st;
-    size_t written;
-    st = merge_relationships(w.g, rels, count, eg_now_ms(), &written, err);
-    if (st == EG_OK && written < count) st = name_missing_end(w.g, rels, count, err);
-    return nj_write_end(&w, st, err);
+    relationship_batch batch = {rels, count, eg_now_ms()};
+    return nj_write(neo4j_of(g), write_relationships, &batch, err);
 }
 
 eg_status nj_create_relationship(eg_graph *g, const eg_relationship_spec *rel, eg_error *err) {
@@ -119,6 +128,25 @@ eg_status nj_batch_create_relationships(eg_graph *g, const eg_relationship_spec 
 
 /* ---- delete ---- */
 
+typedef struct relationship_delete {
+    const char *statement;
+    const eg_ps_value *parameters;
+    const char *source_id, *target_id;
+    eg_rel_type type;
+} relationship_delete;
+
+static eg_status delete_relationship(neo4j_graph *ng, void *context, eg_error *err) {
+    relationship_delete *d = context;
+    eg_bolt_result r;
+    eg_status st = nj_run(ng, EG_BOLT_WRITE, d->statement, d->parameters, &r, err);
+    if (st) return st;
+    if (nj_row_count(&r) == 0 && (st = nj_check_ends(ng, d->source_id, d->target_id, err)) == EG_OK)
+        st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", d->source_id,
+                          eg_rel_type_name(d->type), d->target_id);
+    eg_bolt_result_free(&r);
+    return st;
+}
+
 eg_status nj_delete_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                  eg_error *err) {
     char type_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
@@ -130,18 +158,9 @@ eg_status nj_delete_relationship(eg_graph *g, const char *source_id, const char 
     nj_params_init(&p);
     nj_param_string(&p, "source", source_id);
     nj_param_string(&p, "target", target_id);
-    nj_write w;
-    eg_bolt_result r;
+    relationship_delete d = {statement, &p.dict, source_id, target_id, type};
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
-        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
-            if (nj_row_count(&r) == 0 && (st = nj_check_ends(w.g, source_id, target_id, err)) == EG_OK)
-                st = eg_error_set(err, EG_NOT_FOUND, "relationship '%s' -[%s]-> '%s' does not exist", source_id,
-                                  eg_rel_type_name(type), target_id);
-            eg_bolt_result_free(&r);
-        }
-        st = nj_write_end(&w, st, err);
-    }
+    if (st == EG_OK) st = nj_write(neo4j_of(g), delete_relationship, &d, err);
     nj_params_free(&p);
     return st;
 }
@@ -290,22 +309,37 @@ static eg_status reweight_direction(neo4j_graph *ng, const char *statement, cons
     return st;
 }
 
+typedef struct reweight {
+    char statement[STATEMENT_MAX];
+    const char *source_id, *target_id;
+    eg_rel_type type;
+    double rate;
+    int64_t now;
+    double best; /* the highest new weight */
+} reweight;
+
+/* Forward first; the reverse direction only when nothing goes forward. */
+static eg_status reweight_relationships(neo4j_graph *ng, void *context, eg_error *err) {
+    reweight *r = context;
+    size_t changed = 0;
+    eg_status st = reweight_direction(ng, r->statement, r->source_id, r->target_id, r->rate, r->now, &changed,
+                                      &r->best, err);
+    if (st == EG_OK && changed == 0)
+        st = reweight_direction(ng, r->statement, r->target_id, r->source_id, r->rate, r->now, &changed, &r->best,
+                                err);
+    if (st == EG_OK && changed == 0 && (st = nj_check_ends(ng, r->source_id, r->target_id, err)) == EG_OK)
+        st = eg_error_set(err, EG_NOT_FOUND, "no %s relationship between '%s' and '%s'",
+                          r->type == EG_REL_ANY ? "" : eg_rel_type_name(r->type), r->source_id, r->target_id);
+    return st;
+}
+
 eg_status nj_reweight_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                    double rate, bool strengthen, double *new_weight, eg_error *err) {
-    char statement[STATEMENT_MAX];
-    reweight_statement(type, strengthen, statement);
-    int64_t now = eg_now_ms();
-    size_t changed = 0;
-    nj_write w;
-    eg_status st = nj_write_begin(neo4j_of(g), &w, err);
-    if (st) return st;
-    st = reweight_direction(w.g, statement, source_id, target_id, rate, now, &changed, new_weight, err);
-    if (st == EG_OK && changed == 0)
-        st = reweight_direction(w.g, statement, target_id, source_id, rate, now, &changed, new_weight, err);
-    if (st == EG_OK && changed == 0 && (st = nj_check_ends(w.g, source_id, target_id, err)) == EG_OK)
-        st = eg_error_set(err, EG_NOT_FOUND, "no %s relationship between '%s' and '%s'",
-                          type == EG_REL_ANY ? "" : eg_rel_type_name(type), source_id, target_id);
-    return nj_write_end(&w, st, err);
+    reweight r = {.source_id = source_id, .target_id = target_id, .type = type, .rate = rate, .now = eg_now_ms()};
+    reweight_statement(type, strengthen, r.statement);
+    eg_status st = nj_write(neo4j_of(g), reweight_relationships, &r, err);
+    if (st == EG_OK) *new_weight = r.best;
+    return st;
 }
 
 /* ---- decay ---- */
@@ -352,6 +386,21 @@ static eg_status run_count(neo4j_graph *ng, eg_bolt_access access, const char *s
     return st;
 }
 
+typedef struct decay {
+    const nj_params *parameters;
+    bool decays; /* a rate of 0 only prunes */
+    eg_decay_result result;
+} decay;
+
+static eg_status decay_and_prune(neo4j_graph *ng, void *context, eg_error *err) {
+    decay *d = context;
+    d->result = (eg_decay_result){0, 0};
+    eg_status st = EG_OK;
+    if (d->decays) st = run_count(ng, EG_BOLT_WRITE, DECAY, d->parameters, &d->result.decayed, err);
+    if (st == EG_OK) st = run_count(ng, EG_BOLT_WRITE, PRUNE, d->parameters, &d->result.pruned, err);
+    return st;
+}
+
 eg_status nj_batch_decay_relationships(eg_graph *g, double stale_days, double decay_rate, double min_weight,
                                        const char *session_id, eg_decay_result *out, eg_error *err) {
     int64_t now = eg_now_ms();
@@ -362,16 +411,10 @@ eg_status nj_batch_decay_relationships(eg_graph *g, double stale_days, double de
     nj_param_int(&p, "day_ms", (int64_t)EG_MS_PER_DAY);
     nj_param_float(&p, "rate", decay_rate);
     nj_param_float(&p, "min_weight", min_weight);
-    eg_decay_result result = {0, 0};
-    nj_write w;
-    eg_status st = nj_write_begin(neo4j_of(g), &w, err);
-    if (st == EG_OK) {
-        if (decay_rate > 0) st = run_count(w.g, EG_BOLT_WRITE, DECAY, &p, &result.decayed, err);
-        if (st == EG_OK) st = run_count(w.g, EG_BOLT_WRITE, PRUNE, &p, &result.pruned, err);
-        st = nj_write_end(&w, st, err);
-    }
+    decay d = {&p, decay_rate > 0, {0, 0}};
+    eg_status st = nj_write(neo4j_of(g), decay_and_prune, &d, err);
     nj_params_free(&p);
-    if (st == EG_OK) *out = result;
+    if (st == EG_OK) *out = d.result;
     return st;
 }
 

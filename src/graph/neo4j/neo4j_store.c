@@ -49,28 +49,33 @@ eg_status nj_run(neo4j_graph *ng, eg_bolt_access access, const char *statement, 
     return eg_bolt_client_run(ng->shared->client, access, statement, parameters, result, err);
 }
 
-eg_status nj_write_begin(neo4j_graph *ng, nj_write *w, eg_error *err) {
-    memset(w, 0, sizeof *w);
-    w->g = ng;
-    if (ng->is_tx) return EG_OK;
-    eg_status st = nj_ensure_schema(ng->shared, err);
-    if (st) return st;
-    w->own = *ng;
-    w->own.is_tx = true;
-    if ((st = eg_bolt_client_begin(ng->shared->client, EG_BOLT_WRITE, &w->own.tx, err))) return st;
-    w->own_tx = true;
-    w->g = &w->own;
-    return EG_OK;
+typedef struct own_write {
+    neo4j_graph *store;
+    nj_write_fn work;
+    void *context;
+} own_write;
+
+/* Runs the operation on a view of the store holding the managed transaction, as a graph transaction's would. */
+static eg_status run_own_write(eg_bolt_tx *tx, void *context, eg_error *err) {
+    own_write *w = context;
+    neo4j_graph view = *w->store;
+    view.is_tx = true;
+    view.tx = tx;
+    view.tx_failed = false;
+    view.tx_broken = false;
+    return w->work(&view, w->context, err);
 }
 
-eg_status nj_write_end(nj_write *w, eg_status st, eg_error *err) {
-    if (w->own_tx) {
-        if (st == EG_OK) return eg_bolt_tx_commit(w->own.tx, err);
-        eg_bolt_tx_rollback(w->own.tx);
+eg_status nj_write(neo4j_graph *ng, nj_write_fn work, void *context, eg_error *err) {
+    if (ng->is_tx) {
+        eg_status st = work(ng, context, err);
+        if (st != EG_OK) ng->tx_failed = true;
         return st;
     }
-    if (st != EG_OK && w->g->is_tx) w->g->tx_failed = true;
-    return st;
+    eg_status st = nj_ensure_schema(ng->shared, err);
+    if (st) return st;
+    own_write w = {ng, work, context};
+    return eg_bolt_client_transact(ng->shared->client, EG_BOLT_WRITE, run_own_write, &w, err);
 }
 
 eg_status nj_node_exists(neo4j_graph *ng, const char *id, bool *exists, eg_error *err) {
