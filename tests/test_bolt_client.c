@@ -738,16 +738,24 @@ static void fake_router_stop(fake_router *router) {
     pthread_mutex_destroy(&router->seen_lock);
 }
 
+/* A writer and two readers behind a fake router answering Bolt 5.4. */
+static bool start_cluster(member_engine *writer_engine, member_engine reader_engines[2], fake_router *router,
+                          eg_bolt_listener **writer, eg_bolt_listener *readers[2]) {
+    *writer = start_member(writer_engine);
+    readers[0] = start_member(&reader_engines[0]);
+    readers[1] = start_member(&reader_engines[1]);
+    if (*writer == NULL || readers[0] == NULL || readers[1] == NULL) return false;
+    snprintf(router->writer, sizeof router->writer, "127.0.0.1:%u", eg_bolt_listener_port(*writer));
+    for (int i = 0; i < 2; i++)
+        snprintf(router->readers[i], sizeof router->readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
+    return fake_router_start(router, 5, 4);
+}
+
 TEST(routing_follows_the_table_and_retries_a_refused_write) {
     static member_engine writer_engine, reader_engines[2];
-    eg_bolt_listener *writer = start_member(&writer_engine);
-    eg_bolt_listener *readers[2] = {start_member(&reader_engines[0]), start_member(&reader_engines[1])};
-    REQUIRE(writer != NULL && readers[0] != NULL && readers[1] != NULL);
     static fake_router router;
-    snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(writer));
-    for (int i = 0; i < 2; i++)
-        snprintf(router.readers[i], sizeof router.readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
-    REQUIRE(fake_router_start(&router, 5, 4));
+    eg_bolt_listener *writer, *readers[2];
+    REQUIRE(start_cluster(&writer_engine, reader_engines, &router, &writer, readers));
 
     eg_bolt_client_options options = options_for("neo4j", router.port);
     eg_bolt_client *client = open_client(&options);
@@ -849,14 +857,9 @@ static eg_status run_counted_work(eg_bolt_tx *tx, void *context, eg_error *err) 
 
 TEST(managed_transactions_run_again_what_the_server_cannot_have_committed) {
     static member_engine writer_engine, reader_engines[2];
-    eg_bolt_listener *writer = start_member(&writer_engine);
-    eg_bolt_listener *readers[2] = {start_member(&reader_engines[0]), start_member(&reader_engines[1])};
-    REQUIRE(writer != NULL && readers[0] != NULL && readers[1] != NULL);
     static fake_router router;
-    snprintf(router.writer, sizeof router.writer, "127.0.0.1:%u", eg_bolt_listener_port(writer));
-    for (int i = 0; i < 2; i++)
-        snprintf(router.readers[i], sizeof router.readers[i], "127.0.0.1:%u", eg_bolt_listener_port(readers[i]));
-    REQUIRE(fake_router_start(&router, 5, 4));
+    eg_bolt_listener *writer, *readers[2];
+    REQUIRE(start_cluster(&writer_engine, reader_engines, &router, &writer, readers));
     eg_bolt_client_options options = options_for("neo4j", router.port);
     eg_bolt_client *client = open_client(&options);
     REQUIRE(client != NULL);
