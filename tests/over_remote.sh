@@ -45,71 +45,31 @@ START_LIMIT=20 # seconds for the server or the proxy to print its port
 STOP_LIMIT=15  # seconds for either to exit after SIGTERM (the server waits up to 10 s for requests in flight)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/engram-over-$STORES.XXXXXX")
-SERVER_PID=
-PROXY_PID=
+WHO="$NAME over $STORES"
+. "$HERE/background.sh"
 cleanup() {
-    for pid in $SERVER_PID $PROXY_PID; do kill -KILL "$pid" 2>/dev/null || :; done
+    bg_cleanup
     rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# wait_for_port PID LOG WHAT: waits for the "(port N)" of a "listening on" line in LOG; sets PORT.
-wait_for_port() {
-    PORT=
-    waited=0
-    while [ -z "$PORT" ]; do
-        PORT=$(sed -n 's/.*listening on .*(port \([0-9][0-9]*\)).*/\1/p' "$2")
-        if [ -z "$PORT" ]; then
-            if ! kill -0 "$1" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
-                echo "$NAME over $STORES: $3 did not start:" >&2
-                sed 's/^/    | /' "$2" >&2
-                exit 1
-            fi
-            sleep 0.1
-            waited=$((waited + 1))
-        fi
-    done
-}
-
-# stop PID LOG WHAT: SIGTERM, then the exit status within STOP_LIMIT seconds; returns it (124 if still running).
-stop() {
-    kill -TERM "$1"
-    waited=0
-    while kill -0 "$1" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    if kill -0 "$1" 2>/dev/null; then
-        echo "$NAME over $STORES: $3 still running ${STOP_LIMIT} s after SIGTERM" >&2
-        return 124
-    fi
-    rc=0
-    wait "$1" || rc=$?
-    return $rc
-}
-
 URL=
+PROXY=
 if [ "$STORES" != neo4j ]; then
-    # The log exists before the process does: the shell opens the redirection in the child, which may run after the
-    # first read of the log (and under set -e a sed that cannot open it ends this script).
-    : >"$T/server.log"
-    "$ENGRAM" --data "$T/server-data" --no-sync serve --http 127.0.0.1:0 --bolt "" 2>>"$T/server.log" &
-    SERVER_PID=$!
-    wait_for_port "$SERVER_PID" "$T/server.log" "engram serve"
+    bg_start server "$ENGRAM" --data "$T/server-data" --no-sync serve --http 127.0.0.1:0 --bolt ""
+    bg_port server
     URL=http://127.0.0.1:$PORT
 
     if [ "$MODE" = direct ]; then
-        echo "$NAME over $STORES: requests not validated here (direct); the release build's run validates them"
+        echo "$WHO: requests not validated here (direct); the release build's run validates them"
     elif command -v node >/dev/null 2>&1 && [ -d "$HERE/qdrant-js/node_modules/ajv" ]; then
-        : >"$T/proxy.log"
-        node "$HERE/qdrant-js/recording-proxy.mjs" "$URL" >>"$T/proxy.log" 2>&1 &
-        PROXY_PID=$!
-        wait_for_port "$PROXY_PID" "$T/proxy.log" "the recording proxy"
+        bg_start proxy node "$HERE/qdrant-js/recording-proxy.mjs" "$URL"
+        bg_port proxy
+        PROXY=yes
         URL=http://127.0.0.1:$PORT
     else
-        echo "$NAME over $STORES: requests not validated: node or the npm packages are missing" \
-            "(scripts/install-node-deps.sh)"
+        echo "$WHO: requests not validated: node or the npm packages are missing (scripts/install-node-deps.sh)"
     fi
 fi
 
@@ -120,24 +80,13 @@ ENGRAM_TEST_QDRANT_URL=$URL ENGRAM_TEST_GRAPH_BACKEND=$GRAPH_BACKEND ENGRAM_BIN=
     ENGRAM_CRASH_KILLS=${ENGRAM_CRASH_KILLS:-40} ENGRAM_ARCHIVE_CRASH_KILLS=${ENGRAM_ARCHIVE_CRASH_KILLS:-40} \
     "$PROGRAM" || status=1
 
-if [ -n "$PROXY_PID" ]; then
+if [ -n "$PROXY" ]; then
     rc=0
-    stop "$PROXY_PID" "$T/proxy.log" "the recording proxy" || rc=$?
-    PROXY_PID=
-    cat "$T/proxy.log"
-    if [ $rc -ne 0 ]; then
-        echo "$NAME over $STORES: the recording proxy found invalid requests or failed (exit $rc)" >&2
+    bg_stop proxy || rc=$? # which shows its log on a failure
+    if [ $rc -eq 0 ]; then cat "$T/proxy.log"; else
+        echo "$WHO: the recording proxy found invalid requests or failed (exit $rc)" >&2
         status=1
     fi
 fi
-if [ -n "$SERVER_PID" ]; then
-    rc=0
-    stop "$SERVER_PID" "$T/server.log" "engram serve" || rc=$?
-    SERVER_PID=
-    if [ $rc -ne 0 ]; then
-        echo "$NAME over $STORES: engram serve exited $rc after SIGTERM:" >&2
-        sed 's/^/    | /' "$T/server.log" >&2
-        status=1
-    fi
-fi
+if [ -n "$URL" ]; then bg_stop server || status=1; fi
 exit $status

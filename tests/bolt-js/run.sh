@@ -31,9 +31,10 @@ if [ ! -d "$HERE/node_modules/neo4j-driver" ]; then
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/engram-bolt-js.XXXXXX")
-PIDS=
+WHO=bolt_js
+. "$HERE/../background.sh"
 cleanup() {
-    for pid in $PIDS; do kill -KILL "$pid" 2>/dev/null || :; done
+    bg_cleanup
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -61,25 +62,13 @@ ENGRAM_BOLT_PASSWORD=bolt-test-password-$$
 export ENGRAM_BOLT_PASSWORD
 
 # start_server NAME READY ARGS...: starts `engram ARGS` (global options, then `serve` and its own) on the data folder
-# $T/NAME, logging to $T/NAME.log, and waits until the log has a line matching READY.
+# $T/NAME, and waits until its log ($T/NAME.log) has a line matching READY.
 start_server() {
     name=$1
     ready=$2
     shift 2
-    : >"$T/$name.log"
-    "$ENGRAM" --data "$T/$name" --no-sync "$@" 2>>"$T/$name.log" &
-    PIDS="$PIDS $!"
-    eval "${name}_pid=\$!"
-    waited=0
-    until grep -q "$ready" "$T/$name.log"; do
-        if ! kill -0 "$!" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
-            echo "bolt_js: engram serve ($name) did not start:" >&2
-            sed 's/^/    | /' "$T/$name.log" >&2
-            exit 1
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
+    bg_start "$name" "$ENGRAM" --data "$T/$name" --no-sync "$@"
+    bg_wait "$name" "/$ready/p"
 }
 
 # the Bolt line comes before the HTTP one; once the HTTP line is there, both listen
@@ -95,21 +84,5 @@ export ENGRAM_BOLT_URL ENGRAM_HTTP_URL ENGRAM_BOLT_TLS_URL ENGRAM_BOLT_OPEN_URL 
 
 status=0
 timeout "$TEST_LIMIT" node --test "$HERE"/*.test.mjs || status=1
-for pid in $PIDS; do kill -TERM "$pid"; done
-for name in plain tls open; do
-    eval "pid=\$${name}_pid"
-    waited=0
-    while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    rc=0
-    wait "$pid" || rc=$?
-    if [ $rc -ne 0 ]; then
-        echo "bolt_js: engram serve ($name) exited $rc after SIGTERM:" >&2
-        sed 's/^/    | /' "$T/$name.log" >&2
-        status=1
-    fi
-done
-PIDS=
+for name in plain tls open; do bg_stop "$name" || status=1; done
 exit $status

@@ -31,9 +31,10 @@ if [ ! -d "$HERE/node_modules/@qdrant/js-client-rest" ]; then
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/engram-qdrant-js.XXXXXX")
-PIDS=
+WHO=qdrant_js
+. "$HERE/../background.sh"
 cleanup() {
-    for pid in $PIDS; do kill -KILL "$pid" 2>/dev/null || :; done
+    bg_cleanup
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -45,27 +46,8 @@ trap 'exit 130' INT TERM
 start() {
     name=$1
     shift
-    # the log exists before the server does: the shell opens the redirection in the child, which may run after the
-    # first read of the log below (and under set -e a sed that cannot open it ends this script)
-    : >"$T/$name.log"
-    "$ENGRAM" --data "$T/$name-data" --no-sync serve --http 127.0.0.1:0 --bolt "" "$@" 2>>"$T/$name.log" &
-    pid=$!
-    PIDS="$PIDS $pid"
-    eval "PID_$name=$pid"
-    PORT=
-    waited=0
-    while [ -z "$PORT" ]; do
-        PORT=$(sed -n 's/.*listening on .*(port \([0-9][0-9]*\)).*/\1/p' "$T/$name.log")
-        if [ -z "$PORT" ]; then
-            if ! kill -0 "$pid" 2>/dev/null || [ $waited -ge $((START_LIMIT * 10)) ]; then
-                echo "qdrant_js: engram serve ($name) did not start:" >&2
-                sed 's/^/    | /' "$T/$name.log" >&2
-                exit 1
-            fi
-            sleep 0.1
-            waited=$((waited + 1))
-        fi
-    done
+    bg_start "$name" "$ENGRAM" --data "$T/$name-data" --no-sync serve --http 127.0.0.1:0 --bolt "" "$@"
+    bg_port "$name"
     if ! node -e '
         const deadline = Date.now() + Number(process.argv[2]) * 1000;
         (async () => {
@@ -82,30 +64,6 @@ start() {
     fi
 }
 
-# stop NAME: SIGTERM, then the exit status within STOP_LIMIT seconds must be 0.
-stop() {
-    name=$1
-    eval "pid=\$PID_$name"
-    kill -TERM "$pid"
-    waited=0
-    while kill -0 "$pid" 2>/dev/null && [ $waited -lt $((STOP_LIMIT * 10)) ]; do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "qdrant_js: engram serve ($name) still running ${STOP_LIMIT} s after SIGTERM" >&2
-        return 1
-    fi
-    rc=0
-    wait "$pid" || rc=$?
-    if [ $rc -ne 0 ]; then
-        echo "qdrant_js: engram serve ($name) exited $rc after SIGTERM:" >&2
-        sed 's/^/    | /' "$T/$name.log" >&2
-        return 1
-    fi
-    echo "qdrant_js: engram serve ($name) stopped cleanly after SIGTERM"
-}
-
 API_KEY=engram-test-key-$$
 start open
 ENGRAM_QDRANT_URL=http://127.0.0.1:$PORT
@@ -118,7 +76,6 @@ export ENGRAM_QDRANT_API_KEY
 
 status=0
 timeout "$TEST_LIMIT" node --test "$HERE"/*.test.mjs || status=1
-stop open || status=1
-stop keyed || status=1
-PIDS=
+bg_stop open || status=1
+bg_stop keyed || status=1
 exit $status
