@@ -1091,6 +1091,14 @@ until grep -q "listening on http://127.0.0.1:0 (port [1-9]" "$T/serve.err" || [ 
     tries=$((tries + 1))
 done
 cp "$T/serve.err" "$T/err" # so that a failure's detail shows the server's stderr
+# A start that never came (seen twice in ~15 loaded CI runs, never by hand): where each of its threads waits.
+if [ $tries -ge $((LIMIT * 10)) ]; then
+    for task in /proc/"$BG_PID"/task/*; do
+        echo "thread $(basename "$task") $(cat "$task/comm" 2>/dev/null): state $(awk '{print $3}' "$task/stat" \
+            2>/dev/null), waiting in $(cat "$task/wchan" 2>/dev/null)" >>"$T/err"
+    done
+    command -v gdb >/dev/null && gdb -p "$BG_PID" -batch -ex "thread apply all bt" >>"$T/err" 2>&1
+fi
 expect_in "serve: says where it listens" "$T/err" "listening on http://127.0.0.1:0 \(port [1-9][0-9]*\)"
 expect_in "serve: says where Bolt listens" "$T/err" "Bolt on bolt://127.0.0.1:0, port [1-9][0-9]*"
 # Only the main thread may take SIGINT and SIGTERM (in sigwait): any other thread must block both (bits 2 and 15 of
