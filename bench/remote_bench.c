@@ -27,7 +27,8 @@
  *   bolt_messages     Bolt request messages the Neo4j backend sent (HELLO, BEGIN, RUN, PULL, COMMIT, ...: the
  *                     listener's count, eg_bolt_listener_read_totals)
  *   bolt_round_trips  reads of the listener that it answered: the backend's round trips, since its client writes
- *                     the requests it pipelines at once (BEGIN with the first RUN and PULL, RUN with PULL)
+ *                     the requests of one exchange at once (RUN with its PULL; BEGIN and COMMIT each alone) and
+ *                     waits for the answers (a write split across reads would count twice)
  *   statements        Cypher statements run, and transactions: explicit ones (BEGIN) plus auto-commit statements
  *                     (counted by a wrapper around the server's statement table)
  *   server_us         time inside the servers: the HTTP handlers' (the histogram's sum: routing to answer ready,
@@ -45,6 +46,7 @@
  *                     clients' work beyond the floor, and the memory layer's own (its log, the embedded half) —
  *                     compare the embedded mean, which has the last without the rest
  *   remote_overhead_us  the mean less the embedded mean of the same round
+ * followed by the floors used (http_round_trip_us, bolt_round_trip_us net of bolt_round_trip_server_us),
  * and for HTTP, one line per route the server answered (route, method, status): its requests and time per
  * operation. The figures print as key=value lines; nothing is asserted (not a test). */
 #define _GNU_SOURCE /* mkdtemp, nftw */
