@@ -50,6 +50,8 @@ struct eg_bolt_listener {
     uint64_t connection_serial;
     atomic_bool stopping;
     gnutls_certificate_credentials_t tls_credentials; /* NULL: plain TCP */
+    /* eg_bolt_listener_totals, added to by every connection's thread */
+    atomic_uint_fast64_t messages, batches, handling_ns;
 };
 
 struct bolt_connection {
@@ -170,6 +172,16 @@ static int64_t ms_since(const struct timespec *since) {
     return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/* Adds one read's work to the listener's totals: its messages, whether it was answered, and the time since fed. */
+static void account(eg_bolt_listener *l, uint64_t messages, bool answered, const struct timespec *fed) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)(now.tv_sec - fed->tv_sec) * 1000000000 + (now.tv_nsec - fed->tv_nsec);
+    atomic_fetch_add_explicit(&l->messages, messages, memory_order_relaxed);
+    atomic_fetch_add_explicit(&l->batches, answered ? 1u : 0u, memory_order_relaxed);
+    atomic_fetch_add_explicit(&l->handling_ns, ns > 0 ? (uint64_t)ns : 0u, memory_order_relaxed);
+}
+
 static void *serve_connection(void *arg) {
     bolt_connection *c = arg;
     eg_bolt_listener *l = c->listener;
@@ -215,7 +227,11 @@ static void *serve_connection(void *arg) {
         if (n == 0) break;
         clock_gettime(CLOCK_MONOTONIC, &last_heard);
         out.len = 0;
+        uint64_t messages_before = eg_bolt_session_messages(session);
+        struct timespec fed;
+        clock_gettime(CLOCK_MONOTONIC, &fed);
         open = eg_bolt_session_feed(session, buffer, n, &out);
+        account(l, eg_bolt_session_messages(session) - messages_before, out.len > 0, &fed);
         if (out.len > 0 && !send_all(c, out.data, out.len)) break;
     }
     if (!open && session != NULL && buffer != NULL) drain_before_close(c, buffer);
@@ -402,6 +418,12 @@ eg_status eg_bolt_listener_start(const eg_bolt_listener_options *options, eg_bol
     }
     *out = l;
     return EG_OK;
+}
+
+eg_bolt_listener_totals eg_bolt_listener_read_totals(const eg_bolt_listener *l) {
+    return (eg_bolt_listener_totals){atomic_load_explicit(&l->messages, memory_order_relaxed),
+                                     atomic_load_explicit(&l->batches, memory_order_relaxed),
+                                     atomic_load_explicit(&l->handling_ns, memory_order_relaxed)};
 }
 
 uint16_t eg_bolt_listener_port(const eg_bolt_listener *listener) { return listener->port; }

@@ -38,6 +38,19 @@ eg_status eg_bolt_listener_start(const eg_bolt_listener_options *options, eg_bol
 /* The port it listens on (the one picked, for port 0). */
 uint16_t eg_bolt_listener_port(const eg_bolt_listener *listener);
 
+/* What the listener's connections have done since it started, summed over all of them (closed ones included):
+ * how a benchmark tells the server's share of a Bolt client's time from the network's and its own. */
+typedef struct eg_bolt_listener_totals {
+    uint64_t messages; /* request messages handled (HELLO, LOGON, BEGIN, RUN, PULL, COMMIT, ...) */
+    uint64_t batches;  /* reads from a socket that were answered: the client's round trips, as its requests are
+                          pipelined into one write per round trip (a batch split across reads counts more) */
+    uint64_t handling_ns; /* time inside the session for those reads: decoding the requests, running the
+                             statements, encoding the answers (not reading or sending them) */
+} eg_bolt_listener_totals;
+
+/* A consistent-enough snapshot of the totals: each counter is read atomically, not the three at once. */
+eg_bolt_listener_totals eg_bolt_listener_read_totals(const eg_bolt_listener *listener);
+
 /* Stops accepting, closes every connection (a request being answered finishes first: its thread notices the
  * closed socket at its next read, and rolls back the connection's open transaction) and frees the listener. NULL
  * is ignored. */

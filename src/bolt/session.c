@@ -50,6 +50,7 @@ struct eg_bolt_session {
     struct timespec tx_deadline;  /* CLOCK_MONOTONIC */
     /* Set when a transaction was rolled back for its time: the code of the FAILURE the next request gets. */
     const char *timed_out_code;
+    uint64_t messages_handled; /* request messages handed to handle_message (eg_bolt_session_messages) */
 };
 
 /* Bookmarks are one counter for the whole process: every commit is visible to every later reader of this single
@@ -803,7 +804,10 @@ bool eg_bolt_session_feed(eg_bolt_session *s, const uint8_t *bytes, size_t len, 
     for (size_t i = 0; i < message_count; i++)
         if (tag_of(&messages[i]) == MSG_RESET) s->resets_pending++;
     for (size_t i = 0; i < message_count; i++) {
-        if (!s->closing) handle_message(s, (const uint8_t *)messages[i].data, messages[i].len, out);
+        if (!s->closing) {
+            handle_message(s, (const uint8_t *)messages[i].data, messages[i].len, out);
+            s->messages_handled++;
+        }
         free(messages[i].data);
     }
     free(messages);
@@ -812,3 +816,5 @@ bool eg_bolt_session_feed(eg_bolt_session *s, const uint8_t *bytes, size_t len, 
         fail_fatally(s, "Neo.DatabaseError.General.OutOfMemoryError", "out of memory reading messages", out);
     return !s->closing;
 }
+
+uint64_t eg_bolt_session_messages(const eg_bolt_session *s) { return s->messages_handled; }

@@ -97,6 +97,10 @@ void eg_bolt_session_enforce_deadline(eg_bolt_session *s);
  * authentication failed, or the client broke the protocol (the state is then DEFUNCT). */
 bool eg_bolt_session_feed(eg_bolt_session *s, const uint8_t *bytes, size_t len, eg_byte_buffer *out);
 
+/* Request messages this session has handled (answered, or ignored after a FAILURE) since it began: what the
+ * transport counts to report messages per round trip (listener.h, eg_bolt_listener_totals). */
+uint64_t eg_bolt_session_messages(const eg_bolt_session *s);
+
 eg_bolt_state eg_bolt_session_state(const eg_bolt_session *s);
 /* The agreed version; 0.0 before the handshake ends. */
 eg_bolt_version eg_bolt_session_version(const eg_bolt_session *s);
