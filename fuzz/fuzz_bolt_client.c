@@ -71,7 +71,7 @@ static void converse(eg_bolt_conn *conn) {
     s = eg_bolt_conn_run_discard(conn, "CREATE (n)", NULL, &context, bookmark, &outcome, &err);
     check_error(s, &err);
     if (conn->broken) return;
-    s = eg_bolt_conn_begin(conn, &context, &outcome, &err);
+    s = eg_bolt_conn_begin(conn, &context, &err);
     check_error(s, &err);
     if (conn->broken) return;
     s = eg_bolt_conn_run(conn, "MATCH (n) RETURN n", NULL, NULL, &result, NULL, &outcome, &err);
@@ -82,7 +82,16 @@ static void converse(eg_bolt_conn *conn) {
     s = eg_bolt_conn_commit(conn, bookmark, &outcome, &err);
     check_error(s, &err);
     if (conn->broken) return;
-    s = eg_bolt_conn_begin(conn, &context, &outcome, &err);
+    s = eg_bolt_conn_begin(conn, &context, &err);
+    check_error(s, &err);
+    if (conn->broken) return;
+    s = eg_bolt_conn_commit(conn, bookmark, &outcome, &err); /* BEGIN and COMMIT travel together */
+    check_error(s, &err);
+    if (conn->broken) return;
+    s = eg_bolt_conn_begin(conn, &context, &err);
+    check_error(s, &err);
+    if (conn->broken) return;
+    s = eg_bolt_conn_run_discard(conn, "CREATE (n)", NULL, NULL, NULL, &outcome, &err);
     check_error(s, &err);
     if (conn->broken) return;
     s = eg_bolt_conn_rollback(conn, &outcome, &err);

@@ -308,7 +308,8 @@ eg_status eg_bolt_client_run(eg_bolt_client *client, eg_bolt_access access, cons
 static eg_status attempt_begin(eg_bolt_conn *conn, void *argument, const eg_bolt_request_context *context,
                                eg_bolt_outcome *outcome, eg_error *err) {
     (void)argument;
-    return eg_bolt_conn_begin(conn, context, outcome, err);
+    (void)outcome;
+    return eg_bolt_conn_begin(conn, context, err);
 }
 
 eg_status eg_bolt_client_begin(eg_bolt_client *client, eg_bolt_access access, eg_bolt_tx **out, eg_error *err) {

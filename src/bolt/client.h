@@ -56,7 +56,9 @@ typedef enum eg_bolt_access { EG_BOLT_READ, EG_BOLT_WRITE } eg_bolt_access;
 eg_status eg_bolt_client_run(eg_bolt_client *client, eg_bolt_access access, const char *statement,
                              const eg_ps_value *parameters, eg_bolt_result *result, eg_error *err);
 
-/* An explicit transaction on one pooled connection (BEGIN ... COMMIT / ROLLBACK). */
+/* An explicit transaction on one pooled connection (BEGIN ... COMMIT / ROLLBACK). BEGIN travels with the first
+ * statement (or with COMMIT / ROLLBACK), as the official drivers send it: a server's refusal to begin is that
+ * statement's failure, and a rollback before any statement sends nothing. */
 typedef struct eg_bolt_tx eg_bolt_tx;
 
 eg_status eg_bolt_client_begin(eg_bolt_client *client, eg_bolt_access access, eg_bolt_tx **out, eg_error *err);

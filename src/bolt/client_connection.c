@@ -117,8 +117,22 @@ static bool write_all(eg_bolt_conn *conn, const uint8_t *data, size_t len) {
     return true;
 }
 
-/* Sends the queued requests; on failure nothing of a partly sent request can have run. */
+/* Sends the queued requests, after the BEGIN waiting for them if there is one; on failure nothing of a partly sent
+ * request can have run. */
 static eg_status send_requests(eg_bolt_conn *conn, eg_byte_buffer *requests, eg_bolt_outcome *outcome, eg_error *err) {
+    if (conn->begin_unsent.data != NULL) {
+        eg_byte_buffer begin = conn->begin_unsent;
+        conn->begin_unsent = (eg_byte_buffer){0};
+        bool joined = requests->data == NULL || eg_byte_buffer_append(&begin, requests->data, requests->len, SIZE_MAX);
+        free(requests->data);
+        *requests = begin;
+        if (!joined) {
+            free(requests->data);
+            *requests = (eg_byte_buffer){0};
+            return eg_error_set(err, EG_INTERNAL, "bolt: out of memory for a request");
+        }
+        conn->begin_unanswered = true;
+    }
     bool sent = requests->data != NULL && !requests->too_large &&
                 write_all(conn, (const uint8_t *)requests->data, requests->len);
     bool too_large = requests->too_large;
@@ -276,12 +290,29 @@ static eg_status recover_from_failure(eg_bolt_conn *conn, const eg_ps_value *fai
     return eg_bolt_failure_error(&outcome->failure, mapped, err);
 }
 
+/* Reads the answer of a BEGIN sent ahead of `pending` requests: its FAILURE is theirs (they are IGNORED). */
+static eg_status read_begin_answer(eg_bolt_conn *conn, int pending, uint64_t deadline, eg_bolt_outcome *outcome,
+                                   eg_error *err) {
+    if (!conn->begin_unanswered) return EG_OK;
+    conn->begin_unanswered = false;
+    eg_ps_value answer;
+    eg_status s = read_answer(conn, deadline, &answer, outcome, err);
+    if (s != EG_OK) return s;
+    if (tag_of(&answer) == MSG_FAILURE)
+        s = recover_from_failure(conn, &answer, pending, deadline, outcome, err);
+    else if (tag_of(&answer) != MSG_SUCCESS)
+        s = protocol_error(conn, err, "BEGIN answered with neither SUCCESS nor FAILURE");
+    eg_ps_value_free(&answer);
+    return s;
+}
+
 /* Sends the queued requests and reads the one answer each gives, expecting SUCCESS; *last_out (when not NULL)
  * receives the last SUCCESS. A FAILURE is recovered from (RESET). */
 static eg_status exchange(eg_bolt_conn *conn, eg_byte_buffer *requests, int count, eg_ps_value *last_out,
                           eg_bolt_outcome *outcome, eg_error *err) {
     uint64_t deadline = deadline_after(conn->timeout_ms);
     eg_status s = send_requests(conn, requests, outcome, err);
+    if (s == EG_OK) s = read_begin_answer(conn, count, deadline, outcome, err);
     for (int i = 0; s == EG_OK && i < count; i++) {
         eg_ps_value answer;
         s = read_answer(conn, deadline, &answer, outcome, err);
@@ -464,7 +495,9 @@ eg_status eg_bolt_conn_run(eg_bolt_conn *conn, const char *statement, const eg_p
     if (s == EG_OK) s = queue_pull(&requests, MSG_PULL, EG_BOLT_FETCH_SIZE, err);
     if (s == EG_OK) s = send_requests(conn, &requests, outcome, err);
     free(requests.data);
-    if (s == EG_OK) s = read_result(conn, result, bookmark_out, deadline_after(conn->timeout_ms), outcome, err);
+    uint64_t deadline = deadline_after(conn->timeout_ms);
+    if (s == EG_OK) s = read_begin_answer(conn, 2, deadline, outcome, err);
+    if (s == EG_OK) s = read_result(conn, result, bookmark_out, deadline, outcome, err);
     if (s != EG_OK) eg_bolt_result_free(result);
     return s;
 }
@@ -486,15 +519,15 @@ eg_status eg_bolt_conn_run_discard(eg_bolt_conn *conn, const char *statement, co
     return s;
 }
 
-eg_status eg_bolt_conn_begin(eg_bolt_conn *conn, const eg_bolt_request_context *context, eg_bolt_outcome *outcome,
-                             eg_error *err) {
+eg_status eg_bolt_conn_begin(eg_bolt_conn *conn, const eg_bolt_request_context *context, eg_error *err) {
     eg_ps_writer w = {0};
-    eg_byte_buffer requests = {0};
     eg_ps_write_struct_header(&w, MSG_BEGIN, 1);
     write_context(&w, context);
-    eg_status s = queue_message(&w, &requests, err);
-    if (s == EG_OK) return exchange(conn, &requests, 1, NULL, outcome, err);
-    free(requests.data);
+    eg_status s = queue_message(&w, &conn->begin_unsent, err);
+    if (s != EG_OK) {
+        free(conn->begin_unsent.data);
+        conn->begin_unsent = (eg_byte_buffer){0};
+    }
     return s;
 }
 
@@ -518,6 +551,11 @@ eg_status eg_bolt_conn_commit(eg_bolt_conn *conn, char *bookmark_out, eg_bolt_ou
 }
 
 eg_status eg_bolt_conn_rollback(eg_bolt_conn *conn, eg_bolt_outcome *outcome, eg_error *err) {
+    if (conn->begin_unsent.data != NULL) { /* the server never heard of the transaction */
+        free(conn->begin_unsent.data);
+        conn->begin_unsent = (eg_byte_buffer){0};
+        return EG_OK;
+    }
     return simple_request(conn, MSG_ROLLBACK, NULL, outcome, err);
 }
 
@@ -852,6 +890,8 @@ bool eg_bolt_conn_alive(eg_bolt_conn *conn) {
 
 void eg_bolt_conn_close(eg_bolt_conn *conn) {
     if (conn == NULL) return;
+    free(conn->begin_unsent.data); /* a transaction never sent has nothing to end */
+    conn->begin_unsent = (eg_byte_buffer){0};
     if (!conn->broken && conn->version.major != 0) { /* GOODBYE has no answer: the server just closes */
         eg_ps_writer w = {0};
         eg_byte_buffer requests = {0};

@@ -43,6 +43,8 @@ typedef struct eg_bolt_conn {
     eg_bolt_dechunker dechunker;
     uint8_t input[16384];
     size_t input_at, input_len; /* received bytes not yet given to the dechunker */
+    eg_byte_buffer begin_unsent; /* a BEGIN eg_bolt_conn_begin queued, sent with the next request */
+    bool begin_unanswered;       /* that BEGIN was sent; its answer comes before the next request's */
 } eg_bolt_conn;
 
 /* A FAILURE's Neo4j code (5.6- `code`, 5.7+ `neo4j_code`) and message; code[0] == '\0' when the failure was not
@@ -90,8 +92,10 @@ eg_status eg_bolt_conn_run(eg_bolt_conn *conn, const char *statement, const eg_p
 eg_status eg_bolt_conn_run_discard(eg_bolt_conn *conn, const char *statement, const eg_ps_value *parameters,
                                    const eg_bolt_request_context *context, char *bookmark_out,
                                    eg_bolt_outcome *outcome, eg_error *err);
-eg_status eg_bolt_conn_begin(eg_bolt_conn *conn, const eg_bolt_request_context *context, eg_bolt_outcome *outcome,
-                             eg_error *err);
+/* Queues BEGIN without sending it: it travels with the transaction's first request (RUN, or COMMIT / ROLLBACK of
+ * an empty one), as the official drivers send it, saving a round trip; its FAILURE is then that request's. A
+ * ROLLBACK while it is still unsent sends nothing (the server has no transaction to end). */
+eg_status eg_bolt_conn_begin(eg_bolt_conn *conn, const eg_bolt_request_context *context, eg_error *err);
 /* COMMIT; bookmark_out (EG_BOLT_BOOKMARK_MAX) receives the transaction's bookmark. */
 eg_status eg_bolt_conn_commit(eg_bolt_conn *conn, char *bookmark_out, eg_bolt_outcome *outcome, eg_error *err);
 eg_status eg_bolt_conn_rollback(eg_bolt_conn *conn, eg_bolt_outcome *outcome, eg_error *err);
