@@ -513,10 +513,19 @@ typedef struct member_engine {
     atomic_int runs;
     atomic_int writes_to_refuse; /* the next this many CREATEs fail with NotALeader */
     atomic_int transient_failures; /* the next this many statements fail with a transient error */
+    atomic_int begins_to_refuse;   /* the next this many BEGINs fail: the database is unavailable */
+    atomic_int begins;
 } member_engine;
 
 static bool member_begin(void *context, void **tx, eg_bolt_failure *failure) {
-    (void)context;
+    member_engine *member = context;
+    atomic_fetch_add(&member->begins, 1);
+    if (atomic_load(&member->begins_to_refuse) > 0) {
+        atomic_fetch_sub(&member->begins_to_refuse, 1);
+        snprintf(failure->code, sizeof failure->code, "Neo.TransientError.General.DatabaseUnavailable");
+        snprintf(failure->message, sizeof failure->message, "the database is starting");
+        return false;
+    }
     return the_server.engine.statements.begin(the_server.engine.statements.context, tx, failure);
 }
 
@@ -879,6 +888,22 @@ TEST(managed_transactions_run_again_what_the_server_cannot_have_committed) {
     CHECK_OK(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &transient, &err), &err);
     CHECK(transient.runs == 2);
     CHECK(single_int(client, "MATCH (n:Entity {id: 'managed-transient'}) RETURN count(n)") == 1);
+
+    /* BEGIN travels with the first statement: a refused BEGIN is that statement's failure (the statement itself
+     * IGNORED, not run), and a transient one runs the work again */
+    atomic_store(&writer_engine.begins_to_refuse, 1);
+    atomic_store(&writer_engine.runs, 0);
+    counted_work refused_begin = {"CREATE (n:Entity {id: 'managed-begin'})", EG_OK, 0};
+    CHECK_OK(eg_bolt_client_transact(client, EG_BOLT_WRITE, run_counted_work, &refused_begin, &err), &err);
+    CHECK(refused_begin.runs == 2 && atomic_load(&writer_engine.runs) == 1);
+    CHECK(single_int(client, "MATCH (n:Entity {id: 'managed-begin'}) RETURN count(n)") == 1);
+
+    /* a rollback before any statement sends nothing: the server never sees the transaction */
+    int begins = atomic_load(&writer_engine.begins);
+    eg_bolt_tx *unused;
+    CHECK_OK(eg_bolt_client_begin(client, EG_BOLT_WRITE, &unused, &err), &err);
+    eg_bolt_tx_rollback(unused);
+    CHECK(atomic_load(&writer_engine.begins) == begins);
 
     /* the work's own failure: rolled back, not run again */
     counted_work own = {"CREATE (n:Entity {id: 'managed-own-failure'})", EG_NOT_FOUND, 0};
