@@ -649,7 +649,7 @@ TEST(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast) {
     REQUIRE(db);
     for (int n = 1; n <= BEFORE; n++) CHECK_OK(create_memory(db, n), &err);
 
-    /* every statement's answer comes 1 s late */
+    /* every statement reaches the server, and so its answer the client, 1 s late */
     proxy_rule(&t.p, "RUN ", PROXY_DELAY, 0, -1, 1000);
     for (int n = 100; n <= 101; n++) {
         CHECK(breaker_is(db, "closed"));
