@@ -1,9 +1,9 @@
 /* test_qdrant_network.c — the memory layer over the Qdrant backend when the network or the server misbehaves. Each
  * test runs its own `engram serve` ($ENGRAM_BIN, set by ctest) as a child process on a loopback port, most of them
- * behind a fault proxy written here (plain sockets, a thread per connection) that forwards requests and, by rule,
- * holds one, delays them, or answers 500 in the server's place. Every test ends the way an operator would: the
- * folder reopened, `check` (with repair where the fault left an orphan) consistent, and every memory acknowledged
- * before or during the fault whole, vector bit for bit.
+ * behind a fault proxy (fault_proxy.c: plain sockets, a thread per connection; its HTTP handler is here) that
+ * forwards requests and, by rule, holds one, delays them, or answers 500 in the server's place. Every test ends the
+ * way an operator would: the folder reopened, `check` (with repair where the fault left an orphan) consistent, and
+ * every memory acknowledged before or during the fault whole, vector bit for bit.
  *   - the server killed (SIGKILL) while a batch create is in flight: the call fails with EG_UNAVAILABLE, and after a
  *     restart on the same folder and port, check with repair leaves nothing of the batch half-written;
  *   - the server slow (vectors.timeout_ms shorter than its delay): EG_UNAVAILABLE, the breaker opens after
@@ -20,6 +20,8 @@
 #include "test.h"
 
 #include <engram/engram.h>
+
+#include "fault_proxy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,17 +40,6 @@
 #define STOP_LIMIT_MS 15000  /* for a server to exit after SIGTERM */
 
 static eg_error err;
-
-static uint64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms) {
-    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
 
 /* ---- engram serve as a child process ---------------------------------------------------------------------- */
 
@@ -145,46 +136,6 @@ static bool server_stop(server *s) {
 
 /* ---- The fault proxy --------------------------------------------------------------------------------------- */
 
-typedef enum proxy_action {
-    PROXY_FORWARD,    /* pass the request to the server and its answer back */
-    PROXY_ANSWER_500, /* answer 500 with Qdrant's error envelope, the server never sees it */
-    PROXY_DELAY,      /* forward after delay_ms */
-    PROXY_HOLD,       /* keep the request until proxy_release, then forward it */
-} proxy_action;
-
-#define PROXY_CONNECTIONS_MAX 64
-#define PROXY_HEAD_MAX 16384
-
-/* One rule at a time: requests whose "METHOD PATH" contains `match` take `action`, from the (skip+1)-th such request
- * on, `times` of them (negative: all). */
-typedef struct fault_proxy {
-    int listen_fd;
-    uint16_t port, upstream_port;
-    pthread_t acceptor;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    char match[128];
-    proxy_action action;
-    int skip, times, delay_ms;
-    int requests, matched, in_flight, holding, connections;
-    bool released, stopping;
-    int fds[PROXY_CONNECTIONS_MAX];
-} fault_proxy;
-
-typedef struct proxy_connection {
-    fault_proxy *proxy;
-    int fd;
-} proxy_connection;
-
-static bool send_all(int fd, const char *data, size_t len) {
-    while (len) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        data += n, len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Reads one HTTP message (head, then Content-Length bytes of body) from fd into buf (cap bytes), *have bytes of
  * which are already there; returns the message's length, 0 on EOF, error or a message that does not fit. Bytes
  * past the message stay in buf after it. */
@@ -213,14 +164,6 @@ static size_t read_message(int fd, char *buf, size_t cap, size_t *have) {
     return head + body;
 }
 
-static int connect_loopback(uint16_t port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) return fd;
-    if (fd >= 0) close(fd);
-    return -1;
-}
-
 /* Sends the request to the server and writes its answer into answer (cap bytes); returns its length, 0 when the
  * server is gone. One connection per request: the server's keep-alive is not what these tests are about. */
 static size_t forward(uint16_t port, const char *request, size_t len, char *answer, size_t cap) {
@@ -231,201 +174,36 @@ static size_t forward(uint16_t port, const char *request, size_t len, char *answ
     return got;
 }
 
-/* What the rule says for one request line; counts it. */
-static proxy_action decide(fault_proxy *p, const char *method_and_path) {
-    pthread_mutex_lock(&p->lock);
-    p->requests++;
-    proxy_action action = PROXY_FORWARD;
-    if (p->action != PROXY_FORWARD && strstr(method_and_path, p->match)) {
-        int index = p->matched++;
-        if (index >= p->skip && (p->times < 0 || index < p->skip + p->times)) action = p->action;
-    }
-    p->in_flight++;
-    pthread_mutex_unlock(&p->lock);
-    return action;
-}
-
-/* Waits as the action says: PROXY_DELAY for delay_ms, PROXY_HOLD until released; both end early when stopping. */
-static void wait_as_told(fault_proxy *p, proxy_action action) {
-    pthread_mutex_lock(&p->lock);
-    if (action == PROXY_HOLD) {
-        p->holding++;
-        pthread_cond_broadcast(&p->changed);
-        while (!p->released && !p->stopping) pthread_cond_wait(&p->changed, &p->lock);
-        p->holding--;
-    } else if (action == PROXY_DELAY) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += p->delay_ms / 1000;
-        until.tv_nsec += (long)(p->delay_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-        while (!p->stopping && pthread_cond_timedwait(&p->changed, &p->lock, &until) != ETIMEDOUT) continue;
-    }
-    pthread_mutex_unlock(&p->lock);
-}
-
-static void *serve_connection(void *arg) {
-    proxy_connection *c = arg;
-    fault_proxy *p = c->proxy;
+/* The HTTP proxy's handler (fault_proxy.h): one request at a time, each forwarded on a connection of its own. */
+static void serve_http(fault_proxy *p, int fd) {
     enum { BUFFER = 8 << 20 }; /* a chunk of upserted points, or an answer of them, fits */
     char *in = malloc(BUFFER), *out = malloc(BUFFER);
     size_t have = 0;
-    for (size_t len; in && out && (len = read_message(c->fd, in, BUFFER, &have));) {
+    for (size_t len; in && out && (len = read_message(fd, in, BUFFER, &have));) {
         char line[256];
         size_t line_len = strcspn(in, "\r");
         snprintf(line, sizeof line, "%.*s", (int)(line_len < 255 ? line_len : 255), in);
-        proxy_action action = decide(p, line);
-        wait_as_told(p, action);
+        int arg;
+        proxy_action action = proxy_decide(p, line, &arg);
+        proxy_wait_as_told(p, action, arg);
         static const char injected[] = "{\"status\":{\"error\":\"Service internal error: injected by the test\"},"
                                        "\"time\":0.0}";
         size_t answer = 0;
-        if (action == PROXY_ANSWER_500)
+        if (action == PROXY_FAIL)
             answer = (size_t)snprintf(out, BUFFER,
                                       "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
                                       "Content-Length: %zu\r\n\r\n%s",
                                       sizeof injected - 1, injected);
         else
             answer = forward(p->upstream_port, in, len, out, BUFFER);
-        pthread_mutex_lock(&p->lock);
-        p->in_flight--;
-        pthread_cond_broadcast(&p->changed);
-        pthread_mutex_unlock(&p->lock);
+        proxy_done(p);
         /* The server gone: the client sees its connection closed, as it would with no proxy. */
-        if (!answer || !send_all(c->fd, out, answer)) break;
+        if (!answer || !send_all(fd, out, answer)) break;
         memmove(in, in + len, have - len);
         have -= len;
     }
     free(in);
     free(out);
-    pthread_mutex_lock(&p->lock);
-    for (int i = 0; i < PROXY_CONNECTIONS_MAX; i++)
-        if (p->fds[i] == c->fd) p->fds[i] = -1;
-    close(c->fd);
-    p->connections--;
-    pthread_cond_broadcast(&p->changed);
-    pthread_mutex_unlock(&p->lock);
-    free(c);
-    return NULL;
-}
-
-static void *accept_connections(void *arg) {
-    fault_proxy *p = arg;
-    for (;;) {
-        int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            return NULL; /* the listening socket was shut down: proxy_stop */
-        }
-        pthread_mutex_lock(&p->lock);
-        int slot = -1;
-        for (int i = 0; i < PROXY_CONNECTIONS_MAX && slot < 0; i++)
-            if (p->fds[i] < 0) slot = i;
-        proxy_connection *c = slot >= 0 && !p->stopping ? malloc(sizeof *c) : NULL;
-        pthread_t thread;
-        if (c) {
-            *c = (proxy_connection){p, fd};
-            p->fds[slot] = fd;
-            p->connections++;
-            if (pthread_create(&thread, NULL, serve_connection, c) == 0) {
-                pthread_detach(thread);
-            } else {
-                p->fds[slot] = -1;
-                p->connections--;
-                free(c);
-                c = NULL;
-            }
-        }
-        pthread_mutex_unlock(&p->lock);
-        if (!c) close(fd);
-    }
-}
-
-static bool proxy_start(fault_proxy *p, uint16_t upstream_port) {
-    memset(p, 0, sizeof *p);
-    p->upstream_port = upstream_port;
-    for (int i = 0; i < PROXY_CONNECTIONS_MAX; i++) p->fds[i] = -1;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->changed, NULL);
-    p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(p->listen_fd, 64) != 0 ||
-        getsockname(p->listen_fd, (struct sockaddr *)&a, &len) != 0)
-        return false;
-    p->port = ntohs(a.sin_port);
-    return pthread_create(&p->acceptor, NULL, accept_connections, p) == 0;
-}
-
-static void proxy_rule(fault_proxy *p, const char *match, proxy_action action, int skip, int times, int delay_ms) {
-    pthread_mutex_lock(&p->lock);
-    snprintf(p->match, sizeof p->match, "%s", match);
-    p->action = action;
-    p->skip = skip, p->times = times, p->delay_ms = delay_ms;
-    p->matched = 0;
-    p->released = false;
-    pthread_cond_broadcast(&p->changed);
-    pthread_mutex_unlock(&p->lock);
-}
-
-static int proxy_requests(fault_proxy *p) {
-    pthread_mutex_lock(&p->lock);
-    int n = p->requests;
-    pthread_mutex_unlock(&p->lock);
-    return n;
-}
-
-/* Waits (at most limit_ms) until a request is held; true if one is. */
-static bool proxy_wait_held(fault_proxy *p, unsigned limit_ms) {
-    uint64_t deadline = now_ms() + limit_ms;
-    pthread_mutex_lock(&p->lock);
-    while (!p->holding && now_ms() < deadline) {
-        pthread_mutex_unlock(&p->lock);
-        sleep_ms(5);
-        pthread_mutex_lock(&p->lock);
-    }
-    bool held = p->holding > 0;
-    pthread_mutex_unlock(&p->lock);
-    return held;
-}
-
-static void proxy_release(fault_proxy *p) {
-    pthread_mutex_lock(&p->lock);
-    p->released = true;
-    pthread_cond_broadcast(&p->changed);
-    pthread_mutex_unlock(&p->lock);
-}
-
-/* Waits (at most limit_ms) until no request is in flight: a delayed request the client gave up on has reached the
- * server, as a slow server's would have. */
-static bool proxy_wait_idle(fault_proxy *p, unsigned limit_ms) {
-    uint64_t deadline = now_ms() + limit_ms;
-    pthread_mutex_lock(&p->lock);
-    while (p->in_flight && now_ms() < deadline) {
-        pthread_mutex_unlock(&p->lock);
-        sleep_ms(5);
-        pthread_mutex_lock(&p->lock);
-    }
-    bool idle = p->in_flight == 0;
-    pthread_mutex_unlock(&p->lock);
-    return idle;
-}
-
-/* Stops accepting, closes every connection and waits for their threads to end. */
-static void proxy_stop(fault_proxy *p) {
-    pthread_mutex_lock(&p->lock);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->changed);
-    for (int i = 0; i < PROXY_CONNECTIONS_MAX; i++)
-        if (p->fds[i] >= 0) shutdown(p->fds[i], SHUT_RDWR);
-    pthread_mutex_unlock(&p->lock);
-    shutdown(p->listen_fd, SHUT_RDWR);
-    pthread_join(p->acceptor, NULL);
-    close(p->listen_fd);
-    pthread_mutex_lock(&p->lock);
-    while (p->connections) pthread_cond_wait(&p->changed, &p->lock);
-    pthread_mutex_unlock(&p->lock);
-    pthread_cond_destroy(&p->changed);
-    pthread_mutex_destroy(&p->lock);
 }
 
 /* ---- The client folder ------------------------------------------------------------------------------------- */
@@ -585,7 +363,7 @@ TEST(the_server_killed_mid_batch_leaves_nothing_half_written) {
     server s;
     REQUIRE(server_new(&s, NULL));
     fault_proxy p;
-    REQUIRE(proxy_start(&p, s.port));
+    REQUIRE(proxy_start(&p, s.port, serve_http));
     const char *dir = test_data_dir();
     static const char *const settings[] = {"vectors.batch_size=" CHUNK, NULL};
     eg_db *db = open_client(dir, loopback_url(p.port), settings);
@@ -625,7 +403,7 @@ TEST(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast) {
     server s;
     REQUIRE(server_new(&s, NULL));
     fault_proxy p;
-    REQUIRE(proxy_start(&p, s.port));
+    REQUIRE(proxy_start(&p, s.port, serve_http));
     const char *dir = test_data_dir();
     static const char *const settings[] = {"vectors.timeout_ms=200", "breaker.failure_threshold=2",
                                            "breaker.reset_timeout_ms=600000", NULL};
@@ -666,7 +444,7 @@ TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
     server s;
     REQUIRE(server_new(&s, NULL));
     fault_proxy p;
-    REQUIRE(proxy_start(&p, s.port));
+    REQUIRE(proxy_start(&p, s.port, serve_http));
     const char *dir = test_data_dir();
     static const char *const settings[] = {"breaker.failure_threshold=3", "breaker.reset_timeout_ms=600000", NULL};
     eg_db *db = open_client(dir, loopback_url(p.port), settings);
@@ -675,7 +453,7 @@ TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
 
     /* every upsert answered 500: the create fails, its saga undone (the undo's deletes go through, and their
      * successes keep the breaker closed: its threshold counts failures in a row) */
-    proxy_rule(&p, "PUT /collections/entities/points", PROXY_ANSWER_500, 0, -1, 0);
+    proxy_rule(&p, "PUT /collections/entities/points", PROXY_FAIL, 0, -1, 0);
     for (int n = 100; n <= 103; n++) {
         CHECK_STATUS(create_memory(db, n), EG_UNAVAILABLE, &err);
         CHECK(absent(db, n));
@@ -684,7 +462,7 @@ TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
     char state[32];
     CHECK(strcmp(vectors_breaker(db, state, sizeof state), "closed") == 0);
     /* every request answered 500: three failures in a row open the breaker */
-    proxy_rule(&p, "", PROXY_ANSWER_500, 0, -1, 0);
+    proxy_rule(&p, "", PROXY_FAIL, 0, -1, 0);
     for (int n = 104; n <= 106; n++) CHECK_STATUS(create_memory(db, n), EG_UNAVAILABLE, &err);
     CHECK(strcmp(vectors_breaker(db, state, sizeof state), "open") == 0);
     eg_close(db);
