@@ -207,6 +207,29 @@ eg_status nj_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_nod
     return st;
 }
 
+/* Runs `MATCH (n:L {id: $id}) action` as a write, p holding its parameters; no row back: the node is not there
+ * (with that label), EG_NOT_FOUND. */
+static eg_status write_node(neo4j_graph *ng, const char *id, eg_label label, const char *action, const nj_params *p,
+                            eg_error *err) {
+    char label_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
+    nj_label_clause(label, label_clause);
+    snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) %s", label_clause, action);
+    nj_write w;
+    eg_bolt_result r;
+    eg_status st = nj_params_status(p, err);
+    if (st == EG_OK && (st = nj_write_begin(ng, &w, err)) == EG_OK) {
+        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p->dict, &r, err)) == EG_OK) {
+            if (nj_row_count(&r) == 0)
+                st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,
+                                  label == EG_LABEL_ANY ? "" : " with label ",
+                                  label == EG_LABEL_ANY ? "" : eg_label_name(label));
+            eg_bolt_result_free(&r);
+        }
+        st = nj_write_end(&w, st, err);
+    }
+    return st;
+}
+
 eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
     eg_ps_value props;
     eg_status st = nj_properties_to_ps(properties, true, false, NULL, &props, err);
@@ -215,22 +238,7 @@ eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
     nj_params_init(&p);
     nj_param_string(&p, "id", id);
     nj_param_take(&p, "properties", &props);
-    char label_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
-    nj_label_clause(label, label_clause);
-    snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) SET n += $properties RETURN n.id AS id",
-             label_clause);
-    nj_write w;
-    eg_bolt_result r;
-    if ((st = nj_params_status(&p, err)) == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
-        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
-            if (nj_row_count(&r) == 0)
-                st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,
-                                  label == EG_LABEL_ANY ? "" : " with label ",
-                                  label == EG_LABEL_ANY ? "" : eg_label_name(label));
-            eg_bolt_result_free(&r);
-        }
-        st = nj_write_end(&w, st, err);
-    }
+    st = write_node(neo4j_of(g), id, label, "SET n += $properties RETURN n.id AS id", &p, err);
     nj_params_free(&p);
     return st;
 }
@@ -239,23 +247,7 @@ eg_status nj_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     nj_params p;
     nj_params_init(&p);
     nj_param_string(&p, "id", id);
-    char label_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
-    nj_label_clause(label, label_clause);
-    snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) WITH n, n.id AS id DETACH DELETE n RETURN id",
-             label_clause);
-    nj_write w;
-    eg_bolt_result r;
-    eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK && (st = nj_write_begin(neo4j_of(g), &w, err)) == EG_OK) {
-        if ((st = nj_run(w.g, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
-            if (nj_row_count(&r) == 0)
-                st = eg_error_set(err, EG_NOT_FOUND, "node '%s'%s%s does not exist", id,
-                                  label == EG_LABEL_ANY ? "" : " with label ",
-                                  label == EG_LABEL_ANY ? "" : eg_label_name(label));
-            eg_bolt_result_free(&r);
-        }
-        st = nj_write_end(&w, st, err);
-    }
+    eg_status st = write_node(neo4j_of(g), id, label, "WITH n, n.id AS id DETACH DELETE n RETURN id", &p, err);
     nj_params_free(&p);
     return st;
 }
