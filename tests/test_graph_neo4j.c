@@ -30,6 +30,78 @@ static eg_bolt_cypher_engine engine;
 static eg_bolt_listener *listener;
 static eg_graph *G[TWINS];
 
+/* ---- what the backend sends: under t4dm no node is matched by id without a label ---- */
+
+/* The server's engine is wrapped to look at every statement: Neo4j's id indexes and constraints are per label, so
+ * an unlabelled `(n {id: ...})` would scan every node of a real server, and under t4dm the backend must never send
+ * one. A test that turns a handle to the open schema (which may send them) clears `t4dm` first. */
+static struct {
+    pthread_mutex_t lock;
+    bool t4dm;
+    size_t statements;
+    size_t unlabelled;       /* statements matching a node by id without a label, any schema */
+    size_t unlabelled_t4dm;  /* of those, sent while every handle was t4dm */
+    char first_t4dm[2048];   /* the first of those */
+} sent = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static const eg_bolt_statements *engine_statements;
+
+/* Whether text[0..len) has a node pattern with an `{id:` map and no label: no `:` between its `(` and the map. */
+static bool matches_id_without_label(const char *text, size_t len) {
+    for (size_t map = 0; map + 4 <= len; map++) {
+        if (memcmp(text + map, "{id:", 4) != 0) continue;
+        size_t open = map;
+        while (open > 0 && text[open] != '(') open--;
+        if (text[open] == '(' && !memchr(text + open, ':', map - open)) return true;
+    }
+    return false;
+}
+
+static bool recording_run(void *context, void *tx, const char *statement, size_t statement_len,
+                          const eg_ps_value *parameters, eg_bolt_result *result, eg_bolt_failure *failure) {
+    pthread_mutex_lock(&sent.lock);
+    sent.statements++;
+    if (matches_id_without_label(statement, statement_len)) {
+        sent.unlabelled++;
+        if (sent.t4dm && sent.unlabelled_t4dm++ == 0)
+            snprintf(sent.first_t4dm, sizeof sent.first_t4dm, "%.*s", (int)statement_len, statement);
+    }
+    pthread_mutex_unlock(&sent.lock);
+    return engine_statements->run(context, tx, statement, statement_len, parameters, result, failure);
+}
+
+static eg_bolt_statements recording;
+
+static const eg_bolt_statements *recording_engine(eg_graph *store) {
+    engine_statements = eg_bolt_cypher_engine_init(&engine, store);
+    recording = *engine_statements;
+    recording.run = recording_run;
+    pthread_mutex_lock(&sent.lock);
+    sent.t4dm = true;
+    sent.statements = sent.unlabelled = sent.unlabelled_t4dm = 0;
+    pthread_mutex_unlock(&sent.lock);
+    return &recording;
+}
+
+/* From here on a handle may use the open schema. */
+static void leaving_t4dm(void) {
+    pthread_mutex_lock(&sent.lock);
+    sent.t4dm = false;
+    pthread_mutex_unlock(&sent.lock);
+}
+
+/* Every statement sent while the handles were t4dm matched nodes by id under a label. */
+static void check_sent_labelled(void) {
+    pthread_mutex_lock(&sent.lock);
+    CHECK(sent.statements > 0);
+    if (sent.unlabelled_t4dm) {
+        fprintf(stderr, "  %zu statement(s) under t4dm match a node by id without a label, the first: %s\n",
+                sent.unlabelled_t4dm, sent.first_t4dm);
+        test_failures_in_current++;
+    }
+    pthread_mutex_unlock(&sent.lock);
+}
+
 static eg_graph *open_lmdb(void) {
     eg_graph *g = NULL;
     eg_graph_lmdb_options options = {.map_size_bytes = 1u << 30, .no_sync = true};
@@ -54,7 +126,7 @@ static void twins_open(void) {
                                         .idle_timeout_ms = 60000,
                                         .max_message_bytes = 16u << 20,
                                         .routing_ttl_seconds = 300,
-                                        .statements = eg_bolt_cypher_engine_init(&engine, server_store)};
+                                        .statements = recording_engine(server_store)};
     CHECK_OK(eg_bolt_listener_start(&options, &listener, &err), &err);
     G[EMBEDDED] = open_lmdb();
     G[NEO4J] = open_neo4j(eg_bolt_listener_port(listener));
@@ -63,6 +135,7 @@ static void twins_open(void) {
 static void twins_close(void) {
     eg_graph_close(G[NEO4J]);
     eg_bolt_listener_stop(listener);
+    check_sent_labelled();
     eg_graph_close(server_store);
     eg_graph_close(G[EMBEDDED]);
 }
@@ -642,6 +715,7 @@ TEST(a_statement_the_server_refuses_leaves_the_transaction_only_for_rollback) {
     CHECK_OK(eg_graph_begin(G[NEO4J], &tx, &err), &err);
     CHECK_OK(eg_graph_create_node(tx, EG_LABEL_EPISODE, "t1", NULL, &err), &err);
     eg_graph_set_schema(server_store, EG_SCHEMA_T4DM); /* the server refuses what this handle's schema allows */
+    leaving_t4dm();
     eg_graph_set_schema(tx, EG_SCHEMA_OPEN);
     eg_label open_label;
     CHECK_OK(eg_label_parse("Contact", &open_label, &err), &err);
@@ -659,6 +733,7 @@ TEST(a_statement_the_server_refuses_leaves_the_transaction_only_for_rollback) {
 TEST(open_schema_names_go_through_every_kind_of_operation) {
     twins_open();
     eg_graph_set_schema(server_store, EG_SCHEMA_OPEN);
+    leaving_t4dm();
     for (int i = 0; i < TWINS; i++) eg_graph_set_schema(G[i], EG_SCHEMA_OPEN);
     eg_label contact;
     eg_rel_type knows;
@@ -679,6 +754,9 @@ TEST(open_schema_names_go_through_every_kind_of_operation) {
     CHECK(path.node_count == 2 && path.nodes[1].label == contact && path.relationships[0].type == knows);
     eg_path_clear(&path);
     CHECK_COUNTS();
+    pthread_mutex_lock(&sent.lock);
+    CHECK(sent.unlabelled > 0); /* labels are unbounded here: by id alone (and the check above can see it) */
+    pthread_mutex_unlock(&sent.lock);
     json_decref(p);
     twins_close();
 }

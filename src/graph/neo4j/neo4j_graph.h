@@ -134,6 +134,19 @@ eg_status nj_bad_answer(eg_error *err, const char *what);
 void nj_label_clause(eg_label label, char out[NJ_NAME_CLAUSE_MAX]);
 void nj_type_clause(eg_rel_type type, char out[NJ_NAME_CLAUSE_MAX]);
 
+/* The clauses that bind `var` to the node whose id is the expression `id` ("$id", or "rel.source" inside an
+ * UNWIND), dropping the row when there is none, with the variables `carried` ("rel, a"; "" for none) still in
+ * scope after them. Neo4j's id indexes and unique constraints are per label, and a match by id alone can use
+ * none of them: it scans every node. So under t4dm, whose labels are known, the node is looked up under each
+ * label, every lookup an index seek:
+ *   OPTIONAL MATCH (a_0:`Episode` {id: ID}) OPTIONAL MATCH (a_1:`Entity` {id: ID})
+ *   OPTIONAL MATCH (a_2:`Procedure` {id: ID}) WITH CARRIED, coalesce(a_0, a_1, a_2) AS a WHERE a IS NOT NULL
+ * (one row in, at most one row out: the id is unique). Under the open schema labels are unbounded, and it is
+ * `MATCH (a {id: ID})` (which keeps every variable in scope). The variables var_0, var_1, ... are taken. */
+#define NJ_FIND_NODE_MAX 512
+void nj_find_node(eg_graph_schema schema, const char *var, const char *id, const char *carried,
+                  char out[NJ_FIND_NODE_MAX]);
+
 /* Whether node `id` exists (any label); used to name the missing end of a relationship. */
 eg_status nj_node_exists(neo4j_graph *ng, const char *id, bool *exists, eg_error *err);
 /* EG_NOT_FOUND naming the first missing of the two ends ("source node 'a' does not exist"), or EG_OK when both

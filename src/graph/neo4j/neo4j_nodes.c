@@ -6,10 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATEMENT_MAX 512
+#define STATEMENT_MAX (NJ_FIND_NODE_MAX + 128) /* the longest: a node found by id and a short action */
 
-static const char READ_BY_ID[] = "MATCH (n {id: $id}) RETURN n";
-static const char READ_BY_IDS[] = "UNWIND $ids AS id MATCH (n {id: id}) RETURN n";
+/* The clauses binding n to node $id: with the label when the operation names one, else nj_find_node's. */
+static void match_node(const neo4j_graph *ng, eg_label label, char out[NJ_FIND_NODE_MAX]) {
+    if (label == EG_LABEL_ANY) {
+        nj_find_node(ng->base.schema, "n", "$id", "", out);
+        return;
+    }
+    char label_clause[NJ_NAME_CLAUSE_MAX];
+    nj_label_clause(label, label_clause);
+    snprintf(out, NJ_FIND_NODE_MAX, "MATCH (n%s {id: $id})", label_clause);
+}
 
 /* A retried create of the same node is a no-op; anything else is a conflict (as the embedded store). */
 static eg_status compare_existing(const eg_node *existing, eg_label label, json_t *properties, eg_error *err) {
@@ -72,9 +80,12 @@ static eg_status read_node_set(neo4j_graph *ng, const char *const *ids, size_t c
         nj_param_take(&p, "ids", &list);
     else
         p.failed = true;
+    char find[NJ_FIND_NODE_MAX], statement[STATEMENT_MAX];
+    nj_find_node(ng->base.schema, "n", "id", "", find);
+    snprintf(statement, sizeof statement, "UNWIND $ids AS id %s RETURN n", find);
     eg_bolt_result r;
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK && (st = nj_run(ng, EG_BOLT_READ, READ_BY_IDS, &p.dict, &r, err)) == EG_OK) {
+    if (st == EG_OK && (st = nj_run(ng, EG_BOLT_READ, statement, &p.dict, &r, err)) == EG_OK) {
         st = nodes_of_rows(&r, out, err);
         eg_bolt_result_free(&r);
     }
@@ -176,13 +187,12 @@ eg_status nj_get_node(eg_graph *g, const char *id, eg_label label, eg_node *out,
     nj_params p;
     nj_params_init(&p);
     nj_param_string(&p, "id", id);
-    char label_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
-    nj_label_clause(label, label_clause);
-    snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) RETURN n", label_clause);
+    char match[NJ_FIND_NODE_MAX], statement[STATEMENT_MAX];
+    match_node(neo4j_of(g), label, match);
+    snprintf(statement, sizeof statement, "%s RETURN n", match);
     eg_bolt_result r;
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK) st = nj_run(neo4j_of(g), EG_BOLT_READ, label == EG_LABEL_ANY ? READ_BY_ID : statement, &p.dict,
-                                 &r, err);
+    if (st == EG_OK) st = nj_run(neo4j_of(g), EG_BOLT_READ, statement, &p.dict, &r, err);
     nj_params_free(&p);
     if (st) return st;
     if (nj_row_count(&r) == 0)
@@ -222,7 +232,7 @@ typedef struct node_write {
     eg_label label;
 } node_write;
 
-static eg_status write_node(neo4j_graph *ng, void *context, eg_error *err) {
+static eg_status run_node_write(neo4j_graph *ng, void *context, eg_error *err) {
     node_write *w = context;
     eg_bolt_result r;
     eg_status st = nj_run(ng, EG_BOLT_WRITE, w->statement, w->parameters, &r, err);
@@ -235,6 +245,18 @@ static eg_status write_node(neo4j_graph *ng, void *context, eg_error *err) {
     return st;
 }
 
+/* Runs `<node $id> action` as a write, p holding its parameters; no row back: the node is not there (with that
+ * label), EG_NOT_FOUND. */
+static eg_status write_node(neo4j_graph *ng, const char *id, eg_label label, const char *action, const nj_params *p,
+                            eg_error *err) {
+    char match[NJ_FIND_NODE_MAX], statement[STATEMENT_MAX];
+    match_node(ng, label, match);
+    snprintf(statement, sizeof statement, "%s %s", match, action);
+    node_write w = {statement, &p->dict, id, label};
+    eg_status st = nj_params_status(p, err);
+    return st == EG_OK ? nj_write(ng, run_node_write, &w, err) : st;
+}
+
 eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err) {
     eg_ps_value props;
     eg_status st = nj_properties_to_ps(properties, true, false, NULL, &props, err);
@@ -243,12 +265,7 @@ eg_status nj_update_node(eg_graph *g, const char *id, json_t *properties, eg_lab
     nj_params_init(&p);
     nj_param_string(&p, "id", id);
     nj_param_take(&p, "properties", &props);
-    char label_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
-    nj_label_clause(label, label_clause);
-    snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) SET n += $properties RETURN n.id AS id",
-             label_clause);
-    node_write w = {statement, &p.dict, id, label};
-    if ((st = nj_params_status(&p, err)) == EG_OK) st = nj_write(neo4j_of(g), write_node, &w, err);
+    st = write_node(neo4j_of(g), id, label, "SET n += $properties RETURN n.id AS id", &p, err);
     nj_params_free(&p);
     return st;
 }
@@ -257,13 +274,7 @@ eg_status nj_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     nj_params p;
     nj_params_init(&p);
     nj_param_string(&p, "id", id);
-    char label_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
-    nj_label_clause(label, label_clause);
-    snprintf(statement, sizeof statement, "MATCH (n%s {id: $id}) WITH n, n.id AS id DETACH DELETE n RETURN id",
-             label_clause);
-    node_write w = {statement, &p.dict, id, label};
-    eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK) st = nj_write(neo4j_of(g), write_node, &w, err);
+    eg_status st = write_node(neo4j_of(g), id, label, "WITH n, n.id AS id DETACH DELETE n RETURN id", &p, err);
     nj_params_free(&p);
     return st;
 }

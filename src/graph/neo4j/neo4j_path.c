@@ -82,16 +82,19 @@ eg_status nj_find_path(eg_graph *g, const char *source_id, const char *target_id
         return st;
     }
     neo4j_graph *ng = neo4j_of(g);
+    char find_s[NJ_FIND_NODE_MAX], find_t[NJ_FIND_NODE_MAX];
+    nj_find_node(g->schema, "s", "$source", "", find_s);
+    nj_find_node(g->schema, "t", "$target", "s", find_t);
     static const char STATEMENT[] =
-        "MATCH (s {id: $source}) MATCH (t {id: $target}) "
+        "%s %s "
         "OPTIONAL MATCH p = shortestPath((s)-[%s*..%d]-(t)) "
         "RETURN [x IN nodes(p) | x.id] AS ids, [x IN nodes(p) | labels(x)[0]] AS labels, "
         "[r IN relationships(p) | startNode(r).id] AS sources, [r IN relationships(p) | type(r)] AS types, "
         "[r IN relationships(p) | endNode(r).id] AS targets, [r IN relationships(p) | properties(r)] AS properties";
     char *filter = type_filter(types), *statement = NULL;
-    int len = filter ? snprintf(NULL, 0, STATEMENT, filter, max_depth) : -1;
+    int len = filter ? snprintf(NULL, 0, STATEMENT, find_s, find_t, filter, max_depth) : -1;
     if (len >= 0 && (statement = malloc((size_t)len + 1)))
-        snprintf(statement, (size_t)len + 1, STATEMENT, filter, max_depth);
+        snprintf(statement, (size_t)len + 1, STATEMENT, find_s, find_t, filter, max_depth);
     free(filter);
     if (!statement) return eg_error_set(err, EG_INTERNAL, "out of memory");
     eg_status st;

@@ -8,20 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATEMENT_MAX 1024
+#define STATEMENT_MAX (2 * NJ_FIND_NODE_MAX + 512) /* the longest: both ends found by id, then a SET */
 
 /* ---- create ---- */
 
 /* One statement per type: a relationship not there yet gets lastAccessed = now (a value given in properties wins),
  * then the properties are merged in (a null removes one). */
-static void merge_statement(eg_rel_type type, char out[STATEMENT_MAX]) {
-    char type_clause[NJ_NAME_CLAUSE_MAX];
+static void merge_statement(eg_graph_schema schema, eg_rel_type type, char out[STATEMENT_MAX]) {
+    char type_clause[NJ_NAME_CLAUSE_MAX], find_a[NJ_FIND_NODE_MAX], find_b[NJ_FIND_NODE_MAX];
     nj_type_clause(type, type_clause);
+    nj_find_node(schema, "a", "rel.source", "rel", find_a);
+    nj_find_node(schema, "b", "rel.target", "rel, a", find_b);
     snprintf(out, STATEMENT_MAX,
-             "UNWIND $relationships AS rel MATCH (a {id: rel.source}) MATCH (b {id: rel.target}) "
+             "UNWIND $relationships AS rel %s %s "
              "MERGE (a)-[r%s]->(b) ON CREATE SET r.lastAccessed = $now SET r += rel.properties "
              "RETURN count(r) AS count",
-             type_clause);
+             find_a, find_b, type_clause);
+}
+
+/* The clauses binding a to node $source_param and b to node $target_param. */
+static void match_ends(eg_graph_schema schema, const char *source_param, const char *target_param,
+                       char out[2 * NJ_FIND_NODE_MAX]) {
+    char find_a[NJ_FIND_NODE_MAX], find_b[NJ_FIND_NODE_MAX];
+    nj_find_node(schema, "a", source_param, "", find_a);
+    nj_find_node(schema, "b", target_param, "a", find_b);
+    snprintf(out, 2 * NJ_FIND_NODE_MAX, "%s %s", find_a, find_b);
 }
 
 /* The relationships of rels[] with `type`, as the $relationships parameter. */
@@ -71,7 +82,7 @@ static eg_status merge_relationships(neo4j_graph *ng, const eg_relationship_spec
         nj_param_take(&p, "relationships", &list);
         nj_param_int(&p, "now", now);
         char statement[STATEMENT_MAX];
-        merge_statement(rels[i].type, statement);
+        merge_statement(ng->base.schema, rels[i].type, statement);
         eg_bolt_result r;
         if ((st = nj_params_status(&p, err)) == EG_OK &&
             (st = nj_run(ng, EG_BOLT_WRITE, statement, &p.dict, &r, err)) == EG_OK) {
@@ -149,10 +160,10 @@ static eg_status delete_relationship(neo4j_graph *ng, void *context, eg_error *e
 
 eg_status nj_delete_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                  eg_error *err) {
-    char type_clause[NJ_NAME_CLAUSE_MAX], statement[STATEMENT_MAX];
+    char type_clause[NJ_NAME_CLAUSE_MAX], ends[2 * NJ_FIND_NODE_MAX], statement[STATEMENT_MAX];
     nj_type_clause(type, type_clause);
-    snprintf(statement, sizeof statement,
-             "MATCH (a {id: $source})-[r%s]->(b {id: $target}) WITH r, type(r) AS type DELETE r RETURN type",
+    match_ends(g->schema, "$source", "$target", ends);
+    snprintf(statement, sizeof statement, "%s MATCH (a)-[r%s]->(b) WITH r, type(r) AS type DELETE r RETURN type", ends,
              type_clause);
     nj_params p;
     nj_params_init(&p);
@@ -169,15 +180,16 @@ eg_status nj_delete_relationship(eg_graph *g, const char *source_id, const char 
 
 /* The relationships of the nodes `ids` (an UNWIND over $ids): one row per node without any (source null) and per
  * relationship; DISTINCT lists a self-loop once in both directions. */
-static void read_statement(eg_rel_type type, eg_direction dir, char out[STATEMENT_MAX]) {
-    char type_clause[NJ_NAME_CLAUSE_MAX];
+static void read_statement(eg_graph_schema schema, eg_rel_type type, eg_direction dir, char out[STATEMENT_MAX]) {
+    char type_clause[NJ_NAME_CLAUSE_MAX], find[NJ_FIND_NODE_MAX];
     nj_type_clause(type, type_clause);
+    nj_find_node(schema, "n", "id", "id", find);
     const char *left = dir == EG_DIR_IN ? "<-" : "-", *right = dir == EG_DIR_OUT ? "->" : "-";
     snprintf(out, STATEMENT_MAX,
-             "UNWIND $ids AS id MATCH (n {id: id}) OPTIONAL MATCH (n)%s[r%s]%s(m) "
+             "UNWIND $ids AS id %s OPTIONAL MATCH (n)%s[r%s]%s(m) "
              "RETURN DISTINCT id, startNode(r).id AS source, type(r) AS type, endNode(r).id AS target, "
              "properties(r) AS properties",
-             left, type_clause, right);
+             find, left, type_clause, right);
 }
 
 static eg_status append_relationship(eg_relationship_list *list, const eg_bolt_result *r, size_t row,
@@ -216,7 +228,7 @@ static eg_status read_relationships(neo4j_graph *ng, const char *const *ids, siz
         p.failed = true;
     free(unique);
     char statement[STATEMENT_MAX];
-    read_statement(type, dir, statement);
+    read_statement(ng->base.schema, type, dir, statement);
     eg_bolt_result r;
     eg_status st = nj_params_status(&p, err);
     if (st == EG_OK) st = nj_run(ng, EG_BOLT_READ, statement, &p.dict, &r, err);
@@ -272,11 +284,11 @@ eg_status nj_count_relationships(eg_graph *g, uint64_t *out, eg_error *err) {
 
 /* The same arithmetic as the embedded store, in the same order: w + rate * (1 - w) and w * (1 - rate), a missing
  * weight counting as 0.1. */
-static void reweight_statement(eg_rel_type type, bool strengthen, char out[STATEMENT_MAX]) {
-    char type_clause[NJ_NAME_CLAUSE_MAX];
+static void reweight_statement(eg_graph_schema schema, eg_rel_type type, bool strengthen, char out[STATEMENT_MAX]) {
+    char type_clause[NJ_NAME_CLAUSE_MAX], ends[2 * NJ_FIND_NODE_MAX];
     nj_type_clause(type, type_clause);
-    snprintf(out, STATEMENT_MAX, "MATCH (a {id: $from})-[r%s]->(b {id: $to}) %s RETURN r.weight AS weight",
-             type_clause,
+    match_ends(schema, "$from", "$to", ends);
+    snprintf(out, STATEMENT_MAX, "%s MATCH (a)-[r%s]->(b) %s RETURN r.weight AS weight", ends, type_clause,
              strengthen ? "SET r.weight = coalesce(r.weight, 0.1) + $rate * (1 - coalesce(r.weight, 0.1)), "
                           "r.coAccessCount = coalesce(r.coAccessCount, 0) + 1, r.lastAccessed = $now"
                         : "SET r.weight = coalesce(r.weight, 0.1) * (1 - $rate)");
@@ -336,7 +348,7 @@ static eg_status reweight_relationships(neo4j_graph *ng, void *context, eg_error
 eg_status nj_reweight_relationship(eg_graph *g, const char *source_id, const char *target_id, eg_rel_type type,
                                    double rate, bool strengthen, double *new_weight, eg_error *err) {
     reweight r = {.source_id = source_id, .target_id = target_id, .type = type, .rate = rate, .now = eg_now_ms()};
-    reweight_statement(type, strengthen, r.statement);
+    reweight_statement(g->schema, type, strengthen, r.statement);
     eg_status st = nj_write(neo4j_of(g), reweight_relationships, &r, err);
     if (st == EG_OK) *new_weight = r.best;
     return st;

@@ -3,6 +3,7 @@
  * operation's own transaction or in the caller's graph transaction), and closing. */
 #include "graph/neo4j/neo4j_graph.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,9 +83,12 @@ eg_status nj_node_exists(neo4j_graph *ng, const char *id, bool *exists, eg_error
     nj_params p;
     nj_params_init(&p);
     nj_param_string(&p, "id", id);
+    char find[NJ_FIND_NODE_MAX], statement[NJ_FIND_NODE_MAX + 32];
+    nj_find_node(ng->base.schema, "n", "$id", "", find);
+    snprintf(statement, sizeof statement, "%s RETURN n.id AS id", find);
     eg_bolt_result r;
     eg_status st = nj_params_status(&p, err);
-    if (st == EG_OK) st = nj_run(ng, EG_BOLT_READ, "MATCH (n {id: $id}) RETURN n.id AS id", &p.dict, &r, err);
+    if (st == EG_OK) st = nj_run(ng, EG_BOLT_READ, statement, &p.dict, &r, err);
     nj_params_free(&p);
     if (st == EG_OK) *exists = nj_row_count(&r) > 0;
     eg_bolt_result_free(&r);

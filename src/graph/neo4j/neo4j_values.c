@@ -3,6 +3,7 @@
  * of statement texts. */
 #include "graph/neo4j/neo4j_graph.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,4 +332,32 @@ void nj_type_clause(eg_rel_type type, char out[NJ_NAME_CLAUSE_MAX]) {
         out[0] = '\0';
     else
         snprintf(out, NJ_NAME_CLAUSE_MAX, ":`%s`", eg_rel_type_name(type));
+}
+
+/* Appends to out[*len..) as snprintf would, leaving *len at the end of what fits. */
+static void append_text(char out[NJ_FIND_NODE_MAX], size_t *len, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(out + *len, NJ_FIND_NODE_MAX - *len, format, args);
+    va_end(args);
+    if (n > 0) *len += (size_t)n < NJ_FIND_NODE_MAX - *len ? (size_t)n : NJ_FIND_NODE_MAX - 1 - *len;
+}
+
+void nj_find_node(eg_graph_schema schema, const char *var, const char *id, const char *carried,
+                  char out[NJ_FIND_NODE_MAX]) {
+    size_t len = 0;
+    out[0] = '\0';
+    if (schema == EG_SCHEMA_OPEN) {
+        append_text(out, &len, "MATCH (%s {id: %s})", var, id);
+        return;
+    }
+    for (int label = 0; label < EG_LABEL_COUNT; label++) {
+        char label_clause[NJ_NAME_CLAUSE_MAX];
+        nj_label_clause((eg_label)label, label_clause);
+        append_text(out, &len, "OPTIONAL MATCH (%s_%d%s {id: %s}) ", var, label, label_clause, id);
+    }
+    append_text(out, &len, "WITH %s%scoalesce(", carried, carried[0] ? ", " : "");
+    for (int label = 0; label < EG_LABEL_COUNT; label++)
+        append_text(out, &len, "%s%s_%d", label ? ", " : "", var, label);
+    append_text(out, &len, ") AS %s WHERE %s IS NOT NULL", var, var);
 }
