@@ -18,12 +18,13 @@ from typing import Any, Mapping, Optional
 
 from ._transport import Engram, Remote
 from .errors import (Conflict, Corrupt, EngramError, IncompatibleFormat, Internal, InvalidArgument, IoError, Locked,
-                     NotFound, Timeout, Unavailable)
+                     NotFound, Timeout, Unauthorized, Unavailable)
 
 __version__ = "0.1.0"
 
 __all__ = ["open", "connect", "Engram", "Remote", "EngramError", "InvalidArgument", "NotFound", "Conflict",
-           "Unavailable", "Timeout", "IoError", "Locked", "IncompatibleFormat", "Corrupt", "Internal"]
+           "Unavailable", "Timeout", "IoError", "Locked", "IncompatibleFormat", "Corrupt", "Internal",
+           "Unauthorized"]
 
 
 def open(path: str, *, library: Optional[str] = None, settings: Optional[Mapping[str, Any]] = None,
@@ -42,5 +43,7 @@ def open(path: str, *, library: Optional[str] = None, settings: Optional[Mapping
 
 def connect(url: str, *, api_key: Optional[str] = None, timeout: float = 60.0) -> Remote:
     """The same API against `engram serve` at `url` (http:// or https://), authenticated by `api_key` when the
-    server needs one. Nothing is sent until the first call."""
+    server needs one (a missing or wrong key raises Unauthorized at the first call). Nothing is sent until the
+    first call; a server that cannot be reached raises Unavailable, one that does not answer within `timeout`
+    seconds Timeout."""
     return Remote(url, api_key=api_key, timeout=timeout)
