@@ -11,7 +11,8 @@ values back):
     db = engram.connect("http://127.0.0.1:8080", api_key="...")  # a running `engram serve`
 
 Failures raise the exceptions of engram.errors (InvalidArgument, NotFound, Conflict, Unavailable, ...), each
-with engram's code and message. engram.aio has the same API for asyncio. engram.compat has the original
+with engram's code and message; a Remote whose API key the server refuses raises Unauthorized. Results are plain
+JSON values (dicts, lists, numbers, strings); vectors may be lists, tuples or numpy arrays. engram.aio has the same API for asyncio. engram.compat has the original
 system's classes (Neo4jStore, QdrantStore, MemorySaga, ...) over engram. Manual: docs/python.md."""
 
 from typing import Any, Mapping, Optional
