@@ -46,4 +46,6 @@ fi
 # stays out of the source tree.
 cd "$work"
 "$work/venv/bin/python" -c "import engram, sys; sys.exit(not engram.__file__.startswith(\"$work/\"))" || { echo "run-tests.sh: the venv does not import the installed package" >&2; exit 1; }
-"$work/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"
+# A sanitizer build's library needs its runtime loaded first: ENGRAM_PYTHON_PRELOAD names it (tests/CMakeLists.txt),
+# preloaded into the test run only, not into pip.
+LD_PRELOAD=${ENGRAM_PYTHON_PRELOAD:-} "$work/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests"

@@ -82,7 +82,9 @@ def load(explicit: Optional[str] = None) -> ctypes.CDLL:
                     "); pass library=PATH to engram.open or set ENGRAM_LIBRARY")
 
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"))
+# free() as the process resolves it, not libc's own by name: under a sanitizer's preloaded runtime (the sanitizer
+# builds' tests) engram's malloc is the runtime's, and libc's free would be handed memory it never gave.
+_libc = ctypes.CDLL(None)
 _libc.free.argtypes = [ctypes.c_void_p]
 _libc.free.restype = None
 
