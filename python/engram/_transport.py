@@ -16,19 +16,24 @@ from .errors import error_for
 
 
 def _to_json(value: Any) -> Any:
-    """What json cannot encode by itself: numpy arrays and scalars (anything with tolist / item), sets, tuples."""
+    """What json cannot encode by itself: numpy arrays and scalars, array.array, memoryview (anything with
+    tolist(), which gives plain Python numbers), other mappings, sets (sorted, so the request is the same every
+    time)."""
     if hasattr(value, "tolist"):
         return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
+    if isinstance(value, Mapping):
+        return dict(value)
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 def encode_request(op: str, arguments: Mapping[str, Any]) -> bytes:
+    """The request's JSON text: {"op": op, **arguments}, exactly (Operations leaves out the arguments not
+    given). Something JSON cannot hold (an object, NaN, a non-text key) is InvalidArgument before anything is
+    sent."""
     request: Dict[str, Any] = {"op": op}
-    request.update((k, v) for k, v in arguments.items() if v is not None)
+    request.update(arguments)
     try:
         return json.dumps(request, default=_to_json, ensure_ascii=False, allow_nan=False).encode()
     except (TypeError, ValueError) as e:
