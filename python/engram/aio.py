@@ -32,6 +32,7 @@ from typing import Any, Callable, Mapping, Optional, TypeVar
 from . import _transport
 from ._operations import Operations
 from ._transport import Engram
+from .errors import error_for
 
 __all__ = ["open", "connect", "AsyncEngram"]
 
@@ -51,6 +52,8 @@ class AsyncEngram:
         self.workers = self._executor._max_workers
 
     async def _run(self, function: Callable[..., T], *args: Any, **keywords: Any) -> T:
+        if self._executor._shutdown:  # closed: fail as the blocking object does, without a thread
+            raise error_for("unavailable", f"{getattr(function, '__name__', 'call')}: this AsyncEngram is closed")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **keywords))
 
