@@ -11,19 +11,21 @@ values back):
     db = engram.connect("http://127.0.0.1:8080", api_key="...")  # a running `engram serve`
 
 Failures raise the exceptions of engram.errors (InvalidArgument, NotFound, Conflict, Unavailable, ...), each
-with engram's code and message. engram.aio has the same API for asyncio. engram.compat has the original
+with engram's code and message; a Remote whose API key the server refuses raises Unauthorized. Results are plain
+JSON values (dicts, lists, numbers, strings); vectors may be lists, tuples or numpy arrays. engram.aio has the same API for asyncio. engram.compat has the original
 system's classes (Neo4jStore, QdrantStore, MemorySaga, ...) over engram. Manual: docs/python.md."""
 
 from typing import Any, Mapping, Optional
 
 from ._transport import Engram, Remote
 from .errors import (Conflict, Corrupt, EngramError, IncompatibleFormat, Internal, InvalidArgument, IoError, Locked,
-                     NotFound, Timeout, Unavailable)
+                     NotFound, Timeout, Unauthorized, Unavailable)
 
 __version__ = "0.1.0"
 
 __all__ = ["open", "connect", "Engram", "Remote", "EngramError", "InvalidArgument", "NotFound", "Conflict",
-           "Unavailable", "Timeout", "IoError", "Locked", "IncompatibleFormat", "Corrupt", "Internal"]
+           "Unavailable", "Timeout", "IoError", "Locked", "IncompatibleFormat", "Corrupt", "Internal",
+           "Unauthorized"]
 
 
 def open(path: str, *, library: Optional[str] = None, settings: Optional[Mapping[str, Any]] = None,
@@ -42,5 +44,7 @@ def open(path: str, *, library: Optional[str] = None, settings: Optional[Mapping
 
 def connect(url: str, *, api_key: Optional[str] = None, timeout: float = 60.0) -> Remote:
     """The same API against `engram serve` at `url` (http:// or https://), authenticated by `api_key` when the
-    server needs one. Nothing is sent until the first call."""
+    server needs one (a missing or wrong key raises Unauthorized at the first call). Nothing is sent until the
+    first call; a server that cannot be reached raises Unavailable, one that does not answer within `timeout`
+    seconds Timeout."""
     return Remote(url, api_key=api_key, timeout=timeout)

@@ -13,7 +13,7 @@ import subprocess
 import threading
 from typing import List, Optional
 
-from .errors import EngramError, error_for
+from .errors import error_for
 
 _ERROR_MESSAGE_MAX = 512  # EG_ERROR_MESSAGE_MAX (include/engram/status.h)
 
@@ -78,8 +78,8 @@ def load(explicit: Optional[str] = None) -> ctypes.CDLL:
             lib.eg_status_name.restype = ctypes.c_char_p
             _loaded[path] = lib
             return lib
-    raise EngramError("cannot find libengram.so (looked at: " + ", ".join(tried or ["nothing"]) +
-                      "); pass library=PATH to engram.open or set ENGRAM_LIBRARY", "unavailable")
+    raise error_for("unavailable", "cannot find libengram.so (looked at: " + ", ".join(tried or ["nothing"]) +
+                    "); pass library=PATH to engram.open or set ENGRAM_LIBRARY")
 
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))

@@ -3,7 +3,7 @@ all under EngramError, each carrying the code and the message engram gave.
 
 Where a Python built-in exception means the same, the class also derives from it, so that code written for
 plain Python catches it: InvalidArgument is a ValueError, NotFound a LookupError, Timeout a TimeoutError, IoError
-an OSError."""
+an OSError, Unauthorized a PermissionError."""
 
 from typing import Dict, Type
 
@@ -59,6 +59,13 @@ class IoError(EngramError, OSError):
     code = "io_error"
 
 
+class Unauthorized(EngramError, PermissionError):
+    """engram serve refused the API key (missing or wrong): HTTP 401. Raised by engram.connect's Remote only;
+    engram itself has no such code, as an embedded folder has no key."""
+
+    code = "unauthorized"
+
+
 class Locked(EngramError):
     """Another process holds the data folder: one process per folder, its handle shared among threads."""
 
@@ -86,7 +93,7 @@ class Internal(EngramError):
 _BY_CODE: Dict[str, Type[EngramError]] = {
     cls.code: cls
     for cls in (InvalidArgument, NotFound, Conflict, Unavailable, Timeout, IoError, Locked, IncompatibleFormat,
-                Corrupt, Internal)
+                Corrupt, Internal, Unauthorized)
 }
 
 
