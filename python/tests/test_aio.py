@@ -4,9 +4,6 @@ task keeps ticking while engram is held up by an injected delay."""
 
 import asyncio
 import inspect
-import os
-import re
-import subprocess
 import threading
 import time
 import uuid
@@ -17,50 +14,19 @@ import engram
 import engram.aio
 from engram._operations import Operations
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LIBRARY = os.environ.get("ENGRAM_LIBRARY") or os.path.join(ROOT, "build", "libengram.so")
-BINARY = os.environ.get("ENGRAM_BIN") or os.path.join(ROOT, "build", "engram")
 SLOW_MS = 300  # the injected delay: long enough that a blocked loop would miss dozens of 10 ms ticks
-
-pytestmark = pytest.mark.skipif(not os.path.exists(LIBRARY), reason="libengram.so not built (set ENGRAM_LIBRARY)")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`engram serve` on a free loopback port, fault injection allowed (for the delays)."""
-    if not os.path.exists(BINARY):
-        pytest.skip("engram binary not built (set ENGRAM_BIN)")
-    folder = tmp_path_factory.mktemp("served")
-    env = dict(os.environ, ENGRAM_ALLOW_FAULTS="1")
-    process = subprocess.Popen([BINARY, "--data", str(folder), "serve", "--http", "127.0.0.1:0", "--bolt", ""],
-                               stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if not line:
-                break
-            found = re.search(r"listening on http://127\.0\.0\.1:\d+ \(port (\d+)\)", line)
-            url = found and f"http://127.0.0.1:{found.group(1)}"
-        if url is None:
-            pytest.fail("engram serve did not say where it listens")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 @pytest.fixture(params=["embedded", "remote"])
-def make_db(request, tmp_path, monkeypatch):
-    """A coroutine function giving a fresh AsyncEngram: over a temporary folder, or over the test server."""
+def make_db(request, library, folder, monkeypatch):
+    """A coroutine function giving a fresh AsyncEngram over a folder of its own: opened here, or served by
+    conftest's `engram serve`. Fault injection is allowed in both (the server inherits the environment)."""
+    monkeypatch.setenv("ENGRAM_ALLOW_FAULTS", "1")
     if request.param == "embedded":
-        monkeypatch.setenv("ENGRAM_ALLOW_FAULTS", "1")
-
         async def opened():
-            return await engram.aio.open(str(tmp_path / "db"), library=LIBRARY, durability="none")
+            return await engram.aio.open(folder, library=library, durability="none")
     else:
-        url = request.getfixturevalue("server")
+        url = request.getfixturevalue("server").url
 
         async def opened():
             return engram.aio.connect(url)
@@ -161,8 +127,8 @@ def test_close_waits_and_later_calls_fail(make_db):
     run(scenario())
 
 
-def test_one_object_serves_successive_event_loops(tmp_path):
-    db = run(engram.aio.open(str(tmp_path / "db"), library=LIBRARY))
+def test_one_object_serves_successive_event_loops(library, folder):
+    db = run(engram.aio.open(folder, library=library))
     try:
         run(db.create_node("Entity", "a"))  # a first loop, then it ends
         assert run(db.get_node("a"))["id"] == "a"  # a second one: the object is bound to no loop
@@ -170,19 +136,19 @@ def test_one_object_serves_successive_event_loops(tmp_path):
         run(db.close())
 
 
-def test_wrapping_a_blocking_engram_shares_it(tmp_path):
-    with engram.open(str(tmp_path / "db"), library=LIBRARY) as sync:
+def test_wrapping_a_blocking_engram_shares_it(embedded):
+    with embedded as sync:
         db = engram.aio.AsyncEngram(sync, workers=2)
         assert db.workers == 2
         run(db.create_node("Entity", "shared"))
         assert sync.get_node("shared")["label"] == "Entity"
 
 
-def test_open_failure_raises_and_leaves_no_threads(tmp_path):
+def test_open_failure_raises_and_leaves_no_threads(tmp_path, library):
     (tmp_path / "not-a-folder").write_text("x")
     before = set(threading.enumerate())
     with pytest.raises(engram.EngramError):
-        run(engram.aio.open(str(tmp_path / "not-a-folder"), library=LIBRARY))
+        run(engram.aio.open(str(tmp_path / "not-a-folder"), library=library))
     time.sleep(0.1)
     leftover = [t for t in threading.enumerate() if t not in before and t.name.startswith("engram-aio")]
     assert not leftover

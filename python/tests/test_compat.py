@@ -20,11 +20,8 @@ from engram.compat import (CircuitBreaker, CircuitBreakerConfig, CircuitBreakerE
 from engram.compat import resilience
 from engram.compat.saga import CompensationError, Saga, SagaState
 
-from test_aio import LIBRARY, ROOT, server  # noqa: F401 — the engram serve fixture, shared
-
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIM = 8
-
-pytestmark = pytest.mark.skipif(not os.path.exists(LIBRARY), reason="libengram.so not built (set ENGRAM_LIBRARY)")
 
 
 def run(coroutine):
@@ -49,14 +46,11 @@ def fresh_breakers():
 
 
 @pytest.fixture(params=["embedded", "remote"])
-def engram_target(request, tmp_path, monkeypatch):
-    """What the stores are given: an engram opened here (faults allowed), or the URL of the test server."""
+def engram_target(request, monkeypatch):
+    """What the stores are given: an engram opened here, or the URL of conftest's `engram serve`."""
     if request.param == "remote":
-        yield request.getfixturevalue("server")
-        return
-    monkeypatch.setenv("ENGRAM_ALLOW_FAULTS", "1")
-    with engram.open(str(tmp_path / "db"), library=LIBRARY, durability="none") as db:
-        yield db
+        return request.getfixturevalue("server").url
+    return request.getfixturevalue("embedded")
 
 
 def stores(target):
@@ -200,9 +194,9 @@ def test_the_original_errors_for_bad_input(engram_target):
     run(scenario())
 
 
-def test_values_round_trip_without_guessing(tmp_path):
+def test_values_round_trip_without_guessing(library, folder):
     async def scenario():
-        with engram.open(str(tmp_path / "db"), library=LIBRARY) as db:
+        with engram.open(folder, library=library) as db:
             graph = Neo4jStore(engram=db)
             node = new_id()
             when = datetime.datetime(2025, 1, 2, 3, 4, 5)
@@ -221,9 +215,9 @@ def test_values_round_trip_without_guessing(tmp_path):
     run(scenario())
 
 
-def test_vector_store_operations(tmp_path):
+def test_vector_store_operations(library, folder):
     async def scenario():
-        with engram.open(str(tmp_path / "db"), library=LIBRARY) as db:
+        with engram.open(folder, library=library) as db:
             vectors = QdrantStore(engram=db, dimension=DIM)
             await vectors.initialize()
             c = vectors.episodes_collection
@@ -265,11 +259,11 @@ def test_vector_store_operations(tmp_path):
     run(scenario())
 
 
-def test_memory_saga_compensates_the_half_that_was_written(tmp_path, monkeypatch):
+def test_memory_saga_compensates_the_half_that_was_written(library, folder, monkeypatch):
     monkeypatch.setenv("ENGRAM_ALLOW_FAULTS", "1")
 
     async def scenario():
-        with engram.open(str(tmp_path / "db"), library=LIBRARY) as db:
+        with engram.open(folder, library=library) as db:
             graph, vectors, saga = stores(db)
             await vectors.initialize()
             c = vectors.episodes_collection
@@ -410,11 +404,11 @@ def test_circuit_breaker_semantics():
     run(scenario())
 
 
-def test_store_breaker_opens_on_store_failures_only(tmp_path, monkeypatch):
+def test_store_breaker_opens_on_store_failures_only(library, folder, monkeypatch):
     monkeypatch.setenv("ENGRAM_ALLOW_FAULTS", "1")
 
     async def scenario():
-        with engram.open(str(tmp_path / "db"), library=LIBRARY) as db:
+        with engram.open(folder, library=library) as db:
             graph = Neo4jStore(engram=db, circuit_breaker_config=CircuitBreakerConfig(failure_threshold=3))
             for _ in range(10):
                 assert await graph.get_node("absent") is None  # NotFound: a caller matter
@@ -431,12 +425,12 @@ def test_store_breaker_opens_on_store_failures_only(tmp_path, monkeypatch):
     run(scenario())
 
 
-def test_timeout_raises_database_timeout_error(tmp_path, monkeypatch):
+def test_timeout_raises_database_timeout_error(library, folder, monkeypatch):
     monkeypatch.setenv("ENGRAM_ALLOW_FAULTS", "1")
     from engram.compat import DatabaseTimeoutError
 
     async def scenario():
-        with engram.open(str(tmp_path / "db"), library=LIBRARY) as db:
+        with engram.open(folder, library=library) as db:
             graph = Neo4jStore(engram=db, timeout=0.05)
             db.set_faults("graph.get_node=delay_ms:300")
             with pytest.raises(DatabaseTimeoutError, match="'get_node' timed out after 0.05s"):
@@ -447,10 +441,10 @@ def test_timeout_raises_database_timeout_error(tmp_path, monkeypatch):
     run(scenario())
 
 
-def test_stores_given_a_path_share_one_engram(tmp_path):
+def test_stores_given_a_path_share_one_engram(library, folder, monkeypatch):
+    monkeypatch.setenv("ENGRAM_LIBRARY", library)
+
     async def scenario():
-        folder = str(tmp_path / "db")
-        os.environ.setdefault("ENGRAM_LIBRARY", LIBRARY)
         graph, vectors = Neo4jStore(engram=folder), QdrantStore(engram=folder, dimension=DIM)
         await vectors.initialize()  # opens the folder
         await graph.initialize()  # the same opened folder: a second open would be Locked
@@ -458,7 +452,7 @@ def test_stores_given_a_path_share_one_engram(tmp_path):
         await graph.close()
         assert await vectors.count(vectors.episodes_collection) == 0  # still open for the other store
         await vectors.close()
-        with engram.open(folder, library=LIBRARY) as db:  # closed with the last store: free again
+        with engram.open(folder, library=library) as db:  # closed with the last store: free again
             assert "episodes" in db.list_collections()
         with pytest.raises(ValueError, match="bolt"):
             Neo4jStore(uri="bolt://localhost:7687")
@@ -466,15 +460,15 @@ def test_stores_given_a_path_share_one_engram(tmp_path):
     run(scenario())
 
 
-def test_example_agent_memory_runs(tmp_path):
-    env = dict(os.environ, ENGRAM_LIBRARY=LIBRARY, PYTHONPATH=os.path.join(ROOT, "python"))
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "agent_memory.py"), str(tmp_path / "m")],
+def test_example_agent_memory_runs(library, folder):
+    env = dict(os.environ, ENGRAM_LIBRARY=library)
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "agent_memory.py"), folder],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "recall" in done.stdout and "consistent: True" in done.stdout
 
 
-def test_initialize_reports_an_unreachable_engram():
+def test_initialize_reports_an_unreachable_engram(library):
     async def scenario():
         graph = Neo4jStore(engram="http://127.0.0.1:9")  # nothing listens on the discard port
         started = time.monotonic()
