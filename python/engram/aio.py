@@ -30,8 +30,8 @@ import os
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from . import _transport
+from . import open as _blocking_open
 from ._operations import Operations
-from ._transport import Engram
 from .errors import error_for
 
 __all__ = ["open", "connect", "AsyncEngram"]
@@ -47,20 +47,27 @@ class AsyncEngram:
     `sync` is the blocking object underneath, for code that is not async. Use `async with` or `await close()`."""
 
     def __init__(self, sync: Operations, *, workers: Optional[int] = None) -> None:
+        # As many threads as asyncio.to_thread would allow by default: enough to keep engram's own threads
+        # busy, few enough that a flood of calls queues here rather than inside the store.
+        self.workers = workers or min(32, (os.cpu_count() or 1) + 4)
         self.sync = sync
-        self._executor = _pool(workers)
-        self.workers = self._executor._max_workers
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=self.workers,
+                                                               thread_name_prefix="engram-aio")
+        self._closed = False
 
     async def _run(self, function: Callable[..., T], *args: Any, **keywords: Any) -> T:
-        if self._executor._shutdown:  # closed: fail as the blocking object does, without a thread
+        if self._closed:  # fail as the blocking object does, without a thread
             raise error_for("unavailable", f"{getattr(function, '__name__', 'call')}: this AsyncEngram is closed")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(function, *args, **keywords))
 
     async def close(self) -> None:
         """Closes the store after the calls in flight (on a worker thread: closing waits for them), then stops
-        the threads. Later calls raise engram.Unavailable."""
+        the threads. Later calls raise engram.Unavailable; closing again does nothing."""
+        if self._closed:
+            return
         await self._run(self.sync.close)  # type: ignore[attr-defined]
+        self._closed = True
         self._executor.shutdown(wait=False)
 
     async def __aenter__(self) -> "AsyncEngram":
@@ -102,15 +109,12 @@ async def open(path: str, *, library: Optional[str] = None, settings: Optional[M
     """engram.open for asyncio: opens (or creates) the data folder `path` on a worker thread (opening may
     replay the log) and returns the AsyncEngram. Settings as in engram.open: keywords with `__` for a dot
     (`graph__schema="open"`) or `settings={...}`. `workers` bounds the calls running at once."""
-    pool = _pool(workers)
-    opening = functools.partial(_transport_open, path, library=library, settings=settings, **keywords)
+    opened = AsyncEngram(_Opening(), workers=workers)
     try:
-        sync = await asyncio.get_running_loop().run_in_executor(pool, opening)
+        opened.sync = await opened._run(_blocking_open, path, library=library, settings=settings, **keywords)
     except BaseException:
-        pool.shutdown(wait=False)
+        opened._executor.shutdown(wait=False)
         raise
-    opened = AsyncEngram.__new__(AsyncEngram)
-    opened.sync, opened._executor, opened.workers = sync, pool, pool._max_workers
     return opened
 
 
@@ -121,13 +125,8 @@ def connect(url: str, *, api_key: Optional[str] = None, timeout: float = 60.0,
     return AsyncEngram(_transport.Remote(url, api_key=api_key, timeout=timeout), workers=workers)
 
 
-def _pool(workers: Optional[int]) -> concurrent.futures.ThreadPoolExecutor:
-    # As many threads as asyncio.to_thread would allow by default: enough to keep engram's own threads busy, few
-    # enough that a flood of calls queues here rather than inside the store.
-    return concurrent.futures.ThreadPoolExecutor(max_workers=workers or min(32, (os.cpu_count() or 1) + 4),
-                                                 thread_name_prefix="engram-aio")
+class _Opening(Operations):
+    """What an AsyncEngram holds while engram.aio.open opens its folder on one of its threads."""
 
-
-def _transport_open(path: str, **keywords: Any) -> Engram:
-    from . import open as open_sync  # engram/__init__ imports this module's siblings first: resolve at call time
-    return open_sync(path, **keywords)
+    def _call(self, op: str, arguments: Mapping[str, Any]) -> Any:
+        raise error_for("unavailable", f"{op}: the folder is still being opened")

@@ -78,9 +78,9 @@ def test_agent_memory_lifecycle_as_the_original_callers_use_it(engram_target):
 
         # episodic memory: the episode's node carries the episode id even though the caller's props lack it
         episode = new_id()
-        created = await saga.create_episode(episode, vec(0, 1), {"session_id": session, "content": "Alice fixed the WAL"},
-                                            {"sessionId": session, "content": "Alice fixed the WAL"},
-                                            vectors.episodes_collection)
+        text = "Alice fixed the WAL"
+        created = await saga.create_episode(episode, vec(0, 1), {"session_id": session, "content": text},
+                                            {"sessionId": session, "content": text}, vectors.episodes_collection)
         assert created.state is SagaState.COMMITTED and created.saga_id == "parallel_create_episode"
         assert (await graph.get_node(episode, label="Episode"))["content"] == "Alice fixed the WAL"
         await graph.create_relationship(episode, alice, "HAS_CONTEXT")
@@ -446,9 +446,9 @@ def test_stores_given_a_path_share_one_engram(library, folder, monkeypatch):
 
     async def scenario():
         graph, vectors = Neo4jStore(engram=folder), QdrantStore(engram=folder, dimension=DIM)
-        await vectors.initialize()  # opens the folder
-        await graph.initialize()  # the same opened folder: a second open would be Locked
-        assert graph._backend.db() is vectors._backend.db()
+        # both open the folder at once, on a thread: one opening, shared (a second open would be Locked)
+        await asyncio.gather(vectors.initialize(), graph.initialize())
+        assert await graph._backend.db() is await vectors._backend.db()
         await graph.close()
         assert await vectors.count(vectors.episodes_collection) == 0  # still open for the other store
         await vectors.close()

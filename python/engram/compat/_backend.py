@@ -11,6 +11,7 @@ Stores naming the same folder or URL share one opened engram (a folder is open i
 which is closed when the last of them closes."""
 
 import asyncio
+import concurrent.futures
 import os
 import threading
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, Union
@@ -31,7 +32,7 @@ DEFAULT_TIMEOUT = 30.0
 CALLER_ERRORS = (errors.InvalidArgument, errors.NotFound, errors.Conflict, ValueError, LookupError, TypeError)
 
 _default: Dict[str, Any] = {}
-_shared: Dict[str, Tuple[AsyncEngram, int]] = {}
+_shared: Dict[str, Tuple["concurrent.futures.Future[AsyncEngram]", int]] = {}  # key → (opening, users)
 _lock = threading.Lock()
 
 
@@ -85,6 +86,7 @@ class Backend:
         self._keywords = keywords
         self._db: Optional[AsyncEngram] = None
         self._key: Optional[str] = None
+        self._opening: "Optional[concurrent.futures.Future[AsyncEngram]]" = None
 
     @property
     def description(self) -> str:
@@ -101,8 +103,9 @@ class Backend:
     def opened(self) -> bool:
         return self._db is not None
 
-    def db(self) -> AsyncEngram:
-        """The AsyncEngram, opening or connecting on first use."""
+    async def db(self) -> AsyncEngram:
+        """The AsyncEngram, opened or connected on first use. A folder is opened on a thread (opening reads its
+        log), never on the event loop; stores of one folder wait for the same opening."""
         if self._db is not None:
             return self._db
         target = self._target
@@ -110,36 +113,58 @@ class Backend:
             self._db = target
         elif isinstance(target, Operations):
             self._db = AsyncEngram(target)
+        elif self._opening is None:
+            self._opening = _hold(_key(target), target, self._keywords)
+            try:
+                self._db = await asyncio.wrap_future(self._opening)
+            except BaseException:
+                self._opening = None
+                raise
+            self._key = _key(target)
         else:
-            key = _key(target)
-            with _lock:
-                db, users = _shared.get(key, (None, 0))
-                if db is None:
-                    db = _open(target, self._keywords)
-                _shared[key] = (db, users + 1)
-            self._db, self._key = db, key
+            await asyncio.wrap_future(self._opening)  # another call of this store is opening it
+        assert self._db is not None
         return self._db
 
     async def close(self) -> None:
         """Lets go of the engram; one this package opened is closed when its last store lets go."""
-        db, key, self._db, self._key = self._db, self._key, None, None
+        db, key, self._db, self._key, self._opening = self._db, self._key, None, None, None
         if db is None or key is None:
             return  # an engram object the caller gave: the caller closes it
         with _lock:
-            _, users = _shared[key]
+            opening, users = _shared[key]
             if users > 1:
-                _shared[key] = (db, users - 1)
+                _shared[key] = (opening, users - 1)
                 return
             del _shared[key]
         await db.close()
 
 
-def _open(target: str, keywords: Dict[str, Any]) -> AsyncEngram:
+def _hold(key: str, target: str, keywords: Dict[str, Any]) -> "concurrent.futures.Future[AsyncEngram]":
+    """A future of the shared engram at `key`, counted as one more user; the first user starts the opening."""
+    with _lock:
+        opening, users = _shared.get(key, (None, 0))
+        start = opening is None
+        if start:
+            opening = concurrent.futures.Future()
+        _shared[key] = (opening, users + 1)
+    if start:
+        threading.Thread(target=_open, args=(key, target, keywords, opening), name="engram-compat-open",
+                         daemon=True).start()
+    return opening
+
+
+def _open(key: str, target: str, keywords: Dict[str, Any], opening: "concurrent.futures.Future[AsyncEngram]") -> None:
     import engram
-    if target.startswith(("http://", "https://")):
-        return AsyncEngram(engram.connect(target, **keywords))
-    # Opening a folder reads its log: a blocking step, but done once per process, before the first call.
-    return AsyncEngram(engram.open(target, **keywords))
+    try:
+        if target.startswith(("http://", "https://")):
+            opening.set_result(AsyncEngram(engram.connect(target, **keywords)))
+        else:
+            opening.set_result(AsyncEngram(engram.open(target, **keywords)))
+    except BaseException as e:
+        with _lock:
+            _shared.pop(key, None)  # the next store tries again
+        opening.set_exception(e)
 
 
 class Guard:

@@ -104,7 +104,7 @@ class Neo4jStore:
         return self._guard.breaker
 
     async def _op(self, op: str, **arguments: Any) -> Any:
-        method = getattr(self._backend.db(), op)
+        method = getattr(await self._backend.db(), op)
         return await self._guard.run(op, lambda: method(**arguments))
 
     async def initialize(self) -> None:
@@ -112,7 +112,7 @@ class Neo4jStore:
         labels' unique ids (unique across labels, in fact) and the session and time lookups need no statement.
         Any failure raises DatabaseConnectionError with the original's fixed message."""
         try:
-            await self._backend.db().stats()
+            await (await self._backend.db()).stats()
         except Exception:
             raise DatabaseConnectionError(
                 "initialization", "Database initialization failed. Check configuration and connectivity.") from None

@@ -119,7 +119,7 @@ class QdrantStore:
         return self._guard.breaker
 
     async def _op(self, op: str, **arguments: Any) -> Any:
-        method = getattr(self._backend.db(), op)
+        method = getattr(await self._backend.db(), op)
         return await self._guard.run(op, lambda: method(**arguments))
 
     async def _ensure_collection(self, name: str, hybrid: bool = False) -> None:
@@ -182,7 +182,7 @@ class QdrantStore:
                 await self._op("upsert", collection=collection, points=chunk)
                 written += [p["id"] for p in chunk]
         except BaseException:
-            db = self._backend.db()  # compensation bypasses the breaker and the timeout: it must get through
+            db = await self._backend.db()  # the undo bypasses the breaker and the timeout: it must get through
             new = [i for i in written if str(i) not in existed]
             for start in range(0, len(new), ENGRAM_BATCH_MAX):
                 await db.delete(collection=collection, ids=new[start:start + ENGRAM_BATCH_MAX])
@@ -334,7 +334,7 @@ class QdrantStore:
                 done.append((collection, before, [p["id"] for p in points]))
                 written[collection] = written.get(collection, 0) + len(points)
         except BaseException:
-            db = self._backend.db()
+            db = await self._backend.db()
             for collection, before, ids in reversed(done):
                 existed = {str(p["id"]) for p in before}
                 new = [i for i in ids if str(i) not in existed]

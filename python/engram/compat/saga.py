@@ -186,12 +186,12 @@ class MemorySaga:
         return props
 
     async def _undo_vector(self, collection: str, memory_id: str) -> None:
-        db = self.qdrant._backend.db()  # past the breaker: the store that just failed may have opened it
+        db = await self.qdrant._backend.db()  # past the breaker: the store that just failed may have opened it
         await db.delete(collection=collection, ids=[_point_id(memory_id)])
 
     async def _undo_node(self, memory_id: str, label: str) -> None:
         try:
-            await self.neo4j._backend.db().delete_node(id=str(memory_id), label=label)
+            await (await self.neo4j._backend.db()).delete_node(id=str(memory_id), label=label)
         except errors.NotFound:
             pass
 
@@ -254,13 +254,13 @@ class MemorySaga:
 
         async def restore_vector() -> None:
             if point is not None:
-                await self.qdrant._backend.db().upsert(collection=collection, points=[
+                await (await self.qdrant._backend.db()).upsert(collection=collection, points=[
                     {"id": _point_id(memory_id), "vector": point[2], "payload": point[1]}])
 
         async def restore_node() -> None:
             if node is None:
                 return
-            db = self.neo4j._backend.db()
+            db = await self.neo4j._backend.db()
             try:
                 await db.create_node(label=memory_type, id=str(memory_id), properties=node)
             except errors.Conflict:
