@@ -125,3 +125,25 @@ def test_keywords_are_sent_as_given():
     assert recorder.sent[-1] == {"op": "get_node", "id": "x"}
     recorder.update_property("x", "p", None)  # except here, where null removes the property
     assert recorder.sent[-1] == {"op": "update_property", "id": "x", "property_name": "p", "property_value": None}
+
+
+def test_remote_answers_before_engram_runs(engram_bin, folder):
+    """What engram serve answers before any operation runs: 401 for a missing or wrong key, 413 for a body over
+    serve.max_body_bytes (sent before the body is read), 404 for a URL that is not engram serve's."""
+    from conftest import Server
+
+    server = Server(engram_bin, folder, "--api-key", "right-key")
+    try:
+        for key in (None, "wrong-key"):
+            with pytest.raises(engram.Unauthorized, match="HTTP 401") as caught:
+                engram.connect(server.url, api_key=key).stats()
+            assert isinstance(caught.value, PermissionError)
+        db = engram.connect(server.url, api_key="right-key")
+        assert db.stats()["nodes"] == 0
+        with pytest.raises(engram.InvalidArgument, match="HTTP 413.*max_body_bytes"):
+            db.create_entity(text="word " * (8 * 1024 * 1024))
+        with pytest.raises(engram.Unavailable, match="HTTP 404"):
+            engram.connect(server.url + "/elsewhere", api_key="right-key").stats()
+        assert db.count_nodes() == 0
+    finally:
+        assert server.stop() == 0, "".join(server.stderr)
