@@ -82,6 +82,8 @@ class Backend:
             with _lock:
                 engram = _default.get("target") or os.environ.get("ENGRAM_COMPAT") or DEFAULT_URL
                 keywords = dict(_default.get("keywords", keywords)) if "target" in _default else keywords
+        if isinstance(engram, str) and not engram.startswith(("http://", "https://")):
+            keywords.pop("api_key", None)  # a server's key means nothing to a folder opened here
         self._target = engram
         self._keywords = keywords
         self._db: Optional[AsyncEngram] = None
