@@ -280,6 +280,16 @@ def test_memory_saga_compensates_the_half_that_was_written(library, folder, monk
             assert (await graph.get_node(other))["name"] == "keep me"
             assert await vectors.get(c, [other]) == []
 
+            # an existing memory written again with other content: the node refuses, and the undo puts the old
+            # point back instead of deleting it (the original's rollback destroyed it)
+            memory = new_id()
+            assert (await saga.create_episode(memory, vec(4), {"v": "old"}, {"v": "old"}, c)).state \
+                is SagaState.COMMITTED
+            result = await saga.create_episode(memory, vec(5), {"v": "new"}, {"v": "new"}, c)
+            assert result.state is SagaState.COMPENSATED and result.failed_step == "create_node"
+            (old_point,) = await vectors.get_with_vectors(c, [memory])
+            assert old_point[1] == {"v": "old"} and old_point[2][4] == pytest.approx(1.0)
+
             # an entity whose relationship target is missing: vector and node undone
             entity = new_id()
             result = await saga.create_entity_with_relationships(

@@ -10,6 +10,7 @@ shapes and runs its steps over the compat stores (so over one engram), with the 
   3 times; if it still fails the saga is FAILED (create_episode reported COMPENSATED with an orphan left);
 - delete_memory reads the pre-image (vector, payload, node, relationships) first and refuses to delete what it
   could not read, and its compensation restores the relationships too;
+- undoing a vector write puts back the point it replaced (the original deleted it, destroying older data);
 - a node gets the memory's id even when the caller's graph properties lack it.
 What engram's own memory operations add (db.create_episode, delete_memory: docs/operations.md, "Memories") is a
 durable log: a crash mid-saga is undone on the next open. A Python saga lives in the process: after a crash,
@@ -185,9 +186,21 @@ class MemorySaga:
             raise ValueError(f"graph_props id {props['id']!r} differs from the memory id {memory_id!r}")
         return props
 
-    async def _undo_vector(self, collection: str, memory_id: str) -> None:
+    async def _before(self, collection: str, memory_id: str) -> List[Dict[str, Any]]:
+        """The point a write of `memory_id` would replace (none, or one with its vectors), read so that undoing
+        the write puts it back rather than deleting it (the original's undo destroyed a point that was there)."""
+        db = await self.qdrant._backend.db()
+        try:
+            return await db.get(collection=collection, ids=[_point_id(memory_id)], with_vectors=True)
+        except errors.NotFound:
+            return []  # no such collection yet: the write will fail, or create it
+
+    async def _undo_vector(self, collection: str, memory_id: str, before: List[Dict[str, Any]]) -> None:
         db = await self.qdrant._backend.db()  # past the breaker: the store that just failed may have opened it
-        await db.delete(collection=collection, ids=[_point_id(memory_id)])
+        if before:
+            await db.upsert(collection=collection, points=before)
+        else:
+            await db.delete(collection=collection, ids=[_point_id(memory_id)])
 
     async def _undo_node(self, memory_id: str, label: str) -> None:
         try:
@@ -202,6 +215,7 @@ class MemorySaga:
         COMPENSATED with failed_step "add_vector" or "create_node" (both: "parallel_execution"), or FAILED
         if the undo failed too. The saga id is "parallel_create_episode", as in the original."""
         props = self._node_props(episode_id, graph_props)
+        before = await self._before(collection, episode_id)
         outcome = await asyncio.gather(self.qdrant.add(collection, [episode_id], [vector], [vector_payload]),
                                        self.neo4j.create_node("Episode", props), return_exceptions=True)
         vector_error, node_error = [r if isinstance(r, BaseException) else None for r in outcome]
@@ -211,7 +225,7 @@ class MemorySaga:
             else "create_node"
         undo_errors = []
         if vector_error is None or _maybe_done(vector_error):
-            undo_errors += await _retry(lambda: self._undo_vector(collection, episode_id))
+            undo_errors += await _retry(lambda: self._undo_vector(collection, episode_id, before))
         if node_error is None or _maybe_done(node_error):
             undo_errors += await _retry(lambda: self._undo_node(episode_id, "Episode"))
         error = "; ".join(str(e) for e in (vector_error, node_error) if e is not None)
@@ -225,9 +239,10 @@ class MemorySaga:
         """Writes the entity's vector, its Entity node, then its relationships (target_id, rel_type, props)
         as a Saga: 3 results (2 without relationships). Undoing the node removes its relationships."""
         props = self._node_props(entity_id, graph_props)
+        before = await self._before(collection, entity_id)
         saga = Saga("create_entity_with_relationships")
         saga.add_step("add_vector", lambda: self.qdrant.add(collection, [entity_id], [vector], [vector_payload]),
-                      lambda: self._undo_vector(collection, entity_id))
+                      lambda: self._undo_vector(collection, entity_id, before))
         saga.add_step("create_node", lambda: self.neo4j.create_node("Entity", props),
                       lambda: self._undo_node(entity_id, "Entity"))
         if relationships:
