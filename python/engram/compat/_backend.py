@@ -14,7 +14,7 @@ import asyncio
 import concurrent.futures
 import os
 import threading
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, Union
+from typing import Any, Awaitable, Callable, Dict, Generic, Optional, Tuple, TypeVar, Union
 
 from .. import errors
 from .._operations import Operations
@@ -188,3 +188,27 @@ class Guard:
                 raise DatabaseTimeoutError(operation, self.timeout) from None
 
         return await self.breaker.execute(timed)
+
+
+class SessionStores(Generic[T]):
+    """The original's per-session store singletons (get_neo4j_store, get_qdrant_store): one store per session
+    id, made with `make` on first use, all on the default engram."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._stores: Dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str) -> T:
+        with self._lock:
+            if session_id not in self._stores:
+                self._stores[session_id] = self._make()
+            return self._stores[session_id]
+
+    async def close(self, session_id: Optional[str]) -> None:
+        """Closes the store of `session_id`, or every one when None."""
+        with self._lock:
+            names = list(self._stores) if session_id is None else [session_id]
+            closing = [self._stores.pop(name) for name in names if name in self._stores]
+        for store in closing:
+            await store.close()  # type: ignore[attr-defined]

@@ -9,11 +9,10 @@ correctly; each difference is named in the method's docstring and listed in docs
 
 import datetime
 import re
-import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
-from ._backend import Backend, DatabaseConnectionError, DatabaseTimeoutError, Guard, Target
+from ._backend import Backend, SessionStores, DatabaseConnectionError, DatabaseTimeoutError, Guard, Target
 from .resilience import CircuitBreaker, CircuitBreakerConfig
 
 __all__ = ["Neo4jStore", "get_neo4j_store", "close_neo4j_store", "DatabaseTimeoutError", "DatabaseConnectionError"]
@@ -330,23 +329,15 @@ class Neo4jStore:
         await self._backend.close()
 
 
-_stores: Dict[str, Neo4jStore] = {}
-_stores_lock = threading.Lock()
+_stores = SessionStores(Neo4jStore)
 
 
 def get_neo4j_store(session_id: str = "default") -> Neo4jStore:
     """The store of `session_id`, made on first use with the default engram; sessions share that engram and
     the "neo4j" breaker, and isolate their data by the sessionId property, as in the original."""
-    with _stores_lock:
-        if session_id not in _stores:
-            _stores[session_id] = Neo4jStore()
-        return _stores[session_id]
+    return _stores.get(session_id)
 
 
 async def close_neo4j_store(session_id: Optional[str] = None) -> None:
     """Closes the store of `session_id`, or every one when None."""
-    with _stores_lock:
-        names = list(_stores) if session_id is None else [session_id]
-        closing = [_stores.pop(name) for name in names if name in _stores]
-    for store in closing:
-        await store.close()
+    await _stores.close(session_id)

@@ -12,7 +12,7 @@ import warnings
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
-from ._backend import Backend, DatabaseTimeoutError, Guard, Target
+from ._backend import Backend, SessionStores, DatabaseTimeoutError, Guard, Target
 from .resilience import CircuitBreaker, CircuitBreakerConfig
 
 __all__ = ["QdrantStore", "CapsulePoseData", "CAPSULE_PAYLOAD_FIELDS", "get_qdrant_store", "close_qdrant_store",
@@ -386,23 +386,15 @@ def _canonical(point_id: Any) -> str:
     return text
 
 
-_stores: Dict[str, QdrantStore] = {}
-_stores_lock = threading.Lock()
+_stores = SessionStores(QdrantStore)
 
 
 def get_qdrant_store(session_id: str = "default") -> QdrantStore:
     """The store of `session_id`, made on first use with the default engram (sessions share it and the
     "qdrant" breaker; their data is told apart by the payload's session_id)."""
-    with _stores_lock:
-        if session_id not in _stores:
-            _stores[session_id] = QdrantStore()
-        return _stores[session_id]
+    return _stores.get(session_id)
 
 
 async def close_qdrant_store(session_id: Optional[str] = None) -> None:
     """Closes the store of `session_id`, or every one when None."""
-    with _stores_lock:
-        names = list(_stores) if session_id is None else [session_id]
-        closing = [_stores.pop(name) for name in names if name in _stores]
-    for store in closing:
-        await store.close()
+    await _stores.close(session_id)
