@@ -39,8 +39,10 @@ static bool within_depth(const json_t *v, int depth) {
     size_t i;
     const char *key;
     json_t *child;
-    if (json_is_array(v)) json_array_foreach((json_t *)v, i, child) if (!within_depth(child, depth + 1)) return false;
-    if (json_is_object(v)) json_object_foreach((json_t *)v, key, child) if (!within_depth(child, depth + 1)) return false;
+    if (json_is_array(v))
+        json_array_foreach((json_t *)v, i, child) if (!within_depth(child, depth + 1)) return false;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, key, child) if (!within_depth(child, depth + 1)) return false;
     return true;
 }
 
@@ -122,7 +124,8 @@ static eg_status path_json(const eg_ps_value *v, json_t **out, eg_error *err) {
         int64_t r = indices->as.list.items[2 * s].as.integer;
         size_t next = (size_t)indices->as.list.items[2 * s + 1].as.integer;
         const eg_ps_value *rel = &rels->as.list.items[(r > 0 ? r : -r) - 1];
-        const char *here = cy_element_id(&nodes->as.list.items[at]), *there = cy_element_id(&nodes->as.list.items[next]);
+        const char *here = cy_element_id(&nodes->as.list.items[at]);
+        const char *there = cy_element_id(&nodes->as.list.items[next]);
         st = relationship_json(r > 0 ? here : there, rel->as.list.items[1].as.text.data, r > 0 ? there : here,
                                &rel->as.list.items[2], &item, err);
         if (st == EG_OK && json_array_append_new(rel_array, item) != 0) st = eg_exec_no_memory(err);
