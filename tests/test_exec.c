@@ -183,6 +183,14 @@ TEST(cypher_parameters_of_every_json_kind) {
                  "Neo.ClientError.Statement.ParameterMissing");
     expect_error("{\"op\":\"cypher\",\"statement\":\"RETURN 1 AS one\",\"parameters\":[1]}", "invalid_argument",
                  "argument 'parameters' must be a JSON object");
+    /* Bolt's nesting bound, the parameters object counted: 31 arrays inside it pass, 32 do not. */
+    char deep[256];
+    snprintf(deep, sizeof deep, "{\"op\":\"cypher\",\"statement\":\"RETURN size($p) AS n\",\"parameters\":"
+             "{\"p\":%.31s%.31s}}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    expect(deep, "{\"fields\":[\"n\"],\"records\":[[1]],\"stats\":{}}");
+    snprintf(deep, sizeof deep, "{\"op\":\"cypher\",\"statement\":\"RETURN size($p) AS n\",\"parameters\":"
+             "{\"p\":[%.31s%.31s]}}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    expect_error(deep, "invalid_argument", "argument 'parameters' nests more than 32 arrays or objects");
 }
 
 TEST(cypher_aggregation) {
