@@ -176,6 +176,17 @@ class Operations:
         return self._call("find_path", _given(source_id=source_id, target_id=target_id, max_depth=max_depth,
                                               types=types))
 
+    # ---- Cypher -----------------------------------------------------------------------------------------------
+
+    def cypher(self, statement: str, *, parameters: Optional[Mapping[str, Json]] = None) -> Dict[str, Json]:
+        """Runs one Cypher statement (the subset of docs/bolt.md) on the graph, all or nothing, with `parameters`
+        ($name in the statement; ints stay Integers, floats Floats): {"fields": [name], "records": [[value]],
+        "stats": {Neo4j's counter names: the non-zero ones}}. Nodes, relationships and paths in the records come
+        back in engram's node, relationship and path shapes. A syntax or type error, a missing parameter or a
+        bound passed is InvalidArgument with the Neo4j code leading the message; an existing id with other
+        content, Conflict; a result JSON cannot hold (a NaN), InvalidArgument, with nothing written."""
+        return self._call("cypher", _given(statement=statement, parameters=parameters))
+
     # ---- Vector store: collections ----------------------------------------------------------------------------
 
     def create_collection(self, collection: str, dim: int, *, distance: Optional[str] = None,

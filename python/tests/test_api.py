@@ -67,6 +67,31 @@ def test_relationships_hebbian_and_paths(db):
     assert db.count_relationships() == 2
 
 
+
+def test_cypher(db):
+    created = db.cypher("CREATE (a:Entity {id: $id, name: 'Ada'})-[:USES {weight: 0.5}]->(p:Procedure {id: 'p1'}) "
+                        "RETURN a", parameters={"id": "a1"})
+    assert created["fields"] == ["a"]
+    assert created["records"] == [[{"id": "a1", "label": "Entity", "properties": {"name": "Ada"}}]]
+    assert created["stats"] == {"nodes-created": 2, "relationships-created": 1, "properties-set": 4,
+                                "labels-added": 2, "contains-updates": True}
+    read = db.cypher("MATCH path = (a:Entity)-[r:USES]->(p) RETURN r, path, count(*) AS n")
+    ((r, path, n),) = read["records"]
+    assert read["stats"] == {} and n == 1
+    assert (r["source_id"], r["target_id"], r["type"], r["properties"]["weight"]) == ("a1", "p1", "USES", 0.5)
+    assert path["length"] == 1 and path["nodes"] == [{"id": "a1", "label": "Entity"},
+                                                     {"id": "p1", "label": "Procedure"}]
+    kinds = db.cypher("RETURN $i AS i, $f AS f, $s AS s, $b AS b, $n AS n, $l AS l, $m AS m, toString($f) AS text",
+                      parameters={"i": 7, "f": 2.0, "s": "x", "b": True, "n": None, "l": [1, "a"], "m": {"k": [1]}})
+    assert kinds["records"] == [[7, 2.0, "x", True, None, [1, "a"], {"k": [1]}, "2.0"]]
+    with pytest.raises(engram.InvalidArgument, match="Neo.ClientError.Statement.SyntaxError"):
+        db.cypher("MATC (n) RETURN n")
+    with pytest.raises(engram.InvalidArgument, match="invalid node label 'Person'"):
+        db.cypher("CREATE (:Person {id: 'x'})")
+    with pytest.raises(engram.Conflict):
+        db.cypher("CREATE (:Entity {id: 'new'}) CREATE (:Procedure {id: 'a1'})")
+    assert db.count_nodes() == 2
+
 def test_memories_and_recall_by_text(db):
     assert db.create_entity(id=1, text="Alice is a storage engineer", properties={"name": "Alice"}) == {"id": "1"}
     episode = db.create_episode(id=UUID.upper(), text="Alice fixed the WAL", session_id="s1",

@@ -215,6 +215,32 @@ def test_values_round_trip_without_guessing(library, folder):
     run(scenario())
 
 
+
+def test_query_runs_the_original_callers_cypher(library, folder):
+    async def scenario():
+        # google_workspace.py's contact search, verbatim: its Contact label needs graph.schema=open
+        with engram.open(folder, library=library, graph__schema="open") as db:
+            graph = Neo4jStore(engram=db)
+            assert await graph.query("RETURN 1 as n") == [{"n": 1}]  # observability/health.py's probe
+            written = await graph.query(
+                "CREATE (:Contact {id: 'k1', name: 'Ada Lovelace', organization: 'Analytical'}), "
+                "(:Contact {id: 'k2', name: 'Bob', organization: 'ADA corp'}), (:Contact {id: 'k3', name: 'Eve'})")
+            assert written == []
+            contacts = await graph.query(
+                "MATCH (c:Contact) WHERE toLower(c.name) CONTAINS toLower($query) OR toLower(c.organization) "
+                "CONTAINS toLower($query) RETURN c LIMIT $limit", {"query": "ada", "limit": 10})
+            assert contacts == [{"c": {"id": "k1", "name": "Ada Lovelace", "organization": "Analytical"}},
+                                {"c": {"id": "k2", "name": "Bob", "organization": "ADA corp"}}]
+            # neuro_symbolic.py's MERGE of a predicate between two nodes, then the path it makes
+            await graph.query("MATCH (a {id: 'k1'}), (b {id: 'k2'}) MERGE (a)-[r:RELATES_TO {k: 1}]->(b)")
+            rows = await graph.query("MATCH p = (a {id: $a})-[r]->(b) RETURN r, p, b.name AS name", {"a": "k1"})
+            assert rows == [{"r": ({"id": "k1"}, "RELATES_TO", {"id": "k2"}),
+                             "p": [{"id": "k1"}, "RELATES_TO", {"id": "k2"}], "name": "Bob"}]
+            with pytest.raises(ValueError, match="SyntaxError"):
+                await graph.query("MATC (n) RETURN n")
+
+    run(scenario())
+
 def test_vector_store_operations(library, folder):
     async def scenario():
         with engram.open(folder, library=library) as db:

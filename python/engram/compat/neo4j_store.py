@@ -1,5 +1,6 @@
 """The original's graph store (t4dm.storage.neo4j_store.Neo4jStore) over engram's graph operations: the same
-class, async methods, parameters, defaults and return shapes, with no Neo4j and no Cypher sent anywhere.
+class, async methods, parameters, defaults and return shapes, with no Neo4j, and Cypher only where a caller sends
+its own through query() (engram's `cypher` operation).
 
 Each method is one engram operation (docs/python.md has the table) run through the "neo4j" circuit breaker and
 under the store's timeout. engram checks labels, relationship types, ids and every property name itself (the
@@ -8,7 +9,6 @@ engram.InvalidArgument, a ValueError as in the original. Where the original was 
 correctly; each difference is named in the method's docstring and listed in docs/python.md."""
 
 import datetime
-import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
@@ -19,7 +19,6 @@ __all__ = ["Neo4jStore", "get_neo4j_store", "close_neo4j_store", "DatabaseTimeou
 
 MAX_BATCH_SIZE = 1000
 MAX_PATH_DEPTH = 10
-_PROBE = re.compile(r"\s*RETURN\s+(-?\d+)\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*", re.IGNORECASE)
 
 
 def _value(value: Any) -> Any:
@@ -33,6 +32,30 @@ def _value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_value(v) for v in value]
     return value
+
+
+_NODE_SHAPE = {"id", "label", "properties"}
+_RELATIONSHIP_SHAPE = {"source_id", "target_id", "type", "properties"}
+_PATH_SHAPE = {"length", "nodes", "relationships"}
+
+
+def _record_value(value: Any) -> Any:
+    """A value of a `cypher` record as the Neo4j driver's Record.data() gives it (see query)."""
+    if isinstance(value, list):
+        return [_record_value(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    keys = set(value)
+    if keys == _NODE_SHAPE and isinstance(value["properties"], dict):
+        return {"id": value["id"], **_record_value(value["properties"])}
+    if keys == _RELATIONSHIP_SHAPE and isinstance(value["properties"], dict):
+        return ({"id": value["source_id"]}, value["type"], {"id": value["target_id"]})
+    if keys == _PATH_SHAPE and isinstance(value["nodes"], list) and isinstance(value["relationships"], list):
+        walk: List[Any] = [{"id": value["nodes"][0]["id"]}]
+        for relationship, node in zip(value["relationships"], value["nodes"][1:]):
+            walk += [relationship["type"], {"id": node["id"]}]
+        return walk
+    return {key: _record_value(v) for key, v in value.items()}
 
 
 def _epoch_ms(value: Any) -> Any:
@@ -117,15 +140,18 @@ class Neo4jStore:
                 "initialization", "Database initialization failed. Check configuration and connectivity.") from None
 
     async def query(self, cypher: str, params: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        """The liveness probe the original's callers send (`RETURN 1 as n`), answered after a round trip to
-        engram. engram's Python API has no Cypher: any other text raises NotImplementedError. For Cypher, point
-        a Neo4j driver at `engram serve`'s Bolt port (docs/bolt.md); for the Hebbian queries use the methods."""
-        probe = _PROBE.fullmatch(cypher)
-        if probe is None:
-            raise NotImplementedError("engram.compat.Neo4jStore.query answers only `RETURN <n> AS <name>`; "
-                                      "run Cypher over engram serve's Bolt port (docs/bolt.md)")
-        await self._op("stats")
-        return [{probe.group(2): int(probe.group(1))}]
+        """Runs caller Cypher (reads and writes, auto-commit: all or nothing) through engram's `cypher`
+        operation, in the subset docs/bolt.md lists, and returns the records as the original's
+        `[record.data() ...]` did: one dict per record keyed by field, a node as its properties (its `id`
+        among them), a relationship as `(start node, type, end node)` and a path as `[node, type, node, ...]`,
+        the nodes of both as `{"id": ...}` (engram's relationship and path shapes carry ids, not the ends'
+        properties). Differences: a statement outside the subset raises engram.InvalidArgument (a ValueError)
+        naming the Neo4j code, where the original raised the driver's error; a datetime parameter is sent as its
+        ISO text, as property values are; and a returned map whose keys are exactly those of engram's node
+        shape (`id`, `label`, `properties`) or relationship shape is read as one."""
+        result = await self._op("cypher", statement=cypher, parameters=_value(params or {}))
+        fields = result["fields"]
+        return [dict(zip(fields, map(_record_value, record))) for record in result["records"]]
 
     async def create_node(self, label: str, properties: Dict[str, Any]) -> Optional[str]:
         """Creates a node of `label` whose `properties` hold its `id`, and returns the id. Differences: the id
