@@ -8,8 +8,11 @@ set -euo pipefail
 # makes the TLS tests' certificate;
 # libcurl4-openssl-dev: the Qdrant vector backend and the `engram` command's client mode (--url); curl: the TLS test's HTTPS client;
 # libssl-dev: TLS of the Bolt client (bolt+s://, neo4j+s://), with OpenSSL.
+# python3-venv, python3-pytest, python3-numpy: the Python package's tests (python/run-tests.sh installs the package
+# into a venv that sees these, offline).
 packages=(build-essential cmake pkg-config liblmdb-dev libjansson-dev zlib1g-dev clang libclang-rt-14-dev
-          libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-openssl-dev curl libssl-dev)
+          libmicrohttpd-dev libgnutls28-dev gnutls-bin libcurl4-openssl-dev curl libssl-dev
+          python3-venv python3-pytest python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -236,6 +236,7 @@ D=$T/db
     echo '{"op":"get_relationships","id":"cmake"}'
     printf '{"op":"count_nodes","label":"Entity"}\r\n'
     echo '{"op":"stats"}'
+    echo '{"op":"cypher","statement":"MATCH (:Episode)-[:USES]->(t) RETURN t.name AS tool"}'
 } >"$T/session.in"
 RC=0
 eg --data "$D" exec <"$T/session.in" >"$T/out" 2>"$T/err" || RC=$?
@@ -252,7 +253,7 @@ if grep -v -q -E '^\{.*\}$' "$T/session.out"; then
     fail "exec session: every output line should be a JSON object" "offending lines:"
     grep -v -E '^\{.*\}$' "$T/session.out" | sed 's/^/      | /'
 else pass; fi
-for n in 1 2 3 4 5 6 8 9 10 11 12; do
+for n in 1 2 3 4 5 6 8 9 10 11 12 13; do
     expect_line "exec session: response $n is a success" "$T/session.out" "$n" '^\{"ok":true,'
 done
 expect_line "exec: malformed line gets an error" "$T/session.out" 7 '"ok":false'
@@ -268,6 +269,7 @@ expect_line "exec: a CRLF line is accepted" "$T/session.out" 11 '^\{"ok":true,"r
 expect_line "exec: stats nodes" "$T/session.out" 12 '"nodes":4'
 expect_line "exec: stats per label" "$T/session.out" 12 '"Episode":1,"Entity":2,"Procedure":1'
 expect_line "exec: stats relationships" "$T/session.out" 12 '"relationships":2'
+expect_line "exec: cypher reads the graph" "$T/session.out" 13 '"result":\{"fields":\["tool"\],"records":\[\["CMake"\]\]'
 
 # Errors of the operation itself (not of the line) are results too, and exec still exits 0.
 printf '%s\n' '{"op":"get_node","id":"nosuch"}' '{"op":"frobnicate"}' '[1,2]' \

@@ -1,6 +1,6 @@
-/* test_exec.c — every graph operation through the JSON interface, with the result shapes docs/operations.md
- * promises: a scripted session whose each response is compared with the expected JSON (timestamps, which vary,
- * are checked for presence and removed before comparing). */
+/* test_exec.c — every graph operation and the cypher operation through the JSON interface, with the result
+ * shapes docs/operations.md promises: a scripted session whose each response is compared with the expected JSON
+ * (timestamps, which vary, are checked for presence and removed before comparing). */
 #include "test.h"
 
 static eg_db *db;
@@ -132,12 +132,118 @@ TEST(malformed_json_quoting_bytes_that_are_not_utf8_is_answered) {
     free(response);
 }
 
+/* Runs request and checks it fails with `code` and a message containing `words`. */
+static void expect_error(const char *request, const char *code, const char *words) {
+    json_t *response = test_exec(db, request);
+    const char *got = test_response_code(response);
+    const char *message = json_string_value(json_object_get(json_object_get(response, "error"), "message"));
+    if (!got || strcmp(got, code) != 0 || !message || !strstr(message, words)) {
+        fprintf(stderr, "  %s\n    -> %s (%s), expected %s saying \"%s\"\n", request, got ? got : "?",
+                message ? message : "no message", code, words);
+        test_failures_in_current++;
+    }
+    json_decref(response);
+}
+
+/* The cypher operation: a write with its stats, then nodes, relationships and a path read back in engram's
+ * shapes. */
+TEST(cypher_writes_and_reads_in_engram_shapes) {
+    expect("{\"op\":\"cypher\",\"statement\":\"CREATE (a:Entity {id: 'c1', name: 'Ada'})-[r:USES {weight: 0.5}]->"
+           "(p:Procedure {id: 'c2'}) RETURN a.name AS name\"}",
+           "{\"fields\":[\"name\"],\"records\":[[\"Ada\"]],\"stats\":{\"nodes-created\":2,"
+           "\"relationships-created\":1,\"properties-set\":4,\"labels-added\":2,\"contains-updates\":true}}");
+    expect("{\"op\":\"cypher\",\"statement\":\"MATCH (a:Entity {id: 'c1'})-[r]->(p) RETURN a, r, p\"}",
+           "{\"fields\":[\"a\",\"r\",\"p\"],\"records\":[[{\"id\":\"c1\",\"label\":\"Entity\",\"properties\":"
+           "{\"name\":\"Ada\"}},{\"source_id\":\"c1\",\"target_id\":\"c2\",\"type\":\"USES\",\"properties\":"
+           "{\"weight\":0.5}},{\"id\":\"c2\",\"label\":\"Procedure\",\"properties\":{}}]],\"stats\":{}}");
+    /* Walked against the relationship's direction: the path still names its real source. */
+    expect("{\"op\":\"cypher\",\"statement\":\"MATCH path = (:Procedure {id: 'c2'})<-[:USES]-(:Entity) RETURN path\"}",
+           "{\"fields\":[\"path\"],\"records\":[[{\"length\":1,\"nodes\":[{\"id\":\"c2\",\"label\":\"Procedure\"},"
+           "{\"id\":\"c1\",\"label\":\"Entity\"}],\"relationships\":[{\"source_id\":\"c1\",\"target_id\":\"c2\","
+           "\"type\":\"USES\",\"properties\":{\"weight\":0.5}}]}]],\"stats\":{}}");
+    /* What the graph operations see of it. */
+    expect("{\"op\":\"get_relationships\",\"id\":\"c2\"}",
+           "[{\"source_id\":\"c1\",\"target_id\":\"c2\",\"type\":\"USES\",\"properties\":{\"weight\":0.5}}]");
+}
+
+TEST(cypher_parameters_of_every_json_kind) {
+    expect("{\"op\":\"cypher\",\"statement\":\"RETURN $i AS i, $r AS r, $s AS s, $t AS t, $f AS f, $n AS n, "
+           "$a AS a, $o AS o, $i + 1 AS next, $r * 2 AS twice\",\"parameters\":{\"i\":42,\"r\":1.5,\"s\":\"text\","
+           "\"t\":true,\"f\":false,\"n\":null,\"a\":[1,\"two\",[3.0]],\"o\":{\"k\":{\"deep\":[null]}}}}",
+           "{\"fields\":[\"i\",\"r\",\"s\",\"t\",\"f\",\"n\",\"a\",\"o\",\"next\",\"twice\"],\"records\":[[42,1.5,"
+           "\"text\",true,false,null,[1,\"two\",[3.0]],{\"k\":{\"deep\":[null]}},43,3.0]],\"stats\":{}}");
+    /* An integer stays an Integer and a real a Float: Cypher prints 1.0 as a Float. */
+    expect("{\"op\":\"cypher\",\"statement\":\"RETURN toString($x) AS x, toString($y) AS y\",\"parameters\":"
+           "{\"x\":1,\"y\":1.0}}",
+           "{\"fields\":[\"x\",\"y\"],\"records\":[[\"1\",\"1.0\"]],\"stats\":{}}");
+    expect("{\"op\":\"cypher\",\"statement\":\"MATCH (n:Entity {id: $id}) RETURN n.name AS name\",\"parameters\":"
+           "{\"id\":\"c1\"}}",
+           "{\"fields\":[\"name\"],\"records\":[[\"Ada\"]],\"stats\":{}}");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"RETURN $missing AS m\"}", "invalid_argument",
+                 "Neo.ClientError.Statement.ParameterMissing");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"RETURN 1 AS one\",\"parameters\":[1]}", "invalid_argument",
+                 "argument 'parameters' must be a JSON object");
+    /* Bolt's nesting bound, the parameters object counted: 31 arrays inside it pass, 32 do not. */
+    char deep[256];
+    snprintf(deep, sizeof deep, "{\"op\":\"cypher\",\"statement\":\"RETURN size($p) AS n\",\"parameters\":"
+             "{\"p\":%.31s%.31s}}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    expect(deep, "{\"fields\":[\"n\"],\"records\":[[1]],\"stats\":{}}");
+    snprintf(deep, sizeof deep, "{\"op\":\"cypher\",\"statement\":\"RETURN size($p) AS n\",\"parameters\":"
+             "{\"p\":[%.31s%.31s]}}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    expect_error(deep, "invalid_argument", "argument 'parameters' nests more than 32 arrays or objects");
+}
+
+TEST(cypher_aggregation) {
+    expect("{\"op\":\"cypher\",\"statement\":\"MATCH (n) RETURN n:Entity AS entity, count(*) AS n, "
+           "collect(n.id) AS ids, sum(size(n.id)) AS chars ORDER BY entity\"}",
+           "{\"fields\":[\"entity\",\"n\",\"ids\",\"chars\"],\"records\":[[false,2,[\"c2\",\"pr1\"],5],[true,3,"
+           "[\"alice\",\"bob\",\"c1\"],10]],\"stats\":{}}");
+}
+
+/* Refusals change nothing: a syntax error, a write that fails after earlier writes of the same statement, a
+ * label outside the t4dm schema, and a result that JSON cannot hold (its statement's writes are undone too). */
+TEST(cypher_failures_change_nothing) {
+    expect_error("{\"op\":\"cypher\",\"statement\":\"CREAT (:Entity {id: 'nope'})\"}", "invalid_argument",
+                 "Neo.ClientError.Statement.SyntaxError");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"UNWIND [1, 0] AS d CREATE (:Entity {id: 'u' + toString(d), "
+                 "v: 1 / d})\"}",
+                 "invalid_argument", "Neo.ClientError.Statement.ArithmeticError");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"CREATE (:Entity {id: 'c3'}) CREATE (:Episode {id: 'c1'})\"}",
+                 "conflict", "Neo.ClientError.Schema.ConstraintValidationFailed");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"CREATE (:Person {id: 'p1'})\"}", "invalid_argument",
+                 "invalid node label 'Person'");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"MATCH (a {id: 'c1'}) CREATE (a)-[:KNOWS]->(:Entity {id: "
+                 "'c4'})\"}",
+                 "invalid_argument", "invalid relationship type 'KNOWS'");
+    /* As in Neo4j (docs/bolt.md), a pattern naming a label the schema lacks matches nothing rather than failing. */
+    expect("{\"op\":\"cypher\",\"statement\":\"MATCH (c:Contact) RETURN c\"}",
+           "{\"fields\":[\"c\"],\"records\":[],\"stats\":{}}");
+    expect_error("{\"op\":\"cypher\",\"statement\":\"CREATE (n:Entity {id: 'c5'}) RETURN 0.0 / 0.0 AS nan\"}",
+                 "invalid_argument", "records[0] field 'nan': the Float NaN has no JSON form");
+    expect("{\"op\":\"count_nodes\"}", "5");
+    expect("{\"op\":\"get_nodes\",\"ids\":[\"nope\",\"u1\",\"u0\",\"c3\",\"p1\",\"c4\",\"c5\"]}", "[]");
+    expect("{\"op\":\"count_relationships\"}", "1");
+}
+
+TEST(cypher_deletes_with_stats) {
+    expect("{\"op\":\"cypher\",\"statement\":\"MATCH (n {id: 'c1'}) DETACH DELETE n\"}",
+           "{\"fields\":[],\"records\":[],\"stats\":{\"nodes-deleted\":1,\"relationships-deleted\":1,"
+           "\"contains-updates\":true}}");
+    expect("{\"op\":\"count_relationships\"}", "0");
+    expect_error("{\"op\":\"cypher\"}", "invalid_argument", "argument 'statement' is required");
+}
+
 int main(void) {
     db = test_open_fresh();
     RUN(nodes);
     RUN(relationships);
     RUN(paths_and_deletes);
     RUN(malformed_json_quoting_bytes_that_are_not_utf8_is_answered);
+    RUN(cypher_writes_and_reads_in_engram_shapes);
+    RUN(cypher_parameters_of_every_json_kind);
+    RUN(cypher_aggregation);
+    RUN(cypher_failures_change_nothing);
+    RUN(cypher_deletes_with_stats);
     eg_close(db);
     return test_summary();
 }

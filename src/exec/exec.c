@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops, eg_exec_vector_ops, eg_exec_memory_ops,
-                                              eg_exec_archive_ops, eg_exec_admin_ops};
+                                              eg_exec_archive_ops, eg_exec_admin_ops, eg_exec_cypher_ops};
 
 static const eg_exec_op *find_op(const char *name) {
     for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)

@@ -32,6 +32,8 @@ extern const eg_exec_op eg_exec_memory_ops[];
 extern const eg_exec_op eg_exec_archive_ops[];
 /* The operations on the engine itself: health, config, set_faults (ops_admin.c); terminated the same way. */
 extern const eg_exec_op eg_exec_admin_ops[];
+/* The Cypher statement operation, `cypher` (ops_cypher.c); terminated the same way. */
+extern const eg_exec_op eg_exec_cypher_ops[];
 
 /* Argument readers. `required` false: a missing (or null) argument leaves *out as the caller set it. */
 eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err);
