@@ -45,12 +45,41 @@ static eg_db *open_dir(const char *dir, eg_durability durability) {
     return db;
 }
 
-/* The consistency check must find both stores in step and no dead letter. */
+/* Only orphan points (a vector without its node): what a killed client's upsert still in flight leaves when a
+ * remote vector store applies it after the reopened folder's recovery has undone its saga. */
+static bool only_orphan_points(json_t *report) {
+    json_t *orphans = json_object_get(report, "orphans");
+    if (json_array_size(orphans) == 0 || json_array_size(json_object_get(report, "dead_letters")) != 0) return false;
+    size_t i;
+    json_t *orphan;
+    json_array_foreach(orphans, i, orphan) {
+        const char *in = json_string_value(json_object_get(orphan, "in"));
+        if (!in || strcmp(in, "vectors") != 0) return false;
+    }
+    return true;
+}
+
+/* The consistency check must find both stores in step and no dead letter. Over Qdrant one exception is known and
+ * documented (docs/backends.md, "Consistency over a remote store"): Qdrant has no transactions, so a dead client's
+ * late upsert can leave an orphan point, which check's repair removes; the run says when it happened. */
 static void check_consistent(eg_db *db) {
     json_t *report = NULL;
     eg_status st = eg_memory_check(db, false, &report, &err);
     CHECK_OK(st, &err);
     if (st != EG_OK) return;
+    if (getenv("ENGRAM_TEST_QDRANT_URL") && only_orphan_points(report)) {
+        fprintf(stderr, "  a dead client's late vector write left %zu orphan point(s): repaired\n",
+                json_array_size(json_object_get(report, "orphans")));
+        json_decref(report);
+        report = NULL;
+        CHECK_OK(eg_memory_check(db, true, &report, &err), &err);
+        json_decref(report);
+        report = NULL;
+        if ((st = eg_memory_check(db, false, &report, &err)) != EG_OK) {
+            CHECK_OK(st, &err);
+            return;
+        }
+    }
     bool fine = json_is_true(json_object_get(report, "consistent")) &&
                 json_array_size(json_object_get(report, "orphans")) == 0 &&
                 json_array_size(json_object_get(report, "dead_letters")) == 0;
