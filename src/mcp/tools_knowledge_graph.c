@@ -73,7 +73,7 @@ static bool is_entity(json_t *node) { return node && json_is_string(json_object_
 static json_t *entity_answer(json_t *props) {
     json_t *observations = json_object_get(props, "observations");
     return json_pack("{s:O, s:O, s:o}", "name", json_object_get(props, "name"), "entityType",
-                     json_object_get(props, "entityType"),
+                     json_object_get(props, "entityType"), "observations",
                      json_is_array(observations) ? json_incref(observations) : json_array());
 }
 
@@ -95,19 +95,22 @@ static bool contains_string(json_t *array, json_t *s) {
 static int find_relationship(const eg_mcp_backend *backend, json_t *from_id, json_t *to_id, const char *type,
                              json_t **rel, eg_mcp_tool_result *out) {
     *rel = NULL;
-    json_t *rels;
+    json_t *by_id;
+    /* The batch form, which answers [] for a node that does not exist rather than not_found. */
     int rc = request(backend,
-                     json_pack("{s:s, s:O, s:s, s:s}", "op", "get_relationships", "id", from_id, "type", type,
-                               "direction", "out"),
-                     &rels, out);
+                     json_pack("{s:s, s:[O], s:s, s:s}", "op", "get_relationships_batch", "ids", from_id, "type",
+                               type, "direction", "out"),
+                     &by_id, out);
     if (rc != OK) return rc;
     size_t i;
     json_t *r;
-    json_array_foreach(rels, i, r) if (json_equal(json_object_get(r, "target_id"), to_id)) {
-        *rel = json_incref(r);
-        break;
+    json_array_foreach(json_object_get(by_id, json_string_value(from_id)), i, r) {
+        if (json_equal(json_object_get(r, "target_id"), to_id)) {
+            *rel = json_incref(r);
+            break;
+        }
     }
-    json_decref(rels);
+    json_decref(by_id);
     return OK;
 }
 
