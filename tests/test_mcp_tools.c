@@ -522,7 +522,7 @@ TEST(bad_arguments_of_engram_tools) {
 
 static int run_engram(const char *args, char *output, size_t cap) {
     const char *bin = getenv("ENGRAM_BIN");
-    char command[2048];
+    char command[8192];
     snprintf(command, sizeof command, "'%s' %s 2>&1", bin, args);
     FILE *p = popen(command, "r");
     if (!p) return -1;
