@@ -118,8 +118,8 @@ static bool import_line(const eg_mcp_backend *backend, const char *text, size_t 
                       json_pack("{s:[{s:O, s:O}]}", "observations", "entityName", name, "contents", observations),
                       line, &out);
             if (ok) {
-                size_t n = json_array_size(
-                    json_object_get(json_array_get(json_object_get(out.structured, "results"), 0), "addedObservations"));
+                json_t *result = json_array_get(json_object_get(out.structured, "results"), 0);
+                size_t n = json_array_size(json_object_get(result, "addedObservations"));
                 c->observations += n;
                 c->unchanged += !n;
                 eg_mcp_tool_result_free(&out);
@@ -160,7 +160,8 @@ int cli_import_mcp_memory(int argc, char **argv, const char *data, const eg_opti
         } else if (!file && argv[i][0] != '-') {
             file = argv[i];
         } else {
-            fprintf(stderr, "engram: import-mcp-memory: unexpected argument '%s'\nTry 'engram import-mcp-memory --help'.\n",
+            fprintf(stderr,
+                    "engram: import-mcp-memory: unexpected argument '%s'\nTry 'engram import-mcp-memory --help'.\n",
                     argv[i]);
             return EXIT_USAGE;
         }

@@ -7,29 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ENTITY_SCHEMA                                                                                                \
+/* The reference's schemas are what its SDK makes of its zod definitions: draft-07, and an input object accepts
+ * other members (they are ignored) where an output object does not. */
+#define DRAFT7 "\"$schema\":\"http://json-schema.org/draft-07/schema#\","
+#define CLOSED ",\"additionalProperties\":false"
+#define IN_OBJECT(props, required)                                                                                   \
+    "{" DRAFT7 "\"type\":\"object\",\"properties\":{" props "},\"required\":[" required "]}"
+#define OUT_OBJECT(props, required)                                                                                  \
+    "{" DRAFT7 "\"type\":\"object\",\"properties\":{" props "},\"required\":[" required "]" CLOSED "}"
+
+#define ENTITY_ITEM(closed)                                                                                          \
     "{\"type\":\"object\",\"properties\":{"                                                                          \
     "\"name\":{\"type\":\"string\",\"description\":\"The name of the entity\"},"                                     \
     "\"entityType\":{\"type\":\"string\",\"description\":\"The type of the entity\"},"                               \
     "\"observations\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"                                          \
     "\"description\":\"An array of observation contents associated with the entity\"}},"                             \
-    "\"required\":[\"name\",\"entityType\",\"observations\"],\"additionalProperties\":false}"
+    "\"required\":[\"name\",\"entityType\",\"observations\"]" closed "}"
 
-#define RELATION_SCHEMA                                                                                              \
+#define RELATION_ITEM(closed)                                                                                        \
     "{\"type\":\"object\",\"properties\":{"                                                                          \
     "\"from\":{\"type\":\"string\",\"description\":\"The name of the entity where the relation starts\"},"           \
     "\"to\":{\"type\":\"string\",\"description\":\"The name of the entity where the relation ends\"},"               \
     "\"relationType\":{\"type\":\"string\",\"description\":\"The type of the relation\"}},"                          \
-    "\"required\":[\"from\",\"to\",\"relationType\"],\"additionalProperties\":false}"
+    "\"required\":[\"from\",\"to\",\"relationType\"]" closed "}"
 
 #define GRAPH_SCHEMA                                                                                                 \
-    "{\"type\":\"object\",\"properties\":{\"entities\":{\"type\":\"array\",\"items\":" ENTITY_SCHEMA "},"            \
-    "\"relations\":{\"type\":\"array\",\"items\":" RELATION_SCHEMA "}},"                                              \
-    "\"required\":[\"entities\",\"relations\"],\"additionalProperties\":false}"
+    OUT_OBJECT("\"entities\":{\"type\":\"array\",\"items\":" ENTITY_ITEM(CLOSED) "},"                                \
+               "\"relations\":{\"type\":\"array\",\"items\":" RELATION_ITEM(CLOSED) "}",                              \
+               "\"entities\",\"relations\"")
 
 #define SUCCESS_SCHEMA                                                                                               \
-    "{\"type\":\"object\",\"properties\":{\"success\":{\"type\":\"boolean\"},\"message\":{\"type\":\"string\"}},"     \
-    "\"required\":[\"success\",\"message\"],\"additionalProperties\":false}"
+    OUT_OBJECT("\"success\":{\"type\":\"boolean\"},\"message\":{\"type\":\"string\"}", "\"success\",\"message\"")
 
 #define OBJECT(props, required) "{\"type\":\"object\",\"properties\":{" props "},\"required\":[" required "]," \
     "\"additionalProperties\":false}"
@@ -44,57 +52,55 @@
 
 static const eg_mcp_tool tools[] = {
     {"create_entities", "Create Entities", "Create multiple new entities in the knowledge graph",
-     OBJECT("\"entities\":{\"type\":\"array\",\"items\":" ENTITY_SCHEMA "}", "\"entities\""),
-     OBJECT("\"entities\":{\"type\":\"array\",\"items\":" ENTITY_SCHEMA "}", "\"entities\""), false, false, false,
-     false, eg_mcp_create_entities},
+     IN_OBJECT("\"entities\":{\"type\":\"array\",\"items\":" ENTITY_ITEM("") "}", "\"entities\""),
+     OUT_OBJECT("\"entities\":{\"type\":\"array\",\"items\":" ENTITY_ITEM(CLOSED) "}", "\"entities\""), false, false,
+     false, false, eg_mcp_create_entities},
     {"create_relations", "Create Relations",
      "Create multiple new relations between entities in the knowledge graph. Relations should be in active voice",
-     OBJECT("\"relations\":{\"type\":\"array\",\"items\":" RELATION_SCHEMA "}", "\"relations\""),
-     OBJECT("\"relations\":{\"type\":\"array\",\"items\":" RELATION_SCHEMA "}", "\"relations\""), false, false,
-     false, false, eg_mcp_create_relations},
+     IN_OBJECT("\"relations\":{\"type\":\"array\",\"items\":" RELATION_ITEM("") "}", "\"relations\""),
+     OUT_OBJECT("\"relations\":{\"type\":\"array\",\"items\":" RELATION_ITEM(CLOSED) "}", "\"relations\""), false,
+     false, false, false, eg_mcp_create_relations},
     {"add_observations", "Add Observations", "Add new observations to existing entities in the knowledge graph",
-     OBJECT("\"observations\":{\"type\":\"array\",\"items\":" OBJECT(
-                "\"entityName\":{\"type\":\"string\",\"description\":\"The name of the entity to add the "
-                "observations to\"},\"contents\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-                "\"description\":\"An array of observation contents to add\"}",
-                "\"entityName\",\"contents\"") "}",
-            "\"observations\""),
-     OBJECT("\"results\":{\"type\":\"array\",\"items\":" OBJECT(
+     IN_OBJECT("\"observations\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+               "\"entityName\":{\"type\":\"string\",\"description\":\"The name of the entity to add the observations "
+               "to\"},\"contents\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"An array of "
+               "observation contents to add\"}},\"required\":[\"entityName\",\"contents\"]}}",
+               "\"observations\""),
+     OUT_OBJECT("\"results\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
                 "\"entityName\":{\"type\":\"string\"},\"addedObservations\":{\"type\":\"array\",\"items\":"
-                "{\"type\":\"string\"}}",
-                "\"entityName\",\"addedObservations\"") "}",
-            "\"results\""),
+                "{\"type\":\"string\"}}},\"required\":[\"entityName\",\"addedObservations\"]" CLOSED "}}",
+                "\"results\""),
      false, false, false, false, eg_mcp_add_observations},
     {"delete_entities", "Delete Entities",
      "Delete multiple entities and their associated relations from the knowledge graph",
-     OBJECT("\"entityNames\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-            "\"description\":\"An array of entity names to delete\"}",
-            "\"entityNames\""),
+     IN_OBJECT("\"entityNames\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+               "\"description\":\"An array of entity names to delete\"}",
+               "\"entityNames\""),
      SUCCESS_SCHEMA, false, true, true, false, eg_mcp_delete_entities},
     {"delete_observations", "Delete Observations", "Delete specific observations from entities in the knowledge graph",
-     OBJECT("\"deletions\":{\"type\":\"array\",\"items\":" OBJECT(
-                "\"entityName\":{\"type\":\"string\",\"description\":\"The name of the entity containing the "
-                "observations\"},\"observations\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-                "\"description\":\"An array of observations to delete\"}",
-                "\"entityName\",\"observations\"") "}",
-            "\"deletions\""),
+     IN_OBJECT("\"deletions\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+               "\"entityName\":{\"type\":\"string\",\"description\":\"The name of the entity containing the "
+               "observations\"},\"observations\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+               "\"description\":\"An array of observations to delete\"}},"
+               "\"required\":[\"entityName\",\"observations\"]}}",
+               "\"deletions\""),
      SUCCESS_SCHEMA, false, true, true, false, eg_mcp_delete_observations},
     {"delete_relations", "Delete Relations", "Delete multiple relations from the knowledge graph",
-     OBJECT("\"relations\":{\"type\":\"array\",\"items\":" RELATION_SCHEMA
-            ",\"description\":\"An array of relations to delete\"}",
-            "\"relations\""),
+     IN_OBJECT("\"relations\":{\"type\":\"array\",\"items\":" RELATION_ITEM("")
+               ",\"description\":\"An array of relations to delete\"}",
+               "\"relations\""),
      SUCCESS_SCHEMA, false, true, true, false, eg_mcp_delete_relations},
-    {"read_graph", "Read Graph", "Read the entire knowledge graph", OBJECT("", ""), GRAPH_SCHEMA, true, false, true,
-     false, eg_mcp_read_graph},
+    {"read_graph", "Read Graph", "Read the entire knowledge graph",
+     "{" DRAFT7 "\"type\":\"object\",\"properties\":{}}", GRAPH_SCHEMA, true, false, true, false, eg_mcp_read_graph},
     {"search_nodes", "Search Nodes", "Search for nodes in the knowledge graph based on a query",
-     OBJECT("\"query\":{\"type\":\"string\",\"description\":\"The search query to match against entity names, "
-            "types, and observation content\"}",
-            "\"query\""),
+     IN_OBJECT("\"query\":{\"type\":\"string\",\"description\":\"The search query to match against entity names, "
+               "types, and observation content\"}",
+               "\"query\""),
      GRAPH_SCHEMA, true, false, true, false, eg_mcp_search_nodes},
     {"open_nodes", "Open Nodes", "Open specific nodes in the knowledge graph by their names",
-     OBJECT("\"names\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-            "\"description\":\"An array of entity names to retrieve\"}",
-            "\"names\""),
+     IN_OBJECT("\"names\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+               "\"description\":\"An array of entity names to retrieve\"}",
+               "\"names\""),
      GRAPH_SCHEMA, true, false, true, false, eg_mcp_open_nodes},
 
     {"remember", "Remember",
@@ -159,7 +165,8 @@ static const eg_mcp_tool tools[] = {
      OBJECT(MEMORY_ID, "\"id\""), OBJECT("\"id\":{\"type\":\"string\"}", "\"id\""), false, false, false, false,
      eg_mcp_restore},
     {"health", "Health", "engram's stores' state: ok, degraded or down, with their circuit breakers and queues",
-     OBJECT("", ""), OPEN_OBJECT("\"status\":{\"type\":\"string\",\"enum\":[\"ok\",\"degraded\",\"down\"]}", "\"status\""),
+     OBJECT("", ""),
+     OPEN_OBJECT("\"status\":{\"type\":\"string\",\"enum\":[\"ok\",\"degraded\",\"down\"]}", "\"status\""),
      true, false, true, false, eg_mcp_health},
 };
 

@@ -148,6 +148,18 @@ bool eg_mcp_answer(eg_mcp_tool_result *out, json_t *structured) {
     return true;
 }
 
+bool eg_mcp_answer_member(eg_mcp_tool_result *out, json_t *structured, const char *key) {
+    memset(out, 0, sizeof *out);
+    if (!structured) return false;
+    out->text = eg_mcp_js_text(json_object_get(structured, key));
+    if (!out->text) {
+        json_decref(structured);
+        return false;
+    }
+    out->structured = structured;
+    return true;
+}
+
 bool eg_mcp_answer_text(eg_mcp_tool_result *out, json_t *structured, const char *text) {
     memset(out, 0, sizeof *out);
     if (!structured) return false;

@@ -36,6 +36,8 @@ char *eg_mcp_js_text(const json_t *value);
 /* A success: takes structured (steals the reference; NULL means memory ran out) and sets the text to its JSON
  * text. False when memory runs out. */
 bool eg_mcp_answer(eg_mcp_tool_result *out, json_t *structured);
+/* A success whose text is the JSON text of one member of it (the reference's create tools show the list alone). */
+bool eg_mcp_answer_member(eg_mcp_tool_result *out, json_t *structured, const char *key);
 /* A success whose text is given rather than the structured content's JSON (the reference's delete tools). */
 bool eg_mcp_answer_text(eg_mcp_tool_result *out, json_t *structured, const char *text);
 /* A tool failure with a printf-style message. False when memory runs out. */

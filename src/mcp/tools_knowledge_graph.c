@@ -132,42 +132,122 @@ static int drop_unused_placeholder(const eg_mcp_backend *backend, json_t *id, eg
 
 /* ---- arguments ---- */
 
-/* arguments[key] must be an array of objects each with the string fields and string-array fields named
- * ("s" or "a" per field, in fields' order). */
-static bool check_items(json_t *arguments, const char *key, const char *const *fields, const char *kinds,
-                        json_t **items, eg_mcp_tool_result *out) {
-    *items = json_object_get(arguments, key);
-    if (!json_is_array(*items)) {
-        eg_mcp_fail(out, "invalid argument %s: expected an array, got %s", key, eg_mcp_type_name(*items));
-        return false;
+/* A bad argument is answered as the reference's SDK answers it, so that both fail with the same text: every
+ * problem zod finds (all of them, in schema order), each "Invalid input: expected T, received T at PATH", one a
+ * line, after "MCP error -32602: Input validation error: Invalid arguments for tool NAME: ". */
+static const char *zod_type(const json_t *v) {
+    if (!v) return "undefined";
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    default: return "null";
     }
-    size_t i;
-    json_t *item;
-    json_array_foreach(*items, i, item) {
-        if (!json_is_object(item)) {
-            eg_mcp_fail(out, "invalid argument %s[%zu]: expected an object, got %s", key, i, eg_mcp_type_name(item));
-            return false;
-        }
-        for (size_t f = 0; fields[f]; f++) {
-            json_t *v = json_object_get(item, fields[f]);
-            if (kinds[f] == 's' && !json_is_string(v)) {
-                eg_mcp_fail(out, "invalid argument %s[%zu].%s: expected a string, got %s", key, i, fields[f],
-                            eg_mcp_type_name(v));
-                return false;
-            }
-            if (kinds[f] == 'a') {
-                char where[96];
-                snprintf(where, sizeof where, "%s[%zu].%s", key, i, fields[f]);
-                if (!eg_mcp_check_string_array(v, where, out)) return false;
-            }
-        }
-    }
-    return true;
 }
 
-static bool check_names(json_t *arguments, const char *key, json_t **names, eg_mcp_tool_result *out) {
+typedef struct {
+    json_t *lines; /* the problems found, as strings; NULL when memory ran out */
+} issues;
+
+static void issue(issues *found, const char *expected, const json_t *v, const char *path) {
+    if (!found->lines) return;
+    char line[1024];
+    snprintf(line, sizeof line, "Invalid input: expected %s, received %s at %s", expected, zod_type(v), path);
+    if (json_array_append_new(found->lines, json_string(line))) {
+        json_decref(found->lines);
+        found->lines = NULL;
+    }
+}
+
+static void expect_string(issues *found, const json_t *v, const char *path) {
+    if (!json_is_string(v)) issue(found, "string", v, path);
+}
+
+static void expect_string_array(issues *found, const json_t *v, const char *path) {
+    if (!json_is_array(v)) {
+        issue(found, "array", v, path);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        char where[640]; /* a path of expect_items (< 512) and an index */
+        snprintf(where, sizeof where, "%s[%zu]", path, i);
+        expect_string(found, json_array_get(v, i), where);
+    }
+}
+
+/* arguments[key]: an array of objects, each with the fields named, a string ('s') or a string array ('a'). */
+static void expect_items(issues *found, json_t *arguments, const char *key, const char *const *fields,
+                         const char *kinds) {
+    json_t *items = json_object_get(arguments, key);
+    if (!json_is_array(items)) {
+        issue(found, "array", items, key);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *item = json_array_get(items, i);
+        char where[256];
+        snprintf(where, sizeof where, "%s[%zu]", key, i);
+        if (!json_is_object(item)) {
+            issue(found, "object", item, where);
+            continue;
+        }
+        for (size_t f = 0; fields[f]; f++) {
+            char path[512];
+            snprintf(path, sizeof path, "%s.%s", where, fields[f]);
+            if (kinds[f] == 's') expect_string(found, json_object_get(item, fields[f]), path);
+            else expect_string_array(found, json_object_get(item, fields[f]), path);
+        }
+    }
+}
+
+/* Whether the arguments were good; if not, out is the failure (its text NULL if memory ran out). */
+static bool arguments_ok(issues *found, const char *tool, eg_mcp_tool_result *out) {
+    memset(out, 0, sizeof *out);
+    if (!found->lines) {
+        out->is_error = true;
+        return false;
+    }
+    size_t n = json_array_size(found->lines);
+    if (n == 0) {
+        json_decref(found->lines);
+        return true;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) len += json_string_length(json_array_get(found->lines, i)) + 1;
+    char *joined = malloc(len);
+    if (joined) {
+        joined[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+            if (i) strcat(joined, "\n");
+            strcat(joined, json_string_value(json_array_get(found->lines, i)));
+        }
+        eg_mcp_fail(out, "MCP error -32602: Input validation error: Invalid arguments for tool %s: %s", tool, joined);
+        free(joined);
+    } else {
+        out->is_error = true;
+    }
+    json_decref(found->lines);
+    return false;
+}
+
+static bool check_items(json_t *arguments, const char *tool, const char *key, const char *const *fields,
+                        const char *kinds, json_t **items, eg_mcp_tool_result *out) {
+    issues found = {json_array()};
+    expect_items(&found, arguments, key, fields, kinds);
+    *items = json_object_get(arguments, key);
+    return arguments_ok(&found, tool, out);
+}
+
+static bool check_names(json_t *arguments, const char *tool, const char *key, json_t **names,
+                        eg_mcp_tool_result *out) {
+    issues found = {json_array()};
     *names = json_object_get(arguments, key);
-    return eg_mcp_check_string_array(*names, key, out);
+    expect_string_array(&found, *names, key);
+    return arguments_ok(&found, tool, out);
 }
 
 static const char *const ENTITY_FIELDS[] = {"name", "entityType", "observations", NULL};
@@ -204,7 +284,8 @@ static int create_entities(const eg_mcp_backend *backend, json_t *entities, json
 
 bool eg_mcp_create_entities(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *entities;
-    if (!check_items(arguments, "entities", ENTITY_FIELDS, "ssa", &entities, out)) return eg_mcp_failed(out);
+    if (!check_items(arguments, "create_entities", "entities", ENTITY_FIELDS, "ssa", &entities, out))
+        return eg_mcp_failed(out);
     json_t *created = json_array();
     if (!created) return false;
     pthread_mutex_lock(&kg_lock);
@@ -214,7 +295,7 @@ bool eg_mcp_create_entities(const eg_mcp_backend *backend, json_t *arguments, eg
         json_decref(created);
         return finish(rc, out);
     }
-    return eg_mcp_answer(out, json_pack("{s:o}", "entities", created));
+    return eg_mcp_answer_member(out, json_pack("{s:o}", "entities", created), "entities");
 }
 
 /* ---- create_relations ---- */
@@ -271,7 +352,8 @@ static int create_relation(const eg_mcp_backend *backend, json_t *r, json_t *cre
 
 bool eg_mcp_create_relations(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *relations;
-    if (!check_items(arguments, "relations", RELATION_FIELDS, "sss", &relations, out)) return eg_mcp_failed(out);
+    if (!check_items(arguments, "create_relations", "relations", RELATION_FIELDS, "sss", &relations, out))
+        return eg_mcp_failed(out);
     json_t *created = json_array();
     if (!created) return false;
     int rc = OK;
@@ -284,7 +366,7 @@ bool eg_mcp_create_relations(const eg_mcp_backend *backend, json_t *arguments, e
         json_decref(created);
         return finish(rc, out);
     }
-    return eg_mcp_answer(out, json_pack("{s:o}", "relations", created));
+    return eg_mcp_answer_member(out, json_pack("{s:o}", "relations", created), "relations");
 }
 
 /* ---- observations ---- */
@@ -373,7 +455,8 @@ static int add_observations(const eg_mcp_backend *backend, json_t *items, workin
 bool eg_mcp_add_observations(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     static const char *const fields[] = {"entityName", "contents", NULL};
     json_t *items;
-    if (!check_items(arguments, "observations", fields, "sa", &items, out)) return eg_mcp_failed(out);
+    if (!check_items(arguments, "add_observations", "observations", fields, "sa", &items, out))
+        return eg_mcp_failed(out);
     working_set ws = {json_object(), json_array()};
     json_t *results = json_array();
     int rc = ws.by_name && ws.changed && results ? OK : NOMEM;
@@ -388,7 +471,7 @@ bool eg_mcp_add_observations(const eg_mcp_backend *backend, json_t *arguments, e
         json_decref(results);
         return finish(rc, out);
     }
-    return eg_mcp_answer(out, json_pack("{s:o}", "results", results));
+    return eg_mcp_answer_member(out, json_pack("{s:o}", "results", results), "results");
 }
 
 static int delete_observations(const eg_mcp_backend *backend, json_t *items, working_set *ws,
@@ -424,7 +507,8 @@ static bool success(eg_mcp_tool_result *out, const char *message) {
 bool eg_mcp_delete_observations(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     static const char *const fields[] = {"entityName", "observations", NULL};
     json_t *items;
-    if (!check_items(arguments, "deletions", fields, "sa", &items, out)) return eg_mcp_failed(out);
+    if (!check_items(arguments, "delete_observations", "deletions", fields, "sa", &items, out))
+        return eg_mcp_failed(out);
     working_set ws = {json_object(), json_array()};
     int rc = ws.by_name && ws.changed ? OK : NOMEM;
     if (rc == OK) {
@@ -476,7 +560,7 @@ static int delete_entities(const eg_mcp_backend *backend, json_t *names, json_t 
 
 bool eg_mcp_delete_entities(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *names, *neighbours;
-    if (!check_names(arguments, "entityNames", &names, out)) return eg_mcp_failed(out);
+    if (!check_names(arguments, "delete_entities", "entityNames", &names, out)) return eg_mcp_failed(out);
     if (!(neighbours = json_array())) return false;
     pthread_mutex_lock(&kg_lock);
     int rc = delete_entities(backend, names, neighbours, out);
@@ -497,7 +581,9 @@ static int delete_relation(const eg_mcp_backend *backend, json_t *r, eg_mcp_tool
     if (rc == OK && rel && !(types = relation_types(rel))) rc = NOMEM;
     size_t i;
     json_t *t;
-    if (rc == OK && rel) json_array_foreach(types, i, t) if (!json_equal(t, text) && json_array_append(kept, t)) rc = NOMEM;
+    if (rc == OK && rel) json_array_foreach(types, i, t) {
+            if (!json_equal(t, text) && json_array_append(kept, t)) rc = NOMEM;
+        }
     if (rc == OK && rel && json_array_size(kept) != json_array_size(types)) {
         if (json_array_size(kept) == 0) {
             rc = run(backend,
@@ -523,7 +609,8 @@ static int delete_relation(const eg_mcp_backend *backend, json_t *r, eg_mcp_tool
 
 bool eg_mcp_delete_relations(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *relations;
-    if (!check_items(arguments, "relations", RELATION_FIELDS, "sss", &relations, out)) return eg_mcp_failed(out);
+    if (!check_items(arguments, "delete_relations", "relations", RELATION_FIELDS, "sss", &relations, out))
+        return eg_mcp_failed(out);
     int rc = OK;
     pthread_mutex_lock(&kg_lock);
     size_t i;
@@ -748,8 +835,9 @@ static bool answer_subgraph(const eg_mcp_backend *backend, bool (*keep)(json_t *
 
 bool eg_mcp_search_nodes(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *query = json_object_get(arguments, "query");
-    if (!json_is_string(query))
-        return eg_mcp_fail(out, "invalid argument query: expected a string, got %s", eg_mcp_type_name(query));
+    issues found = {json_array()};
+    expect_string(&found, query, "query");
+    if (!arguments_ok(&found, "search_nodes", out)) return eg_mcp_failed(out);
     char *lowered = lower_utf8(json_string_value(query));
     if (!lowered) return false;
     search_context sc = {lowered, false};
@@ -764,7 +852,7 @@ static bool named(json_t *entity, void *context) { return contains_string(contex
 
 bool eg_mcp_open_nodes(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *names;
-    if (!check_names(arguments, "names", &names, out)) return eg_mcp_failed(out);
+    if (!check_names(arguments, "open_nodes", "names", &names, out)) return eg_mcp_failed(out);
     bool nomem = false;
     return answer_subgraph(backend, named, names, &nomem, out);
 }

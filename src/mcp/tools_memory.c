@@ -113,7 +113,8 @@ bool eg_mcp_remember(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_to
     /* The text is kept in the vector's payload and on the node, so that recall and the graph show it. */
     json_t *req = json_pack("{s:s, s:{s:s}, s:{s:s}, s:o}", "op", op, "payload", "text", text, "properties", "text",
                             text, "relationships", links);
-    if (!req || json_object_set(req, vector ? "vector" : "text", vector ? vector : json_object_get(arguments, "text")) ||
+    json_t *embedded = vector ? vector : json_object_get(arguments, "text");
+    if (!req || json_object_set(req, vector ? "vector" : "text", embedded) ||
         (session && json_object_set_new(req, "session_id", json_string(session)))) {
         json_decref(req);
         return false;
