@@ -621,6 +621,20 @@ TEST(import_mcp_memory) {
                 true);
     db = saved;
     eg_close(imported);
+    /* A progress bar on a terminal (script(1) gives the command one), none elsewhere (above: a pipe). */
+    CHECK(!strstr(output, "importing ["));
+    if (test_tool_exists("script")) {
+        char data2[1024], inner[3072];
+        snprintf(data2, sizeof data2, "%s/data2", dir);
+        snprintf(inner, sizeof inner, "'%s' import-mcp-memory '%s' --data '%s'", getenv("ENGRAM_BIN"), file, data2);
+        snprintf(args, sizeof args, "script -qec \"%s\" /dev/null 2>&1", inner);
+        FILE *p = popen(args, "r");
+        REQUIRE(p);
+        size_t n = fread(output, 1, sizeof output - 1, p);
+        output[n] = '\0';
+        CHECK(pclose(p) == 0);
+        CHECK(strstr(output, "\rimporting [") && strstr(output, "] 1/1 lines"));
+    }
     /* Usage errors and a missing file. */
     CHECK(run_engram("import-mcp-memory", output, sizeof output) == 2);
     snprintf(args, sizeof args, "import-mcp-memory '%s' extra --data '%s'", file, data);
