@@ -520,6 +520,45 @@ TEST(engram_memory_tools) {
     eg_mcp_tool_result_free(&r);
 }
 
+/* read_graph reads every page of nodes (10,000 a page), and the knowledge graph's only: memories and other
+ * nodes, whose ids sort on both sides of the "kg" ones, are not entities. */
+TEST(read_graph_pages_and_memories) {
+    fresh();
+    json_t *r = test_exec(db, "{\"op\":\"create_entity\",\"id\":1,\"text\":\"a memory\"}");
+    CHECK(strcmp(test_response_code(r), "ok") == 0);
+    json_decref(r);
+    r = test_exec(db,
+                  "{\"op\":\"create_entity\",\"id\":\"ffffffff-0000-4000-8000-000000000001\",\"text\":\"another\"}");
+    CHECK(strcmp(test_response_code(r), "ok") == 0);
+    json_decref(r);
+    r = test_exec(db, "{\"op\":\"create_node\",\"label\":\"Entity\",\"id\":\"zeta\",\"properties\":{\"name\":\"z\","
+                      "\"entityType\":\"t\",\"observations\":[]}}");
+    CHECK(strcmp(test_response_code(r), "ok") == 0);
+    json_decref(r);
+    enum { ENTITIES = 10050 };
+    for (int batch = 0; batch * 1000 < ENTITIES; batch++) {
+        json_t *nodes = json_array();
+        for (int i = batch * 1000; i < ENTITIES && i < (batch + 1) * 1000; i++) {
+            char name[32], id[EG_KG_ID_MAX];
+            snprintf(name, sizeof name, "e%05d", i);
+            eg_kg_entity_id(name, strlen(name), id);
+            json_array_append_new(nodes, json_pack("{s:s, s:s, s:{s:s, s:s, s:[]}}", "label", "Entity", "id", id,
+                                                   "properties", "name", name, "entityType", "t", "observations"));
+        }
+        json_t *request = json_pack("{s:s, s:o}", "op", "batch_create_nodes", "nodes", nodes);
+        json_t *response = eg_exec(db, request);
+        CHECK(json_is_true(json_object_get(response, "ok")));
+        json_decref(response);
+        json_decref(request);
+    }
+    expect_call("create_relations", "{\"relations\":[{\"from\":\"e00000\",\"to\":\"e10049\",\"relationType\":\"r\"}]}",
+                "{\"relations\":[{\"from\":\"e00000\",\"to\":\"e10049\",\"relationType\":\"r\"}]}", false);
+    eg_mcp_tool_result g = call("read_graph", "{}");
+    CHECK(json_array_size(json_object_get(g.structured, "entities")) == ENTITIES);
+    CHECK(json_array_size(json_object_get(g.structured, "relations")) == 1);
+    eg_mcp_tool_result_free(&g);
+}
+
 TEST(bad_arguments_of_engram_tools) {
     fresh();
     expect_failure("remember", "{}", "text");
@@ -654,6 +693,7 @@ int main(void) {
     RUN(names_of_every_kind);
     RUN(bad_arguments_of_the_reference_tools);
     RUN(engram_memory_tools);
+    RUN(read_graph_pages_and_memories);
     RUN(bad_arguments_of_engram_tools);
     RUN(import_mcp_memory);
     if (db) eg_close(db);

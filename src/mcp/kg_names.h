@@ -16,6 +16,9 @@
 /* The node id of the entity named name (len bytes, any content). */
 void eg_kg_entity_id(const char *name, size_t len, char out[EG_KG_ID_MAX]);
 
+/* What every such id starts with: listing nodes after it reaches them all, and only ids of this prefix. */
+#define EG_KG_ID_SCAN_START "kg"
+
 /* Whether id is one eg_kg_entity_id makes (so the node is the knowledge graph's, not a memory). */
 bool eg_kg_is_entity_id(const char *id);
 

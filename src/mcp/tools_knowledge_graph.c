@@ -627,9 +627,13 @@ bool eg_mcp_delete_relations(const eg_mcp_backend *backend, json_t *arguments, e
 static int load_graph(const eg_mcp_backend *backend, json_t *graph, eg_mcp_tool_result *out) {
     json_t *entities = json_object_get(graph, "entities"), *relations = json_object_get(graph, "relations");
     json_t *names = json_object(), *ids = json_array(); /* every knowledge graph node: id -> name */
-    json_t *cursor = NULL;
-    int rc = names && ids ? OK : NOMEM;
-    while (rc == OK) {
+    /* Nodes come in id order: the scan starts after "kg" and stops at the first id past the "kg" ones, so the
+     * memories among the Entity nodes (UUIDs and integers, which never start with "kg") and other nodes are not
+     * read. */
+    json_t *cursor = json_string(EG_KG_ID_SCAN_START);
+    int rc = names && ids && cursor ? OK : NOMEM;
+    bool past = false;
+    while (rc == OK && !past) {
         json_t *page, *req = json_pack("{s:s, s:s, s:i}", "op", "list_nodes", "label", "Entity", "limit", LIST_PAGE);
         if (req && cursor && json_object_set(req, "cursor", cursor)) {
             json_decref(req);
@@ -643,6 +647,10 @@ static int load_graph(const eg_mcp_backend *backend, json_t *graph, eg_mcp_tool_
         json_array_foreach(json_object_get(page, "nodes"), i, node) {
             const char *id = json_string_value(json_object_get(node, "id"));
             json_t *name = json_object_get(props_of(node), "name");
+            if (id && strncmp(id, EG_KG_ID_SCAN_START, strlen(EG_KG_ID_SCAN_START)) != 0) {
+                past = true;
+                break;
+            }
             if (!id || !eg_kg_is_entity_id(id) || !json_is_string(name)) continue;
             if (json_object_set(names, id, name) || json_array_append_new(ids, json_string(id)) ||
                 (is_entity(node) && json_array_append_new(entities, entity_answer(props_of(node)))))
