@@ -139,6 +139,8 @@ TEST(session_lifecycle) {
     CHECK(a.status == 202 && a.len == 0);
     a = request(port, "POST", with_id, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
     CHECK(a.status == 200 && strcmp(a.body, "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}") == 0);
+    a = request(port, "POST", with_id, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\",\"method\":\"ping\"}");
+    CHECK(a.status == 200 && strcmp(a.body, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\",\"result\":{}}") == 0);
     CHECK(a.session[0] == '\0'); /* given at initialize only */
     a = request(port, "POST", with_id, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}");
     CHECK(a.status == 200 && body_has(&a, "\"name\":\"create_entities\""));

@@ -147,7 +147,8 @@ static void take_line(server *s, char *line, size_t len) {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) len--;
     if (strspn(line, " \t") >= len) return;
     json_error_t jerr;
-    json_t *message = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+    /* JSON_ALLOW_NUL: "\u0000" is valid JSON, and a client may send it in any string. */
+    json_t *message = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!message) {
         write_answer(s, parse_error("parse error: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column));
         return;

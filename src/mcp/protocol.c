@@ -150,11 +150,10 @@ static json_t *list_tools(json_t *id, json_t *params) {
         json_t *input = json_loads(t->input_schema, 0, NULL);
         json_t *output = t->output_schema ? json_loads(t->output_schema, 0, NULL) : NULL;
         json_t *item = input && (output || !t->output_schema)
-                           ? json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:b, s:b, s:b, s:b}}", "name", t->name, "title",
+                           ? json_pack("{s:s, s:s, s:s, s:O, s:{s:b, s:b, s:b, s:b}}", "name", t->name, "title",
                                        t->title, "description", t->description, "inputSchema", input, "annotations",
-                                       "title", t->title, "readOnlyHint", t->read_only, "destructiveHint",
-                                       t->destructive, "idempotentHint", t->idempotent, "openWorldHint",
-                                       t->open_world)
+                                       "readOnlyHint", t->read_only, "destructiveHint", t->destructive,
+                                       "idempotentHint", t->idempotent, "openWorldHint", t->open_world)
                            : NULL;
         if (item && output && json_object_set(item, "outputSchema", output) != 0) {
             json_decref(item);

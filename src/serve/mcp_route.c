@@ -266,7 +266,7 @@ static void post_mcp(eg_serve_ctx *ctx, const eg_http_request *req, const char *
         refuse(resp, 400, -32700, "Parse error: nested deeper than 64 levels");
         return;
     }
-    json_t *message = req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    json_t *message = req->body_len > 0 ? json_loadb(req->body, req->body_len, JSON_ALLOW_NUL, NULL) : NULL;
     if (!message) {
         refuse(resp, 400, -32700, "Parse error: the body is not a JSON object or array");
         return;
