@@ -124,7 +124,8 @@ TEST(initialize_negotiates) {
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", -32602, "1",
                  "params.protocolVersion");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}", -32602, "1", "params.protocolVersion");
-    expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":20250618}}",
+    expect_error(s,
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":20250618}}",
                  -32602, "1", "params.protocolVersion");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
                     "\"2025-06-18\",\"capabilities\":[]}}",
@@ -284,8 +285,8 @@ TEST(batches) {
     json_t *answer = handle(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
                                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
                                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"},"
-                               "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                               "\"2025-03-26\"}},"
+                               "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":"
+                               "{\"protocolVersion\":\"2025-03-26\"}},"
                                "7]");
     REQUIRE(json_array_size(answer) == 4);
     CHECK(json_integer_value(json_object_get(json_array_get(answer, 0), "id")) == 1);
