@@ -1067,6 +1067,10 @@ expect_rc "mcp --url with a wrong key: still exit 0" 0
 expect_in "mcp --url with a wrong key: a tool failure" "$T/out" '"isError":true'
 expect_in "mcp --url with a wrong key: the tool failure names the server" "$T/out" "engram serve at $U did not answer"
 expect_in "mcp --url with a wrong key: the reason on stderr" "$T/err" "answered HTTP 401"
+run eg mcp --data "$S"
+expect_rc "mcp on a folder engram serve holds" 1
+expect_in "mcp on a folder engram serve holds: names --url with its URL" "$T/err" "pass --url $U "
+expect_empty "mcp on a folder engram serve holds: stdout" "$T/out"
 usage_error "mcp --url with --data" mcp --url "$U" --data "$S"
 usage_error "mcp --api-key without --url" mcp --api-key k3y
 usage_error "mcp --url of another scheme" mcp --url "ftp://127.0.0.1:$PORT"
