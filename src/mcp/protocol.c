@@ -105,6 +105,13 @@ static json_t *failure(json_t *id, int code, const char *fmt, ...) {
     return response;
 }
 
+/* The text of a JSON string, or NULL when v is not one or holds a NUL (transports accept "\u0000"): such a method
+ * or tool name must match none, where its C text, cut at the NUL, might. */
+static const char *whole_text(json_t *v) {
+    const char *text = json_string_value(v);
+    return text && strlen(text) == json_string_length(v) ? text : NULL;
+}
+
 /* ---- the methods ---- */
 
 static const char *negotiated(eg_mcp_session *s) {
@@ -175,13 +182,14 @@ static json_t *call_tool(eg_mcp_session *s, json_t *id, json_t *params) {
     if (!json_is_string(name)) return failure(id, INVALID_PARAMS, "tools/call needs params.name (a string)");
     if (arguments && !json_is_object(arguments))
         return failure(id, INVALID_PARAMS, "tools/call: params.arguments must be an object");
-    const eg_mcp_tool *tool = eg_mcp_tool_named(json_string_value(name));
+    const eg_mcp_tool *tool = whole_text(name) ? eg_mcp_tool_named(whole_text(name)) : NULL;
     eg_mcp_tool_result out = {0};
     if (!tool) {
         /* A tool failure rather than -32602, as the official SDK's server answers it: the model that asked for a
          * tool that is not there reads the message and can pick another. */
         out.is_error = true;
-        out.text = format("Tool %s not found", json_string_value(name));
+        out.text = whole_text(name) ? format("Tool %s not found", whole_text(name))
+                                    : format("Tool not found: its name holds a NUL character");
     } else {
         json_t *args = arguments ? json_incref(arguments) : json_object();
         bool ran = args && tool->call(s->backend, args, &out);
@@ -275,6 +283,8 @@ static json_t *message(eg_mcp_session *s, json_t *m, bool in_batch) {
         return failure(id, INVALID_REQUEST, "a request needs a method (a string)");
     }
     if (!json_is_string(method)) return failure(id, INVALID_REQUEST, "the method must be a string");
+    if (!whole_text(method))
+        return id ? failure(id, METHOD_NOT_FOUND, "method not found: its name holds a NUL character") : NULL;
     if (params && !json_is_object(params))
         return id ? failure(id, INVALID_PARAMS, "%s: params must be an object", json_string_value(method)) : NULL;
     if (!id) {
