@@ -121,6 +121,12 @@ TEST(initialize_negotiates) {
     CHECK(strcmp(json_string_value(json_object_get(json_object_get(answer, "result"), "protocolVersion")),
                  versions[0]) == 0);
     json_decref(answer);
+    /* A revision holding a NUL is none it speaks, though its text cut there would be. */
+    answer = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":\"y\",\"method\":\"initialize\",\"params\":"
+                       "{\"protocolVersion\":\"2024-11-05\\u0000\",\"capabilities\":{}}}");
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(answer, "result"), "protocolVersion")),
+                 versions[0]) == 0);
+    json_decref(answer);
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", -32602, "1",
                  "params.protocolVersion");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}", -32602, "1", "params.protocolVersion");

@@ -135,8 +135,8 @@ static json_t *initialize(eg_mcp_session *s, json_t *id, json_t *params) {
      * on (the spec's negotiation). A second initialize negotiates again: a client that reconnects over the same
      * stdio pipe starts afresh. */
     const char *chosen = versions[0];
-    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
-        if (strcmp(json_string_value(asked), versions[i]) == 0) chosen = versions[i];
+    for (size_t i = 0; whole_text(asked) && i < sizeof versions / sizeof versions[0]; i++)
+        if (strcmp(whole_text(asked), versions[i]) == 0) chosen = versions[i];
     pthread_mutex_lock(&s->lock);
     s->version = chosen;
     pthread_mutex_unlock(&s->lock);
