@@ -71,6 +71,11 @@ int cli_serve_run(eg_db *db, const char *data_dir, const cli_serve_options *opti
  * process before it closes the folder. */
 void cli_serve_block_signals(void);
 
+/* `engram import-mcp-memory` (import_cmd.c): its help, and the run on the folder data (its own --data DIR, given
+ * after the file, overrides it). */
+extern const char cli_import_help[];
+int cli_import_mcp_memory(int argc, char **argv, const char *data, const eg_options *options);
+
 /* True if any of argv[0..argc) is -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 

@@ -25,6 +25,8 @@ static const char main_help[] =
     "                    get ID, restore ID, purge, verify\n"
     "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
     "  serve             serve the folder over HTTP: engram's API and Qdrant's REST API (docs/serve.md)\n"
+    "  import-mcp-memory FILE.jsonl\n"
+    "                    import the memory file of the reference MCP memory server (again: no change)\n"
     "  node show ID      show a node and its properties\n"
     "  node rels ID      list a node's relationships\n"
     "  path SRC DST      show a shortest path between two nodes\n"
@@ -221,6 +223,14 @@ int main(int argc, char **argv) {
     char **sub_argv = argv + i;
     const cli_command *command = NULL;
     bool serve = strcmp(name, "serve") == 0;
+    if (strcmp(name, "import-mcp-memory") == 0) {
+        if (cli_wants_help(sub_argc, sub_argv)) {
+            fputs(cli_import_help, stdout);
+            return EXIT_OK;
+        }
+        if (url) return usage("--url: %s", "import-mcp-memory opens the folder itself");
+        return cli_import_mcp_memory(sub_argc, sub_argv, data, &options);
+    }
     if (!serve && strcmp(name, "exec") != 0 && !(command = cli_find(name)))
         return usage("unknown command '%s'", name);
     if (cli_wants_help(sub_argc, sub_argv)) {
