@@ -4,8 +4,11 @@
 // Every difference is collected before the test fails, so that one run names them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_LIMIT_MS, call, close, engramStdio, referenceStdio, scratch, sortedGraph } from './common.mjs';
+import { promisify } from 'node:util';
+import { ENGRAM, TEST_LIMIT_MS, call, close, engramStdio, ok, referenceStdio, scratch, sortedGraph }
+  from './common.mjs';
 import { STEPS } from './scenario.mjs';
 
 const REFERENCE_TOOLS = ['create_entities', 'create_relations', 'add_observations', 'delete_entities',
@@ -63,6 +66,32 @@ test('the reference tools are defined as the reference defines them', { timeout:
     }
   } finally {
     await close(reference);
+    await close(engram);
+  }
+});
+
+// The reference's memory file, left by the scripted calls, imported into engram (`engram import-mcp-memory`): engram
+// then holds the graph the reference holds, and a second import finds nothing to do.
+test('engram import-mcp-memory takes the reference\'s file as it is', { timeout: TEST_LIMIT_MS }, async () => {
+  const file = join(scratch('reference-import'), 'memory.jsonl');
+  const reference = await referenceStdio(file);
+  let want;
+  try {
+    for (const step of STEPS) await call(reference.client, step.tool, step.args);
+    want = await ok(reference.client, 'read_graph');
+  } finally {
+    await close(reference);
+  }
+  const data = scratch('engram-import');
+  const run = promisify(execFile);
+  const limits = { timeout: 20000, killSignal: 'SIGKILL' };
+  await run(ENGRAM, ['import-mcp-memory', file, '--data', data], limits);
+  const again = await run(ENGRAM, ['import-mcp-memory', file, '--data', data], limits);
+  assert.match(again.stdout, /nothing to import/);
+  const engram = await engramStdio(['--data', data]);
+  try {
+    assert.deepEqual(sortedGraph(await ok(engram.client, 'read_graph')), sortedGraph(want));
+  } finally {
     await close(engram);
   }
 });
