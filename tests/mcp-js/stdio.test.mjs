@@ -46,10 +46,15 @@ test('initialize answers the client\'s revision when it speaks it, else its newe
   async () => {
     const server = spawn(ENGRAM, ['mcp', '--data', scratch('negotiate')], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
-    const exchange = async (message) => {
-      server.stdin.write(`${JSON.stringify(message)}\n`);
-      const { value } = await lines.next();
+    // The next line the server writes, as JSON; within 5 s, so that a request left unanswered fails here.
+    const answer = async () => {
+      const { value } = await Promise.race([lines.next(), new Promise((_, reject) => setTimeout(
+        () => reject(new Error('no answer within 5 s')), 5000).unref())]);
       return JSON.parse(value);
+    };
+    const exchange = (message) => {
+      server.stdin.write(`${JSON.stringify(message)}\n`);
+      return answer();
     };
     try {
       const initialize = (id, protocolVersion) => exchange({
@@ -65,7 +70,7 @@ test('initialize answers the client\'s revision when it speaks it, else its newe
       assert.equal(unknown.result.protocolVersion, SUPPORTED_PROTOCOL_VERSIONS[0]);
       // Text that is not JSON is a parse error with a null id; the session goes on.
       server.stdin.write('{not json\n');
-      const parse = JSON.parse((await lines.next()).value);
+      const parse = await answer();
       assert.equal(parse.error.code, -32700);
       assert.equal(parse.id, null);
       assert.deepEqual(await exchange({ jsonrpc: '2.0', id: 11, method: 'ping' }), { jsonrpc: '2.0', id: 11, result: {} });
