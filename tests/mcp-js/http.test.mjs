@@ -35,7 +35,7 @@ withHttp('with Authorization: Bearer', (connection) => callsEveryTool(connection
 
 test('without the key, or with a wrong one, /mcp answers 401', { timeout: TEST_LIMIT_MS }, async () => {
   for (const headers of [{}, { 'api-key': `${MCP_KEY}x` }, { Authorization: 'Bearer wrong' }]) {
-    await assert.rejects(engramHttp(MCP_KEY_URL, headers), /401/, JSON.stringify(headers));
+    await assert.rejects(engramHttp(MCP_KEY_URL, headers), (error) => error.code === 401, JSON.stringify(headers));
     const response = await fetch(new URL('/mcp', MCP_KEY_URL), {
       method: 'POST',
       headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
