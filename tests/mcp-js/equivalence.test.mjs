@@ -23,6 +23,23 @@ function comparable(result, step) {
   return { text: sortedGraph(JSON.parse(text)), structured: result.structuredContent && sortedGraph(result.structuredContent) };
 }
 
+// How two answers differ: for two graphs, the entities and relations only one of them has (a whole graph would
+// bury the difference); else both answers.
+function describe(want, got) {
+  if (!want.text?.entities || !got.text?.entities) {
+    return `  reference: ${JSON.stringify(want)}\n  engram:    ${JSON.stringify(got)}`;
+  }
+  const only = (list, other) => list.filter((item) => !other.some((o) => JSON.stringify(o) === JSON.stringify(item)));
+  const lines = [];
+  for (const field of ['entities', 'relations']) {
+    const [a, b] = [want.text[field], got.text[field]];
+    if (only(a, b).length) lines.push(`  ${field} only the reference gives: ${JSON.stringify(only(a, b))}`);
+    if (only(b, a).length) lines.push(`  ${field} only engram gives:        ${JSON.stringify(only(b, a))}`);
+  }
+  if (JSON.stringify(want.structured) !== JSON.stringify(got.structured)) lines.push('  (structured content too)');
+  return lines.join('\n');
+}
+
 test('the reference server and engram answer the scripted calls alike', { timeout: TEST_LIMIT_MS }, async () => {
   const reference = await referenceStdio(join(scratch('reference'), 'memory.jsonl'));
   const engram = await engramStdio(['--data', scratch('engram')]);
@@ -37,8 +54,7 @@ test('the reference server and engram answer the scripted calls alike', { timeou
       try {
         assert.deepEqual(got, want);
       } catch {
-        differences.push(`step ${index} ${step.tool} ${JSON.stringify(step.args)}\n` +
-          `  reference: ${JSON.stringify(want)}\n  engram:    ${JSON.stringify(got)}`);
+        differences.push(`step ${index} ${step.tool} ${JSON.stringify(step.args)}\n${describe(want, got)}`);
       }
     }
     assert.equal(differences.length, 0, `${differences.length} answers differ:\n${differences.join('\n')}` +
