@@ -42,8 +42,9 @@ function describe(want, got) {
 
 test('the reference server and engram answer the scripted calls alike', { timeout: TEST_LIMIT_MS }, async () => {
   const reference = await referenceStdio(join(scratch('reference'), 'memory.jsonl'));
-  const engram = await engramStdio(['--data', scratch('engram')]);
+  let engram; // opened inside the try, so that the reference is closed even when engram cannot start
   try {
+    engram = await engramStdio(['--data', scratch('engram')]);
     // The client validates structured content against each tool's output schema once it has listed the tools.
     await reference.client.listTools();
     await engram.client.listTools();
@@ -61,7 +62,7 @@ test('the reference server and engram answer the scripted calls alike', { timeou
       `\nengram's stderr:\n${engram.stderr()}`);
   } finally {
     await close(reference);
-    await close(engram);
+    if (engram) await close(engram);
   }
 });
 
@@ -69,8 +70,9 @@ test('the reference server and engram answer the scripted calls alike', { timeou
 // (its prompts, its argument checks) works with the other unchanged.
 test('the reference tools are defined as the reference defines them', { timeout: TEST_LIMIT_MS }, async () => {
   const reference = await referenceStdio(join(scratch('reference-list'), 'memory.jsonl'));
-  const engram = await engramStdio(['--data', scratch('engram-list')]);
+  let engram;
   try {
+    engram = await engramStdio(['--data', scratch('engram-list')]);
     const want = (await reference.client.listTools()).tools;
     const got = (await engram.client.listTools()).tools;
     assert.deepEqual(want.map((tool) => tool.name), REFERENCE_TOOLS);
@@ -82,7 +84,7 @@ test('the reference tools are defined as the reference defines them', { timeout:
     }
   } finally {
     await close(reference);
-    await close(engram);
+    if (engram) await close(engram);
   }
 });
 

@@ -49,14 +49,15 @@ test('without the key, or with a wrong one, /mcp answers 401', { timeout: TEST_L
 // Two sessions at once on one server: what one writes, the other reads.
 test('two HTTP sessions share the folder', { timeout: TEST_LIMIT_MS }, async () => {
   const one = await engramHttp(MCP_URL);
-  const two = await engramHttp(MCP_URL);
+  let two;
   try {
+    two = await engramHttp(MCP_URL);
     const entity = { name: 'http shared «Ξ»', entityType: 'shared', observations: ['seen by both'] };
     await ok(one.client, 'create_entities', { entities: [entity] });
     assert.deepEqual((await ok(two.client, 'open_nodes', { names: [entity.name] })).entities, [entity]);
   } finally {
     await close(one);
-    await close(two);
+    if (two) await close(two);
   }
 });
 
@@ -64,8 +65,9 @@ test('two HTTP sessions share the folder', { timeout: TEST_LIMIT_MS }, async () 
 test('engram mcp --url works on the serve\'s folder', { timeout: TEST_LIMIT_MS }, async () => {
   for (const [url, env, prefix] of [[MCP_URL, {}, 'remote'], [MCP_KEY_URL, { ENGRAM_API_KEY: MCP_KEY }, 'remote key']]) {
     const remote = await engramStdio(['--url', url], env);
-    const direct = await engramHttp(url, env.ENGRAM_API_KEY ? { 'api-key': MCP_KEY } : {});
+    let direct; // opened inside the try, so that the stdio server is stopped even when /mcp cannot be reached
     try {
+      direct = await engramHttp(url, env.ENGRAM_API_KEY ? { 'api-key': MCP_KEY } : {});
       await callsEveryTool(remote, prefix);
       const entity = { name: `${prefix} written over stdio`, entityType: 'remote', observations: [] };
       await ok(remote.client, 'create_entities', { entities: [entity] });
@@ -75,7 +77,7 @@ test('engram mcp --url works on the serve\'s folder', { timeout: TEST_LIMIT_MS }
       throw error;
     } finally {
       await close(remote);
-      await close(direct);
+      if (direct) await close(direct);
     }
   }
 });
