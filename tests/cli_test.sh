@@ -1049,6 +1049,27 @@ usage_error "--url with --data" --url "$U" --data "$S" stats
 usage_error "--url with --set" --url "$U" --set durability=none stats
 usage_error "--api-key without --url" --api-key k3y stats
 usage_error "--url of another scheme" --url "ftp://127.0.0.1:$PORT" stats
+# engram mcp --url: the MCP tools over stdio, run on the server's folder.
+RC=0
+timeout "$LIMIT" "$ENGRAM" mcp --url "$U" --api-key k3y >"$T/out" 2>"$T/err" <<'EOF' || RC=$?
+{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"recall","arguments":{"text":"remembers"}}}
+EOF
+expect_rc "mcp --url: exit 0 at the end of input" 0
+expect_in "mcp --url: the call ran on the server" "$T/out" '"id":2,"result":\{"content":\[\{"type":"text".*the server remembers this'
+expect_not_in "mcp --url: no tool failure" "$T/out" '"isError"'
+RC=0
+timeout "$LIMIT" "$ENGRAM" mcp --url "$U" --api-key wrong >"$T/out" 2>"$T/err" <<'EOF' || RC=$?
+{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"recall","arguments":{"text":"anything"}}}
+EOF
+expect_rc "mcp --url with a wrong key: still exit 0" 0
+expect_in "mcp --url with a wrong key: a tool failure" "$T/out" '"isError":true'
+expect_in "mcp --url with a wrong key: the tool failure names the server" "$T/out" "engram serve at $U did not answer"
+expect_in "mcp --url with a wrong key: the reason on stderr" "$T/err" "answered HTTP 401"
+usage_error "mcp --url with --data" mcp --url "$U" --data "$S"
+usage_error "mcp --api-key without --url" mcp --api-key k3y
+usage_error "mcp --url of another scheme" mcp --url "ftp://127.0.0.1:$PORT"
 run eg --url http://127.0.0.1:1 stats
 expect_rc "--url of no server" 1
 expect_in "--url of no server: names the URL" "$T/err" "cannot reach engram serve at http://127.0.0.1:1"
@@ -1068,6 +1089,60 @@ if cmp -s "$T/local-exec.out" "$T/remote-exec.out"; then pass; else
     fail "--url exec prints what exec prints locally" "local: $(cat "$T/local-exec.out")" \
         "remote: $(cat "$T/remote-exec.out")"
 fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# engram mcp: MCP over stdio, one JSON-RPC message per line each way; stdout holds answers only.
+M=$T/mcp-data
+RC=0
+timeout "$LIMIT" "$ENGRAM" mcp --data "$M" >"$T/out" 2>"$T/err" <<'EOF' || RC=$?
+{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/list"}
+{not json
+
+{"jsonrpc":"2.0","id":3,"method":"ping"}
+{"jsonrpc":"2.0","id":4,"method":"no/such/method"}
+{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":[{"name":"Ada","entityType":"person","observations":[]}]}}}
+EOF
+expect_rc "mcp: exit 0 at the end of input" 0
+if [ "$(wc -l <"$T/out")" -eq 6 ]; then pass; else fail "mcp: one line per request, none for a notification" "$(cat "$T/out")"; fi
+expect_in "mcp: initialize answers the client's revision" "$T/out" '^\{"jsonrpc":"2.0","id":1,"result":\{"protocolVersion":"2024-11-05"'
+expect_in "mcp: tools/list" "$T/out" '"id":2,"result":\{"tools":\[\{"name":"create_entities"'
+expect_in "mcp: a line that is not JSON: -32700 with a null id" "$T/out" '^\{"jsonrpc":"2.0","id":null,"error":\{"code":-32700'
+expect_in "mcp: ping" "$T/out" '^\{"jsonrpc":"2.0","id":3,"result":\{\}\}$'
+expect_in "mcp: an unknown method: -32601" "$T/out" '"id":4,"error":\{"code":-32601,"message":"method not found: no/such/method"'
+expect_in "mcp: a tool call" "$T/out" '"id":5,"result":\{"content":.*"structuredContent":\{"entities":\[\{"name":"Ada"'
+expect_empty "mcp: nothing on stderr" "$T/err"
+run eg mcp --data "$M"
+expect_rc "mcp: empty input, exit 0" 0
+expect_empty "mcp: empty input, no output" "$T/out"
+RC=0
+printf '{"jsonrpc":"2.0","id":"last","method":"ping"}' | timeout "$LIMIT" "$ENGRAM" mcp --data "$M" >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "mcp: a last line without its newline" 0
+expect_in "mcp: a last line without its newline is answered" "$T/out" '"id":"last","result":\{\}'
+# A line over the 64 MiB limit is a parse error, and the next line is still answered.
+RC=0
+{ head -c 67108870 /dev/zero | tr '\0' ' '; echo '1'; echo '{"jsonrpc":"2.0","id":6,"method":"ping"}'; } |
+    timeout "$LIMIT" "$ENGRAM" mcp --data "$M" >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "mcp: an overlong line" 0
+expect_line "mcp: an overlong line: -32700" "$T/out" 1 '"id":null,"error":\{"code":-32700,"message":"the line is longer than 67108864 bytes"'
+expect_line "mcp: after an overlong line, the next is answered" "$T/out" 2 '"id":6,"result":\{\}'
+# A stop signal ends it with exit 0.
+sleep "$LIMIT" | "$ENGRAM" mcp --data "$M" >"$T/out" 2>"$T/err" &
+BG_PID=$!
+sleep 0.5
+kill -TERM "$BG_PID"
+RC=0
+wait "$BG_PID" || RC=$?
+BG_PID=
+if [ "$RC" -eq 0 ]; then pass; else fail "mcp: exit 0 after SIGTERM, got $RC" "$(cat "$T/err")"; fi
+run eg mcp --help
+expect_rc "mcp --help" 0
+expect_in "mcp --help: the client configuration" "$T/out" '"mcpServers"'
+usage_error "mcp with an unknown argument" mcp --frobnicate
+usage_error "mcp --data without a folder" mcp --data
+run eg --help
+expect_in "engram --help lists mcp" "$T/out" '^  mcp '
 
 # ---------------------------------------------------------------------------------------------------------------
 # engram serve: help, usage errors (exit 2), an address it cannot use (exit 1), and a folder another process holds:

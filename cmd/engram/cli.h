@@ -76,6 +76,16 @@ void cli_serve_block_signals(void);
 extern const char cli_import_help[];
 int cli_import_mcp_memory(int argc, char **argv, const char *data, const eg_options *options);
 
+/* `engram mcp` (mcp_cmd.c): its help, and the run over stdio until the end of its input or a stop signal, on the
+ * folder data or, with url, on a running `engram serve` (its own --data, --url and --api-key override the global
+ * ones). */
+extern const char cli_mcp_help[];
+int cli_mcp(int argc, char **argv, const char *data, const char *url, const char *api_key, const eg_options *options);
+
+/* Says on stderr that the folder data is held by another process, naming the URL of the `engram serve` that holds
+ * it when the folder says so (main.c). */
+void cli_explain_locked(const char *data);
+
 /* True if any of argv[0..argc) is -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 

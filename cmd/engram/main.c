@@ -24,7 +24,9 @@ static const char main_help[] =
     "  archive SUB       the cold archive: run (archive memories older than an age, with progress), list,\n"
     "                    get ID, restore ID, purge, verify\n"
     "  exec              read JSON operations from stdin, one per line; write one JSON result per line\n"
-    "  serve             serve the folder over HTTP: engram's API and Qdrant's REST API (docs/serve.md)\n"
+    "  serve             serve the folder over HTTP: engram's API, Qdrant's REST API and MCP at /mcp\n"
+    "                    (docs/serve.md, docs/mcp.md)\n"
+    "  mcp               serve the MCP tools over stdio to a client that launches it (docs/mcp.md)\n"
     "  import-mcp-memory FILE.jsonl\n"
     "                    import the memory file of the reference MCP memory server (again: no change)\n"
     "  node show ID      show a node and its properties\n"
@@ -136,7 +138,7 @@ static const char *remote_refusal(const char *name, json_t *request) {
 
 /* The folder is held by another process. `engram serve` leaves its URL in the folder while it runs; quote it
  * (its printable characters only: the file is not ours to trust) so that the user can pass it to --url. */
-static void explain_locked(const char *data) {
+void cli_explain_locked(const char *data) {
     char path[4096], url[256] = "";
     snprintf(path, sizeof path, "%s/%s", data, CLI_SERVE_URL_FILE);
     FILE *f = fopen(path, "r");
@@ -231,6 +233,13 @@ int main(int argc, char **argv) {
         if (url) return usage("--url: %s", "import-mcp-memory opens the folder itself");
         return cli_import_mcp_memory(sub_argc, sub_argv, data, &options);
     }
+    if (strcmp(name, "mcp") == 0) {
+        if (cli_wants_help(sub_argc, sub_argv)) {
+            fputs(cli_mcp_help, stdout);
+            return EXIT_OK;
+        }
+        return cli_mcp(sub_argc, sub_argv, data, url, api_key, &options);
+    }
     if (!serve && strcmp(name, "exec") != 0 && !(command = cli_find(name)))
         return usage("unknown command '%s'", name);
     if (cli_wants_help(sub_argc, sub_argv)) {
@@ -265,7 +274,7 @@ int main(int argc, char **argv) {
     eg_db *db;
     eg_error err;
     if (eg_open(data, &options, &db, &err) != EG_OK) {
-        if (err.code == EG_LOCKED) explain_locked(data);
+        if (err.code == EG_LOCKED) cli_explain_locked(data);
         else fprintf(stderr, "engram: cannot open the data folder: %s (%s)\n", err.message, eg_status_name(err.code));
         json_decref(request);
         return EXIT_FAILED;
