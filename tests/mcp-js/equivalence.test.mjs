@@ -67,7 +67,8 @@ test('the reference server and engram answer the scripted calls alike', { timeou
 });
 
 // The nine tools engram shares with the reference have the reference's definitions: a client written for one
-// (its prompts, its argument checks) works with the other unchanged.
+// (its prompts, its argument checks) works with the other unchanged. `execution` is left out: the reference's SDK
+// adds {taskSupport: "forbidden"}, which is what its absence means.
 test('the reference tools are defined as the reference defines them', { timeout: TEST_LIMIT_MS }, async () => {
   const reference = await referenceStdio(join(scratch('reference-list'), 'memory.jsonl'));
   let engram;
