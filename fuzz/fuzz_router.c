@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,8 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static eg_db *db;
 static eg_serve_metrics *metrics;
 static eg_catalog *catalog;
+static eg_mcp_sessions *mcp;
 
 static void close_all(void) {
+    eg_mcp_sessions_free(mcp);
     eg_catalog_free(catalog);
     eg_serve_metrics_free(metrics);
     eg_close(db);
@@ -57,12 +60,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     eg_options options = {.durability = EG_DURABILITY_NONE};
     eg_error err;
     if (eg_open(data_dir, &options, &db, &err) != EG_OK || eg_serve_metrics_new(&metrics, &err) != EG_OK ||
-        eg_catalog_open(db, &catalog, &err) != EG_OK) {
+        eg_catalog_open(db, &catalog, &err) != EG_OK || eg_mcp_sessions_new(db, &mcp, &err) != EG_OK) {
         fprintf(stderr, "fuzz_router: setup: %s\n", err.message);
         abort();
     }
     atexit(close_all); /* frees everything, so the leak check sees a clean exit */
     return 0;
+}
+
+/* Every request is JSON, so that a body sent to /mcp reaches the MCP protocol (initialize opens sessions there);
+ * the other routes read no header. */
+static const char *json_content_type(void *connection, const char *name) {
+    (void)connection;
+    return strcasecmp(name, "Content-Type") == 0 ? "application/json" : NULL;
 }
 
 /* The next field of [*at, end) up to '\n' (excluded), as a malloc'd C string cut at its first NUL; *at moves past
@@ -117,14 +127,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool server_has_key = flags & 1u;
     const char *request_key = (flags & 2u) ? SERVER_KEY : (flags & 4u) ? "not-the-key" : NULL;
     eg_serve_ctx ctx = {.db = db, .api_key = server_has_key ? SERVER_KEY : NULL, .metrics = metrics,
-                        .catalog = catalog};
+                        .catalog = catalog, .mcp = mcp, .loopback = true};
     eg_http_request req = {.method = method,
                            .path = path,
                            .params = params,
                            .param_count = split_query(query, params),
                            .api_key = request_key,
                            .body = body,
-                           .body_len = body_len};
+                           .body_len = body_len,
+                           .header = json_content_type};
     eg_http_response resp;
     eg_serve_route(&ctx, &req, &resp);
 

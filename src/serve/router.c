@@ -8,7 +8,12 @@
 #include <time.h>
 
 static const eg_route *const route_tables[] = {eg_qdrant_service_routes, eg_qdrant_collection_routes,
-                                               eg_qdrant_point_routes, eg_qdrant_query_routes, eg_engram_routes};
+                                               eg_qdrant_point_routes, eg_qdrant_query_routes, eg_engram_routes,
+                                               eg_mcp_routes};
+
+const char *eg_http_header(const eg_http_request *req, const char *name) {
+    return req->header ? req->header(req->connection, name) : NULL;
+}
 
 const char *eg_http_param_get(const eg_http_request *req, const char *name) {
     for (size_t i = 0; i < req->param_count; i++)

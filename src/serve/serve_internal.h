@@ -25,17 +25,24 @@ typedef struct eg_http_request {
     const char *api_key;          /* the `api-key` header, else the token of `Authorization: Bearer`; or NULL */
     const char *body;             /* NULL when there is none */
     size_t body_len;
+    /* The value of a request header (name matched without regard to case), or NULL; header NULL: none at all (the
+     * fuzzer's requests). Read through eg_http_header. */
+    const char *(*header)(void *connection, const char *name);
+    void *connection;
 } eg_http_request;
 
 typedef struct eg_http_response {
     unsigned status;              /* HTTP status code */
     const char *content_type;     /* a static string */
-    char *body;                   /* malloc'd (NULL: empty) */
+    char *body;                   /* malloc'd (NULL: empty, and no Content-Type sent) */
     size_t body_len;
+    const char *header_name;      /* one more header to send (a static string), or NULL ... */
+    char header_value[80];        /* ... and its value */
 } eg_http_response;
 
 typedef struct eg_serve_metrics eg_serve_metrics;
 typedef struct eg_catalog eg_catalog;
+typedef struct eg_mcp_sessions eg_mcp_sessions;
 
 /* What every handler may use: shared by all threads. */
 typedef struct eg_serve_ctx {
@@ -43,6 +50,8 @@ typedef struct eg_serve_ctx {
     const char *api_key;          /* NULL: no key needed */
     eg_serve_metrics *metrics;
     eg_catalog *catalog;
+    eg_mcp_sessions *mcp;         /* the MCP sessions of /mcp (mcp_route.c) */
+    bool loopback;                /* listening on a loopback address only: /mcp then refuses other Origins */
 } eg_serve_ctx;
 
 #define EG_ROUTE_CAPTURES_MAX 4
@@ -72,9 +81,13 @@ extern const eg_route eg_qdrant_collection_routes[];  /* qdrant_collections.c */
 extern const eg_route eg_qdrant_point_routes[];       /* qdrant_points.c */
 extern const eg_route eg_qdrant_query_routes[];       /* qdrant_query.c */
 extern const eg_route eg_engram_routes[];             /* engram_routes.c */
+extern const eg_route eg_mcp_routes[];                /* mcp_route.c: /mcp */
 
 /* Answers one request. Never fails: every problem becomes an error response. */
 void eg_serve_route(eg_serve_ctx *ctx, const eg_http_request *req, eg_http_response *resp);
+
+/* The value of request header name, or NULL. */
+const char *eg_http_header(const eg_http_request *req, const char *name);
 
 /* The value of query parameter name, or NULL. */
 const char *eg_http_param_get(const eg_http_request *req, const char *name);
@@ -99,6 +112,13 @@ eg_status eg_catalog_open(eg_db *db, eg_catalog **out, eg_error *err);
 void eg_catalog_free(eg_catalog *a);
 /* The collection that name stands for: the collection an alias names, else name itself (copied into out). */
 void eg_catalog_resolve(eg_catalog *a, const char *name, char out[EG_COLLECTION_NAME_MAX + 1]);
+
+/* The MCP sessions of /mcp (mcp_route.c): at most EG_MCP_SESSIONS_MAX at once, each ended after
+ * EG_MCP_SESSION_IDLE_S seconds without a request; their tools run on db. */
+#define EG_MCP_SESSIONS_MAX 256
+#define EG_MCP_SESSION_IDLE_S 3600
+eg_status eg_mcp_sessions_new(eg_db *db, eg_mcp_sessions **out, eg_error *err);
+void eg_mcp_sessions_free(eg_mcp_sessions *sessions);
 
 /* Metrics (metrics.c): counted for every answered request; route is the matched route's name, or "unmatched". */
 eg_status eg_serve_metrics_new(eg_serve_metrics **out, eg_error *err);

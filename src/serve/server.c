@@ -54,14 +54,17 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
 }
 
 static enum MHD_Result send_response(eg_server *s, struct MHD_Connection *c, eg_http_response *resp) {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(resp->body_len, resp->body ? resp->body : (void *)"", MHD_RESPMEM_MUST_FREE);
+    /* No body (a 202 of /mcp) is a static empty buffer: libmicrohttpd must not free it. */
+    struct MHD_Response *r = resp->body
+                                 ? MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE)
+                                 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(resp->body);
         return MHD_NO;
     }
-    if (!resp->body) resp->body = NULL;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "text/plain");
+    if (resp->body)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : "text/plain");
+    if (resp->header_name) MHD_add_response_header(r, resp->header_name, resp->header_value);
     if (atomic_load(&s->stopping)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, resp->status, r);
     MHD_destroy_response(r);
@@ -81,6 +84,10 @@ static const char *request_key(struct MHD_Connection *c) {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) return auth + 7;
     return NULL;
+}
+
+static const char *connection_header(void *connection, const char *name) {
+    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
 }
 
 static bool append_body(request_state *st, const char *data, size_t size, size_t max) {
@@ -133,7 +140,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                            .param_count = params.count,
                            .api_key = request_key(c),
                            .body = st->body,
-                           .body_len = st->len};
+                           .body_len = st->len,
+                           .header = connection_header,
+                           .connection = c};
     eg_http_response resp;
     eg_serve_route(&s->ctx, &req, &resp);
     return send_response(s, c, &resp);
@@ -215,6 +224,7 @@ static void server_free(eg_server *s) {
     if (!s) return;
     eg_serve_metrics_free(s->ctx.metrics);
     eg_catalog_free(s->ctx.catalog);
+    eg_mcp_sessions_free(s->ctx.mcp);
     free(s->api_key);
     free(s->tls_cert);
     free(s->tls_key);
@@ -246,11 +256,13 @@ eg_status eg_server_start(eg_db *db, const eg_server_options *options, eg_server
     eg_server *s = calloc(1, sizeof *s);
     if (!s) return eg_error_set(err, EG_INTERNAL, "out of memory");
     s->ctx.db = db;
+    s->ctx.loopback = is_loopback(&addr);
     s->max_body_bytes = o.max_body_bytes;
     if (*o.api_key && !(s->api_key = strdup(o.api_key))) st = eg_error_set(err, EG_INTERNAL, "out of memory");
     s->ctx.api_key = s->api_key;
     if (st == EG_OK) st = eg_serve_metrics_new(&s->ctx.metrics, err);
     if (st == EG_OK) st = eg_catalog_open(db, &s->ctx.catalog, err);
+    if (st == EG_OK) st = eg_mcp_sessions_new(db, &s->ctx.mcp, err);
     if (st == EG_OK && o.tls_cert_file) st = read_pem(o.tls_cert_file, &s->tls_cert, err);
     if (st == EG_OK && o.tls_key_file) st = read_pem(o.tls_key_file, &s->tls_key, err);
     if (st != EG_OK) {
