@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { ENGRAM, TEST_LIMIT_MS, engramStdio, ok, scratch } from './common.mjs';
-import { callsEveryTool, callsInParallel, close, failsAsTools, handshake, listsTools } from './tools.mjs';
+import { ENGRAM, TEST_LIMIT_MS, close, engramStdio, ok, scratch } from './common.mjs';
+import { callsEveryTool, callsInParallel, failsAsTools, handshake, listsTools } from './tools.mjs';
 
 // A test body given a fresh `engram mcp` on a folder of its own; the server's stderr is shown if the body fails.
 function withEngram(name, body) {

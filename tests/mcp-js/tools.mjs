@@ -4,9 +4,9 @@
 // shared server.
 import assert from 'node:assert/strict';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { call, close, compileSchema, fails, ok, sortedGraph } from './common.mjs';
+import { call, compileSchema, fails, ok, sortedGraph } from './common.mjs';
 
-export const TOOLS = ['create_entities', 'create_relations', 'add_observations', 'delete_entities',
+const TOOLS = ['create_entities', 'create_relations', 'add_observations', 'delete_entities',
   'delete_observations', 'delete_relations', 'read_graph', 'search_nodes', 'open_nodes',
   'remember', 'recall', 'forget', 'relate', 'find_path', 'archive', 'restore', 'health'];
 
@@ -161,4 +161,3 @@ export async function callsInParallel(connection, prefix) {
   assert.equal(first.observations.length, 51);
 }
 
-export { close };
