@@ -60,7 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     eg_options options = {.durability = EG_DURABILITY_NONE};
     eg_error err;
     if (eg_open(data_dir, &options, &db, &err) != EG_OK || eg_serve_metrics_new(&metrics, &err) != EG_OK ||
-        eg_catalog_open(db, &catalog, &err) != EG_OK || eg_mcp_sessions_new(db, &mcp, &err) != EG_OK) {
+        eg_catalog_open(db, &catalog, &err) != EG_OK || eg_mcp_sessions_new(db, EG_MCP_SESSIONS_MAX, EG_MCP_SESSION_IDLE_S, &mcp, &err) != EG_OK) {
         fprintf(stderr, "fuzz_router: setup: %s\n", err.message);
         abort();
     }

@@ -1067,6 +1067,10 @@ expect_rc "mcp --url with a wrong key: still exit 0" 0
 expect_in "mcp --url with a wrong key: a tool failure" "$T/out" '"isError":true'
 expect_in "mcp --url with a wrong key: the tool failure names the server" "$T/out" "engram serve at $U did not answer"
 expect_in "mcp --url with a wrong key: the reason on stderr" "$T/err" "answered HTTP 401"
+run eg mcp --data "$S"
+expect_rc "mcp on a folder engram serve holds" 1
+expect_in "mcp on a folder engram serve holds: names --url with its URL" "$T/err" "pass --url $U "
+expect_empty "mcp on a folder engram serve holds: stdout" "$T/out"
 usage_error "mcp --url with --data" mcp --url "$U" --data "$S"
 usage_error "mcp --api-key without --url" mcp --api-key k3y
 usage_error "mcp --url of another scheme" mcp --url "ftp://127.0.0.1:$PORT"
@@ -1102,10 +1106,12 @@ timeout "$LIMIT" "$ENGRAM" mcp --data "$M" >"$T/out" 2>"$T/err" <<'EOF' || RC=$?
 
 {"jsonrpc":"2.0","id":3,"method":"ping"}
 {"jsonrpc":"2.0","id":4,"method":"no/such/method"}
+{"jsonrpc":"2.0","id":"nul\u0000inside","method":"ping"}
 {"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":[{"name":"Ada","entityType":"person","observations":[]}]}}}
 EOF
 expect_rc "mcp: exit 0 at the end of input" 0
-if [ "$(wc -l <"$T/out")" -eq 6 ]; then pass; else fail "mcp: one line per request, none for a notification" "$(cat "$T/out")"; fi
+if [ "$(wc -l <"$T/out")" -eq 7 ]; then pass; else fail "mcp: one line per request, none for a notification" "$(cat "$T/out")"; fi
+expect_in "mcp: \\u0000 in a string is JSON like any" "$T/out" '^\{"jsonrpc":"2.0","id":"nul\\u0000inside","result":\{\}\}$'
 expect_in "mcp: initialize answers the client's revision" "$T/out" '^\{"jsonrpc":"2.0","id":1,"result":\{"protocolVersion":"2024-11-05"'
 expect_in "mcp: tools/list" "$T/out" '"id":2,"result":\{"tools":\[\{"name":"create_entities"'
 expect_in "mcp: a line that is not JSON: -32700 with a null id" "$T/out" '^\{"jsonrpc":"2.0","id":null,"error":\{"code":-32700'

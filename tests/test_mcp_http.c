@@ -2,13 +2,15 @@
  * mcp_route.c): a session's life (initialize gives Mcp-Session-Id, 202 for notifications, requests answered as
  * JSON, DELETE ends it, 400 without the id, 404 for an unknown or ended one), GET 405, the media types, the body
  * checks, MCP-Protocol-Version, batches in 2025-03-26, the Origin check on a loopback and on another address, the
- * API key as on every route, and the bound on the number of sessions. Requests go through libcurl, which engram
- * links already. */
+ * API key as on every route, and the bounds on the sessions (their number, their idle time: through the router,
+ * with small bounds). Requests go through libcurl, which engram links already. */
 #define _GNU_SOURCE /* strcasestr */
 #include "serve/serve_internal.h"
 #include "test.h"
 
 #include <curl/curl.h>
+#include <strings.h>
+#include <time.h>
 
 static eg_db *db;
 
@@ -139,6 +141,8 @@ TEST(session_lifecycle) {
     CHECK(a.status == 202 && a.len == 0);
     a = request(port, "POST", with_id, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
     CHECK(a.status == 200 && strcmp(a.body, "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}") == 0);
+    a = request(port, "POST", with_id, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\",\"method\":\"ping\"}");
+    CHECK(a.status == 200 && strcmp(a.body, "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\",\"result\":{}}") == 0);
     CHECK(a.session[0] == '\0'); /* given at initialize only */
     a = request(port, "POST", with_id, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\"}");
     CHECK(a.status == 200 && body_has(&a, "\"name\":\"create_entities\""));
@@ -303,6 +307,52 @@ TEST(sessions_are_bounded) {
     eg_server_stop(server, 1000);
 }
 
+/* ---- the sessions' bounds, through the router with small ones ---- */
+
+/* The headers of a request handed to eg_serve_route: connection is a NULL-ended array of name, value pairs. */
+static const char *listed_header(void *connection, const char *name) {
+    for (const char *const *p = connection; p[0]; p += 2)
+        if (strcasecmp(p[0], name) == 0) return p[1];
+    return NULL;
+}
+
+/* POSTs body to /mcp through the router, in session (NULL: none); the answer's status, and the session id it gave
+ * in out (when out is not NULL). */
+static unsigned route(eg_serve_ctx *ctx, const char *session, const char *body, char out[80]) {
+    const char *headers[] = {"Content-Type", "application/json", session ? "Mcp-Session-Id" : NULL, session, NULL};
+    eg_http_request req = {.method = "POST", .path = "/mcp", .body = body, .body_len = strlen(body),
+                           .header = listed_header, .connection = (void *)headers};
+    eg_http_response resp;
+    eg_serve_route(ctx, &req, &resp);
+    if (out) snprintf(out, 80, "%s", resp.header_name ? resp.header_value : "");
+    free(resp.body);
+    return resp.status;
+}
+
+TEST(sessions_idle_out_and_give_way) {
+    eg_serve_metrics *metrics = NULL;
+    eg_mcp_sessions *mcp = NULL;
+    eg_error err;
+    REQUIRE(eg_serve_metrics_new(&metrics, &err) == EG_OK);
+    REQUIRE(eg_mcp_sessions_new(db, 2, 1, &mcp, &err) == EG_OK); /* two sessions, idle for one second at most */
+    eg_serve_ctx ctx = {.db = db, .metrics = metrics, .mcp = mcp, .loopback = true};
+    const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
+    char a[80], b[80], c[80];
+    CHECK(route(&ctx, NULL, INITIALIZE("2025-06-18"), a) == 200 && strlen(a) == 32);
+    CHECK(route(&ctx, NULL, INITIALIZE("2025-06-18"), b) == 200 && strlen(b) == 32);
+    CHECK(route(&ctx, a, ping, NULL) == 200); /* a is used last: b is idle the longest */
+    CHECK(route(&ctx, NULL, INITIALIZE("2025-06-18"), c) == 200 && strlen(c) == 32);
+    CHECK(route(&ctx, b, ping, NULL) == 404);
+    CHECK(route(&ctx, a, ping, NULL) == 200);
+    CHECK(route(&ctx, c, ping, NULL) == 200);
+    struct timespec pause = {1, 300 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    CHECK(route(&ctx, a, ping, NULL) == 404);
+    CHECK(route(&ctx, c, ping, NULL) == 404);
+    eg_mcp_sessions_free(mcp);
+    eg_serve_metrics_free(metrics);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     db = test_open_fresh();
@@ -310,6 +360,7 @@ int main(void) {
     RUN(refusals);
     RUN(api_key);
     RUN(sessions_are_bounded);
+    RUN(sessions_idle_out_and_give_way);
     eg_close(db);
     curl_global_cleanup();
     return test_summary();

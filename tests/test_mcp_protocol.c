@@ -29,7 +29,7 @@ static eg_mcp_backend backend;
 /* Handles one message given as JSON text; the answer (NULL for none) is the caller's. */
 static json_t *handle(eg_mcp_session *s, const char *text) {
     json_error_t jerr;
-    json_t *m = json_loads(text, JSON_DECODE_ANY, &jerr);
+    json_t *m = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!m) {
         fprintf(stderr, "  bad test message %s: %s\n", text, jerr.text);
         test_failures_in_current++;
@@ -121,10 +121,17 @@ TEST(initialize_negotiates) {
     CHECK(strcmp(json_string_value(json_object_get(json_object_get(answer, "result"), "protocolVersion")),
                  versions[0]) == 0);
     json_decref(answer);
+    /* A revision holding a NUL is none it speaks, though its text cut there would be. */
+    answer = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":\"y\",\"method\":\"initialize\",\"params\":"
+                       "{\"protocolVersion\":\"2024-11-05\\u0000\",\"capabilities\":{}}}");
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(answer, "result"), "protocolVersion")),
+                 versions[0]) == 0);
+    json_decref(answer);
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}", -32602, "1",
                  "params.protocolVersion");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}", -32602, "1", "params.protocolVersion");
-    expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":20250618}}",
+    expect_error(s,
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":20250618}}",
                  -32602, "1", "params.protocolVersion");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
                     "\"2025-06-18\",\"capabilities\":[]}}",
@@ -214,6 +221,14 @@ TEST(tools_call) {
     CHECK(strcmp(json_string_value(json_object_get(json_array_get(json_object_get(result, "content"), 0), "text")),
                  "Tool no_such_tool not found") == 0);
     json_decref(answer);
+    /* A name that holds a NUL names no tool, though its C text cut there would. */
+    answer = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+                       "\"read_graph\\u0000x\",\"arguments\":{}}}");
+    result = json_object_get(answer, "result");
+    CHECK(json_is_true(json_object_get(result, "isError")));
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(json_object_get(result, "content"), 0), "text")),
+                 "Tool not found: its name holds a NUL character") == 0);
+    json_decref(answer);
     answer = handle(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":"
                        "\"create_entities\",\"arguments\":{}}}");
     result = json_object_get(answer, "result");
@@ -248,6 +263,7 @@ TEST(malformed_messages) {
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/list\"}", -32601, "1", "prompts/list");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/read\",\"params\":{}}", -32601, "1",
                  "resources/read");
+    expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\\u0000x\"}", -32601, "1", "NUL");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":[1]}", -32602, "1",
                  "params must be an object");
     expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\",\"params\":\"x\"}", -32602, "2",
@@ -284,8 +300,8 @@ TEST(batches) {
     json_t *answer = handle(s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
                                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
                                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"},"
-                               "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-                               "\"2025-03-26\"}},"
+                               "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":"
+                               "{\"protocolVersion\":\"2025-03-26\"}},"
                                "7]");
     REQUIRE(json_array_size(answer) == 4);
     CHECK(json_integer_value(json_object_get(json_array_get(answer, 0), "id")) == 1);

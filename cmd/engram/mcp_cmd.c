@@ -147,7 +147,8 @@ static void take_line(server *s, char *line, size_t len) {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) len--;
     if (strspn(line, " \t") >= len) return;
     json_error_t jerr;
-    json_t *message = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+    /* JSON_ALLOW_NUL: "\u0000" is valid JSON, and a client may send it in any string. */
+    json_t *message = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!message) {
         write_answer(s, parse_error("parse error: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column));
         return;
@@ -307,7 +308,8 @@ int cli_mcp(int argc, char **argv, const char *data, const char *url, const char
         own_data |= target == &data;
     }
     if (url && (own_data || options->setting_count > 0))
-        return mcp_usage("%s", "--url runs the tools on the server's folder: give --url or --data (and --set), not both");
+        return mcp_usage("%s", "--url runs the tools on the server's folder: give --url or --data (and --set), "
+                               "not both");
     if (api_key && !url) return mcp_usage("%s goes with --url", "--api-key");
     if (url && !api_key) api_key = getenv("ENGRAM_API_KEY");
     /* Only the signal watcher takes SIGINT and SIGTERM: blocked before any other thread starts (the engine's
@@ -318,8 +320,7 @@ int cli_mcp(int argc, char **argv, const char *data, const char *url, const char
         remote_pool pool = {.url = url};
         int rc = EXIT_OK;
         size_t opened = 0;
-        while (rc == EXIT_OK && opened < WORKERS && (rc = cli_remote_open(url, api_key, &pool.items[opened])) == EXIT_OK)
-            opened++;
+        while (opened < WORKERS && (rc = cli_remote_open(url, api_key, &pool.items[opened])) == EXIT_OK) opened++;
         if (rc == EXIT_OK) {
             pthread_mutex_init(&pool.lock, NULL);
             pthread_cond_init(&pool.returned, NULL);
@@ -335,7 +336,9 @@ int cli_mcp(int argc, char **argv, const char *data, const char *url, const char
     eg_error err;
     if (eg_open(data, options, &db, &err) != EG_OK) {
         if (err.code == EG_LOCKED) cli_explain_locked(data);
-        else fprintf(stderr, "engram mcp: cannot open the data folder: %s (%s)\n", err.message, eg_status_name(err.code));
+        else
+            fprintf(stderr, "engram mcp: cannot open the data folder: %s (%s)\n", err.message,
+                    eg_status_name(err.code));
         return EXIT_FAILED;
     }
     eg_mcp_backend backend = {exec_local, db};

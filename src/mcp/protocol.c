@@ -105,6 +105,13 @@ static json_t *failure(json_t *id, int code, const char *fmt, ...) {
     return response;
 }
 
+/* The text of a JSON string, or NULL when v is not one or holds a NUL (transports accept "\u0000"): such a method
+ * or tool name must match none, where its C text, cut at the NUL, might. */
+static const char *whole_text(json_t *v) {
+    const char *text = json_string_value(v);
+    return text && strlen(text) == json_string_length(v) ? text : NULL;
+}
+
 /* ---- the methods ---- */
 
 static const char *negotiated(eg_mcp_session *s) {
@@ -128,8 +135,8 @@ static json_t *initialize(eg_mcp_session *s, json_t *id, json_t *params) {
      * on (the spec's negotiation). A second initialize negotiates again: a client that reconnects over the same
      * stdio pipe starts afresh. */
     const char *chosen = versions[0];
-    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
-        if (strcmp(json_string_value(asked), versions[i]) == 0) chosen = versions[i];
+    for (size_t i = 0; whole_text(asked) && i < sizeof versions / sizeof versions[0]; i++)
+        if (strcmp(whole_text(asked), versions[i]) == 0) chosen = versions[i];
     pthread_mutex_lock(&s->lock);
     s->version = chosen;
     pthread_mutex_unlock(&s->lock);
@@ -150,11 +157,10 @@ static json_t *list_tools(json_t *id, json_t *params) {
         json_t *input = json_loads(t->input_schema, 0, NULL);
         json_t *output = t->output_schema ? json_loads(t->output_schema, 0, NULL) : NULL;
         json_t *item = input && (output || !t->output_schema)
-                           ? json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:b, s:b, s:b, s:b}}", "name", t->name, "title",
+                           ? json_pack("{s:s, s:s, s:s, s:O, s:{s:b, s:b, s:b, s:b}}", "name", t->name, "title",
                                        t->title, "description", t->description, "inputSchema", input, "annotations",
-                                       "title", t->title, "readOnlyHint", t->read_only, "destructiveHint",
-                                       t->destructive, "idempotentHint", t->idempotent, "openWorldHint",
-                                       t->open_world)
+                                       "readOnlyHint", t->read_only, "destructiveHint", t->destructive,
+                                       "idempotentHint", t->idempotent, "openWorldHint", t->open_world)
                            : NULL;
         if (item && output && json_object_set(item, "outputSchema", output) != 0) {
             json_decref(item);
@@ -176,13 +182,14 @@ static json_t *call_tool(eg_mcp_session *s, json_t *id, json_t *params) {
     if (!json_is_string(name)) return failure(id, INVALID_PARAMS, "tools/call needs params.name (a string)");
     if (arguments && !json_is_object(arguments))
         return failure(id, INVALID_PARAMS, "tools/call: params.arguments must be an object");
-    const eg_mcp_tool *tool = eg_mcp_tool_named(json_string_value(name));
+    const eg_mcp_tool *tool = whole_text(name) ? eg_mcp_tool_named(whole_text(name)) : NULL;
     eg_mcp_tool_result out = {0};
     if (!tool) {
         /* A tool failure rather than -32602, as the official SDK's server answers it: the model that asked for a
          * tool that is not there reads the message and can pick another. */
         out.is_error = true;
-        out.text = format("Tool %s not found", json_string_value(name));
+        out.text = whole_text(name) ? format("Tool %s not found", whole_text(name))
+                                    : format("Tool not found: its name holds a NUL character");
     } else {
         json_t *args = arguments ? json_incref(arguments) : json_object();
         bool ran = args && tool->call(s->backend, args, &out);
@@ -276,6 +283,8 @@ static json_t *message(eg_mcp_session *s, json_t *m, bool in_batch) {
         return failure(id, INVALID_REQUEST, "a request needs a method (a string)");
     }
     if (!json_is_string(method)) return failure(id, INVALID_REQUEST, "the method must be a string");
+    if (!whole_text(method))
+        return id ? failure(id, METHOD_NOT_FOUND, "method not found: its name holds a NUL character") : NULL;
     if (params && !json_is_object(params))
         return id ? failure(id, INVALID_PARAMS, "%s: params must be an object", json_string_value(method)) : NULL;
     if (!id) {

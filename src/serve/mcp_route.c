@@ -32,20 +32,35 @@ typedef struct mcp_entry {
 struct eg_mcp_sessions {
     pthread_mutex_t lock;
     eg_mcp_backend backend;
-    mcp_entry *table[EG_MCP_SESSIONS_MAX]; /* NULL: a free slot */
+    size_t max;
+    uint64_t idle_ns;
+    mcp_entry **table; /* max slots; NULL: a free one */
 };
+
+#define NS_PER_S 1000000000ull
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
+}
 
 static json_t *exec_in_db(void *context, json_t *request) {
     return eg_exec(context, request);
 }
 
-eg_status eg_mcp_sessions_new(eg_db *db, eg_mcp_sessions **out, eg_error *err) {
+eg_status eg_mcp_sessions_new(eg_db *db, size_t max, unsigned idle_s, eg_mcp_sessions **out, eg_error *err) {
     eg_mcp_sessions *s = calloc(1, sizeof *s);
-    if (!s || pthread_mutex_init(&s->lock, NULL) != 0) {
+    mcp_entry **table = calloc(max ? max : 1, sizeof *table);
+    if (!s || !table || pthread_mutex_init(&s->lock, NULL) != 0) {
         free(s);
+        free(table);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
     s->backend = (eg_mcp_backend){exec_in_db, db};
+    s->table = table;
+    s->max = max;
+    s->idle_ns = (uint64_t)idle_s * NS_PER_S;
     *out = s;
     return EG_OK;
 }
@@ -57,19 +72,13 @@ static void entry_free(mcp_entry *e) {
 
 void eg_mcp_sessions_free(eg_mcp_sessions *s) {
     if (!s) return;
-    for (size_t i = 0; i < EG_MCP_SESSIONS_MAX; i++)
+    for (size_t i = 0; i < s->max; i++)
         if (s->table[i]) entry_free(s->table[i]);
     pthread_mutex_destroy(&s->lock);
+    free(s->table);
     free(s);
 }
 
-#define NS_PER_S 1000000000ull
-
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
-}
 
 /* Takes slot i's entry out of the table (the lock held); freed now unless a request still uses it. */
 static void remove_slot(eg_mcp_sessions *s, size_t i) {
@@ -79,10 +88,10 @@ static void remove_slot(eg_mcp_sessions *s, size_t i) {
     else e->ended = true;
 }
 
-/* Ends the sessions idle for longer than EG_MCP_SESSION_IDLE_S (the lock held). */
+/* Ends the sessions idle for longer than their bound (the lock held). */
 static void expire(eg_mcp_sessions *s, uint64_t now) {
-    for (size_t i = 0; i < EG_MCP_SESSIONS_MAX; i++)
-        if (s->table[i] && s->table[i]->users == 0 && now - s->table[i]->last_used > EG_MCP_SESSION_IDLE_S * NS_PER_S)
+    for (size_t i = 0; i < s->max; i++)
+        if (s->table[i] && s->table[i]->users == 0 && now - s->table[i]->last_used > s->idle_ns)
             remove_slot(s, i);
 }
 
@@ -92,7 +101,7 @@ static mcp_entry *acquire(eg_mcp_sessions *s, const char *id) {
     uint64_t now = now_ns();
     expire(s, now);
     mcp_entry *found = NULL;
-    for (size_t i = 0; !found && i < EG_MCP_SESSIONS_MAX; i++)
+    for (size_t i = 0; !found && i < s->max; i++)
         if (s->table[i] && strcmp(s->table[i]->id, id) == 0) found = s->table[i];
     if (found) {
         found->users++;
@@ -131,30 +140,30 @@ static bool insert(eg_mcp_sessions *s, mcp_entry *e) {
     pthread_mutex_lock(&s->lock);
     uint64_t now = now_ns();
     expire(s, now);
-    size_t slot = EG_MCP_SESSIONS_MAX, oldest = EG_MCP_SESSIONS_MAX;
-    for (size_t i = 0; i < EG_MCP_SESSIONS_MAX && slot == EG_MCP_SESSIONS_MAX; i++) {
+    size_t none = s->max, slot = none, oldest = none;
+    for (size_t i = 0; i < s->max && slot == none; i++) {
         if (!s->table[i]) slot = i;
         else if (s->table[i]->users == 0 &&
-                 (oldest == EG_MCP_SESSIONS_MAX || s->table[i]->last_used < s->table[oldest]->last_used))
+                 (oldest == none || s->table[i]->last_used < s->table[oldest]->last_used))
             oldest = i;
     }
-    if (slot == EG_MCP_SESSIONS_MAX && oldest != EG_MCP_SESSIONS_MAX) {
+    if (slot == none && oldest != none) {
         remove_slot(s, oldest);
         slot = oldest;
     }
-    if (slot != EG_MCP_SESSIONS_MAX) {
+    if (slot != none) {
         e->last_used = now;
         s->table[slot] = e;
     }
     pthread_mutex_unlock(&s->lock);
-    return slot != EG_MCP_SESSIONS_MAX;
+    return slot != none;
 }
 
 /* Ends the session of id; false when there is none. */
 static bool end_session(eg_mcp_sessions *s, const char *id) {
     pthread_mutex_lock(&s->lock);
     bool found = false;
-    for (size_t i = 0; !found && i < EG_MCP_SESSIONS_MAX; i++)
+    for (size_t i = 0; !found && i < s->max; i++)
         if (s->table[i] && strcmp(s->table[i]->id, id) == 0) {
             remove_slot(s, i);
             found = true;
@@ -266,7 +275,7 @@ static void post_mcp(eg_serve_ctx *ctx, const eg_http_request *req, const char *
         refuse(resp, 400, -32700, "Parse error: nested deeper than 64 levels");
         return;
     }
-    json_t *message = req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    json_t *message = req->body_len > 0 ? json_loadb(req->body, req->body_len, JSON_ALLOW_NUL, NULL) : NULL;
     if (!message) {
         refuse(resp, 400, -32700, "Parse error: the body is not a JSON object or array");
         return;

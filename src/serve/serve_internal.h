@@ -113,11 +113,11 @@ void eg_catalog_free(eg_catalog *a);
 /* The collection that name stands for: the collection an alias names, else name itself (copied into out). */
 void eg_catalog_resolve(eg_catalog *a, const char *name, char out[EG_COLLECTION_NAME_MAX + 1]);
 
-/* The MCP sessions of /mcp (mcp_route.c): at most EG_MCP_SESSIONS_MAX at once, each ended after
- * EG_MCP_SESSION_IDLE_S seconds without a request; their tools run on db. */
+/* The MCP sessions of /mcp (mcp_route.c): at most max at once, each ended after idle_s seconds without a request;
+ * their tools run on db. The server keeps EG_MCP_SESSIONS_MAX for an hour (tests pass smaller bounds). */
 #define EG_MCP_SESSIONS_MAX 256
 #define EG_MCP_SESSION_IDLE_S 3600
-eg_status eg_mcp_sessions_new(eg_db *db, eg_mcp_sessions **out, eg_error *err);
+eg_status eg_mcp_sessions_new(eg_db *db, size_t max, unsigned idle_s, eg_mcp_sessions **out, eg_error *err);
 void eg_mcp_sessions_free(eg_mcp_sessions *sessions);
 
 /* Metrics (metrics.c): counted for every answered request; route is the matched route's name, or "unmatched". */

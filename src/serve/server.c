@@ -262,7 +262,7 @@ eg_status eg_server_start(eg_db *db, const eg_server_options *options, eg_server
     s->ctx.api_key = s->api_key;
     if (st == EG_OK) st = eg_serve_metrics_new(&s->ctx.metrics, err);
     if (st == EG_OK) st = eg_catalog_open(db, &s->ctx.catalog, err);
-    if (st == EG_OK) st = eg_mcp_sessions_new(db, &s->ctx.mcp, err);
+    if (st == EG_OK) st = eg_mcp_sessions_new(db, EG_MCP_SESSIONS_MAX, EG_MCP_SESSION_IDLE_S, &s->ctx.mcp, err);
     if (st == EG_OK && o.tls_cert_file) st = read_pem(o.tls_cert_file, &s->tls_cert, err);
     if (st == EG_OK && o.tls_key_file) st = read_pem(o.tls_key_file, &s->tls_key, err);
     if (st != EG_OK) {
