@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the Node client tests need (tests/qdrant-js/: the Qdrant client; tests/bolt-js/: the Neo4j
-# driver): Node and npm when npm is missing (Debian's `nodejs npm`; an image that ships its own Node keeps it,
-# since Debian's npm conflicts with it), then the pinned packages of each folder's package-lock.json with
-# `npm ci`. Skips a folder's download when its node_modules already matches its lock file.
+# driver; tests/mcp-js/: the MCP SDK and the reference memory server): Node and npm when npm is missing (Debian's
+# `nodejs npm`; an image that ships its own Node keeps it, since Debian's npm conflicts with it), then the pinned
+# packages of each folder's package-lock.json with `npm ci`. Skips a folder's download when its node_modules
+# already matches its lock file.
 set -euo pipefail
 tests_dir="$(cd "$(dirname "$0")/../tests" && pwd)"
 
@@ -35,3 +36,4 @@ install_folder() {
 
 install_folder qdrant-js
 install_folder bolt-js
+install_folder mcp-js
