@@ -81,7 +81,9 @@ export const STEPS = [
       observations: [
         { entityName: ALICE, contents: ['Likes ÄPFEL', 'likes äpfel', 'twice', 'twice'] }, // one held, one twice
         { entityName: TOKYO, contents: [] },
-        { entityName: CONTROL, contents: ['\u0000nul', 'emoji 👩‍🔬'] },
+        // No NUL (\u0000) here: engram's strings hold none and refuse it, where the reference keeps it — a
+        // documented difference (docs/mcp.md, "Where engram differs").
+        { entityName: CONTROL, contents: ['bell\u0007 and tab\t', 'emoji 👩‍🔬'] },
       ],
     },
   },
