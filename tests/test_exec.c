@@ -67,6 +67,14 @@ TEST(nodes) {
     expect("{\"op\":\"list_nodes\",\"label\":\"Entity\",\"cursor\":\"alice\",\"limit\":1}",
            "{\"nodes\":[{\"id\":\"bob\",\"label\":\"Entity\",\"properties\":{}}],\"next_cursor\":\"bob\"}");
     expect("{\"op\":\"list_nodes\",\"label\":\"Entity\",\"cursor\":\"bob\"}", "{\"nodes\":[],\"next_cursor\":null}");
+    expect("{\"op\":\"find_nodes\",\"text\":\"LYON\"}",
+           "{\"nodes\":[{\"id\":\"alice\",\"label\":\"Entity\",\"properties\":{\"age\":41,\"city\":\"Lyon\"}}],"
+           "\"next_cursor\":null}");
+    expect("{\"op\":\"find_nodes\",\"label\":\"Episode\",\"text\":\"s\",\"properties\":[\"sessionId\"],"
+           "\"id_prefix\":\"ep\",\"limit\":1}",
+           "{\"nodes\":[{\"id\":\"ep1\",\"label\":\"Episode\",\"properties\":{\"sessionId\":\"s1\"}}],"
+           "\"next_cursor\":\"ep1\"}");
+    expect("{\"op\":\"find_nodes\",\"text\":\"lyon\",\"properties\":[\"name\"]}", "{\"nodes\":[],\"next_cursor\":null}");
 }
 
 TEST(relationships) {
@@ -147,6 +155,18 @@ static void expect_error(const char *request, const char *code, const char *word
 
 /* The cypher operation: a write with its stats, then nodes, relationships and a path read back in engram's
  * shapes. */
+TEST(find_nodes_refuses_bad_arguments) {
+    expect_error("{\"op\":\"find_nodes\"}", "invalid_argument", "text");
+    expect_error("{\"op\":\"find_nodes\",\"text\":7}", "invalid_argument", "text");
+    expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"properties\":[\"name\",3]}", "invalid_argument",
+                 "properties[1] must be a string");
+    expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"properties\":\"name\"}", "invalid_argument", "properties");
+    expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"id_prefix\":\"a b\"}", "invalid_argument", "id_prefix");
+    expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"limit\":0}", "invalid_argument", "limit");
+    expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"label\":\"Person\"}", "invalid_argument", "Person");
+    expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"where\":1}", "invalid_argument", "where");
+}
+
 TEST(cypher_writes_and_reads_in_engram_shapes) {
     expect("{\"op\":\"cypher\",\"statement\":\"CREATE (a:Entity {id: 'c1', name: 'Ada'})-[r:USES {weight: 0.5}]->"
            "(p:Procedure {id: 'c2'}) RETURN a.name AS name\"}",
@@ -239,6 +259,7 @@ int main(void) {
     RUN(relationships);
     RUN(paths_and_deletes);
     RUN(malformed_json_quoting_bytes_that_are_not_utf8_is_answered);
+    RUN(find_nodes_refuses_bad_arguments);
     RUN(cypher_writes_and_reads_in_engram_shapes);
     RUN(cypher_parameters_of_every_json_kind);
     RUN(cypher_aggregation);

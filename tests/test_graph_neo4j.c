@@ -393,6 +393,50 @@ TEST(batches_are_all_or_nothing_and_lists_page_in_id_order) {
     twins_close();
 }
 
+TEST(find_nodes_finds_the_same_nodes_paging_the_same_way) {
+    twins_open();
+    static const char *const words[] = {"Alpha", "beta", "GAMMA", "\xc3\x89lan", "alphabet"};
+    for (int i = 0; i < 30; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "k%02d", i);
+        json_t *p = json_pack("{s:s, s:[s,s], s:i}", "name", words[i % 5], "notes", words[(i / 5) % 5], "x", "y", "n", i);
+        BOTH(EG_OK, eg_graph_create_node(g, (eg_label)(i % 2), id, p, &err));
+        json_decref(p);
+    }
+    static const char *const name[] = {"name"};
+    const struct {
+        const char *text, *prefix;
+        const char *const *properties;
+        size_t property_count;
+    } cases[] = {{"alpha", NULL, NULL, 0}, {"ALPHA", "k1", name, 1}, {"\xc3\xa9", NULL, NULL, 0},
+                 {"y", "k2", NULL, 0},     {"", "k0", name, 1},     {"zzz", NULL, NULL, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int label = -1; label < 2; label++) {
+            eg_node_text_filter f = {cases[c].text, strlen(cases[c].text), cases[c].properties,
+                                     cases[c].property_count, cases[c].prefix};
+            char *texts[TWINS];
+            for (int i = 0; i < TWINS; i++) {
+                texts[i] = strdup("");
+                char cursor[EG_ID_MAX + 1] = "";
+                for (;;) {
+                    eg_node_list page;
+                    CHECK_OK(eg_graph_find_nodes(G[i], (eg_label)label, &f, cursor[0] ? cursor : NULL, 3, &page, &err),
+                             &err);
+                    char *t = node_list_text(&page);
+                    append(&texts[i], t);
+                    free(t);
+                    size_t n = page.count;
+                    if (n) snprintf(cursor, sizeof cursor, "%s", page.items[n - 1].id);
+                    eg_node_list_free(&page);
+                    if (n < 3) break;
+                }
+            }
+            same_text(texts, __LINE__);
+        }
+    }
+    twins_close();
+}
+
 /* ---- relationships ---- */
 
 static void make_nodes(const char *const *ids, size_t count) {
@@ -893,6 +937,7 @@ int main(void) {
     RUN(nodes_round_trip_and_create_is_idempotent_with_conflicts);
     RUN(update_merges_null_removes_and_delete_detaches);
     RUN(batches_are_all_or_nothing_and_lists_page_in_id_order);
+    RUN(find_nodes_finds_the_same_nodes_paging_the_same_way);
     RUN(relationships_merge_and_read_in_every_direction);
     RUN(batch_relationships_merge_in_order_and_are_all_or_nothing);
     RUN(strengthen_and_weaken_give_the_same_weights_bit_for_bit);

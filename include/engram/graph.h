@@ -169,6 +169,19 @@ typedef struct eg_rel_type_set {
 
 typedef struct eg_graph eg_graph;
 
+/* What eg_graph_find_nodes looks for: nodes holding a text in their string properties. */
+typedef struct eg_node_text_filter {
+    const char *text; /* looked for as a substring, ignoring case (code point by code point, C.UTF-8's simple
+                       * lower-case mappings); it may hold NULs */
+    size_t text_length;
+    const char *const *properties; /* the properties looked in: a string value, or the strings of a list value */
+    size_t property_count;         /* 0: every property */
+    const char *id_prefix;         /* only nodes whose id starts with it; NULL or "": any id */
+} eg_node_text_filter;
+
+/* A filter prepared for a scan (graph_internal.h), as find_nodes receives it. */
+typedef struct eg_node_search eg_node_search;
+
 /* The operation table a backend or decorator implements. Arguments reaching it are already validated. */
 typedef struct eg_graph_ops {
     eg_status (*create_node)(eg_graph *g, eg_label label, const char *id, json_t *properties, eg_error *err);
@@ -180,6 +193,8 @@ typedef struct eg_graph_ops {
     eg_status (*list_nodes)(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
                             eg_error *err);
     eg_status (*count_nodes)(eg_graph *g, eg_label label, uint64_t *out, eg_error *err);
+    eg_status (*find_nodes)(eg_graph *g, eg_label label, const eg_node_search *search, const char *after_id,
+                            size_t limit, eg_node_list *out, eg_error *err);
     eg_status (*create_relationship)(eg_graph *g, const eg_relationship_spec *rel, eg_error *err);
     eg_status (*batch_create_relationships)(eg_graph *g, const eg_relationship_spec *rels, size_t count,
                                             eg_error *err);
@@ -294,6 +309,12 @@ eg_status eg_graph_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, si
 eg_status eg_graph_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
                               eg_error *err);
 eg_status eg_graph_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err);
+
+/* The nodes of a label (or any) that hold filter's text, in id order, after `after_id`, at most `limit`
+ * (1..10000); paged as list_nodes is. The embedded store reads each node's stored text and parses only those that
+ * can hold the text (util/text_search.h); the Neo4j backend lists the label's nodes and tests them in engram. */
+eg_status eg_graph_find_nodes(eg_graph *g, eg_label label, const eg_node_text_filter *filter, const char *after_id,
+                              size_t limit, eg_node_list *out, eg_error *err);
 
 /* Creates a relationship, or merges properties into the existing one of the same (source, type, target).
  * EG_NOT_FOUND names the missing end. */

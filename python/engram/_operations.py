@@ -91,6 +91,15 @@ class Operations:
         """The number of nodes of `label` (default: all)."""
         return self._call("count_nodes", _given(label=label))
 
+    def find_nodes(self, text: str, *, properties: Optional[Sequence[str]] = None, label: Optional[str] = None,
+                   id_prefix: Optional[str] = None, cursor: Optional[str] = None,
+                   limit: Optional[int] = None) -> Dict[str, Json]:
+        """A page of the nodes holding `text`, ignoring case, in one of `properties` (default: every property; a
+        string value or a string of a list value), of `label` and `id_prefix` (default: any), in id order:
+        {"nodes": [node], "next_cursor": id or None}, paged as list_nodes."""
+        return self._call("find_nodes", _given(text=text, properties=properties, label=label, id_prefix=id_prefix,
+                                               cursor=cursor, limit=limit))
+
     def stats(self) -> Dict[str, Json]:
         """{"nodes", "nodes_by_label": {"Episode", "Entity", "Procedure"}, "relationships"}."""
         return self._call("stats", {})

@@ -28,6 +28,9 @@ def test_nodes(db):
     assert [n["id"] for n in page["nodes"]] == ["p0", "p1", "p2"] and page["next_cursor"] is not None
     rest = db.list_nodes(label="Procedure", cursor=page["next_cursor"])
     assert [n["id"] for n in rest["nodes"]] == ["p3", "p4"] and rest["next_cursor"] is None
+    found = db.find_nodes("ALI", properties=["name"])
+    assert [n["id"] for n in found["nodes"]] == ["alice"] and found["next_cursor"] is None
+    assert db.find_nodes("ali", label="Procedure")["nodes"] == []
     assert db.stats() == {"nodes": 7, "nodes_by_label": {"Episode": 1, "Entity": 1, "Procedure": 5},
                           "relationships": 0}
     assert db.delete_node("p4") == {"id": "p4"}

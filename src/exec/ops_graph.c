@@ -133,6 +133,15 @@ static eg_status op_batch_create_nodes(eg_db *db, json_t *args, json_t **result,
     return st ? st : eg_exec_result(json_pack("{s:I}", "created", (json_int_t)n), result, err);
 }
 
+/* A page of list_nodes or find_nodes (list freed): {"nodes", "next_cursor"}, the cursor null after the last. */
+static eg_status node_page(eg_node_list *list, size_t limit, json_t **result, eg_error *err) {
+    json_t *nodes = json_array();
+    for (size_t i = 0; nodes && i < list->count; i++) json_array_append_new(nodes, eg_node_json(&list->items[i]));
+    json_t *next = list->count == limit ? json_string(list->items[list->count - 1].id) : json_null();
+    eg_node_list_free(list);
+    return eg_exec_result(json_pack("{s:o, s:o}", "nodes", nodes, "next_cursor", next), result, err);
+}
+
 static eg_status op_list_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     eg_label label;
     const char *cursor = NULL;
@@ -143,11 +152,49 @@ static eg_status op_list_nodes(eg_db *db, json_t *args, json_t **result, eg_erro
         (st = eg_arg_int(args, "limit", false, 1, 10000, &limit, err)) ||
         (st = eg_graph_list_nodes(eg_db_graph(db), label, cursor, (size_t)limit, &list, err)))
         return st;
-    json_t *nodes = json_array();
-    for (size_t i = 0; nodes && i < list.count; i++) json_array_append_new(nodes, eg_node_json(&list.items[i]));
-    json_t *next = list.count == (size_t)limit ? json_string(list.items[list.count - 1].id) : json_null();
-    eg_node_list_free(&list);
-    return eg_exec_result(json_pack("{s:o, s:o}", "nodes", nodes, "next_cursor", next), result, err);
+    return node_page(&list, (size_t)limit, result, err);
+}
+
+/* The property names of `properties` (borrowed from args) in a new array; NULL and 0 when absent. */
+static eg_status property_names(json_t *args, const char ***names, size_t *count, eg_error *err) {
+    json_t *list = NULL;
+    eg_status st = eg_arg_array(args, "properties", false, &list, err);
+    *names = NULL;
+    *count = 0;
+    if (st || !list || json_array_size(list) == 0) return st;
+    if (!(*names = calloc(json_array_size(list), sizeof **names))) return eg_error_set(err, EG_INTERNAL, "out of memory");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *name = json_array_get(list, i);
+        if (!json_is_string(name)) {
+            free(*names);
+            *names = NULL;
+            return eg_error_set(err, EG_INVALID_ARGUMENT, "properties[%zu] must be a string", i);
+        }
+        (*names)[(*count)++] = json_string_value(name);
+    }
+    return EG_OK;
+}
+
+static eg_status op_find_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
+    eg_label label;
+    const char *cursor = NULL, *prefix = NULL, *text;
+    long long limit = DEFAULT_LIST_LIMIT;
+    eg_node_list list;
+    eg_node_text_filter filter = {0};
+    eg_status st;
+    if ((st = optional_label(args, &label, err)) || (st = eg_arg_string(args, "text", true, &text, err)) ||
+        (st = eg_arg_string(args, "id_prefix", false, &prefix, err)) ||
+        (st = eg_arg_string(args, "cursor", false, &cursor, err)) ||
+        (st = eg_arg_int(args, "limit", false, 1, 10000, &limit, err)) ||
+        (st = property_names(args, (const char ***)&filter.properties, &filter.property_count, err)))
+        return st;
+    filter.text = text;
+    filter.text_length = json_string_length(json_object_get(args, "text"));
+    filter.id_prefix = prefix;
+    st = eg_graph_find_nodes(eg_db_graph(db), label, &filter, cursor, (size_t)limit, &list, err);
+    free((void *)filter.properties);
+    if (st) return st;
+    return node_page(&list, (size_t)limit, result, err);
 }
 
 static eg_status op_count_nodes(eg_db *db, json_t *args, json_t **result, eg_error *err) {
@@ -414,6 +461,7 @@ const eg_exec_op eg_exec_graph_ops[] = {
     {"batch_create_nodes", op_batch_create_nodes, ARGS("nodes")},
     {"list_nodes", op_list_nodes, ARGS("label", "cursor", "limit"), EG_READS_GRAPH},
     {"count_nodes", op_count_nodes, ARGS("label"), EG_READS_GRAPH},
+    {"find_nodes", op_find_nodes, ARGS("label", "text", "properties", "id_prefix", "cursor", "limit"), EG_READS_GRAPH},
     {"create_relationship", op_create_relationship, ARGS("source_id", "target_id", "type", "properties")},
     {"batch_create_relationships", op_batch_create_relationships, ARGS("relationships")},
     {"delete_relationship", op_delete_relationship, ARGS("source_id", "target_id", "type")},

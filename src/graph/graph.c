@@ -232,6 +232,29 @@ eg_status eg_graph_list_nodes(eg_graph *g, eg_label label, const char *after_id,
     return g->ops->list_nodes(g, label, after_id, limit, out, err);
 }
 
+eg_status eg_graph_find_nodes(eg_graph *g, eg_label label, const eg_node_text_filter *filter, const char *after_id,
+                              size_t limit, eg_node_list *out, eg_error *err) {
+    eg_status st;
+    if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err))) return st;
+    if (after_id && (st = check_id(after_id, "cursor", err))) return st;
+    if (limit < 1 || limit > MAX_LIST_LIMIT)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "limit must be from 1 to %d, got %zu", MAX_LIST_LIMIT, limit);
+    if (!out || !filter || (!filter->text && filter->text_length) || (!filter->properties && filter->property_count))
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "find_nodes: out, filter, text or properties is NULL");
+    eg_node_text_filter clean = *filter;
+    if (!clean.text) clean.text = "";
+    if (clean.id_prefix && !clean.id_prefix[0]) clean.id_prefix = NULL;
+    if (clean.id_prefix && (st = check_id(clean.id_prefix, "id_prefix", err))) return st;
+    for (size_t i = 0; i < clean.property_count; i++)
+        if ((st = eg_validate_property_name(clean.properties[i], err))) return eg_error_prefix(err, st, "properties: ");
+    memset(out, 0, sizeof *out);
+    eg_node_search search;
+    if ((st = eg_node_search_init(&search, &clean, err))) return st;
+    st = g->ops->find_nodes(g, label, &search, after_id, limit, out, err);
+    eg_node_search_free(&search);
+    return st;
+}
+
 eg_status eg_graph_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err) {
     eg_status st;
     if ((st = check_graph(g, err)) || (st = check_label(g, label, true, err))) return st;

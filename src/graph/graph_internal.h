@@ -5,6 +5,7 @@
 #include <engram/graph.h>
 
 #include "util/quote.h"
+#include "util/text_search.h"
 
 /* The typed relationship properties the store maintains (see engram/graph.h). */
 #define EG_PROP_WEIGHT "weight"
@@ -20,5 +21,22 @@
 /* True when the code is a fixed one or one this process has handed out (vocabulary.c). */
 bool eg_label_is_known(eg_label label);
 bool eg_rel_type_is_known(eg_rel_type type);
+
+/* A find_nodes filter prepared for a scan (node_search.c). */
+struct eg_node_search {
+    const eg_node_text_filter *filter;
+    eg_text_query query;
+};
+
+/* Prepares filter (which must outlive the search); EG_INTERNAL when memory runs out. */
+eg_status eg_node_search_init(eg_node_search *search, const eg_node_text_filter *filter, eg_error *err);
+void eg_node_search_free(eg_node_search *search);
+/* Whether an id is within the filter's prefix. */
+bool eg_node_search_id_ok(const eg_node_search *search, const char *id);
+/* Whether a node with these properties holds the text (false and *nomem when memory runs out). */
+bool eg_node_search_matches(const eg_node_search *search, const json_t *properties, bool *nomem);
+/* find_nodes for a backend that cannot filter where the nodes are: pages of its list_nodes, tested here. */
+eg_status eg_node_search_by_listing(eg_graph *g, eg_label label, const eg_node_search *search, const char *after_id,
+                                    size_t limit, eg_node_list *out, eg_error *err);
 
 #endif

@@ -13,11 +13,9 @@
 #include "mcp/kg_names.h"
 #include "mcp/tools_internal.h"
 
-#include <locale.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wctype.h>
 
 #define GET_NODES_MAX 1000 /* ids in one get_nodes or get_relationships_batch (docs/limits.md) */
 #define LIST_PAGE 10000    /* list_nodes' largest page */
@@ -622,19 +620,17 @@ bool eg_mcp_delete_relations(const eg_mcp_backend *backend, json_t *arguments, e
 
 /* ---- reading ---- */
 
-/* The whole knowledge graph: {entities, relations} in the reference's shapes, entities in node id order and
- * relations by their source's. */
-static int load_graph(const eg_mcp_backend *backend, json_t *graph, eg_mcp_tool_result *out) {
-    json_t *entities = json_object_get(graph, "entities"), *relations = json_object_get(graph, "relations");
-    json_t *names = json_object(), *ids = json_array(); /* every knowledge graph node: id -> name */
-    /* Nodes come in id order: the scan starts after "kg" and stops at the first id past the "kg" ones, so the
-     * memories among the Entity nodes (UUIDs and integers, which never start with "kg") and other nodes are not
-     * read. */
-    json_t *cursor = json_string(EG_KG_ID_SCAN_START);
-    int rc = names && ids && cursor ? OK : NOMEM;
-    bool past = false;
-    while (rc == OK && !past) {
-        json_t *page, *req = json_pack("{s:s, s:s, s:i}", "op", "list_nodes", "label", "Entity", "limit", LIST_PAGE);
+/* Appends to nodes the knowledge graph's nodes (Entity nodes with a kg id, placeholders included) that hold text
+ * (a string) in one of properties (an array of names), in id order: engram's find_nodes scans only the kg ids and
+ * reads only the nodes whose stored text can hold it. */
+static int find_kg_nodes(const eg_mcp_backend *backend, json_t *text, json_t *properties, json_t *nodes,
+                         eg_mcp_tool_result *out) {
+    json_t *cursor = NULL;
+    int rc = OK;
+    do {
+        json_t *page, *req = json_pack("{s:s, s:s, s:s, s:O, s:O, s:i}", "op", "find_nodes", "label", "Entity",
+                                       "id_prefix", EG_KG_ID_SCAN_START, "text", text, "properties", properties,
+                                       "limit", LIST_PAGE);
         if (req && cursor && json_object_set(req, "cursor", cursor)) {
             json_decref(req);
             req = NULL;
@@ -646,199 +642,193 @@ static int load_graph(const eg_mcp_backend *backend, json_t *graph, eg_mcp_tool_
         json_t *node;
         json_array_foreach(json_object_get(page, "nodes"), i, node) {
             const char *id = json_string_value(json_object_get(node, "id"));
-            json_t *name = json_object_get(props_of(node), "name");
-            if (id && strncmp(id, EG_KG_ID_SCAN_START, strlen(EG_KG_ID_SCAN_START)) != 0) {
-                past = true;
-                break;
-            }
-            if (!id || !eg_kg_is_entity_id(id) || !json_is_string(name)) continue;
-            if (json_object_set(names, id, name) || json_array_append_new(ids, json_string(id)) ||
-                (is_entity(node) && json_array_append_new(entities, entity_answer(props_of(node)))))
+            if (id && eg_kg_is_entity_id(id) && json_is_string(json_object_get(props_of(node), "name")) &&
+                json_array_append(nodes, node))
                 rc = NOMEM;
         }
         json_t *next = json_object_get(page, "next_cursor");
-        if (json_is_string(next)) cursor = json_incref(next);
+        if (rc == OK && json_is_string(next)) cursor = json_incref(next);
         json_decref(page);
-        if (!cursor) break;
-    }
+    } while (rc == OK && cursor);
     json_decref(cursor);
+    return rc;
+}
+
+/* Runs op (with "ids") over ids in chunks of GET_NODES_MAX; each chunk's result goes to take(). */
+static int in_chunks(const eg_mcp_backend *backend, json_t *ids, json_t *req_template,
+                     int (*take)(json_t *chunk, json_t *result, void *context), void *context,
+                     eg_mcp_tool_result *out) {
+    int rc = OK;
     for (size_t start = 0; rc == OK && start < json_array_size(ids); start += GET_NODES_MAX) {
-        json_t *chunk = json_array(), *by_id;
+        json_t *chunk = json_array(), *req = json_deep_copy(req_template), *result;
         for (size_t i = start; chunk && i < json_array_size(ids) && i < start + GET_NODES_MAX; i++)
             if (json_array_append(chunk, json_array_get(ids, i))) {
                 json_decref(chunk);
                 chunk = NULL;
             }
-        if (!chunk) {
-            rc = NOMEM;
-            break;
+        if (!chunk || !req || json_object_set(req, "ids", chunk)) {
+            json_decref(chunk);
+            json_decref(req);
+            return NOMEM;
         }
-        rc = request(backend,
-                     json_pack("{s:s, s:O, s:s}", "op", "get_relationships_batch", "ids", chunk, "direction", "out"),
-                     &by_id, out);
-        size_t i;
-        json_t *id;
-        if (rc == OK) json_array_foreach(chunk, i, id) {
-                size_t j, k;
-                json_t *rel, *text;
-                json_array_foreach(json_object_get(by_id, json_string_value(id)), j, rel) {
-                    json_t *from = json_object_get(names, json_string_value(json_object_get(rel, "source_id")));
-                    json_t *to = json_object_get(names, json_string_value(json_object_get(rel, "target_id")));
-                    if (!from || !to) continue; /* a link to a memory, made by engram's own tools */
-                    json_t *types = relation_types(rel);
-                    if (!types) rc = NOMEM;
-                    json_array_foreach(types, k, text) {
-                        if (json_array_append_new(relations, relation_answer(from, to, text))) rc = NOMEM;
-                    }
-                    json_decref(types);
-                }
-            }
-        json_decref(by_id);
+        if ((rc = request(backend, req, &result, out)) == OK) rc = take(chunk, result, context);
+        json_decref(result);
         json_decref(chunk);
     }
-    json_decref(names);
-    json_decref(ids);
     return rc;
 }
 
-static json_t *empty_graph(void) { return json_pack("{s:[], s:[]}", "entities", "relations"); }
+/* Relations being gathered: the relationships found, and the names of their ends. */
+typedef struct {
+    json_t *names;     /* id -> entity name, of the nodes asked and of the other ends looked up */
+    json_t *listed;    /* the ids whose relationships were asked for (id -> true) */
+    json_t *found;     /* relationships to answer, in order */
+    json_t *unknown;   /* kg ids at the other end whose names are not known yet (id -> true) */
+    bool from_outside; /* keep only relationships whose source is not a listed id (the "in" pass) */
+} gathering;
 
-/* Keeps the entities keep() accepts and the relations with at least one end among them (the reference's
- * search_nodes and open_nodes: a found node's links to the rest of the graph are shown). */
-static json_t *subgraph(json_t *graph, bool (*keep)(json_t *entity, void *context), void *context) {
-    json_t *result = empty_graph(), *found = json_object();
-    if (!result || !found) {
-        json_decref(result);
-        json_decref(found);
-        return NULL;
+static int take_relationships(json_t *chunk, json_t *by_id, void *context) {
+    gathering *g = context;
+    size_t i, j;
+    json_t *id, *rel;
+    json_array_foreach(chunk, i, id) {
+        json_array_foreach(json_object_get(by_id, json_string_value(id)), j, rel) {
+            const char *source = json_string_value(json_object_get(rel, "source_id"));
+            const char *target = json_string_value(json_object_get(rel, "target_id"));
+            if (!source || !target || (g->from_outside && json_object_get(g->listed, source))) continue;
+            if (json_array_append(g->found, rel)) return NOMEM;
+            const char *ends[2] = {source, target};
+            for (int e = 0; e < 2; e++)
+                if (eg_kg_is_entity_id(ends[e]) && !json_object_get(g->names, ends[e]) &&
+                    json_object_set_new(g->unknown, ends[e], json_true()))
+                    return NOMEM;
+        }
     }
-    size_t i;
-    json_t *e, *r;
-    json_array_foreach(json_object_get(graph, "entities"), i, e) {
-        if (!keep(e, context)) continue;
-        if (json_array_append(json_object_get(result, "entities"), e) ||
-            json_object_set_new(found, json_string_value(json_object_get(e, "name")), json_true()))
-            goto nomem;
-    }
-    json_array_foreach(json_object_get(graph, "relations"), i, r) {
-        if ((json_object_get(found, json_string_value(json_object_get(r, "from"))) ||
-             json_object_get(found, json_string_value(json_object_get(r, "to")))) &&
-            json_array_append(json_object_get(result, "relations"), r))
-            goto nomem;
-    }
-    json_decref(found);
-    return result;
-nomem:
-    json_decref(result);
-    json_decref(found);
-    return NULL;
+    return OK;
 }
 
-static bool read_whole_graph(const eg_mcp_backend *backend, json_t **graph, eg_mcp_tool_result *out) {
-    if (!(*graph = empty_graph())) return false;
-    pthread_mutex_lock(&kg_lock);
-    int rc = load_graph(backend, *graph, out);
-    pthread_mutex_unlock(&kg_lock);
-    if (rc != OK) {
-        json_decref(*graph);
-        *graph = NULL;
-        return finish(rc, out);
+static int take_names(json_t *chunk, json_t *nodes, void *context) {
+    (void)chunk;
+    gathering *g = context;
+    size_t i;
+    json_t *node;
+    json_array_foreach(nodes, i, node) {
+        json_t *name = json_object_get(props_of(node), "name");
+        if (json_is_string(name) && json_object_set(g->names, json_string_value(json_object_get(node, "id")), name))
+            return NOMEM;
     }
-    return true;
+    return OK;
+}
+
+/* Appends to relations, in the reference's shape, the relations of the nodes `ids` whose names are in g->names:
+ * those they are the source of, and with `both` also those they are the target of (once each). A relationship
+ * to a node outside the knowledge graph (a memory, linked by engram's own tools) is not a relation. */
+static int gather_relations(const eg_mcp_backend *backend, json_t *ids, bool both, gathering *g, json_t *relations,
+                            eg_mcp_tool_result *out) {
+    json_t *ask = json_pack("{s:s, s:s}", "op", "get_relationships_batch", "direction", "out");
+    int rc = ask ? in_chunks(backend, ids, ask, take_relationships, g, out) : NOMEM;
+    if (rc == OK && both) {
+        g->from_outside = true;
+        rc = json_object_set_new(ask, "direction", json_string("in")) ? NOMEM
+                                                                       : in_chunks(backend, ids, ask, take_relationships,
+                                                                                   g, out);
+    }
+    json_decref(ask);
+    json_t *unknown = json_array(), *lookup = json_pack("{s:s}", "op", "get_nodes");
+    const char *id;
+    json_t *value;
+    if (rc == OK && (!unknown || !lookup)) rc = NOMEM;
+    if (rc == OK) json_object_foreach(g->unknown, id, value) if (json_array_append_new(unknown, json_string(id))) rc = NOMEM;
+    if (rc == OK) rc = in_chunks(backend, unknown, lookup, take_names, g, out);
+    json_decref(unknown);
+    json_decref(lookup);
+    size_t i, k;
+    json_t *rel, *text;
+    if (rc == OK) json_array_foreach(g->found, i, rel) {
+            json_t *from = json_object_get(g->names, json_string_value(json_object_get(rel, "source_id")));
+            json_t *to = json_object_get(g->names, json_string_value(json_object_get(rel, "target_id")));
+            if (!from || !to) continue;
+            json_t *types = relation_types(rel);
+            if (!types) rc = NOMEM;
+            json_array_foreach(types, k, text) {
+                if (json_array_append_new(relations, relation_answer(from, to, text))) rc = NOMEM;
+            }
+            json_decref(types);
+        }
+    return rc;
+}
+
+/* The answer of read_graph (whole: every relation among the nodes given, placeholders' too) or of search_nodes and
+ * open_nodes (the entities given and every relation with at least one end among them, so that a found entity's
+ * links to the rest of the graph show, as the reference does): {entities, relations}, entities in the order of
+ * nodes. */
+static int answer_graph(const eg_mcp_backend *backend, json_t *nodes, bool whole, json_t **answer,
+                        eg_mcp_tool_result *out) {
+    gathering g = {json_object(), json_object(), json_array(), json_object(), false};
+    json_t *ids = json_array(), *entities = json_array(), *relations = json_array();
+    int rc = g.names && g.listed && g.found && g.unknown && ids && entities && relations ? OK : NOMEM;
+    size_t i;
+    json_t *node;
+    if (rc == OK) json_array_foreach(nodes, i, node) {
+            if (!whole && !is_entity(node)) continue;
+            json_t *id = json_object_get(node, "id");
+            if (json_object_set(g.names, json_string_value(id), json_object_get(props_of(node), "name")) ||
+                json_object_set(g.listed, json_string_value(id), json_true()) || json_array_append(ids, id) ||
+                (is_entity(node) && json_array_append_new(entities, entity_answer(props_of(node)))))
+                rc = NOMEM;
+        }
+    if (rc == OK) rc = gather_relations(backend, ids, !whole, &g, relations, out);
+    *answer = rc == OK ? json_pack("{s:O, s:O}", "entities", entities, "relations", relations) : NULL;
+    if (rc == OK && !*answer) rc = NOMEM;
+    json_decref(g.names);
+    json_decref(g.listed);
+    json_decref(g.found);
+    json_decref(g.unknown);
+    json_decref(ids);
+    json_decref(entities);
+    json_decref(relations);
+    return rc;
+}
+
+/* Answers with the graph of the nodes find() collects, all read under the lock as the reference reads its file
+ * once per call. */
+static bool answer_nodes(const eg_mcp_backend *backend, bool whole,
+                         int (*find)(const eg_mcp_backend *, json_t *args, json_t *nodes, eg_mcp_tool_result *),
+                         json_t *args, eg_mcp_tool_result *out) {
+    json_t *nodes = json_array(), *answer = NULL;
+    if (!nodes) return false;
+    pthread_mutex_lock(&kg_lock);
+    int rc = find(backend, args, nodes, out);
+    if (rc == OK) rc = answer_graph(backend, nodes, whole, &answer, out);
+    pthread_mutex_unlock(&kg_lock);
+    json_decref(nodes);
+    return rc == OK ? eg_mcp_answer(out, answer) : finish(rc, out);
+}
+
+static int every_kg_node(const eg_mcp_backend *backend, json_t *args, json_t *nodes, eg_mcp_tool_result *out) {
+    (void)args;
+    json_t *text = json_string(""), *properties = json_pack("[s]", "name"); /* every kg node has a name */
+    int rc = text && properties ? find_kg_nodes(backend, text, properties, nodes, out) : NOMEM;
+    json_decref(text);
+    json_decref(properties);
+    return rc;
 }
 
 bool eg_mcp_read_graph(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     (void)arguments; /* read_graph takes none; the reference ignores any given */
-    json_t *graph;
-    if (!read_whole_graph(backend, &graph, out)) return false;
-    return graph ? eg_mcp_answer(out, graph) : true;
+    return answer_nodes(backend, true, every_kg_node, NULL, out);
 }
 
 /* ---- search_nodes ---- */
 
-/* Text lower-cased code point by code point with the C.UTF-8 locale's tables (JavaScript's toLowerCase has the
- * same simple mappings; without that locale, ASCII only). Bytes that are not UTF-8 are kept as they are. */
-static locale_t lower_locale;
-static pthread_once_t lower_once = PTHREAD_ONCE_INIT;
-static void lower_init(void) { lower_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
-
-static char *lower_utf8(const char *s) {
-    pthread_once(&lower_once, lower_init);
-    size_t n = strlen(s);
-    char *out = malloc(n * 2 + 1); /* a lower-case form is at most one byte longer than its upper-case one */
-    if (!out) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (len == 0 || i + len > n) {
-            out[o++] = s[i++];
-            continue;
-        }
-        unsigned cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-        for (size_t k = 1; k < len; k++) cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3f);
-        unsigned lower = cp;
-        if (lower_locale) lower = (unsigned)towlower_l((wint_t)cp, lower_locale);
-        else if (cp >= 'A' && cp <= 'Z') lower = cp + 32;
-        if (lower < 0x80) out[o++] = (char)lower;
-        else if (lower < 0x800) {
-            out[o++] = (char)(0xc0 | (lower >> 6));
-            out[o++] = (char)(0x80 | (lower & 0x3f));
-        } else if (lower < 0x10000) {
-            out[o++] = (char)(0xe0 | (lower >> 12));
-            out[o++] = (char)(0x80 | ((lower >> 6) & 0x3f));
-            out[o++] = (char)(0x80 | (lower & 0x3f));
-        } else {
-            out[o++] = (char)(0xf0 | (lower >> 18));
-            out[o++] = (char)(0x80 | ((lower >> 12) & 0x3f));
-            out[o++] = (char)(0x80 | ((lower >> 6) & 0x3f));
-            out[o++] = (char)(0x80 | (lower & 0x3f));
-        }
-        i += len;
-    }
-    out[o] = '\0';
-    return out;
-}
-
-typedef struct {
-    const char *query; /* lower-cased */
-    bool nomem;
-} search_context;
-
-static bool text_matches(json_t *text, search_context *sc) {
-    char *lowered = lower_utf8(json_string_value(text));
-    if (!lowered) {
-        sc->nomem = true;
-        return false;
-    }
-    bool hit = strstr(lowered, sc->query) != NULL;
-    free(lowered);
-    return hit;
-}
-
-/* The reference's test: the query, case-insensitively, in the name, the type or an observation. */
-static bool matches_query(json_t *entity, void *context) {
-    search_context *sc = context;
-    if (text_matches(json_object_get(entity, "name"), sc) || text_matches(json_object_get(entity, "entityType"), sc))
-        return true;
-    size_t i;
-    json_t *o;
-    json_array_foreach(json_object_get(entity, "observations"), i, o) if (text_matches(o, sc)) return true;
-    return false;
-}
-
-static bool answer_subgraph(const eg_mcp_backend *backend, bool (*keep)(json_t *, void *), void *context,
-                            bool *nomem, eg_mcp_tool_result *out) {
-    json_t *graph;
-    if (!read_whole_graph(backend, &graph, out)) return false;
-    if (!graph) return true;
-    json_t *result = subgraph(graph, keep, context);
-    json_decref(graph);
-    if (*nomem) {
-        json_decref(result);
-        return false;
-    }
-    return eg_mcp_answer(out, result);
+/* The reference's test: the query, ignoring case, in the name, the type or an observation. engram folds case as
+ * find_nodes does (util/text_search.h): code point by code point, which JavaScript's toLowerCase matches but for
+ * the few characters whose lower case is longer (docs/mcp.md). */
+static int matching_nodes(const eg_mcp_backend *backend, json_t *query, json_t *nodes, eg_mcp_tool_result *out) {
+    json_t *properties = json_pack("[s, s, s]", "name", "entityType", "observations");
+    int rc = properties ? find_kg_nodes(backend, query, properties, nodes, out) : NOMEM;
+    json_decref(properties);
+    return rc;
 }
 
 bool eg_mcp_search_nodes(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
@@ -846,21 +836,39 @@ bool eg_mcp_search_nodes(const eg_mcp_backend *backend, json_t *arguments, eg_mc
     issues found = {json_array()};
     expect_string(&found, query, "query");
     if (!arguments_ok(&found, "search_nodes", out)) return eg_mcp_failed(out);
-    char *lowered = lower_utf8(json_string_value(query));
-    if (!lowered) return false;
-    search_context sc = {lowered, false};
-    bool ok = answer_subgraph(backend, matches_query, &sc, &sc.nomem, out);
-    free(lowered);
-    return ok;
+    return answer_nodes(backend, false, matching_nodes, query, out);
 }
 
 /* ---- open_nodes ---- */
 
-static bool named(json_t *entity, void *context) { return contains_string(context, json_object_get(entity, "name")); }
+static int take_nodes(json_t *chunk, json_t *found, void *nodes) {
+    (void)chunk;
+    return json_array_extend(nodes, found) ? NOMEM : OK;
+}
+
+/* The nodes of the names given, each once, read by the ids their names map to. */
+static int named_nodes(const eg_mcp_backend *backend, json_t *names, json_t *nodes, eg_mcp_tool_result *out) {
+    json_t *ids = json_array(), *seen = json_object(), *lookup = json_pack("{s:s}", "op", "get_nodes");
+    int rc = ids && seen && lookup ? OK : NOMEM;
+    size_t i;
+    json_t *name;
+    if (rc == OK) json_array_foreach(names, i, name) {
+            json_t *id = entity_id_json(json_string_value(name), json_string_length(name));
+            if (!id) rc = NOMEM;
+            else if (!json_object_get(seen, json_string_value(id)) &&
+                     (json_object_set_new(seen, json_string_value(id), json_true()) || json_array_append(ids, id)))
+                rc = NOMEM;
+            json_decref(id);
+        }
+    if (rc == OK) rc = in_chunks(backend, ids, lookup, take_nodes, nodes, out);
+    json_decref(ids);
+    json_decref(seen);
+    json_decref(lookup);
+    return rc;
+}
 
 bool eg_mcp_open_nodes(const eg_mcp_backend *backend, json_t *arguments, eg_mcp_tool_result *out) {
     json_t *names;
     if (!check_names(arguments, "open_nodes", "names", &names, out)) return eg_mcp_failed(out);
-    bool nomem = false;
-    return answer_subgraph(backend, named, names, &nomem, out);
+    return answer_nodes(backend, false, named_nodes, names, out);
 }

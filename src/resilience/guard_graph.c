@@ -17,7 +17,7 @@
 
 const char *const eg_graph_op_names[] = {
     "create_node", "get_node", "get_nodes", "update_node", "delete_node", "batch_create_nodes", "list_nodes",
-    "count_nodes", "create_relationship", "batch_create_relationships", "delete_relationship", "get_relationships",
+    "count_nodes", "find_nodes", "create_relationship", "batch_create_relationships", "delete_relationship", "get_relationships",
     "get_relationships_batch", "count_relationships", "reweight_relationship", "batch_decay_relationships",
     "count_stale_relationships", "find_path", "begin", "commit", "rollback", NULL,
 };
@@ -75,6 +75,11 @@ static eg_status batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size
 static eg_status list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
                             eg_error *err) {
     FORWARD(list_nodes, label, after_id, limit, out);
+}
+
+static eg_status find_nodes(eg_graph *g, eg_label label, const eg_node_search *search, const char *after_id,
+                            size_t limit, eg_node_list *out, eg_error *err) {
+    FORWARD(find_nodes, label, search, after_id, limit, out);
 }
 
 static eg_status count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err) {
@@ -190,7 +195,7 @@ static void close_guarded(eg_graph *g) {
 #define GUARDED_OPERATIONS                                                                                           \
     .create_node = create_node, .get_node = get_node, .get_nodes = get_nodes, .update_node = update_node,            \
     .delete_node = delete_node, .batch_create_nodes = batch_create_nodes, .list_nodes = list_nodes,                  \
-    .count_nodes = count_nodes, .create_relationship = create_relationship,                                          \
+    .count_nodes = count_nodes, .find_nodes = find_nodes, .create_relationship = create_relationship,                \
     .batch_create_relationships = batch_create_relationships, .delete_relationship = delete_relationship,            \
     .get_relationships = get_relationships, .get_relationships_batch = get_relationships_batch,                      \
     .count_relationships = count_relationships, .reweight_relationship = reweight_relationship,                      \

@@ -168,6 +168,8 @@ eg_status lg_get_nodes(eg_graph *g, const char *const *ids, size_t count, eg_nod
 eg_status lg_update_node(eg_graph *g, const char *id, json_t *properties, eg_label label, eg_error *err);
 eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *err);
 eg_status lg_batch_create_nodes(eg_graph *g, const eg_node_spec *nodes, size_t count, eg_error *err);
+eg_status lg_find_nodes(eg_graph *g, eg_label label, const eg_node_search *search, const char *after_id,
+                        size_t limit, eg_node_list *out, eg_error *err);
 eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
                         eg_error *err);
 eg_status lg_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err);
@@ -193,7 +195,8 @@ eg_status lg_find_path(eg_graph *g, const char *source_id, const char *target_id
 #define LG_OPERATIONS                                                                                                \
     .create_node = lg_create_node, .get_node = lg_get_node, .get_nodes = lg_get_nodes,                               \
     .update_node = lg_update_node, .delete_node = lg_delete_node, .batch_create_nodes = lg_batch_create_nodes,        \
-    .list_nodes = lg_list_nodes, .count_nodes = lg_count_nodes, .create_relationship = lg_create_relationship,       \
+    .list_nodes = lg_list_nodes, .count_nodes = lg_count_nodes, .find_nodes = lg_find_nodes,                         \
+    .create_relationship = lg_create_relationship,                                                                   \
     .batch_create_relationships = lg_batch_create_relationships, .delete_relationship = lg_delete_relationship,      \
     .get_relationships = lg_get_relationships, .get_relationships_batch = lg_get_relationships_batch,                \
     .count_relationships = lg_count_relationships, .reweight_relationship = lg_reweight_relationship,                \

@@ -248,9 +248,30 @@ eg_status lg_delete_node(eg_graph *g, const char *id, eg_label label, eg_error *
     return lg_commit(lg, txn, "delete_node", err);
 }
 
-/* Walks the id index (any label) or the label index from just after `after_id`, reading each node. */
-eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
-                        eg_error *err) {
+/* Whether the node nid holds the search's text: its stored JSON text is tested first (text_search.h), and only
+ * a node that can hold it is read. *node is the node read when it does (else cleared). */
+static eg_status search_node(lmdb_graph *lg, MDB_txn *txn, uint64_t nid, const eg_node_search *search, eg_node *node,
+                             bool *hit, eg_error *err) {
+    MDB_val k = {sizeof nid, &nid}, v;
+    int rc = mdb_get(txn, lg->nodes, &k, &v);
+    *hit = false;
+    if (rc == 0 && v.mv_size >= 2 && (size_t)((unsigned char *)v.mv_data)[1] + 2 <= v.mv_size) {
+        size_t off = 2 + (size_t)((unsigned char *)v.mv_data)[1];
+        if (!eg_text_query_may_match_json(&search->query, (const char *)v.mv_data + off, v.mv_size - off))
+            return EG_OK;
+    }
+    eg_status st = lg_read_node(lg, txn, nid, node, true, err); /* reports a missing or damaged record */
+    if (st) return st;
+    bool nomem = false;
+    *hit = eg_node_search_matches(search, node->properties, &nomem);
+    if (!*hit) eg_node_clear(node);
+    return nomem ? eg_error_set(err, EG_INTERNAL, "out of memory") : EG_OK;
+}
+
+/* Walks the id index (any label) or the label index in id order: from just after `after_id`, or from the
+ * search's id prefix, reading each node (list_nodes) or each node that holds the search's text (find_nodes). */
+static eg_status walk_nodes(eg_graph *g, eg_label label, const eg_node_search *search, const char *after_id,
+                            size_t limit, eg_node_list *out, eg_error *err) {
     lmdb_graph *lg = lmdb_of(g);
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -265,12 +286,16 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     int rc = mdb_cursor_open(txn, by_label ? lg->labels : lg->ids, &cur);
     if (rc) {
         lg_end(lg, txn);
-        return lg_mdb_error(lg, rc, "list_nodes", err);
+        return lg_mdb_error(lg, rc, search ? "find_nodes" : "list_nodes", err);
     }
-    size_t prefix = by_label ? 1 : 0, start_len = prefix;
-    if (after_id) {
-        memcpy(start + prefix, after_id, strlen(after_id));
-        start_len += strlen(after_id);
+    const char *prefix = search ? search->filter->id_prefix : NULL;
+    size_t prefix_len = prefix ? strlen(prefix) : 0;
+    if (prefix && after_id && strcmp(after_id, prefix) < 0) after_id = NULL; /* the prefix comes later */
+    const char *from = after_id ? after_id : prefix;
+    size_t key_prefix = by_label ? 1 : 0, start_len = key_prefix;
+    if (from) {
+        memcpy(start + key_prefix, from, strlen(from));
+        start_len += strlen(from);
     }
     out->items = calloc(limit, sizeof *out->items);
     if (!out->items) st = eg_error_set(err, EG_INTERNAL, "out of memory");
@@ -278,20 +303,36 @@ eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_
     rc = start_len ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (st == EG_OK && rc == 0 && out->count < limit) {
         if (by_label && (k.mv_size < 1 || ((unsigned char *)k.mv_data)[0] != start[0])) break;
+        const char *id = (const char *)k.mv_data + key_prefix;
+        size_t id_len = k.mv_size - key_prefix;
+        if (prefix && (id_len < prefix_len || memcmp(id, prefix, prefix_len) != 0)) break;
         bool is_cursor = after_id && k.mv_size == start_len && memcmp(k.mv_data, start, start_len) == 0;
         if (!is_cursor) {
             uint64_t nid;
+            bool hit = true;
             memcpy(&nid, v.mv_data, sizeof nid);
-            if ((st = lg_read_node(lg, txn, nid, &out->items[out->count], true, err))) break;
-            out->count++;
+            if (search) st = search_node(lg, txn, nid, search, &out->items[out->count], &hit, err);
+            else st = lg_read_node(lg, txn, nid, &out->items[out->count], true, err);
+            if (st) break;
+            if (hit) out->count++;
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
-    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(lg, rc, "list_nodes", err);
+    if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lg_mdb_error(lg, rc, search ? "find_nodes" : "list_nodes", err);
     mdb_cursor_close(cur);
     lg_end(lg, txn);
     if (st) eg_node_list_free(out);
     return st;
+}
+
+eg_status lg_list_nodes(eg_graph *g, eg_label label, const char *after_id, size_t limit, eg_node_list *out,
+                        eg_error *err) {
+    return walk_nodes(g, label, NULL, after_id, limit, out, err);
+}
+
+eg_status lg_find_nodes(eg_graph *g, eg_label label, const eg_node_search *search, const char *after_id,
+                        size_t limit, eg_node_list *out, eg_error *err) {
+    return walk_nodes(g, label, search, after_id, limit, out, err);
 }
 
 eg_status lg_count_nodes(eg_graph *g, eg_label label, uint64_t *out, eg_error *err) {

@@ -190,7 +190,8 @@ void nj_transactions_end_all(nj_shared *shared);
 #define NJ_OPERATIONS                                                                                                \
     .create_node = nj_create_node, .get_node = nj_get_node, .get_nodes = nj_get_nodes,                               \
     .update_node = nj_update_node, .delete_node = nj_delete_node, .batch_create_nodes = nj_batch_create_nodes,        \
-    .list_nodes = nj_list_nodes, .count_nodes = nj_count_nodes, .create_relationship = nj_create_relationship,       \
+    .list_nodes = nj_list_nodes, .count_nodes = nj_count_nodes, .find_nodes = eg_node_search_by_listing,             \
+    .create_relationship = nj_create_relationship,                                                                   \
     .batch_create_relationships = nj_batch_create_relationships, .delete_relationship = nj_delete_relationship,      \
     .get_relationships = nj_get_relationships, .get_relationships_batch = nj_get_relationships_batch,                \
     .count_relationships = nj_count_relationships, .reweight_relationship = nj_reweight_relationship,                \
