@@ -167,6 +167,26 @@ TEST(find_nodes_refuses_bad_arguments) {
     expect_error("{\"op\":\"find_nodes\",\"text\":\"a\",\"where\":1}", "invalid_argument", "where");
 }
 
+TEST(a_thread_graph_transaction_is_all_or_nothing) {
+    eg_error err;
+    CHECK_OK(eg_exec_begin_graph_transaction(db, &err), &err);
+    CHECK_STATUS(eg_exec_begin_graph_transaction(db, &err), EG_CONFLICT, &err);
+    expect("{\"op\":\"create_node\",\"label\":\"Entity\",\"id\":\"tx1\"}", "{\"id\":\"tx1\"}");
+    expect("{\"op\":\"get_nodes\",\"ids\":[\"tx1\"]}", "[{\"id\":\"tx1\",\"label\":\"Entity\",\"properties\":{}}]");
+    expect_error("{\"op\":\"health\"}", "invalid_argument", "health cannot run inside a graph transaction");
+    eg_exec_rollback_graph_transaction(db);
+    expect("{\"op\":\"get_nodes\",\"ids\":[\"tx1\"]}", "[]");
+    CHECK_STATUS(eg_exec_commit_graph_transaction(db, &err), EG_INVALID_ARGUMENT, &err);
+    CHECK_OK(eg_exec_begin_graph_transaction(db, &err), &err);
+    expect("{\"op\":\"create_node\",\"label\":\"Entity\",\"id\":\"tx2\"}", "{\"id\":\"tx2\"}");
+    expect("{\"op\":\"create_node\",\"label\":\"Entity\",\"id\":\"tx3\"}", "{\"id\":\"tx3\"}");
+    CHECK_OK(eg_exec_commit_graph_transaction(db, &err), &err);
+    expect("{\"op\":\"get_nodes\",\"ids\":[\"tx2\",\"tx3\"]}",
+           "[{\"id\":\"tx2\",\"label\":\"Entity\",\"properties\":{}},{\"id\":\"tx3\",\"label\":\"Entity\",\"properties\":{}}]");
+    expect("{\"op\":\"delete_node\",\"id\":\"tx2\"}", "{\"id\":\"tx2\"}");
+    expect("{\"op\":\"delete_node\",\"id\":\"tx3\"}", "{\"id\":\"tx3\"}");
+}
+
 TEST(cypher_writes_and_reads_in_engram_shapes) {
     expect("{\"op\":\"cypher\",\"statement\":\"CREATE (a:Entity {id: 'c1', name: 'Ada'})-[r:USES {weight: 0.5}]->"
            "(p:Procedure {id: 'c2'}) RETURN a.name AS name\"}",
@@ -260,6 +280,7 @@ int main(void) {
     RUN(paths_and_deletes);
     RUN(malformed_json_quoting_bytes_that_are_not_utf8_is_answered);
     RUN(find_nodes_refuses_bad_arguments);
+    RUN(a_thread_graph_transaction_is_all_or_nothing);
     RUN(cypher_writes_and_reads_in_engram_shapes);
     RUN(cypher_parameters_of_every_json_kind);
     RUN(cypher_aggregation);

@@ -385,7 +385,7 @@ TEST(cancellation) {
 
 int main(void) {
     db = test_open_fresh();
-    backend = (eg_mcp_backend){exec_in_db, db};
+    backend = (eg_mcp_backend){exec_in_db, db, NULL, NULL};
     RUN(versions);
     RUN(initialize_negotiates);
     RUN(before_initialize_only_ping);

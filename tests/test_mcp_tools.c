@@ -10,11 +10,9 @@
 
 static eg_db *db;
 
-static json_t *exec_in_db(void *context, json_t *request) { return eg_exec(context, request); }
-
 /* Calls tool with arguments (JSON text) and returns the result (the caller frees it). */
 static eg_mcp_tool_result call(const char *tool, const char *arguments) {
-    eg_mcp_backend backend = {exec_in_db, db};
+    eg_mcp_backend backend = eg_mcp_local_backend(db);
     eg_mcp_tool_result out = {0};
     json_error_t jerr;
     json_t *args = json_loads(arguments, 0, &jerr);
@@ -348,6 +346,57 @@ TEST(search_and_open) {
 }
 
 /* Names of any kind keep every character and get a valid, distinct node id. */
+static void set_faults(const char *rules) {
+    char request[256];
+    snprintf(request, sizeof request, "{\"op\":\"set_faults\",\"rules\":\"%s\"}", rules);
+    json_t *response = test_exec(db, request);
+    CHECK(json_is_true(json_object_get(response, "ok")));
+    json_decref(response);
+}
+
+/* A storage failure part way through a call leaves the graph as it was before the call: the reference saves its
+ * file once per call, and engram runs each call's writes in one graph transaction. */
+TEST(a_call_failing_part_way_writes_nothing) {
+    fresh();
+    const char *before = "{\"entities\":[{\"name\":\"a\",\"entityType\":\"t\",\"observations\":[\"1\"]},"
+                         "{\"name\":\"b\",\"entityType\":\"t\",\"observations\":[\"2\"]}],"
+                         "\"relations\":[{\"from\":\"a\",\"to\":\"b\",\"relationType\":\"knows\"}]}";
+    expect_call("create_entities",
+                "{\"entities\":[{\"name\":\"a\",\"entityType\":\"t\",\"observations\":[\"1\"]},"
+                "{\"name\":\"b\",\"entityType\":\"t\",\"observations\":[\"2\"]}]}",
+                "{\"entities\":[{\"name\":\"a\",\"entityType\":\"t\",\"observations\":[\"1\"]},"
+                "{\"name\":\"b\",\"entityType\":\"t\",\"observations\":[\"2\"]}]}",
+                false);
+    expect_call("create_relations", "{\"relations\":[{\"from\":\"a\",\"to\":\"b\",\"relationType\":\"knows\"}]}",
+                "{\"relations\":[{\"from\":\"a\",\"to\":\"b\",\"relationType\":\"knows\"}]}", false);
+    set_faults("graph.update_node=fail_after:1");
+    expect_failure("add_observations",
+                   "{\"observations\":[{\"entityName\":\"a\",\"contents\":[\"x\"]},"
+                   "{\"entityName\":\"b\",\"contents\":[\"y\"]}]}",
+                   "injected fault");
+    set_faults("graph.create_node=fail_after:1");
+    expect_failure("create_entities",
+                   "{\"entities\":[{\"name\":\"c\",\"entityType\":\"t\",\"observations\":[]},"
+                   "{\"name\":\"d\",\"entityType\":\"t\",\"observations\":[]}]}",
+                   "injected fault");
+    expect_failure("create_relations",
+                   "{\"relations\":[{\"from\":\"a\",\"to\":\"e\",\"relationType\":\"r\"},"
+                   "{\"from\":\"a\",\"to\":\"f\",\"relationType\":\"r\"}]}",
+                   "injected fault");
+    set_faults("graph.delete_node=fail_after:1");
+    expect_failure("delete_entities", "{\"entityNames\":[\"a\",\"b\"]}", "injected fault");
+    set_faults("graph.update_node=fail_after:0;graph.delete_relationship=fail");
+    expect_failure("delete_observations",
+                   "{\"deletions\":[{\"entityName\":\"a\",\"observations\":[\"1\"]}]}", "injected fault");
+    expect_failure("delete_relations", "{\"relations\":[{\"from\":\"a\",\"to\":\"b\",\"relationType\":\"knows\"}]}",
+                   "injected fault");
+    set_faults("");
+    expect_call("read_graph", "{}", before, true);
+    uint64_t nodes = 0;
+    CHECK_OK(eg_graph_count_nodes(eg_db_graph(db), EG_LABEL_ANY, &nodes, &(eg_error){0}), &(eg_error){0});
+    CHECK(nodes == 2); /* no placeholder left behind either */
+}
+
 TEST(names_of_every_kind) {
     fresh();
     char long_name[501];
@@ -684,12 +733,14 @@ TEST(import_mcp_memory) {
 }
 
 int main(void) {
+    setenv("ENGRAM_ALLOW_FAULTS", "1", 1); /* set_faults, in a_call_failing_part_way_writes_nothing */
     RUN(table);
     RUN(text_is_the_references);
     RUN(entities_and_duplicates);
     RUN(observations);
     RUN(relations_free_text_and_cascade);
     RUN(search_and_open);
+    RUN(a_call_failing_part_way_writes_nothing);
     RUN(names_of_every_kind);
     RUN(bad_arguments_of_the_reference_tools);
     RUN(engram_memory_tools);

@@ -28,8 +28,6 @@ const char cli_import_help[] =
     "Progress on stderr when it is a terminal. A bad line is reported as 'line N: ...' and skipped.\n"
     "Exit status 0 when every line was imported, 1 when some were bad or the store failed, 2 usage error.\n";
 
-static json_t *exec_in_db(void *context, json_t *request) { return eg_exec(context, request); }
-
 typedef struct counts {
     size_t entities, observations, relations, unchanged, bad;
 } counts;
@@ -189,7 +187,7 @@ int cli_import_mcp_memory(int argc, char **argv, const char *data, const eg_opti
         fclose(in);
         return EXIT_FAILED;
     }
-    eg_mcp_backend backend = {exec_in_db, db};
+    eg_mcp_backend backend = eg_mcp_local_backend(db);
     counts c = {0};
     size_t line = 0;
     bool tty = isatty(STDERR_FILENO) == 1, drawn = false;

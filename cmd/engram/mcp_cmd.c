@@ -41,10 +41,6 @@ const char cli_mcp_help[] =
 
 /* ---- backends ---- */
 
-static json_t *exec_local(void *context, json_t *request) {
-    return eg_exec(context, request);
-}
-
 /* One connection per worker: a cli_remote is one libcurl handle, which one thread at a time may use. */
 typedef struct remote_pool {
     pthread_mutex_t lock;
@@ -324,7 +320,7 @@ int cli_mcp(int argc, char **argv, const char *data, const char *url, const char
         if (rc == EXIT_OK) {
             pthread_mutex_init(&pool.lock, NULL);
             pthread_cond_init(&pool.returned, NULL);
-            eg_mcp_backend backend = {exec_remote, &pool};
+            eg_mcp_backend backend = {exec_remote, &pool, NULL, NULL};
             rc = serve_stdio(&backend);
             pthread_cond_destroy(&pool.returned);
             pthread_mutex_destroy(&pool.lock);
@@ -341,7 +337,7 @@ int cli_mcp(int argc, char **argv, const char *data, const char *url, const char
                     eg_status_name(err.code));
         return EXIT_FAILED;
     }
-    eg_mcp_backend backend = {exec_local, db};
+    eg_mcp_backend backend = eg_mcp_local_backend(db);
     int rc = serve_stdio(&backend);
     eg_close(db);
     return rc;

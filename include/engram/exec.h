@@ -25,6 +25,18 @@ char *eg_exec_json(eg_db *db, const char *request, size_t length);
 /* The same on a parsed request; returns a new reference to the response object. */
 json_t *eg_exec(eg_db *db, json_t *request);
 
+/* A graph transaction over the JSON interface, for one thread. Between eg_exec_begin_graph_transaction and its
+ * commit or rollback, every graph operation this thread runs through eg_exec or eg_exec_json (the rows of
+ * docs/operations.md, "Nodes" to "Traversal") runs in one transaction of db's graph store (eg_graph_begin): its
+ * reads see its writes, nobody else sees them before the commit, and a rollback drops them all. Any other
+ * operation from the thread meanwhile is refused (invalid_argument), and its reads neither use nor fill the
+ * fallback read cache. One transaction per thread at a time (a second begin is a conflict); the store's one
+ * writer is held from begin to end, so keep it short. The commit frees the transaction whether it succeeds or
+ * not. */
+eg_status eg_exec_begin_graph_transaction(eg_db *db, eg_error *err);
+eg_status eg_exec_commit_graph_transaction(eg_db *db, eg_error *err);
+void eg_exec_rollback_graph_transaction(eg_db *db);
+
 /* engram's JSON text of any value (free() it; NULL when memory runs out): laid out as json_dumps lays it out for
  * the flags JSON_COMPACT, JSON_INDENT(n) and JSON_SORT_KEYS, but with each real as the shortest decimal that
  * reads back to the same double, where json_dumps writes 17 digits. engram's float32 values (vectors, sparse

@@ -10,6 +10,45 @@
 static const eg_exec_op *const op_tables[] = {eg_exec_graph_ops, eg_exec_vector_ops, eg_exec_memory_ops,
                                               eg_exec_archive_ops, eg_exec_admin_ops, eg_exec_cypher_ops};
 
+/* This thread's graph transaction (eg_exec_begin_graph_transaction): the requests that run in it come from this
+ * thread alone, so nothing else needs to see it. */
+static _Thread_local struct {
+    eg_db *db;
+    eg_graph *tx;
+} thread_tx;
+
+eg_graph *eg_exec_graph(eg_db *db) { return thread_tx.tx && thread_tx.db == db ? thread_tx.tx : eg_db_graph(db); }
+
+eg_status eg_exec_begin_graph_transaction(eg_db *db, eg_error *err) {
+    if (!db) return eg_error_set(err, EG_INVALID_ARGUMENT, "db is NULL");
+    if (thread_tx.tx) return eg_error_set(err, EG_CONFLICT, "this thread's graph transaction is still open");
+    eg_status st = eg_graph_begin(eg_db_graph(db), &thread_tx.tx, err);
+    if (st == EG_OK) thread_tx.db = db;
+    return st;
+}
+
+eg_status eg_exec_commit_graph_transaction(eg_db *db, eg_error *err) {
+    if (!thread_tx.tx || thread_tx.db != db)
+        return eg_error_set(err, EG_INVALID_ARGUMENT, "this thread has no graph transaction open on this folder");
+    eg_graph *tx = thread_tx.tx;
+    thread_tx.tx = NULL;
+    thread_tx.db = NULL;
+    return eg_graph_commit(tx, err);
+}
+
+void eg_exec_rollback_graph_transaction(eg_db *db) {
+    if (!thread_tx.tx || thread_tx.db != db) return;
+    eg_graph_rollback(thread_tx.tx);
+    thread_tx.tx = NULL;
+    thread_tx.db = NULL;
+}
+
+static bool is_graph_op(const eg_exec_op *op) {
+    for (const eg_exec_op *g = eg_exec_graph_ops; g->name; g++)
+        if (g == op) return true;
+    return false;
+}
+
 static const eg_exec_op *find_op(const char *name) {
     for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
         for (const eg_exec_op *op = op_tables[t]; op->name; op++)
@@ -74,10 +113,13 @@ json_t *eg_exec(eg_db *db, json_t *request) {
     else if (!(op = find_op(json_string_value(name))))
         eg_error_set(&err, EG_INVALID_ARGUMENT, "unknown operation '%.64s' (see docs/operations.md)",
                      json_string_value(name));
+    else if (thread_tx.tx && thread_tx.db == db && !is_graph_op(op))
+        eg_error_set(&err, EG_INVALID_ARGUMENT, "%s cannot run inside a graph transaction: only graph operations can",
+                     op->name);
     else if (check_arguments(op, request, &err) == EG_OK) {
-        bool fallback = false;
-        eg_status st = op->reads ? run_read(db, op, request, &result, &fallback, &err)
-                                 : op->handler(db, request, &result, &err);
+        bool fallback = false, in_transaction = thread_tx.tx && thread_tx.db == db;
+        eg_status st = op->reads && !in_transaction ? run_read(db, op, request, &result, &fallback, &err)
+                                                    : op->handler(db, request, &result, &err);
         if (st == EG_OK && fallback)
             return json_pack("{s:b, s:o, s:b}", "ok", 1, "result", result ? result : json_null(), "fallback", 1);
         if (st == EG_OK) return json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null());

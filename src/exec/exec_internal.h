@@ -35,6 +35,10 @@ extern const eg_exec_op eg_exec_admin_ops[];
 /* The Cypher statement operation, `cypher` (ops_cypher.c); terminated the same way. */
 extern const eg_exec_op eg_exec_cypher_ops[];
 
+/* The graph the graph operations of this thread act on: its open transaction on db
+ * (eg_exec_begin_graph_transaction), else db's graph. */
+eg_graph *eg_exec_graph(eg_db *db);
+
 /* Argument readers. `required` false: a missing (or null) argument leaves *out as the caller set it. */
 eg_status eg_arg_string(json_t *args, const char *name, bool required, const char **out, eg_error *err);
 eg_status eg_arg_int(json_t *args, const char *name, bool required, long long min, long long max, long long *out,

@@ -43,7 +43,7 @@ static eg_status op_create_node(eg_db *db, json_t *args, json_t **result, eg_err
     eg_status st;
     if ((st = eg_arg_string(args, "label", true, &label_name, err)) || (st = eg_label_parse(label_name, &label, err)) ||
         (st = eg_arg_string(args, "id", true, &id, err)) || (st = eg_arg_object(args, "properties", false, &props, err)) ||
-        (st = eg_graph_create_node(eg_db_graph(db), label, id, props, err)))
+        (st = eg_graph_create_node(eg_exec_graph(db), label, id, props, err)))
         return st;
     return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
@@ -54,7 +54,7 @@ static eg_status op_get_node(eg_db *db, json_t *args, json_t **result, eg_error 
     eg_node node;
     eg_status st;
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = optional_label(args, &label, err)) ||
-        (st = eg_graph_get_node(eg_db_graph(db), id, label, &node, err)))
+        (st = eg_graph_get_node(eg_exec_graph(db), id, label, &node, err)))
         return st;
     json_t *j = eg_node_json(&node);
     eg_node_clear(&node);
@@ -67,7 +67,7 @@ static eg_status op_update_node(eg_db *db, json_t *args, json_t **result, eg_err
     eg_label label;
     eg_status st;
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = eg_arg_object(args, "properties", true, &props, err)) ||
-        (st = optional_label(args, &label, err)) || (st = eg_graph_update_node(eg_db_graph(db), id, props, label, err)))
+        (st = optional_label(args, &label, err)) || (st = eg_graph_update_node(eg_exec_graph(db), id, props, label, err)))
         return st;
     return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
@@ -78,7 +78,7 @@ static eg_status op_update_property(eg_db *db, json_t *args, json_t **result, eg
     eg_status st;
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = eg_arg_string(args, "property_name", true, &name, err)) ||
         (st = eg_arg_value(args, "property_value", &value, err)) ||
-        (st = eg_graph_update_property(eg_db_graph(db), id, name, value, err)))
+        (st = eg_graph_update_property(eg_exec_graph(db), id, name, value, err)))
         return st;
     return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
@@ -88,7 +88,7 @@ static eg_status op_delete_node(eg_db *db, json_t *args, json_t **result, eg_err
     eg_label label;
     eg_status st;
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = optional_label(args, &label, err)) ||
-        (st = eg_graph_delete_node(eg_db_graph(db), id, label, err)))
+        (st = eg_graph_delete_node(eg_exec_graph(db), id, label, err)))
         return st;
     return eg_exec_result(json_pack("{s:s}", "id", id), result, err);
 }
@@ -128,7 +128,7 @@ static eg_status op_batch_create_nodes(eg_db *db, json_t *args, json_t **result,
         if (!st) st = eg_arg_object(item, "properties", false, &specs[i].properties, err);
         eg_error_prefix(err, st, "nodes[%zu]: ", i);
     }
-    if (st == EG_OK) st = eg_graph_batch_create_nodes(eg_db_graph(db), specs, n, err);
+    if (st == EG_OK) st = eg_graph_batch_create_nodes(eg_exec_graph(db), specs, n, err);
     free(specs);
     return st ? st : eg_exec_result(json_pack("{s:I}", "created", (json_int_t)n), result, err);
 }
@@ -150,7 +150,7 @@ static eg_status op_list_nodes(eg_db *db, json_t *args, json_t **result, eg_erro
     eg_status st;
     if ((st = optional_label(args, &label, err)) || (st = eg_arg_string(args, "cursor", false, &cursor, err)) ||
         (st = eg_arg_int(args, "limit", false, 1, 10000, &limit, err)) ||
-        (st = eg_graph_list_nodes(eg_db_graph(db), label, cursor, (size_t)limit, &list, err)))
+        (st = eg_graph_list_nodes(eg_exec_graph(db), label, cursor, (size_t)limit, &list, err)))
         return st;
     return node_page(&list, (size_t)limit, result, err);
 }
@@ -191,7 +191,7 @@ static eg_status op_find_nodes(eg_db *db, json_t *args, json_t **result, eg_erro
     filter.text = text;
     filter.text_length = json_string_length(json_object_get(args, "text"));
     filter.id_prefix = prefix;
-    st = eg_graph_find_nodes(eg_db_graph(db), label, &filter, cursor, (size_t)limit, &list, err);
+    st = eg_graph_find_nodes(eg_exec_graph(db), label, &filter, cursor, (size_t)limit, &list, err);
     free((void *)filter.properties);
     if (st) return st;
     return node_page(&list, (size_t)limit, result, err);
@@ -201,7 +201,7 @@ static eg_status op_count_nodes(eg_db *db, json_t *args, json_t **result, eg_err
     eg_label label;
     uint64_t n;
     eg_status st;
-    if ((st = optional_label(args, &label, err)) || (st = eg_graph_count_nodes(eg_db_graph(db), label, &n, err)))
+    if ((st = optional_label(args, &label, err)) || (st = eg_graph_count_nodes(eg_exec_graph(db), label, &n, err)))
         return st;
     return eg_exec_result(json_integer((json_int_t)n), result, err);
 }
@@ -214,7 +214,7 @@ static eg_status op_create_relationship(eg_db *db, json_t *args, json_t **result
     if ((st = eg_arg_string(args, "source_id", true, &src, err)) ||
         (st = eg_arg_string(args, "target_id", true, &tgt, err)) || (st = required_type(args, &type, err)) ||
         (st = eg_arg_object(args, "properties", false, &props, err)) ||
-        (st = eg_graph_create_relationship(eg_db_graph(db), src, tgt, type, props, err)))
+        (st = eg_graph_create_relationship(eg_exec_graph(db), src, tgt, type, props, err)))
         return st;
     return eg_exec_result(json_pack("{s:s, s:s, s:s}", "source_id", src, "target_id", tgt, "type", eg_rel_type_name(type)),
                 result, err);
@@ -240,7 +240,7 @@ static eg_status op_batch_create_relationships(eg_db *db, json_t *args, json_t *
         if (!st) st = eg_arg_object(item, "properties", false, &specs[i].properties, err);
         eg_error_prefix(err, st, "relationships[%zu]: ", i);
     }
-    if (st == EG_OK) st = eg_graph_batch_create_relationships(eg_db_graph(db), specs, n, err);
+    if (st == EG_OK) st = eg_graph_batch_create_relationships(eg_exec_graph(db), specs, n, err);
     free(specs);
     return st ? st : eg_exec_result(json_pack("{s:I}", "written", (json_int_t)n), result, err);
 }
@@ -251,7 +251,7 @@ static eg_status op_delete_relationship(eg_db *db, json_t *args, json_t **result
     eg_status st;
     if ((st = eg_arg_string(args, "source_id", true, &src, err)) ||
         (st = eg_arg_string(args, "target_id", true, &tgt, err)) || (st = required_type(args, &type, err)) ||
-        (st = eg_graph_delete_relationship(eg_db_graph(db), src, tgt, type, err)))
+        (st = eg_graph_delete_relationship(eg_exec_graph(db), src, tgt, type, err)))
         return st;
     return eg_exec_result(json_pack("{s:s, s:s, s:s}", "source_id", src, "target_id", tgt, "type", eg_rel_type_name(type)),
                 result, err);
@@ -265,7 +265,7 @@ static eg_status op_get_relationships(eg_db *db, json_t *args, json_t **result, 
     eg_status st;
     if ((st = eg_arg_string(args, "id", true, &id, err)) || (st = optional_type(args, &type, err)) ||
         (st = optional_direction(args, &dir, err)) ||
-        (st = eg_graph_get_relationships(eg_db_graph(db), id, type, dir, &list, err)))
+        (st = eg_graph_get_relationships(eg_exec_graph(db), id, type, dir, &list, err)))
         return st;
     json_t *j = eg_relationship_list_json(&list);
     eg_relationship_list_free(&list);
@@ -298,7 +298,7 @@ static eg_status op_get_nodes(eg_db *db, json_t *args, json_t **result, eg_error
     eg_node_list list;
     eg_status st = id_batch(args, &ids, &n, err);
     if (st) return st;
-    st = eg_graph_get_nodes(eg_db_graph(db), ids, n, &list, err);
+    st = eg_graph_get_nodes(eg_exec_graph(db), ids, n, &list, err);
     free(ids);
     if (st) return st;
     json_t *nodes = json_array();
@@ -317,7 +317,7 @@ static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **re
         (st = id_batch(args, &ids, &n, err)))
         return st;
     eg_relationship_list *lists = calloc(n ? n : 1, sizeof *lists);
-    st = lists ? eg_graph_get_relationships_batch(eg_db_graph(db), ids, n, type, dir, lists, err)
+    st = lists ? eg_graph_get_relationships_batch(eg_exec_graph(db), ids, n, type, dir, lists, err)
                : eg_exec_no_memory(err);
     json_t *out = st == EG_OK ? json_object() : NULL;
     for (size_t i = 0; out && i < n; i++) json_object_set_new(out, ids[i], eg_relationship_list_json(&lists[i]));
@@ -330,7 +330,7 @@ static eg_status op_get_relationships_batch(eg_db *db, json_t *args, json_t **re
 static eg_status op_count_relationships(eg_db *db, json_t *args, json_t **result, eg_error *err) {
     (void)args;
     uint64_t n;
-    eg_status st = eg_graph_count_relationships(eg_db_graph(db), &n, err);
+    eg_status st = eg_graph_count_relationships(eg_exec_graph(db), &n, err);
     return st ? st : eg_exec_result(json_integer((json_int_t)n), result, err);
 }
 
@@ -344,8 +344,8 @@ static eg_status reweight(eg_db *db, json_t *args, const char *rate_name, bool s
         (st = eg_arg_string(args, "target_id", true, &tgt, err)) || (st = optional_type(args, &type, err)) ||
         (st = eg_arg_number(args, rate_name, false, &rate, err)))
         return st;
-    st = strengthen ? eg_graph_strengthen_relationship(eg_db_graph(db), src, tgt, type, rate, &weight, err)
-                    : eg_graph_weaken_relationship(eg_db_graph(db), src, tgt, type, rate, &weight, err);
+    st = strengthen ? eg_graph_strengthen_relationship(eg_exec_graph(db), src, tgt, type, rate, &weight, err)
+                    : eg_graph_weaken_relationship(eg_exec_graph(db), src, tgt, type, rate, &weight, err);
     return st ? st : eg_exec_result(json_pack("{s:f}", "weight", weight), result, err);
 }
 
@@ -366,7 +366,7 @@ static eg_status op_batch_decay_relationships(eg_db *db, json_t *args, json_t **
         (st = eg_arg_number(args, "decay_rate", false, &decay_rate, err)) ||
         (st = eg_arg_number(args, "min_weight", false, &min_weight, err)) ||
         (st = eg_arg_string(args, "session_id", false, &session, err)) ||
-        (st = eg_graph_batch_decay_relationships(eg_db_graph(db), stale_days, decay_rate, min_weight, session, &r,
+        (st = eg_graph_batch_decay_relationships(eg_exec_graph(db), stale_days, decay_rate, min_weight, session, &r,
                                                  err)))
         return st;
     return eg_exec_result(json_pack("{s:I, s:I}", "decayed", (json_int_t)r.decayed, "pruned", (json_int_t)r.pruned), result,
@@ -380,7 +380,7 @@ static eg_status op_count_stale_relationships(eg_db *db, json_t *args, json_t **
     eg_status st;
     if ((st = eg_arg_number(args, "stale_days", false, &stale_days, err)) ||
         (st = eg_arg_string(args, "session_id", false, &session, err)) ||
-        (st = eg_graph_count_stale_relationships(eg_db_graph(db), stale_days, session, &n, err)))
+        (st = eg_graph_count_stale_relationships(eg_exec_graph(db), stale_days, session, &n, err)))
         return st;
     return eg_exec_result(json_integer((json_int_t)n), result, err);
 }
@@ -417,7 +417,7 @@ static eg_status op_find_path(eg_db *db, json_t *args, json_t **result, eg_error
         (st = eg_arg_string(args, "target_id", true, &tgt, err)) ||
         (st = eg_arg_int(args, "max_depth", false, 1, EG_PATH_DEPTH_MAX, &depth, err)) ||
         (st = type_set(args, type_buffer, &types, err)) ||
-        (st = eg_graph_find_path(eg_db_graph(db), src, tgt, (int)depth, types, &path, err)))
+        (st = eg_graph_find_path(eg_exec_graph(db), src, tgt, (int)depth, types, &path, err)))
         return st;
     if (path.node_count == 0) return eg_exec_result(json_null(), result, err);
     json_t *nodes = json_array(), *rels = json_array();
@@ -436,10 +436,10 @@ static eg_status op_stats(eg_db *db, json_t *args, json_t **result, eg_error *er
     uint64_t total = 0, n;
     eg_status st = EG_OK;
     for (int l = 0; l < EG_LABEL_COUNT && st == EG_OK; l++)
-        if ((st = eg_graph_count_nodes(eg_db_graph(db), (eg_label)l, &n, err)) == EG_OK)
+        if ((st = eg_graph_count_nodes(eg_exec_graph(db), (eg_label)l, &n, err)) == EG_OK)
             json_object_set_new(by_label, eg_label_name((eg_label)l), json_integer((json_int_t)n));
-    if (st == EG_OK) st = eg_graph_count_nodes(eg_db_graph(db), EG_LABEL_ANY, &total, err);
-    if (st == EG_OK) st = eg_graph_count_relationships(eg_db_graph(db), &n, err);
+    if (st == EG_OK) st = eg_graph_count_nodes(eg_exec_graph(db), EG_LABEL_ANY, &total, err);
+    if (st == EG_OK) st = eg_graph_count_relationships(eg_exec_graph(db), &n, err);
     if (st) {
         json_decref(by_label);
         return st;

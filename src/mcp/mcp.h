@@ -9,6 +9,7 @@
 #ifndef ENGRAM_MCP_H
 #define ENGRAM_MCP_H
 
+#include <engram/engram.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,10 +19,23 @@
  * Called from any thread the transport calls the protocol from. */
 typedef json_t *(*eg_mcp_exec_fn)(void *context, json_t *request);
 
+/* Makes the graph operations the calling thread sends through exec, until the end call, one transaction (see
+ * eg_exec_begin_graph_transaction); end commits it when commit is true, else rolls it back. False, with the reason
+ * in message, when the begin or the commit fails. */
+typedef bool (*eg_mcp_begin_fn)(void *context, char *message, size_t size);
+typedef bool (*eg_mcp_end_fn)(void *context, bool commit, char *message, size_t size);
+
 typedef struct eg_mcp_backend {
     eg_mcp_exec_fn exec;
     void *context;
+    /* Both NULL where the data is reached over the network (`engram mcp --url`): a transaction cannot span
+     * requests there, and a tool's writes are then each durable but not all or nothing. */
+    eg_mcp_begin_fn begin;
+    eg_mcp_end_fn end;
 } eg_mcp_backend;
+
+/* The backend of an open folder: eg_exec, with graph transactions. */
+eg_mcp_backend eg_mcp_local_backend(eg_db *db);
 
 /* ---- tools (src/mcp/tools_*.c) ---- */
 

@@ -128,6 +128,26 @@ static int drop_unused_placeholder(const eg_mcp_backend *backend, json_t *id, eg
     return unused ? run(backend, json_pack("{s:s, s:O}", "op", "delete_node", "id", id), out) : OK;
 }
 
+/* A write tool's calls take turns (the lock) and, where the backend has transactions, its writes are one: all of
+ * them or none, as the reference saves its file once per call. start_writes takes the lock and opens the
+ * transaction (on failure the lock is released and out says why); end_writes commits when rc is OK (a failed
+ * commit makes the call a failure) or rolls back, and releases the lock. */
+static int start_writes(const eg_mcp_backend *backend, eg_mcp_tool_result *out) {
+    pthread_mutex_lock(&kg_lock);
+    char message[EG_ERROR_MESSAGE_MAX + 64];
+    if (!backend->begin || backend->begin(backend->context, message, sizeof message)) return OK;
+    pthread_mutex_unlock(&kg_lock);
+    return eg_mcp_fail(out, "%s", message) ? FAIL : NOMEM;
+}
+
+static int end_writes(const eg_mcp_backend *backend, int rc, eg_mcp_tool_result *out) {
+    char message[EG_ERROR_MESSAGE_MAX + 64];
+    if (backend->end && !backend->end(backend->context, rc == OK, message, sizeof message) && rc == OK)
+        rc = eg_mcp_fail(out, "%s", message) ? FAIL : NOMEM;
+    pthread_mutex_unlock(&kg_lock);
+    return rc;
+}
+
 /* ---- arguments ---- */
 
 /* A bad argument is answered as the reference's SDK answers it, so that both fail with the same text: every
@@ -286,9 +306,8 @@ bool eg_mcp_create_entities(const eg_mcp_backend *backend, json_t *arguments, eg
         return eg_mcp_failed(out);
     json_t *created = json_array();
     if (!created) return false;
-    pthread_mutex_lock(&kg_lock);
-    int rc = create_entities(backend, entities, created, out);
-    pthread_mutex_unlock(&kg_lock);
+    int rc = start_writes(backend, out);
+    if (rc == OK) rc = end_writes(backend, create_entities(backend, entities, created, out), out);
     if (rc != OK) {
         json_decref(created);
         return finish(rc, out);
@@ -355,11 +374,12 @@ bool eg_mcp_create_relations(const eg_mcp_backend *backend, json_t *arguments, e
     json_t *created = json_array();
     if (!created) return false;
     int rc = OK;
-    pthread_mutex_lock(&kg_lock);
     size_t i;
     json_t *r;
-    json_array_foreach(relations, i, r) if ((rc = create_relation(backend, r, created, out)) != OK) break;
-    pthread_mutex_unlock(&kg_lock);
+    if ((rc = start_writes(backend, out)) == OK) {
+        json_array_foreach(relations, i, r) if ((rc = create_relation(backend, r, created, out)) != OK) break;
+        rc = end_writes(backend, rc, out);
+    }
     if (rc != OK) {
         json_decref(created);
         return finish(rc, out);
@@ -459,9 +479,8 @@ bool eg_mcp_add_observations(const eg_mcp_backend *backend, json_t *arguments, e
     json_t *results = json_array();
     int rc = ws.by_name && ws.changed && results ? OK : NOMEM;
     if (rc == OK) {
-        pthread_mutex_lock(&kg_lock);
-        rc = add_observations(backend, items, &ws, results, out);
-        pthread_mutex_unlock(&kg_lock);
+        if ((rc = start_writes(backend, out)) == OK)
+            rc = end_writes(backend, add_observations(backend, items, &ws, results, out), out);
     }
     json_decref(ws.by_name);
     json_decref(ws.changed);
@@ -510,9 +529,8 @@ bool eg_mcp_delete_observations(const eg_mcp_backend *backend, json_t *arguments
     working_set ws = {json_object(), json_array()};
     int rc = ws.by_name && ws.changed ? OK : NOMEM;
     if (rc == OK) {
-        pthread_mutex_lock(&kg_lock);
-        rc = delete_observations(backend, items, &ws, out);
-        pthread_mutex_unlock(&kg_lock);
+        if ((rc = start_writes(backend, out)) == OK)
+            rc = end_writes(backend, delete_observations(backend, items, &ws, out), out);
     }
     json_decref(ws.by_name);
     json_decref(ws.changed);
@@ -560,9 +578,8 @@ bool eg_mcp_delete_entities(const eg_mcp_backend *backend, json_t *arguments, eg
     json_t *names, *neighbours;
     if (!check_names(arguments, "delete_entities", "entityNames", &names, out)) return eg_mcp_failed(out);
     if (!(neighbours = json_array())) return false;
-    pthread_mutex_lock(&kg_lock);
-    int rc = delete_entities(backend, names, neighbours, out);
-    pthread_mutex_unlock(&kg_lock);
+    int rc = start_writes(backend, out);
+    if (rc == OK) rc = end_writes(backend, delete_entities(backend, names, neighbours, out), out);
     json_decref(neighbours);
     return rc == OK ? success(out, "Entities deleted successfully") : finish(rc, out);
 }
@@ -610,11 +627,12 @@ bool eg_mcp_delete_relations(const eg_mcp_backend *backend, json_t *arguments, e
     if (!check_items(arguments, "delete_relations", "relations", RELATION_FIELDS, "sss", &relations, out))
         return eg_mcp_failed(out);
     int rc = OK;
-    pthread_mutex_lock(&kg_lock);
     size_t i;
     json_t *r;
-    json_array_foreach(relations, i, r) if ((rc = delete_relation(backend, r, out)) != OK) break;
-    pthread_mutex_unlock(&kg_lock);
+    if ((rc = start_writes(backend, out)) == OK) {
+        json_array_foreach(relations, i, r) if ((rc = delete_relation(backend, r, out)) != OK) break;
+        rc = end_writes(backend, rc, out);
+    }
     return rc == OK ? success(out, "Relations deleted successfully") : finish(rc, out);
 }
 

@@ -45,10 +45,6 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
 }
 
-static json_t *exec_in_db(void *context, json_t *request) {
-    return eg_exec(context, request);
-}
-
 eg_status eg_mcp_sessions_new(eg_db *db, size_t max, unsigned idle_s, eg_mcp_sessions **out, eg_error *err) {
     eg_mcp_sessions *s = calloc(1, sizeof *s);
     mcp_entry **table = calloc(max ? max : 1, sizeof *table);
@@ -57,7 +53,7 @@ eg_status eg_mcp_sessions_new(eg_db *db, size_t max, unsigned idle_s, eg_mcp_ses
         free(table);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    s->backend = (eg_mcp_backend){exec_in_db, db};
+    s->backend = eg_mcp_local_backend(db);
     s->table = table;
     s->max = max;
     s->idle_ns = (uint64_t)idle_s * NS_PER_S;
