@@ -1119,6 +1119,28 @@ expect_in "mcp: ping" "$T/out" '^\{"jsonrpc":"2.0","id":3,"result":\{\}\}$'
 expect_in "mcp: an unknown method: -32601" "$T/out" '"id":4,"error":\{"code":-32601,"message":"method not found: no/such/method"'
 expect_in "mcp: a tool call" "$T/out" '"id":5,"result":\{"content":.*"structuredContent":\{"entities":\[\{"name":"Ada"'
 expect_empty "mcp: nothing on stderr" "$T/err"
+# A cancelled call still in the queue never runs: four slow calls hold the four workers, the fifth waits and is
+# cancelled; the end of input finishes the four, and the fifth's entity is not in the graph.
+C=$T/mcp-cancel
+RC=0
+{
+  echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}'
+  for i in 10 11 12 13 14; do
+    echo '{"jsonrpc":"2.0","id":'$i',"method":"tools/call","params":{"name":"create_entities","arguments":{"entities":[{"name":"e'$i'","entityType":"t","observations":[]}]}}}'
+  done
+  echo '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":14,"reason":"not needed"}}'
+  echo '{"jsonrpc":"2.0","id":20,"method":"ping"}'
+} | ENGRAM_ALLOW_FAULTS=1 ENGRAM_FAULTS="graph.get_nodes=delay_ms:600" timeout "$LIMIT" "$ENGRAM" mcp --data "$C" \
+    >"$T/out" 2>"$T/err" || RC=$?
+expect_rc "mcp: cancelling a queued call" 0
+for i in 10 11 12 13; do expect_in "mcp: call $i, not cancelled, is answered" "$T/out" '"id":'$i',"result":\{"content"'; done
+expect_not_in "mcp: the cancelled call is not answered" "$T/out" '"id":14,'
+RC=0
+echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"sh","version":"0"}}}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read_graph","arguments":{}}}' |
+    timeout "$LIMIT" "$ENGRAM" mcp --data "$C" >"$T/out" 2>"$T/err" || RC=$?
+expect_in "mcp: the calls answered are in the graph" "$T/out" '"name":"e13"'
+expect_not_in "mcp: the cancelled call never ran" "$T/out" '"name":"e14"'
 run eg mcp --data "$M"
 expect_rc "mcp: empty input, exit 0" 0
 expect_empty "mcp: empty input, no output" "$T/out"

@@ -4,7 +4,8 @@
  *
  * The reader answers at once what needs no store (initialize, ping, tools/list, notifications — a cancellation
  * among them) and hands tool calls to a few workers, so that a slow call delays neither a ping nor the
- * cancellation of itself. Each answer is written whole under one lock. The end of the input finishes the calls in
+ * cancellation of itself. A cancelled call still waiting in the queue is dropped, never run; one a worker has
+ * taken runs on, and its answer is dropped. Each answer is written whole under one lock. The end of the input finishes the calls in
  * flight and exits 0; SIGINT or SIGTERM drops the calls not begun, finishes those begun, and exits 0 too. */
 #include "cli.h"
 #include "mcp/mcp.h"
@@ -80,6 +81,8 @@ typedef struct server {
     pthread_cond_t queued, dequeued;
     json_t *queue[QUEUED_MAX];
     size_t head, count;
+    json_t *taken[WORKERS];        /* the message each worker is handling, or NULL */
+    bool taken_cancelled[WORKERS]; /* its request was cancelled: its answer is dropped */
     bool closing;          /* no more input: workers stop once the queue is empty */
     bool output_failed;    /* stdout refused an answer: the client is gone */
     pthread_mutex_t write_lock;
@@ -102,8 +105,14 @@ static void write_answer(server *s, json_t *answer) {
     }
 }
 
+typedef struct worker_arg {
+    server *s;
+    size_t index;
+} worker_arg;
+
 static void *worker(void *arg) {
-    server *s = arg;
+    server *s = ((worker_arg *)arg)->s;
+    size_t w = ((worker_arg *)arg)->index;
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (s->count == 0 && !s->closing) pthread_cond_wait(&s->queued, &s->lock);
@@ -114,11 +123,46 @@ static void *worker(void *arg) {
         json_t *message = s->queue[s->head];
         s->head = (s->head + 1) % QUEUED_MAX;
         s->count--;
+        s->taken[w] = message;
+        s->taken_cancelled[w] = false;
         pthread_cond_signal(&s->dequeued);
         pthread_mutex_unlock(&s->lock);
-        write_answer(s, eg_mcp_handle(s->session, message));
+        json_t *answer = eg_mcp_handle(s->session, message);
+        pthread_mutex_lock(&s->lock);
+        bool cancelled = s->taken_cancelled[w];
+        s->taken[w] = NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (cancelled) json_decref(answer);
+        else write_answer(s, answer);
         json_decref(message);
     }
+}
+
+static bool is_request_with_id(json_t *message, json_t *id) {
+    return json_is_object(message) && json_object_get(message, "method") && json_equal(json_object_get(message, "id"), id);
+}
+
+/* A notifications/cancelled for request id: drops it from the queue (from a queued batch, the item) and marks it
+ * for the worker handling it, whose answer is then dropped. */
+static void cancel_queued(server *s, json_t *id) {
+    pthread_mutex_lock(&s->lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        json_t *message = s->queue[(s->head + i) % QUEUED_MAX];
+        if (json_is_array(message))
+            for (size_t j = json_array_size(message); j-- > 0;)
+                if (is_request_with_id(json_array_get(message, j), id)) json_array_remove(message, j);
+        if (is_request_with_id(message, id) || (json_is_array(message) && json_array_size(message) == 0)) {
+            json_decref(message);
+            continue;
+        }
+        s->queue[(s->head + kept++) % QUEUED_MAX] = message;
+    }
+    if (kept < s->count) pthread_cond_broadcast(&s->dequeued);
+    s->count = kept;
+    for (size_t w = 0; w < WORKERS; w++)
+        if (s->taken[w] && is_request_with_id(s->taken[w], id)) s->taken_cancelled[w] = true;
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Whether message waits for the store: a tool call, or a batch (which may hold some). */
@@ -149,6 +193,11 @@ static void take_line(server *s, char *line, size_t len) {
         write_answer(s, parse_error("parse error: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column));
         return;
     }
+    const char *method = json_string_value(json_object_get(message, "method"));
+    json_t *params = json_object_get(message, "params");
+    if (method && strcmp(method, "notifications/cancelled") == 0 && !json_object_get(message, "id") &&
+        json_object_get(params, "requestId"))
+        cancel_queued(s, json_object_get(params, "requestId"));
     if (!needs_worker(message)) {
         write_answer(s, eg_mcp_handle(s->session, message));
         json_decref(message);
@@ -250,9 +299,13 @@ static int serve_stdio(const eg_mcp_backend *backend) {
     sigaddset(&watch.set, SIGINT);
     sigaddset(&watch.set, SIGTERM);
     pthread_t watcher, workers[WORKERS];
+    worker_arg args[WORKERS];
     size_t started = 0;
     bool watching = pthread_create(&watcher, NULL, watch_signals, &watch) == 0;
-    while (started < WORKERS && pthread_create(&workers[started], NULL, worker, &s) == 0) started++;
+    for (; started < WORKERS; started++) {
+        args[started] = (worker_arg){&s, started};
+        if (pthread_create(&workers[started], NULL, worker, &args[started]) != 0) break;
+    }
     int rc = EXIT_OK;
     bool stopped = false;
     if (!watching || started == 0) {
