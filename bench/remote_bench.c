@@ -447,18 +447,25 @@ static breakdown break_down(const snapshot *before, const snapshot *after, size_
     return b;
 }
 
+/* The floors of c's remote stores (0 for a store c does not use). */
+static floors measure_floors(config *c, CURL *scraper, answer *buffer) {
+    floors fl = {0};
+    if (c->qdrant) fl.http_us = http_floor_us(scraper, c->base, buffer);
+    if (c->neo4j) bolt_floor(c, &fl);
+    return fl;
+}
+
 /* One timed figure of c: the work, the servers' counts around it, kept when it is c's best so far. */
 static void run_figure(config *c, bool create, size_t count, size_t dim, CURL *scraper, answer *buffer,
                        double embedded_mean_us, best_figure *best, double *mean_out) {
     snapshot before = {0}, after = {0};
-    floors fl = {0}, later = {0};
-    if (c->qdrant) fl.http_us = http_floor_us(scraper, c->base, buffer);
-    if (c->neo4j) bolt_floor(c, &fl);
+    floors fl = measure_floors(c, scraper, buffer);
     take_snapshot(c, scraper, buffer, &before);
     figures f = create ? create_episodes(c, dim, count, 0, NULL) : recall_episodes(c, dim, count, 0, NULL);
     take_snapshot(c, scraper, buffer, &after);
-    if (c->qdrant && (later.http_us = http_floor_us(scraper, c->base, buffer)) < fl.http_us) fl.http_us = later.http_us;
-    if (c->neo4j && (bolt_floor(c, &later), later.bolt_us < fl.bolt_us)) {
+    floors later = measure_floors(c, scraper, buffer);
+    if (later.http_us < fl.http_us) fl.http_us = later.http_us;
+    if (later.bolt_us < fl.bolt_us) {
         fl.bolt_us = later.bolt_us;
         fl.bolt_server_us = later.bolt_server_us;
     }

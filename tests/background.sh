@@ -1,11 +1,27 @@
 # background.sh — sourced by the test scripts that run servers in the background (bolt-js/run.sh,
-# qdrant-js/run.sh, over_remote.sh): start a process logging to a file, wait for a line in that log, stop it with
-# SIGTERM and check that it exits 0, and kill whatever is left when the script ends.
+# qdrant-js/run.sh, mcp-js/run.sh, over_remote.sh): start a process logging to a file, wait for a line in that log,
+# stop it with SIGTERM and check that it exits 0, and kill whatever is left when the script ends.
 #
-# The sourcing script sets WHO (its name, in messages), T (its scratch folder, where the logs go), START_LIMIT and
-# STOP_LIMIT (seconds), and calls bg_cleanup from its EXIT trap.
+# The sourcing script sets WHO (its name, in messages), T (its scratch folder, where the logs go; bg_node_suite
+# makes it), START_LIMIT and STOP_LIMIT (seconds), and calls bg_cleanup from its EXIT trap.
 
 BG_PIDS=
+
+# bg_node_suite MODULE...: for the suites of an official Node.js client. Exits 77 (ctest's SKIP_RETURN_CODE) when
+# node is not installed, 1 when one of the npm packages MODULE is not in $HERE/node_modules; then makes T.
+bg_node_suite() {
+    if ! command -v node >/dev/null 2>&1; then
+        echo "$WHO: SKIPPED: node is not installed (scripts/install-node-deps.sh installs it)"
+        exit 77
+    fi
+    for bg_module in "$@"; do
+        if [ ! -d "$HERE/node_modules/$bg_module" ]; then
+            echo "$WHO: the npm package $bg_module is missing: run scripts/install-node-deps.sh" >&2
+            exit 1
+        fi
+    done
+    T=$(mktemp -d "${TMPDIR:-/tmp}/engram-$WHO.XXXXXX")
+}
 
 # bg_start NAME COMMAND...: runs COMMAND in the background, its output appended to $T/NAME.log. The log is made
 # first: the shell opens a redirection in the child, which may run after the first read of the log (and under

@@ -84,6 +84,18 @@ char *test_memory_snapshot(eg_db *db);
 bool test_has_point(eg_db *db, const char *collection, const char *id);
 bool test_has_node(eg_db *db, const char *id);
 
+/* The network tests' memories: memory n (its node and point id the decimal n) has an 8-dimensional vector with four
+ * coordinates of ±0.5, the others 0, distinct for n below 1120. Its length is exactly 1, so a cosine collection's
+ * normalisation keeps every bit and a vector read back compares exactly. */
+#define TEST_PATTERN_DIM 8
+void test_pattern_vector(int n, float v[TEST_PATTERN_DIM]);
+/* Memory n is in both stores (its point in `collection`), its vector bit for bit / in neither store. */
+bool test_memory_whole(eg_db *db, const char *collection, int n);
+bool test_memory_absent(eg_db *db, const char *collection, int n);
+/* eg_memory_check, with a repair first when asked; true when the (last) report says consistent (else the report
+ * is printed). */
+bool test_consistent_after(eg_db *db, bool repair);
+
 /* Opens a fresh data folder (no fsync: tests measure logic, not disks). */
 eg_db *test_open_fresh(void);
 

@@ -330,6 +330,59 @@ bool test_has_node(eg_db *db, const char *id) {
     return st == EG_OK;
 }
 
+void test_pattern_vector(int n, float v[TEST_PATTERN_DIM]) {
+    int pattern = n % 1120, subset = pattern / 16, signs = pattern % 16, mask = 0;
+    for (int m = 0; m < 256; m++)
+        if (__builtin_popcount((unsigned)m) == 4 && subset-- == 0) {
+            mask = m;
+            break;
+        }
+    for (int d = 0, k = 0; d < TEST_PATTERN_DIM; d++)
+        v[d] = mask & (1 << d) ? (signs & (1 << k++) ? -0.5f : 0.5f) : 0.0f;
+}
+
+bool test_memory_whole(eg_db *db, const char *collection, int n) {
+    char id[32];
+    snprintf(id, sizeof id, "%d", n);
+    if (!test_has_node(db, id)) return false;
+    eg_point_id pid = eg_point_id_num((uint64_t)n);
+    eg_point_list list = {0};
+    eg_error e;
+    bool good = eg_vectors_get(eg_db_vectors(db), collection, &pid, 1, false, true, &list, &e) == EG_OK &&
+                list.count == 1 && list.items[0].dim == TEST_PATTERN_DIM;
+    float v[TEST_PATTERN_DIM];
+    test_pattern_vector(n, v);
+    if (good) good = memcmp(list.items[0].vector, v, sizeof v) == 0;
+    eg_point_list_free(&list);
+    return good;
+}
+
+bool test_memory_absent(eg_db *db, const char *collection, int n) {
+    char id[32];
+    snprintf(id, sizeof id, "%d", n);
+    return !test_has_node(db, id) && !test_has_point(db, collection, id);
+}
+
+bool test_consistent_after(eg_db *db, bool repair) {
+    json_t *report = NULL;
+    eg_error err;
+    if (repair) {
+        CHECK_OK(eg_memory_check(db, true, &report, &err), &err);
+        json_decref(report);
+        report = NULL;
+    }
+    eg_status st = eg_memory_check(db, false, &report, &err);
+    CHECK_OK(st, &err);
+    bool good = st == EG_OK && json_is_true(json_object_get(report, "consistent"));
+    if (!good && report) {
+        char *text = json_dumps(report, JSON_COMPACT);
+        fprintf(stderr, "  check: %s\n", text);
+        free(text);
+    }
+    json_decref(report);
+    return good;
+}
+
 char *test_memory_snapshot(eg_db *db) {
     char *graph = test_graph_snapshot(db);
     json_t *all = json_pack("{s:s}", "graph", graph);

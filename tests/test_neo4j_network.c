@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define DIM 8
+#define DIM TEST_PATTERN_DIM
 #define START_LIMIT_MS 20000 /* for a server to print its port */
 #define STOP_LIMIT_MS 15000  /* for a server to exit after SIGTERM */
 #define IO_LIMIT_MS 5000     /* for the proxy to drain a server's answers before it answers in its place */
@@ -417,18 +417,6 @@ static eg_db *open_client(const char *dir, uint16_t port, const char *const *ext
     return db;
 }
 
-/* Memory n's vector: four of the eight components +-0.5, the others 0 (1120 distinct vectors, each of length 1, so
- * that the cosine collection's normalisation keeps every bit). */
-static void vector_of(int n, float v[DIM]) {
-    int pattern = n % 1120, subset = pattern / 16, signs = pattern % 16, mask = 0;
-    for (int m = 0; m < 256; m++)
-        if (__builtin_popcount((unsigned)m) == 4 && subset-- == 0) {
-            mask = m;
-            break;
-        }
-    for (int d = 0, k = 0; d < DIM; d++) v[d] = mask & (1 << d) ? (signs & (1 << k++) ? -0.5f : 0.5f) : 0.0f;
-}
-
 typedef struct create_call {
     eg_db *db;
     int n;
@@ -441,7 +429,7 @@ typedef struct create_call {
 static void *run_create(void *arg) {
     create_call *call = arg;
     float v[DIM];
-    vector_of(call->n, v);
+    test_pattern_vector(call->n, v);
     char id[32];
     snprintf(id, sizeof id, "%d", call->n);
     eg_memory_spec spec = {.type = EG_MEMORY_ENTITY, .id = id, .vector = v, .dim = DIM};
@@ -458,49 +446,8 @@ static eg_status create_memory(eg_db *db, int n) {
     return call.status;
 }
 
-/* Memory n is in both stores, its vector bit for bit. */
-static bool whole(eg_db *db, int n) {
-    char id[32];
-    snprintf(id, sizeof id, "%d", n);
-    if (!test_has_node(db, id)) return false;
-    eg_point_id pid = eg_point_id_num((uint64_t)n);
-    eg_point_list list = {0};
-    eg_error e;
-    bool good = eg_vectors_get(eg_db_vectors(db), "entities", &pid, 1, false, true, &list, &e) == EG_OK &&
-                list.count == 1 && list.items[0].dim == DIM;
-    float v[DIM];
-    vector_of(n, v);
-    if (good) good = memcmp(list.items[0].vector, v, sizeof v) == 0;
-    eg_point_list_free(&list);
-    return good;
-}
 
-/* Memory n is in neither store. */
-static bool absent(eg_db *db, int n) {
-    char id[32];
-    snprintf(id, sizeof id, "%d", n);
-    return !test_has_node(db, id) && !test_has_point(db, "entities", id);
-}
 
-/* eg_memory_check, with repair first when asked; true when the (last) report says consistent. */
-static bool consistent_after(eg_db *db, bool repair) {
-    json_t *report = NULL;
-    if (repair) {
-        CHECK_OK(eg_memory_check(db, true, &report, &err), &err);
-        json_decref(report);
-        report = NULL;
-    }
-    eg_status st = eg_memory_check(db, false, &report, &err);
-    CHECK_OK(st, &err);
-    bool good = st == EG_OK && json_is_true(json_object_get(report, "consistent"));
-    if (!good && report) {
-        char *text = json_dumps(report, JSON_COMPACT);
-        fprintf(stderr, "  check: %s\n", text);
-        free(text);
-    }
-    json_decref(report);
-    return good;
-}
 
 /* The graph breaker's state ("closed", "open", "half_open") from `health`. */
 static const char *graph_breaker(eg_db *db, char *out, size_t cap) {
@@ -548,8 +495,8 @@ static void reopened_whole(setup *t, bool repair, int first, int last) {
     eg_db *db = open_client(t->dir, t->p.port, NULL);
     CHECK(db != NULL);
     if (!db) return;
-    CHECK(consistent_after(db, repair));
-    for (int n = first; n <= last; n++) CHECK(whole(db, n));
+    CHECK(test_consistent_after(db, repair));
+    for (int n = first; n <= last; n++) CHECK(test_memory_whole(db, "entities", n));
     eg_close(db);
 }
 
@@ -585,7 +532,7 @@ TEST(the_server_killed_mid_transaction_leaves_the_memory_whole_or_absent) {
      * uncommitted node with its process, and the undo deleted the vector (embedded). */
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
-    CHECK(absent(db, 100));
+    CHECK(test_memory_absent(db, "entities", 100));
     eg_close(db);
     /* Repair: the undo's delete of the node could not reach the graph, so the saga is a dead letter, which check
      * reports until its repair finds the memory consistent (in neither store) and resolves it. */
@@ -593,7 +540,7 @@ TEST(the_server_killed_mid_transaction_leaves_the_memory_whole_or_absent) {
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
     CHECK_OK(create_memory(db, 100), &err); /* the id is free again */
-    CHECK(whole(db, 100));
+    CHECK(test_memory_whole(db, "entities", 100));
     eg_close(db);
     tear_down(&t);
 }
@@ -623,7 +570,7 @@ TEST(a_server_restarted_between_calls_costs_no_call) {
     char state[32];
     for (int n = 100; n < 110; n++) CHECK_OK(create_memory(db, n), &err);
     float v[DIM];
-    vector_of(100, v);
+    test_pattern_vector(100, v);
     eg_recall_request recall = {.type = EG_MEMORY_ENTITY, .vector = v, .dim = DIM, .limit = 3, .expand = 1};
     json_t *out = NULL;
     CHECK_OK(eg_memory_recall(db, &recall, &out, &err), &err);
@@ -634,8 +581,8 @@ TEST(a_server_restarted_between_calls_costs_no_call) {
     reopened_whole(&t, false, 1, BEFORE);
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
-    for (int n = 100; n < 109; n++) CHECK(whole(db, n));
-    CHECK(absent(db, 109));
+    for (int n = 100; n < 109; n++) CHECK(test_memory_whole(db, "entities", n));
+    CHECK(test_memory_absent(db, "entities", 109));
     eg_close(db);
     tear_down(&t);
 }
@@ -672,7 +619,7 @@ TEST(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast) {
     reopened_whole(&t, false, 1, BEFORE);
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
-    for (int n = 100; n <= 102; n++) CHECK(absent(db, n));
+    for (int n = 100; n <= 102; n++) CHECK(test_memory_absent(db, "entities", n));
     eg_close(db);
     tear_down(&t);
 }
@@ -692,7 +639,7 @@ TEST(a_connection_dropped_mid_result_is_unavailable_and_applies_nothing) {
     char ids[SPOKES][32];
     eg_memory_relationship to_hub = {"500", EG_REL_RELATES_TO, NULL};
     for (int i = 0; i < SPOKES; i++) {
-        vector_of(1 + i, vectors[i]);
+        test_pattern_vector(1 + i, vectors[i]);
         snprintf(ids[i], sizeof ids[i], "%d", 1 + i);
         specs[i] = (eg_memory_spec){.type = EG_MEMORY_ENTITY, .id = ids[i], .vector = vectors[i], .dim = DIM,
                                     .relationships = &to_hub, .relationship_count = 1};
@@ -703,7 +650,7 @@ TEST(a_connection_dropped_mid_result_is_unavailable_and_applies_nothing) {
      * is cut after 20 of them. A read that already received records is not sent again (it could have been a
      * write's answer), so the call fails. */
     float v[DIM];
-    vector_of(HUB, v);
+    test_pattern_vector(HUB, v);
     eg_recall_request recall = {.type = EG_MEMORY_ENTITY, .vector = v, .dim = DIM, .limit = 1, .expand = 1};
     proxy_rule(&t.p, "OPTIONAL MATCH (n)-[r]-(m)", PROXY_CUT, 0, 1, 20);
     json_t *out = NULL;
@@ -729,7 +676,7 @@ TEST(a_connection_dropped_mid_result_is_unavailable_and_applies_nothing) {
     reopened_whole(&t, false, 1, SPOKES);
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
-    CHECK(whole(db, HUB) && whole(db, 1000));
+    CHECK(test_memory_whole(db, "entities", HUB) && test_memory_whole(db, "entities", 1000));
     eg_close(db);
     tear_down(&t);
 }
@@ -761,7 +708,7 @@ TEST(failures_answered_in_the_servers_place_undo_the_saga_and_count_as_their_cla
     proxy_rule(&t.p, CREATE_NODE, PROXY_FAIL, 0, -1, 0);
     for (int n = 101; n <= 104; n++) {
         CHECK_STATUS(create_memory(db, n), EG_INVALID_ARGUMENT, &err);
-        CHECK(absent(db, n));
+        CHECK(test_memory_absent(db, "entities", n));
     }
     CHECK(strstr(err.message, "Neo.ClientError.Statement.SyntaxError") != NULL);
     CHECK(proxy_matched(&t.p) == 4); /* one try each */
@@ -774,14 +721,14 @@ TEST(failures_answered_in_the_servers_place_undo_the_saga_and_count_as_their_cla
     proxy_rule(&t.p, CREATE_NODE, PROXY_FAIL, 0, -1, 0);
     CHECK_STATUS(create_memory(db, 105), EG_UNAVAILABLE, &err);
     CHECK(strstr(err.message, "Neo.TransientError.General.DatabaseUnavailable") != NULL);
-    CHECK(absent(db, 105));
+    CHECK(test_memory_absent(db, "entities", 105));
     CHECK(breaker_is(db, "closed"));
     /* A transient failure of the node transaction's COMMIT, once: the server rolled the transaction back (the
      * client's RESET reaches it), so the client runs the whole transaction again (a managed transaction) and the
      * create succeeds, whole. */
     proxy_rule(&t.p, "COMMIT", PROXY_FAIL, 0, 1, 0);
     CHECK_OK(create_memory(db, 106), &err);
-    CHECK(whole(db, 106));
+    CHECK(test_memory_whole(db, "entities", 106));
     CHECK(proxy_matched(&t.p) >= 2); /* the refused COMMIT, and that of the transaction run again */
     CHECK(breaker_is(db, "closed"));
     /* Every statement refused as transient: the creates fail at their first read, each read retried until
@@ -798,8 +745,8 @@ TEST(failures_answered_in_the_servers_place_undo_the_saga_and_count_as_their_cla
     reopened_whole(&t, false, 1, BEFORE);
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
-    CHECK(whole(db, 100));
-    for (int n = 101; n <= 109; n++) CHECK(n == 106 ? whole(db, n) : absent(db, n));
+    CHECK(test_memory_whole(db, "entities", 100));
+    for (int n = 101; n <= 109; n++) CHECK(n == 106 ? test_memory_whole(db, "entities", n) : test_memory_absent(db, "entities", n));
     eg_close(db);
     tear_down(&t);
 }
@@ -828,14 +775,14 @@ TEST(an_exhausted_pool_fails_the_create_within_the_acquisition_timeout) {
     CHECK(call.took_ms >= 300 && call.took_ms < 3000);
     printf("  the create failed after %llu ms: %s\n", (unsigned long long)call.took_ms, call.error.message);
     eg_graph_rollback(tx);
-    CHECK(absent(db, 100));
+    CHECK(test_memory_absent(db, "entities", 100));
 
     CHECK_OK(create_memory(db, 100), &err);
     eg_close(db);
     reopened_whole(&t, false, 1, BEFORE);
     db = open_client(t.dir, t.p.port, NULL);
     REQUIRE(db);
-    CHECK(whole(db, 100));
+    CHECK(test_memory_whole(db, "entities", 100));
     eg_close(db);
     tear_down(&t);
 }

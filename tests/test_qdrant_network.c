@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DIM 8
+#define DIM TEST_PATTERN_DIM
 #define START_LIMIT_MS 20000 /* for a server to print its port */
 #define STOP_LIMIT_MS 15000  /* for a server to exit after SIGTERM */
 
@@ -230,21 +230,9 @@ static const char *loopback_url(uint16_t port) {
     return url;
 }
 
-/* Memory n's vector: four of the eight components +-0.5, the others 0 (1120 distinct vectors). Its length is
- * exactly 1, so the cosine collections' normalisation keeps every bit and a vector read back compares exactly. */
-static void vector_of(int n, float v[DIM]) {
-    int pattern = n % 1120, subset = pattern / 16, signs = pattern % 16, mask = 0;
-    for (int m = 0; m < 256; m++)
-        if (__builtin_popcount((unsigned)m) == 4 && subset-- == 0) {
-            mask = m;
-            break;
-        }
-    for (int d = 0, k = 0; d < DIM; d++) v[d] = mask & (1 << d) ? (signs & (1 << k++) ? -0.5f : 0.5f) : 0.0f;
-}
-
 static eg_status create_memory(eg_db *db, int n) {
     float v[DIM];
-    vector_of(n, v);
+    test_pattern_vector(n, v);
     char id[32];
     snprintf(id, sizeof id, "%d", n);
     eg_memory_spec spec = {.type = EG_MEMORY_ENTITY, .id = id, .vector = v, .dim = DIM};
@@ -265,7 +253,7 @@ static void *run_batch(void *arg) {
     float(*vectors)[DIM] = calloc((size_t)call->count, sizeof *vectors);
     char(*ids)[32] = calloc((size_t)call->count, sizeof *ids);
     for (int i = 0; i < call->count; i++) {
-        vector_of(call->first + i, vectors[i]);
+        test_pattern_vector(call->first + i, vectors[i]);
         snprintf(ids[i], sizeof ids[i], "%d", call->first + i);
         specs[i] = (eg_memory_spec){.type = EG_MEMORY_ENTITY, .id = ids[i], .vector = vectors[i], .dim = DIM};
     }
@@ -283,49 +271,8 @@ static eg_status create_batch(eg_db *db, int first, int count) {
     return call.status;
 }
 
-/* Memory n is in both stores, its vector bit for bit. */
-static bool whole(eg_db *db, int n) {
-    char id[32];
-    snprintf(id, sizeof id, "%d", n);
-    if (!test_has_node(db, id)) return false;
-    eg_point_id pid = eg_point_id_num((uint64_t)n);
-    eg_point_list list = {0};
-    eg_error e;
-    bool good = eg_vectors_get(eg_db_vectors(db), "entities", &pid, 1, false, true, &list, &e) == EG_OK &&
-                list.count == 1 && list.items[0].dim == DIM;
-    float v[DIM];
-    vector_of(n, v);
-    if (good) good = memcmp(list.items[0].vector, v, sizeof v) == 0;
-    eg_point_list_free(&list);
-    return good;
-}
 
-/* Memory n is in neither store. */
-static bool absent(eg_db *db, int n) {
-    char id[32];
-    snprintf(id, sizeof id, "%d", n);
-    return !test_has_node(db, id) && !test_has_point(db, "entities", id);
-}
 
-/* eg_memory_check, with repair first when asked; true when the (last) report says consistent. */
-static bool consistent_after(eg_db *db, bool repair) {
-    json_t *report = NULL;
-    if (repair) {
-        CHECK_OK(eg_memory_check(db, true, &report, &err), &err);
-        json_decref(report);
-        report = NULL;
-    }
-    eg_status st = eg_memory_check(db, false, &report, &err);
-    CHECK_OK(st, &err);
-    bool good = st == EG_OK && json_is_true(json_object_get(report, "consistent"));
-    if (!good && report) {
-        char *text = json_dumps(report, JSON_COMPACT);
-        fprintf(stderr, "  check: %s\n", text);
-        free(text);
-    }
-    json_decref(report);
-    return good;
-}
 
 static json_t *health(eg_db *db) {
     json_t *r = test_exec(db, "{\"op\":\"health\"}");
@@ -386,14 +333,14 @@ TEST(the_server_killed_mid_batch_leaves_nothing_half_written) {
     REQUIRE(server_start(&s, s.port, NULL));
     db = open_client(dir, loopback_url(p.port), settings);
     REQUIRE(db);
-    CHECK(consistent_after(db, true));
-    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
+    CHECK(test_consistent_after(db, true));
+    for (int n = 1; n <= BEFORE; n++) CHECK(test_memory_whole(db, "entities", n));
     int left = 0;
-    for (int n = 1000; n < 1000 + BATCH; n++) left += !absent(db, n);
+    for (int n = 1000; n < 1000 + BATCH; n++) left += !test_memory_absent(db, "entities", n);
     CHECK(left == 0);
     /* the ids are free again: the same batch now goes through */
     CHECK_OK(create_batch(db, 1000, BATCH), &err);
-    CHECK(whole(db, 1000) && whole(db, 1000 + BATCH - 1) && consistent_after(db, false));
+    CHECK(test_memory_whole(db, "entities", 1000) && test_memory_whole(db, "entities", 1000 + BATCH - 1) && test_consistent_after(db, false));
     eg_close(db);
     proxy_stop(&p);
     CHECK(server_stop(&s));
@@ -432,9 +379,9 @@ TEST(a_slow_server_times_out_and_opens_the_breaker_which_then_fails_fast) {
     CHECK(proxy_wait_idle(&p, 10000));
     db = open_client(dir, loopback_url(p.port), NULL);
     REQUIRE(db);
-    CHECK(consistent_after(db, true));
-    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
-    for (int n = 100; n <= 102; n++) CHECK(absent(db, n));
+    CHECK(test_consistent_after(db, true));
+    for (int n = 1; n <= BEFORE; n++) CHECK(test_memory_whole(db, "entities", n));
+    for (int n = 100; n <= 102; n++) CHECK(test_memory_absent(db, "entities", n));
     eg_close(db);
     proxy_stop(&p);
     CHECK(server_stop(&s));
@@ -456,7 +403,7 @@ TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
     proxy_rule(&p, "PUT /collections/entities/points", PROXY_FAIL, 0, -1, 0);
     for (int n = 100; n <= 103; n++) {
         CHECK_STATUS(create_memory(db, n), EG_UNAVAILABLE, &err);
-        CHECK(absent(db, n));
+        CHECK(test_memory_absent(db, "entities", n));
     }
     CHECK(strstr(err.message, "injected by the test") != NULL); /* Qdrant's own error text is kept */
     char state[32];
@@ -470,9 +417,9 @@ TEST(answers_of_500_are_unavailable_and_the_writes_are_undone) {
     proxy_rule(&p, "", PROXY_FORWARD, 0, 0, 0);
     db = open_client(dir, loopback_url(p.port), NULL);
     REQUIRE(db);
-    CHECK(consistent_after(db, false));
-    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
-    for (int n = 100; n <= 106; n++) CHECK(absent(db, n));
+    CHECK(test_consistent_after(db, false));
+    for (int n = 1; n <= BEFORE; n++) CHECK(test_memory_whole(db, "entities", n));
+    for (int n = 100; n <= 106; n++) CHECK(test_memory_absent(db, "entities", n));
     eg_close(db);
     proxy_stop(&p);
     CHECK(server_stop(&s));
@@ -533,9 +480,9 @@ TEST(writes_queued_while_the_server_restarts_drain_when_it_is_back) {
         if (depth == 0 && strcmp(vectors_breaker(db, state, sizeof state), "closed") == 0) break;
     }
     CHECK(depth == 0 && strcmp(state, "closed") == 0);
-    for (int n = 1; n <= BEFORE; n++) CHECK(whole(db, n));
-    for (int n = 100; n < 110; n++) CHECK(whole(db, n));
-    CHECK(consistent_after(db, false));
+    for (int n = 1; n <= BEFORE; n++) CHECK(test_memory_whole(db, "entities", n));
+    for (int n = 100; n < 110; n++) CHECK(test_memory_whole(db, "entities", n));
+    CHECK(test_consistent_after(db, false));
     eg_close(db);
     CHECK(server_stop(&s));
 }

@@ -9,7 +9,10 @@
  * relationship engram's own tools made, without it, stands for its own type).
  *
  * Each tool reads, then writes, several nodes: one lock makes the calls of this process take turns, as the
- * reference's load-modify-save of its file does. */
+ * reference's load-modify-save of its file does, and a write tool's requests are one graph transaction where the
+ * backend has them (start_writes), so that a call is all or nothing as the reference's save is. The reads find
+ * nodes by the ids their names map to, or through find_nodes' text scan: none lists the whole graph but
+ * read_graph. */
 #include "mcp/kg_names.h"
 #include "mcp/tools_internal.h"
 
@@ -335,35 +338,52 @@ static json_t *relation_answer(json_t *from, json_t *to, json_t *type) {
     return json_pack("{s:O, s:O, s:O}", "from", from, "to", to, "relationType", type);
 }
 
+/* A relation argument resolved: its ends, its text, the engram type the text maps to, and the relation types the
+ * relationship from -> to of that type stands for now ([] when there is none). */
+typedef struct {
+    json_t *from, *to, *text; /* borrowed from the argument */
+    json_t *from_id, *to_id;  /* the ends' node ids */
+    const char *type;
+    json_t *types;
+    bool exists; /* the relationship is there */
+} relation_ref;
+
+static void relation_ref_free(relation_ref *ref) {
+    json_decref(ref->from_id);
+    json_decref(ref->to_id);
+    json_decref(ref->types);
+}
+
+static int resolve_relation(const eg_mcp_backend *backend, json_t *r, relation_ref *ref, eg_mcp_tool_result *out) {
+    *ref = (relation_ref){json_object_get(r, "from"), json_object_get(r, "to"), json_object_get(r, "relationType")};
+    ref->from_id = entity_id_json(json_string_value(ref->from), json_string_length(ref->from));
+    ref->to_id = entity_id_json(json_string_value(ref->to), json_string_length(ref->to));
+    ref->type = eg_kg_engram_type(json_string_value(ref->text));
+    json_t *rel = NULL;
+    int rc = ref->from_id && ref->to_id ? OK : NOMEM;
+    if (rc == OK) rc = find_relationship(backend, ref->from_id, ref->to_id, ref->type, &rel, out);
+    if (rc == OK && !(ref->types = rel ? relation_types(rel) : json_array())) rc = NOMEM;
+    ref->exists = rel != NULL;
+    json_decref(rel);
+    return rc;
+}
+
 static int create_relation(const eg_mcp_backend *backend, json_t *r, json_t *created, eg_mcp_tool_result *out) {
-    json_t *from = json_object_get(r, "from"), *to = json_object_get(r, "to");
-    json_t *text = json_object_get(r, "relationType");
-    json_t *from_id = entity_id_json(json_string_value(from), json_string_length(from));
-    json_t *to_id = entity_id_json(json_string_value(to), json_string_length(to));
-    const char *type = eg_kg_engram_type(json_string_value(text));
-    json_t *rel = NULL, *types = NULL;
-    int rc = from_id && to_id ? OK : NOMEM;
-    if (rc == OK) rc = find_relationship(backend, from_id, to_id, type, &rel, out);
-    if (rc == OK) {
-        types = rel ? relation_types(rel) : json_array();
-        if (!types) rc = NOMEM;
-    }
+    relation_ref ref;
+    int rc = resolve_relation(backend, r, &ref, out);
     /* The reference skips a relation equal to one it holds (from, to and type). */
-    if (rc == OK && !contains_string(types, text)) {
-        if (json_array_append(types, text)) rc = NOMEM;
-        if (rc == OK) rc = ensure_node(backend, from, from_id, out);
-        if (rc == OK) rc = ensure_node(backend, to, to_id, out);
+    if (rc == OK && !contains_string(ref.types, ref.text)) {
+        if (json_array_append(ref.types, ref.text)) rc = NOMEM;
+        if (rc == OK) rc = ensure_node(backend, ref.from, ref.from_id, out);
+        if (rc == OK) rc = ensure_node(backend, ref.to, ref.to_id, out);
         if (rc == OK)
             rc = run(backend,
-                     json_pack("{s:s, s:O, s:O, s:s, s:{s:O}}", "op", "create_relationship", "source_id", from_id,
-                               "target_id", to_id, "type", type, "properties", "relationTypes", types),
+                     json_pack("{s:s, s:O, s:O, s:s, s:{s:O}}", "op", "create_relationship", "source_id", ref.from_id,
+                               "target_id", ref.to_id, "type", ref.type, "properties", "relationTypes", ref.types),
                      out);
-        if (rc == OK && json_array_append_new(created, relation_answer(from, to, text))) rc = NOMEM;
+        if (rc == OK && json_array_append_new(created, relation_answer(ref.from, ref.to, ref.text))) rc = NOMEM;
     }
-    json_decref(types);
-    json_decref(rel);
-    json_decref(from_id);
-    json_decref(to_id);
+    relation_ref_free(&ref);
     return rc;
 }
 
@@ -585,40 +605,32 @@ bool eg_mcp_delete_entities(const eg_mcp_backend *backend, json_t *arguments, eg
 }
 
 static int delete_relation(const eg_mcp_backend *backend, json_t *r, eg_mcp_tool_result *out) {
-    json_t *from = json_object_get(r, "from"), *to = json_object_get(r, "to");
-    json_t *text = json_object_get(r, "relationType");
-    json_t *from_id = entity_id_json(json_string_value(from), json_string_length(from));
-    json_t *to_id = entity_id_json(json_string_value(to), json_string_length(to));
-    const char *type = eg_kg_engram_type(json_string_value(text));
-    json_t *rel = NULL, *types = NULL, *kept = json_array();
-    int rc = from_id && to_id && kept ? OK : NOMEM;
-    if (rc == OK) rc = find_relationship(backend, from_id, to_id, type, &rel, out);
-    if (rc == OK && rel && !(types = relation_types(rel))) rc = NOMEM;
+    relation_ref ref;
+    json_t *kept = json_array();
+    int rc = resolve_relation(backend, r, &ref, out);
+    if (rc == OK && !kept) rc = NOMEM;
     size_t i;
     json_t *t;
-    if (rc == OK && rel) json_array_foreach(types, i, t) {
-            if (!json_equal(t, text) && json_array_append(kept, t)) rc = NOMEM;
+    if (rc == OK) json_array_foreach(ref.types, i, t) {
+            if (!json_equal(t, ref.text) && json_array_append(kept, t)) rc = NOMEM;
         }
-    if (rc == OK && rel && json_array_size(kept) != json_array_size(types)) {
+    if (rc == OK && ref.exists && json_array_size(kept) != json_array_size(ref.types)) {
         if (json_array_size(kept) == 0) {
             rc = run(backend,
-                     json_pack("{s:s, s:O, s:O, s:s}", "op", "delete_relationship", "source_id", from_id, "target_id",
-                               to_id, "type", type),
+                     json_pack("{s:s, s:O, s:O, s:s}", "op", "delete_relationship", "source_id", ref.from_id,
+                               "target_id", ref.to_id, "type", ref.type),
                      out);
-            if (rc == OK) rc = drop_unused_placeholder(backend, from_id, out);
-            if (rc == OK) rc = drop_unused_placeholder(backend, to_id, out);
+            if (rc == OK) rc = drop_unused_placeholder(backend, ref.from_id, out);
+            if (rc == OK) rc = drop_unused_placeholder(backend, ref.to_id, out);
         } else {
             rc = run(backend,
-                     json_pack("{s:s, s:O, s:O, s:s, s:{s:O}}", "op", "create_relationship", "source_id", from_id,
-                               "target_id", to_id, "type", type, "properties", "relationTypes", kept),
+                     json_pack("{s:s, s:O, s:O, s:s, s:{s:O}}", "op", "create_relationship", "source_id", ref.from_id,
+                               "target_id", ref.to_id, "type", ref.type, "properties", "relationTypes", kept),
                      out);
         }
     }
     json_decref(kept);
-    json_decref(types);
-    json_decref(rel);
-    json_decref(from_id);
-    json_decref(to_id);
+    relation_ref_free(&ref);
     return rc;
 }
 

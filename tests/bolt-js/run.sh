@@ -21,18 +21,9 @@ START_LIMIT=20 # seconds for the server to print its ports
 TEST_LIMIT=120 # seconds for the whole node --test run
 STOP_LIMIT=15  # seconds for the server to exit after SIGTERM
 
-if ! command -v node >/dev/null 2>&1; then
-    echo "bolt_js: SKIPPED: node is not installed (scripts/install-node-deps.sh installs it)"
-    exit 77
-fi
-if [ ! -d "$HERE/node_modules/neo4j-driver" ]; then
-    echo "bolt_js: the npm packages are missing: run scripts/install-node-deps.sh" >&2
-    exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/engram-bolt-js.XXXXXX")
 WHO=bolt_js
 . "$HERE/../background.sh"
+bg_node_suite neo4j-driver
 cleanup() {
     bg_cleanup
     rm -rf "$T"

@@ -20,19 +20,9 @@ START_LIMIT=20 # seconds for a server to print its port
 TEST_LIMIT=240 # seconds for the whole node --test run
 STOP_LIMIT=15  # seconds for a server to exit after SIGTERM
 
-if ! command -v node >/dev/null 2>&1; then
-    echo "mcp_js: SKIPPED: node is not installed (scripts/install-node-deps.sh installs it)"
-    exit 77
-fi
-if [ ! -d "$HERE/node_modules/@modelcontextprotocol/sdk" ] ||
-   [ ! -d "$HERE/node_modules/@modelcontextprotocol/server-memory" ]; then
-    echo "mcp_js: the npm packages are missing: run scripts/install-node-deps.sh" >&2
-    exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/engram-mcp-js.XXXXXX")
 WHO=mcp_js
 . "$HERE/../background.sh"
+bg_node_suite @modelcontextprotocol/sdk @modelcontextprotocol/server-memory
 cleanup() {
     bg_cleanup
     rm -rf "$T"

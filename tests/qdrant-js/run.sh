@@ -21,18 +21,9 @@ START_LIMIT=20  # seconds for a server to print its port and answer /healthz
 TEST_LIMIT=300  # seconds for the whole node --test run
 STOP_LIMIT=15   # seconds for a server to exit after SIGTERM (it waits up to 10 s for requests in flight)
 
-if ! command -v node >/dev/null 2>&1; then
-    echo "qdrant_js: SKIPPED: node is not installed (scripts/install-node-deps.sh installs it)"
-    exit 77
-fi
-if [ ! -d "$HERE/node_modules/@qdrant/js-client-rest" ]; then
-    echo "qdrant_js: the npm packages are missing: run scripts/install-node-deps.sh" >&2
-    exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/engram-qdrant-js.XXXXXX")
 WHO=qdrant_js
 . "$HERE/../background.sh"
+bg_node_suite @qdrant/js-client-rest
 cleanup() {
     bg_cleanup
     rm -rf "$T"
