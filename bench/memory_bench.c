@@ -4,6 +4,7 @@
  * usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] [--durability group|fsync|none] [--raw]
  *                               [--batch B] [--qdrant]
  *        memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] [--load-threads T] [--qdrant]
+ *                                [--sessions S] [--via c|exec|both]
  *
  * --qdrant  the vectors go to the Qdrant backend (docs/backends.md) instead of DIR/vectors: an engram serve in
  *           this process, over the folder DIR-served (same durability) on a loopback port, is the Qdrant server.
@@ -29,6 +30,12 @@
  *         entities, then the episodes, each related to 2 of the entities, with durability none and T threads
  *         (default 4). Then Q eg_memory_recall calls (limit 10, E hops of graph context) with random query
  *         vectors, one at a time.
+ *         --sessions S  episode i is loaded in session "s<i mod S>" (DIR must have been loaded with the same S),
+ *                       and each query recalls within one session (s<q mod S>): a filter matching 1/S of them
+ *         --via         c (default): eg_memory_recall; exec: the `recall` operation through eg_exec, the request
+ *                       built as JSON and the answer a JSON object, as the JSON interface's users run it; both:
+ *                       each query through the two in turn, alternating which goes first, one line for each
+ *                       and a third with the difference of their means (what the JSON interface adds)
  *         Prints: memory-recall n=.. dim=.. queries=.. expand=.. load=fresh|reused load_s=.. p50_us=.. p99_us=..
  *                 mean_us=.. memories_per_query=.. neighbors_per_query=.. relationships_per_query=..
  *
@@ -37,6 +44,7 @@
 #include "bench_data.h"
 
 #include <engram/engram.h>
+#include <engram/exec.h>
 #include <engram/serve.h>
 
 #include <pthread.h>
@@ -307,6 +315,7 @@ typedef struct loader {
     eg_db *db;
     eg_memory_type type;
     size_t first, end, dim; /* creates items [first, end) */
+    size_t sessions;        /* 0: no session */
 } loader;
 
 static void *load_loop(void *arg) {
@@ -323,8 +332,11 @@ static void *load_loop(void *arg) {
         snprintf(targets[1], sizeof targets[1], "%zu", (i + 1 + i / ENTITIES % (ENTITIES - 1)) % ENTITIES + 1);
         eg_memory_relationship rels[2] = {{targets[0], EG_REL_RELATES_TO, NULL}, {targets[1], EG_REL_RELATES_TO, NULL}};
         json_t *payload = json_pack("{s:s}", entity ? "name" : "content", text);
+        char session[32];
+        snprintf(session, sizeof session, "s%zu", l->sessions ? i % l->sessions : 0);
         eg_memory_spec spec = {.type = l->type, .id = id, .vector = vector, .dim = l->dim, .payload = payload,
-                               .relationships = entity ? NULL : rels, .relationship_count = entity ? 0 : 2};
+                               .relationships = entity ? NULL : rels, .relationship_count = entity ? 0 : 2,
+                               .session_id = !entity && l->sessions ? session : NULL};
         eg_error err;
         if (eg_memory_create(l->db, &spec, NULL, &err)) fail("eg_memory_create (load)", &err);
         json_decref(payload);
@@ -333,11 +345,11 @@ static void *load_loop(void *arg) {
     return NULL;
 }
 
-static void load_in_parallel(eg_db *db, eg_memory_type type, size_t n, size_t dim, size_t threads) {
+static void load_in_parallel(eg_db *db, eg_memory_type type, size_t n, size_t dim, size_t threads, size_t sessions) {
     loader loaders[MAX_THREADS];
     pthread_t ids[MAX_THREADS];
     for (size_t t = 0; t < threads; t++) {
-        loaders[t] = (loader){db, type, n * t / threads, n * (t + 1) / threads, dim};
+        loaders[t] = (loader){db, type, n * t / threads, n * (t + 1) / threads, dim, sessions};
         pthread_create(&ids[t], NULL, load_loop, &loaders[t]);
     }
     for (size_t t = 0; t < threads; t++) pthread_join(ids[t], NULL);
@@ -353,12 +365,78 @@ static uint64_t points_in(eg_db *db, const char *collection) {
     return n;
 }
 
+typedef struct recall_figures {
+    const char *via;
+    float *us; /* per query */
+    size_t hits, neighbors, relationships;
+} recall_figures;
+
+typedef struct recall_query {
+    eg_db *db;
+    const float *vector;
+    size_t dim;
+    int hops;
+    const char *session; /* NULL: all */
+} recall_query;
+
+/* The recall's request as the JSON interface takes it. */
+static json_t *recall_request_json(const recall_query *q) {
+    json_t *vector = json_array();
+    for (size_t d = 0; d < q->dim; d++) json_array_append_new(vector, json_real(q->vector[d]));
+    json_t *request = json_pack("{s:s, s:s, s:o, s:i, s:i}", "op", "recall", "type", "episode", "vector", vector,
+                                "limit", RECALL_LIMIT, "expand", q->hops);
+    if (q->session) json_object_set_new(request, "session_id", json_string(q->session));
+    return request;
+}
+
+/* One recall, timed into f->us[index]: through eg_memory_recall, or (exec) built as JSON and run by eg_exec. */
+static void recall_once(const recall_query *q, bool exec, recall_figures *f, size_t index) {
+    json_t *out = NULL, *response = NULL;
+    eg_error err;
+    double t0 = now_s();
+    if (exec) {
+        json_t *request = recall_request_json(q);
+        response = eg_exec(q->db, request);
+        json_decref(request);
+        if (!json_is_true(json_object_get(response, "ok"))) {
+            char *text = json_dumps(response, JSON_COMPACT);
+            fprintf(stderr, "memory_bench: recall through eg_exec failed: %s\n", text ? text : "?");
+            exit(1);
+        }
+        out = json_object_get(response, "result");
+    } else {
+        eg_recall_request request = {.type = EG_MEMORY_EPISODE, .vector = q->vector, .dim = q->dim,
+                                     .limit = RECALL_LIMIT, .expand = q->hops, .session_id = q->session};
+        if (eg_memory_recall(q->db, &request, &out, &err)) fail("eg_memory_recall", &err);
+    }
+    f->us[index] = (float)((now_s() - t0) * 1e6);
+    size_t i;
+    json_t *memory;
+    json_array_foreach(json_object_get(out, "memories"), i, memory) {
+        f->hits++;
+        f->neighbors += json_array_size(json_object_get(memory, "neighbors"));
+        f->relationships += json_array_size(json_object_get(memory, "relationships"));
+    }
+    if (response) json_decref(response);
+    else json_decref(out);
+}
+
 static int run_recall(const char *dir, int argc, char **argv) {
-    size_t memories = 100000, dim = 1024, queries = 200, load_threads = 4;
+    size_t memories = 100000, dim = 1024, queries = 200, load_threads = 4, sessions = 0;
     int hops = 1;
-    bool qdrant = false;
+    bool qdrant = false, via_c = true, via_exec = false;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--qdrant") == 0) qdrant = true;
+        else if (strcmp(argv[i], "--sessions") == 0) sessions = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--via") == 0 && i + 1 < argc) {
+            const char *via = argv[++i];
+            via_c = strcmp(via, "c") == 0 || strcmp(via, "both") == 0;
+            via_exec = strcmp(via, "exec") == 0 || strcmp(via, "both") == 0;
+            if (!via_c && !via_exec) {
+                fprintf(stderr, "memory_bench recall: --via takes c, exec or both\n");
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--memories") == 0) memories = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--dim") == 0) dim = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--queries") == 0) queries = count_arg(argc, argv, &i);
@@ -390,39 +468,42 @@ static int run_recall(const char *dir, int argc, char **argv) {
     double load_s = 0;
     if (!reuse) {
         double t0 = now_s();
-        load_in_parallel(db, EG_MEMORY_ENTITY, ENTITIES, dim, load_threads);
-        load_in_parallel(db, EG_MEMORY_EPISODE, memories, dim, load_threads);
+        load_in_parallel(db, EG_MEMORY_ENTITY, ENTITIES, dim, load_threads, 0);
+        load_in_parallel(db, EG_MEMORY_EPISODE, memories, dim, load_threads, sessions);
         load_s = now_s() - t0;
     }
 
-    float *vector = malloc(dim * sizeof *vector), *us = malloc(queries * sizeof *us);
-    size_t hits = 0, neighbors = 0, relationships = 0;
+    float *vector = malloc(dim * sizeof *vector);
+    recall_figures by_c = {"c", malloc(queries * sizeof(float))}, by_exec = {"exec", malloc(queries * sizeof(float))};
     for (size_t q = 0; q < queries; q++) {
         random_vector((1ull << 60) + q, vector, dim);
-        eg_recall_request request = {.type = EG_MEMORY_EPISODE, .vector = vector, .dim = dim, .limit = RECALL_LIMIT,
-                                     .expand = hops};
-        json_t *out;
-        double t0 = now_s();
-        if (eg_memory_recall(db, &request, &out, &err)) fail("eg_memory_recall", &err);
-        us[q] = (float)((now_s() - t0) * 1e6);
-        size_t i;
-        json_t *memory;
-        json_array_foreach(json_object_get(out, "memories"), i, memory) {
-            hits++;
-            neighbors += json_array_size(json_object_get(memory, "neighbors"));
-            relationships += json_array_size(json_object_get(memory, "relationships"));
+        char session[32];
+        snprintf(session, sizeof session, "s%zu", sessions ? q % sessions : 0);
+        recall_query query = {db, vector, dim, hops, sessions ? session : NULL};
+        /* Alternating which goes first, so that neither always meets the pages the other just read. */
+        for (int turn = 0; turn < 2; turn++) {
+            bool exec_now = (turn == 0) == (q % 2 == 1);
+            if (exec_now && via_exec) recall_once(&query, true, &by_exec, q);
+            if (!exec_now && via_c) recall_once(&query, false, &by_c, q);
         }
-        json_decref(out);
     }
-    latency_summary s = summarise(us, queries);
-    printf("memory-recall backend=%s n=%zu dim=%zu queries=%zu expand=%d load=%s load_s=%.1f p50_us=%.0f "
-           "p99_us=%.0f mean_us=%.0f memories_per_query=%.1f neighbors_per_query=%.1f relationships_per_query=%.1f\n",
-           qdrant ? "qdrant" : "lmdb", memories, dim, queries, hops, reuse ? "reused" : "fresh", load_s, s.p50, s.p99,
-           s.mean,
-           (double)hits / (double)queries, (double)neighbors / (double)queries,
-           (double)relationships / (double)queries);
+    double c_mean = 0, exec_mean = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        recall_figures *f = pass == 0 ? &by_c : &by_exec;
+        if (pass == 0 ? !via_c : !via_exec) continue;
+        latency_summary s = summarise(f->us, queries);
+        *(pass == 0 ? &c_mean : &exec_mean) = s.mean;
+        printf("memory-recall backend=%s via=%s n=%zu dim=%zu queries=%zu expand=%d sessions=%zu load=%s load_s=%.1f "
+               "p50_us=%.0f p99_us=%.0f mean_us=%.0f memories_per_query=%.1f neighbors_per_query=%.1f "
+               "relationships_per_query=%.1f\n",
+               qdrant ? "qdrant" : "lmdb", f->via, memories, dim, queries, hops, sessions, reuse ? "reused" : "fresh",
+               load_s, s.p50, s.p99, s.mean, (double)f->hits / (double)queries,
+               (double)f->neighbors / (double)queries, (double)f->relationships / (double)queries);
+    }
+    if (via_c && via_exec) printf("memory-recall exec_adds_mean_us=%.0f\n", exec_mean - c_mean);
+    free(by_c.us);
+    free(by_exec.us);
     free(vector);
-    free(us);
     eg_close(db);
     stop_serving(&vs);
     return 0;
@@ -434,6 +515,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] "
                     "[--durability group|fsync|none] [--raw] [--batch B] [--qdrant]\n"
                     "       memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] "
-                    "[--load-threads T] [--qdrant]\n");
+                    "[--load-threads T] [--qdrant] [--sessions S] [--via c|exec|both]\n");
     return 2;
 }

@@ -297,7 +297,7 @@ static char *key_of(const char *request_text) {
     return key;
 }
 
-TEST(the_key_of_a_request_is_its_canonical_json) {
+TEST(the_key_of_a_request_is_its_canonical_text) {
     char *a = key_of("{\"op\":\"search\",\"collection\":\"c\",\"limit\":5,"
                      "\"filter\":{\"must\":[{\"match\":{\"value\":1},\"key\":\"k\"}]},\"vector\":[0.5,1e-3]}");
     char *b = key_of("{ \"vector\" : [0.5, 0.001], \"filter\": {\"must\": [{\"key\": \"k\","
@@ -305,7 +305,7 @@ TEST(the_key_of_a_request_is_its_canonical_json) {
     REQUIRE(a && b);
     CHECK(strcmp(a, b) == 0);
     CHECK(strcmp(a, "{\"collection\":\"c\",\"filter\":{\"must\":[{\"key\":\"k\",\"match\":{\"value\":1}}]},"
-                    "\"limit\":5,\"op\":\"search\",\"vector\":[0.5,0.001]}") == 0);
+                    "\"limit\":5,\"op\":\"search\",\"vector\":[#3fe0000000000000,#3f50624dd2f1a9fc]}") == 0);
     free(a);
     free(b);
 
@@ -315,6 +315,9 @@ TEST(the_key_of_a_request_is_its_canonical_json) {
         {"{\"limit\":5}", "{\"limit\":5.0}"},
         {"{\"x\":0.1}", "{\"x\":0.10000000000000002}"},
         {"{\"s\":\"\\u00e9\"}", "{\"s\":\"e\\u0301\"}"},
+        {"{\"s\":\"a\\\"b\"}", "{\"s\":\"a\\\\b\"}"},
+        {"{\"s\":\"\\n\"}", "{\"s\":\"\\\\x0a\"}"},
+        {"{\"x\":[]}", "{\"x\":{}}"},
         {"{\"a\":{\"b\":1}}", "{\"a\":{\"b\":1,\"c\":null}}"},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
@@ -472,7 +475,7 @@ int main(void) {
     RUN(a_cache_above_the_entry_limit_is_refused);
     RUN(results_and_keys_above_1_mib_are_not_cached);
     RUN(unknown_store_bits_and_missing_arguments_cache_nothing);
-    RUN(the_key_of_a_request_is_its_canonical_json);
+    RUN(the_key_of_a_request_is_its_canonical_text);
     RUN(threads_put_get_and_write_at_once_and_no_hit_misses_an_acknowledged_write);
     return test_summary();
 }

@@ -8,6 +8,7 @@
  * modify what they get. Dumping, parsing and freeing run outside the mutex so other threads do not queue behind
  * a large result. */
 #include "exec/read_cache.h"
+#include "util/byte_buffer.h"
 #include "util/json_text.h"
 
 #include <pthread.h>
@@ -82,11 +83,99 @@ void eg_read_cache_free(eg_read_cache *c) {
     free(c);
 }
 
+/* ---- Keys ---- */
+
+/* A key being written: its text, and whether it is over the size a key may have (or memory ran out). */
+typedef struct key_text {
+    eg_byte_buffer b;
+    bool failed;
+} key_text;
+
+static void put_bytes(key_text *k, const char *bytes, size_t n) {
+    if (!k->failed && !eg_byte_buffer_append(&k->b, bytes, n, EG_READ_CACHE_ITEM_MAX)) k->failed = true;
+}
+
+static const char HEX_DIGITS[] = "0123456789abcdef";
+
+/* A string as JSON writes it, but with every byte that JSON escapes written \xHH. */
+static void put_key_string(key_text *k, const char *s, size_t n) {
+    put_bytes(k, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        put_bytes(k, s + run, i - run);
+        char escape[4] = {'\\', 'x', HEX_DIGITS[c >> 4], HEX_DIGITS[c & 15]};
+        put_bytes(k, escape, 4);
+        run = i + 1;
+    }
+    put_bytes(k, s + run, n - run);
+    put_bytes(k, "\"", 1);
+}
+
+static int by_key(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+static void put_key_value(key_text *k, const json_t *v) {
+    char number[32];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+        if (!keys) {
+            k->failed = true;
+            return;
+        }
+        const char *key;
+        json_t *member;
+        json_object_foreach((json_t *)v, key, member) keys[i++] = key;
+        qsort(keys, n, sizeof *keys, by_key);
+        put_bytes(k, "{", 1);
+        for (i = 0; i < n && !k->failed; i++) {
+            if (i) put_bytes(k, ",", 1);
+            put_key_string(k, keys[i], strlen(keys[i]));
+            put_bytes(k, ":", 1);
+            put_key_value(k, json_object_get(v, keys[i]));
+        }
+        put_bytes(k, "}", 1);
+        free(keys);
+        return;
+    }
+    case JSON_ARRAY:
+        put_bytes(k, "[", 1);
+        for (size_t i = 0; i < json_array_size(v) && !k->failed; i++) {
+            if (i) put_bytes(k, ",", 1);
+            put_key_value(k, json_array_get(v, i));
+        }
+        put_bytes(k, "]", 1);
+        return;
+    case JSON_STRING: put_key_string(k, json_string_value(v), json_string_length(v)); return;
+    case JSON_INTEGER:
+        put_bytes(k, number, (size_t)snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+        return;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        number[0] = '#';
+        for (int i = 0; i < 16; i++) number[1 + i] = HEX_DIGITS[(bits >> (60 - 4 * i)) & 15];
+        put_bytes(k, number, 17);
+        return;
+    }
+    case JSON_TRUE: put_bytes(k, "true", 4); return;
+    case JSON_FALSE: put_bytes(k, "false", 5); return;
+    case JSON_NULL: put_bytes(k, "null", 4); return;
+    }
+}
+
 char *eg_read_cache_key(json_t *request) {
     if (!request) return NULL;
-    /* Sorted keys at every level make the text independent of member order; jansson writes reals with 17
-     * significant digits, which read back to the same double, so distinct requests keep distinct texts. */
-    return eg_json_text(request, JSON_COMPACT | JSON_SORT_KEYS);
+    key_text k = {{0}, false};
+    put_key_value(&k, request);
+    if (k.failed || !k.b.data) {
+        free(k.b.data);
+        return NULL;
+    }
+    return k.b.data;
 }
 
 uint64_t eg_read_cache_generation(eg_read_cache *c, int store) {

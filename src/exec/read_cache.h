@@ -1,7 +1,7 @@
 /* read_cache.h — the fallback read cache (internal): recent read results kept to answer reads while a store is
  * unavailable.
  *
- * A bounded, thread-safe LRU map from a request key (eg_read_cache_key: the canonical JSON of a read request)
+ * A bounded, thread-safe LRU map from a request key (eg_read_cache_key: a canonical text of a read request)
  * to that request's result, kept as its compact JSON text. It never serves data that a later acknowledged write
  * changed: the cache owns a write generation counter per store, every acknowledged write to a store bumps it
  * (eg_read_cache_note_write), each entry remembers the generations of the stores its read used, and a lookup
@@ -70,10 +70,12 @@ eg_status eg_read_cache_new(size_t max_entries, eg_read_cache **out, eg_error *e
 void eg_read_cache_free(eg_read_cache *c);
 
 /* The key of a request: its compact JSON text with object keys sorted at every level, nothing left out (the caller
- * decides what goes in the request it passes). Requests equal as JSON values give the same key whatever their key
- * order; different requests give different keys (numbers are written so that they read back exactly; 1 and 1.0
- * are different keys, as jansson keeps integers and reals apart). Returns a malloc'd string (free() it), or NULL
- * when request is NULL or memory runs out. */
+ * decides what goes in the request it passes), except that a real is written as '#' and the 16 hex digits of its
+ * bits (a request's vector of 384 floats written in shortest decimals cost 0.46 ms, 80 times what this does) and a
+ * byte that JSON escapes as \xHH. Requests equal as JSON values give the same key whatever their key order;
+ * different requests give different keys (1 and 1.0 too, as jansson keeps integers and reals apart). Returns a
+ * malloc'd string (free() it), or NULL when request is NULL, its key would pass EG_READ_CACHE_ITEM_MAX bytes (put
+ * would refuse it) or memory runs out. */
 char *eg_read_cache_key(json_t *request);
 
 /* The write generation of a store (EG_READ_CACHE_GRAPH or EG_READ_CACHE_VECTORS): how many writes to it were
