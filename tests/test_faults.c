@@ -85,13 +85,14 @@ static eg_status upsert_one(eg_vectors *v, const char *collection, uint64_t id) 
 
 /* ---- Every operation once ------------------------------------------------------------------------------- */
 
-#define GRAPH_CALLS 22
+#define GRAPH_CALLS 23
 #define VECTORS_CALLS 17
 
 /* The operation each call of call_every_*_op reaches, in call order. */
 static const char *const graph_calls[GRAPH_CALLS] = {
     "create_node", "get_node", "get_nodes", "update_node", "delete_node", "batch_create_nodes", "list_nodes",
-    "count_nodes", "create_relationship", "batch_create_relationships", "delete_relationship", "get_relationships",
+    "count_nodes", "find_nodes", "create_relationship", "batch_create_relationships", "delete_relationship",
+    "get_relationships",
     "get_relationships_batch", "count_relationships", "reweight_relationship", "batch_decay_relationships",
     "count_stale_relationships", "find_path", "begin", "commit", "begin", "rollback"};
 static const char *const vectors_calls[VECTORS_CALLS] = {
@@ -140,6 +141,9 @@ static void call_every_graph_op(eg_graph *g, const char *prefix, call_results *r
     note(r, eg_graph_list_nodes(g, EG_LABEL_ANY, NULL, 100, &nodes, &err));
     eg_node_list_free(&nodes);
     note(r, eg_graph_count_nodes(g, EG_LABEL_ANY, &n, &err));
+    eg_node_text_filter text = {"x", 1, NULL, 0, NULL};
+    note(r, eg_graph_find_nodes(g, EG_LABEL_ANY, &text, NULL, 100, &nodes, &err));
+    eg_node_list_free(&nodes);
     note(r, eg_graph_create_relationship(g, b, c, EG_REL_RELATES_TO, NULL, &err));
     note(r, eg_graph_batch_create_relationships(g, links, 2, &err));
     note(r, eg_graph_delete_relationship(g, b, d, EG_REL_USES, &err));
@@ -411,7 +415,7 @@ TEST(star_matches_every_operation_of_its_store_only) {
     call_every_graph_op(g, "s", &r);
     CHECK(every_status_is(&r, EG_UNAVAILABLE));
     CHECK(strcmp(r.message[0], "injected fault: graph.*=fail (graph.create_node)") == 0);
-    CHECK(strcmp(r.message[17], "injected fault: graph.*=fail (graph.find_path)") == 0);
+    CHECK(strcmp(r.message[18], "injected fault: graph.*=fail (graph.find_path)") == 0);
     CHECK(strcmp(r.message[GRAPH_CALLS - 1], "injected fault: graph.*=fail (graph.begin)") == 0);
     call_every_vectors_op(v, "s", &r);
     CHECK(every_status_is(&r, EG_OK));
