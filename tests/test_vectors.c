@@ -1689,6 +1689,10 @@ TEST(index_edge_values_agree_with_scan_and_reference) {
         match_condition("notes[].kind", "any", json_pack("[s]", "a")),
         match_condition("m.x", "value", json_integer(5)),
         json_pack("{s:s, s:{s:I}}", "key", "m.x", "range", "gte", (json_int_t)5),
+        /* alone in `must`, conditions without a key: no index applies, and none is looked up */
+        json_pack("{s:[i, i]}", "has_id", 1, 4),
+        json_pack("{s:{s:s}}", "is_empty", "key", "k"),
+        json_pack("{s:{s:s}}", "is_null", "key", "r"),
     };
     for (size_t i = 0; i < sizeof conditions / sizeof conditions[0]; i++) {
         json_t *filter = json_pack("{s:[o]}", "must", conditions[i]);

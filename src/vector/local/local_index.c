@@ -140,8 +140,7 @@ typedef struct backfill_ctx {
     const eg_payload_index *ix;
 } backfill_ctx;
 
-static eg_status backfill_one(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
-    (void)payload;
+static eg_status backfill_one(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
     backfill_ctx *b = ctx;
     json_t *stored;
     eg_status st = lv_read_payload(b->lv, b->txn, key, &stored, err);
@@ -283,14 +282,38 @@ static eg_status condition_candidates(local_vectors *lv, MDB_txn *txn, const loc
     return st;
 }
 
+/* Whether an index's entries for cond are exactly the points cond accepts: a keyword match (value or any) on a
+ * keyword index with every keyword stored whole (a longer one is stored as its hash, which another may share), or
+ * a boolean match on a boolean index. Not integers: an integer index files a real under its floor, which an
+ * integer match does not accept. */
+static bool answers_exactly(const local_collection *c, const eg_condition *cond) {
+    if (cond->kind != EG_COND_MATCH_VALUE && cond->kind != EG_COND_MATCH_ANY) return false; /* others have no key */
+    const eg_payload_index *ix = index_for(c, &cond->key);
+    if (!ix) return false;
+    if (cond->kind == EG_COND_MATCH_VALUE) {
+        const eg_match_value *m = &cond->value;
+        return (m->type == EG_MATCH_KEYWORD && ix->type == EG_PAYLOAD_KEYWORD && m->keyword.len <= KEYWORD_INLINE_MAX) ||
+               (m->type == EG_MATCH_BOOL && ix->type == EG_PAYLOAD_BOOL);
+    }
+    if (cond->kind != EG_COND_MATCH_ANY || cond->set.type != EG_MATCH_KEYWORD || ix->type != EG_PAYLOAD_KEYWORD)
+        return false;
+    for (size_t i = 0; i < cond->set.count; i++)
+        if (cond->set.keywords[i].len > KEYWORD_INLINE_MAX) return false;
+    return true;
+}
+
 eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
                               bool *used, lv_key_list *out, eg_error *err) {
     *used = false;
     const eg_condition_list *must = &filter->root.must;
+    const eg_filter_node *root = &filter->root;
+    out->exact = must->count == 1 && root->should.count == 0 && root->must_not.count == 0 && !root->has_min_should &&
+                 answers_exactly(c, &must->items[0]);
     for (size_t i = 0; i < must->count && !*used; i++) {
         eg_status st = condition_candidates(lv, txn, c, &must->items[i], used, out, err);
         if (st) return st;
     }
+    out->exact = out->exact && *used;
     if (!*used) return EG_OK;
     if (out->count > 1) qsort(out->keys, out->count, sizeof *out->keys, compare_keys);
     size_t unique = 0;

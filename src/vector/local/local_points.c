@@ -356,8 +356,7 @@ static eg_status remove_point(local_vectors *lv, MDB_txn *txn, const local_colle
     return lv_slot_release(lv, txn, c, slot, err);
 }
 
-static eg_status collect_key(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
-    (void)payload;
+static eg_status collect_key(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
     return lv_key_list_push(ctx, key, err);
 }
 
@@ -373,7 +372,7 @@ static eg_status delete_body(local_vectors *lv, MDB_txn *txn, const local_collec
         for (size_t i = 0; i < x->count && st == EG_OK; i++) {
             unsigned char kb[ROW_KEY_SIZE];
             lv_row_key(c->number, &x->ids[i], kb);
-            st = collect_key(&keys, kb, NULL, err);
+            st = collect_key(&keys, kb, err);
         }
     }
     int64_t removed = 0;

@@ -24,10 +24,9 @@ void lv_key_list_free(lv_key_list *l) {
 }
 
 /* Evaluates the filter on one point (payload parsed from its record) and calls visit when it matches. */
-static eg_status visit_if_match(local_vectors *lv, MDB_txn *txn, const eg_filter *filter,
-                                const unsigned char key[ROW_KEY_SIZE], const MDB_val *record, lv_point_visitor visit,
-                                void *ctx, eg_error *err) {
-    if (!filter) return visit(ctx, key, NULL, err);
+static eg_status visit_if_match(const eg_filter *filter, const unsigned char key[ROW_KEY_SIZE], const MDB_val *record,
+                                lv_point_visitor visit, void *ctx, eg_error *err) {
+    if (!filter) return visit(ctx, key, err);
     lv_record r;
     eg_status decoded = lv_record_decode(record, &r, err);
     if (decoded) return decoded;
@@ -35,21 +34,27 @@ static eg_status visit_if_match(local_vectors *lv, MDB_txn *txn, const eg_filter
     if (!payload) return eg_error_set(err, EG_CORRUPT, "a point's payload is damaged");
     eg_point_id id;
     lv_row_key_id(key, &id);
-    eg_status st = eg_filter_matches(filter, &id, payload) ? visit(ctx, key, payload, err) : EG_OK;
+    bool match = eg_filter_matches(filter, &id, payload);
     json_decref(payload);
-    (void)lv, (void)txn;
-    return st;
+    return match ? visit(ctx, key, err) : EG_OK;
 }
 
+/* The candidates of an index, from `start`: exact ones are visited as they are (the index and the points are one
+ * snapshot, so each names a point that exists and matches); others are read and tested. */
 static eg_status scan_candidates(local_vectors *lv, MDB_txn *txn, const eg_filter *filter, const lv_key_list *keys,
                                  const unsigned char *start, lv_point_visitor visit, void *ctx, eg_error *err) {
     for (size_t i = 0; i < keys->count; i++) {
         if (start && memcmp(keys->keys[i], start, ROW_KEY_SIZE) < 0) continue;
-        MDB_val k = {ROW_KEY_SIZE, keys->keys[i]}, v;
-        int rc = mdb_get(txn, lv->points, &k, &v);
-        if (rc == MDB_NOTFOUND) continue;
-        if (rc) return lv_mdb_error(lv, rc, "read point", err);
-        eg_status st = visit_if_match(lv, txn, filter, keys->keys[i], &v, visit, ctx, err);
+        eg_status st;
+        if (keys->exact) {
+            st = visit(ctx, keys->keys[i], err);
+        } else {
+            MDB_val k = {ROW_KEY_SIZE, keys->keys[i]}, v;
+            int rc = mdb_get(txn, lv->points, &k, &v);
+            if (rc == MDB_NOTFOUND) continue;
+            if (rc) return lv_mdb_error(lv, rc, "read point", err);
+            st = visit_if_match(filter, keys->keys[i], &v, visit, ctx, err);
+        }
         if (st) return st;
     }
     return EG_OK;
@@ -69,7 +74,7 @@ static eg_status scan_points(local_vectors *lv, MDB_txn *txn, const local_collec
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && st == EG_OK;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != ROW_KEY_SIZE || memcmp(k.mv_data, prefix, 4) != 0) break;
-        st = visit_if_match(lv, txn, filter, k.mv_data, &v, visit, ctx, err);
+        st = visit_if_match(filter, k.mv_data, &v, visit, ctx, err);
     }
     mdb_cursor_close(cur);
     if (st == EG_OK && rc != 0 && rc != MDB_NOTFOUND) st = lv_mdb_error(lv, rc, "scan points", err);
@@ -112,8 +117,8 @@ typedef struct count_ctx {
     uint64_t n;
 } count_ctx;
 
-static eg_status count_one(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
-    (void)key, (void)payload, (void)err;
+static eg_status count_one(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
+    (void)key, (void)err;
     ((count_ctx *)ctx)->n++;
     return EG_OK;
 }
@@ -141,8 +146,7 @@ typedef struct scroll_ctx {
     bool *has_next;
 } scroll_ctx;
 
-static eg_status scroll_one(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
-    (void)payload;
+static eg_status scroll_one(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
     scroll_ctx *x = ctx;
     if (x->out->count == x->request->limit) { /* one more than asked: where the next page starts */
         lv_row_key_id(key, x->next_offset);

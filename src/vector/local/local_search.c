@@ -61,8 +61,7 @@ static void offer(scorer *s, const unsigned char key[ROW_KEY_SIZE], const void *
     offer_scored(s, key, eg_vec_score(s->c->config.distance, s->query, vector, s->c->config.dim));
 }
 
-static eg_status score_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
-    (void)payload;
+static eg_status score_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
     scorer *s = ctx;
     lv_record r;
     const float *vector;
@@ -374,8 +373,7 @@ static void offer_sparse(sparse_scorer *s, const unsigned char key[ROW_KEY_SIZE]
     eg_topk_push(&s->top, score, &id, 0);
 }
 
-static eg_status sparse_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload, eg_error *err) {
-    (void)payload;
+static eg_status sparse_match(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err) {
     sparse_scorer *s = ctx;
     MDB_val k = {ROW_KEY_SIZE, (void *)key}, v;
     int rc = mdb_get(s->txn, s->lv->sparse, &k, &v);

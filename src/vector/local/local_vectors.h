@@ -188,12 +188,16 @@ eg_status lv_index_drop(local_vectors *lv, MDB_txn *txn, uint32_t collection, co
 
 /* Candidates for a filter from the payload indexes: when the filter's top-level `must` has a condition on an
  * indexed field, *used is set and keys receives the row keys of every point that may match (a superset: the
- * caller still evaluates the whole filter). Keys come sorted and unique. */
+ * caller still evaluates the whole filter), unless `exact` says they are exactly the points that match: the
+ * filter is that one condition, and the index answers it without approximation (a keyword match on a keyword
+ * index, every keyword short enough to be stored whole; a boolean match on a boolean index). Keys come sorted and
+ * unique. */
 typedef struct lv_key_list {
     unsigned char (*keys)[ROW_KEY_SIZE];
     size_t count, cap;
     size_t limit;   /* stop collecting once this many are in (0: collect all): for a caller asking "at least N?" */
     bool truncated; /* collecting stopped at limit: keys are not all the candidates */
+    bool exact;     /* every key matches the filter: no payload need be read to check it */
 } lv_key_list;
 
 eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
@@ -202,11 +206,10 @@ eg_status lv_key_list_push(lv_key_list *l, const unsigned char key[ROW_KEY_SIZE]
 void lv_key_list_free(lv_key_list *l);
 
 /* Visits the points of a collection matching filter (NULL: all), in id order, from row key `start` (NULL: the
- * first). Uses a payload index when one applies. visit returns EG_OK to go on, anything else to stop (a stop
- * with LV_STOP is not an error). */
+ * first). Uses a payload index when one applies, and reads no payload when its candidates are exact. visit
+ * returns EG_OK to go on, anything else to stop (a stop with LV_STOP is not an error). */
 #define LV_STOP ((eg_status)-1)
-typedef eg_status (*lv_point_visitor)(void *ctx, const unsigned char key[ROW_KEY_SIZE], json_t *payload,
-                                      eg_error *err);
+typedef eg_status (*lv_point_visitor)(void *ctx, const unsigned char key[ROW_KEY_SIZE], eg_error *err);
 eg_status lv_for_each_match(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
                             const unsigned char *start, lv_point_visitor visit, void *ctx, eg_error *err);
 /* The same over candidates already taken from lv_index_candidates (complete, not truncated). */
