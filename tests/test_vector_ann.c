@@ -630,6 +630,89 @@ TEST(filtered_search) {
     eg_vectors_close(v);
 }
 
+/* The graph walk tests an exactly indexed filter through the index (one lookup per value, no payload read): on
+ * payloads whose field is a keyword, a list of them (duplicates too), another type, null, empty or missing, every
+ * result of a walk must match as a plain evaluation of its payload says, and a search must find min(limit,
+ * matching) results, before and after reopening. */
+TEST(walks_test_exactly_indexed_filters_through_the_index) {
+    const char *name = "probe";
+    const char *dir = test_scratch_dir();
+    eg_vectors *v = open_store(dir);
+    REQUIRE(create(v, name, EG_DISTANCE_COSINE, THRESHOLD, EG_QUANTIZATION_NONE) == EG_OK);
+    CHECK_OK(eg_vectors_create_payload_index(v, name, "tag", EG_PAYLOAD_KEYWORD, &err), &err);
+    CHECK_OK(eg_vectors_create_payload_index(v, name, "flag", EG_PAYLOAD_BOOL, &err), &err);
+    static const char *const TAGS[] = {"a", "b", "c", "A", "\"q\"", ""};
+    enum { POINTS = 3000 };
+    json_t *payloads[POINTS];
+    uint64_t state = 20261208;
+    for (size_t i = 0; i < POINTS; i++) {
+        json_t *p = json_object(), *tag;
+        switch (test_random(&state) % 7) {
+        case 0: tag = NULL; break;
+        case 1: tag = json_null(); break;
+        case 2: tag = json_integer((json_int_t)(test_random(&state) % 3)); break;
+        case 3: tag = json_array(); break;
+        case 4:
+            tag = json_array();
+            for (int k = 0; k < 3; k++) json_array_append_new(tag, json_string(TAGS[test_random(&state) % 6]));
+            json_array_append_new(tag, json_true());
+            break;
+        default: tag = json_string(TAGS[test_random(&state) % 6]);
+        }
+        if (tag) json_object_set_new(p, "tag", tag);
+        if (test_random(&state) % 4) json_object_set_new(p, "flag", json_boolean(test_random(&state) % 2));
+        payloads[i] = p;
+        float vector[DIM];
+        point_vector(i, 0, vector);
+        eg_point point = {eg_point_id_num(i), vector, DIM, {NULL, NULL, 0}, p};
+        CHECK_OK(eg_vectors_upsert(v, name, &point, 1, &err), &err);
+    }
+    static const char *const filters[] = {
+        "{\"must\":[{\"key\":\"tag\",\"match\":{\"value\":\"a\"}}]}",
+        "{\"must\":[{\"key\":\"tag\",\"match\":{\"any\":[\"b\",\"\\\"q\\\"\",\"\"]}}]}",
+        "{\"must\":[{\"key\":\"tag\",\"match\":{\"value\":\"A\"}}]}",
+        "{\"must\":[{\"key\":\"flag\",\"match\":{\"value\":true}}]}",
+        "{\"must\":[{\"key\":\"flag\",\"match\":{\"value\":false}}]}",
+    };
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* again on the folder reopened */
+            eg_vectors_close(v);
+            v = open_store(dir);
+        }
+        for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+            eg_filter *filter = filter_of(filters[f]);
+            size_t matching = 0;
+            for (size_t i = 0; i < POINTS; i++) {
+                eg_point_id id = eg_point_id_num(i);
+                matching += eg_filter_matches(filter, &id, payloads[i]);
+            }
+            uint64_t counted = 0;
+            CHECK_OK(eg_vectors_count(v, name, filter, &counted, &err), &err);
+            CHECK(counted == matching);
+            CHECK(matching >= THRESHOLD); /* enough that the search walks the graph */
+            for (unsigned q = 0; q < 10; q++) {
+                float query[DIM];
+                query_vector(q, query);
+                hits h;
+                CHECK_OK(search(v, name, query, 30, DEFAULTS, filter, &h, &err), &err);
+                CHECK(h.n == 30);
+                for (size_t j = 0; j < h.n; j++) {
+                    eg_point_id id = eg_point_id_num(h.id[j]);
+                    if (!eg_filter_matches(filter, &id, payloads[h.id[j]])) {
+                        fprintf(stderr, "  filter %s: point %llu does not match\n", filters[f],
+                                (unsigned long long)h.id[j]);
+                        CHECK(false);
+                    }
+                }
+            }
+            eg_filter_free(filter);
+        }
+    }
+    CHECK(indexed(v, name) == POINTS);
+    for (size_t i = 0; i < POINTS; i++) json_decref(payloads[i]);
+    eg_vectors_close(v);
+}
+
 static void record_queries(eg_vectors *v, const char *name, hits out[20]);
 
 /* ---- 5. int8 quantization ------------------------------------------------------------------------------- */
@@ -1229,6 +1312,7 @@ int main(void) {
     RUN(hnsw_ef_per_query);
     RUN(writes_after_the_index_exists);
     RUN(filtered_search);
+    RUN(walks_test_exactly_indexed_filters_through_the_index);
     RUN(int8_quantization);
     RUN(persistence);
     RUN(sigkill_during_writes);

@@ -24,6 +24,7 @@
 #define KEYWORD_INLINE_MAX 200
 #define VALUE_MAX (2 + KEYWORD_INLINE_MAX)
 #define INDEX_KEY_MAX (4 + 1 + 255 + 1 + VALUE_MAX + POINT_KEY_SIZE)
+_Static_assert(INDEX_KEY_MAX == INDEX_ENTRY_MAX, "local_vectors.h's INDEX_ENTRY_MAX must be this file's INDEX_KEY_MAX");
 
 /* [collection][len][field][type]: the prefix of every entry of one index. */
 static size_t index_prefix(uint32_t collection, const eg_payload_index *ix, unsigned char *out) {
@@ -322,4 +323,53 @@ eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_colle
             memmove(out->keys[unique++], out->keys[i], ROW_KEY_SIZE);
     out->count = unique;
     return EG_OK;
+}
+
+/* ---- probes ---------------------------------------------------------------------------------------------- */
+
+eg_status lv_index_probe_init(const local_collection *c, const eg_filter *filter, lv_index_probe *probe, eg_error *err) {
+    memset(probe, 0, sizeof *probe);
+    const eg_condition *cond = &filter->root.must.items[0];
+    const eg_payload_index *ix = index_for(c, &cond->key);
+    size_t values = cond->kind == EG_COND_MATCH_ANY ? cond->set.count : 1;
+    probe->entries = calloc(values ? values : 1, sizeof *probe->entries);
+    probe->lengths = calloc(values ? values : 1, sizeof *probe->lengths);
+    if (!probe->entries || !probe->lengths) {
+        lv_index_probe_free(probe);
+        return eg_error_set(err, EG_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < values; i++) {
+        unsigned char *entry = probe->entries[i];
+        size_t n = index_prefix(c->number, ix, entry);
+        if (cond->kind == EG_COND_MATCH_ANY) {
+            n += encode_keyword(cond->set.keywords[i].text, cond->set.keywords[i].len, entry + n);
+        } else if (cond->value.type == EG_MATCH_KEYWORD) {
+            n += encode_keyword(cond->value.keyword.text, cond->value.keyword.len, entry + n);
+        } else {
+            entry[n++] = cond->value.boolean;
+        }
+        probe->lengths[probe->count++] = n;
+    }
+    return EG_OK;
+}
+
+eg_status lv_index_probe_matches(local_vectors *lv, MDB_txn *txn, const lv_index_probe *probe,
+                                 const unsigned char point_key[POINT_KEY_SIZE], bool *match, eg_error *err) {
+    *match = false;
+    for (size_t i = 0; i < probe->count && !*match; i++) {
+        unsigned char key[INDEX_KEY_MAX];
+        memcpy(key, probe->entries[i], probe->lengths[i]);
+        memcpy(key + probe->lengths[i], point_key, POINT_KEY_SIZE);
+        MDB_val k = {probe->lengths[i] + POINT_KEY_SIZE, key}, v;
+        int rc = mdb_get(txn, lv->pindex, &k, &v);
+        if (rc && rc != MDB_NOTFOUND) return lv_mdb_error(lv, rc, "read payload index", err);
+        *match = rc == 0;
+    }
+    return EG_OK;
+}
+
+void lv_index_probe_free(lv_index_probe *probe) {
+    free(probe->entries);
+    free(probe->lengths);
+    memset(probe, 0, sizeof *probe);
 }

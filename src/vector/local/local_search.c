@@ -153,7 +153,8 @@ static eg_status use_index(local_vectors *lv, MDB_txn *txn, const local_collecti
 typedef struct walk_check {
     scorer *s;
     const eg_filter *filter;
-    eg_status st; /* the first read error, which ends the search with it */
+    const lv_index_probe *probe; /* the filter tested through its index, when it answers it exactly; else NULL */
+    eg_status st;                /* the first read error, which ends the search with it */
     eg_error *err;
 } walk_check;
 
@@ -165,6 +166,12 @@ static bool accept_point(void *ctx, uint32_t slot) {
         point_key[0] == LV_EMPTY_SLOT)
         return false; /* not in this snapshot: a write the index has seen first */
     if (!w->filter) return true;
+    if (w->probe) {
+        bool match;
+        eg_status st = lv_index_probe_matches(w->s->lv, w->s->txn, w->probe, point_key, &match, w->err);
+        if (st) w->st = st;
+        return st == EG_OK && match;
+    }
     unsigned char key[ROW_KEY_SIZE];
     lv_collection_prefix(w->s->c->number, key);
     memcpy(key + 4, point_key, POINT_KEY_SIZE);
@@ -187,8 +194,8 @@ static bool accept_point(void *ctx, uint32_t slot) {
  * (*in_step); with it, every point is checked, and results are named and scored from the snapshot. A float
  * index scores with the very vectors the store holds, so its scores are exact; an int8 index's candidates are
  * always scored again from the snapshot's stored floats (the rescoring). */
-static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const eg_filter *filter, bool validate,
-                      bool *in_step, eg_error *err) {
+static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const eg_filter *filter,
+                      const lv_index_probe *probe, bool validate, bool *in_step, eg_error *err) {
     bool rescore = validate || s->c->config.quantization == EG_QUANTIZATION_INT8;
     eg_hnsw_hit *hits = malloc(want * sizeof *hits);
     unsigned char(*keys)[POINT_KEY_SIZE] = malloc(want * POINT_KEY_SIZE);
@@ -196,7 +203,7 @@ static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const
         free(hits), free(keys);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    walk_check w = {s, filter, EG_OK, err};
+    walk_check w = {s, filter, probe, EG_OK, err};
     size_t found = 0;
     eg_status st = lv_ann_search(s->lv, s->c, version, s->query, want, ef, filter || validate ? accept_point : NULL, &w,
                                  hits, keys, &found, in_step, err);
@@ -225,8 +232,8 @@ static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const
 /* The index's best k candidates into s->top: a walk trusting the index when it held this snapshot's version
  * throughout, else a second walk checking every point against the snapshot, so that a write landing meanwhile
  * never costs results. */
-static eg_status score_approximate(scorer *s, const eg_search_params *params, const eg_filter *filter, size_t k,
-                                   eg_error *err) {
+static eg_status score_approximate(scorer *s, const eg_search_params *params, const eg_filter *filter,
+                                   const lv_index_probe *probe, size_t k, eg_error *err) {
     uint64_t version;
     eg_status st = lv_version_get(s->lv, s->txn, s->c->number, &version, err);
     if (st) return st;
@@ -235,8 +242,8 @@ static eg_status score_approximate(scorer *s, const eg_search_params *params, co
     size_t ef = params->hnsw_ef ? params->hnsw_ef : EG_HNSW_EF_DEFAULT;
     if (ef < want) ef = want;
     bool in_step = false;
-    st = walk(s, version, want, ef, filter, false, &in_step, err);
-    return st || in_step ? st : walk(s, version, want, ef, filter, true, &in_step, err);
+    st = walk(s, version, want, ef, filter, probe, false, &in_step, err);
+    return st || in_step ? st : walk(s, version, want, ef, filter, probe, true, &in_step, err);
 }
 
 /* ---- ranking -------------------------------------------------------------------------------------------- */
@@ -260,12 +267,16 @@ static eg_status rank_dense(local_vectors *lv, MDB_txn *txn, const local_collect
     bool approximate = false, few = false; /* few: the filter's candidates, all in `candidates` */
     lv_key_list candidates = {0};
     eg_status st = params->exact ? EG_OK : use_index(lv, txn, c, filter, &approximate, &candidates, &few, err);
+    lv_index_probe probe = {0};
+    bool probing = st == EG_OK && approximate && filter && candidates.exact;
+    if (probing) st = lv_index_probe_init(c, filter, &probe, err);
     if (st == EG_OK)
-        st = approximate ? score_approximate(&s, params, filter, k, err)
+        st = approximate ? score_approximate(&s, params, filter, probing ? &probe : NULL, k, err)
              : few       ? lv_for_each_candidate(lv, txn, filter, &candidates, score_match, &s, err)
              : filter    ? lv_for_each_match(lv, txn, c, filter, NULL, score_match, &s, err)
                          : score_all(&s, err);
     lv_key_list_free(&candidates);
+    lv_index_probe_free(&probe);
     free(query), free(aligned);
     if (st) {
         eg_topk_free(&s.top);

@@ -37,6 +37,7 @@
 #define LOCAL_VECTORS_FORMAT 2u
 #define POINT_KEY_SIZE 17
 #define ROW_KEY_SIZE (4 + POINT_KEY_SIZE)
+#define INDEX_ENTRY_MAX (4 + 1 + 255 + 1 + 2 + 200 + POINT_KEY_SIZE) /* a pindex key at its longest (local_index.c) */
 
 typedef struct lv_ann lv_ann;
 typedef struct lv_config_cache lv_config_cache;
@@ -203,6 +204,22 @@ typedef struct lv_key_list {
 eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_collection *c, const eg_filter *filter,
                               bool *used, lv_key_list *out, eg_error *err);
 eg_status lv_key_list_push(lv_key_list *l, const unsigned char key[ROW_KEY_SIZE], eg_error *err);
+
+/* A filter the indexes answer exactly (lv_key_list.exact), tested point by point without reading payloads: one
+ * lookup of the index entry (value, point) per value the condition accepts. For a graph walk meeting points one at
+ * a time, where collecting every candidate first would cost more than the walk. */
+typedef struct lv_index_probe {
+    unsigned char (*entries)[INDEX_ENTRY_MAX]; /* each value's entry key without the point key */
+    size_t *lengths;
+    size_t count;
+} lv_index_probe;
+
+/* Prepares the probe of a filter lv_index_candidates found exact. */
+eg_status lv_index_probe_init(const local_collection *c, const eg_filter *filter, lv_index_probe *probe, eg_error *err);
+/* Whether the point (its 17-byte point key) matches, in this transaction's snapshot. */
+eg_status lv_index_probe_matches(local_vectors *lv, MDB_txn *txn, const lv_index_probe *probe,
+                                 const unsigned char point_key[POINT_KEY_SIZE], bool *match, eg_error *err);
+void lv_index_probe_free(lv_index_probe *probe);
 void lv_key_list_free(lv_key_list *l);
 
 /* Visits the points of a collection matching filter (NULL: all), in id order, from row key `start` (NULL: the
