@@ -248,8 +248,25 @@ static eg_status build(local_vectors *lv, const local_collection *c, eg_error *e
     return st;
 }
 
+/* The caller's accept, given the point key the index holds for each label. */
+typedef struct keyed_accept {
+    ann_entry *e;
+    lv_ann_accept accept;
+    void *ctx;
+} keyed_accept;
+
+static bool accept_with_key(void *ctx, uint32_t label) {
+    keyed_accept *k = ctx;
+    unsigned char key[POINT_KEY_SIZE];
+    pthread_mutex_lock(&k->e->keys_lock);
+    if (label < k->e->keys_cap) memcpy(key, k->e->keys[label], POINT_KEY_SIZE);
+    else key[0] = LV_EMPTY_SLOT;
+    pthread_mutex_unlock(&k->e->keys_lock);
+    return k->accept(k->ctx, label, key);
+}
+
 eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t snapshot_version, const float *query,
-                        size_t k, size_t ef, bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
+                        size_t k, size_t ef, lv_ann_accept accept, void *ctx, eg_hnsw_hit *out,
                         unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, bool *in_step, eg_error *err) {
     lv_ann *a = lv->ann;
     for (int attempt = 0;; attempt++) {
@@ -258,7 +275,8 @@ eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t s
         eg_status st = EG_OK;
         if (e) {
             uint64_t before = atomic_load(&e->applied);
-            st = eg_hnsw_search(e->hnsw, query, k, ef, accept, ctx, out, found, err);
+            keyed_accept keyed = {e, accept, ctx};
+            st = eg_hnsw_search(e->hnsw, query, k, ef, accept ? accept_with_key : NULL, &keyed, out, found, err);
             *in_step = before == snapshot_version && atomic_load(&e->applied) == snapshot_version;
         }
         if (e && st == EG_OK) {

@@ -315,7 +315,7 @@ eg_status lv_index_candidates(local_vectors *lv, MDB_txn *txn, const local_colle
         if (st) return st;
     }
     out->exact = out->exact && *used;
-    if (!*used) return EG_OK;
+    if (!*used || out->truncated) return EG_OK; /* a truncated list only says "at least limit": left unsorted */
     if (out->count > 1) qsort(out->keys, out->count, sizeof *out->keys, compare_keys);
     size_t unique = 0;
     for (size_t i = 0; i < out->count; i++)

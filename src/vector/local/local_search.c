@@ -148,23 +148,27 @@ static eg_status use_index(local_vectors *lv, MDB_txn *txn, const local_collecti
     return st;
 }
 
-/* What a graph walk checks on each point it meets, against this search's snapshot: that the snapshot holds a
- * point in that slot and, with a filter, that the point matches it. */
+/* What a graph walk checks on each point it meets: with a filter, that the point matches it; and in the walk
+ * that validates, that this search's snapshot holds a point in that slot. The first walk trusts the point key the
+ * index holds for the slot (its results count only if the index turns out to have held the snapshot's version
+ * throughout), so an indexed filter is tested without reading the point at all. */
 typedef struct walk_check {
     scorer *s;
     const eg_filter *filter;
     const lv_index_probe *probe; /* the filter tested through its index, when it answers it exactly; else NULL */
-    eg_status st;                /* the first read error, which ends the search with it */
+    bool validate;
+    eg_status st; /* the first read error, which ends the search with it */
     eg_error *err;
 } walk_check;
 
-static bool accept_point(void *ctx, uint32_t slot) {
+static bool accept_point(void *ctx, uint32_t slot, const unsigned char index_key[POINT_KEY_SIZE]) {
     walk_check *w = ctx;
-    const unsigned char *point_key;
+    const unsigned char *point_key = index_key;
     const float *vector;
-    if (w->st != EG_OK || lv_slot_read(w->s->lv, w->s->txn, w->s->c, slot, &point_key, &vector, NULL) != EG_OK ||
-        point_key[0] == LV_EMPTY_SLOT)
-        return false; /* not in this snapshot: a write the index has seen first */
+    if (w->st != EG_OK) return false;
+    if (w->validate && lv_slot_read(w->s->lv, w->s->txn, w->s->c, slot, &point_key, &vector, NULL) != EG_OK)
+        return false;
+    if (point_key[0] == LV_EMPTY_SLOT) return false; /* not in this snapshot: a write the index has seen first */
     if (!w->filter) return true;
     if (w->probe) {
         bool match;
@@ -203,7 +207,7 @@ static eg_status walk(scorer *s, uint64_t version, size_t want, size_t ef, const
         free(hits), free(keys);
         return eg_error_set(err, EG_INTERNAL, "out of memory");
     }
-    walk_check w = {s, filter, probe, EG_OK, err};
+    walk_check w = {s, filter, probe, validate, EG_OK, err};
     size_t found = 0;
     eg_status st = lv_ann_search(s->lv, s->c, version, s->query, want, ef, filter || validate ? accept_point : NULL, &w,
                                  hits, keys, &found, in_step, err);

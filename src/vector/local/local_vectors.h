@@ -262,9 +262,12 @@ void lv_ann_drop(local_vectors *lv, uint32_t collection);
 uint64_t lv_ann_indexed(local_vectors *lv, uint32_t collection);
 /* eg_hnsw_search on c's index, building it first (from the latest committed points) when it has none; keys[i]
  * receives the point key of out[i] (first byte LV_EMPTY_SLOT: none, a point removed meanwhile). *in_step tells
- * whether the index held the collection's snapshot_version throughout the walk (no write landed in between). */
+ * whether the index held the collection's snapshot_version throughout the walk (no write landed in between).
+ * accept, when not NULL, is asked about each point the walk meets, with the point key the index holds for its slot
+ * (first byte LV_EMPTY_SLOT: none), which is the snapshot's when the walk turns out in step. */
+typedef bool (*lv_ann_accept)(void *ctx, uint32_t label, const unsigned char point_key[POINT_KEY_SIZE]);
 eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t snapshot_version, const float *query,
-                        size_t k, size_t ef, bool (*accept)(void *ctx, uint32_t label), void *ctx, eg_hnsw_hit *out,
+                        size_t k, size_t ef, lv_ann_accept accept, void *ctx, eg_hnsw_hit *out,
                         unsigned char (*keys)[POINT_KEY_SIZE], size_t *found, bool *in_step, eg_error *err);
 /* A slot's point key and vector, read in place from the snapshot; a slot the snapshot does not name gets a key
  * whose first byte is LV_EMPTY_SLOT and no vector. */
