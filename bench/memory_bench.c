@@ -4,7 +4,7 @@
  * usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] [--durability group|fsync|none] [--raw]
  *                               [--batch B] [--qdrant]
  *        memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] [--load-threads T] [--qdrant]
- *                                [--sessions S] [--via c|exec|both]
+ *                                [--sessions S] [--via c|exec|both] [--threads T]
  *
  * --qdrant  the vectors go to the Qdrant backend (docs/backends.md) instead of DIR/vectors: an engram serve in
  *           this process, over the folder DIR-served (same durability) on a loopback port, is the Qdrant server.
@@ -36,6 +36,9 @@
  *                       built as JSON and the answer a JSON object, as the JSON interface's users run it; both:
  *                       each query through the two in turn, alternating which goes first, one line for each
  *                       and a third with the difference of their means (what the JSON interface adds)
+ *         --threads T   then the throughput of the same recalls (eg_memory_recall) on 1 thread and on T threads
+ *                       sharing the one eg_db, alternating, 3 rounds of each, the best: recalls_per_s for each and
+ *                       their ratio
  *         Prints: memory-recall n=.. dim=.. queries=.. expand=.. load=fresh|reused load_s=.. p50_us=.. p99_us=..
  *                 mean_us=.. memories_per_query=.. neighbors_per_query=.. relationships_per_query=..
  *
@@ -421,13 +424,49 @@ static void recall_once(const recall_query *q, bool exec, recall_figures *f, siz
     else json_decref(out);
 }
 
+typedef struct recall_thread {
+    eg_db *db;
+    size_t dim, first, step, queries, sessions;
+    int hops;
+} recall_thread;
+
+static void *recall_loop(void *arg) {
+    recall_thread *t = arg;
+    float *vector = malloc(t->dim * sizeof *vector);
+    recall_figures sink = {"c", malloc(t->queries * sizeof(float))};
+    for (size_t q = t->first; q < t->queries; q += t->step) {
+        random_vector((1ull << 60) + q, vector, t->dim);
+        char session[32];
+        snprintf(session, sizeof session, "s%zu", t->sessions ? q % t->sessions : 0);
+        recall_query query = {t->db, vector, t->dim, t->hops, t->sessions ? session : NULL};
+        recall_once(&query, false, &sink, q);
+    }
+    free(sink.us);
+    free(vector);
+    return NULL;
+}
+
+/* Recalls per second with `threads` threads running the queries between them. */
+static double recall_throughput(eg_db *db, size_t threads, size_t dim, size_t queries, size_t sessions, int hops) {
+    recall_thread args[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    double t0 = now_s();
+    for (size_t t = 0; t < threads; t++) {
+        args[t] = (recall_thread){db, dim, t, threads, queries, sessions, hops};
+        pthread_create(&ids[t], NULL, recall_loop, &args[t]);
+    }
+    for (size_t t = 0; t < threads; t++) pthread_join(ids[t], NULL);
+    return (double)queries / (now_s() - t0);
+}
+
 static int run_recall(const char *dir, int argc, char **argv) {
-    size_t memories = 100000, dim = 1024, queries = 200, load_threads = 4, sessions = 0;
+    size_t memories = 100000, dim = 1024, queries = 200, load_threads = 4, sessions = 0, threads = 0;
     int hops = 1;
     bool qdrant = false, via_c = true, via_exec = false;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--qdrant") == 0) qdrant = true;
         else if (strcmp(argv[i], "--sessions") == 0) sessions = count_arg(argc, argv, &i);
+        else if (strcmp(argv[i], "--threads") == 0) threads = count_arg(argc, argv, &i);
         else if (strcmp(argv[i], "--via") == 0 && i + 1 < argc) {
             const char *via = argv[++i];
             via_c = strcmp(via, "c") == 0 || strcmp(via, "both") == 0;
@@ -501,6 +540,19 @@ static int run_recall(const char *dir, int argc, char **argv) {
                (double)f->neighbors / (double)queries, (double)f->relationships / (double)queries);
     }
     if (via_c && via_exec) printf("memory-recall exec_adds_mean_us=%.0f\n", exec_mean - c_mean);
+    if (threads > 0) {
+        if (threads > MAX_THREADS) threads = MAX_THREADS;
+        double one = 0, many = 0;
+        for (int round = 0; round < 3; round++) {
+            double a = recall_throughput(db, 1, dim, queries, sessions, hops);
+            double b = recall_throughput(db, threads, dim, queries, sessions, hops);
+            if (a > one) one = a;
+            if (b > many) many = b;
+        }
+        printf("memory-recall-threads n=%zu dim=%zu sessions=%zu expand=%d threads=1 recalls_per_s=%.0f threads=%zu "
+               "recalls_per_s=%.0f scaling=%.2f\n",
+               memories, dim, sessions, hops, one, threads, many, many / one);
+    }
     free(by_c.us);
     free(by_exec.us);
     free(vector);
@@ -515,6 +567,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: memory_bench writes DIR [--threads T] [--count N] [--dim D] "
                     "[--durability group|fsync|none] [--raw] [--batch B] [--qdrant]\n"
                     "       memory_bench recall DIR [--memories N] [--dim D] [--queries Q] [--expand E] "
-                    "[--load-threads T] [--qdrant] [--sessions S] [--via c|exec|both]\n");
+                    "[--load-threads T] [--qdrant] [--sessions S] [--via c|exec|both] [--threads T]\n");
     return 2;
 }
