@@ -18,6 +18,7 @@
  * Threads: the registry of indexes is guarded by a read-write lock: searches and writes hold it for reading while
  * they use an index (eg_hnsw does its own locking inside), and only adding or dropping an index takes it for
  * writing. */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: a write setting keys must not starve behind searches */
 #include "vector/hnsw.h"
 #include "vector/local/local_vectors.h"
 #include "util/files.h"
@@ -42,7 +43,7 @@ typedef struct ann_entry {
     eg_hnsw *hnsw;
     uint64_t file_stamp;       /* the version its saved file reflects, or NO_FILE */
     _Atomic uint64_t applied;  /* the collection version the index holds (changes as a write is applied) */
-    pthread_mutex_t keys_lock;
+    pthread_rwlock_t keys_lock; /* searches read keys (at every point a filtered walk meets), writes set them */
     unsigned char (*keys)[POINT_KEY_SIZE];
     size_t keys_cap;
     struct ann_entry *next;
@@ -87,21 +88,25 @@ static ann_entry *entry_new(uint32_t collection) {
     if (!e) return NULL;
     e->collection = collection;
     e->file_stamp = NO_FILE;
-    pthread_mutex_init(&e->keys_lock, NULL);
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&e->keys_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     return e;
 }
 
 static void entry_free(ann_entry *e) {
     if (!e) return;
     eg_hnsw_free(e->hnsw);
-    pthread_mutex_destroy(&e->keys_lock);
+    pthread_rwlock_destroy(&e->keys_lock);
     free(e->keys);
     free(e);
 }
 
 /* Sets (point_key) or clears (NULL) the key of slot; false when out of memory. */
 static bool set_key(ann_entry *e, uint32_t slot, const unsigned char *point_key) {
-    pthread_mutex_lock(&e->keys_lock);
+    pthread_rwlock_wrlock(&e->keys_lock);
     bool ok = true;
     if (slot >= e->keys_cap) {
         size_t cap = e->keys_cap ? e->keys_cap : 1024;
@@ -115,7 +120,7 @@ static bool set_key(ann_entry *e, uint32_t slot, const unsigned char *point_key)
     }
     if (ok && point_key) memcpy(e->keys[slot], point_key, POINT_KEY_SIZE);
     else if (ok) e->keys[slot][0] = LV_EMPTY_SLOT;
-    pthread_mutex_unlock(&e->keys_lock);
+    pthread_rwlock_unlock(&e->keys_lock);
     return ok;
 }
 
@@ -258,10 +263,10 @@ typedef struct keyed_accept {
 static bool accept_with_key(void *ctx, uint32_t label) {
     keyed_accept *k = ctx;
     unsigned char key[POINT_KEY_SIZE];
-    pthread_mutex_lock(&k->e->keys_lock);
+    pthread_rwlock_rdlock(&k->e->keys_lock);
     if (label < k->e->keys_cap) memcpy(key, k->e->keys[label], POINT_KEY_SIZE);
     else key[0] = LV_EMPTY_SLOT;
-    pthread_mutex_unlock(&k->e->keys_lock);
+    pthread_rwlock_unlock(&k->e->keys_lock);
     return k->accept(k->ctx, label, key);
 }
 
@@ -280,12 +285,12 @@ eg_status lv_ann_search(local_vectors *lv, const local_collection *c, uint64_t s
             *in_step = before == snapshot_version && atomic_load(&e->applied) == snapshot_version;
         }
         if (e && st == EG_OK) {
-            pthread_mutex_lock(&e->keys_lock);
+            pthread_rwlock_rdlock(&e->keys_lock);
             for (size_t i = 0; i < *found; i++) {
                 if (out[i].label < e->keys_cap) memcpy(keys[i], e->keys[out[i].label], POINT_KEY_SIZE);
                 else keys[i][0] = LV_EMPTY_SLOT;
             }
-            pthread_mutex_unlock(&e->keys_lock);
+            pthread_rwlock_unlock(&e->keys_lock);
         }
         pthread_rwlock_unlock(&a->registry_lock);
         if (e || attempt > 0) return e ? st : eg_error_set(err, EG_INTERNAL, "the index could not be kept");
