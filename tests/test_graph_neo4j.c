@@ -350,6 +350,27 @@ TEST(update_merges_null_removes_and_delete_detaches) {
     twins_close();
 }
 
+/* Every page of list_nodes (filter NULL) or find_nodes, `size` at a time, as one text (the caller frees it). */
+static char *paged_text(eg_graph *graph, eg_label label, const eg_node_text_filter *filter, size_t size) {
+    char *text = strdup("");
+    char cursor[EG_ID_MAX + 1] = "";
+    for (;;) {
+        eg_node_list page;
+        const char *after = cursor[0] ? cursor : NULL;
+        CHECK_OK(filter ? eg_graph_find_nodes(graph, label, filter, after, size, &page, &err)
+                        : eg_graph_list_nodes(graph, label, after, size, &page, &err),
+                 &err);
+        char *t = node_list_text(&page);
+        append(&text, t);
+        free(t);
+        size_t n = page.count;
+        if (n) snprintf(cursor, sizeof cursor, "%s", page.items[n - 1].id);
+        eg_node_list_free(&page);
+        if (n < size) break;
+    }
+    return text;
+}
+
 TEST(batches_are_all_or_nothing_and_lists_page_in_id_order) {
     twins_open();
     eg_node_spec specs[40];
@@ -371,22 +392,7 @@ TEST(batches_are_all_or_nothing_and_lists_page_in_id_order) {
     CHECK_COUNTS();
     for (int label = -1; label < EG_LABEL_COUNT; label++) {
         char *texts[TWINS];
-        for (int i = 0; i < TWINS; i++) {
-            texts[i] = strdup("");
-            char cursor[EG_ID_MAX + 1] = "";
-            for (;;) {
-                eg_node_list page;
-                CHECK_OK(eg_graph_list_nodes(G[i], (eg_label)label, cursor[0] ? cursor : NULL, 7, &page, &err),
-                         &err);
-                char *t = node_list_text(&page);
-                append(&texts[i], t);
-                free(t);
-                size_t n = page.count;
-                if (n) snprintf(cursor, sizeof cursor, "%s", page.items[n - 1].id);
-                eg_node_list_free(&page);
-                if (n < 7) break;
-            }
-        }
+        for (int i = 0; i < TWINS; i++) texts[i] = paged_text(G[i], (eg_label)label, NULL, 7);
         same_text(texts, __LINE__);
     }
     for (int i = 0; i < 40; i++) json_decref(props[i]);
@@ -415,22 +421,7 @@ TEST(find_nodes_finds_the_same_nodes_paging_the_same_way) {
             eg_node_text_filter f = {cases[c].text, strlen(cases[c].text), cases[c].properties,
                                      cases[c].property_count, cases[c].prefix};
             char *texts[TWINS];
-            for (int i = 0; i < TWINS; i++) {
-                texts[i] = strdup("");
-                char cursor[EG_ID_MAX + 1] = "";
-                for (;;) {
-                    eg_node_list page;
-                    CHECK_OK(eg_graph_find_nodes(G[i], (eg_label)label, &f, cursor[0] ? cursor : NULL, 3, &page, &err),
-                             &err);
-                    char *t = node_list_text(&page);
-                    append(&texts[i], t);
-                    free(t);
-                    size_t n = page.count;
-                    if (n) snprintf(cursor, sizeof cursor, "%s", page.items[n - 1].id);
-                    eg_node_list_free(&page);
-                    if (n < 3) break;
-                }
-            }
+            for (int i = 0; i < TWINS; i++) texts[i] = paged_text(G[i], (eg_label)label, &f, 3);
             same_text(texts, __LINE__);
         }
     }

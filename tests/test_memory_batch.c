@@ -100,22 +100,6 @@ static size_t count_relationships(eg_db *db, const char *id, eg_direction dir) {
     return n;
 }
 
-static bool consistent(eg_db *db) {
-    json_t *report = NULL;
-    eg_status st = eg_memory_check(db, false, &report, &err);
-    CHECK_OK(st, &err);
-    bool ok = st == EG_OK && json_is_true(json_object_get(report, "consistent")) &&
-              json_array_size(json_object_get(report, "orphans")) == 0;
-    if (!ok && report) {
-        char *text = json_dumps(report, JSON_COMPACT);
-        fprintf(stderr, "  check: %s\n", text);
-        free(text);
-    }
-    json_decref(report);
-    return ok;
-}
-
-
 /* The memory every test starts from: entity "1", the batches' target outside themselves. */
 static void prepare(eg_db *db) {
     float v[DIM];
@@ -139,7 +123,7 @@ static void refused(eg_db *db, const batch *b, eg_status expected, const char *p
     CHECK(strcmp(before, after) == 0);
     free(before);
     free(after);
-    CHECK(consistent(db));
+    CHECK(test_consistent_after(db, false));
 }
 
 TEST(a_connected_batch_is_created_whole_with_relationships_inside_and_out) {
@@ -176,7 +160,7 @@ TEST(a_connected_batch_is_created_whole_with_relationships_inside_and_out) {
     CHECK(strcmp(json_string_value(json_object_get(n.properties, "sessionId")), "s1") == 0);
     CHECK(json_integer_value(json_object_get(n.properties, "created_at")) == 1700000000000);
     eg_node_clear(&n);
-    CHECK(consistent(db));
+    CHECK(test_consistent_after(db, false));
 
     /* The same batch again: every item a repeat, nothing written. */
     char *before = test_memory_snapshot(db);
@@ -194,7 +178,7 @@ TEST(a_connected_batch_is_created_whole_with_relationships_inside_and_out) {
     CHECK_OK(eg_memory_batch_create(db, more.specs, more.count, NULL, &err), &err);
     CHECK(test_has_point(db, eg_memory_collection(EG_MEMORY_ENTITY), "5") && test_has_node(db, "5") &&
           count_relationships(db, "2", EG_DIR_IN) == 2);
-    CHECK(consistent(db));
+    CHECK(test_consistent_after(db, false));
 
     /* An empty batch does nothing and succeeds. */
     CHECK_OK(eg_memory_batch_create(db, NULL, 0, NULL, &err), &err);
@@ -217,7 +201,7 @@ TEST(a_large_batch_spans_several_graph_batches) {
     CHECK(nodes == BIG + 1 && points == BIG + 1); /* and "1" */
     CHECK(count_relationships(db, "1", EG_DIR_IN) == 1 && count_relationships(db, b.ids[BIG - 1], EG_DIR_OUT) == 1);
     CHECK(count_relationships(db, b.ids[10], EG_DIR_OUT) == 2 && count_relationships(db, b.ids[11], EG_DIR_IN) == 2);
-    CHECK(consistent(db));
+    CHECK(test_consistent_after(db, false));
     batch_free(&b);
     eg_close(db);
 }
@@ -303,7 +287,7 @@ TEST(every_bad_batch_is_refused_naming_its_item_and_changes_nothing) {
     /* Fixed, it goes through. */
     snprintf(b.ids[2], sizeof b.ids[2], "103");
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
-    CHECK(test_has_node(db, "100") && test_has_node(db, "101") && test_has_node(db, "103") && consistent(db));
+    CHECK(test_has_node(db, "100") && test_has_node(db, "101") && test_has_node(db, "103") && test_consistent_after(db, false));
     batch_free(&b);
     eg_close(db);
 }
@@ -339,7 +323,7 @@ TEST(a_store_failing_part_way_undoes_the_whole_batch) {
         if (st != EG_UNAVAILABLE) fprintf(stderr, "  with %s: %s %s\n", rules[r], eg_status_name(st), err.message);
         char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0);
-        CHECK(consistent(db));
+        CHECK(test_consistent_after(db, false));
         free(before), free(after);
         batch_free(&b);
         eg_close(db);
@@ -378,9 +362,9 @@ TEST(an_undo_that_fails_freezes_every_id_of_the_batch_until_repaired) {
     CHECK(json_array_size(json_object_get(report, "resolved")) == 1 &&
           json_array_size(json_object_get(report, "repaired")) >= 2);
     json_decref(report);
-    CHECK(consistent(db) && !test_has_point(db, EG_MEMORY_EPISODE, "200") && !test_has_node(db, "201"));
+    CHECK(test_consistent_after(db, false) && !test_has_point(db, EG_MEMORY_EPISODE, "200") && !test_has_node(db, "201"));
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
-    CHECK(consistent(db) && test_has_node(db, "200") && count_relationships(db, "201", EG_DIR_OUT) == 1);
+    CHECK(test_consistent_after(db, false) && test_has_node(db, "200") && count_relationships(db, "201", EG_DIR_OUT) == 1);
     batch_free(&b);
     eg_close(db);
 }
@@ -436,7 +420,7 @@ TEST(overlapping_batches_and_single_creates_run_together) {
     for (int i = 0; i < 4; i++) CHECK(r[i].failures == 0);
     uint64_t nodes = 0;
     CHECK_OK(eg_graph_count_nodes(eg_db_graph(db), EG_LABEL_ENTITY, &nodes, &err), &err);
-    CHECK(nodes == POOL + 1 && count_relationships(db, "1", EG_DIR_IN) == POOL && consistent(db));
+    CHECK(nodes == POOL + 1 && count_relationships(db, "1", EG_DIR_IN) == POOL && test_consistent_after(db, false));
     eg_close(db);
 }
 
@@ -472,7 +456,7 @@ TEST(with_the_graph_down_a_batch_is_queued_and_lands_when_it_heals) {
         if (!landed) sleep_ms(10);
     }
     CHECK(landed);
-    CHECK(consistent(db));
+    CHECK(test_consistent_after(db, false));
     /* A repeat while nothing is queued any more: nothing to write. */
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
     batch_free(&b);
@@ -491,7 +475,7 @@ TEST(exec_batch_create_memories) {
     CHECK(strcmp(test_response_code(r), "ok") == 0 && json_array_size(ids) == 3);
     CHECK(strcmp(json_string_value(json_array_get(ids, 0)), "7") == 0);
     CHECK(json_string_length(json_array_get(ids, 2)) == 36); /* a fresh UUID */
-    CHECK(count_relationships(db, "8", EG_DIR_OUT) == 1 && consistent(db));
+    CHECK(count_relationships(db, "8", EG_DIR_OUT) == 1 && test_consistent_after(db, false));
     json_decref(r);
 
     static const struct {
@@ -592,7 +576,7 @@ static void one_crash(const char *faults, const char *recovery_faults, bool comm
     count_batch(db, &whole, &any);
     bool all_or_none = committed ? whole == BIG && any == BIG : any == 0;
     CHECK(all_or_none);
-    CHECK(consistent(db));
+    CHECK(test_consistent_after(db, false));
     if (!committed) {
         char *after = test_memory_snapshot(db);
         CHECK(strcmp(before, after) == 0);
@@ -607,7 +591,7 @@ static void one_crash(const char *faults, const char *recovery_faults, bool comm
     CHECK_OK(eg_memory_batch_create(db, b.specs, b.count, NULL, &err), &err);
     batch_free(&b);
     count_batch(db, &whole, &any);
-    CHECK(whole == BIG && consistent(db));
+    CHECK(whole == BIG && test_consistent_after(db, false));
     free(before);
     eg_close(db);
 }
@@ -727,7 +711,7 @@ TEST(batches_killed_at_random_moments_are_whole_or_absent) {
         } else if (acked_any) {
             next = last_acked + 1;
         }
-        CHECK(consistent(db));
+        CHECK(test_consistent_after(db, false));
         eg_close(db);
     }
     fprintf(stderr, "  %d kills, %u of them with a batch in flight; %u batches written\n", RANDOM_KILLS, mid_batch,

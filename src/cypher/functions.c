@@ -4,6 +4,7 @@
  * Cypher; a function engram does not know is a SyntaxError naming it. Almost every function returns null for a
  * null argument. */
 #include "cypher/executor_internal.h"
+#include "util/utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -91,21 +92,7 @@ static bool change_case(cy_run *run, const eg_ps_value *v, bool upper, eg_ps_val
             cp = upper ? towupper_l(cp, utf8_locale) : towlower_l(cp, utf8_locale);
         else if (cp < 0x80)
             cp = (wint_t)(upper ? toupper((int)cp) : tolower((int)cp));
-        if (cp < 0x80)
-            buffer[o++] = (char)cp;
-        else if (cp < 0x800) {
-            buffer[o++] = (char)(0xC0 | (cp >> 6));
-            buffer[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            buffer[o++] = (char)(0xE0 | (cp >> 12));
-            buffer[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buffer[o++] = (char)(0x80 | (cp & 0x3F));
-        } else {
-            buffer[o++] = (char)(0xF0 | (cp >> 18));
-            buffer[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            buffer[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buffer[o++] = (char)(0x80 | (cp & 0x3F));
-        }
+        o += eg_utf8_encode((uint32_t)cp, buffer + o);
     }
     bool ok = cy_string(run, buffer, o, out);
     free(buffer);

@@ -3,6 +3,7 @@
  * checked here (the sign is the parser's, so -9223372036854775808 still fits), identifiers plain and backquoted,
  * and parameters. Lines and columns count characters, not bytes, as an editor would show them. */
 #include "cypher/lexer.h"
+#include "util/utf8.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -95,29 +96,6 @@ static int hex_value(int ch) {
     return -1;
 }
 
-static size_t put_utf8(char *out, uint32_t cp) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* The hex digits of \uXXXX or \UXXXXXXXX after the letter; -1 when they are not all there. */
 static int64_t read_hex_digits(cy_lexer *lx, int digits) {
     int64_t value = 0;
@@ -177,7 +155,7 @@ static bool read_escape(cy_lexer *lx, cy_position backslash, char *out, size_t *
     if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
         return fail(lx, backslash, "Invalid input: the escape names no Unicode character (U+%llX)",
                     (unsigned long long)cp);
-    *out_len += put_utf8(out + *out_len, (uint32_t)cp);
+    *out_len += eg_utf8_encode((uint32_t)cp, out + *out_len);
     return true;
 }
 

@@ -1,6 +1,7 @@
 /* text_search.c — case-insensitive substring search and its JSON-text pre-filter (text_search.h). */
 #define _GNU_SOURCE /* memmem */
 #include "util/text_search.h"
+#include "util/utf8.h"
 
 #include <locale.h>
 #include <pthread.h>
@@ -31,55 +32,18 @@ static void fold_init(void) {
     }
 }
 
-/* The UTF-8 sequence at s (n bytes left): its length (0 when it is not one) and code point. */
-static size_t decode(const unsigned char *s, size_t n, unsigned *cp) {
-    unsigned char c = s[0];
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    unsigned v = len == 1 ? c : len == 2 ? c & 0x1fu : len == 3 ? c & 0x0fu : c & 0x07u;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80) return 0;
-        v = (v << 6) | (s[k] & 0x3fu);
-    }
-    *cp = v;
-    return len;
-}
-
-static size_t encode(unsigned cp, char *out) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Folds into out, which has room for 2 * length bytes (a folded form is at most one byte longer than its
  * original, which is at least two); returns the bytes written. */
 static size_t fold_into(const char *s, size_t length, char *out) {
     size_t o = 0;
     for (size_t i = 0; i < length;) {
-        unsigned cp;
-        size_t len = decode((const unsigned char *)s + i, length - i, &cp);
+        uint32_t cp;
+        size_t len = eg_utf8_decode((const unsigned char *)s + i, length - i, &cp);
         if (len == 0) {
             out[o++] = s[i++];
             continue;
         }
-        o += encode(fold_code_point(cp), out + o);
+        o += eg_utf8_encode(fold_code_point(cp), out + o);
         i += len;
     }
     return o;
@@ -106,8 +70,8 @@ bool eg_text_query_init(eg_text_query *q, const char *text, size_t length) {
     const unsigned char *f = (const unsigned char *)q->folded;
     size_t start = 0;
     for (size_t i = 0; i <= q->folded_length;) {
-        unsigned cp = 0;
-        size_t len = i < q->folded_length ? decode(f + i, q->folded_length - i, &cp) : 0;
+        uint32_t cp = 0;
+        size_t len = i < q->folded_length ? eg_utf8_decode(f + i, q->folded_length - i, &cp) : 0;
         if (len && findable(cp)) {
             i += len;
             continue;
