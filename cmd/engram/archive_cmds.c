@@ -4,14 +4,13 @@
  * print their results as text, or with --json as exec's result. One cli_command, "archive", whose build reads the
  * subcommand and records it under the request's "cli" member for print. */
 #include "cli_args.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char archive_help[] =
     "usage: engram archive run --older-than AGE [--type T] [--limit N] [--session S] [--field F] [--json]\n"
@@ -239,44 +238,7 @@ static void print_json(json_t *value) {
     free(text);
 }
 
-/* The progress of `archive run` on stderr. On a terminal, one line redrawn in place, at most every 100 ms (the
- * last state always); elsewhere (a log file, a pipe) plain lines, since a redrawn line would be one unreadable
- * line of carriage returns: one per 10% or per 1000 memories, whichever comes first, and the last. */
-typedef struct progress {
-    bool tty;
-    bool drawn;             /* tty: the bar is on screen (it needs a newline at the end) */
-    struct timespec drawn_at;
-    uint64_t next_line;     /* plain: the count at which the next line is due */
-} progress;
-
-#define BAR_WIDTH 30
-#define REDRAW_NS 100000000LL
-
-static void on_progress(void *ctx, uint64_t done, uint64_t total) {
-    progress *p = ctx;
-    if (total == 0) return; /* the archive reports 1 <= done <= total; nothing else can be drawn */
-    if (p->tty) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long long since = (now.tv_sec - p->drawn_at.tv_sec) * 1000000000LL + (now.tv_nsec - p->drawn_at.tv_nsec);
-        if (p->drawn && done < total && since < REDRAW_NS) return;
-        char bar[BAR_WIDTH + 1];
-        size_t filled = (size_t)(done * BAR_WIDTH / total);
-        memset(bar, '#', filled);
-        memset(bar + filled, '.', BAR_WIDTH - filled);
-        bar[BAR_WIDTH] = '\0';
-        fprintf(stderr, "\rarchiving [%s] %" PRIu64 "/%" PRIu64, bar, done, total);
-        fflush(stderr);
-        p->drawn = true;
-        p->drawn_at = now;
-        return;
-    }
-    if (done < p->next_line && done < total) return;
-    uint64_t step = (total + 9) / 10;
-    if (step > 1000) step = 1000;
-    fprintf(stderr, "archiving: %" PRIu64 "/%" PRIu64 " (%" PRIu64 "%%)\n", done, total, done * 100 / total);
-    p->next_line = (done / step + 1) * step;
-}
+static void on_progress(void *ctx, uint64_t done, uint64_t total) { cli_progress_show(ctx, done, total); }
 
 static int print_run(eg_db *db, json_t *cli) {
     eg_memory_type type = EG_MEMORY_EPISODE;
@@ -285,7 +247,7 @@ static int print_run(eg_db *db, json_t *cli) {
         fprintf(stderr, "engram: %s (%s)\n", err.message, eg_status_name(err.code));
         return EXIT_FAILED;
     }
-    progress shown = {.tty = isatty(STDERR_FILENO) == 1};
+    cli_progress shown = cli_progress_start("archiving", "", true);
     eg_archive_request request = {
         .type = type,
         .older_than_days = json_real_value(json_object_get(cli, "days")),
@@ -297,7 +259,7 @@ static int print_run(eg_db *db, json_t *cli) {
     };
     eg_archive_result done = {0};
     eg_status st = eg_archive_older_than(db, &request, &done, &err);
-    if (shown.drawn) fputc('\n', stderr);
+    cli_progress_end(&shown);
     if (st != EG_OK && done.archived == 0 && done.failed == 0) { /* the run itself failed, not one memory */
         fprintf(stderr, "engram: %s (%s)\n", err.message, eg_status_name(st));
         return EXIT_FAILED;

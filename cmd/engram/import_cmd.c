@@ -8,6 +8,7 @@
  * the rest is imported. Exit status 0 when every line was good, 1 when some were not (or the store failed), 2 on
  * a usage error. */
 #include "cli.h"
+#include "progress.h"
 
 #include "mcp/mcp.h"
 
@@ -15,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 const char cli_import_help[] =
     "usage: engram [--data DIR] import-mcp-memory FILE.jsonl [--data DIR]\n"
@@ -128,24 +127,6 @@ static bool import_line(const eg_mcp_backend *backend, const char *text, size_t 
     return ok;
 }
 
-/* A bar redrawn in place at most every 100 ms, only on a terminal: a log gets the summary alone. */
-static void show_progress(bool tty, size_t done, size_t total, struct timespec *drawn_at, bool *drawn) {
-    if (!tty || total == 0) return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long since = (now.tv_sec - drawn_at->tv_sec) * 1000000000LL + (now.tv_nsec - drawn_at->tv_nsec);
-    if (*drawn && done < total && since < 100000000LL) return;
-    char bar[31];
-    size_t filled = done * 30 / total;
-    memset(bar, '#', filled);
-    memset(bar + filled, '.', 30 - filled);
-    bar[30] = '\0';
-    fprintf(stderr, "\rimporting [%s] %zu/%zu lines", bar, done, total);
-    fflush(stderr);
-    *drawn = true;
-    *drawn_at = now;
-}
-
 int cli_import_mcp_memory(int argc, char **argv, const char *data, const eg_options *options) {
     const char *file = NULL;
     for (int i = 0; i < argc; i++) {
@@ -190,18 +171,18 @@ int cli_import_mcp_memory(int argc, char **argv, const char *data, const eg_opti
     eg_mcp_backend backend = eg_mcp_local_backend(db);
     counts c = {0};
     size_t line = 0;
-    bool tty = isatty(STDERR_FILENO) == 1, drawn = false;
-    struct timespec drawn_at = {0, 0};
+    /* Only on a terminal: a log gets the summary alone. */
+    cli_progress shown = cli_progress_start("importing", " lines", false);
     while ((len = getline(&text, &cap, in)) >= 0) {
         line++;
         while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = '\0';
         /* The reference skips blank lines (only white space) when it loads the file. */
         if (strspn(text, " \t\v\f") == (size_t)len) continue;
         if (!import_line(&backend, text, line, &c)) c.bad++;
-        show_progress(tty, line, total, &drawn_at, &drawn);
+        cli_progress_show(&shown, line, total);
     }
-    show_progress(tty, total, total, &drawn_at, &drawn);
-    if (drawn) fputc('\n', stderr);
+    cli_progress_show(&shown, total, total);
+    cli_progress_end(&shown);
     bool read_failed = ferror(in);
     free(text);
     fclose(in);

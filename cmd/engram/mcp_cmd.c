@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #define WORKERS 4         /* tool calls run at once */
 #define QUEUED_MAX 1024   /* tool calls read and not yet begun; the reader waits past it */
+#define PARSE_ERROR (-32700) /* JSON-RPC's code for text that is not JSON */
 #define LINE_MAX_BYTES ((size_t)EG_EXEC_LINE_MAX) /* the same bound as `engram exec` */
 
 const char cli_mcp_help[] =
@@ -172,16 +172,6 @@ static bool needs_worker(json_t *message) {
     return method && strcmp(method, "tools/call") == 0 && json_object_get(message, "id");
 }
 
-static json_t *parse_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *parse_error(const char *fmt, ...) {
-    char message[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
-    /* The message quotes jansson's words and numbers only, which are ASCII: the cut cannot split a character. */
-    return json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700, "message", message);
-}
 
 static void take_line(server *s, char *line, size_t len) {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) len--;
@@ -190,7 +180,8 @@ static void take_line(server *s, char *line, size_t len) {
     /* JSON_ALLOW_NUL: "\u0000" is valid JSON, and a client may send it in any string. */
     json_t *message = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!message) {
-        write_answer(s, parse_error("parse error: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column));
+        write_answer(s, eg_mcp_error(NULL, PARSE_ERROR, "parse error: %s (line %d, column %d)", jerr.text, jerr.line,
+                                     jerr.column));
         return;
     }
     const char *method = json_string_value(json_object_get(message, "method"));
@@ -247,7 +238,8 @@ static bool read_input(server *s, int stop_fd) {
         char *newline;
         while ((newline = memchr(buf + scanned, '\n', len - scanned))) {
             size_t line_len = (size_t)(newline - buf);
-            if (overlong) write_answer(s, parse_error("the line is longer than %zu bytes", LINE_MAX_BYTES));
+            if (overlong)
+                write_answer(s, eg_mcp_error(NULL, PARSE_ERROR, "the line is longer than %zu bytes", LINE_MAX_BYTES));
             else take_line(s, buf, line_len);
             overlong = false;
             memmove(buf, newline + 1, len - line_len - 1);

@@ -79,6 +79,10 @@ void eg_mcp_session_free(eg_mcp_session *session);
  * a notifications/cancelled for one in flight makes its answer be dropped (returns NULL for it). */
 json_t *eg_mcp_handle(eg_mcp_session *session, json_t *message);
 
+/* A JSON-RPC error response to the request whose id is id (NULL: null, for a message whose id could not be read,
+ * as transports answer what they cannot parse), the message printf-style; NULL when memory runs out. */
+json_t *eg_mcp_error(json_t *id, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The protocol revisions this server speaks, newest first (initialize answers the client's when it is one of
  * them, else the newest). */
 const char *const *eg_mcp_protocol_versions(size_t *count);

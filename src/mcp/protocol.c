@@ -93,7 +93,7 @@ static json_t *success(json_t *id, json_t *result) {
     return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(), "result", result);
 }
 
-static json_t *failure(json_t *id, int code, const char *fmt, ...) {
+json_t *eg_mcp_error(json_t *id, int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *message = vformat(fmt, ap);
@@ -124,13 +124,13 @@ static const char *negotiated(eg_mcp_session *s) {
 static json_t *initialize(eg_mcp_session *s, json_t *id, json_t *params) {
     json_t *asked = json_object_get(params, "protocolVersion");
     if (!json_is_string(asked))
-        return failure(id, INVALID_PARAMS, "initialize needs params.protocolVersion (a string such as \"%s\")",
+        return eg_mcp_error(id, INVALID_PARAMS, "initialize needs params.protocolVersion (a string such as \"%s\")",
                        versions[0]);
     json_t *capabilities = json_object_get(params, "capabilities"), *client = json_object_get(params, "clientInfo");
     if (capabilities && !json_is_object(capabilities))
-        return failure(id, INVALID_PARAMS, "initialize: params.capabilities must be an object");
+        return eg_mcp_error(id, INVALID_PARAMS, "initialize: params.capabilities must be an object");
     if (client && !json_is_object(client))
-        return failure(id, INVALID_PARAMS, "initialize: params.clientInfo must be an object");
+        return eg_mcp_error(id, INVALID_PARAMS, "initialize: params.clientInfo must be an object");
     /* The client's revision when this server speaks it; else the newest, which the client may accept or hang up
      * on (the spec's negotiation). A second initialize negotiates again: a client that reconnects over the same
      * stdio pipe starts afresh. */
@@ -148,7 +148,7 @@ static json_t *initialize(eg_mcp_session *s, json_t *id, json_t *params) {
 static json_t *list_tools(json_t *id, json_t *params) {
     /* Every tool fits in one page, so no cursor was ever given out: one sent back is not ours. */
     if (json_object_get(params, "cursor"))
-        return failure(id, INVALID_PARAMS, "tools/list: unknown cursor (engram lists every tool in one page)");
+        return eg_mcp_error(id, INVALID_PARAMS, "tools/list: unknown cursor (engram lists every tool in one page)");
     size_t count;
     const eg_mcp_tool *tools = eg_mcp_tools(&count);
     json_t *list = json_array();
@@ -170,7 +170,7 @@ static json_t *list_tools(json_t *id, json_t *params) {
         json_decref(output);
         if (!item) {
             json_decref(list);
-            return failure(id, INTERNAL_ERROR, "tools/list: the schemas of tool %s could not be built", t->name);
+            return eg_mcp_error(id, INTERNAL_ERROR, "tools/list: the schemas of tool %s could not be built", t->name);
         }
         json_array_append_new(list, item);
     }
@@ -179,9 +179,9 @@ static json_t *list_tools(json_t *id, json_t *params) {
 
 static json_t *call_tool(eg_mcp_session *s, json_t *id, json_t *params) {
     json_t *name = json_object_get(params, "name"), *arguments = json_object_get(params, "arguments");
-    if (!json_is_string(name)) return failure(id, INVALID_PARAMS, "tools/call needs params.name (a string)");
+    if (!json_is_string(name)) return eg_mcp_error(id, INVALID_PARAMS, "tools/call needs params.name (a string)");
     if (arguments && !json_is_object(arguments))
-        return failure(id, INVALID_PARAMS, "tools/call: params.arguments must be an object");
+        return eg_mcp_error(id, INVALID_PARAMS, "tools/call: params.arguments must be an object");
     const eg_mcp_tool *tool = whole_text(name) ? eg_mcp_tool_named(whole_text(name)) : NULL;
     eg_mcp_tool_result out = {0};
     if (!tool) {
@@ -196,7 +196,7 @@ static json_t *call_tool(eg_mcp_session *s, json_t *id, json_t *params) {
         json_decref(args);
         if (!ran) {
             eg_mcp_tool_result_free(&out);
-            return failure(id, INTERNAL_ERROR, "%s: out of memory", tool->name);
+            return eg_mcp_error(id, INTERNAL_ERROR, "%s: out of memory", tool->name);
         }
     }
     json_t *result = out.text ? json_pack("{s:[{s:s, s:s}]}", "content", "type", "text", "text", out.text) : NULL;
@@ -204,7 +204,7 @@ static json_t *call_tool(eg_mcp_session *s, json_t *id, json_t *params) {
     else if (result && tool->output_schema && out.structured)
         json_object_set(result, "structuredContent", out.structured);
     eg_mcp_tool_result_free(&out);
-    if (!result) return failure(id, INTERNAL_ERROR, "%s: its answer could not be built", json_string_value(name));
+    if (!result) return eg_mcp_error(id, INTERNAL_ERROR, "%s: its answer could not be built", json_string_value(name));
     return success(id, result);
 }
 
@@ -245,17 +245,17 @@ static bool valid_id(json_t *id) {
 
 static json_t *request(eg_mcp_session *s, json_t *id, const char *method, json_t *params, bool in_batch) {
     if (strcmp(method, "initialize") == 0) {
-        if (in_batch) return failure(id, INVALID_REQUEST, "initialize must not be part of a JSON-RPC batch");
+        if (in_batch) return eg_mcp_error(id, INVALID_REQUEST, "initialize must not be part of a JSON-RPC batch");
         /* Not registered for cancellation: the spec forbids cancelling initialize. */
         return initialize(s, id, params);
     }
     if (strcmp(method, "ping") == 0) return success(id, json_object());
     bool tools_list = strcmp(method, "tools/list") == 0, tools_call = strcmp(method, "tools/call") == 0;
-    if (!tools_list && !tools_call) return failure(id, METHOD_NOT_FOUND, "method not found: %s", method);
+    if (!tools_list && !tools_call) return eg_mcp_error(id, METHOD_NOT_FOUND, "method not found: %s", method);
     /* Before initialize the client may only ping (the spec's lifecycle): it does not know yet what this server
      * speaks. */
     if (!negotiated(s))
-        return failure(id, INVALID_REQUEST, "%s before initialize: the session starts with an initialize request",
+        return eg_mcp_error(id, INVALID_REQUEST, "%s before initialize: the session starts with an initialize request",
                        method);
     in_flight f;
     begin(s, &f, id);
@@ -269,24 +269,24 @@ static json_t *request(eg_mcp_session *s, json_t *id, const char *method, json_t
 
 /* One message of any kind (in_batch: an element of a batch). */
 static json_t *message(eg_mcp_session *s, json_t *m, bool in_batch) {
-    if (!json_is_object(m)) return failure(NULL, INVALID_REQUEST, "a JSON-RPC message must be an object");
+    if (!json_is_object(m)) return eg_mcp_error(NULL, INVALID_REQUEST, "a JSON-RPC message must be an object");
     json_t *id = json_object_get(m, "id"), *method = json_object_get(m, "method"),
            *params = json_object_get(m, "params");
     if (id && !valid_id(id))
-        return failure(NULL, INVALID_REQUEST, "the id of a request must be a string or a number (not null)");
+        return eg_mcp_error(NULL, INVALID_REQUEST, "the id of a request must be a string or a number (not null)");
     const char *jsonrpc = json_string_value(json_object_get(m, "jsonrpc"));
     if (!jsonrpc || strcmp(jsonrpc, "2.0") != 0)
-        return failure(id, INVALID_REQUEST, "jsonrpc must be \"2.0\"");
+        return eg_mcp_error(id, INVALID_REQUEST, "jsonrpc must be \"2.0\"");
     if (!method) {
         /* A response: this server sends no requests, so there is nothing it answers. */
         if (id && (json_object_get(m, "result") || json_object_get(m, "error"))) return NULL;
-        return failure(id, INVALID_REQUEST, "a request needs a method (a string)");
+        return eg_mcp_error(id, INVALID_REQUEST, "a request needs a method (a string)");
     }
-    if (!json_is_string(method)) return failure(id, INVALID_REQUEST, "the method must be a string");
+    if (!json_is_string(method)) return eg_mcp_error(id, INVALID_REQUEST, "the method must be a string");
     if (!whole_text(method))
-        return id ? failure(id, METHOD_NOT_FOUND, "method not found: its name holds a NUL character") : NULL;
+        return id ? eg_mcp_error(id, METHOD_NOT_FOUND, "method not found: its name holds a NUL character") : NULL;
     if (params && !json_is_object(params))
-        return id ? failure(id, INVALID_PARAMS, "%s: params must be an object", json_string_value(method)) : NULL;
+        return id ? eg_mcp_error(id, INVALID_PARAMS, "%s: params must be an object", json_string_value(method)) : NULL;
     if (!id) {
         /* Notifications get no answer, even a malformed one. notifications/initialized needs no action: this
          * server sends no requests that it would hold back until then, and other notifications (progress,
@@ -301,9 +301,9 @@ json_t *eg_mcp_handle(eg_mcp_session *session, json_t *m) {
     if (!json_is_array(m)) return message(session, m, false);
     const char *version = negotiated(session);
     if (!version || strcmp(version, BATCH_VERSION) != 0)
-        return failure(NULL, INVALID_REQUEST, "JSON-RPC batches are part of protocol revision %s only; this session "
+        return eg_mcp_error(NULL, INVALID_REQUEST, "JSON-RPC batches are part of protocol revision %s only; this session "
                        "speaks %s: send one message at a time", BATCH_VERSION, version ? version : "none yet");
-    if (json_array_size(m) == 0) return failure(NULL, INVALID_REQUEST, "an empty JSON-RPC batch");
+    if (json_array_size(m) == 0) return eg_mcp_error(NULL, INVALID_REQUEST, "an empty JSON-RPC batch");
     json_t *answers = json_array();
     size_t i;
     json_t *item;

@@ -6,6 +6,7 @@
  * header against the revisions spoken. The sessions are bounded in number and in idle time. */
 #include "mcp/mcp.h"
 #include "serve/serve_internal.h"
+#include "util/clock.h"
 
 #include <engram/exec.h>
 
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <time.h>
 
 #define SESSION_ID_BYTES 16 /* random bytes of a session id, written as 32 hex digits */
 
@@ -38,12 +38,6 @@ struct eg_mcp_sessions {
 };
 
 #define NS_PER_S 1000000000ull
-
-static uint64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * NS_PER_S + (uint64_t)t.tv_nsec;
-}
 
 eg_status eg_mcp_sessions_new(eg_db *db, size_t max, unsigned idle_s, eg_mcp_sessions **out, eg_error *err) {
     eg_mcp_sessions *s = calloc(1, sizeof *s);
@@ -94,7 +88,7 @@ static void expire(eg_mcp_sessions *s, uint64_t now) {
 /* The session of id, in use by the caller until release; NULL when there is none (never was, or ended). */
 static mcp_entry *acquire(eg_mcp_sessions *s, const char *id) {
     pthread_mutex_lock(&s->lock);
-    uint64_t now = now_ns();
+    uint64_t now = eg_monotonic_ns();
     expire(s, now);
     mcp_entry *found = NULL;
     for (size_t i = 0; !found && i < s->max; i++)
@@ -110,7 +104,7 @@ static mcp_entry *acquire(eg_mcp_sessions *s, const char *id) {
 static void release(eg_mcp_sessions *s, mcp_entry *e) {
     pthread_mutex_lock(&s->lock);
     e->users--;
-    e->last_used = now_ns();
+    e->last_used = eg_monotonic_ns();
     bool orphan = e->ended && e->users == 0;
     pthread_mutex_unlock(&s->lock);
     if (orphan) entry_free(e);
@@ -134,7 +128,7 @@ static mcp_entry *entry_new(eg_mcp_sessions *s) {
  * gets 404 and initializes again, as the spec has it). False when every session is in use by a request. */
 static bool insert(eg_mcp_sessions *s, mcp_entry *e) {
     pthread_mutex_lock(&s->lock);
-    uint64_t now = now_ns();
+    uint64_t now = eg_monotonic_ns();
     expire(s, now);
     size_t none = s->max, slot = none, oldest = none;
     for (size_t i = 0; i < s->max && slot == none; i++) {
@@ -173,8 +167,7 @@ static bool end_session(eg_mcp_sessions *s, const char *id) {
 /* A transport error, as a JSON-RPC error with a null id: what the official SDK's server answers. message is
  * ASCII. */
 static void refuse(eg_http_response *resp, unsigned status, int code, const char *message) {
-    eg_http_json(resp, status, json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", code,
-                                         "message", message));
+    eg_http_json(resp, status, eg_mcp_error(NULL, code, "%s", message));
 }
 
 /* Is origin (scheme://host[:port]) one of this machine's loopback names? */
